@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test: Rust (core, shell, security baseline, bindings), front end
+# (type check, unit tests) and end to end (the real app in a window under
+# Xvfb, driven over WebDriver). Installs what it needs first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+scripts/setup.sh test
+
+echo "== Front end: build, type check, unit tests"
+npm run build
+npm run check
+npm run test:ui
+
+# The Rust tests and the end-to-end binary share one build: the front end is
+# embedded (custom-protocol) in both.
+echo "== Rust: core, shell, security baseline, bindings"
+cargo test --workspace --locked --features custom-protocol
+
+echo "== Building the app for the end-to-end tests"
+cargo build --locked --features custom-protocol
+export LIFTOFF_APP="$CARGO_TARGET_DIR/debug/liftoff"
+
+echo "== End to end (screenshots in target/e2e-screenshots/)"
+rm -rf target/e2e-screenshots
+xvfb-run -a --server-args="-screen 0 1440x900x24" \
+  dbus-run-session -- node --test --test-concurrency=1 tests/e2e/

@@ -1,0 +1,13 @@
+//! Liftoff's core: the domain, the store and the rules.
+//!
+//! Everything a user can do is a function here first; the Tauri shell only
+//! adapts these functions to commands. This crate must never depend on
+//! `tauri`, so that all of it can be tested without a window.
+
+pub mod clock;
+pub mod projects;
+pub mod sample;
+pub mod store;
+pub mod time_zones;
+
+pub use store::{Opened, Recovery, Store, StoreError};

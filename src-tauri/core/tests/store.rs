@@ -1,0 +1,187 @@
+//! The store through its public API, on real files in a temp folder.
+
+use std::fs;
+use std::path::Path;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use liftoff_core::projects::{self, ProjectDraft};
+use liftoff_core::store::{backup, migrations, DB_FILE};
+use liftoff_core::{Store, StoreError};
+use rusqlite::Connection;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap()
+}
+
+fn draft(name: &str) -> ProjectDraft {
+    ProjectDraft { name: name.into(), time_zone: "Europe/Berlin".into(), ..Default::default() }
+}
+
+fn names(store: &Store) -> Vec<String> {
+    let q = projects::ProjectQuery { text: String::new(), include_archived: true };
+    projects::list(store, &q).unwrap().into_iter().map(|p| p.name).collect()
+}
+
+fn quarantined(dir: &Path) -> Vec<String> {
+    let mut found: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("liftoff.db.corrupt-"))
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn a_fresh_store_is_migrated_with_safe_pragmas() {
+    let dir = tempfile::tempdir().unwrap();
+    let opened = Store::open_or_recover(dir.path(), t0()).unwrap();
+    assert!(opened.recovery.is_none());
+    let store = opened.store;
+    assert_eq!(store.schema_version().unwrap(), migrations::LATEST);
+    let conn = store.conn();
+    let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    let fk: i64 = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
+    let sync: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
+    let busy: i64 = conn.pragma_query_value(None, "busy_timeout", |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    assert_eq!(fk, 1);
+    assert_eq!(sync, 2, "synchronous=FULL");
+    assert!(busy >= 1000);
+    // A brand-new database needs no backup yet.
+    assert!(backup::list(&store.backups_dir()).is_empty());
+}
+
+#[test]
+fn data_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
+        projects::create(&mut store, &draft("Atlas"), t0()).unwrap();
+    }
+    let store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
+    assert_eq!(names(&store), ["Atlas"]);
+}
+
+#[test]
+fn every_earlier_schema_migrates_after_a_backup() {
+    for from in 0..migrations::LATEST {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+            migrations::migrate_to(&mut conn, from).unwrap();
+        }
+        let store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
+        assert_eq!(store.schema_version().unwrap(), migrations::LATEST, "from v{from}");
+        let before = backup::list(&store.backups_dir())
+            .into_iter()
+            .filter(|b| b.path.to_string_lossy().contains("-before-v"))
+            .count();
+        assert_eq!(before, usize::from(from > 0), "a pre-migration backup from v{from}");
+    }
+}
+
+#[test]
+fn a_newer_database_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join(DB_FILE);
+    {
+        let conn = Connection::open(&db).unwrap();
+        conn.execute_batch("CREATE TABLE future (x); PRAGMA user_version = 99;").unwrap();
+    }
+    let before = fs::read(&db).unwrap();
+    match Store::open_or_recover(dir.path(), t0()) {
+        Err(e @ StoreError::NewerSchema { found: 99, .. }) => {
+            assert!(e.to_string().contains("newer version of Liftoff"), "{e}");
+        }
+        Err(other) => panic!("expected NewerSchema, got {other}"),
+        Ok(_) => panic!("a newer database must be refused"),
+    }
+    assert_eq!(fs::read(&db).unwrap(), before);
+    assert!(quarantined(dir.path()).is_empty(), "a newer database is not damaged");
+}
+
+#[test]
+fn garbage_is_kept_aside_and_a_fresh_database_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join(DB_FILE);
+    let garbage = b"not a database at all\n".repeat(300);
+    fs::write(&db, &garbage).unwrap();
+    fs::write(dir.path().join("liftoff.db-wal"), b"stale wal").unwrap();
+
+    let opened = Store::open_or_recover(dir.path(), t0()).unwrap();
+    let recovery = opened.recovery.expect("a recovery report");
+    assert_eq!(recovery.problem, "the file is not a SQLite database");
+    assert!(recovery.restored_from.is_none());
+    assert_eq!(quarantined(dir.path()), ["liftoff.db.corrupt-20261122T090000Z", "liftoff.db.corrupt-20261122T090000Z-wal"]);
+    assert_eq!(fs::read(dir.path().join("liftoff.db.corrupt-20261122T090000Z")).unwrap(), garbage);
+    assert!(names(&opened.store).is_empty());
+}
+
+#[test]
+fn a_damaged_database_is_restored_from_the_newest_intact_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
+        projects::create(&mut store, &draft("Before backup"), t0()).unwrap();
+        store.daily_maintenance(t0()).unwrap().expect("a daily backup");
+        projects::create(&mut store, &draft("After backup"), t0()).unwrap();
+    }
+    // A newer backup that is itself damaged must be skipped.
+    fs::write(dir.path().join("backups/liftoff-20261122T100000Z-daily.db"), b"broken").unwrap();
+    // Damage the database: overwrite its pages after the header.
+    let db = dir.path().join(DB_FILE);
+    let mut bytes = fs::read(&db).unwrap();
+    for b in bytes.iter_mut().skip(100) {
+        *b = 0xA5;
+    }
+    fs::write(&db, &bytes).unwrap();
+
+    let later = t0() + Duration::hours(2);
+    let opened = Store::open_or_recover(dir.path(), later).unwrap();
+    let recovery = opened.recovery.expect("a recovery report");
+    assert!(recovery.restored_from.unwrap().ends_with("liftoff-20261122T090000Z-daily.db"));
+    assert_eq!(recovery.restored_backup_taken_at.as_deref(), Some("2026-11-22T09:00:00Z"));
+    assert_eq!(names(&opened.store), ["Before backup"]);
+    assert_eq!(quarantined(dir.path()).len(), 1);
+}
+
+#[test]
+fn an_unreadable_database_is_kept_aside() {
+    // A folder where the file should be cannot be read as a database, for
+    // any user (file permissions would not stop root).
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join(DB_FILE);
+    fs::create_dir(&db).unwrap();
+    fs::write(db.join("keep-me.txt"), b"precious").unwrap();
+
+    let opened = Store::open_or_recover(dir.path(), t0()).unwrap();
+    let recovery = opened.recovery.expect("a recovery report");
+    assert!(recovery.problem.starts_with("the file cannot be read"), "{}", recovery.problem);
+    let kept = quarantined(dir.path());
+    assert_eq!(kept.len(), 1);
+    assert_eq!(fs::read(dir.path().join(&kept[0]).join("keep-me.txt")).unwrap(), b"precious");
+    assert!(names(&opened.store).is_empty());
+}
+
+#[test]
+fn daily_backups_are_taken_once_a_day_and_pruned() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
+    assert!(store.daily_maintenance(t0()).unwrap().is_some());
+    assert!(store.daily_maintenance(t0() + Duration::hours(5)).unwrap().is_none());
+    for day in 1..=20 {
+        store.daily_maintenance(t0() + Duration::days(day)).unwrap();
+    }
+    let kept = backup::list(&store.backups_dir());
+    assert_eq!(kept.len() as i64, backup::KEEP_DAYS + 1, "14 days back, plus today's");
+    assert!(kept.iter().all(|b| backup::is_intact(&b.path)));
+}
+
+#[test]
+fn reopening_a_day_later_takes_the_daily_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open_or_recover(dir.path(), t0()).unwrap());
+    let store = Store::open_or_recover(dir.path(), t0() + Duration::days(1)).unwrap().store;
+    assert_eq!(backup::list(&store.backups_dir()).len(), 1);
+}

@@ -1,0 +1,5 @@
+//! Thin `#[tauri::command]` adapters: take input, call the core, map errors.
+//! No business logic lives here.
+
+pub mod app;
+pub mod projects;

@@ -1,0 +1,63 @@
+//! The one error type that crosses IPC: `{ code, message, fields? }`.
+//!
+//! `code` is a small set the UI can branch on; `message` is written for the
+//! user (what happened, what to do); `fields` carries per-field validation
+//! messages to show beside the inputs.
+
+use std::collections::BTreeMap;
+
+use liftoff_core::projects::ProjectError;
+use liftoff_core::StoreError;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum ErrorCode {
+    /// The input was refused; see `fields`.
+    Validation,
+    /// The thing asked for does not exist (any more).
+    NotFound,
+    /// The database cannot be used (damaged, newer, in use, unwritable).
+    Database,
+    /// Liftoff could not start; the message says why.
+    Startup,
+    /// A fault inside Liftoff.
+    Internal,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub fields: Option<BTreeMap<String, String>>,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        AppError { code, message: message.into(), fields: None }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        log::error!("store: {e}");
+        AppError::new(ErrorCode::Database, e.to_string())
+    }
+}
+
+impl From<ProjectError> for AppError {
+    fn from(e: ProjectError) -> Self {
+        match e {
+            ProjectError::Invalid(fields) => AppError {
+                code: ErrorCode::Validation,
+                message: ProjectError::Invalid(fields.clone()).to_string(),
+                fields: Some(fields),
+            },
+            ProjectError::NotFound => AppError::new(ErrorCode::NotFound, e.to_string()),
+            ProjectError::Store(e) => e.into(),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, AppError>;

@@ -1,0 +1,116 @@
+//! Liftoff's Tauri shell: app setup, thin command adapters over
+//! `liftoff-core`, and the window. No business logic lives here.
+
+mod commands;
+pub mod error;
+mod state;
+
+include!("command_names.rs");
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::Utc;
+use liftoff_core::Store;
+use tauri::Manager;
+use tauri_specta::{collect_commands, ErrorHandlingMode};
+
+use crate::error::{AppError, ErrorCode};
+use crate::state::{AppState, StartupReport};
+
+/// Overrides where Liftoff keeps its data (tests, portable use).
+pub const DATA_DIR_ENV: &str = "LIFTOFF_DATA_DIR";
+
+/// The typed IPC surface: every command the UI may call. The TypeScript
+/// bindings in `ui/src/lib/bindings.ts` are generated from this.
+pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .error_handling(ErrorHandlingMode::Throw)
+        // One TypeScript type per Rust type, not a serialize and a deserialize variant.
+        .disable_serde_phases()
+        .commands(collect_commands![
+            commands::app::startup_report,
+            commands::app::list_time_zones,
+            commands::app::suggested_time_zone,
+            commands::projects::list_projects,
+            commands::projects::create_project,
+            commands::projects::update_project,
+            commands::projects::set_project_archived,
+            commands::projects::delete_project,
+            commands::projects::open_sample_project,
+        ])
+}
+
+/// Writes the TypeScript bindings for [`ipc`] to `path`.
+pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
+    let ts = specta_typescript::Typescript::default()
+        .header("// Generated from the Rust commands by `cargo test --test bindings`. Do not edit.");
+    ipc().export(ts, path).map_err(|e| e.to_string())
+}
+
+pub fn run() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let ipc = ipc();
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .invoke_handler(ipc.invoke_handler())
+        .setup(move |app| {
+            ipc.mount_events(app);
+            let state = open_store(data_dir(app));
+            state.keep_daily_backups(Duration::from_secs(60 * 60));
+            app.manage(state);
+            Ok(())
+        })
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("Liftoff could not start its window: {e}. On Linux, check that a display is available (DISPLAY or WAYLAND_DISPLAY).");
+        std::process::exit(1);
+    }
+}
+
+fn data_dir(app: &tauri::App) -> Result<PathBuf, String> {
+    match std::env::var_os(DATA_DIR_ENV) {
+        Some(dir) if !dir.is_empty() => Ok(PathBuf::from(dir)),
+        _ => app.path().app_data_dir().map_err(|e| {
+            format!("Liftoff could not find this computer's app data folder ({e}). Set {DATA_DIR_ENV} to a folder Liftoff may use.")
+        }),
+    }
+}
+
+fn open_store(dir: Result<PathBuf, String>) -> AppState {
+    let dir = match dir {
+        Ok(dir) => dir,
+        Err(message) => {
+            let report = StartupReport {
+                data_dir: String::new(),
+                recovery: None,
+                warnings: Vec::new(),
+                fatal: Some(AppError::new(ErrorCode::Startup, message)),
+            };
+            return AppState::new(None, report);
+        }
+    };
+    let data_dir = dir.display().to_string();
+    log::info!("data folder: {data_dir}");
+    match Store::open_or_recover(&dir, Utc::now()) {
+        Ok(opened) => {
+            let report = StartupReport {
+                data_dir,
+                recovery: opened.recovery,
+                warnings: opened.warnings,
+                fatal: None,
+            };
+            AppState::new(Some(opened.store), report)
+        }
+        Err(e) => {
+            log::error!("cannot open the store: {e}");
+            let report = StartupReport {
+                data_dir,
+                recovery: None,
+                warnings: Vec::new(),
+                fatal: Some(AppError::new(ErrorCode::Database, e.to_string())),
+            };
+            AppState::new(None, report)
+        }
+    }
+}

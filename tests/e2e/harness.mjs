@@ -1,0 +1,136 @@
+// Starts the real Liftoff binary in a real window through tauri-driver and
+// WebKitWebDriver, one data folder per test, and keeps a screenshot of every
+// step under target/e2e-screenshots/.
+//
+// Needs: a display (the test script runs this under Xvfb), tauri-driver and
+// WebKitWebDriver on PATH, and LIFTOFF_APP pointing at the built binary.
+
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Session } from "./webdriver.mjs";
+
+const repo = resolve(import.meta.dirname, "../..");
+export const screenshotDir = process.env.LIFTOFF_SCREENSHOTS ?? join(repo, "target", "e2e-screenshots");
+
+export function appBinary() {
+  const app = process.env.LIFTOFF_APP;
+  if (!app || !existsSync(app)) {
+    throw new Error(`LIFTOFF_APP must point at the built Liftoff binary (got ${app ?? "nothing"}). Run the tests with scripts/test.sh.`);
+  }
+  return app;
+}
+
+/** A fresh, empty home for one test: data folder and XDG dirs. */
+export function freshHome(name) {
+  const root = mkdtempSync(join(tmpdir(), `liftoff-e2e-${name}-`));
+  const dirs = {
+    root,
+    data: join(root, "data"),
+    config: join(root, "config"),
+    cache: join(root, "cache"),
+    xdgData: join(root, "share"),
+  };
+  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+  return dirs;
+}
+
+// Screenshot numbers continue across restarts within one test.
+const steps = new Map();
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function waitForDriver(base, child, output) {
+  const deadline = Date.now() + 20000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`tauri-driver exited (${child.exitCode}): ${output.join("")}`);
+    try {
+      const r = await fetch(`${base}/status`);
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`tauri-driver did not start: ${output.join("")}`);
+}
+
+/**
+ * Starts Liftoff with `home` as its world and returns a handle with the
+ * WebDriver session. `quit()` ends the app.
+ */
+export async function launch(home, { testName } = {}) {
+  const port = await freePort();
+  const nativePort = await freePort();
+  const env = {
+    ...process.env,
+    LIFTOFF_DATA_DIR: home.data,
+    XDG_CONFIG_HOME: home.config,
+    XDG_CACHE_HOME: home.cache,
+    XDG_DATA_HOME: home.xdgData,
+    WEBKIT_DISABLE_DMABUF_RENDERER: "1",
+    RUST_LOG: process.env.RUST_LOG ?? "info",
+  };
+  const output = [];
+  const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  driver.stdout.on("data", (d) => output.push(d.toString()));
+  driver.stderr.on("data", (d) => output.push(d.toString()));
+  const base = `http://127.0.0.1:${port}`;
+  await waitForDriver(base, driver, output);
+  const session = await Session.create(base, {
+    browserName: "wry",
+    "tauri:options": { application: appBinary() },
+  });
+  const app = {
+    session,
+    home,
+    output,
+    /**
+     * Saves a screenshot of the window, named after the test and the step.
+     * It is taken from the X display (what a person would see), not with
+     * WebDriver's screenshot command: WebKitWebDriver waits for a repaint
+     * that a static page under Xvfb never makes, and hangs.
+     */
+    async shot(label) {
+      mkdirSync(screenshotDir, { recursive: true });
+      const step = (steps.get(testName) ?? 0) + 1;
+      steps.set(testName, step);
+      const file = join(screenshotDir, `${testName ?? "e2e"}-${String(step).padStart(2, "0")}-${label}.png`);
+      const { x, y, width, height } = await session.cmd("GET", "/window/rect");
+      // Let the last change paint before capturing.
+      await new Promise((r) => setTimeout(r, 300));
+      execFileSync("import", ["-window", "root", "-crop", `${width}x${height}+${Math.max(0, x)}+${Math.max(0, y)}`, "+repage", file]);
+      return file;
+    },
+    async quit() {
+      try {
+        await session.delete();
+      } finally {
+        driver.kill("SIGTERM");
+        await new Promise((r) => (driver.exitCode !== null ? r() : driver.once("exit", r)));
+      }
+    },
+  };
+  return app;
+}
+
+/** Runs a query on the app's SQLite file with the sqlite3 command-line tool. */
+export function sql(home, query) {
+  const out = execFileSync("sqlite3", ["-json", join(home.data, "liftoff.db"), query], { encoding: "utf8" });
+  return out.trim() ? JSON.parse(out) : [];
+}

@@ -1,0 +1,165 @@
+// End-to-end: projects in the real app, in a real window.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { freshHome, launch, sql } from "./harness.mjs";
+
+async function fillProjectForm(s, { name, description, repository, timeZone }) {
+  const nameInput = await s.waitFor("#project-name");
+  await nameInput.clear();
+  if (name) await nameInput.type(name);
+  if (description) await (await s.find("#project-description")).type(description);
+  if (repository) await (await s.find("#project-repository")).type(repository);
+  if (timeZone) {
+    const tz = await s.find("#project-timeZone");
+    await tz.clear();
+    await tz.type(timeZone);
+  }
+}
+
+test("a new project is stored and is still there after a restart", async () => {
+  const home = freshHome("create");
+  let app = await launch(home, { testName: "create-project" });
+  try {
+    const s = app.session;
+    await s.waitForText("[data-testid=empty-state]", "Open the sample project");
+    await app.shot("empty-state");
+
+    await (await s.find("[data-testid=new-project]")).click();
+    await fillProjectForm(s, {
+      name: "Atlas Mobile",
+      description: "The field-service app for 3,000 technicians.",
+      repository: "git@git.example.com:atlas/mobile.git",
+      timeZone: "America/New_York",
+    });
+    await app.shot("new-project-form");
+    await (await s.find("[data-testid=project-submit]")).click();
+    await s.waitForText("[data-testid=project-title]", "Atlas Mobile");
+    await app.shot("project-created");
+  } finally {
+    await app.quit();
+  }
+
+  const rows = sql(home, "SELECT name, description, repository, time_zone, archived_at FROM projects");
+  assert.deepEqual(rows, [
+    {
+      name: "Atlas Mobile",
+      description: "The field-service app for 3,000 technicians.",
+      repository: "git@git.example.com:atlas/mobile.git",
+      time_zone: "America/New_York",
+      archived_at: null,
+    },
+  ]);
+
+  app = await launch(home, { testName: "create-project" });
+  try {
+    const s = app.session;
+    const row = await s.waitForText("[data-testid=project-row]", "Atlas Mobile");
+    assert.match(await row.text(), /America\/New_York/);
+    await app.shot("after-restart");
+  } finally {
+    await app.quit();
+  }
+});
+
+test("an empty name is refused beside the field and nothing is stored", async () => {
+  const home = freshHome("empty-name");
+  const app = await launch(home, { testName: "empty-name" });
+  try {
+    const s = app.session;
+    await (await s.waitFor("[data-testid=new-project]")).click();
+    await fillProjectForm(s, { name: "", description: "No name given", repository: "not a repo", timeZone: "Mars/Base" });
+    await (await s.find("[data-testid=project-submit]")).click();
+
+    const nameError = await s.waitForText("[data-testid=project-name-error]", "Give the project a name.");
+    assert.ok(await nameError.displayed());
+    assert.equal(await (await s.find("#project-name")).attribute("aria-invalid"), "true");
+    await s.waitForText("[data-testid=project-repository-error]", "Enter a local folder");
+    await s.waitForText("[data-testid=project-timeZone-error]", "“Mars/Base” is not a time zone");
+    await app.shot("inline-errors");
+
+    // The user's input is still there to correct.
+    assert.equal(await (await s.find("#project-description")).property("value"), "No name given");
+  } finally {
+    await app.quit();
+  }
+  assert.deepEqual(sql(home, "SELECT count(*) AS n FROM projects"), [{ n: 0 }]);
+});
+
+test("a corrupt database at startup is kept aside and the app works", async () => {
+  const home = freshHome("corrupt");
+  const garbage = Buffer.from("this is not a SQLite database, it is a damaged file\n".repeat(100));
+  writeFileSync(join(home.data, "liftoff.db"), garbage);
+
+  const app = await launch(home, { testName: "corrupt-db" });
+  try {
+    const s = app.session;
+    const banner = await s.waitForText("[data-testid=recovery-banner]", "damaged database");
+    const text = await banner.text();
+    assert.match(text, /not a SQLite database/);
+    assert.match(text, /started with an empty database/);
+    await app.shot("recovery-message");
+
+    await (await s.find("[data-testid=new-project]")).click();
+    await fillProjectForm(s, { name: "After the crash" });
+    await (await s.find("[data-testid=project-submit]")).click();
+    await s.waitForText("[data-testid=project-title]", "After the crash");
+    await app.shot("working-after-recovery");
+  } finally {
+    await app.quit();
+  }
+
+  const kept = readdirSync(home.data).filter((f) => f.startsWith("liftoff.db.corrupt-"));
+  assert.equal(kept.length, 1, `expected one quarantined file, found ${kept}`);
+  assert.deepEqual(readFileSync(join(home.data, kept[0])), garbage, "the damaged file must be kept byte for byte");
+  assert.deepEqual(sql(home, "SELECT name FROM projects"), [{ name: "After the crash" }]);
+});
+
+test("a database from a newer Liftoff is refused and left unchanged", async () => {
+  const home = freshHome("newer");
+  const db = join(home.data, "liftoff.db");
+  execFileSync("sqlite3", [db, "CREATE TABLE future (x); PRAGMA user_version = 99;"]);
+  const before = readFileSync(db);
+
+  const app = await launch(home, { testName: "newer-db" });
+  try {
+    const problem = await app.session.waitForText("[data-testid=startup-problem]", "newer version of Liftoff");
+    assert.match(await problem.text(), /schema 99/);
+    await app.shot("newer-database");
+  } finally {
+    await app.quit();
+  }
+  assert.deepEqual(readFileSync(db), before, "the newer database must not be touched");
+});
+
+test("the sample project opens, and a project can be archived, restored and deleted", async () => {
+  const home = freshHome("lifecycle");
+  const app = await launch(home, { testName: "lifecycle" });
+  try {
+    const s = app.session;
+    await (await s.waitFor("[data-testid=open-sample]")).click();
+    await s.waitForText("[data-testid=project-title]", "Northwind Billing (sample)");
+    await app.shot("sample-project");
+
+    await (await s.find("[data-testid=archive-toggle]")).click();
+    await s.waitForText("[data-testid=archive-toggle]", "Restore project");
+    assert.equal(sql(home, "SELECT archived_at IS NOT NULL AS archived FROM projects")[0].archived, 1);
+
+    await (await s.find("[data-testid=archive-toggle]")).click();
+    await s.waitForText("[data-testid=archive-toggle]", "Archive project");
+    assert.equal(sql(home, "SELECT archived_at IS NOT NULL AS archived FROM projects")[0].archived, 0);
+
+    await (await s.find("[data-testid=delete-project]")).click();
+    await s.waitForText("[data-testid=confirm-dialog]", "cannot be undone");
+    await app.shot("delete-confirmation");
+    await (await s.find("[data-testid=confirm]")).click();
+    await s.waitForText("[data-testid=empty-state]", "Open the sample project");
+    await app.shot("after-delete");
+  } finally {
+    await app.quit();
+  }
+  assert.deepEqual(sql(home, "SELECT count(*) AS n FROM projects"), [{ n: 0 }]);
+});

@@ -1,0 +1,133 @@
+// A small W3C WebDriver client: just what the end-to-end tests use, over
+// fetch, so there is no browser-automation framework to install.
+
+const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+
+export class WebDriverError extends Error {}
+
+export class Session {
+  constructor(base, id) {
+    this.base = base;
+    this.id = id;
+  }
+
+  static async create(base, capabilities) {
+    const value = await request(base, "POST", "/session", { capabilities: { alwaysMatch: capabilities } });
+    return new Session(base, value.sessionId);
+  }
+
+  cmd(method, path, body) {
+    return request(this.base, method, `/session/${this.id}${path}`, body);
+  }
+
+  async find(css) {
+    const value = await this.cmd("POST", "/element", { using: "css selector", value: css });
+    return new Element(this, value[ELEMENT]);
+  }
+
+  async findAll(css) {
+    const value = await this.cmd("POST", "/elements", { using: "css selector", value: css });
+    return value.map((v) => new Element(this, v[ELEMENT]));
+  }
+
+  /** Waits until `css` matches an element, and returns it. */
+  async waitFor(css, { timeoutMs = 15000 } = {}) {
+    return this.waitUntil(async () => (await this.findAll(css))[0], `an element matching ${css}`, timeoutMs);
+  }
+
+  /** Waits until an element matching `css` shows `text` (a substring). */
+  async waitForText(css, text, { timeoutMs = 15000 } = {}) {
+    return this.waitUntil(
+      async () => {
+        for (const el of await this.findAll(css)) {
+          if ((await el.text()).includes(text)) return el;
+        }
+        return undefined;
+      },
+      `“${text}” in ${css}`,
+      timeoutMs,
+    );
+  }
+
+  async waitUntil(probe, what, timeoutMs = 15000) {
+    const deadline = Date.now() + timeoutMs;
+    let lastError;
+    while (Date.now() < deadline) {
+      try {
+        const found = await probe();
+        if (found) return found;
+      } catch (e) {
+        lastError = e;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new WebDriverError(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError.message})` : ""}`);
+  }
+
+  execute(script, args = []) {
+    return this.cmd("POST", "/execute/sync", { script, args });
+  }
+
+  async pressKeys(keys) {
+    const actions = [...keys].flatMap((k) => [
+      { type: "keyDown", value: k },
+      { type: "keyUp", value: k },
+    ]);
+    await this.cmd("POST", "/actions", { actions: [{ type: "key", id: "keyboard", actions }] });
+    await this.cmd("DELETE", "/actions");
+  }
+
+  async delete() {
+    await request(this.base, "DELETE", `/session/${this.id}`);
+  }
+}
+
+export class Element {
+  constructor(session, id) {
+    this.session = session;
+    this.id = id;
+  }
+  click() {
+    return this.session.cmd("POST", `/element/${this.id}/click`, {});
+  }
+  clear() {
+    return this.session.cmd("POST", `/element/${this.id}/clear`, {});
+  }
+  type(text) {
+    return this.session.cmd("POST", `/element/${this.id}/value`, { text });
+  }
+  text() {
+    return this.session.cmd("GET", `/element/${this.id}/text`);
+  }
+  property(name) {
+    return this.session.cmd("GET", `/element/${this.id}/property/${name}`);
+  }
+  attribute(name) {
+    return this.session.cmd("GET", `/element/${this.id}/attribute/${name}`);
+  }
+  displayed() {
+    return this.session.cmd("GET", `/element/${this.id}/displayed`);
+  }
+}
+
+async function request(base, method, path, body) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? undefined : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    // No single WebDriver command may hang a test run.
+    signal: AbortSignal.timeout(60000),
+  });
+  const text = await response.text();
+  let json;
+  try {
+    json = text ? JSON.parse(text) : {};
+  } catch {
+    throw new WebDriverError(`${method} ${path}: HTTP ${response.status}, not JSON: ${text.slice(0, 300)}`);
+  }
+  if (!response.ok || (json.value && json.value.error)) {
+    const v = json.value ?? {};
+    throw new WebDriverError(`${method} ${path}: ${v.error ?? response.status}: ${v.message ?? text.slice(0, 300)}`);
+  }
+  return json.value;
+}

@@ -1,0 +1,23 @@
+// Where the user is. The app has few places, so a small state object is the
+// router.
+
+export type ProjectTab = "timeline" | "releases" | "deploys" | "announcements" | "settings";
+
+export type Route =
+  | { page: "projects" }
+  | { page: "new-project" }
+  | { page: "project"; id: string; tab: ProjectTab };
+
+export const nav = $state<{ route: Route }>({ route: { page: "projects" } });
+
+export function go(route: Route): void {
+  nav.route = route;
+}
+
+export const PROJECT_TABS: { tab: ProjectTab; label: string; ready: boolean; arrives?: string }[] = [
+  { tab: "timeline", label: "Timeline", ready: false, arrives: "with release planning" },
+  { tab: "releases", label: "Releases", ready: false, arrives: "with readiness checklists" },
+  { tab: "deploys", label: "Deploys", ready: false, arrives: "with the deploy engine" },
+  { tab: "announcements", label: "Announcements", ready: false, arrives: "with announcements" },
+  { tab: "settings", label: "Project settings", ready: true },
+];
