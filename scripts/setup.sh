@@ -34,10 +34,13 @@ if ! command -v node >/dev/null || ! node -e 'const [a,b]=process.versions.node.
   exit 1
 fi
 
-# npm packages, exactly as locked, whenever the lock file changed.
+# npm packages, as locked, whenever the lock file changed. `npm install`
+# rather than `npm ci`: the lock lists only the Tauri CLI binaries the
+# registry here serves (Linux), and `npm ci` refuses a lock without the
+# other platforms' entries.
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "== Installing npm packages"
-  npm ci --no-audit --no-fund
+  npm install --no-audit --no-fund
 fi
 
 if [[ "$mode" == test ]] && ! command -v tauri-driver >/dev/null; then

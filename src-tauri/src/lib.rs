@@ -4,6 +4,7 @@
 mod commands;
 pub mod error;
 mod state;
+mod window;
 
 include!("command_names.rs");
 
@@ -54,6 +55,7 @@ pub fn run() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .invoke_handler(ipc.invoke_handler())
+        .on_window_event(|window, event| window::on_event(window.app_handle(), event))
         .setup(move |app| {
             ipc.mount_events(app);
             let state = open_store(data_dir(app));

@@ -2,7 +2,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { freshHome, launch, sql } from "./harness.mjs";
@@ -162,4 +162,33 @@ test("the sample project opens, and a project can be archived, restored and dele
     await app.quit();
   }
   assert.deepEqual(sql(home, "SELECT count(*) AS n FROM projects"), [{ n: 0 }]);
+});
+
+test("the window comes back at the size and place it was left", async () => {
+  const home = freshHome("window");
+  const stateFile = join(home.config, "dev.liftoff.app", ".window-state.json");
+  let app = await launch(home, { testName: "window-state" });
+  try {
+    const s = app.session;
+    await s.waitFor("[data-testid=empty-state]");
+    await s.cmd("POST", "/window/rect", { x: 60, y: 40, width: 1100, height: 700 });
+    await s.waitUntil(() => existsSync(stateFile), "the saved window state");
+    await app.shot("moved-and-resized");
+  } finally {
+    await app.quit();
+  }
+
+  app = await launch(home, { testName: "window-state" });
+  try {
+    const s = app.session;
+    await s.waitFor("[data-testid=empty-state]");
+    const rect = await s.cmd("GET", "/window/rect");
+    assert.deepEqual(
+      { x: rect.x, y: rect.y, width: rect.width, height: rect.height },
+      { x: 60, y: 40, width: 1100, height: 700 },
+    );
+    await app.shot("restored");
+  } finally {
+    await app.quit();
+  }
 });
