@@ -71,7 +71,7 @@ async function waitForDriver(base, child, output) {
  * Starts Liftoff with `home` as its world and returns a handle with the
  * WebDriver session. `quit()` ends the app.
  */
-export async function launch(home, { testName } = {}) {
+export async function launch(home, { testName, env: extraEnv = {} } = {}) {
   const port = await freePort();
   const nativePort = await freePort();
   const env = {
@@ -82,6 +82,7 @@ export async function launch(home, { testName } = {}) {
     XDG_DATA_HOME: home.xdgData,
     WEBKIT_DISABLE_DMABUF_RENDERER: "1",
     RUST_LOG: process.env.RUST_LOG ?? "info",
+    ...extraEnv,
   };
   const output = [];
   const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {

@@ -192,3 +192,20 @@ test("the window comes back at the size and place it was left", async () => {
     await app.quit();
   }
 });
+
+test("the theme follows the operating system's dark setting", async () => {
+  const home = freshHome("dark");
+  const app = await launch(home, { testName: "dark-theme", env: { GTK_THEME: "Adwaita:dark" } });
+  try {
+    const s = app.session;
+    await s.waitFor("[data-testid=empty-state]");
+    const [dark, background] = await s.execute(
+      "return [matchMedia('(prefers-color-scheme: dark)').matches, getComputedStyle(document.documentElement).backgroundColor]",
+    );
+    assert.equal(dark, true, "WebKit should report the dark GTK theme to the page");
+    assert.equal(background, "rgb(20, 22, 31)");
+    await app.shot("dark");
+  } finally {
+    await app.quit();
+  }
+});
