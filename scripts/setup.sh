@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 mode="${1:-run}"
 packages=(build-essential pkg-config curl file libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
-          librsvg2-dev libssl-dev libxdo-dev)
+          librsvg2-dev libssl-dev libxdo-dev libdbus-1-dev)
 if [[ "$mode" == test ]]; then
   packages+=(xvfb xauth webkit2gtk-driver gnome-keyring dbus-x11 libsecret-tools sqlite3 imagemagick)
 fi

@@ -17,6 +17,9 @@ npm run test:ui
 echo "== Rust: core, shell, security baseline, bindings"
 cargo test --workspace --locked --features custom-protocol
 
+echo "== Keychain: the real Secret Service (gnome-keyring in a private D-Bus session)"
+scripts/with-keyring.sh cargo test --locked -p liftoff-core --test keychain -- --ignored --test-threads=1
+
 echo "== Building the app for the end-to-end tests"
 cargo build --locked --features custom-protocol
 export LIFTOFF_APP="$CARGO_TARGET_DIR/debug/liftoff"
@@ -24,4 +27,4 @@ export LIFTOFF_APP="$CARGO_TARGET_DIR/debug/liftoff"
 echo "== End to end (screenshots in target/e2e-screenshots/)"
 rm -rf target/e2e-screenshots
 xvfb-run -a --server-args="-screen 0 1440x900x24" \
-  dbus-run-session -- node --test --test-concurrency=1 tests/e2e/
+  scripts/with-keyring.sh node --test --test-concurrency=1 tests/e2e/

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use liftoff_core::credentials::CredentialError;
 use liftoff_core::projects::ProjectError;
 use liftoff_core::StoreError;
 use serde::Serialize;
@@ -17,6 +18,8 @@ pub enum ErrorCode {
     Validation,
     /// The thing asked for does not exist (any more).
     NotFound,
+    /// The OS keychain is missing, locked or refused; the message says what to do.
+    Keychain,
     /// The database cannot be used (damaged, newer, in use, unwritable).
     Database,
     /// Liftoff could not start; the message says why.
@@ -55,7 +58,25 @@ impl From<ProjectError> for AppError {
                 fields: Some(fields),
             },
             ProjectError::NotFound => AppError::new(ErrorCode::NotFound, e.to_string()),
+            ProjectError::Credentials(e) => e.into(),
             ProjectError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<CredentialError> for AppError {
+    fn from(e: CredentialError) -> Self {
+        match e {
+            CredentialError::Invalid(fields) => AppError {
+                code: ErrorCode::Validation,
+                message: CredentialError::Invalid(fields.clone()).to_string(),
+                fields: Some(fields),
+            },
+            CredentialError::NotFound | CredentialError::EnvironmentNotFound | CredentialError::MissingValue(_) => {
+                AppError::new(ErrorCode::NotFound, e.to_string())
+            }
+            CredentialError::Keychain { .. } => AppError::new(ErrorCode::Keychain, e.to_string()),
+            CredentialError::Store(e) => e.into(),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+use liftoff_core::secrets::Keychain;
 use liftoff_core::{Recovery, Store};
 use serde::Serialize;
 
@@ -26,12 +27,14 @@ pub struct StartupReport {
 
 pub struct AppState {
     store: Option<Arc<Mutex<Store>>>,
+    /// The OS keychain: the only place credential values live.
+    pub keychain: Keychain,
     pub startup: StartupReport,
 }
 
 impl AppState {
     pub fn new(store: Option<Store>, startup: StartupReport) -> Self {
-        AppState { store: store.map(|s| Arc::new(Mutex::new(s))), startup }
+        AppState { store: store.map(|s| Arc::new(Mutex::new(s))), keychain: Keychain::os(), startup }
     }
 
     /// Runs `f` with the store on a blocking thread, off the async runtime.

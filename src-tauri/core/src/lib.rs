@@ -5,8 +5,11 @@
 //! `tauri`, so that all of it can be tested without a window.
 
 pub mod clock;
+pub mod credentials;
+pub mod environments;
 pub mod projects;
 pub mod sample;
+pub mod secrets;
 pub mod store;
 pub mod time_zones;
 

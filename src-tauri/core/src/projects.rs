@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
+use crate::secrets::Keychain;
 use crate::{clock, time_zones, Store, StoreError};
 
 pub const NAME_MAX: usize = 100;
@@ -62,6 +63,8 @@ pub enum ProjectError {
     #[error("That project no longer exists. It may have been deleted; the list has been refreshed.")]
     NotFound,
     #[error(transparent)]
+    Credentials(#[from] crate::credentials::CredentialError),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -71,7 +74,7 @@ impl From<rusqlite::Error> for ProjectError {
     }
 }
 
-fn summarize(errors: &FieldErrors) -> String {
+pub(crate) fn summarize(errors: &FieldErrors) -> String {
     match errors.len() {
         1 => errors.values().next().cloned().unwrap_or_default(),
         n => format!("{n} fields need attention."),
@@ -107,6 +110,7 @@ pub fn create(store: &mut Store, draft: &ProjectDraft, now: DateTime<Utc>) -> Re
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
         params![id, clean.name, clean.description, clean.repository, clean.time_zone, at],
     )?;
+    crate::environments::insert_defaults(&tx, &id, now)?;
     let project = get_in(&tx, &id)?.ok_or(ProjectError::NotFound)?;
     tx.commit()?;
     Ok(project)
@@ -142,8 +146,19 @@ pub fn set_archived(store: &mut Store, id: &str, archived: bool, now: DateTime<U
     get(store, id)
 }
 
-/// Deletes a project and everything that belongs to it.
-pub fn delete(store: &mut Store, id: &str) -> Result<(), ProjectError> {
+/// Deletes a project and everything that belongs to it, its credentials'
+/// keychain entries first. If the keychain refuses some, the project and
+/// what still holds them stay, and the error says why.
+pub fn delete(store: &mut Store, keychain: &Keychain, id: &str) -> Result<(), ProjectError> {
+    get(store, id)?;
+    let environment_ids: Vec<String> = {
+        let mut stmt = store.conn().prepare("SELECT id FROM environments WHERE project_id = ?1")?;
+        let ids = stmt.query_map(params![id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        ids
+    };
+    for environment_id in environment_ids {
+        crate::credentials::delete_all_in_environment(store, keychain, &environment_id)?;
+    }
     let changed = store.conn().execute("DELETE FROM projects WHERE id = ?1", params![id])?;
     if changed == 0 {
         return Err(ProjectError::NotFound);

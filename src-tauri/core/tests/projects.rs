@@ -3,6 +3,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use liftoff_core::projects::{self, ProjectDraft, ProjectError, ProjectQuery};
 use liftoff_core::sample;
+use liftoff_core::secrets::Keychain;
 use liftoff_core::Store;
 
 fn t0() -> DateTime<Utc> {
@@ -118,9 +119,9 @@ fn archived_projects_hide_until_asked_for() {
 fn delete_removes_and_missing_ids_are_not_found() {
     let (_dir, mut store) = store();
     let p = projects::create(&mut store, &draft("Gone soon"), t0()).unwrap();
-    projects::delete(&mut store, &p.id).unwrap();
+    projects::delete(&mut store, &Keychain::os(), &p.id).unwrap();
     assert_eq!(count_rows(&store), 0);
-    assert!(matches!(projects::delete(&mut store, &p.id), Err(ProjectError::NotFound)));
+    assert!(matches!(projects::delete(&mut store, &Keychain::os(), &p.id), Err(ProjectError::NotFound)));
     assert!(matches!(projects::get(&store, &p.id), Err(ProjectError::NotFound)));
     assert!(matches!(projects::update(&mut store, &p.id, &draft("X"), t0()), Err(ProjectError::NotFound)));
     assert!(matches!(projects::set_archived(&mut store, &p.id, true, t0()), Err(ProjectError::NotFound)));

@@ -185,3 +185,21 @@ fn reopening_a_day_later_takes_the_daily_backup() {
     let store = Store::open_or_recover(dir.path(), t0() + Duration::days(1)).unwrap().store;
     assert_eq!(backup::list(&store.backups_dir()).len(), 1);
 }
+
+#[test]
+fn projects_from_schema_1_get_the_default_pipeline() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        migrations::migrate_to(&mut conn, 1).unwrap();
+        conn.execute(
+            "INSERT INTO projects (id, name, time_zone, created_at, updated_at) VALUES ('p1', 'Old', 'UTC', 'x', 'x')",
+            [],
+        )
+        .unwrap();
+    }
+    let store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
+    let envs = liftoff_core::environments::list(&store, "p1").unwrap();
+    let names: Vec<_> = envs.iter().map(|e| (e.name.as_str(), e.protected)).collect();
+    assert_eq!(names, [("development", false), ("staging", false), ("production", true)]);
+}

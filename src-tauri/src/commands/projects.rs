@@ -33,7 +33,8 @@ pub async fn set_project_archived(state: State<'_, AppState>, id: String, archiv
 #[tauri::command]
 #[specta::specta]
 pub async fn delete_project(state: State<'_, AppState>, id: String) -> Result<()> {
-    state.with_store(move |s| Ok(projects::delete(s, &id)?)).await
+    let keychain = state.keychain.clone();
+    state.with_store(move |s| Ok(projects::delete(s, &keychain, &id)?)).await
 }
 
 #[tauri::command]

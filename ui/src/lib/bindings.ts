@@ -31,6 +31,8 @@ export type ErrorCode =
 "validation" | 
 /**  The thing asked for does not exist (any more). */
 "notFound" | 
+/**  The OS keychain is missing, locked or refused; the message says what to do. */
+"keychain" | 
 /**  The database cannot be used (damaged, newer, in use, unwritable). */
 "database" | 
 /**  Liftoff could not start; the message says why. */

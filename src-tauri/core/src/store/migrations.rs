@@ -13,11 +13,18 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "projects",
-    sql: include_str!("../../migrations/0001_projects.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "projects",
+        sql: include_str!("../../migrations/0001_projects.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "environments and credentials",
+        sql: include_str!("../../migrations/0002_environments_credentials.sql"),
+    },
+];
 
 /// The schema version this build of Liftoff writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

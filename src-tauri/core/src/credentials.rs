@@ -1,0 +1,261 @@
+//! Credentials of an environment: names, kinds and dates in SQLite, values
+//! only in the OS keychain.
+//!
+//! Every operation keeps the two in step: a row is committed only after its
+//! keychain entry was written, and a row is removed only after its entry
+//! was. When the keychain fails, the operation fails whole and says why.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+
+use crate::projects::FieldErrors;
+use crate::secrets::{Keychain, KeychainError, SecretKey, SecretValue};
+use crate::{clock, Store, StoreError};
+
+pub const NAME_MAX: usize = 80;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum CredentialKind {
+    ApiToken,
+    Password,
+    SshKeyPassphrase,
+    SmtpPassword,
+    Other,
+}
+
+impl CredentialKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::ApiToken => "apiToken",
+            CredentialKind::Password => "password",
+            CredentialKind::SshKeyPassphrase => "sshKeyPassphrase",
+            CredentialKind::SmtpPassword => "smtpPassword",
+            CredentialKind::Other => "other",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "apiToken" => CredentialKind::ApiToken,
+            "password" => CredentialKind::Password,
+            "sshKeyPassphrase" => CredentialKind::SshKeyPassphrase,
+            "smtpPassword" => CredentialKind::SmtpPassword,
+            "other" => CredentialKind::Other,
+            _ => return None,
+        })
+    }
+}
+
+/// A credential as SQLite knows it: no value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Credential {
+    pub id: String,
+    pub environment_id: String,
+    pub name: String,
+    pub kind: CredentialKind,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub last_rotated_at: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    #[error("{}", crate::projects::summarize(.0))]
+    Invalid(FieldErrors),
+    #[error("That credential no longer exists. It may have been deleted; the list has been refreshed.")]
+    NotFound,
+    #[error("That environment no longer exists. It may have been deleted; the list has been refreshed.")]
+    EnvironmentNotFound,
+    #[error("The keychain has no value for “{0}”. It may have been removed outside Liftoff; set the value again.")]
+    MissingValue(String),
+    #[error("{message}")]
+    Keychain {
+        message: String,
+        #[source]
+        source: KeychainError,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for CredentialError {
+    fn from(e: rusqlite::Error) -> Self {
+        CredentialError::Store(StoreError::Sqlite(e))
+    }
+}
+
+fn keychain_error(what: &str, source: KeychainError) -> CredentialError {
+    CredentialError::Keychain { message: format!("{what}: {source}"), source }
+}
+
+pub fn list(store: &Store, environment_id: &str) -> Result<Vec<Credential>, CredentialError> {
+    let mut stmt = store.conn().prepare_cached(&format!("{SELECT} WHERE c.environment_id = ?1 ORDER BY c.name COLLATE NOCASE"))?;
+    let rows = stmt.query_map(params![environment_id], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Adds a named credential and stores its value in the keychain.
+pub fn add(
+    store: &mut Store,
+    keychain: &Keychain,
+    environment_id: &str,
+    name: &str,
+    kind: CredentialKind,
+    value: &SecretValue,
+    now: DateTime<Utc>,
+) -> Result<Credential, CredentialError> {
+    let name = validate(name, value)?;
+    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let project_id: String = tx
+        .query_row("SELECT project_id FROM environments WHERE id = ?1", params![environment_id], |r| r.get(0))
+        .optional()?
+        .ok_or(CredentialError::EnvironmentNotFound)?;
+    let taken: Option<String> = tx
+        .query_row(
+            "SELECT name FROM credentials WHERE environment_id = ?1 AND name = ?2 COLLATE NOCASE",
+            params![environment_id, name],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(existing) = taken {
+        return Err(CredentialError::Invalid(FieldErrors::from([(
+            "name".to_owned(),
+            format!("This environment already has a credential called “{existing}”. Replace its value instead."),
+        )])));
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let at = clock::to_text(now);
+    tx.execute(
+        "INSERT INTO credentials (id, environment_id, name, kind, created_at, last_rotated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        params![id, environment_id, name, kind.as_str(), at],
+    )?;
+    let credential = get_in(&tx, &id)?.ok_or(CredentialError::NotFound)?;
+    let key = SecretKey { project_id, environment_id: environment_id.to_owned(), name: name.clone() };
+    // The row is not committed until the value is safely in the keychain.
+    keychain.set(&key, value).map_err(|e| keychain_error(&format!("“{name}” was not saved"), e))?;
+    if let Err(e) = tx.commit() {
+        if let Err(cleanup) = keychain.delete(&key) {
+            log::warn!("could not remove the keychain entry of an unsaved credential: {cleanup}");
+        }
+        return Err(e.into());
+    }
+    Ok(credential)
+}
+
+/// Replaces a credential's value (a rotation).
+pub fn replace(store: &mut Store, keychain: &Keychain, id: &str, value: &SecretValue, now: DateTime<Utc>) -> Result<Credential, CredentialError> {
+    let (credential, key) = locate(store.conn(), id)?;
+    validate(&credential.name, value)?;
+    keychain.set(&key, value).map_err(|e| keychain_error(&format!("The value of “{}” was not replaced", credential.name), e))?;
+    store.conn().execute("UPDATE credentials SET last_rotated_at = ?2 WHERE id = ?1", params![id, clock::to_text(now)])?;
+    Ok(locate(store.conn(), id)?.0)
+}
+
+/// Reads a credential's value from the keychain, for an explicit reveal or a
+/// deploy. Records the use.
+pub fn reveal(store: &mut Store, keychain: &Keychain, id: &str, now: DateTime<Utc>) -> Result<SecretValue, CredentialError> {
+    let (credential, key) = locate(store.conn(), id)?;
+    let value = keychain
+        .get(&key)
+        .map_err(|e| keychain_error(&format!("“{}” could not be read", credential.name), e))?
+        .ok_or_else(|| CredentialError::MissingValue(credential.name.clone()))?;
+    store.conn().execute("UPDATE credentials SET last_used_at = ?2 WHERE id = ?1", params![id, clock::to_text(now)])?;
+    Ok(value)
+}
+
+/// Deletes a credential: the keychain entry first, then the row.
+pub fn delete(store: &mut Store, keychain: &Keychain, id: &str) -> Result<(), CredentialError> {
+    let (credential, key) = locate(store.conn(), id)?;
+    keychain.delete(&key).map_err(|e| keychain_error(&format!("“{}” was not deleted", credential.name), e))?;
+    store.conn().execute("DELETE FROM credentials WHERE id = ?1", params![id])?;
+    Ok(())
+}
+
+/// Deletes every credential of an environment. Each credential goes whole
+/// (entry, then row) or stays whole; the error names those that stayed.
+pub fn delete_all_in_environment(store: &mut Store, keychain: &Keychain, environment_id: &str) -> Result<(), CredentialError> {
+    let mut kept = Vec::new();
+    let mut first_error = None;
+    for credential in list(store, environment_id)? {
+        match delete(store, keychain, &credential.id) {
+            Ok(()) => {}
+            Err(CredentialError::Keychain { source, .. }) => {
+                kept.push(credential.name);
+                first_error.get_or_insert(source);
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    match first_error {
+        None => Ok(()),
+        Some(source) => Err(CredentialError::Keychain {
+            message: format!(
+                "{} could not be removed from the keychain, so nothing that holds {} was deleted: {source}",
+                quoted_list(&kept),
+                if kept.len() == 1 { "it" } else { "them" }
+            ),
+            source,
+        }),
+    }
+}
+
+fn quoted_list(names: &[String]) -> String {
+    names.iter().map(|n| format!("“{n}”")).collect::<Vec<_>>().join(", ")
+}
+
+fn validate(name: &str, value: &SecretValue) -> Result<String, CredentialError> {
+    let name = name.trim().to_owned();
+    let mut errors = FieldErrors::new();
+    let len = name.chars().count();
+    if len == 0 {
+        errors.insert("name".into(), "Name the credential, such as DEPLOY_TOKEN.".into());
+    } else if len > NAME_MAX {
+        errors.insert("name".into(), format!("Keep the name to {NAME_MAX} characters or fewer."));
+    } else if name.chars().any(char::is_control) {
+        errors.insert("name".into(), "The name cannot contain line breaks or control characters.".into());
+    }
+    if value.is_empty() {
+        errors.insert("value".into(), "Enter the secret value.".into());
+    }
+    if errors.is_empty() {
+        Ok(name)
+    } else {
+        Err(CredentialError::Invalid(errors))
+    }
+}
+
+const SELECT: &str = "SELECT c.id, c.environment_id, c.name, c.kind, c.created_at, c.last_used_at, c.last_rotated_at, e.project_id
+     FROM credentials c JOIN environments e ON e.id = c.environment_id";
+
+fn get_in(conn: &Connection, id: &str) -> Result<Option<Credential>, CredentialError> {
+    Ok(conn.query_row(&format!("{SELECT} WHERE c.id = ?1"), params![id], from_row).optional()?)
+}
+
+fn locate(conn: &Connection, id: &str) -> Result<(Credential, SecretKey), CredentialError> {
+    let found = conn
+        .query_row(&format!("{SELECT} WHERE c.id = ?1"), params![id], |row| {
+            let credential = from_row(row)?;
+            let project_id: String = row.get(7)?;
+            Ok((credential, project_id))
+        })
+        .optional()?;
+    let (credential, project_id) = found.ok_or(CredentialError::NotFound)?;
+    let key = SecretKey { project_id, environment_id: credential.environment_id.clone(), name: credential.name.clone() };
+    Ok((credential, key))
+}
+
+fn from_row(row: &Row) -> rusqlite::Result<Credential> {
+    let kind: String = row.get(3)?;
+    Ok(Credential {
+        id: row.get(0)?,
+        environment_id: row.get(1)?,
+        name: row.get(2)?,
+        kind: CredentialKind::parse(&kind).unwrap_or(CredentialKind::Other),
+        created_at: row.get(4)?,
+        last_used_at: row.get(5)?,
+        last_rotated_at: row.get(6)?,
+    })
+}
