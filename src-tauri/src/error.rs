@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use liftoff_core::credentials::CredentialError;
+use liftoff_core::environments::EnvironmentError;
 use liftoff_core::projects::ProjectError;
 use liftoff_core::StoreError;
 use serde::Serialize;
@@ -40,6 +41,11 @@ impl AppError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         AppError { code, message: message.into(), fields: None }
     }
+
+    /// Input refused, with a message per field to show beside it.
+    fn invalid(message: String, fields: BTreeMap<String, String>) -> Self {
+        AppError { code: ErrorCode::Validation, message, fields: Some(fields) }
+    }
 }
 
 impl From<StoreError> for AppError {
@@ -52,11 +58,7 @@ impl From<StoreError> for AppError {
 impl From<ProjectError> for AppError {
     fn from(e: ProjectError) -> Self {
         match e {
-            ProjectError::Invalid(fields) => AppError {
-                code: ErrorCode::Validation,
-                message: ProjectError::Invalid(fields.clone()).to_string(),
-                fields: Some(fields),
-            },
+            ProjectError::Invalid(fields) => AppError::invalid(ProjectError::Invalid(fields.clone()).to_string(), fields),
             ProjectError::NotFound => AppError::new(ErrorCode::NotFound, e.to_string()),
             ProjectError::Credentials(e) => e.into(),
             ProjectError::Store(e) => e.into(),
@@ -67,16 +69,24 @@ impl From<ProjectError> for AppError {
 impl From<CredentialError> for AppError {
     fn from(e: CredentialError) -> Self {
         match e {
-            CredentialError::Invalid(fields) => AppError {
-                code: ErrorCode::Validation,
-                message: CredentialError::Invalid(fields.clone()).to_string(),
-                fields: Some(fields),
-            },
+            CredentialError::Invalid(fields) => AppError::invalid(CredentialError::Invalid(fields.clone()).to_string(), fields),
             CredentialError::NotFound | CredentialError::EnvironmentNotFound | CredentialError::MissingValue(_) => {
                 AppError::new(ErrorCode::NotFound, e.to_string())
             }
             CredentialError::Keychain { .. } => AppError::new(ErrorCode::Keychain, e.to_string()),
             CredentialError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<EnvironmentError> for AppError {
+    fn from(e: EnvironmentError) -> Self {
+        match e {
+            EnvironmentError::Invalid(fields) => AppError::invalid(EnvironmentError::Invalid(fields.clone()).to_string(), fields),
+            EnvironmentError::NotFound | EnvironmentError::ProjectNotFound => AppError::new(ErrorCode::NotFound, e.to_string()),
+            EnvironmentError::BadOrder => AppError::new(ErrorCode::Validation, e.to_string()),
+            EnvironmentError::Credentials(e) => e.into(),
+            EnvironmentError::Store(e) => e.into(),
         }
     }
 }

@@ -39,6 +39,16 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::projects::set_project_archived,
             commands::projects::delete_project,
             commands::projects::open_sample_project,
+            commands::environments::list_environments,
+            commands::environments::create_environment,
+            commands::environments::update_environment,
+            commands::environments::reorder_environments,
+            commands::environments::delete_environment,
+            commands::credentials::list_credentials,
+            commands::credentials::add_credential,
+            commands::credentials::replace_credential,
+            commands::credentials::reveal_credential,
+            commands::credentials::delete_credential,
         ])
 }
 

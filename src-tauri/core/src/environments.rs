@@ -21,7 +21,7 @@ pub struct Environment {
     pub project_id: String,
     pub name: String,
     /// 0 for the first stage of the pipeline.
-    pub position: i64,
+    pub position: i32,
     pub url: String,
     pub health_url: String,
     /// `#rrggbb`.

@@ -2,4 +2,6 @@
 //! No business logic lives here.
 
 pub mod app;
+pub mod credentials;
+pub mod environments;
 pub mod projects;

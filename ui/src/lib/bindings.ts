@@ -17,6 +17,18 @@ export const commands = {
 	setProjectArchived: (id: string, archived: boolean) => __TAURI_INVOKE<Project>("set_project_archived", { id, archived }),
 	deleteProject: (id: string) => __TAURI_INVOKE<null>("delete_project", { id }),
 	openSampleProject: () => __TAURI_INVOKE<Project>("open_sample_project"),
+	listEnvironments: (projectId: string) => __TAURI_INVOKE<Environment[]>("list_environments", { projectId }),
+	createEnvironment: (projectId: string, draft: EnvironmentDraft) => __TAURI_INVOKE<Environment>("create_environment", { projectId, draft }),
+	updateEnvironment: (id: string, draft: EnvironmentDraft) => __TAURI_INVOKE<Environment>("update_environment", { id, draft }),
+	/**  Puts the project's environments in the given order, first stage first. */
+	reorderEnvironments: (projectId: string, orderedIds: string[]) => __TAURI_INVOKE<Environment[]>("reorder_environments", { projectId, orderedIds }),
+	deleteEnvironment: (id: string) => __TAURI_INVOKE<null>("delete_environment", { id }),
+	listCredentials: (environmentId: string) => __TAURI_INVOKE<Credential[]>("list_credentials", { environmentId }),
+	addCredential: (environmentId: string, name: string, kind: CredentialKind, value: string) => __TAURI_INVOKE<Credential>("add_credential", { environmentId, name, kind, value }),
+	replaceCredential: (id: string, value: string) => __TAURI_INVOKE<Credential>("replace_credential", { id, value }),
+	/**  The value, for the user who asked to see or copy it. */
+	revealCredential: (id: string) => __TAURI_INVOKE<string>("reveal_credential", { id }),
+	deleteCredential: (id: string) => __TAURI_INVOKE<null>("delete_credential", { id }),
 };
 
 /* Types */
@@ -24,6 +36,42 @@ export type AppError = {
 	code: ErrorCode,
 	message: string,
 	fields: { [key in string]: string } | null,
+};
+
+/**  A credential as SQLite knows it: no value. */
+export type Credential = {
+	id: string,
+	environmentId: string,
+	name: string,
+	kind: CredentialKind,
+	createdAt: string,
+	lastUsedAt: string | null,
+	lastRotatedAt: string | null,
+};
+
+export type CredentialKind = "apiToken" | "password" | "sshKeyPassphrase" | "smtpPassword" | "other";
+
+export type Environment = {
+	id: string,
+	projectId: string,
+	name: string,
+	/**  0 for the first stage of the pipeline. */
+	position: number,
+	url: string,
+	healthUrl: string,
+	/**  `#rrggbb`. */
+	colour: string,
+	protected: boolean,
+	createdAt: string,
+	updatedAt: string,
+};
+
+export type EnvironmentDraft = {
+	name: string,
+	url: string,
+	healthUrl: string,
+	colour: string,
+	protected: boolean,
 };
 
 export type ErrorCode = 

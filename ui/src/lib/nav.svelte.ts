@@ -1,7 +1,7 @@
 // Where the user is. The app has few places, so a small state object is the
 // router.
 
-export type ProjectTab = "timeline" | "releases" | "deploys" | "announcements" | "settings";
+export type ProjectTab = "timeline" | "releases" | "deploys" | "announcements" | "environments" | "settings";
 
 export type Route =
   | { page: "projects" }
@@ -19,5 +19,6 @@ export const PROJECT_TABS: { tab: ProjectTab; label: string; ready: boolean; arr
   { tab: "releases", label: "Releases", ready: false, arrives: "with readiness checklists" },
   { tab: "deploys", label: "Deploys", ready: false, arrives: "with the deploy engine" },
   { tab: "announcements", label: "Announcements", ready: false, arrives: "with announcements" },
+  { tab: "environments", label: "Environments", ready: true },
   { tab: "settings", label: "Project settings", ready: true },
 ];

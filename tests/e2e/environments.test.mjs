@@ -1,0 +1,141 @@
+// End-to-end: environments and credentials, with values in the real
+// keychain (gnome-keyring, started by scripts/with-keyring.sh).
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { freshHome, launch, sql } from "./harness.mjs";
+
+const CANARY = "canary-e2e-5b1d0f-not-for-sqlite";
+
+function keychainValue(account) {
+  const r = spawnSync("secret-tool", ["lookup", "service", "liftoff", "username", account], { encoding: "utf8" });
+  return r.status === 0 ? r.stdout : null;
+}
+
+async function openProject(s, name) {
+  const row = await s.waitForText("[data-testid=project-row]", name);
+  await row.click();
+  await s.waitForText("[data-testid=project-title]", name);
+  await (await s.waitFor("[data-testid=tab-environments]")).click();
+  await s.waitFor("[data-testid=environment-row]");
+}
+
+test("an environment's secret lives in the keychain, survives a restart, reveals and deletes", async () => {
+  const home = freshHome("credentials");
+  let app = await launch(home, { testName: "credentials" });
+  let account;
+  try {
+    const s = app.session;
+    await (await s.waitFor("[data-testid=new-project]")).click();
+    await (await s.waitFor("#project-name")).type("Keyed Service");
+    await (await s.find("[data-testid=project-submit]")).click();
+    await s.waitForText("[data-testid=project-title]", "Keyed Service");
+    await (await s.waitFor("[data-testid=tab-environments]")).click();
+    await s.waitUntil(async () => (await s.findAll("[data-testid=environment-row]")).length === 3, "the default pipeline");
+
+    // A new environment at the end of the pipeline.
+    await (await s.find("[data-testid=add-environment]")).click();
+    await (await s.waitFor("[data-testid=env-name]")).type("qa");
+    await (await s.find("[data-testid=env-url]")).type("https://qa.example.com");
+    await (await s.find("[data-testid=env-health-url]")).type("https://qa.example.com/health");
+    await (await s.find("[data-testid=env-submit]")).click();
+    await s.waitUntil(async () => (await s.findAll("[data-testid=environment-row]")).length === 4, "four environments");
+    const names = sql(home, "SELECT name, position, protected FROM environments ORDER BY position");
+    assert.deepEqual(names.map((e) => e.name), ["development", "staging", "production", "qa"]);
+    assert.equal(names[2].protected, 1);
+
+    // A secret for staging.
+    const staging = "[data-testid=environment-row]:nth-child(2)";
+    await (await s.find(`${staging} [data-testid=add-credential]`)).click();
+    await (await s.waitFor(`${staging} [data-testid=cred-name]`)).type("DEPLOY_TOKEN");
+    await (await s.find(`${staging} [data-testid=cred-value]`)).type(CANARY);
+    await app.shot("credential-form");
+    await (await s.find(`${staging} [data-testid=cred-submit]`)).click();
+    await s.waitForText(`${staging} [data-testid=credential-row]`, "DEPLOY_TOKEN");
+    await app.shot("credential-stored");
+
+    const [row] = sql(home, "SELECT c.name, c.kind, e.project_id, e.id AS env FROM credentials c JOIN environments e ON e.id = c.environment_id");
+    assert.deepEqual([row.name, row.kind], ["DEPLOY_TOKEN", "apiToken"]);
+    account = `${row.project_id}/${row.env}/deploy_token`;
+    assert.equal(keychainValue(account), CANARY, "the value is in the real keychain");
+  } finally {
+    await app.quit();
+  }
+
+  app = await launch(home, { testName: "credentials" });
+  try {
+    const s = app.session;
+    await openProject(s, "Keyed Service");
+    const staging = "[data-testid=environment-row]:nth-child(2)";
+    await (await s.waitFor(`${staging} [data-testid=reveal]`)).click();
+    const shown = await s.waitFor(`${staging} [data-testid=revealed-value]`);
+    assert.equal(await shown.text(), CANARY);
+    await s.execute("arguments[0].scrollIntoView({ block: 'center' })", [{ "element-6066-11e4-a52e-4f735466cecf": shown.id }]);
+    await app.shot("revealed-after-restart");
+
+    await (await s.find(`${staging} [data-testid=delete-credential]`)).click();
+    await s.waitForText("[data-testid=confirm-dialog]", "removed from the keychain");
+    await (await s.find("[data-testid=confirm]")).click();
+    await s.waitUntil(async () => (await s.findAll(`${staging} [data-testid=credential-row]`)).length === 0, "the credential to go");
+    await app.shot("credential-deleted");
+  } finally {
+    await app.quit();
+  }
+
+  assert.equal(keychainValue(account), null, "the keychain entry is gone");
+  assert.deepEqual(sql(home, "SELECT count(*) AS n FROM credentials"), [{ n: 0 }]);
+
+  // The secret never reached SQLite, its WAL, a backup or the app's output.
+  const b64 = Buffer.from(CANARY).toString("base64");
+  const files = [join(home.data, "liftoff.db"), join(home.data, "liftoff.db-wal")];
+  for (const f of readdirSync(join(home.data, "backups"))) files.push(join(home.data, "backups", f));
+  for (const f of files) {
+    let text;
+    try {
+      text = readFileSync(f).toString("latin1");
+    } catch {
+      continue;
+    }
+    assert.ok(!text.includes(CANARY) && !text.includes(b64), `${f} contains the secret`);
+  }
+  const output = app.output.join("");
+  assert.ok(!output.includes(CANARY) && !output.includes(b64), "the app's output contains the secret");
+});
+
+test("a missing keychain is a clear message and stores nothing", async () => {
+  const home = freshHome("no-keychain");
+  // A D-Bus session bus with no service directories: nothing can start a
+  // Secret Service on it.
+  const config = join(home.root, "bus.conf");
+  writeFileSync(
+    config,
+    `<busconfig><type>session</type><listen>unix:tmpdir=${home.root}</listen>
+     <policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy></busconfig>`,
+  );
+  const daemon = spawn("dbus-daemon", ["--config-file", config, "--nofork", "--print-address"], { stdio: ["ignore", "pipe", "inherit"] });
+  const bus = await new Promise((resolve) => daemon.stdout.once("data", (d) => resolve(d.toString().trim().split("\n")[0])));
+  const app = await launch(home, { testName: "no-keychain", env: { DBUS_SESSION_BUS_ADDRESS: bus } });
+  try {
+    const s = app.session;
+    await (await s.waitFor("[data-testid=open-sample]")).click();
+    await (await s.waitFor("[data-testid=tab-environments]")).click();
+    await s.waitFor("[data-testid=environment-row]");
+    const prod = "[data-testid=environment-row]:nth-child(3)";
+    await (await s.find(`${prod} [data-testid=add-credential]`)).click();
+    await (await s.waitFor(`${prod} [data-testid=cred-name]`)).type("DB_PASSWORD");
+    await (await s.find(`${prod} [data-testid=cred-value]`)).type(CANARY);
+    await (await s.find(`${prod} [data-testid=cred-submit]`)).click();
+    const notice = await s.waitForText("[data-testid=notice]", "was not saved");
+    const text = await notice.text();
+    assert.match(text, /No keychain is available on this computer/);
+    assert.ok(!text.includes(CANARY));
+    await app.shot("no-keychain-message");
+  } finally {
+    await app.quit();
+    daemon.kill();
+  }
+  assert.deepEqual(sql(home, "SELECT count(*) AS n FROM credentials"), [{ n: 0 }]);
+});

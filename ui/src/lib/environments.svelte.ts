@@ -1,0 +1,100 @@
+// A project's environments and their credentials, fetched and cached here.
+// Credential values are never cached: `reveal` returns one for the caller
+// to show briefly.
+
+import {
+  commands,
+  type Credential,
+  type CredentialKind,
+  type Environment,
+  type EnvironmentDraft,
+} from "./bindings";
+import { call } from "./ipc";
+
+export class PipelineCache {
+  environments = $state<Environment[]>([]);
+  credentials = $state<Record<string, Credential[]>>({});
+  loaded = $state(false);
+
+  constructor(readonly projectId: string) {}
+
+  async load(): Promise<void> {
+    this.environments = await call(() => commands.listEnvironments(this.projectId));
+    const entries = await Promise.all(
+      this.environments.map(async (e) => [e.id, await call(() => commands.listCredentials(e.id))] as const),
+    );
+    this.credentials = Object.fromEntries(entries);
+    this.loaded = true;
+  }
+
+  async create(draft: EnvironmentDraft): Promise<Environment> {
+    const env = await call(() => commands.createEnvironment(this.projectId, draft));
+    await this.load();
+    return env;
+  }
+
+  async update(id: string, draft: EnvironmentDraft): Promise<Environment> {
+    const env = await call(() => commands.updateEnvironment(id, draft));
+    await this.load();
+    return env;
+  }
+
+  /** Moves an environment one stage earlier (-1) or later (+1). */
+  async move(id: string, delta: -1 | 1): Promise<void> {
+    const ids = this.environments.map((e) => e.id);
+    const from = ids.indexOf(id);
+    const to = from + delta;
+    if (from < 0 || to < 0 || to >= ids.length) return;
+    [ids[from], ids[to]] = [ids[to], ids[from]];
+    this.environments = await call(() => commands.reorderEnvironments(this.projectId, ids));
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await call(() => commands.deleteEnvironment(id));
+    } finally {
+      await this.load();
+    }
+  }
+
+  async addCredential(environmentId: string, name: string, kind: CredentialKind, value: string): Promise<void> {
+    await call(() => commands.addCredential(environmentId, name, kind, value));
+    await this.loadCredentials(environmentId);
+  }
+
+  async replaceCredential(environmentId: string, id: string, value: string): Promise<void> {
+    await call(() => commands.replaceCredential(id, value));
+    await this.loadCredentials(environmentId);
+  }
+
+  async reveal(environmentId: string, id: string): Promise<string> {
+    const value = await call(() => commands.revealCredential(id));
+    await this.loadCredentials(environmentId);
+    return value;
+  }
+
+  async removeCredential(environmentId: string, id: string): Promise<void> {
+    try {
+      await call(() => commands.deleteCredential(id));
+    } finally {
+      await this.loadCredentials(environmentId);
+    }
+  }
+
+  private async loadCredentials(environmentId: string): Promise<void> {
+    const list = await call(() => commands.listCredentials(environmentId));
+    this.credentials = { ...this.credentials, [environmentId]: list };
+  }
+}
+
+export const CREDENTIAL_KINDS: { kind: CredentialKind; label: string }[] = [
+  { kind: "apiToken", label: "API token" },
+  { kind: "password", label: "Password" },
+  { kind: "sshKeyPassphrase", label: "SSH key passphrase" },
+  { kind: "smtpPassword", label: "SMTP password" },
+  { kind: "other", label: "Other secret" },
+];
+
+export function kindLabel(kind: CredentialKind): string {
+  return CREDENTIAL_KINDS.find((k) => k.kind === kind)?.label ?? kind;
+}
