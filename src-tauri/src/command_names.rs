@@ -21,4 +21,8 @@ pub const COMMAND_NAMES: &[&str] = &[
     "replace_credential",
     "reveal_credential",
     "delete_credential",
+    "list_people",
+    "create_person",
+    "update_person",
+    "delete_person",
 ];

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use liftoff_core::credentials::CredentialError;
 use liftoff_core::environments::EnvironmentError;
+use liftoff_core::people::PersonError;
 use liftoff_core::projects::ProjectError;
 use liftoff_core::StoreError;
 use serde::Serialize;
@@ -87,6 +88,16 @@ impl From<EnvironmentError> for AppError {
             EnvironmentError::BadOrder => AppError::new(ErrorCode::Validation, e.to_string()),
             EnvironmentError::Credentials(e) => e.into(),
             EnvironmentError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<PersonError> for AppError {
+    fn from(e: PersonError) -> Self {
+        match e {
+            PersonError::Invalid(fields) => AppError::invalid(PersonError::Invalid(fields.clone()).to_string(), fields),
+            PersonError::NotFound | PersonError::ProjectNotFound => AppError::new(ErrorCode::NotFound, e.to_string()),
+            PersonError::Store(e) => e.into(),
         }
     }
 }

@@ -49,6 +49,10 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::credentials::replace_credential,
             commands::credentials::reveal_credential,
             commands::credentials::delete_credential,
+            commands::people::list_people,
+            commands::people::create_person,
+            commands::people::update_person,
+            commands::people::delete_person,
         ])
 }
 

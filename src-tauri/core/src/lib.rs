@@ -7,6 +7,7 @@
 pub mod clock;
 pub mod credentials;
 pub mod environments;
+pub mod people;
 pub mod projects;
 pub mod sample;
 pub mod secrets;

@@ -4,4 +4,5 @@
 pub mod app;
 pub mod credentials;
 pub mod environments;
+pub mod people;
 pub mod projects;

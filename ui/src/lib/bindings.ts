@@ -29,6 +29,10 @@ export const commands = {
 	/**  The value, for the user who asked to see or copy it. */
 	revealCredential: (id: string) => __TAURI_INVOKE<string>("reveal_credential", { id }),
 	deleteCredential: (id: string) => __TAURI_INVOKE<null>("delete_credential", { id }),
+	listPeople: (projectId: string) => __TAURI_INVOKE<Person[]>("list_people", { projectId }),
+	createPerson: (projectId: string, draft: PersonDraft) => __TAURI_INVOKE<Person>("create_person", { projectId, draft }),
+	updatePerson: (id: string, draft: PersonDraft) => __TAURI_INVOKE<Person>("update_person", { id, draft }),
+	deletePerson: (id: string) => __TAURI_INVOKE<null>("delete_person", { id }),
 };
 
 /* Types */
@@ -88,6 +92,32 @@ export type ErrorCode =
 /**  A fault inside Liftoff. */
 "internal";
 
+export type Person = {
+	id: string,
+	projectId: string,
+	name: string,
+	email: string,
+	role: Role,
+	timeZone: string,
+	/**  `HH:MM`, local to `time_zone`. */
+	workStart: string,
+	workEnd: string,
+	/**  Working weekdays, Monday first. */
+	workDays: [boolean, boolean, boolean, boolean, boolean, boolean, boolean],
+	createdAt: string,
+	updatedAt: string,
+};
+
+export type PersonDraft = {
+	name: string,
+	email: string,
+	role: Role,
+	timeZone: string,
+	workStart: string,
+	workEnd: string,
+	workDays: [boolean, boolean, boolean, boolean, boolean, boolean, boolean],
+};
+
 export type Project = {
 	id: string,
 	name: string,
@@ -130,6 +160,10 @@ export type Recovery = {
 	/**  When that backup was taken (RFC 3339, UTC). */
 	restoredBackupTakenAt: string | null,
 };
+
+export type Role = "lead" | "developer" | 
+/**  A reviewer from another department (an "auditor"). */
+"reviewer" | "admin" | "support";
 
 export type StartupReport = {
 	dataDir: string,

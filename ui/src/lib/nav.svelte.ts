@@ -1,7 +1,7 @@
 // Where the user is. The app has few places, so a small state object is the
 // router.
 
-export type ProjectTab = "timeline" | "releases" | "deploys" | "announcements" | "environments" | "settings";
+export type ProjectTab = "timeline" | "releases" | "deploys" | "announcements" | "environments" | "people" | "settings";
 
 export type Route =
   | { page: "projects" }
@@ -20,5 +20,6 @@ export const PROJECT_TABS: { tab: ProjectTab; label: string; ready: boolean; arr
   { tab: "deploys", label: "Deploys", ready: false, arrives: "with the deploy engine" },
   { tab: "announcements", label: "Announcements", ready: false, arrives: "with announcements" },
   { tab: "environments", label: "Environments", ready: true },
+  { tab: "people", label: "People", ready: true },
   { tab: "settings", label: "Project settings", ready: true },
 ];

@@ -24,6 +24,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "environments and credentials",
         sql: include_str!("../../migrations/0002_environments_credentials.sql"),
     },
+    Migration {
+        version: 3,
+        name: "people",
+        sql: include_str!("../../migrations/0003_people.sql"),
+    },
 ];
 
 /// The schema version this build of Liftoff writes.

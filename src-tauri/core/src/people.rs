@@ -1,0 +1,298 @@
+//! People of a project: who owns and reviews checklist items, who is on
+//! call, and when each of them works (in their own time zone).
+
+use chrono::{DateTime, NaiveTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+
+use crate::projects::FieldErrors;
+use crate::{clock, time_zones, Store, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum Role {
+    Lead,
+    Developer,
+    /// A reviewer from another department (an "auditor").
+    Reviewer,
+    Admin,
+    Support,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::Lead => "lead",
+            Role::Developer => "developer",
+            Role::Reviewer => "reviewer",
+            Role::Admin => "admin",
+            Role::Support => "support",
+        }
+    }
+
+    fn parse(s: &str) -> Role {
+        match s {
+            "lead" => Role::Lead,
+            "reviewer" => Role::Reviewer,
+            "admin" => Role::Admin,
+            "support" => Role::Support,
+            _ => Role::Developer,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Person {
+    pub id: String,
+    pub project_id: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub time_zone: String,
+    /// `HH:MM`, local to `time_zone`.
+    pub work_start: String,
+    pub work_end: String,
+    /// Working weekdays, Monday first.
+    pub work_days: [bool; 7],
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonDraft {
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub time_zone: String,
+    pub work_start: String,
+    pub work_end: String,
+    pub work_days: [bool; 7],
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PersonError {
+    #[error("{}", crate::projects::summarize(.0))]
+    Invalid(FieldErrors),
+    #[error("That person is no longer in the project. The list has been refreshed.")]
+    NotFound,
+    #[error("That project no longer exists. It may have been deleted; the list has been refreshed.")]
+    ProjectNotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for PersonError {
+    fn from(e: rusqlite::Error) -> Self {
+        PersonError::Store(StoreError::Sqlite(e))
+    }
+}
+
+pub fn list(store: &Store, project_id: &str) -> Result<Vec<Person>, PersonError> {
+    let mut stmt = store.conn().prepare_cached(&format!("{SELECT} WHERE project_id = ?1 ORDER BY name COLLATE NOCASE"))?;
+    let rows = stmt.query_map(params![project_id], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn create(store: &mut Store, project_id: &str, draft: &PersonDraft, now: DateTime<Utc>) -> Result<Person, PersonError> {
+    let clean = validate(draft)?;
+    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1)", params![project_id], |r| r.get(0))?;
+    if !exists {
+        return Err(PersonError::ProjectNotFound);
+    }
+    ensure_email_free(&tx, project_id, &clean.email, None)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let at = clock::to_text(now);
+    tx.execute(
+        "INSERT INTO people (id, project_id, name, email, role, time_zone, work_start, work_end, work_days, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+        params![id, project_id, clean.name, clean.email, clean.role.as_str(), clean.time_zone, clean.work_start, clean.work_end, days_to_mask(&clean.work_days), at],
+    )?;
+    let person = get_in(&tx, &id)?.ok_or(PersonError::NotFound)?;
+    tx.commit()?;
+    Ok(person)
+}
+
+pub fn update(store: &mut Store, id: &str, draft: &PersonDraft, now: DateTime<Utc>) -> Result<Person, PersonError> {
+    let clean = validate(draft)?;
+    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let current = get_in(&tx, id)?.ok_or(PersonError::NotFound)?;
+    ensure_email_free(&tx, &current.project_id, &clean.email, Some(id))?;
+    tx.execute(
+        "UPDATE people SET name = ?2, email = ?3, role = ?4, time_zone = ?5, work_start = ?6, work_end = ?7, work_days = ?8, updated_at = ?9
+         WHERE id = ?1",
+        params![id, clean.name, clean.email, clean.role.as_str(), clean.time_zone, clean.work_start, clean.work_end, days_to_mask(&clean.work_days), clock::to_text(now)],
+    )?;
+    let person = get_in(&tx, id)?.ok_or(PersonError::NotFound)?;
+    tx.commit()?;
+    Ok(person)
+}
+
+pub fn delete(store: &mut Store, id: &str) -> Result<(), PersonError> {
+    let changed = store.conn().execute("DELETE FROM people WHERE id = ?1", params![id])?;
+    if changed == 0 {
+        return Err(PersonError::NotFound);
+    }
+    Ok(())
+}
+
+pub fn validate(draft: &PersonDraft) -> Result<PersonDraft, PersonError> {
+    let clean = PersonDraft {
+        name: draft.name.trim().to_owned(),
+        email: draft.email.trim().to_owned(),
+        role: draft.role,
+        time_zone: draft.time_zone.trim().to_owned(),
+        work_start: draft.work_start.trim().to_owned(),
+        work_end: draft.work_end.trim().to_owned(),
+        work_days: draft.work_days,
+    };
+    let mut errors = FieldErrors::new();
+    let len = clean.name.chars().count();
+    if len == 0 {
+        errors.insert("name".into(), "Enter the person's name.".into());
+    } else if len > 100 || clean.name.chars().any(char::is_control) {
+        errors.insert("name".into(), "Keep the name to one line of 100 characters or fewer.".into());
+    }
+    if !looks_like_email(&clean.email) {
+        errors.insert("email".into(), "Enter an email address such as dana@example.com.".into());
+    }
+    if time_zones::parse(&clean.time_zone).is_none() {
+        errors.insert("timeZone".into(), "Pick the person's time zone from the list, such as Europe/Berlin.".into());
+    }
+    let start = NaiveTime::parse_from_str(&clean.work_start, "%H:%M");
+    let end = NaiveTime::parse_from_str(&clean.work_end, "%H:%M");
+    match (start, end) {
+        (Ok(s), Ok(e)) if s < e => {}
+        (Ok(_), Ok(_)) => {
+            errors.insert("workEnd".into(), "The working day must end after it starts.".into());
+        }
+        _ => {
+            errors.insert("workStart".into(), "Enter working hours as HH:MM, such as 09:00 to 17:30.".into());
+        }
+    }
+    if !clean.work_days.iter().any(|d| *d) {
+        errors.insert("workDays".into(), "Tick at least one working day.".into());
+    }
+    if errors.is_empty() {
+        Ok(clean)
+    } else {
+        Err(PersonError::Invalid(errors))
+    }
+}
+
+fn looks_like_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !domain.contains('@')
+        && email.len() <= 254
+}
+
+fn ensure_email_free(conn: &Connection, project_id: &str, email: &str, except: Option<&str>) -> Result<(), PersonError> {
+    let taken: Option<String> = conn
+        .query_row(
+            "SELECT name FROM people WHERE project_id = ?1 AND email = ?2 COLLATE NOCASE AND id IS NOT ?3",
+            params![project_id, email, except],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match taken {
+        Some(name) => Err(PersonError::Invalid(FieldErrors::from([(
+            "email".to_owned(),
+            format!("{name} already uses this address in this project."),
+        )]))),
+        None => Ok(()),
+    }
+}
+
+fn days_to_mask(days: &[bool; 7]) -> i64 {
+    days.iter().enumerate().filter(|(_, on)| **on).map(|(i, _)| 1i64 << i).sum()
+}
+
+fn mask_to_days(mask: i64) -> [bool; 7] {
+    std::array::from_fn(|i| mask & (1 << i) != 0)
+}
+
+const SELECT: &str =
+    "SELECT id, project_id, name, email, role, time_zone, work_start, work_end, work_days, created_at, updated_at FROM people";
+
+fn get_in(conn: &Connection, id: &str) -> Result<Option<Person>, PersonError> {
+    Ok(conn.query_row(&format!("{SELECT} WHERE id = ?1"), params![id], from_row).optional()?)
+}
+
+fn from_row(row: &Row) -> rusqlite::Result<Person> {
+    let role: String = row.get(4)?;
+    Ok(Person {
+        id: row.get(0)?,
+        project_id: row.get(1)?,
+        name: row.get(2)?,
+        email: row.get(3)?,
+        role: Role::parse(&role),
+        time_zone: row.get(5)?,
+        work_start: row.get(6)?,
+        work_end: row.get(7)?,
+        work_days: mask_to_days(row.get(8)?),
+        created_at: row.get(9)?,
+        updated_at: row.get(10)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft() -> PersonDraft {
+        PersonDraft {
+            name: "Dana Reviewer".into(),
+            email: "dana@example.com".into(),
+            role: Role::Reviewer,
+            time_zone: "Europe/Berlin".into(),
+            work_start: "09:00".into(),
+            work_end: "17:30".into(),
+            work_days: [true, true, true, true, true, false, false],
+        }
+    }
+
+    fn errors(d: &PersonDraft) -> FieldErrors {
+        match validate(d) {
+            Err(PersonError::Invalid(f)) => f,
+            other => panic!("expected errors, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_good_draft_passes() {
+        assert!(validate(&draft()).is_ok());
+    }
+
+    #[test]
+    fn emails_hours_and_days_are_checked() {
+        for bad in ["dana", "dana@", "@example.com", "dana@example", "da na@example.com"] {
+            let mut d = draft();
+            d.email = bad.into();
+            assert!(errors(&d).contains_key("email"), "{bad}");
+        }
+        let mut d = draft();
+        d.work_start = "18:00".into();
+        assert!(errors(&d).contains_key("workEnd"));
+        d.work_start = "9am".into();
+        assert!(errors(&d).contains_key("workStart"));
+        let mut d = draft();
+        d.work_days = [false; 7];
+        assert!(errors(&d).contains_key("workDays"));
+    }
+
+    #[test]
+    fn weekday_masks_round_trip() {
+        let days = [true, false, true, false, false, false, true];
+        assert_eq!(days_to_mask(&days), 0b100_0101);
+        assert_eq!(mask_to_days(days_to_mask(&days)), days);
+    }
+}

@@ -1,0 +1,30 @@
+use chrono::Utc;
+use liftoff_core::people::{self, Person, PersonDraft};
+use tauri::State;
+
+use crate::error::Result;
+use crate::state::AppState;
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_people(state: State<'_, AppState>, project_id: String) -> Result<Vec<Person>> {
+    state.with_store(move |s| Ok(people::list(s, &project_id)?)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn create_person(state: State<'_, AppState>, project_id: String, draft: PersonDraft) -> Result<Person> {
+    state.with_store(move |s| Ok(people::create(s, &project_id, &draft, Utc::now())?)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn update_person(state: State<'_, AppState>, id: String, draft: PersonDraft) -> Result<Person> {
+    state.with_store(move |s| Ok(people::update(s, &id, &draft, Utc::now())?)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_person(state: State<'_, AppState>, id: String) -> Result<()> {
+    state.with_store(move |s| Ok(people::delete(s, &id)?)).await
+}
