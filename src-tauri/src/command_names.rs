@@ -25,4 +25,5 @@ pub const COMMAND_NAMES: &[&str] = &[
     "create_person",
     "update_person",
     "delete_person",
+    "test_connection",
 ];

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use liftoff_core::connection::ConnectionError;
 use liftoff_core::credentials::CredentialError;
 use liftoff_core::environments::EnvironmentError;
 use liftoff_core::people::PersonError;
@@ -98,6 +99,16 @@ impl From<PersonError> for AppError {
             PersonError::Invalid(fields) => AppError::invalid(PersonError::Invalid(fields.clone()).to_string(), fields),
             PersonError::NotFound | PersonError::ProjectNotFound => AppError::new(ErrorCode::NotFound, e.to_string()),
             PersonError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ConnectionError> for AppError {
+    fn from(e: ConnectionError) -> Self {
+        match e {
+            ConnectionError::NoHealthUrl | ConnectionError::ForeignCredential => AppError::new(ErrorCode::Validation, e.to_string()),
+            ConnectionError::Environment(e) => e.into(),
+            ConnectionError::Credential(e) => e.into(),
         }
     }
 }

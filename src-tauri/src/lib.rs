@@ -53,6 +53,7 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::people::create_person,
             commands::people::update_person,
             commands::people::delete_person,
+            commands::connection::test_connection,
         ])
 }
 

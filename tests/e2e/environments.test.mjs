@@ -4,6 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:http";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freshHome, launch, sql } from "./harness.mjs";
@@ -138,4 +139,77 @@ test("a missing keychain is a clear message and stores nothing", async () => {
     daemon.kill();
   }
   assert.deepEqual(sql(home, "SELECT count(*) AS n FROM credentials"), [{ n: 0 }]);
+});
+
+function listen(handler) {
+  const server = createServer(handler);
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+test("test connection sends the credential to the health check, never to another host", async () => {
+  const otherRequests = [];
+  const other = await listen((req, res) => {
+    otherRequests.push(req.headers.authorization ?? null);
+    res.end("ok");
+  });
+  const otherPort = other.address().port;
+  const service = await listen((req, res) => {
+    if (req.url === "/moved") {
+      res.writeHead(302, { Location: `http://localhost:${otherPort}/health` });
+      return res.end();
+    }
+    const ok = req.headers.authorization === `Bearer ${CANARY}`;
+    res.writeHead(ok ? 200 : 401);
+    res.end(ok ? "healthy" : "who are you?");
+  });
+  const base = `http://127.0.0.1:${service.address().port}`;
+
+  const home = freshHome("connection");
+  const app = await launch(home, { testName: "test-connection" });
+  try {
+    const s = app.session;
+    await (await s.waitFor("[data-testid=open-sample]")).click();
+    await (await s.waitFor("[data-testid=tab-environments]")).click();
+    const staging = "[data-testid=environment-row]:nth-child(2)";
+    await (await s.waitFor(`${staging} button.small`)).click(); // Edit
+    const health = await s.waitFor(`${staging} [data-testid=env-health-url]`);
+    await health.type(`${base}/health`);
+    await (await s.find(`${staging} [data-testid=env-submit]`)).click();
+    await s.waitForText(`${staging} .urls`, `${base}/health`);
+
+    await (await s.find(`${staging} [data-testid=add-credential]`)).click();
+    await (await s.waitFor(`${staging} [data-testid=cred-name]`)).type("HEALTH_TOKEN");
+    await (await s.find(`${staging} [data-testid=cred-value]`)).type(CANARY);
+    await (await s.find(`${staging} [data-testid=cred-submit]`)).click();
+    await s.waitForText(`${staging} [data-testid=credential-row]`, "HEALTH_TOKEN");
+
+    // Without a credential the service refuses.
+    await (await s.find(`${staging} [data-testid=test-connection]`)).click();
+    await s.waitForText(`${staging} [data-testid=connection-report]`, "wants a credential (401");
+
+    // With it, the check passes.
+    await (await s.find(`${staging} [data-testid=conn-credential] option:nth-child(2)`)).click();
+    await (await s.find(`${staging} [data-testid=test-connection]`)).click();
+    await s.waitForText(`${staging} [data-testid=connection-report]`, "answered 200 OK");
+    await app.shot("connection-ok");
+
+    // A redirect to another host stops before the credential leaves.
+    await (await s.find(`${staging} button.small`)).click();
+    const moved = await s.waitFor(`${staging} [data-testid=env-health-url]`);
+    await moved.clear();
+    await moved.type(`${base}/moved`);
+    await (await s.find(`${staging} [data-testid=env-submit]`)).click();
+    await s.waitForText(`${staging} .urls`, `${base}/moved`);
+    await (await s.find(`${staging} [data-testid=conn-credential] option:nth-child(2)`)).click();
+    await (await s.find(`${staging} [data-testid=test-connection]`)).click();
+    await s.waitForText(`${staging} [data-testid=connection-report]`, "redirected to localhost, another host");
+    await app.shot("cross-host-redirect");
+  } finally {
+    await app.quit();
+    service.close();
+    other.close();
+  }
+  assert.deepEqual(otherRequests, [], "the other host must not be contacted with the credential");
+  const [row] = sql(home, "SELECT last_used_at FROM credentials WHERE name = 'HEALTH_TOKEN'");
+  assert.ok(row.last_used_at, "the test counts as a use of the credential");
 });

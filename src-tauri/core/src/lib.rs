@@ -5,6 +5,7 @@
 //! `tauri`, so that all of it can be tested without a window.
 
 pub mod clock;
+pub mod connection;
 pub mod credentials;
 pub mod environments;
 pub mod people;

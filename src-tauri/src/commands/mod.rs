@@ -2,6 +2,7 @@
 //! No business logic lives here.
 
 pub mod app;
+pub mod connection;
 pub mod credentials;
 pub mod environments;
 pub mod people;

@@ -33,6 +33,11 @@ export const commands = {
 	createPerson: (projectId: string, draft: PersonDraft) => __TAURI_INVOKE<Person>("create_person", { projectId, draft }),
 	updatePerson: (id: string, draft: PersonDraft) => __TAURI_INVOKE<Person>("update_person", { id, draft }),
 	deletePerson: (id: string) => __TAURI_INVOKE<null>("delete_person", { id }),
+	/**
+	 *  Requests the environment's health-check URL, with a credential if one
+	 *  is chosen. The store is not held during the request.
+	 */
+	testConnection: (test: ConnectionTest) => __TAURI_INVOKE<ConnectionReport>("test_connection", { test }),
 };
 
 /* Types */
@@ -40,6 +45,27 @@ export type AppError = {
 	code: ErrorCode,
 	message: string,
 	fields: { [key in string]: string } | null,
+};
+
+export type AuthScheme = "bearer" | "basic";
+
+export type ConnectionReport = {
+	ok: boolean,
+	status: number | null,
+	latencyMs: number,
+	/**  The URL that gave the final answer. */
+	url: string,
+	message: string,
+};
+
+/**  What the user asked to test with. */
+export type ConnectionTest = {
+	environmentId: string,
+	/**  A credential of that environment, or none for an anonymous check. */
+	credentialId: string | null,
+	scheme: AuthScheme,
+	/**  The user name for basic auth. */
+	username: string,
 };
 
 /**  A credential as SQLite knows it: no value. */

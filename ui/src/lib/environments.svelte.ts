@@ -81,7 +81,7 @@ export class PipelineCache {
     }
   }
 
-  private async loadCredentials(environmentId: string): Promise<void> {
+  async loadCredentials(environmentId: string): Promise<void> {
     const list = await call(() => commands.listCredentials(environmentId));
     this.credentials = { ...this.credentials, [environmentId]: list };
   }
