@@ -26,4 +26,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "update_person",
     "delete_person",
     "test_connection",
+    "suggested_export_path",
+    "export_project",
+    "import_project",
 ];

@@ -11,6 +11,7 @@ use liftoff_core::credentials::CredentialError;
 use liftoff_core::environments::EnvironmentError;
 use liftoff_core::people::PersonError;
 use liftoff_core::projects::ProjectError;
+use liftoff_core::sharing::ShareError;
 use liftoff_core::StoreError;
 use serde::Serialize;
 
@@ -109,6 +110,21 @@ impl From<ConnectionError> for AppError {
             ConnectionError::NoHealthUrl | ConnectionError::ForeignCredential => AppError::new(ErrorCode::Validation, e.to_string()),
             ConnectionError::Environment(e) => e.into(),
             ConnectionError::Credential(e) => e.into(),
+        }
+    }
+}
+
+impl From<ShareError> for AppError {
+    fn from(e: ShareError) -> Self {
+        match e {
+            ShareError::Malformed(_) | ShareError::NotAProjectFile | ShareError::NewerVersion { .. } | ShareError::Invalid { .. } => {
+                AppError::new(ErrorCode::Validation, e.to_string())
+            }
+            ShareError::Project(e) => e.into(),
+            ShareError::Environment(e) => e.into(),
+            ShareError::Credential(e) => e.into(),
+            ShareError::Person(e) => e.into(),
+            ShareError::Store(e) => e.into(),
         }
     }
 }

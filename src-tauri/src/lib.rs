@@ -54,6 +54,9 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::people::update_person,
             commands::people::delete_person,
             commands::connection::test_connection,
+            commands::sharing::suggested_export_path,
+            commands::sharing::export_project,
+            commands::sharing::import_project,
         ])
 }
 

@@ -102,16 +102,21 @@ pub fn create(store: &mut Store, project_id: &str, draft: &EnvironmentDraft, now
     ensure_name_free(&tx, project_id, &clean.name, None)?;
     let position: i64 =
         tx.query_row("SELECT coalesce(max(position) + 1, 0) FROM environments WHERE project_id = ?1", params![project_id], |r| r.get(0))?;
+    let id = insert(&tx, project_id, &clean, position, &clock::to_text(now))?;
+    let env = get_in(&tx, &id)?.ok_or(EnvironmentError::NotFound)?;
+    tx.commit()?;
+    Ok(env)
+}
+
+/// Inserts a validated draft inside the caller's transaction; returns the id.
+pub(crate) fn insert(conn: &Connection, project_id: &str, clean: &EnvironmentDraft, position: i64, at: &str) -> rusqlite::Result<String> {
     let id = uuid::Uuid::now_v7().to_string();
-    let at = clock::to_text(now);
-    tx.execute(
+    conn.execute(
         "INSERT INTO environments (id, project_id, name, position, url, health_url, colour, protected, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
         params![id, project_id, clean.name, position, clean.url, clean.health_url, clean.colour, clean.protected, at],
     )?;
-    let env = get_in(&tx, &id)?.ok_or(EnvironmentError::NotFound)?;
-    tx.commit()?;
-    Ok(env)
+    Ok(id)
 }
 
 pub fn update(store: &mut Store, id: &str, draft: &EnvironmentDraft, now: DateTime<Utc>) -> Result<Environment, EnvironmentError> {

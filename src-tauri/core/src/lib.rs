@@ -12,6 +12,7 @@ pub mod people;
 pub mod projects;
 pub mod sample;
 pub mod secrets;
+pub mod sharing;
 pub mod store;
 pub mod time_zones;
 

@@ -103,16 +103,21 @@ pub fn create(store: &mut Store, project_id: &str, draft: &PersonDraft, now: Dat
         return Err(PersonError::ProjectNotFound);
     }
     ensure_email_free(&tx, project_id, &clean.email, None)?;
+    let id = insert(&tx, project_id, &clean, &clock::to_text(now))?;
+    let person = get_in(&tx, &id)?.ok_or(PersonError::NotFound)?;
+    tx.commit()?;
+    Ok(person)
+}
+
+/// Inserts a validated draft inside the caller's transaction; returns the id.
+pub(crate) fn insert(conn: &Connection, project_id: &str, clean: &PersonDraft, at: &str) -> rusqlite::Result<String> {
     let id = uuid::Uuid::now_v7().to_string();
-    let at = clock::to_text(now);
-    tx.execute(
+    conn.execute(
         "INSERT INTO people (id, project_id, name, email, role, time_zone, work_start, work_end, work_days, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
         params![id, project_id, clean.name, clean.email, clean.role.as_str(), clean.time_zone, clean.work_start, clean.work_end, days_to_mask(&clean.work_days), at],
     )?;
-    let person = get_in(&tx, &id)?.ok_or(PersonError::NotFound)?;
-    tx.commit()?;
-    Ok(person)
+    Ok(id)
 }
 
 pub fn update(store: &mut Store, id: &str, draft: &PersonDraft, now: DateTime<Utc>) -> Result<Person, PersonError> {

@@ -7,3 +7,4 @@ pub mod credentials;
 pub mod environments;
 pub mod people;
 pub mod projects;
+pub mod sharing;

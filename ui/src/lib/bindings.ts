@@ -38,6 +38,12 @@ export const commands = {
 	 *  is chosen. The store is not held during the request.
 	 */
 	testConnection: (test: ConnectionTest) => __TAURI_INVOKE<ConnectionReport>("test_connection", { test }),
+	/**  Where to suggest saving the export: the Downloads folder, else home. */
+	suggestedExportPath: (projectId: string) => __TAURI_INVOKE<string>("suggested_export_path", { projectId }),
+	/**  Writes the project file to `path` and returns it. */
+	exportProject: (projectId: string, path: string) => __TAURI_INVOKE<string>("export_project", { projectId, path }),
+	/**  Adds the project in `json` (the content of a file the user picked). */
+	importProject: (json: string) => __TAURI_INVOKE<ImportReport>("import_project", { json }),
 };
 
 /* Types */
@@ -118,6 +124,11 @@ export type ErrorCode =
 /**  A fault inside Liftoff. */
 "internal";
 
+export type ImportReport = {
+	project: Project,
+	secretsToFill: SecretToFill[],
+};
+
 export type Person = {
 	id: string,
 	projectId: string,
@@ -190,6 +201,13 @@ export type Recovery = {
 export type Role = "lead" | "developer" | 
 /**  A reviewer from another department (an "auditor"). */
 "reviewer" | "admin" | "support";
+
+/**  A secret the imported project expects, to fill in from one's own keychain. */
+export type SecretToFill = {
+	environment: string,
+	name: string,
+	kind: CredentialKind,
+};
 
 export type StartupReport = {
 	dataDir: string,

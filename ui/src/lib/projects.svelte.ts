@@ -2,7 +2,7 @@
 // in one place. Components read `projects` and call its methods; they never
 // call project commands themselves.
 
-import { commands, type Project, type ProjectDraft } from "./bindings";
+import { commands, type ImportReport, type Project, type ProjectDraft } from "./bindings";
 import { call } from "./ipc";
 
 class ProjectCache {
@@ -51,6 +51,16 @@ class ProjectCache {
   async remove(id: string): Promise<void> {
     await call(() => commands.deleteProject(id));
     await this.refresh();
+  }
+
+  /** The last import, so the imported project can list the secrets to fill in. */
+  lastImport = $state<ImportReport | null>(null);
+
+  async importFile(json: string): Promise<ImportReport> {
+    const report = await call(() => commands.importProject(json));
+    this.lastImport = report;
+    await this.refresh();
+    return report;
   }
 
   async openSample(): Promise<Project> {

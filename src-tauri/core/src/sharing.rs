@@ -1,0 +1,273 @@
+//! Sharing a project: a versioned JSON file with the project, its pipeline,
+//! its people and the *names* of its credentials. Values never travel; after
+//! an import the user is told which secrets to fill in.
+//!
+//! An import is parsed and validated whole before anything is written, then
+//! written in one transaction: a bad file changes nothing.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, TransactionBehavior};
+
+use serde::{Deserialize, Serialize};
+
+use crate::credentials::{self, CredentialKind};
+use crate::environments::{self, EnvironmentDraft, EnvironmentError};
+use crate::people::{self, PersonDraft, PersonError};
+use crate::projects::{self, Project, ProjectDraft, ProjectError, ProjectQuery};
+use crate::{clock, Store, StoreError};
+
+pub const FORMAT: &str = "liftoff.project";
+/// The newest file version this Liftoff writes and reads.
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProjectFile {
+    pub format: String,
+    pub version: u32,
+    pub exported_at: String,
+    pub project: ProjectDraft,
+    pub environments: Vec<EnvironmentFile>,
+    pub people: Vec<PersonDraft>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EnvironmentFile {
+    #[serde(flatten)]
+    pub environment: EnvironmentDraft,
+    pub credentials: Vec<CredentialName>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CredentialName {
+    pub name: String,
+    pub kind: CredentialKind,
+}
+
+/// A secret the imported project expects, to fill in from one's own keychain.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretToFill {
+    pub environment: String,
+    pub name: String,
+    pub kind: CredentialKind,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportReport {
+    pub project: Project,
+    pub secrets_to_fill: Vec<SecretToFill>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ShareError {
+    #[error("The file is not valid JSON or is cut short: {0}. Export the project again and use the new file.")]
+    Malformed(String),
+    #[error("This is not a Liftoff project file (it has no \"format\": \"liftoff.project\"). Pick a file exported with “Export project”.")]
+    NotAProjectFile,
+    #[error("This file was written by a newer Liftoff (format version {found}; this one reads up to {VERSION}). Update Liftoff, then import it again.")]
+    NewerVersion { found: u32 },
+    #[error("The file has a problem at {at}: {message} Nothing was imported.")]
+    Invalid { at: String, message: String },
+    #[error(transparent)]
+    Project(#[from] ProjectError),
+    #[error(transparent)]
+    Environment(#[from] EnvironmentError),
+    #[error(transparent)]
+    Credential(#[from] crate::credentials::CredentialError),
+    #[error(transparent)]
+    Person(#[from] PersonError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for ShareError {
+    fn from(e: rusqlite::Error) -> Self {
+        ShareError::Store(StoreError::Sqlite(e))
+    }
+}
+
+pub fn export(store: &Store, project_id: &str, now: DateTime<Utc>) -> Result<String, ShareError> {
+    let project = projects::get(store, project_id)?;
+    let mut environments = Vec::new();
+    for env in environments::list(store, project_id)? {
+        let names = credentials::list(store, &env.id)?
+            .into_iter()
+            .map(|c| CredentialName { name: c.name, kind: c.kind })
+            .collect();
+        environments.push(EnvironmentFile {
+            environment: EnvironmentDraft { name: env.name, url: env.url, health_url: env.health_url, colour: env.colour, protected: env.protected },
+            credentials: names,
+        });
+    }
+    let people = people::list(store, project_id)?
+        .into_iter()
+        .map(|p| PersonDraft {
+            name: p.name,
+            email: p.email,
+            role: p.role,
+            time_zone: p.time_zone,
+            work_start: p.work_start,
+            work_end: p.work_end,
+            work_days: p.work_days,
+        })
+        .collect();
+    let file = ProjectFile {
+        format: FORMAT.into(),
+        version: VERSION,
+        exported_at: clock::to_text(now),
+        project: ProjectDraft { name: project.name, description: project.description, repository: project.repository, time_zone: project.time_zone },
+        environments,
+        people,
+    };
+    serde_json::to_string_pretty(&file).map_err(|e| ShareError::Malformed(e.to_string()))
+}
+
+/// The file name to suggest: `atlas-mobile-2026-11-22.liftoff.json`.
+pub fn file_name(project_name: &str, now: DateTime<Utc>) -> String {
+    let slug: String = project_name
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let slug = if slug.is_empty() { "project".to_owned() } else { slug };
+    format!("{slug}-{}.liftoff.json", now.format("%Y-%m-%d"))
+}
+
+/// Writes the export to `path`, which must be absolute, in an existing
+/// folder, and not an existing file. The file appears whole or not at all.
+pub fn export_to_file(store: &Store, project_id: &str, path: &std::path::Path, now: DateTime<Utc>) -> Result<(), ShareError> {
+    let place = |message: String| ShareError::Invalid { at: path.display().to_string(), message };
+    if !path.is_absolute() {
+        return Err(place("Give the full path of the file, such as /home/me/Downloads/atlas.liftoff.json.".into()));
+    }
+    match path.parent() {
+        Some(dir) if dir.is_dir() => {}
+        _ => return Err(place("That folder does not exist. Choose an existing folder.".into())),
+    }
+    if path.exists() {
+        return Err(place("A file with that name already exists. Choose another name; Liftoff does not overwrite files.".into()));
+    }
+    let json = export(store, project_id, now)?;
+    let partial = path.with_extension("partial");
+    let written = std::fs::write(&partial, json).and_then(|_| std::fs::rename(&partial, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&partial);
+        return Err(place(format!("Liftoff could not write the file ({e}). Check that the folder is writable and has space.")));
+    }
+    Ok(())
+}
+
+/// Reads `json` and, if all of it is valid, adds the project. A project with
+/// the same name gets a suffix, " (2)", " (3)", ….
+pub fn import(store: &mut Store, json: &str, now: DateTime<Utc>) -> Result<ImportReport, ShareError> {
+    let file = parse(json)?;
+    let project_draft = projects::validate(&file.project).map_err(|e| invalid("project", e.to_string(), field_of_project(&e)))?;
+    let mut envs = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, env) in file.environments.iter().enumerate() {
+        let clean = environments::validate(&env.environment).map_err(|e| match &e {
+            EnvironmentError::Invalid(f) => invalid(&format!("environments[{i}]"), e.to_string(), f.keys().next().cloned()),
+            _ => invalid(&format!("environments[{i}]"), e.to_string(), None),
+        })?;
+        if !seen.insert(clean.name.to_lowercase()) {
+            return Err(invalid(&format!("environments[{i}]"), format!("The environment “{}” appears twice.", clean.name), Some("name".into())));
+        }
+        for (j, c) in env.credentials.iter().enumerate() {
+            if c.name.trim().is_empty() {
+                return Err(invalid(&format!("environments[{i}].credentials[{j}]"), "A credential has no name.".into(), Some("name".into())));
+            }
+        }
+        envs.push((clean, &env.credentials));
+    }
+    let mut people_drafts = Vec::new();
+    for (i, p) in file.people.iter().enumerate() {
+        let clean = people::validate(p).map_err(|e| match &e {
+            PersonError::Invalid(f) => invalid(&format!("people[{i}]"), e.to_string(), f.keys().next().cloned()),
+            _ => invalid(&format!("people[{i}]"), e.to_string(), None),
+        })?;
+        people_drafts.push(clean);
+    }
+
+    // All of it is valid: write it in one transaction.
+    let name = free_name(store, &project_draft.name)?;
+    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let project_id = uuid::Uuid::now_v7().to_string();
+    let at = clock::to_text(now);
+    tx.execute(
+        "INSERT INTO projects (id, name, description, repository, time_zone, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        params![project_id, name, project_draft.description, project_draft.repository, project_draft.time_zone, at],
+    )?;
+    let mut to_fill = Vec::new();
+    for (position, (env, creds)) in envs.iter().enumerate() {
+        environments::insert(&tx, &project_id, env, position as i64, &at)?;
+        to_fill.extend(creds.iter().map(|c| SecretToFill { environment: env.name.clone(), name: c.name.trim().to_owned(), kind: c.kind }));
+    }
+    for p in &people_drafts {
+        people::insert(&tx, &project_id, p, &at).map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::ConstraintViolation) => invalid("people", format!("The address {} appears twice.", p.email), Some("email".into())),
+            _ => e.into(),
+        })?;
+    }
+    tx.commit()?;
+    Ok(ImportReport { project: projects::get(store, &project_id)?, secrets_to_fill: to_fill })
+}
+
+fn parse(json: &str) -> Result<ProjectFile, ShareError> {
+    // Look at the envelope first, so that a newer or foreign file gets the
+    // right message rather than a complaint about its fields.
+    let value: serde_json::Value = serde_json::from_str(json).map_err(|e| ShareError::Malformed(e.to_string()))?;
+    if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+        return Err(ShareError::NotAProjectFile);
+    }
+    match value.get("version").and_then(|v| v.as_u64()) {
+        Some(v) if v > VERSION as u64 => return Err(ShareError::NewerVersion { found: v as u32 }),
+        Some(_) => {}
+        None => return Err(invalid("version", "The file has no format version.".into(), None)),
+    }
+    serde_json::from_str(json).map_err(|e| ShareError::Invalid {
+        at: format!("line {}, column {}", e.line(), e.column()),
+        message: format!("{}.", capitalize(&e.to_string().split(" at line").next().unwrap_or_default().to_string())),
+    })
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+fn invalid(at: &str, message: String, field: Option<String>) -> ShareError {
+    let at = match field {
+        Some(f) => format!("{at}.{f}"),
+        None => at.to_owned(),
+    };
+    ShareError::Invalid { at, message }
+}
+
+fn field_of_project(e: &ProjectError) -> Option<String> {
+    match e {
+        ProjectError::Invalid(f) => f.keys().next().cloned(),
+        _ => None,
+    }
+}
+
+fn free_name(store: &Store, wanted: &str) -> Result<String, ShareError> {
+    let taken: Vec<String> = projects::list(store, &ProjectQuery { text: String::new(), include_archived: true })?
+        .into_iter()
+        .map(|p| p.name.to_lowercase())
+        .collect();
+    if !taken.contains(&wanted.to_lowercase()) {
+        return Ok(wanted.to_owned());
+    }
+    Ok((2..)
+        .map(|n| format!("{wanted} ({n})"))
+        .find(|candidate| !taken.contains(&candidate.to_lowercase()))
+        .unwrap_or_else(|| wanted.to_owned()))
+}

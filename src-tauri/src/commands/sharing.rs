@@ -1,0 +1,41 @@
+use std::path::PathBuf;
+
+use chrono::Utc;
+use liftoff_core::projects;
+use liftoff_core::sharing::{self, ImportReport};
+use tauri::{AppHandle, Manager, State};
+
+use crate::error::Result;
+use crate::state::AppState;
+
+/// Where to suggest saving the export: the Downloads folder, else home.
+#[tauri::command]
+#[specta::specta]
+pub async fn suggested_export_path(app: AppHandle, state: State<'_, AppState>, project_id: String) -> Result<String> {
+    let dir = app.path().download_dir().or_else(|_| app.path().home_dir()).unwrap_or_else(|_| PathBuf::from("."));
+    state
+        .with_store(move |s| {
+            let project = projects::get(s, &project_id)?;
+            Ok(dir.join(sharing::file_name(&project.name, Utc::now())).display().to_string())
+        })
+        .await
+}
+
+/// Writes the project file to `path` and returns it.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_project(state: State<'_, AppState>, project_id: String, path: String) -> Result<String> {
+    state
+        .with_store(move |s| {
+            sharing::export_to_file(s, &project_id, std::path::Path::new(&path), Utc::now())?;
+            Ok(path)
+        })
+        .await
+}
+
+/// Adds the project in `json` (the content of a file the user picked).
+#[tauri::command]
+#[specta::specta]
+pub async fn import_project(state: State<'_, AppState>, json: String) -> Result<ImportReport> {
+    state.with_store(move |s| Ok(sharing::import(s, &json, Utc::now())?)).await
+}
