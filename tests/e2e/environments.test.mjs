@@ -103,6 +103,7 @@ test("an environment's secret lives in the keychain, survives a restart, reveals
     assert.ok(!text.includes(CANARY) && !text.includes(b64), `${f} contains the secret`);
   }
   const output = app.output.join("");
+  assert.match(output, /data folder:/, "the app's log must be captured, or this check means nothing");
   assert.ok(!output.includes(CANARY) && !output.includes(b64), "the app's output contains the secret");
 });
 
