@@ -7,7 +7,6 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, TransactionBehavior};
-
 use serde::{Deserialize, Serialize};
 
 use crate::credentials::{self, CredentialKind};
@@ -232,9 +231,12 @@ fn parse(json: &str) -> Result<ProjectFile, ShareError> {
         Some(_) => {}
         None => return Err(invalid("version", "The file has no format version.".into(), None)),
     }
-    serde_json::from_str(json).map_err(|e| ShareError::Invalid {
-        at: format!("line {}, column {}", e.line(), e.column()),
-        message: format!("{}.", capitalize(&e.to_string().split(" at line").next().unwrap_or_default().to_string())),
+    serde_json::from_str(json).map_err(|e| {
+        // serde_json ends its message with " at line L column C"; the place
+        // is given separately.
+        let text = e.to_string();
+        let what = text.split(" at line").next().unwrap_or_default();
+        ShareError::Invalid { at: format!("line {}, column {}", e.line(), e.column()), message: format!("{}.", capitalize(what)) }
     })
 }
 

@@ -10,17 +10,20 @@ use liftoff_core::secrets::SecretValue;
 
 const TOKEN: &str = "canary-conn-91d2";
 
+/// Each request's path and Authorization header.
+type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
 /// A tiny HTTP server: `respond(path, authorization)` gives the status line
 /// and extra headers. Records every request's path and Authorization header.
 struct Server {
     base: String,
-    seen: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    seen: Seen,
 }
 
 fn serve(respond: fn(&str, Option<&str>, &str) -> (String, String)) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
+    let seen: Seen = Arc::default();
     let (seen2, base2) = (seen.clone(), base.clone());
     std::thread::spawn(move || {
         for stream in listener.incoming().take(20) {
