@@ -64,6 +64,7 @@ impl From<ProjectError> for AppError {
             ProjectError::Invalid(fields) => AppError::invalid(ProjectError::Invalid(fields.clone()).to_string(), fields),
             ProjectError::NotFound => AppError::new(ErrorCode::NotFound, e.to_string()),
             ProjectError::Credentials(e) => e.into(),
+            ProjectError::Sample(_) => AppError::new(ErrorCode::Internal, e.to_string()),
             ProjectError::Store(e) => e.into(),
         }
     }

@@ -4,12 +4,17 @@
 //! adapts these functions to commands. This crate must never depend on
 //! `tauri`, so that all of it can be tested without a window.
 
+pub mod audit;
+pub mod checklists;
 pub mod clock;
 pub mod connection;
 pub mod credentials;
 pub mod environments;
+pub mod files;
+pub mod gate;
 pub mod people;
 pub mod projects;
+pub mod releases;
 pub mod sample;
 pub mod secrets;
 pub mod sharing;

@@ -64,6 +64,9 @@ pub enum ProjectError {
     NotFound,
     #[error(transparent)]
     Credentials(#[from] crate::credentials::CredentialError),
+    /// A fault while filling in the sample project; nothing of it is kept.
+    #[error("Liftoff could not make the sample project ({0}). Nothing was kept; try again.")]
+    Sample(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -302,7 +305,7 @@ fn from_row(row: &Row) -> rusqlite::Result<Project> {
     })
 }
 
-fn escape_like(text: &str) -> String {
+pub(crate) fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 

@@ -1,10 +1,14 @@
 //! The sample project a first-time user can open to see Liftoff with
-//! realistic data. Later features add their parts (environments, releases,
-//! checklists) to it here.
+//! realistic data: a pipeline, people, and a release under way with its
+//! readiness checklist partly done.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Days, Utc};
 
+use crate::audit::Actor;
+use crate::checklists::{self, templates, ChecklistSource, ItemDraft, ItemState};
+use crate::people::{self, Person, PersonDraft, Role};
 use crate::projects::{self, Project, ProjectDraft, ProjectError, ProjectQuery};
+use crate::releases::{self, ReleaseDraft, ReleaseState};
 use crate::Store;
 
 pub const SAMPLE_NAME: &str = "Northwind Billing (sample)";
@@ -24,5 +28,80 @@ pub fn open_sample_project(store: &mut Store, now: DateTime<Utc>) -> Result<Proj
         repository: "https://git.example.com/northwind/billing.git".into(),
         time_zone: "Europe/Berlin".into(),
     };
-    projects::create(store, &draft, now)
+    let project = projects::create(store, &draft, now)?;
+    if let Err(e) = fill(store, &project, now) {
+        // The parts are written by separate calls; take back what was made.
+        store.conn().execute("DELETE FROM projects WHERE id = ?1", [&project.id])?;
+        return Err(ProjectError::Sample(e));
+    }
+    Ok(project)
+}
+
+fn fill(store: &mut Store, project: &Project, now: DateTime<Utc>) -> Result<(), String> {
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    let weekdays = [true, true, true, true, true, false, false];
+    let mut add = |name: &str, email: &str, role: Role, tz: &str, start: &str, end: &str| -> Result<Person, String> {
+        let draft = PersonDraft {
+            name: name.into(),
+            email: email.into(),
+            role,
+            time_zone: tz.into(),
+            work_start: start.into(),
+            work_end: end.into(),
+            work_days: weekdays,
+        };
+        people::create(store, &project.id, &draft, now).map_err(|e| err(&e))
+    };
+    let lena = add("Lena Fischer", "lena@northwind.example", Role::Lead, "Europe/Berlin", "08:30", "17:00")?;
+    let omar = add("Omar Haddad", "omar@northwind.example", Role::Developer, "Europe/Berlin", "10:00", "18:30")?;
+    let priya = add("Priya Nair", "priya@northwind.example", Role::Reviewer, "Europe/London", "09:00", "17:30")?;
+    add("Sam Carter", "sam@northwind.example", Role::Support, "America/New_York", "08:00", "16:00")?;
+
+    let as_lena = Actor { person_id: Some(lena.id.clone()), name: lena.name.clone() };
+    let as_omar = Actor { person_id: Some(omar.id.clone()), name: omar.name.clone() };
+    let as_priya = Actor { person_id: Some(priya.id.clone()), name: priya.name.clone() };
+    let target = (now + Days::new(11)).format("%Y-%m-%d").to_string();
+    let release = releases::create(
+        store,
+        &project.id,
+        &ReleaseDraft {
+            version: "2.4.0".into(),
+            name: "Tax engine switch".into(),
+            scope: "Invoice generation moves to the new tax engine; the old engine stays as a fallback for one month.".into(),
+            target_date: Some(target),
+        },
+        &as_lena,
+        now,
+    )
+    .map_err(|e| err(&e))?;
+    let readiness = templates::list(store).map_err(|e| err(&e))?.into_iter().find(|t| t.builtin && t.name == "Release readiness");
+    let Some(readiness) = readiness else { return Ok(()) };
+    checklists::start(store, &release.id, &ChecklistSource::Template(readiness.id), &as_lena, now).map_err(|e| err(&e))?;
+    releases::set_state(store, &release.id, ReleaseState::Planned, "", &as_lena, now, now.date_naive()).map_err(|e| err(&e))?;
+
+    // The first infrastructure items are under way: two signed off, one
+    // awaiting review, one overdue.
+    let items = checklists::load_items(store.conn(), &release.id, now.date_naive()).map_err(|e| err(&e))?;
+    let due_past = (now - Days::new(2)).format("%Y-%m-%d").to_string();
+    for (n, item) in items.iter().take(5).enumerate() {
+        let draft = ItemDraft {
+            section: item.section.clone(),
+            title: item.title.clone(),
+            detail: item.detail.clone(),
+            required: item.required,
+            owner_id: Some(omar.id.clone()),
+            reviewer_id: Some(priya.id.clone()),
+            due_date: Some(if n == 3 { due_past.clone() } else { (now + Days::new(7)).format("%Y-%m-%d").to_string() }),
+            evidence: String::new(),
+            notes: String::new(),
+        };
+        checklists::update_item(store, &item.id, &draft, &as_lena, now).map_err(|e| err(&e))?;
+        if n < 3 {
+            checklists::set_item_state(store, &item.id, ItemState::Done, "", &as_omar, now).map_err(|e| err(&e))?;
+        }
+        if n < 2 {
+            checklists::review(store, &item.id, true, "", &as_priya, now).map_err(|e| err(&e))?;
+        }
+    }
+    Ok(())
 }

@@ -127,41 +127,14 @@ pub fn export(store: &Store, project_id: &str, now: DateTime<Utc>) -> Result<Str
 
 /// The file name to suggest: `atlas-mobile-2026-11-22.liftoff.json`.
 pub fn file_name(project_name: &str, now: DateTime<Utc>) -> String {
-    let slug: String = project_name
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { '-' })
-        .collect::<String>()
-        .split('-')
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join("-");
-    let slug = if slug.is_empty() { "project".to_owned() } else { slug };
-    format!("{slug}-{}.liftoff.json", now.format("%Y-%m-%d"))
+    format!("{}-{}.liftoff.json", crate::files::slug(project_name, "project"), now.format("%Y-%m-%d"))
 }
 
 /// Writes the export to `path`, which must be absolute, in an existing
 /// folder, and not an existing file. The file appears whole or not at all.
 pub fn export_to_file(store: &Store, project_id: &str, path: &std::path::Path, now: DateTime<Utc>) -> Result<(), ShareError> {
-    let place = |message: String| ShareError::Invalid { at: path.display().to_string(), message };
-    if !path.is_absolute() {
-        return Err(place("Give the full path of the file, such as /home/me/Downloads/atlas.liftoff.json.".into()));
-    }
-    match path.parent() {
-        Some(dir) if dir.is_dir() => {}
-        _ => return Err(place("That folder does not exist. Choose an existing folder.".into())),
-    }
-    if path.exists() {
-        return Err(place("A file with that name already exists. Choose another name; Liftoff does not overwrite files.".into()));
-    }
     let json = export(store, project_id, now)?;
-    let partial = path.with_extension("partial");
-    let written = std::fs::write(&partial, json).and_then(|_| std::fs::rename(&partial, path));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&partial);
-        return Err(place(format!("Liftoff could not write the file ({e}). Check that the folder is writable and has space.")));
-    }
-    Ok(())
+    crate::files::write_new(path, json.as_bytes()).map_err(|message| ShareError::Invalid { at: path.display().to_string(), message })
 }
 
 /// Reads `json` and, if all of it is valid, adds the project. A project with

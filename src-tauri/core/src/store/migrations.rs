@@ -11,6 +11,9 @@ pub struct Migration {
     pub version: i64,
     pub name: &'static str,
     pub sql: &'static str,
+    /// Rows written from Rust after the SQL, in the same transaction
+    /// (for example the built-in checklist templates).
+    pub seed: Option<fn(&Connection) -> rusqlite::Result<()>>,
 }
 
 pub const MIGRATIONS: &[Migration] = &[
@@ -18,16 +21,25 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 1,
         name: "projects",
         sql: include_str!("../../migrations/0001_projects.sql"),
+        seed: None,
     },
     Migration {
         version: 2,
         name: "environments and credentials",
         sql: include_str!("../../migrations/0002_environments_credentials.sql"),
+        seed: None,
     },
     Migration {
         version: 3,
         name: "people",
         sql: include_str!("../../migrations/0003_people.sql"),
+        seed: None,
+    },
+    Migration {
+        version: 4,
+        name: "releases, checklists, gate and audit log",
+        sql: include_str!("../../migrations/0004_releases_checklists.sql"),
+        seed: Some(crate::checklists::templates::seed_builtins),
     },
 ];
 
@@ -44,6 +56,9 @@ pub fn migrate_to(conn: &mut Connection, to: i64) -> rusqlite::Result<()> {
     let from = current_version(&tx)?;
     for m in MIGRATIONS.iter().filter(|m| m.version > from && m.version <= to) {
         tx.execute_batch(m.sql)?;
+        if let Some(seed) = m.seed {
+            seed(&tx)?;
+        }
     }
     tx.pragma_update(None, "user_version", to.max(from))?;
     tx.commit()

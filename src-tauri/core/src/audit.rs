@@ -1,0 +1,167 @@
+//! The audit log: every change to releases, checklists and the gate, with
+//! who, when, what and why. Rows are only ever appended (a trigger refuses
+//! updates); they go in the same transaction as the change they describe.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+
+use crate::releases::ReleaseError;
+use crate::Store;
+
+/// Who is acting: a person of the project, or the computer's own user when
+/// the lead has not said which person they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub person_id: Option<String>,
+    pub name: String,
+}
+
+impl Actor {
+    /// Resolves the person the UI says is acting. `local_user` names the
+    /// computer's account and is used when no person is chosen.
+    pub fn resolve(conn: &Connection, project_id: &str, person_id: Option<&str>, local_user: &str) -> Result<Actor, ReleaseError> {
+        match person_id {
+            None => Ok(Actor { person_id: None, name: local_user.to_owned() }),
+            Some(id) => {
+                let name: Option<String> = conn
+                    .query_row("SELECT name FROM people WHERE id = ?1 AND project_id = ?2", params![id, project_id], |r| r.get(0))
+                    .optional()?;
+                match name {
+                    Some(name) => Ok(Actor { person_id: Some(id.to_owned()), name }),
+                    None => Err(ReleaseError::UnknownActor),
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum AuditCategory {
+    Release,
+    Checklist,
+    Item,
+    Gate,
+}
+
+impl AuditCategory {
+    fn as_str(self) -> &'static str {
+        match self {
+            AuditCategory::Release => "release",
+            AuditCategory::Checklist => "checklist",
+            AuditCategory::Item => "item",
+            AuditCategory::Gate => "gate",
+        }
+    }
+
+    fn parse(s: &str) -> AuditCategory {
+        match s {
+            "checklist" => AuditCategory::Checklist,
+            "item" => AuditCategory::Item,
+            "gate" => AuditCategory::Gate,
+            _ => AuditCategory::Release,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    pub id: i32,
+    pub release_id: Option<String>,
+    pub item_id: Option<String>,
+    pub at: String,
+    pub actor: String,
+    pub category: AuditCategory,
+    /// A short machine-readable verb such as `item.signedOff`.
+    pub action: String,
+    /// What changed, in words.
+    pub summary: String,
+    /// Why, when the user gave a reason.
+    pub reason: String,
+}
+
+/// One change to record.
+pub struct Change<'a> {
+    pub project_id: &'a str,
+    pub release_id: Option<&'a str>,
+    pub item_id: Option<&'a str>,
+    pub category: AuditCategory,
+    pub action: &'a str,
+    pub summary: String,
+    pub reason: &'a str,
+}
+
+/// Appends `change` inside the caller's transaction.
+pub fn record(conn: &Connection, actor: &Actor, at: &str, change: Change) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO audit_log (project_id, release_id, item_id, at, actor, category, action, summary, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            change.project_id,
+            change.release_id,
+            change.item_id,
+            at,
+            actor.name,
+            change.category.as_str(),
+            change.action,
+            change.summary,
+            change.reason
+        ],
+    )?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditQuery {
+    pub category: Option<AuditCategory>,
+    /// Exact actor name.
+    pub actor: Option<String>,
+    /// Only the history of this checklist item.
+    pub item_id: Option<String>,
+    /// Words to find in the summary or reason.
+    pub text: String,
+}
+
+/// A release's log, newest first, filtered by `query`.
+pub fn list(store: &Store, release_id: &str, query: &AuditQuery) -> Result<Vec<AuditEntry>, ReleaseError> {
+    let pattern = format!("%{}%", crate::projects::escape_like(query.text.trim()));
+    let mut stmt = store.conn().prepare_cached(
+        "SELECT id, release_id, item_id, at, actor, category, action, summary, reason FROM audit_log
+         WHERE release_id = ?1
+           AND (?2 IS NULL OR category = ?2)
+           AND (?3 IS NULL OR actor = ?3)
+           AND (?4 IS NULL OR item_id = ?4)
+           AND (summary LIKE ?5 ESCAPE '\\' OR reason LIKE ?5 ESCAPE '\\')
+         ORDER BY id DESC",
+    )?;
+    let rows = stmt.query_map(
+        params![release_id, query.category.map(AuditCategory::as_str), query.actor, query.item_id, pattern],
+        from_row,
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The distinct people who appear in a release's log, for the filter.
+pub fn actors(store: &Store, release_id: &str) -> Result<Vec<String>, ReleaseError> {
+    let mut stmt =
+        store.conn().prepare_cached("SELECT DISTINCT actor FROM audit_log WHERE release_id = ?1 ORDER BY actor COLLATE NOCASE")?;
+    let rows = stmt.query_map(params![release_id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn from_row(row: &Row) -> rusqlite::Result<AuditEntry> {
+    let category: String = row.get(5)?;
+    Ok(AuditEntry {
+        id: row.get(0)?,
+        release_id: row.get(1)?,
+        item_id: row.get(2)?,
+        at: row.get(3)?,
+        actor: row.get(4)?,
+        category: AuditCategory::parse(&category),
+        action: row.get(6)?,
+        summary: row.get(7)?,
+        reason: row.get(8)?,
+    })
+}

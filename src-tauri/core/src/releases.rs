@@ -1,0 +1,431 @@
+//! Releases: a version of a project with its scope, target date and state.
+//!
+//! States follow the release's life: draft -> planned -> ready (the gate
+//! passed) -> deploying -> verified -> released, or rolled back / cancelled.
+//! Only the moves in [`ReleaseState::next`] are allowed, and "ready" needs
+//! the readiness gate of every protected environment to be open.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{self, Actor, AuditCategory, Change};
+use crate::projects::FieldErrors;
+use crate::{clock, gate, Store, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum ReleaseState {
+    Draft,
+    Planned,
+    Ready,
+    Deploying,
+    Verified,
+    Released,
+    RolledBack,
+    Cancelled,
+}
+
+impl ReleaseState {
+    pub const ALL: [ReleaseState; 8] = [
+        ReleaseState::Draft,
+        ReleaseState::Planned,
+        ReleaseState::Ready,
+        ReleaseState::Deploying,
+        ReleaseState::Verified,
+        ReleaseState::Released,
+        ReleaseState::RolledBack,
+        ReleaseState::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReleaseState::Draft => "draft",
+            ReleaseState::Planned => "planned",
+            ReleaseState::Ready => "ready",
+            ReleaseState::Deploying => "deploying",
+            ReleaseState::Verified => "verified",
+            ReleaseState::Released => "released",
+            ReleaseState::RolledBack => "rolledBack",
+            ReleaseState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ReleaseState::RolledBack => "rolled back",
+            other => other.as_str(),
+        }
+    }
+
+    fn parse(s: &str) -> ReleaseState {
+        ReleaseState::ALL.into_iter().find(|st| st.as_str() == s).unwrap_or(ReleaseState::Draft)
+    }
+
+    /// The states a release may move to from this one.
+    pub fn next(self) -> &'static [ReleaseState] {
+        use ReleaseState::*;
+        match self {
+            Draft => &[Planned, Cancelled],
+            Planned => &[Draft, Ready, Cancelled],
+            Ready => &[Planned, Deploying, Cancelled],
+            Deploying => &[Verified, RolledBack],
+            Verified => &[Released, RolledBack],
+            Released => &[RolledBack],
+            RolledBack => &[Planned, Cancelled],
+            Cancelled => &[Draft],
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Release {
+    pub id: String,
+    pub project_id: String,
+    pub version: String,
+    pub name: String,
+    /// What the release contains, in the lead's words.
+    pub scope: String,
+    /// `YYYY-MM-DD`.
+    pub target_date: Option<String>,
+    pub state: ReleaseState,
+    /// States the release may move to next.
+    pub next_states: Vec<ReleaseState>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseDraft {
+    pub version: String,
+    pub name: String,
+    pub scope: String,
+    pub target_date: Option<String>,
+}
+
+/// A release in a list, with its checklist progress.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseSummary {
+    pub release: Release,
+    pub items: i32,
+    pub complete: i32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReleaseError {
+    #[error("{}", crate::projects::summarize(.0))]
+    Invalid(FieldErrors),
+    #[error("That release no longer exists. The list has been refreshed.")]
+    NotFound,
+    #[error("That checklist item no longer exists. The checklist has been refreshed.")]
+    ItemNotFound,
+    #[error("That template no longer exists. The list has been refreshed.")]
+    TemplateNotFound,
+    #[error("That environment no longer exists. It may have been deleted; the list has been refreshed.")]
+    EnvironmentNotFound,
+    #[error("That project no longer exists. It may have been deleted; the list has been refreshed.")]
+    ProjectNotFound,
+    #[error("The person you are acting as is no longer in this project. Pick who you are again at the top of the release.")]
+    UnknownActor,
+    #[error("A release can go from {} to {}, not to {}.", .from.label(), list_states(.allowed), .to.label())]
+    BadTransition { from: ReleaseState, to: ReleaseState, allowed: Vec<ReleaseState> },
+    #[error("Only {reviewer}, the item's reviewer, can sign it off. Choose {reviewer} under “Acting as” if that is you.")]
+    NotReviewer { reviewer: String },
+    #[error("This item has no reviewer to sign it off. Assign a reviewer first.")]
+    NoReviewer,
+    #[error("Only an item marked done or not applicable can be signed off; this one is {0}.")]
+    NotFinished(&'static str),
+    #[error("This release already has a checklist. Add items to it, or import them, instead of starting a new one.")]
+    ChecklistExists,
+    #[error("{}", gate::closed_message(.0))]
+    GateClosed(Vec<gate::GateReport>),
+    #[error("{message}")]
+    Import { message: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn list_states(states: &[ReleaseState]) -> String {
+    let labels: Vec<&str> = states.iter().map(|s| s.label()).collect();
+    match labels.as_slice() {
+        [] => "nowhere".into(),
+        [one] => (*one).into(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+impl From<rusqlite::Error> for ReleaseError {
+    fn from(e: rusqlite::Error) -> Self {
+        ReleaseError::Store(StoreError::Sqlite(e))
+    }
+}
+
+pub fn list(store: &Store, project_id: &str, state: Option<ReleaseState>) -> Result<Vec<ReleaseSummary>, ReleaseError> {
+    let mut stmt = store.conn().prepare_cached(&format!(
+        "{SELECT},
+                (SELECT count(*) FROM checklist_items i WHERE i.release_id = r.id),
+                (SELECT count(*) FROM checklist_items i WHERE i.release_id = r.id
+                   AND i.state IN ('done', 'notApplicable')
+                   AND (i.reviewer_id IS NULL OR i.signed_off_at IS NOT NULL))
+         FROM releases r
+         WHERE r.project_id = ?1 AND (?2 IS NULL OR r.state = ?2)
+         ORDER BY r.target_date IS NULL, r.target_date DESC, r.created_at DESC"
+    ))?;
+    let rows = stmt.query_map(params![project_id, state.map(ReleaseState::as_str)], |row| {
+        Ok(ReleaseSummary { release: from_row(row)?, items: row.get(10)?, complete: row.get(11)? })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn get(store: &Store, id: &str) -> Result<Release, ReleaseError> {
+    get_in(store.conn(), id)?.ok_or(ReleaseError::NotFound)
+}
+
+pub fn create(store: &mut Store, project_id: &str, draft: &ReleaseDraft, actor: &Actor, now: DateTime<Utc>) -> Result<Release, ReleaseError> {
+    let clean = validate(draft)?;
+    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1)", params![project_id], |r| r.get(0))?;
+    if !exists {
+        return Err(ReleaseError::ProjectNotFound);
+    }
+    ensure_version_free(&tx, project_id, &clean.version, None)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let at = clock::to_text(now);
+    tx.execute(
+        "INSERT INTO releases (id, project_id, version, name, scope, target_date, state, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'draft', ?7, ?7)",
+        params![id, project_id, clean.version, clean.name, clean.scope, clean.target_date, at],
+    )?;
+    audit::record(
+        &tx,
+        actor,
+        &at,
+        Change {
+            project_id,
+            release_id: Some(&id),
+            item_id: None,
+            category: AuditCategory::Release,
+            action: "release.created",
+            summary: format!("Created release {} “{}”", clean.version, clean.name),
+            reason: "",
+        },
+    )?;
+    let release = get_in(&tx, &id)?.ok_or(ReleaseError::NotFound)?;
+    tx.commit()?;
+    Ok(release)
+}
+
+pub fn update(store: &mut Store, id: &str, draft: &ReleaseDraft, actor: &Actor, now: DateTime<Utc>) -> Result<Release, ReleaseError> {
+    let clean = validate(draft)?;
+    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let current = get_in(&tx, id)?.ok_or(ReleaseError::NotFound)?;
+    ensure_version_free(&tx, &current.project_id, &clean.version, Some(id))?;
+    let mut changes = Vec::new();
+    if current.version != clean.version {
+        changes.push(format!("version {} → {}", current.version, clean.version));
+    }
+    if current.name != clean.name {
+        changes.push(format!("name “{}” → “{}”", current.name, clean.name));
+    }
+    if current.scope != clean.scope {
+        changes.push("scope".to_owned());
+    }
+    if current.target_date != clean.target_date {
+        changes.push(format!(
+            "target date {} → {}",
+            current.target_date.as_deref().unwrap_or("none"),
+            clean.target_date.as_deref().unwrap_or("none")
+        ));
+    }
+    if changes.is_empty() {
+        return Ok(current);
+    }
+    let at = clock::to_text(now);
+    tx.execute(
+        "UPDATE releases SET version = ?2, name = ?3, scope = ?4, target_date = ?5, updated_at = ?6 WHERE id = ?1",
+        params![id, clean.version, clean.name, clean.scope, clean.target_date, at],
+    )?;
+    audit::record(
+        &tx,
+        actor,
+        &at,
+        Change {
+            project_id: &current.project_id,
+            release_id: Some(id),
+            item_id: None,
+            category: AuditCategory::Release,
+            action: "release.edited",
+            summary: format!("Edited {}", changes.join("; ")),
+            reason: "",
+        },
+    )?;
+    let release = get_in(&tx, id)?.ok_or(ReleaseError::NotFound)?;
+    tx.commit()?;
+    Ok(release)
+}
+
+/// Moves a release to `to`. Moving to "ready" asks the gate of every
+/// protected environment; a closed gate refuses with what is missing.
+pub fn set_state(
+    store: &mut Store,
+    id: &str,
+    to: ReleaseState,
+    reason: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<Release, ReleaseError> {
+    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let current = get_in(&tx, id)?.ok_or(ReleaseError::NotFound)?;
+    if current.state == to {
+        return Ok(current);
+    }
+    if !current.state.next().contains(&to) {
+        return Err(ReleaseError::BadTransition { from: current.state, to, allowed: current.state.next().to_vec() });
+    }
+    if to == ReleaseState::Ready {
+        let closed: Vec<gate::GateReport> =
+            gate::evaluate_protected(&tx, id, today)?.into_iter().filter(|g| !g.allowed).collect();
+        if !closed.is_empty() {
+            return Err(ReleaseError::GateClosed(closed));
+        }
+    }
+    let at = clock::to_text(now);
+    tx.execute("UPDATE releases SET state = ?2, updated_at = ?3 WHERE id = ?1", params![id, to.as_str(), at])?;
+    audit::record(
+        &tx,
+        actor,
+        &at,
+        Change {
+            project_id: &current.project_id,
+            release_id: Some(id),
+            item_id: None,
+            category: AuditCategory::Release,
+            action: "release.state",
+            summary: format!("Moved the release from {} to {}", current.state.label(), to.label()),
+            reason: reason.trim(),
+        },
+    )?;
+    let release = get_in(&tx, id)?.ok_or(ReleaseError::NotFound)?;
+    tx.commit()?;
+    Ok(release)
+}
+
+pub fn validate(draft: &ReleaseDraft) -> Result<ReleaseDraft, ReleaseError> {
+    let clean = ReleaseDraft {
+        version: draft.version.trim().to_owned(),
+        name: draft.name.trim().to_owned(),
+        scope: draft.scope.trim().to_owned(),
+        target_date: draft.target_date.as_deref().map(str::trim).filter(|d| !d.is_empty()).map(str::to_owned),
+    };
+    let mut errors = FieldErrors::new();
+    let version_len = clean.version.chars().count();
+    if version_len == 0 {
+        errors.insert("version".into(), "Enter the version, such as 2.4.0.".into());
+    } else if version_len > 40 || clean.version.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        errors.insert("version".into(), "Write the version without spaces, in 40 characters or fewer (such as 2.4.0-rc1).".into());
+    }
+    let name_len = clean.name.chars().count();
+    if name_len == 0 {
+        errors.insert("name".into(), "Give the release a name, such as “Tax engine switch”.".into());
+    } else if name_len > 120 || clean.name.chars().any(char::is_control) {
+        errors.insert("name".into(), "Keep the name to one line of 120 characters or fewer.".into());
+    }
+    if clean.scope.chars().count() > 10_000 {
+        errors.insert("scope".into(), "Keep the scope under 10,000 characters; link to a longer document instead.".into());
+    }
+    if let Some(date) = &clean.target_date {
+        if parse_date(date).is_none() {
+            errors.insert("targetDate".into(), "Enter the target date as YYYY-MM-DD, such as 2026-12-03.".into());
+        }
+    }
+    if errors.is_empty() {
+        Ok(clean)
+    } else {
+        Err(ReleaseError::Invalid(errors))
+    }
+}
+
+/// Parses a `YYYY-MM-DD` date.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    if s.len() != 10 {
+        return None;
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+fn ensure_version_free(conn: &Connection, project_id: &str, version: &str, except: Option<&str>) -> Result<(), ReleaseError> {
+    let taken: Option<String> = conn
+        .query_row(
+            "SELECT name FROM releases WHERE project_id = ?1 AND version = ?2 AND id IS NOT ?3",
+            params![project_id, version, except],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match taken {
+        Some(name) => Err(ReleaseError::Invalid(FieldErrors::from([(
+            "version".to_owned(),
+            format!("Release “{name}” already has version {version} in this project."),
+        )]))),
+        None => Ok(()),
+    }
+}
+
+const SELECT: &str = "SELECT r.id, r.project_id, r.version, r.name, r.scope, r.target_date, r.state, r.created_at, r.updated_at, r.rowid";
+
+pub(crate) fn get_in(conn: &Connection, id: &str) -> Result<Option<Release>, ReleaseError> {
+    Ok(conn.query_row(&format!("{SELECT} FROM releases r WHERE r.id = ?1"), params![id], from_row).optional()?)
+}
+
+fn from_row(row: &Row) -> rusqlite::Result<Release> {
+    let state = ReleaseState::parse(&row.get::<_, String>(6)?);
+    Ok(Release {
+        id: row.get(0)?,
+        project_id: row.get(1)?,
+        version: row.get(2)?,
+        name: row.get(3)?,
+        scope: row.get(4)?,
+        target_date: row.get(5)?,
+        state,
+        next_states: state.next().to_vec(),
+        created_at: row.get(7)?,
+        updated_at: row.get(8)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drafts_are_checked() {
+        let bad = ReleaseDraft { version: "2 4".into(), name: "".into(), scope: "".into(), target_date: Some("03/12/2026".into()) };
+        match validate(&bad) {
+            Err(ReleaseError::Invalid(f)) => {
+                assert!(f.contains_key("version") && f.contains_key("name") && f.contains_key("targetDate"), "{f:?}");
+            }
+            other => panic!("expected errors, got {other:?}"),
+        }
+        let good = ReleaseDraft { version: " 2.4.0 ".into(), name: "Tax".into(), scope: "".into(), target_date: Some("".into()) };
+        let clean = validate(&good).unwrap();
+        assert_eq!(clean.version, "2.4.0");
+        assert_eq!(clean.target_date, None);
+    }
+
+    #[test]
+    fn every_state_can_be_left_and_messages_read_well() {
+        for s in ReleaseState::ALL {
+            assert!(!s.next().is_empty(), "{s:?} is a dead end");
+            assert!(!s.next().contains(&s));
+        }
+        let e = ReleaseError::BadTransition {
+            from: ReleaseState::Draft,
+            to: ReleaseState::Released,
+            allowed: ReleaseState::Draft.next().to_vec(),
+        };
+        assert_eq!(e.to_string(), "A release can go from draft to planned or cancelled, not to released.");
+    }
+}
