@@ -305,18 +305,23 @@ fn md(s: &str) -> String {
 
 // ---------------------------------------------------------------- import
 
-/// Reads a JSON or CSV file (told apart by its first character) into items.
-/// A JSON file also gives a name and a description.
-fn parse(content: &str) -> Result<(Option<(String, String)>, Vec<FileItem>), ReleaseError> {
+/// A file's items; a JSON file also gives a name and a description.
+struct Parsed {
+    named: Option<(String, String)>,
+    items: Vec<FileItem>,
+}
+
+/// Reads a JSON or CSV file (told apart by its first character).
+fn parse(content: &str) -> Result<Parsed, ReleaseError> {
     let content = content.strip_prefix('\u{feff}').unwrap_or(content);
     if content.trim().is_empty() {
         return Err(import_error("The file is empty. Pick a checklist exported from Liftoff, or a CSV with a header row."));
     }
     if content.trim_start().starts_with('{') {
         let file = parse_json(content)?;
-        Ok((Some((file.name, file.description)), file.items))
+        Ok(Parsed { named: Some((file.name, file.description)), items: file.items })
     } else {
-        Ok((None, parse_csv(content)?))
+        Ok(Parsed { named: None, items: parse_csv(content)? })
     }
 }
 
@@ -489,7 +494,7 @@ fn import_error(message: &str) -> ReleaseError {
 /// Makes a new template from a file. `file_name` names it when the file does
 /// not (CSV); a taken name gets a suffix, " (2)", " (3)", ….
 pub fn import_template(store: &mut Store, file_name: &str, content: &str, now: DateTime<Utc>) -> Result<Template, ReleaseError> {
-    let (named, items) = parse(content)?;
+    let Parsed { named, items } = parse(content)?;
     let (name, description) = named.unwrap_or_else(|| (stem(file_name), String::new()));
     let draft = TemplateDraft {
         name: free_template_name(store, name.trim())?,
@@ -519,7 +524,7 @@ pub fn import_checklist(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<usize, ReleaseError> {
-    let (_, items) = parse(content)?;
+    let items = parse(content)?.items;
     if items.is_empty() {
         return Err(import_error("The file has no items. Nothing was imported."));
     }
