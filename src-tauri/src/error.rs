@@ -11,6 +11,7 @@ use liftoff_core::credentials::CredentialError;
 use liftoff_core::environments::EnvironmentError;
 use liftoff_core::people::PersonError;
 use liftoff_core::projects::ProjectError;
+use liftoff_core::releases::ReleaseError;
 use liftoff_core::sharing::ShareError;
 use liftoff_core::StoreError;
 use serde::Serialize;
@@ -131,3 +132,26 @@ impl From<ShareError> for AppError {
 }
 
 pub type Result<T> = std::result::Result<T, AppError>;
+
+impl From<ReleaseError> for AppError {
+    fn from(e: ReleaseError) -> Self {
+        match e {
+            ReleaseError::Invalid(fields) => AppError::invalid(ReleaseError::Invalid(fields.clone()).to_string(), fields),
+            ReleaseError::NotFound
+            | ReleaseError::ItemNotFound
+            | ReleaseError::TemplateNotFound
+            | ReleaseError::EnvironmentNotFound
+            | ReleaseError::ProjectNotFound => AppError::new(ErrorCode::NotFound, e.to_string()),
+            ReleaseError::Store(e) => e.into(),
+            // Refusals the user can act on: the message says how.
+            ReleaseError::UnknownActor
+            | ReleaseError::BadTransition { .. }
+            | ReleaseError::NotReviewer { .. }
+            | ReleaseError::NoReviewer
+            | ReleaseError::NotFinished(_)
+            | ReleaseError::ChecklistExists
+            | ReleaseError::GateClosed(_)
+            | ReleaseError::File { .. } => AppError::new(ErrorCode::Validation, e.to_string()),
+        }
+    }
+}

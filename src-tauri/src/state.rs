@@ -74,3 +74,14 @@ impl AppState {
         }
     }
 }
+
+/// The computer's account name, recorded as "who" when the user has not
+/// picked which person of the project they are.
+pub fn local_user() -> String {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .map(|v| v.trim().to_owned())
+        .find(|v| !v.is_empty())
+        .unwrap_or_else(|| "this computer's user".to_owned())
+}

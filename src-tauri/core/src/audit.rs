@@ -33,6 +33,30 @@ impl Actor {
             }
         }
     }
+
+    /// [`Actor::resolve`] in the project of a release.
+    pub fn for_release(conn: &Connection, release_id: &str, person_id: Option<&str>, local_user: &str) -> Result<Actor, ReleaseError> {
+        let project = project_of(conn, "SELECT project_id FROM releases WHERE id = ?1", release_id)?.ok_or(ReleaseError::NotFound)?;
+        Actor::resolve(conn, &project, person_id, local_user)
+    }
+
+    /// [`Actor::resolve`] in the project of a checklist item.
+    pub fn for_item(conn: &Connection, item_id: &str, person_id: Option<&str>, local_user: &str) -> Result<Actor, ReleaseError> {
+        let sql = "SELECT r.project_id FROM checklist_items i JOIN releases r ON r.id = i.release_id WHERE i.id = ?1";
+        let project = project_of(conn, sql, item_id)?.ok_or(ReleaseError::ItemNotFound)?;
+        Actor::resolve(conn, &project, person_id, local_user)
+    }
+
+    /// [`Actor::resolve`] in the project of a gate override.
+    pub fn for_override(conn: &Connection, override_id: &str, person_id: Option<&str>, local_user: &str) -> Result<Actor, ReleaseError> {
+        let sql = "SELECT r.project_id FROM gate_overrides o JOIN releases r ON r.id = o.release_id WHERE o.id = ?1";
+        let project = project_of(conn, sql, override_id)?.ok_or(ReleaseError::NotFound)?;
+        Actor::resolve(conn, &project, person_id, local_user)
+    }
+}
+
+fn project_of(conn: &Connection, sql: &str, key: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row(sql, params![key], |r| r.get(0)).optional()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]

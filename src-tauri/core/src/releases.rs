@@ -143,7 +143,7 @@ pub enum ReleaseError {
     #[error("{}", gate::closed_message(.0))]
     GateClosed(Vec<gate::GateReport>),
     #[error("{message}")]
-    Import { message: String },
+    File { message: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -7,4 +7,6 @@ pub mod credentials;
 pub mod environments;
 pub mod people;
 pub mod projects;
+pub mod releases;
 pub mod sharing;
+pub mod templates;

@@ -44,6 +44,41 @@ export const commands = {
 	exportProject: (projectId: string, path: string) => __TAURI_INVOKE<string>("export_project", { projectId, path }),
 	/**  Adds the project in `json` (the content of a file the user picked). */
 	importProject: (json: string) => __TAURI_INVOKE<ImportReport>("import_project", { json }),
+	listReleases: (projectId: string, filter: ReleaseState | null) => __TAURI_INVOKE<ReleaseSummary[]>("list_releases", { projectId, filter }),
+	createRelease: (projectId: string, draft: ReleaseDraft, actor: string | null) => __TAURI_INVOKE<Release>("create_release", { projectId, draft, actor }),
+	updateRelease: (id: string, draft: ReleaseDraft, actor: string | null) => __TAURI_INVOKE<Release>("update_release", { id, draft, actor }),
+	setReleaseState: (id: string, to: ReleaseState, reason: string, actor: string | null) => __TAURI_INVOKE<Release>("set_release_state", { id, to, reason, actor }),
+	/**  The release with its checklist, progress and gates. */
+	releaseView: (id: string) => __TAURI_INVOKE<ReleaseView>("release_view", { id }),
+	startChecklist: (releaseId: string, source: ChecklistSource, actor: string | null) => __TAURI_INVOKE<number>("start_checklist", { releaseId, source, actor }),
+	addChecklistItem: (releaseId: string, draft: ItemDraft, actor: string | null) => __TAURI_INVOKE<ChecklistItem>("add_checklist_item", { releaseId, draft, actor }),
+	updateChecklistItem: (id: string, draft: ItemDraft, actor: string | null) => __TAURI_INVOKE<ChecklistItem>("update_checklist_item", { id, draft, actor }),
+	setChecklistItemState: (id: string, to: ItemState, reason: string, actor: string | null) => __TAURI_INVOKE<ChecklistItem>("set_checklist_item_state", { id, to, reason, actor }),
+	/**  The reviewer signs an item off (`approve`) or sends it back with a note. */
+	reviewChecklistItem: (id: string, approve: boolean, note: string, actor: string | null) => __TAURI_INVOKE<ChecklistItem>("review_checklist_item", { id, approve, note, actor }),
+	deleteChecklistItem: (id: string, actor: string | null) => __TAURI_INVOKE<null>("delete_checklist_item", { id, actor }),
+	overrideGate: (releaseId: string, environmentId: string, decidedBy: string, reason: string, actor: string | null) => __TAURI_INVOKE<GateReport>("override_gate", { releaseId, environmentId, decidedBy, reason, actor }),
+	withdrawGateOverride: (id: string, reason: string, actor: string | null) => __TAURI_INVOKE<null>("withdraw_gate_override", { id, reason, actor }),
+	listAuditLog: (releaseId: string, query: AuditQuery) => __TAURI_INVOKE<AuditLog>("list_audit_log", { releaseId, query }),
+	listTemplates: () => __TAURI_INVOKE<Template[]>("list_templates"),
+	createTemplate: (draft: TemplateDraft) => __TAURI_INVOKE<Template>("create_template", { draft }),
+	updateTemplate: (id: string, draft: TemplateDraft) => __TAURI_INVOKE<Template>("update_template", { id, draft }),
+	deleteTemplate: (id: string) => __TAURI_INVOKE<null>("delete_template", { id }),
+	resetTemplate: (id: string) => __TAURI_INVOKE<Template>("reset_template", { id }),
+	/**  The checklist or template as text, to copy or save. */
+	exportChecklistText: (releaseId: string, format: FileFormat) => __TAURI_INVOKE<string>("export_checklist_text", { releaseId, format }),
+	exportTemplateText: (templateId: string, format: FileFormat) => __TAURI_INVOKE<string>("export_template_text", { templateId, format }),
+	/**
+	 *  Where to suggest saving: the Downloads folder (else home), named after
+	 *  the release or template.
+	 */
+	suggestedChecklistPath: (releaseId: string | null, templateId: string | null, format: FileFormat) => __TAURI_INVOKE<string>("suggested_checklist_path", { releaseId, templateId, format }),
+	/**  Saves a release's checklist, or a template, to `path`; returns the path. */
+	saveChecklistFile: (releaseId: string | null, templateId: string | null, format: FileFormat, path: string) => __TAURI_INVOKE<string>("save_checklist_file", { releaseId, templateId, format, path }),
+	/**  Makes a template from a file's content; returns it. */
+	importTemplate: (fileName: string, content: string) => __TAURI_INVOKE<Template>("import_template", { fileName, content }),
+	/**  Adds a file's items to a release's checklist; returns how many. */
+	importChecklist: (releaseId: string, fileName: string, content: string, actor: string | null) => __TAURI_INVOKE<number>("import_checklist", { releaseId, fileName, content, actor }),
 };
 
 /* Types */
@@ -53,7 +88,72 @@ export type AppError = {
 	fields: { [key in string]: string } | null,
 };
 
+export type AuditCategory = "release" | "checklist" | "item" | "gate";
+
+export type AuditEntry = {
+	id: number,
+	releaseId: string | null,
+	itemId: string | null,
+	at: string,
+	actor: string,
+	category: AuditCategory,
+	/**  A short machine-readable verb such as `item.signedOff`. */
+	action: string,
+	/**  What changed, in words. */
+	summary: string,
+	/**  Why, when the user gave a reason. */
+	reason: string,
+};
+
+export type AuditLog = {
+	entries: AuditEntry[],
+	/**  Everyone who appears in the release's log, for the filter. */
+	actors: string[],
+};
+
+export type AuditQuery = {
+	category: AuditCategory | null,
+	/**  Exact actor name. */
+	actor: string | null,
+	/**  Only the history of this checklist item. */
+	itemId: string | null,
+	/**  Words to find in the summary or reason. */
+	text: string,
+};
+
 export type AuthScheme = "bearer" | "basic";
+
+export type ChecklistItem = {
+	id: string,
+	releaseId: string,
+	position: number,
+	section: string,
+	title: string,
+	detail: string,
+	required: boolean,
+	ownerId: string | null,
+	ownerName: string | null,
+	reviewerId: string | null,
+	reviewerName: string | null,
+	/**  `YYYY-MM-DD`. */
+	dueDate: string | null,
+	state: ItemState,
+	/**  Why it is not applicable or blocked. */
+	stateReason: string,
+	signedOffBy: string | null,
+	signedOffAt: string | null,
+	evidence: string,
+	notes: string,
+	updatedAt: string,
+	status: ItemStatus,
+	/**  Counts towards progress and the gate. */
+	complete: boolean,
+	/**  Not complete and its due date has passed. */
+	overdue: boolean,
+};
+
+/**  Where a new checklist comes from. */
+export type ChecklistSource = { kind: "template"; id: string } | { kind: "release"; id: string };
 
 export type ConnectionReport = {
 	ok: boolean,
@@ -124,9 +224,70 @@ export type ErrorCode =
 /**  A fault inside Liftoff. */
 "internal";
 
+export type FileFormat = "json" | "csv" | "markdown";
+
+export type GateOverride = {
+	id: string,
+	/**  Who took the decision, as typed. */
+	decidedBy: string,
+	reason: string,
+	/**  How many required items were missing when it was recorded. */
+	missingItems: number,
+	/**  Who entered it in Liftoff. */
+	recordedBy: string,
+	createdAt: string,
+};
+
+export type GateReport = {
+	releaseId: string,
+	environmentId: string,
+	environmentName: string,
+	protected: boolean,
+	/**  Every required item is complete. */
+	passed: boolean,
+	/**  The release may be deployed here: unprotected, passed or overridden. */
+	allowed: boolean,
+	missing: MissingItem[],
+	/**  The override in force, if any. */
+	override: GateOverride | null,
+};
+
 export type ImportReport = {
 	project: Project,
 	secretsToFill: SecretToFill[],
+};
+
+/**  The editable fields of an item (its state changes separately). */
+export type ItemDraft = {
+	section: string,
+	title: string,
+	detail: string,
+	required: boolean,
+	ownerId: string | null,
+	reviewerId: string | null,
+	dueDate: string | null,
+	evidence: string,
+	notes: string,
+};
+
+export type ItemState = "open" | "done" | "notApplicable" | "blocked";
+
+/**  What an item amounts to, taking the reviewer's sign-off into account. */
+export type ItemStatus = "open" | "blocked" | 
+/**  Done or not applicable, waiting for the reviewer's sign-off. */
+"awaitingReview" | "done" | "notApplicable";
+
+/**
+ *  Why a release may not pass yet: one required item, or the lack of any
+ *  checklist (then `item_id` is `None`).
+ */
+export type MissingItem = {
+	itemId: string | null,
+	section: string,
+	title: string,
+	status: ItemStatus | null,
+	/**  In words: "open, overdue since 2026-11-20", "awaiting sign-off by Dana". */
+	why: string,
 };
 
 export type Person = {
@@ -153,6 +314,12 @@ export type PersonDraft = {
 	workStart: string,
 	workEnd: string,
 	workDays: [boolean, boolean, boolean, boolean, boolean, boolean, boolean],
+};
+
+export type Progress = {
+	overall: Tally,
+	/**  In the order the sections first appear in the checklist. */
+	sections: SectionProgress[],
 };
 
 export type Project = {
@@ -198,6 +365,47 @@ export type Recovery = {
 	restoredBackupTakenAt: string | null,
 };
 
+export type Release = {
+	id: string,
+	projectId: string,
+	version: string,
+	name: string,
+	/**  What the release contains, in the lead's words. */
+	scope: string,
+	/**  `YYYY-MM-DD`. */
+	targetDate: string | null,
+	state: ReleaseState,
+	/**  States the release may move to next. */
+	nextStates: ReleaseState[],
+	createdAt: string,
+	updatedAt: string,
+};
+
+export type ReleaseDraft = {
+	version: string,
+	name: string,
+	scope: string,
+	targetDate: string | null,
+};
+
+export type ReleaseState = "draft" | "planned" | "ready" | "deploying" | "verified" | "released" | "rolledBack" | "cancelled";
+
+/**  A release in a list, with its checklist progress. */
+export type ReleaseSummary = {
+	release: Release,
+	items: number,
+	complete: number,
+};
+
+/**  Everything the release screen shows, read in one go. */
+export type ReleaseView = {
+	release: Release,
+	items: ChecklistItem[],
+	progress: Progress,
+	/**  One report per protected environment, in pipeline order. */
+	gates: GateReport[],
+};
+
 export type Role = "lead" | "developer" | 
 /**  A reviewer from another department (an "auditor"). */
 "reviewer" | "admin" | "support";
@@ -207,6 +415,11 @@ export type SecretToFill = {
 	environment: string,
 	name: string,
 	kind: CredentialKind,
+};
+
+export type SectionProgress = {
+	section: string,
+	tally: Tally,
 };
 
 export type StartupReport = {
@@ -220,5 +433,41 @@ export type StartupReport = {
 	 *  newer Liftoff); every other command then fails with this error.
 	 */
 	fatal: AppError | null,
+};
+
+export type Tally = {
+	total: number,
+	/**  Done or not applicable, and signed off where a reviewer is set. */
+	complete: number,
+	awaitingReview: number,
+	blocked: number,
+	open: number,
+	overdue: number,
+	required: number,
+	requiredComplete: number,
+};
+
+export type Template = {
+	id: string,
+	name: string,
+	description: string,
+	/**  Set for the templates Liftoff ships; they can be reset to the original. */
+	builtin: boolean,
+	items: TemplateItem[],
+	createdAt: string,
+	updatedAt: string,
+};
+
+export type TemplateDraft = {
+	name: string,
+	description: string,
+	items: TemplateItem[],
+};
+
+export type TemplateItem = {
+	section: string,
+	title: string,
+	detail?: string,
+	required?: boolean,
 };
 

@@ -488,7 +488,7 @@ fn text_of(item: &FileItem) -> ItemDraft {
 }
 
 fn import_error(message: &str) -> ReleaseError {
-    ReleaseError::Import { message: message.to_owned() }
+    ReleaseError::File { message: message.to_owned() }
 }
 
 /// Makes a new template from a file. `file_name` names it when the file does

@@ -1,0 +1,134 @@
+//! Checklist templates, and checklists and templates as files.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{Local, Utc};
+use liftoff_core::audit::Actor;
+use liftoff_core::checklists::templates::{self, Template, TemplateDraft};
+use liftoff_core::checklists::transfer::{self, FileFormat};
+use liftoff_core::files;
+use liftoff_core::releases::{self, ReleaseError};
+use tauri::{AppHandle, Manager, State};
+
+use crate::error::Result;
+use crate::state::{local_user, AppState};
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_templates(state: State<'_, AppState>) -> Result<Vec<Template>> {
+    state.with_store(move |s| Ok(templates::list(s)?)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn create_template(state: State<'_, AppState>, draft: TemplateDraft) -> Result<Template> {
+    state.with_store(move |s| Ok(templates::create(s, &draft, Utc::now())?)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn update_template(state: State<'_, AppState>, id: String, draft: TemplateDraft) -> Result<Template> {
+    state.with_store(move |s| Ok(templates::update(s, &id, &draft, Utc::now())?)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_template(state: State<'_, AppState>, id: String) -> Result<()> {
+    state.with_store(move |s| Ok(templates::delete(s, &id)?)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn reset_template(state: State<'_, AppState>, id: String) -> Result<Template> {
+    state.with_store(move |s| Ok(templates::reset_builtin(s, &id, Utc::now())?)).await
+}
+
+/// The checklist or template as text, to copy or save.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_checklist_text(state: State<'_, AppState>, release_id: String, format: FileFormat) -> Result<String> {
+    state
+        .with_store(move |s| Ok(transfer::export_checklist(s, &release_id, format, Utc::now(), Local::now().date_naive())?))
+        .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn export_template_text(state: State<'_, AppState>, template_id: String, format: FileFormat) -> Result<String> {
+    state.with_store(move |s| Ok(transfer::export_template(s, &template_id, format, Utc::now())?)).await
+}
+
+/// Where to suggest saving: the Downloads folder (else home), named after
+/// the release or template.
+#[tauri::command]
+#[specta::specta]
+pub async fn suggested_checklist_path(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    release_id: Option<String>,
+    template_id: Option<String>,
+    format: FileFormat,
+) -> Result<String> {
+    let dir = app.path().download_dir().or_else(|_| app.path().home_dir()).unwrap_or_else(|_| PathBuf::from("."));
+    state
+        .with_store(move |s| {
+            let name = match (release_id, template_id) {
+                (Some(id), _) => {
+                    let r = releases::get(s, &id)?;
+                    format!("{} {}", r.version, r.name)
+                }
+                (None, Some(id)) => templates::get(s, &id)?.name,
+                (None, None) => "checklist".to_owned(),
+            };
+            Ok(dir.join(transfer::file_name(&name, format)).display().to_string())
+        })
+        .await
+}
+
+/// Saves a release's checklist, or a template, to `path`; returns the path.
+#[tauri::command]
+#[specta::specta]
+pub async fn save_checklist_file(
+    state: State<'_, AppState>,
+    release_id: Option<String>,
+    template_id: Option<String>,
+    format: FileFormat,
+    path: String,
+) -> Result<String> {
+    state
+        .with_store(move |s| {
+            let text = match (release_id, template_id) {
+                (Some(id), _) => transfer::export_checklist(s, &id, format, Utc::now(), Local::now().date_naive())?,
+                (None, Some(id)) => transfer::export_template(s, &id, format, Utc::now())?,
+                (None, None) => return Err(ReleaseError::NotFound.into()),
+            };
+            files::write_new(Path::new(&path), text.as_bytes()).map_err(|message| ReleaseError::File { message })?;
+            Ok(path)
+        })
+        .await
+}
+
+/// Makes a template from a file's content; returns it.
+#[tauri::command]
+#[specta::specta]
+pub async fn import_template(state: State<'_, AppState>, file_name: String, content: String) -> Result<Template> {
+    state.with_store(move |s| Ok(transfer::import_template(s, &file_name, &content, Utc::now())?)).await
+}
+
+/// Adds a file's items to a release's checklist; returns how many.
+#[tauri::command]
+#[specta::specta]
+pub async fn import_checklist(
+    state: State<'_, AppState>,
+    release_id: String,
+    file_name: String,
+    content: String,
+    actor: Option<String>,
+) -> Result<i32> {
+    state
+        .with_store(move |s| {
+            let who = Actor::for_release(s.conn(), &release_id, actor.as_deref(), &local_user())?;
+            Ok(transfer::import_checklist(s, &release_id, &file_name, &content, &who, Utc::now())? as i32)
+        })
+        .await
+}
