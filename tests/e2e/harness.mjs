@@ -72,6 +72,7 @@ async function waitForDriver(base, child, output) {
  * WebDriver session. `quit()` ends the app.
  */
 export async function launch(home, { testName, env: extraEnv = {} } = {}) {
+  const application = appBinary();
   const port = await freePort();
   const nativePort = await freePort();
   const env = {
@@ -92,11 +93,15 @@ export async function launch(home, { testName, env: extraEnv = {} } = {}) {
   driver.stdout.on("data", (d) => output.push(d.toString()));
   driver.stderr.on("data", (d) => output.push(d.toString()));
   const base = `http://127.0.0.1:${port}`;
-  await waitForDriver(base, driver, output);
-  const session = await Session.create(base, {
-    browserName: "wry",
-    "tauri:options": { application: appBinary() },
-  });
+  let session;
+  try {
+    await waitForDriver(base, driver, output);
+    session = await Session.create(base, { browserName: "wry", "tauri:options": { application } });
+  } catch (e) {
+    // A driver left running would keep the test process alive.
+    driver.kill("SIGTERM");
+    throw e;
+  }
   const app = {
     session,
     home,
@@ -128,6 +133,23 @@ export async function launch(home, { testName, env: extraEnv = {} } = {}) {
     },
   };
   return app;
+}
+
+/**
+ * Launches Liftoff, runs `steps(session, app)`, and quits. On a failure it
+ * keeps a screenshot and prints the end of the app's log first.
+ */
+export async function withApp(home, options, steps) {
+  const app = await launch(home, options);
+  try {
+    return await steps(app.session, app);
+  } catch (e) {
+    await app.shot("failure").catch(() => {});
+    console.log(app.output.join("").slice(-3000));
+    throw e;
+  } finally {
+    await app.quit();
+  }
 }
 
 /** Runs a query on the app's SQLite file with the sqlite3 command-line tool. */

@@ -49,6 +49,23 @@ export class Session {
     );
   }
 
+  /**
+   * Like `waitForText`, but reads `textContent`. WebKitWebDriver leaves text
+   * in an `overflow: hidden` cell (an ellipsis) out of an element's visible
+   * text even when it shows on the screen.
+   */
+  async waitForContent(css, text, { timeoutMs = 15000 } = {}) {
+    return this.waitUntil(
+      async () => {
+        const contents = await this.execute("return [...document.querySelectorAll(arguments[0])].map((e) => e.textContent)", [css]);
+        const at = contents.findIndex((c) => c.includes(text));
+        return at >= 0 ? (await this.findAll(css))[at] : undefined;
+      },
+      `“${text}” in the content of ${css}`,
+      timeoutMs,
+    );
+  }
+
   async waitUntil(probe, what, timeoutMs = 15000) {
     const deadline = Date.now() + timeoutMs;
     let lastError;

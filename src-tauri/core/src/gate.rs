@@ -280,17 +280,15 @@ pub fn withdraw_override(store: &mut Store, override_id: &str, reason: &str, act
 
 /// The message for a closed gate: which environment, and what is missing.
 pub fn closed_message(reports: &[GateReport]) -> String {
-    let parts: Vec<String> = reports
-        .iter()
-        .map(|r| {
-            let first: Vec<&str> = r.missing.iter().take(3).map(|m| m.title.as_str()).collect();
-            let more = r.missing.len().saturating_sub(3);
-            let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
-            format!("{} is closed: {} required item(s) missing ({}{tail})", r.environment_name, r.missing.len(), first.join(", "))
-        })
-        .collect();
-    format!(
-        "The readiness gate is closed. {}. Complete them, or record an override with a reason on the release.",
-        parts.join("; ")
-    )
+    let mut out = String::new();
+    for r in reports {
+        let first: Vec<&str> = r.missing.iter().take(3).map(|m| m.title.as_str()).collect();
+        let more = r.missing.len().saturating_sub(3);
+        let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
+        let n = r.missing.len();
+        let items = if n == 1 { "item is" } else { "items are" };
+        out.push_str(&format!("The {} gate is closed: {n} required {items} missing ({}{tail}). ", r.environment_name, first.join(", ")));
+    }
+    out.push_str("Complete them, or record an override with a reason on the release.");
+    out
 }

@@ -254,7 +254,10 @@ fn the_gate_lets_only_complete_required_items_into_production() {
     releases::set_state(&mut w.store, &release.id, ReleaseState::Planned, "", &w.lead, t0(), today()).unwrap();
     let refused = releases::set_state(&mut w.store, &release.id, ReleaseState::Ready, "", &w.lead, t0(), today());
     let message = refused.unwrap_err().to_string();
-    assert!(message.contains("production is closed: 1 required item(s) missing (All tests passed)"), "{message}");
+    assert_eq!(
+        message,
+        "The production gate is closed: 1 required item is missing (All tests passed). Complete them, or record an override with a reason on the release."
+    );
     assert_eq!(releases::get(&w.store, &release.id).unwrap().state, ReleaseState::Planned);
 
     checklists::review(&mut w.store, &tests, true, "", &dana, t0()).unwrap();

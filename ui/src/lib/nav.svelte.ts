@@ -1,12 +1,20 @@
 // Where the user is. The app has few places, so a small state object is the
 // router.
 
-export type ProjectTab = "timeline" | "releases" | "deploys" | "announcements" | "environments" | "people" | "settings";
+export type ProjectTab =
+  | "timeline"
+  | "releases"
+  | "deploys"
+  | "announcements"
+  | "environments"
+  | "people"
+  | "templates"
+  | "settings";
 
 export type Route =
   | { page: "projects" }
   | { page: "new-project" }
-  | { page: "project"; id: string; tab: ProjectTab };
+  | { page: "project"; id: string; tab: ProjectTab; releaseId?: string };
 
 export const nav = $state<{ route: Route }>({ route: { page: "projects" } });
 
@@ -16,10 +24,11 @@ export function go(route: Route): void {
 
 export const PROJECT_TABS: { tab: ProjectTab; label: string; ready: boolean; arrives?: string }[] = [
   { tab: "timeline", label: "Timeline", ready: false, arrives: "with release planning" },
-  { tab: "releases", label: "Releases", ready: false, arrives: "with readiness checklists" },
+  { tab: "releases", label: "Releases", ready: true },
   { tab: "deploys", label: "Deploys", ready: false, arrives: "with the deploy engine" },
   { tab: "announcements", label: "Announcements", ready: false, arrives: "with announcements" },
   { tab: "environments", label: "Environments", ready: true },
   { tab: "people", label: "People", ready: true },
+  { tab: "templates", label: "Checklist templates", ready: true },
   { tab: "settings", label: "Project settings", ready: true },
 ];

@@ -2,7 +2,7 @@
 // report here; <Notices> renders the list. Validation errors are the
 // exception: forms show those beside their fields.
 
-import { toAppError } from "./ipc";
+import { CommandError, toAppError } from "./ipc";
 
 export type Notice = {
   id: number;
@@ -21,6 +21,16 @@ export function dismiss(id: number): void {
 export function reportError(e: unknown): void {
   const error = toAppError(e);
   push("error", error.message);
+}
+
+/**
+ * For a form's catch: the per-field messages of refused input, to show
+ * beside the fields. Any other error goes to the notices, and gives none.
+ */
+export function formErrors(e: unknown): Record<string, string> {
+  if (e instanceof CommandError && Object.keys(e.fields).length > 0) return e.fields;
+  reportError(e);
+  return {};
 }
 
 export function inform(message: string, timeoutMs = 5000): void {

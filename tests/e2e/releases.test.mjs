@@ -1,0 +1,192 @@
+// End-to-end: a release's readiness checklist, reviewer sign-off, the
+// production gate, an override and the audit log; then checklist files.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { freshHome, sql, withApp } from "./harness.mjs";
+
+const ENTER = "\uE007";
+
+function personId(home, email) {
+  return sql(home, `SELECT id FROM people WHERE email = '${email}'`)[0].id;
+}
+
+async function actAs(s, id) {
+  await (await s.find(`[data-testid=acting-as] option[value="${id}"]`)).click();
+}
+
+async function itemStatus(s, n) {
+  const rows = await s.findAll("[data-testid=item-row]");
+  return (await rows[n].text()).trim();
+}
+
+test("a release is checked, signed off, stopped at the gate, overridden and audited", async () => {
+  const home = freshHome("releases");
+  await withApp(home, { testName: "releases" }, async (s, app) => {
+    await (await s.waitFor("[data-testid=open-sample]")).click();
+    await (await s.waitFor("[data-testid=tab-releases]")).click();
+    await s.waitForContent("[data-testid=release-row]", "Tax engine switch");
+    const omar = personId(home, "omar@northwind.example");
+    const priya = personId(home, "priya@northwind.example");
+
+    // A new release, its checklist from the "Release readiness" template.
+    await (await s.find("[data-testid=new-release]")).click();
+    await (await s.waitFor("#release-version")).type("2.5.0");
+    await (await s.find("#release-name")).type("Faster invoices");
+    await (await s.find("#release-date")).type("2099-12-15");
+    await (await s.find("#release-scope")).type("Invoice PDFs render in the background." + ENTER);
+    await (await s.find("[data-testid=release-submit]")).click();
+    await s.waitForText("[data-testid=release-version]", "2.5.0");
+    const source = await s.waitFor("[data-testid=checklist-source]");
+    await s.waitUntil(async () => (await source.property("value")).startsWith("template:"), "the templates to load");
+    await s.waitForText("[data-testid=checklist-source] option:checked", "Release readiness");
+    await app.shot("release-new");
+    await (await s.find("[data-testid=start-checklist-submit]")).click();
+    await s.waitForText("[data-testid=progress-overall]", "0 of 25 complete (0%)");
+    await s.waitForText("[data-testid=gate-verdict]", "closed");
+    assert.equal((await s.findAll("[data-testid=section]")).length, 8);
+    await app.shot("checklist-started");
+
+    // The lead gives the first item an owner and a reviewer.
+    await (await s.find("[data-testid=item-title]")).click();
+    await (await s.waitFor(`[data-testid=item-owner] option[value="${omar}"]`)).click();
+    await (await s.find(`[data-testid=item-reviewer] option[value="${priya}"]`)).click();
+    await (await s.find("[data-testid=item-save]")).click();
+    await s.waitForContent("[data-testid=item-row]", "Omar Haddad · review Priya Nair");
+    await (await s.find("[data-testid=item-title]")).click(); // close the details
+
+    // The owner ticks it: it now awaits review and does not count yet.
+    await actAs(s, omar);
+    await (await s.find("[data-testid=item-tick]")).click();
+    await s.waitForText("[data-testid=item-status]", "Awaiting review");
+    await s.waitForText("[data-testid=progress-overall]", "0 of 25 complete");
+    assert.match(await itemStatus(s, 0), /waits for Priya Nair/);
+    assert.deepEqual((await s.findAll("[data-testid=item-sign-off]")).length, 0, "the owner cannot sign off");
+
+    // The reviewer signs it off.
+    await actAs(s, priya);
+    await (await s.waitFor("[data-testid=item-sign-off]")).click();
+    await s.waitForText("[data-testid=progress-overall]", "1 of 25 complete (4%)");
+    await s.waitForText("[data-testid=section-count]", "1/5");
+    assert.match(await itemStatus(s, 0), /Done/);
+
+    // Keyboard: focus the second item, tick it with Space, move down, tick with x.
+    await s.execute("document.querySelectorAll('[data-testid=item-row]')[1].focus()");
+    await s.pressKeys(" ");
+    await s.waitForText("[data-testid=progress-overall]", "2 of 25 complete");
+    await s.pressKeys("jx");
+    await s.waitForText("[data-testid=progress-overall]", "3 of 25 complete (12%)");
+    await app.shot("checklist-signed-off");
+
+    // "Ready" needs the production gate, which lists what is missing.
+    const missing = await (await s.find("[data-testid=gate-missing]")).text();
+    assert.match(missing, /Backup and recovery strategy in place/);
+    assert.match(await (await s.find("[data-testid=gate-production]")).text(), /22 required items must be done/);
+    await (await s.find("[data-testid=move-planned]")).click();
+    await s.waitForText("[data-testid=release-state]", "Planned");
+    await (await s.waitFor("[data-testid=move-ready]")).click();
+    await s.waitForText("[data-testid=notice]", "The production gate is closed: 22 required items are missing (Backup and recovery strategy in place, Technical monitoring set up, ");
+    await s.execute("window.scrollTo(0, 0)");
+    await app.shot("gate-closed");
+    assert.deepEqual(sql(home, "SELECT state FROM releases WHERE version = '2.5.0'"), [{ state: "planned" }]);
+
+    // An override needs who decided and why.
+    await (await s.find("[data-testid=override-gate]")).click();
+    await (await s.waitFor("#override-by")).type("Lena");
+    await (await s.find("[data-testid=override-submit]")).click();
+    await s.waitForText("[data-testid=override-reason-error]", "at least a sentence");
+    const reason = "Invoice backlog costs more than the risk; training and transfer follow in January.";
+    await (await s.find("#override-by")).type(" Fischer (CTO)");
+    await (await s.find("#override-reason")).type(reason);
+    await (await s.find("[data-testid=override-submit]")).click();
+    await s.waitForText("[data-testid=gate-verdict]", "overridden");
+    assert.match(await (await s.find("[data-testid=gate-override]")).text(), /Lena Fischer \(CTO\) with 22 required items missing/);
+    await (await s.find("[data-testid=move-ready]")).click();
+    await s.waitForText("[data-testid=release-state]", "Ready");
+    await s.execute("window.scrollTo(0, 0)");
+    await app.shot("gate-overridden");
+
+    // The audit log shows the override with its reason, filterable.
+    await (await s.find("[data-testid=part-audit]")).click();
+    await (await s.find("[data-testid=audit-category] option[value=gate]")).click();
+    await s.waitUntil(async () => (await s.findAll("[data-testid=audit-entry]")).length === 1, "only the gate entry");
+    const entry = await (await s.find("[data-testid=audit-entry]")).text();
+    assert.match(entry, /Priya Nair/);
+    assert.match(entry, /Overrode the production gate, decided by Lena Fischer \(CTO\), with 22 required item\(s\) missing/);
+    assert.ok(entry.includes(reason));
+    await s.execute("document.querySelector('[data-testid=audit-log]').scrollIntoView()");
+    await app.shot("audit-log");
+    await (await s.find("[data-testid=audit-category] option[value=item]")).click();
+    await s.waitForText("[data-testid=audit-entry]", "Signed off");
+  });
+
+  // What was stored.
+  const omarId = personId(home, "omar@northwind.example");
+  const priyaId = personId(home, "priya@northwind.example");
+  const [release] = sql(home, "SELECT id, state FROM releases WHERE version = '2.5.0'");
+  assert.equal(release.state, "ready");
+  const first = sql(home, `SELECT state, owner_id, reviewer_id, signed_off_by FROM checklist_items WHERE release_id = '${release.id}' ORDER BY position LIMIT 1`)[0];
+  assert.deepEqual(first, { state: "done", owner_id: omarId, reviewer_id: priyaId, signed_off_by: priyaId });
+  const overrides = sql(home, `SELECT decided_by, missing_items, recorded_by FROM gate_overrides WHERE release_id = '${release.id}'`);
+  assert.deepEqual(overrides, [{ decided_by: "Lena Fischer (CTO)", missing_items: 22, recorded_by: "Priya Nair" }]);
+  const actions = sql(home, `SELECT action, actor FROM audit_log WHERE release_id = '${release.id}' ORDER BY id`).map((r) => `${r.action} ${r.actor}`);
+  assert.deepEqual(actions.slice(-5), [
+    "item.state Priya Nair",
+    "item.state Priya Nair",
+    "release.state Priya Nair",
+    "gate.overridden Priya Nair",
+    "release.state Priya Nair",
+  ]);
+  assert.ok(actions.includes(`item.state Omar Haddad`) && actions.includes(`item.signedOff Priya Nair`), actions.join("\n"));
+});
+
+test("checklists and templates travel as Markdown, CSV and JSON; a bad file changes nothing", async () => {
+  const home = freshHome("checklist-files");
+  const md = join(home.root, "release.md");
+  const good = join(home.root, "go-live.csv");
+  const bad = join(home.root, "broken.csv");
+  writeFileSync(good, "section,title,detail,required\nPrepare,Freeze announced,Tell support,yes\nPrepare,=cmd|' /C calc'!A0,,no\n");
+  writeFileSync(bad, "section,title,required\nPrepare,Backups taken,yes\nPrepare,Smoke tests,perhaps\n");
+  await withApp(home, { testName: "checklist-files" }, async (s, app) => {
+    await (await s.waitFor("[data-testid=open-sample]")).click();
+    await (await s.waitFor("[data-testid=tab-releases]")).click();
+    await (await s.waitForContent("[data-testid=release-row]", "Tax engine switch")).click();
+    await s.waitForText("[data-testid=progress-overall]", "2 of 25 complete");
+
+    // Markdown for a ticket.
+    await (await s.find("[data-testid=part-files]")).click();
+    const path = await s.waitFor("[data-testid=checklist-export-path]");
+    await s.waitUntil(async () => (await path.property("value")).endsWith(".md"), "a suggested Markdown file name");
+    await path.clear();
+    await path.type(md + ENTER);
+    await s.waitForText("[data-testid=checklist-export-result]", md);
+
+    // A bad CSV says which line is wrong and adds nothing.
+    await (await s.find("[data-testid=checklist-import-file]")).type(bad);
+    await s.waitForText("[data-testid=checklist-import-error]", "Line 3, column “required”: “perhaps” is not yes or no.");
+    await app.shot("checklist-import-refused");
+    await (await s.find("[data-testid=part-checklist]")).click();
+    await s.waitForText("[data-testid=progress-overall]", "2 of 25 complete");
+
+    // Templates: import the good CSV as a new template.
+    await (await s.find("[data-testid=tab-templates]")).click();
+    await s.waitForText("[data-testid=template-row]", "Release readiness");
+    await (await s.find("[data-testid=checklist-import-file]")).type(good);
+    await s.waitForText("[data-testid=template-row]", "go live");
+    await s.waitUntil(async () => (await s.findAll("[data-testid=template-item]")).length === 2, "the imported items in the editor");
+    await app.shot("template-imported");
+  });
+  assert.ok(existsSync(md));
+  const text = readFileSync(md, "utf8");
+  assert.match(text, /^# Release 2\.4\.0 – Tax engine switch/);
+  assert.match(text, /## Infrastructure \(2\/5\)/);
+  assert.match(text, /- \[x\] \*\*UAT and production infrastructure accepted, access granted\*\* – done, signed off by Priya Nair/);
+  const items = sql(home, "SELECT t.name, i.title, i.required FROM template_items i JOIN templates t ON t.id = i.template_id WHERE t.name = 'go live' ORDER BY i.position");
+  assert.deepEqual(items, [
+    { name: "go live", title: "Freeze announced", required: 1 },
+    { name: "go live", title: "=cmd|' /C calc'!A0", required: 0 },
+  ]);
+  assert.deepEqual(sql(home, "SELECT count(*) AS n FROM checklist_items"), [{ n: 25 }], "the bad file added nothing");
+});

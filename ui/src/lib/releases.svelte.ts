@@ -1,0 +1,141 @@
+// Releases, their checklists and who the user is acting as.
+
+import {
+  commands,
+  type AuditCategory,
+  type ChecklistItem,
+  type ItemDraft,
+  type ItemStatus,
+  type ReleaseState,
+  type ReleaseView,
+} from "./bindings";
+import { call } from "./ipc";
+
+export const RELEASE_STATES: { state: ReleaseState; label: string; verb: string }[] = [
+  { state: "draft", label: "Draft", verb: "Back to draft" },
+  { state: "planned", label: "Planned", verb: "Mark planned" },
+  { state: "ready", label: "Ready", verb: "Mark ready" },
+  { state: "deploying", label: "Deploying", verb: "Start deploying" },
+  { state: "verified", label: "Verified", verb: "Mark verified" },
+  { state: "released", label: "Released", verb: "Mark released" },
+  { state: "rolledBack", label: "Rolled back", verb: "Roll back…" },
+  { state: "cancelled", label: "Cancelled", verb: "Cancel release…" },
+];
+
+/** Moves that should say why (they are read later in the audit log). */
+export const NEEDS_REASON: ReleaseState[] = ["rolledBack", "cancelled"];
+
+export function stateLabel(state: ReleaseState): string {
+  return RELEASE_STATES.find((s) => s.state === state)?.label ?? state;
+}
+
+/** Whether moving `from` → `to` is the release's next step forward. */
+export function isForward(from: ReleaseState, to: ReleaseState): boolean {
+  const at = (s: ReleaseState) => RELEASE_STATES.findIndex((x) => x.state === s);
+  return !NEEDS_REASON.includes(to) && at(to) > at(from);
+}
+
+export function stateVerb(state: ReleaseState): string {
+  return RELEASE_STATES.find((s) => s.state === state)?.verb ?? state;
+}
+
+export const STATUS_LABELS: Record<ItemStatus, string> = {
+  open: "Open",
+  blocked: "Blocked",
+  awaitingReview: "Awaiting review",
+  done: "Done",
+  notApplicable: "Not applicable",
+};
+
+export const AUDIT_CATEGORIES: { category: AuditCategory; label: string }[] = [
+  { category: "release", label: "Release" },
+  { category: "checklist", label: "Checklist" },
+  { category: "item", label: "Items" },
+  { category: "gate", label: "Gate and overrides" },
+];
+
+// Who the user acts as, per project: a person's id, or null for "me (this
+// computer's account)". Kept on this computer only.
+const ACTOR_KEY = "liftoff.actingAs.";
+
+export function loadActor(projectId: string): string | null {
+  try {
+    return localStorage.getItem(ACTOR_KEY + projectId) || null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveActor(projectId: string, personId: string | null): void {
+  try {
+    if (personId) localStorage.setItem(ACTOR_KEY + projectId, personId);
+    else localStorage.removeItem(ACTOR_KEY + projectId);
+  } catch {
+    // Private mode or a full disk: the choice lasts for this session only.
+  }
+}
+
+export function draftOf(item: ChecklistItem): ItemDraft {
+  return {
+    section: item.section,
+    title: item.title,
+    detail: item.detail,
+    required: item.required,
+    ownerId: item.ownerId,
+    reviewerId: item.reviewerId,
+    dueDate: item.dueDate,
+    evidence: item.evidence,
+    notes: item.notes,
+  };
+}
+
+/** One release's screen: its view, reloaded after every change. */
+export class ReleaseScreen {
+  view = $state<ReleaseView | null>(null);
+
+  constructor(readonly releaseId: string) {}
+
+  async load(): Promise<void> {
+    this.view = await call(() => commands.releaseView(this.releaseId));
+  }
+
+  /** Runs a change, then reloads whether or not it succeeded. */
+  async change<T>(f: () => Promise<T>): Promise<T> {
+    try {
+      return await call(f);
+    } finally {
+      await this.load();
+    }
+  }
+}
+
+export type ItemFilter = "all" | "open" | "awaitingReview" | "blocked" | "complete" | "overdue";
+
+export const ITEM_FILTERS: { filter: ItemFilter; label: string }[] = [
+  { filter: "all", label: "All items" },
+  { filter: "open", label: "Open" },
+  { filter: "awaitingReview", label: "Awaiting review" },
+  { filter: "blocked", label: "Blocked" },
+  { filter: "overdue", label: "Overdue" },
+  { filter: "complete", label: "Complete" },
+];
+
+/** Whether `item` passes the filters; `person` matches as owner or reviewer. */
+export function matches(item: ChecklistItem, filter: ItemFilter, section: string, person: string | null): boolean {
+  if (section && item.section !== section) return false;
+  if (person && item.ownerId !== person && item.reviewerId !== person) return false;
+  switch (filter) {
+    case "all":
+      return true;
+    case "open":
+      return item.status === "open";
+    case "awaitingReview":
+      return item.status === "awaitingReview";
+    case "blocked":
+      return item.status === "blocked";
+    case "overdue":
+      return item.overdue;
+    case "complete":
+      return item.complete;
+  }
+}
