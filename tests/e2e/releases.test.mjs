@@ -55,6 +55,8 @@ test("a release is checked, signed off, stopped at the gate, overridden and audi
     await (await s.find(`[data-testid=item-reviewer] option[value="${priya}"]`)).click();
     await (await s.find("[data-testid=item-save]")).click();
     await s.waitForContent("[data-testid=item-row]", "Omar Haddad · review Priya Nair");
+    await s.waitForContent("[data-testid=item-history]", "owner none → Omar Haddad; reviewer none → Priya Nair");
+    await app.shot("item-details");
     await (await s.find("[data-testid=item-title]")).click(); // close the details
 
     // The owner ticks it: it now awaits review and does not count yet.
