@@ -488,3 +488,32 @@ fn the_sample_project_shows_a_release_under_way() {
     assert_eq!(view.progress.overall.overdue, 1);
     assert!(!view.gates[0].allowed);
 }
+
+#[test]
+fn only_people_of_the_project_can_act_and_huge_files_are_refused() {
+    let mut w = World::new();
+    let release = w.release("2.4.0");
+    let other = projects::create(&mut w.store, &ProjectDraft { name: "Other".into(), time_zone: "UTC".into(), ..Default::default() }, t0()).unwrap();
+    let stranger = PersonDraft {
+        name: "Stranger".into(),
+        email: "s@example.com".into(),
+        role: Role::Reviewer,
+        time_zone: "UTC".into(),
+        work_start: "09:00".into(),
+        work_end: "17:00".into(),
+        work_days: [true; 7],
+    };
+    let stranger = people::create(&mut w.store, &other.id, &stranger, t0()).unwrap();
+    let e = Actor::for_release(w.store.conn(), &release.id, Some(&stranger.id), "lead");
+    assert!(matches!(e, Err(ReleaseError::UnknownActor)));
+    let me = Actor::for_release(w.store.conn(), &release.id, None, "dana").unwrap();
+    assert_eq!(me, Actor { person_id: None, name: "dana".into() });
+
+    let huge = format!("section,title\n{}", "Prepare,Backups taken\n".repeat(300_000));
+    let e = transfer::import_checklist(&mut w.store, &release.id, "huge.csv", &huge, &w.lead, t0()).unwrap_err().to_string();
+    assert!(e.contains("at most 5 MB"), "{e}");
+    let many = format!("section,title\n{}", "Prepare,Backups taken\n".repeat(1001));
+    let e = transfer::import_checklist(&mut w.store, &release.id, "many.csv", &many, &w.lead, t0()).unwrap_err().to_string();
+    assert!(e.contains("at most 1000"), "{e}");
+    assert!(checklists::view(&w.store, &release.id, today()).unwrap().items.is_empty());
+}

@@ -46,3 +46,11 @@ function push(kind: Notice["kind"], message: string): number {
   notices.list = [...notices.list, { id, kind, message }];
   return id;
 }
+
+/** The props every draft form takes: a draft to start from, and what to do with it. */
+export type DraftFormProps<T> = {
+  initial: T;
+  submitLabel: string;
+  onSubmit: (draft: T) => Promise<void>;
+  onCancel: () => void;
+};

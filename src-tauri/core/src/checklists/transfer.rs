@@ -311,18 +311,35 @@ struct Parsed {
     items: Vec<FileItem>,
 }
 
+/// The largest file an import reads, and the most items it takes.
+pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
+pub const MAX_ITEMS: usize = 1000;
+
 /// Reads a JSON or CSV file (told apart by its first character).
 fn parse(content: &str) -> Result<Parsed, ReleaseError> {
+    if content.len() > MAX_FILE_BYTES {
+        return Err(import_error(&format!(
+            "The file is {:.1} MB; a checklist file is at most 5 MB. Pick the right file, or split it.",
+            content.len() as f64 / 1_048_576.0
+        )));
+    }
     let content = content.strip_prefix('\u{feff}').unwrap_or(content);
     if content.trim().is_empty() {
         return Err(import_error("The file is empty. Pick a checklist exported from Liftoff, or a CSV with a header row."));
     }
-    if content.trim_start().starts_with('{') {
+    let parsed = if content.trim_start().starts_with('{') {
         let file = parse_json(content)?;
-        Ok(Parsed { named: Some((file.name, file.description)), items: file.items })
+        Parsed { named: Some((file.name, file.description)), items: file.items }
     } else {
-        Ok(Parsed { named: None, items: parse_csv(content)? })
+        Parsed { named: None, items: parse_csv(content)? }
+    };
+    if parsed.items.len() > MAX_ITEMS {
+        return Err(import_error(&format!(
+            "The file has {} items; Liftoff imports at most {MAX_ITEMS} at a time. Split the file.",
+            parsed.items.len()
+        )));
     }
+    Ok(parsed)
 }
 
 fn parse_json(json: &str) -> Result<ChecklistFile, ReleaseError> {
