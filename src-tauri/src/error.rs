@@ -101,6 +101,7 @@ impl From<PersonError> for AppError {
         match e {
             PersonError::Invalid(fields) => AppError::invalid(PersonError::Invalid(fields.clone()).to_string(), fields),
             PersonError::NotFound | PersonError::ProjectNotFound => AppError::new(ErrorCode::NotFound, e.to_string()),
+            PersonError::StillReviewing { .. } => AppError::new(ErrorCode::Validation, e.to_string()),
             PersonError::Store(e) => e.into(),
         }
     }
@@ -138,6 +139,7 @@ impl From<ReleaseError> for AppError {
         match e {
             ReleaseError::Invalid(fields) => AppError::invalid(ReleaseError::Invalid(fields.clone()).to_string(), fields),
             ReleaseError::NotFound
+            | ReleaseError::OverrideNotFound
             | ReleaseError::ItemNotFound
             | ReleaseError::TemplateNotFound
             | ReleaseError::EnvironmentNotFound

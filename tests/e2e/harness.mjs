@@ -100,6 +100,8 @@ export async function launch(home, { testName, env: extraEnv = {} } = {}) {
   } catch (e) {
     // A driver left running would keep the test process alive.
     driver.kill("SIGTERM");
+    driver.stdout.destroy();
+    driver.stderr.destroy();
     throw e;
   }
   const app = {
@@ -129,6 +131,10 @@ export async function launch(home, { testName, env: extraEnv = {} } = {}) {
       } finally {
         driver.kill("SIGTERM");
         await new Promise((r) => (driver.exitCode !== null ? r() : driver.once("exit", r)));
+        // A WebKit helper process of the app can outlive it and keep these
+        // pipes open, which would keep the test process alive for ever.
+        driver.stdout.destroy();
+        driver.stderr.destroy();
       }
     },
   };

@@ -50,7 +50,7 @@ impl Actor {
     /// [`Actor::resolve`] in the project of a gate override.
     pub fn for_override(conn: &Connection, override_id: &str, person_id: Option<&str>, local_user: &str) -> Result<Actor, ReleaseError> {
         let sql = "SELECT r.project_id FROM gate_overrides o JOIN releases r ON r.id = o.release_id WHERE o.id = ?1";
-        let project = project_of(conn, sql, override_id)?.ok_or(ReleaseError::NotFound)?;
+        let project = project_of(conn, sql, override_id)?.ok_or(ReleaseError::OverrideNotFound)?;
         Actor::resolve(conn, &project, person_id, local_user)
     }
 }

@@ -12,8 +12,14 @@ pub fn write_new(path: &Path, content: &[u8]) -> Result<(), String> {
         Some(dir) if dir.is_dir() => {}
         _ => return Err("That folder does not exist. Choose an existing folder.".into()),
     }
-    if path.exists() {
-        return Err("A file with that name already exists. Choose another name; Liftoff does not overwrite files.".into());
+    // Claim the name first: this fails if the file exists, even if it
+    // appeared a moment ago. The content then replaces the empty claim whole.
+    let exists = || "A file with that name already exists. Choose another name; Liftoff does not overwrite files.".to_owned();
+    let write_failed = |e: std::io::Error| format!("Liftoff could not write the file ({e}). Check that the folder is writable and has space.");
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(exists()),
+        Err(e) => return Err(write_failed(e)),
     }
     let mut partial = path.as_os_str().to_owned();
     partial.push(".partial");
@@ -21,7 +27,8 @@ pub fn write_new(path: &Path, content: &[u8]) -> Result<(), String> {
     let written = std::fs::write(&partial, content).and_then(|_| std::fs::rename(&partial, path));
     if let Err(e) = written {
         let _ = std::fs::remove_file(&partial);
-        return Err(format!("Liftoff could not write the file ({e}). Check that the folder is writable and has space."));
+        let _ = std::fs::remove_file(path);
+        return Err(write_failed(e));
     }
     Ok(())
 }

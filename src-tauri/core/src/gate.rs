@@ -257,7 +257,7 @@ pub fn withdraw_override(store: &mut Store, override_id: &str, reason: &str, act
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
-    let (release_id, project_id, env_name) = found.ok_or(ReleaseError::NotFound)?;
+    let (release_id, project_id, env_name) = found.ok_or(ReleaseError::OverrideNotFound)?;
     let at = clock::to_text(now);
     tx.execute("UPDATE gate_overrides SET withdrawn_at = ?2 WHERE id = ?1", params![override_id, at])?;
     audit::record(

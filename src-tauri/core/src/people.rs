@@ -79,6 +79,8 @@ pub enum PersonError {
     NotFound,
     #[error("That project no longer exists. It may have been deleted; the list has been refreshed.")]
     ProjectNotFound,
+    #[error("{name} is the reviewer of {count} checklist item(s) not yet signed off. Give them another reviewer first, so that no review is skipped.")]
+    StillReviewing { name: String, count: i64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -135,11 +137,22 @@ pub fn update(store: &mut Store, id: &str, draft: &PersonDraft, now: DateTime<Ut
     Ok(person)
 }
 
+/// Removes a person. Items they own lose their owner; a person who still has
+/// reviews to sign off cannot be removed, as their items would then count as
+/// complete without review.
 pub fn delete(store: &mut Store, id: &str) -> Result<(), PersonError> {
-    let changed = store.conn().execute("DELETE FROM people WHERE id = ?1", params![id])?;
-    if changed == 0 {
-        return Err(PersonError::NotFound);
+    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let person = get_in(&tx, id)?.ok_or(PersonError::NotFound)?;
+    let pending: i64 = tx.query_row(
+        "SELECT count(*) FROM checklist_items WHERE reviewer_id = ?1 AND signed_off_at IS NULL",
+        params![id],
+        |r| r.get(0),
+    )?;
+    if pending > 0 {
+        return Err(PersonError::StillReviewing { name: person.name, count: pending });
     }
+    tx.execute("DELETE FROM people WHERE id = ?1", params![id])?;
+    tx.commit()?;
     Ok(())
 }
 

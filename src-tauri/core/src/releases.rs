@@ -122,6 +122,8 @@ pub enum ReleaseError {
     NotFound,
     #[error("That checklist item no longer exists. The checklist has been refreshed.")]
     ItemNotFound,
+    #[error("That override was already withdrawn or no longer exists. The release has been refreshed.")]
+    OverrideNotFound,
     #[error("That template no longer exists. The list has been refreshed.")]
     TemplateNotFound,
     #[error("That environment no longer exists. It may have been deleted; the list has been refreshed.")]
@@ -267,8 +269,9 @@ pub fn update(store: &mut Store, id: &str, draft: &ReleaseDraft, actor: &Actor, 
     Ok(release)
 }
 
-/// Moves a release to `to`. Moving to "ready" asks the gate of every
-/// protected environment; a closed gate refuses with what is missing.
+/// Moves a release to `to`. Moving to "ready" or "deploying" asks the gate
+/// of every protected environment (the checklist may have changed since the
+/// release became ready); a closed gate refuses with what is missing.
 pub fn set_state(
     store: &mut Store,
     id: &str,
@@ -286,7 +289,7 @@ pub fn set_state(
     if !current.state.next().contains(&to) {
         return Err(ReleaseError::BadTransition { from: current.state, to, allowed: current.state.next().to_vec() });
     }
-    if to == ReleaseState::Ready {
+    if matches!(to, ReleaseState::Ready | ReleaseState::Deploying) {
         let closed: Vec<gate::GateReport> =
             gate::evaluate_protected(&tx, id, today)?.into_iter().filter(|g| !g.allowed).collect();
         if !closed.is_empty() {

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Days, Utc};
 
 use crate::audit::Actor;
-use crate::checklists::{self, templates, ChecklistSource, ItemDraft, ItemState};
+use crate::checklists::{self, builtin, templates, ChecklistSource, ItemDraft, ItemState};
 use crate::people::{self, Person, PersonDraft, Role};
 use crate::projects::{self, Project, ProjectDraft, ProjectError, ProjectQuery};
 use crate::releases::{self, ReleaseDraft, ReleaseState};
@@ -74,9 +74,9 @@ fn fill(store: &mut Store, project: &Project, now: DateTime<Utc>) -> Result<(), 
         now,
     )
     .map_err(|e| err(&e))?;
-    let readiness = templates::list(store).map_err(|e| err(&e))?.into_iter().find(|t| t.builtin && t.name == "Release readiness");
-    let Some(readiness) = readiness else { return Ok(()) };
-    checklists::start(store, &release.id, &ChecklistSource::Template(readiness.id), &as_lena, now).map_err(|e| err(&e))?;
+    let readiness = templates::builtin_id(store, builtin::READINESS.key).map_err(|e| err(&e))?;
+    let readiness = readiness.ok_or("the built-in readiness template is missing")?;
+    checklists::start(store, &release.id, &ChecklistSource::Template(readiness), &as_lena, now).map_err(|e| err(&e))?;
     releases::set_state(store, &release.id, ReleaseState::Planned, "", &as_lena, now, now.date_naive()).map_err(|e| err(&e))?;
 
     // The first infrastructure items are under way: two signed off, one

@@ -201,6 +201,12 @@ pub fn start(
             (drafts, format!("release {} “{}”", other.version, other.name))
         }
     };
+    if drafts.is_empty() {
+        return Err(ReleaseError::Invalid(FieldErrors::from([(
+            "source".to_owned(),
+            format!("The {from} has no items to start from. Pick another source."),
+        )])));
+    }
     for (position, draft) in drafts.iter().enumerate() {
         insert(&tx, release_id, draft, ItemState::Open, "", position as i64, &at)?;
     }
@@ -287,8 +293,19 @@ pub fn update_item(store: &mut Store, item_id: &str, draft: &ItemDraft, actor: &
         return Ok(current);
     }
     let at = clock::to_text(now);
-    // A new reviewer has not signed anything off.
-    let keep_sign_off = current.reviewer_id == clean.reviewer_id;
+    // A sign-off covers what the reviewer saw: a new reviewer, or a changed
+    // title, detail or evidence, needs a new one.
+    let keep_sign_off = current.reviewer_id == clean.reviewer_id
+        && current.title == clean.title
+        && current.detail == clean.detail
+        && current.evidence == clean.evidence;
+    let mut changes = changes;
+    if current.signed_off_at.is_some() && !keep_sign_off {
+        changes.push("the sign-off was withdrawn".to_owned());
+    }
+    if current.status == ItemStatus::AwaitingReview && clean.reviewer_id.is_none() {
+        changes.push("it now counts as complete without review".to_owned());
+    }
     tx.execute(
         "UPDATE checklist_items SET section = ?2, title = ?3, detail = ?4, required = ?5, owner_id = ?6, reviewer_id = ?7,
                 due_date = ?8, evidence = ?9, notes = ?10, updated_at = ?11,
@@ -341,10 +358,10 @@ pub fn set_item_state(
     let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
     let current = get_item_in(&tx, item_id, NaiveDate::MIN)?;
     let release = releases::get_in(&tx, &current.release_id)?.ok_or(ReleaseError::NotFound)?;
-    if current.state == state && current.state_reason == reason {
+    let stored_reason = if state.needs_reason() { reason } else { "" };
+    if current.state == state && current.state_reason == stored_reason {
         return Ok(current);
     }
-    let stored_reason = if state.needs_reason() { reason } else { "" };
     let at = clock::to_text(now);
     tx.execute(
         "UPDATE checklist_items SET state = ?2, state_reason = ?3, signed_off_by = NULL, signed_off_at = NULL, updated_at = ?4 WHERE id = ?1",
@@ -550,12 +567,17 @@ pub(crate) fn check_text(d: &ItemDraft) -> FieldErrors {
 }
 
 /// Evidence is a link someone can open: http(s), or a file or ticket URL.
+/// A link with a login in it is refused: it would put a secret in the
+/// database, the audit log and every export.
 fn check_evidence(value: &str) -> Result<(), String> {
     let bad = || "Enter the evidence as a full link, such as https://ci.example.com/runs/812.".to_owned();
     if value.chars().count() > 2000 || value.chars().any(char::is_whitespace) {
         return Err(bad());
     }
     let url = url::Url::parse(value).map_err(|_| bad())?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("Remove the user name and password from the link; Liftoff keeps secrets only in the keychain.".to_owned());
+    }
     match url.scheme() {
         "http" | "https" if url.host_str().is_some() => Ok(()),
         "file" => Ok(()),
@@ -663,6 +685,7 @@ mod tests {
             assert!(e.contains_key(f), "{f}: {e:?}");
         }
         assert!(check_evidence("https://ci.example.com/runs/812").is_ok());
+        assert!(check_evidence("https://deploy:s3cret@ci.example.com/runs/812").unwrap_err().contains("keychain"));
         assert!(check_evidence("file:///srv/reports/smoke.html").is_ok());
     }
 }

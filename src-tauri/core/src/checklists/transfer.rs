@@ -191,18 +191,19 @@ fn to_csv(columns: &[&str], items: &[FileItem]) -> String {
     String::from_utf8(w.into_inner().expect("flush to memory")).expect("CSV of strings is UTF-8")
 }
 
-/// Keeps a spreadsheet from running a cell as a formula.
+/// Keeps a spreadsheet from running a cell as a formula. A cell that itself
+/// starts with `'` is quoted too, so that [`restore`] gives it back whole.
 pub fn neutralize(cell: &str) -> String {
     match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\'') => format!("'{cell}"),
         _ => cell.to_owned(),
     }
 }
 
-/// Undoes [`neutralize`].
+/// Undoes [`neutralize`]; a `'` that guards nothing is kept.
 fn restore(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
-        Some(rest) if matches!(rest.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r')) => rest,
+        Some(rest) if matches!(rest.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\'')) => rest,
         _ => cell,
     }
 }
@@ -305,10 +306,12 @@ fn md(s: &str) -> String {
 
 // ---------------------------------------------------------------- import
 
-/// A file's items; a JSON file also gives a name and a description.
+/// A file's items; a JSON file also gives a name and a description, a CSV
+/// file the line each item starts on.
 struct Parsed {
     named: Option<(String, String)>,
     items: Vec<FileItem>,
+    lines: Option<Vec<u64>>,
 }
 
 /// The largest file an import reads, and the most items it takes.
@@ -329,9 +332,10 @@ fn parse(content: &str) -> Result<Parsed, ReleaseError> {
     }
     let parsed = if content.trim_start().starts_with('{') {
         let file = parse_json(content)?;
-        Parsed { named: Some((file.name, file.description)), items: file.items }
+        Parsed { named: Some((file.name, file.description)), items: file.items, lines: None }
     } else {
-        Parsed { named: None, items: parse_csv(content)? }
+        let (lines, items) = parse_csv(content)?.into_iter().unzip();
+        Parsed { named: None, items, lines: Some(lines) }
     };
     if parsed.items.len() > MAX_ITEMS {
         return Err(import_error(&format!(
@@ -367,26 +371,48 @@ fn parse_json(json: &str) -> Result<ChecklistFile, ReleaseError> {
     })
 }
 
-/// The line of a quote that is never closed, if any. The CSV reader would
-/// silently take the rest of the file into that one cell.
+/// The line of a quoted cell that is never closed, if any. The CSV reader
+/// would silently take the rest of the file into that one cell. A quote
+/// inside an unquoted cell (`19" rack`) is an ordinary character.
 fn unclosed_quote(content: &str) -> Option<usize> {
-    let (mut line, mut opened_at, mut quoted) = (1, 0, false);
-    for c in content.chars() {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                if quoted {
-                    opened_at = line;
+    let (mut line, mut opened_at) = (1, 0);
+    let (mut quoted, mut cell_start) = (false, true);
+    let mut chars = content.chars().peekable();
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
                 }
+                '"' => quoted = false,
+                '\n' => line += 1,
+                _ => {}
             }
-            '\n' => line += 1,
+            continue;
+        }
+        match c {
+            '"' if cell_start => {
+                quoted = true;
+                opened_at = line;
+            }
+            ',' => {
+                cell_start = true;
+                continue;
+            }
+            '\n' => {
+                line += 1;
+                cell_start = true;
+                continue;
+            }
+            '\r' => continue,
             _ => {}
         }
+        cell_start = false;
     }
     quoted.then_some(opened_at)
 }
 
-fn parse_csv(content: &str) -> Result<Vec<FileItem>, ReleaseError> {
+fn parse_csv(content: &str) -> Result<Vec<(u64, FileItem)>, ReleaseError> {
     if let Some(line) = unclosed_quote(content) {
         return Err(import_error(&format!("Line {line}: a quote (\") opens a cell but is never closed. Close it, or remove it.")));
     }
@@ -469,7 +495,7 @@ fn parse_csv(content: &str) -> Result<Vec<FileItem>, ReleaseError> {
             return Err(import_error(&format!("Line {line}, column “{}”: {message}", csv_column(&field))));
         }
     }
-    Ok(items.into_iter().map(|(_, i)| i).collect())
+    Ok(items)
 }
 
 fn parse_state(s: &str) -> Option<ItemState> {
@@ -511,7 +537,7 @@ fn import_error(message: &str) -> ReleaseError {
 /// Makes a new template from a file. `file_name` names it when the file does
 /// not (CSV); a taken name gets a suffix, " (2)", " (3)", ….
 pub fn import_template(store: &mut Store, file_name: &str, content: &str, now: DateTime<Utc>) -> Result<Template, ReleaseError> {
-    let Parsed { named, items } = parse(content)?;
+    let Parsed { named, items, .. } = parse(content)?;
     let (name, description) = named.unwrap_or_else(|| (stem(file_name), String::new()));
     let draft = TemplateDraft {
         name: free_template_name(store, name.trim())?,
@@ -541,7 +567,7 @@ pub fn import_checklist(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<usize, ReleaseError> {
-    let items = parse(content)?.items;
+    let Parsed { items, lines, .. } = parse(content)?;
     if items.is_empty() {
         return Err(import_error("The file has no items. Nothing was imported."));
     }
@@ -549,13 +575,17 @@ pub fn import_checklist(
     let people = people_lookup(store, &release.project_id)?;
     let mut drafts = Vec::with_capacity(items.len());
     for (n, item) in items.iter().enumerate() {
-        let at = |field: &str| format!("items[{n}].{field} (item {}, “{}”)", n + 1, item.title.trim());
+        // CSV problems name the line and column, JSON ones the field.
+        let at = |field: &str| match &lines {
+            Some(lines) => format!("Line {}, column “{}”", lines[n], csv_column(field)),
+            None => format!("At items[{n}].{field} (item {}, “{}”)", n + 1, item.title.trim()),
+        };
         let find = |who: &Option<String>, field: &str| -> Result<Option<String>, ReleaseError> {
             match who.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
                 None => Ok(None),
                 Some(w) => people.get(&w.to_lowercase()).cloned().map(Some).ok_or_else(|| {
                     import_error(&format!(
-                        "At {}: nobody in this project has the address or name “{w}”. Add them under People first, or clear the cell.",
+                        "{}: nobody in this project has the address or name “{w}”. Add them under People first, or clear the cell.",
                         at(field)
                     ))
                 }),
@@ -565,13 +595,17 @@ pub fn import_checklist(
         draft.owner_id = find(&item.owner, "owner")?;
         draft.reviewer_id = find(&item.reviewer, "reviewer")?;
         if let Some((field, message)) = check_text(&draft).into_iter().next() {
-            return Err(import_error(&format!("At {}: {message}", at(&field))));
+            return Err(import_error(&format!("{}: {message}", at(&field))));
         }
         let state = item.state.unwrap_or(ItemState::Open);
-        if state.needs_reason() && item.reason.trim().is_empty() {
-            return Err(import_error(&format!("At {}: a {} item needs a reason.", at("reason"), state.label())));
+        let reason = if state.needs_reason() { item.reason.trim() } else { "" };
+        if state.needs_reason() && reason.is_empty() {
+            return Err(import_error(&format!("{}: a {} item needs a reason.", at("reason"), state.label())));
         }
-        drafts.push((draft, state, item.reason.trim().to_owned()));
+        if reason.chars().count() > 1000 {
+            return Err(import_error(&format!("{}: keep the reason under 1,000 characters.", at("reason"))));
+        }
+        drafts.push((draft, state, reason.to_owned()));
     }
     let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
     let at = clock::to_text(now);
@@ -589,12 +623,27 @@ pub fn import_checklist(
             item_id: None,
             category: AuditCategory::Checklist,
             action: "checklist.imported",
-            summary: format!("Imported {} item(s) from {}", drafts.len(), file_name.trim()),
+            summary: format!("Imported {} item(s) from {}{}", drafts.len(), file_name.trim(), state_counts(&drafts)),
             reason: "",
         },
     )?;
     tx.commit()?;
     Ok(drafts.len())
+}
+
+/// " (2 done, 1 blocked)": the states imported items arrive in, other than open.
+fn state_counts(drafts: &[(ItemDraft, ItemState, String)]) -> String {
+    let counts: Vec<String> = [ItemState::Done, ItemState::NotApplicable, ItemState::Blocked]
+        .into_iter()
+        .map(|st| (st, drafts.iter().filter(|(_, s, _)| *s == st).count()))
+        .filter(|(_, n)| *n > 0)
+        .map(|(st, n)| format!("{n} {}", st.label()))
+        .collect();
+    if counts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", counts.join(", "))
+    }
 }
 
 fn stem(file_name: &str) -> String {
@@ -609,6 +658,9 @@ fn stem(file_name: &str) -> String {
 
 fn free_template_name(store: &Store, wanted: &str) -> Result<String, ReleaseError> {
     let wanted = if wanted.is_empty() { "Imported template" } else { wanted };
+    // Leave room for a suffix within the 80 characters a name may have.
+    let wanted: String = wanted.chars().take(72).collect();
+    let wanted = wanted.trim_end();
     let taken = |name: &str| -> rusqlite::Result<bool> {
         store.conn().query_row("SELECT EXISTS (SELECT 1 FROM templates WHERE name = ?1)", params![name], |r| r.get(0))
     };
@@ -656,6 +708,8 @@ mod tests {
         }
         assert_eq!(neutralize("Backups taken"), "Backups taken");
         assert_eq!(restore("'quoted on purpose"), "'quoted on purpose");
+        assert_eq!(restore(&neutralize("'=x")), "'=x");
+        assert_eq!(restore(&neutralize("'quoted")), "'quoted");
     }
 
     #[test]
@@ -667,6 +721,8 @@ mod tests {
         assert!(parse_csv(ragged).unwrap_err().to_string().starts_with("Line 3:"));
         let no_title = "section,detail\nPrepare,x\n";
         assert!(parse_csv(no_title).unwrap_err().to_string().contains("no “title” column"));
+        assert_eq!(unclosed_quote("section,title\nPrepare,\"19\"\" rack\"\nPrepare,19\" rack\n"), None);
+        assert_eq!(unclosed_quote("section,title\nPrepare,ok\nPrepare,\"open\n"), Some(3));
         let bad_date = "section,title,due\nPrepare,Backups,12/01/2026\n";
         let e = parse_csv(bad_date).unwrap_err().to_string();
         assert!(e.starts_with("Line 2, column “due”"), "{e}");
