@@ -98,16 +98,19 @@ pub fn list(store: &Store, project_id: &str) -> Result<Vec<Person>, PersonError>
 }
 
 pub fn create(store: &mut Store, project_id: &str, draft: &PersonDraft, now: DateTime<Utc>) -> Result<Person, PersonError> {
+    store.write(|tx| create_in(tx, project_id, draft, now))
+}
+
+/// [`create`] inside the caller's transaction.
+pub(crate) fn create_in(tx: &Connection, project_id: &str, draft: &PersonDraft, now: DateTime<Utc>) -> Result<Person, PersonError> {
     let clean = validate(draft)?;
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
     let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1)", params![project_id], |r| r.get(0))?;
     if !exists {
         return Err(PersonError::ProjectNotFound);
     }
-    ensure_email_free(&tx, project_id, &clean.email, None)?;
-    let id = insert(&tx, project_id, &clean, &clock::to_text(now))?;
-    let person = get_in(&tx, &id)?.ok_or(PersonError::NotFound)?;
-    tx.commit()?;
+    ensure_email_free(tx, project_id, &clean.email, None)?;
+    let id = insert(tx, project_id, &clean, &clock::to_text(now))?;
+    let person = get_in(tx, &id)?.ok_or(PersonError::NotFound)?;
     Ok(person)
 }
 

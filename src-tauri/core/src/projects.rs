@@ -103,9 +103,13 @@ pub fn get(store: &Store, id: &str) -> Result<Project, ProjectError> {
 }
 
 pub fn create(store: &mut Store, draft: &ProjectDraft, now: DateTime<Utc>) -> Result<Project, ProjectError> {
+    store.write(|tx| create_in(tx, draft, now))
+}
+
+/// [`create`] inside the caller's transaction.
+pub(crate) fn create_in(tx: &Connection, draft: &ProjectDraft, now: DateTime<Utc>) -> Result<Project, ProjectError> {
     let clean = validate(draft)?;
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    ensure_name_free(&tx, &clean.name, None)?;
+    ensure_name_free(tx, &clean.name, None)?;
     let id = uuid::Uuid::now_v7().to_string();
     let at = clock::to_text(now);
     tx.execute(
@@ -113,9 +117,8 @@ pub fn create(store: &mut Store, draft: &ProjectDraft, now: DateTime<Utc>) -> Re
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
         params![id, clean.name, clean.description, clean.repository, clean.time_zone, at],
     )?;
-    crate::environments::insert_defaults(&tx, &id, now)?;
-    let project = get_in(&tx, &id)?.ok_or(ProjectError::NotFound)?;
-    tx.commit()?;
+    crate::environments::insert_defaults(tx, &id, now)?;
+    let project = get_in(tx, &id)?.ok_or(ProjectError::NotFound)?;
     Ok(project)
 }
 

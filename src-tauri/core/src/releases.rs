@@ -187,13 +187,17 @@ pub fn get(store: &Store, id: &str) -> Result<Release, ReleaseError> {
 }
 
 pub fn create(store: &mut Store, project_id: &str, draft: &ReleaseDraft, actor: &Actor, now: DateTime<Utc>) -> Result<Release, ReleaseError> {
+    store.write(|tx| create_in(tx, project_id, draft, actor, now))
+}
+
+/// [`create`] inside the caller's transaction.
+pub(crate) fn create_in(tx: &Connection, project_id: &str, draft: &ReleaseDraft, actor: &Actor, now: DateTime<Utc>) -> Result<Release, ReleaseError> {
     let clean = validate(draft)?;
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
     let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1)", params![project_id], |r| r.get(0))?;
     if !exists {
         return Err(ReleaseError::ProjectNotFound);
     }
-    ensure_version_free(&tx, project_id, &clean.version, None)?;
+    ensure_version_free(tx, project_id, &clean.version, None)?;
     let id = uuid::Uuid::now_v7().to_string();
     let at = clock::to_text(now);
     tx.execute(
@@ -202,7 +206,7 @@ pub fn create(store: &mut Store, project_id: &str, draft: &ReleaseDraft, actor: 
         params![id, project_id, clean.version, clean.name, clean.scope, clean.target_date, at],
     )?;
     audit::record(
-        &tx,
+        tx,
         actor,
         &at,
         Change {
@@ -215,8 +219,7 @@ pub fn create(store: &mut Store, project_id: &str, draft: &ReleaseDraft, actor: 
             reason: "",
         },
     )?;
-    let release = get_in(&tx, &id)?.ok_or(ReleaseError::NotFound)?;
-    tx.commit()?;
+    let release = get_in(tx, &id)?.ok_or(ReleaseError::NotFound)?;
     Ok(release)
 }
 
@@ -281,8 +284,12 @@ pub fn set_state(
     now: DateTime<Utc>,
     today: NaiveDate,
 ) -> Result<Release, ReleaseError> {
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let current = get_in(&tx, id)?.ok_or(ReleaseError::NotFound)?;
+    store.write(|tx| set_state_in(tx, id, to, reason, actor, now, today))
+}
+
+/// [`set_state`] inside the caller's transaction.
+pub(crate) fn set_state_in(tx: &Connection, id: &str, to: ReleaseState, reason: &str, actor: &Actor, now: DateTime<Utc>, today: NaiveDate) -> Result<Release, ReleaseError> {
+    let current = get_in(tx, id)?.ok_or(ReleaseError::NotFound)?;
     if current.state == to {
         return Ok(current);
     }
@@ -291,7 +298,7 @@ pub fn set_state(
     }
     if matches!(to, ReleaseState::Ready | ReleaseState::Deploying) {
         let closed: Vec<gate::GateReport> =
-            gate::evaluate_protected(&tx, id, today)?.into_iter().filter(|g| !g.allowed).collect();
+            gate::evaluate_protected(tx, id, today)?.into_iter().filter(|g| !g.allowed).collect();
         if !closed.is_empty() {
             return Err(ReleaseError::GateClosed(closed));
         }
@@ -299,7 +306,7 @@ pub fn set_state(
     let at = clock::to_text(now);
     tx.execute("UPDATE releases SET state = ?2, updated_at = ?3 WHERE id = ?1", params![id, to.as_str(), at])?;
     audit::record(
-        &tx,
+        tx,
         actor,
         &at,
         Change {
@@ -312,8 +319,7 @@ pub fn set_state(
             reason: reason.trim(),
         },
     )?;
-    let release = get_in(&tx, id)?.ok_or(ReleaseError::NotFound)?;
-    tx.commit()?;
+    let release = get_in(tx, id)?.ok_or(ReleaseError::NotFound)?;
     Ok(release)
 }
 

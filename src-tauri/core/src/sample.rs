@@ -1,8 +1,9 @@
 //! The sample project a first-time user can open to see Liftoff with
 //! realistic data: a pipeline, people, and a release under way with its
-//! readiness checklist partly done.
+//! readiness checklist partly done. All of it is written in one transaction.
 
 use chrono::{DateTime, Days, Utc};
+use rusqlite::Connection;
 
 use crate::audit::Actor;
 use crate::checklists::{self, builtin, templates, ChecklistSource, ItemDraft, ItemState};
@@ -28,19 +29,17 @@ pub fn open_sample_project(store: &mut Store, now: DateTime<Utc>) -> Result<Proj
         repository: "https://git.example.com/northwind/billing.git".into(),
         time_zone: "Europe/Berlin".into(),
     };
-    let project = projects::create(store, &draft, now)?;
-    if let Err(e) = fill(store, &project, now) {
-        // The parts are written by separate calls; take back what was made.
-        store.conn().execute("DELETE FROM projects WHERE id = ?1", [&project.id])?;
-        return Err(ProjectError::Sample(e));
-    }
-    Ok(project)
+    store.write(|tx| {
+        let project = projects::create_in(tx, &draft, now)?;
+        fill(tx, &project, now).map_err(ProjectError::Sample)?;
+        Ok(project)
+    })
 }
 
-fn fill(store: &mut Store, project: &Project, now: DateTime<Utc>) -> Result<(), String> {
+fn fill(tx: &Connection, project: &Project, now: DateTime<Utc>) -> Result<(), String> {
     let err = |e: &dyn std::fmt::Display| e.to_string();
     let weekdays = [true, true, true, true, true, false, false];
-    let mut add = |name: &str, email: &str, role: Role, tz: &str, start: &str, end: &str| -> Result<Person, String> {
+    let add = |name: &str, email: &str, role: Role, tz: &str, start: &str, end: &str| -> Result<Person, String> {
         let draft = PersonDraft {
             name: name.into(),
             email: email.into(),
@@ -50,7 +49,7 @@ fn fill(store: &mut Store, project: &Project, now: DateTime<Utc>) -> Result<(), 
             work_end: end.into(),
             work_days: weekdays,
         };
-        people::create(store, &project.id, &draft, now).map_err(|e| err(&e))
+        people::create_in(tx, &project.id, &draft, now).map_err(|e| err(&e))
     };
     let lena = add("Lena Fischer", "lena@northwind.example", Role::Lead, "Europe/Berlin", "08:30", "17:00")?;
     let omar = add("Omar Haddad", "omar@northwind.example", Role::Developer, "Europe/Berlin", "10:00", "18:30")?;
@@ -61,8 +60,8 @@ fn fill(store: &mut Store, project: &Project, now: DateTime<Utc>) -> Result<(), 
     let as_omar = Actor { person_id: Some(omar.id.clone()), name: omar.name.clone() };
     let as_priya = Actor { person_id: Some(priya.id.clone()), name: priya.name.clone() };
     let target = (now + Days::new(11)).format("%Y-%m-%d").to_string();
-    let release = releases::create(
-        store,
+    let release = releases::create_in(
+        tx,
         &project.id,
         &ReleaseDraft {
             version: "2.4.0".into(),
@@ -74,14 +73,14 @@ fn fill(store: &mut Store, project: &Project, now: DateTime<Utc>) -> Result<(), 
         now,
     )
     .map_err(|e| err(&e))?;
-    let readiness = templates::builtin_id(store, builtin::READINESS.key).map_err(|e| err(&e))?;
+    let readiness = templates::builtin_id(tx, builtin::READINESS.key).map_err(|e| err(&e))?;
     let readiness = readiness.ok_or("the built-in readiness template is missing")?;
-    checklists::start(store, &release.id, &ChecklistSource::Template(readiness), &as_lena, now).map_err(|e| err(&e))?;
-    releases::set_state(store, &release.id, ReleaseState::Planned, "", &as_lena, now, now.date_naive()).map_err(|e| err(&e))?;
+    checklists::start_in(tx, &release.id, &ChecklistSource::Template(readiness), &as_lena, now).map_err(|e| err(&e))?;
+    releases::set_state_in(tx, &release.id, ReleaseState::Planned, "", &as_lena, now, now.date_naive()).map_err(|e| err(&e))?;
 
     // The first infrastructure items are under way: two signed off, one
     // awaiting review, one overdue.
-    let items = checklists::load_items(store.conn(), &release.id, now.date_naive()).map_err(|e| err(&e))?;
+    let items = checklists::load_items(tx, &release.id, now.date_naive()).map_err(|e| err(&e))?;
     let due_past = (now - Days::new(2)).format("%Y-%m-%d").to_string();
     for (n, item) in items.iter().take(5).enumerate() {
         let draft = ItemDraft {
@@ -95,12 +94,12 @@ fn fill(store: &mut Store, project: &Project, now: DateTime<Utc>) -> Result<(), 
             evidence: String::new(),
             notes: String::new(),
         };
-        checklists::update_item(store, &item.id, &draft, &as_lena, now).map_err(|e| err(&e))?;
+        checklists::update_item_in(tx, &item.id, &draft, &as_lena, now).map_err(|e| err(&e))?;
         if n < 3 {
-            checklists::set_item_state(store, &item.id, ItemState::Done, "", &as_omar, now).map_err(|e| err(&e))?;
+            checklists::set_item_state_in(tx, &item.id, ItemState::Done, "", &as_omar, now).map_err(|e| err(&e))?;
         }
         if n < 2 {
-            checklists::review(store, &item.id, true, "", &as_priya, now).map_err(|e| err(&e))?;
+            checklists::review_in(tx, &item.id, true, "", &as_priya, now).map_err(|e| err(&e))?;
         }
     }
     Ok(())

@@ -158,8 +158,12 @@ pub fn start(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<usize, ReleaseError> {
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let release = releases::get_in(&tx, release_id)?.ok_or(ReleaseError::NotFound)?;
+    store.write(|tx| start_in(tx, release_id, source, actor, now))
+}
+
+/// [`start`] inside the caller's transaction.
+pub(crate) fn start_in(tx: &Connection, release_id: &str, source: &ChecklistSource, actor: &Actor, now: DateTime<Utc>) -> Result<usize, ReleaseError> {
+    let release = releases::get_in(tx, release_id)?.ok_or(ReleaseError::NotFound)?;
     let count: i64 = tx.query_row("SELECT count(*) FROM checklist_items WHERE release_id = ?1", params![release_id], |r| r.get(0))?;
     if count > 0 {
         return Err(ReleaseError::ChecklistExists);
@@ -167,7 +171,7 @@ pub fn start(
     let at = clock::to_text(now);
     let (drafts, from) = match source {
         ChecklistSource::Template(id) => {
-            let template = templates::get_in(&tx, id)?.ok_or(ReleaseError::TemplateNotFound)?;
+            let template = templates::get_in(tx, id)?.ok_or(ReleaseError::TemplateNotFound)?;
             let drafts: Vec<ItemDraft> = template
                 .items
                 .iter()
@@ -182,11 +186,11 @@ pub fn start(
             (drafts, format!("template “{}”", template.name))
         }
         ChecklistSource::Release(other_id) => {
-            let other = releases::get_in(&tx, other_id)?.ok_or(ReleaseError::NotFound)?;
+            let other = releases::get_in(tx, other_id)?.ok_or(ReleaseError::NotFound)?;
             if other.project_id != release.project_id {
                 return Err(ReleaseError::NotFound);
             }
-            let drafts: Vec<ItemDraft> = load_items(&tx, other_id, NaiveDate::MIN)?
+            let drafts: Vec<ItemDraft> = load_items(tx, other_id, NaiveDate::MIN)?
                 .into_iter()
                 .map(|i| ItemDraft {
                     section: i.section,
@@ -208,10 +212,10 @@ pub fn start(
         )])));
     }
     for (position, draft) in drafts.iter().enumerate() {
-        insert(&tx, release_id, draft, ItemState::Open, "", position as i64, &at)?;
+        insert(tx, release_id, draft, ItemState::Open, "", position as i64, &at)?;
     }
     audit::record(
-        &tx,
+        tx,
         actor,
         &at,
         Change {
@@ -224,7 +228,6 @@ pub fn start(
             reason: "",
         },
     )?;
-    tx.commit()?;
     Ok(drafts.len())
 }
 
@@ -284,11 +287,15 @@ pub(crate) fn insert(
 }
 
 pub fn update_item(store: &mut Store, item_id: &str, draft: &ItemDraft, actor: &Actor, now: DateTime<Utc>) -> Result<ChecklistItem, ReleaseError> {
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let current = get_item_in(&tx, item_id, NaiveDate::MIN)?;
-    let release = releases::get_in(&tx, &current.release_id)?.ok_or(ReleaseError::NotFound)?;
-    let clean = validate(&tx, &release.project_id, draft)?;
-    let changes = describe_changes(&tx, &current, &clean)?;
+    store.write(|tx| update_item_in(tx, item_id, draft, actor, now))
+}
+
+/// [`update_item`] inside the caller's transaction.
+pub(crate) fn update_item_in(tx: &Connection, item_id: &str, draft: &ItemDraft, actor: &Actor, now: DateTime<Utc>) -> Result<ChecklistItem, ReleaseError> {
+    let current = get_item_in(tx, item_id, NaiveDate::MIN)?;
+    let release = releases::get_in(tx, &current.release_id)?.ok_or(ReleaseError::NotFound)?;
+    let clean = validate(tx, &release.project_id, draft)?;
+    let changes = describe_changes(tx, &current, &clean)?;
     if changes.is_empty() {
         return Ok(current);
     }
@@ -328,9 +335,8 @@ pub fn update_item(store: &mut Store, item_id: &str, draft: &ItemDraft, actor: &
         ],
     )?;
     let summary = format!("Edited “{}”: {}", clean.title, changes.join("; "));
-    audit::record(&tx, actor, &at, item_change(&release, item_id, "item.edited", summary, ""))?;
-    let item = get_item_in(&tx, item_id, NaiveDate::MIN)?;
-    tx.commit()?;
+    audit::record(tx, actor, &at, item_change(&release, item_id, "item.edited", summary, ""))?;
+    let item = get_item_in(tx, item_id, NaiveDate::MIN)?;
     Ok(item)
 }
 
@@ -344,6 +350,11 @@ pub fn set_item_state(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<ChecklistItem, ReleaseError> {
+    store.write(|tx| set_item_state_in(tx, item_id, state, reason, actor, now))
+}
+
+/// [`set_item_state`] inside the caller's transaction.
+pub(crate) fn set_item_state_in(tx: &Connection, item_id: &str, state: ItemState, reason: &str, actor: &Actor, now: DateTime<Utc>) -> Result<ChecklistItem, ReleaseError> {
     let reason = reason.trim();
     if state.needs_reason() && reason.is_empty() {
         let msg = match state {
@@ -355,9 +366,8 @@ pub fn set_item_state(
     if reason.chars().count() > 1000 {
         return Err(ReleaseError::Invalid(FieldErrors::from([("reason".to_owned(), "Keep the reason under 1,000 characters.".to_owned())])));
     }
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let current = get_item_in(&tx, item_id, NaiveDate::MIN)?;
-    let release = releases::get_in(&tx, &current.release_id)?.ok_or(ReleaseError::NotFound)?;
+    let current = get_item_in(tx, item_id, NaiveDate::MIN)?;
+    let release = releases::get_in(tx, &current.release_id)?.ok_or(ReleaseError::NotFound)?;
     let stored_reason = if state.needs_reason() { reason } else { "" };
     if current.state == state && current.state_reason == stored_reason {
         return Ok(current);
@@ -371,9 +381,8 @@ pub fn set_item_state(
     if current.signed_off_at.is_some() {
         summary.push_str("; the sign-off was withdrawn");
     }
-    audit::record(&tx, actor, &at, item_change(&release, item_id, "item.state", summary, reason))?;
-    let item = get_item_in(&tx, item_id, NaiveDate::MIN)?;
-    tx.commit()?;
+    audit::record(tx, actor, &at, item_change(&release, item_id, "item.state", summary, reason))?;
+    let item = get_item_in(tx, item_id, NaiveDate::MIN)?;
     Ok(item)
 }
 
@@ -387,10 +396,14 @@ pub fn review(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<ChecklistItem, ReleaseError> {
+    store.write(|tx| review_in(tx, item_id, approve, note, actor, now))
+}
+
+/// [`review`] inside the caller's transaction.
+pub(crate) fn review_in(tx: &Connection, item_id: &str, approve: bool, note: &str, actor: &Actor, now: DateTime<Utc>) -> Result<ChecklistItem, ReleaseError> {
     let note = note.trim();
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let current = get_item_in(&tx, item_id, NaiveDate::MIN)?;
-    let release = releases::get_in(&tx, &current.release_id)?.ok_or(ReleaseError::NotFound)?;
+    let current = get_item_in(tx, item_id, NaiveDate::MIN)?;
+    let release = releases::get_in(tx, &current.release_id)?.ok_or(ReleaseError::NotFound)?;
     let Some(reviewer_id) = current.reviewer_id.as_deref() else {
         return Err(ReleaseError::NoReviewer);
     };
@@ -422,9 +435,8 @@ pub fn review(
         format!("Sent “{}” back to its owner (reopened)", current.title)
     };
     let action = if approve { "item.signedOff" } else { "item.sentBack" };
-    audit::record(&tx, actor, &at, item_change(&release, item_id, action, summary, note))?;
-    let item = get_item_in(&tx, item_id, NaiveDate::MIN)?;
-    tx.commit()?;
+    audit::record(tx, actor, &at, item_change(&release, item_id, action, summary, note))?;
+    let item = get_item_in(tx, item_id, NaiveDate::MIN)?;
     Ok(item)
 }
 

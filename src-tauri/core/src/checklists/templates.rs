@@ -90,8 +90,8 @@ pub(crate) fn get_in(conn: &Connection, id: &str) -> Result<Option<Template>, Re
 
 /// The id of a built-in template by its key (such as `release-readiness`),
 /// whatever the user has renamed it to.
-pub fn builtin_id(store: &Store, key: &str) -> Result<Option<String>, ReleaseError> {
-    Ok(store.conn().query_row("SELECT id FROM templates WHERE builtin_key = ?1", params![key], |r| r.get(0)).optional()?)
+pub fn builtin_id(conn: &Connection, key: &str) -> Result<Option<String>, ReleaseError> {
+    Ok(conn.query_row("SELECT id FROM templates WHERE builtin_key = ?1", params![key], |r| r.get(0)).optional()?)
 }
 
 pub fn create(store: &mut Store, draft: &TemplateDraft, now: DateTime<Utc>) -> Result<Template, ReleaseError> {
