@@ -179,16 +179,31 @@ test("checklists and templates travel as Markdown, CSV and JSON; a bad file chan
     await s.waitForText("[data-testid=template-row]", "go live");
     await s.waitUntil(async () => (await s.findAll("[data-testid=template-item]")).length === 2, "the imported items in the editor");
     await app.shot("template-imported");
+
+    // Edit it: an empty name is refused beside the field; then rename it and add an item.
+    const name = await s.find("#template-name");
+    // Select all and delete, as a person would (WebDriver's clear fires no input event).
+    await name.type("\uE009a\uE000\uE003");
+    await (await s.find("[data-testid=template-save]")).click();
+    await s.waitForText("[data-testid=template-name-error]", "Give the template a name.");
+    await name.type("Go-live day");
+    await (await s.find("[data-testid=template-add-item]")).click();
+    await s.waitUntil(async () => (await s.findAll("[data-testid=template-item]")).length === 3, "a third row");
+    await (await s.find("[aria-label='Item 3']")).type("Rollback rehearsed");
+    await (await s.find("[data-testid=template-save]")).click();
+    await s.waitForText("[data-testid=template-row]", "Go-live day");
+    await app.shot("template-edited");
   });
   assert.ok(existsSync(md));
   const text = readFileSync(md, "utf8");
   assert.match(text, /^# Release 2\.4\.0 – Tax engine switch/);
   assert.match(text, /## Infrastructure \(2\/5\)/);
   assert.match(text, /- \[x\] \*\*UAT and production infrastructure accepted, access granted\*\* – done, signed off by Priya Nair/);
-  const items = sql(home, "SELECT t.name, i.title, i.required FROM template_items i JOIN templates t ON t.id = i.template_id WHERE t.name = 'go live' ORDER BY i.position");
+  const items = sql(home, "SELECT i.section, i.title, i.required FROM template_items i JOIN templates t ON t.id = i.template_id WHERE t.name = 'Go-live day' ORDER BY i.position");
   assert.deepEqual(items, [
-    { name: "go live", title: "Freeze announced", required: 1 },
-    { name: "go live", title: "=cmd|' /C calc'!A0", required: 0 },
+    { section: "Prepare", title: "Freeze announced", required: 1 },
+    { section: "Prepare", title: "=cmd|' /C calc'!A0", required: 0 },
+    { section: "Prepare", title: "Rollback rehearsed", required: 1 },
   ]);
   assert.deepEqual(sql(home, "SELECT count(*) AS n FROM checklist_items"), [{ n: 25 }], "the bad file added nothing");
 });
