@@ -82,14 +82,27 @@ test("a release is checked, signed off, stopped at the gate, overridden and audi
     await s.waitForText("[data-testid=progress-overall]", "3 of 25 complete (12%)");
     await app.shot("checklist-signed-off");
 
+    // An item that does not apply says why; the reason shows under it.
+    await (await s.find("[data-testid=section-filter] option[value='User documentation']")).click();
+    await s.waitUntil(async () => (await s.findAll("[data-testid=item-row]")).length === 1, "only the User documentation item");
+    await (await s.find("[data-testid=item-title]")).click();
+    await (await s.waitFor("[data-testid=item-state] option[value=notApplicable]")).click();
+    await (await s.find("[data-testid=item-set-state]")).click();
+    await s.waitForText("[data-testid=item-reason-error]", "Say why this item does not apply");
+    await (await s.find("[data-testid=item-reason]")).type("The manual ships with 2.6; this release changes no screens.");
+    await (await s.find("[data-testid=item-set-state]")).click();
+    await s.waitForText("[data-testid=item-status]", "Not applicable");
+    await s.waitForText("[data-testid=progress-overall]", "4 of 25 complete (16%)");
+    await (await s.find("[data-testid=section-filter] option[value='']")).click();
+
     // "Ready" needs the production gate, which lists what is missing.
     const missing = await (await s.find("[data-testid=gate-missing]")).text();
     assert.match(missing, /Backup and recovery strategy in place/);
-    assert.match(await (await s.find("[data-testid=gate-production]")).text(), /22 required items must be done/);
+    assert.match(await (await s.find("[data-testid=gate-production]")).text(), /21 required items must be done/);
     await (await s.find("[data-testid=move-planned]")).click();
     await s.waitForText("[data-testid=release-state]", "Planned");
     await (await s.waitFor("[data-testid=move-ready]")).click();
-    await s.waitForText("[data-testid=notice]", "The production gate is closed: 22 required items are missing (Backup and recovery strategy in place, Technical monitoring set up, ");
+    await s.waitForText("[data-testid=notice]", "The production gate is closed: 21 required items are missing (Backup and recovery strategy in place, Technical monitoring set up, ");
     await s.execute("window.scrollTo(0, 0)");
     await app.shot("gate-closed");
     assert.deepEqual(sql(home, "SELECT state FROM releases WHERE version = '2.5.0'"), [{ state: "planned" }]);
@@ -104,7 +117,7 @@ test("a release is checked, signed off, stopped at the gate, overridden and audi
     await (await s.find("#override-reason")).type(reason);
     await (await s.find("[data-testid=override-submit]")).click();
     await s.waitForText("[data-testid=gate-verdict]", "overridden");
-    assert.match(await (await s.find("[data-testid=gate-override]")).text(), /Lena Fischer \(CTO\) with 22 required items missing/);
+    assert.match(await (await s.find("[data-testid=gate-override]")).text(), /Lena Fischer \(CTO\) with 21 required items missing/);
     await (await s.find("[data-testid=move-ready]")).click();
     await s.waitForText("[data-testid=release-state]", "Ready");
     await s.execute("window.scrollTo(0, 0)");
@@ -116,7 +129,7 @@ test("a release is checked, signed off, stopped at the gate, overridden and audi
     await s.waitUntil(async () => (await s.findAll("[data-testid=audit-entry]")).length === 1, "only the gate entry");
     const entry = await (await s.find("[data-testid=audit-entry]")).text();
     assert.match(entry, /Priya Nair/);
-    assert.match(entry, /Overrode the production gate, decided by Lena Fischer \(CTO\), with 22 required item\(s\) missing/);
+    assert.match(entry, /Overrode the production gate, decided by Lena Fischer \(CTO\), with 21 required item\(s\) missing/);
     assert.ok(entry.includes(reason));
     await s.execute("document.querySelector('[data-testid=audit-log]').scrollIntoView()");
     await app.shot("audit-log");
@@ -132,7 +145,7 @@ test("a release is checked, signed off, stopped at the gate, overridden and audi
   const first = sql(home, `SELECT state, owner_id, reviewer_id, signed_off_by FROM checklist_items WHERE release_id = '${release.id}' ORDER BY position LIMIT 1`)[0];
   assert.deepEqual(first, { state: "done", owner_id: omarId, reviewer_id: priyaId, signed_off_by: priyaId });
   const overrides = sql(home, `SELECT decided_by, missing_items, recorded_by FROM gate_overrides WHERE release_id = '${release.id}'`);
-  assert.deepEqual(overrides, [{ decided_by: "Lena Fischer (CTO)", missing_items: 22, recorded_by: "Priya Nair" }]);
+  assert.deepEqual(overrides, [{ decided_by: "Lena Fischer (CTO)", missing_items: 21, recorded_by: "Priya Nair" }]);
   const actions = sql(home, `SELECT action, actor FROM audit_log WHERE release_id = '${release.id}' ORDER BY id`).map((r) => `${r.action} ${r.actor}`);
   assert.deepEqual(actions.slice(-5), [
     "item.state Priya Nair",
