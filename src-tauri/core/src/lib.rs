@@ -13,6 +13,7 @@ pub mod environments;
 pub mod files;
 pub mod gate;
 pub mod people;
+pub mod planning;
 pub mod projects;
 pub mod releases;
 pub mod sample;

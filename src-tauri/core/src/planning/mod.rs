@@ -1,0 +1,5 @@
+//! Planning the release window: recurring windows in named time zones (for
+//! freezes and maintenance), and later the load, availability and scoring
+//! the timeline uses.
+
+pub mod recurrence;
