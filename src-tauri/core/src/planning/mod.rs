@@ -2,4 +2,5 @@
 //! freezes and maintenance), and later the load, availability and scoring
 //! the timeline uses.
 
+pub mod load;
 pub mod recurrence;

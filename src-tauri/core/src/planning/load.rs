@@ -1,0 +1,254 @@
+//! The load profile: how busy the product is over time, from a monitoring
+//! system's export (`timestamp,value`, such as requests per minute) or from
+//! a weekly pattern entered by hand. The timeline draws it; window scoring
+//! prefers quiet times.
+
+use chrono::{DateTime, Datelike, NaiveDateTime, TimeZone, Timelike, Utc};
+use chrono_tz::Tz;
+
+use super::recurrence::localize;
+
+/// The most samples one import takes: over a year at one-minute resolution.
+pub const MAX_SAMPLES: usize = 600_000;
+/// The largest file an import reads.
+pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    pub at: DateTime<Utc>,
+    pub value: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn invalid(message: String) -> LoadError {
+    LoadError::Invalid(message)
+}
+
+/// Reads `timestamp,value` lines. A header row is allowed. Timestamps may be
+/// RFC 3339 (`2026-11-02T09:00:00Z`), Unix seconds or milliseconds, or a
+/// local `YYYY-MM-DD HH:MM[:SS]`, read in `tz`. Values are non-negative
+/// numbers. The samples come back in time order; a problem names its line.
+pub fn parse_csv(content: &str, tz: Tz) -> Result<Vec<Sample>, LoadError> {
+    if content.len() > MAX_FILE_BYTES {
+        return Err(invalid(format!(
+            "The file is {:.0} MB; a load file is at most 64 MB. Export a coarser resolution or a shorter period.",
+            content.len() as f64 / 1_048_576.0
+        )));
+    }
+    let content = content.strip_prefix('\u{feff}').unwrap_or(content);
+    let mut samples = Vec::new();
+    let mut seen_data = false;
+    for (i, raw) in content.lines().enumerate() {
+        let line = i + 1;
+        let row = raw.trim();
+        if row.is_empty() || row.starts_with('#') {
+            continue;
+        }
+        let cells: Vec<&str> = row.split([',', ';', '\t']).map(|c| c.trim().trim_matches('"')).collect();
+        if cells.len() < 2 {
+            return Err(invalid(format!("Line {line}: expected a timestamp and a value separated by a comma, found “{}”.", shorten(row))));
+        }
+        let value = cells[1].parse::<f64>();
+        if !seen_data && value.is_err() && parse_time(cells[0], tz).is_none() {
+            // The header row.
+            seen_data = true;
+            continue;
+        }
+        seen_data = true;
+        let at = parse_time(cells[0], tz).ok_or_else(|| {
+            invalid(format!(
+                "Line {line}: “{}” is not a time Liftoff reads. Use 2026-11-02T09:00:00Z, 2026-11-02 10:00, or Unix seconds.",
+                shorten(cells[0])
+            ))
+        })?;
+        let value = match value {
+            Ok(v) if v.is_finite() && v >= 0.0 => v,
+            _ => return Err(invalid(format!("Line {line}: “{}” is not a number of zero or more.", shorten(cells[1])))),
+        };
+        if samples.len() == MAX_SAMPLES {
+            return Err(invalid(format!(
+                "The file has more than {MAX_SAMPLES} samples. Export at most a year at one-minute resolution."
+            )));
+        }
+        samples.push(Sample { at, value });
+    }
+    if samples.is_empty() {
+        return Err(invalid("The file has no samples. Each line should be a timestamp and a value, such as 2026-11-02T09:00:00Z,1250.".into()));
+    }
+    samples.sort_by_key(|s| s.at);
+    Ok(samples)
+}
+
+fn shorten(s: &str) -> String {
+    if s.chars().count() > 40 {
+        format!("{}…", s.chars().take(40).collect::<String>())
+    } else {
+        s.to_owned()
+    }
+}
+
+fn parse_time(s: &str, tz: Tz) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        let n: i64 = s.parse().ok()?;
+        // Milliseconds from 2001 on have 13 digits; seconds have 10.
+        return if s.len() >= 13 { Utc.timestamp_millis_opt(n).single() } else { Utc.timestamp_opt(n, 0).single() };
+    }
+    ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+        .map(|local| localize(tz, local))
+}
+
+/// A typical week: the load per hour of each weekday (Monday first), local
+/// to the project's time zone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeeklyPattern {
+    pub hours: [[f64; 24]; 7],
+}
+
+impl WeeklyPattern {
+    /// The mean of the samples for each weekday and hour.
+    pub fn from_samples(samples: &[Sample], tz: Tz) -> WeeklyPattern {
+        let mut sum = [[0.0; 24]; 7];
+        let mut count = [[0u32; 24]; 7];
+        for s in samples {
+            let local = s.at.with_timezone(&tz);
+            let (d, h) = (local.weekday().num_days_from_monday() as usize, local.hour() as usize);
+            sum[d][h] += s.value;
+            count[d][h] += 1;
+        }
+        let mut hours = [[0.0; 24]; 7];
+        for d in 0..7 {
+            for h in 0..24 {
+                if count[d][h] > 0 {
+                    hours[d][h] = sum[d][h] / f64::from(count[d][h]);
+                }
+            }
+        }
+        WeeklyPattern { hours }
+    }
+
+    pub fn at(&self, t: DateTime<Utc>, tz: Tz) -> f64 {
+        let local = t.with_timezone(&tz);
+        self.hours[local.weekday().num_days_from_monday() as usize][local.hour() as usize]
+    }
+
+    /// The busiest hour's load, to scale against.
+    pub fn peak(&self) -> f64 {
+        self.hours.iter().flatten().copied().fold(0.0, f64::max)
+    }
+}
+
+/// The highest and mean load in each of `buckets` equal slices of
+/// `[from, to)`, for drawing; `None` where there are no samples. `samples`
+/// must be in time order.
+pub fn buckets(samples: &[Sample], from: DateTime<Utc>, to: DateTime<Utc>, buckets: usize) -> Vec<Option<(f64, f64)>> {
+    let mut out = vec![None; buckets];
+    let span = (to - from).num_milliseconds();
+    if buckets == 0 || span <= 0 {
+        return out;
+    }
+    let first = samples.partition_point(|s| s.at < from);
+    let mut acc: Vec<(f64, f64, u32)> = vec![(0.0, 0.0, 0); buckets];
+    for s in samples[first..].iter().take_while(|s| s.at < to) {
+        let i = (((s.at - from).num_milliseconds() as i128 * buckets as i128) / span as i128) as usize;
+        let a = &mut acc[i.min(buckets - 1)];
+        a.0 = a.0.max(s.value);
+        a.1 += s.value;
+        a.2 += 1;
+    }
+    for (slot, (max, sum, n)) in out.iter_mut().zip(acc) {
+        if n > 0 {
+            *slot = Some((max, sum / f64::from(n)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn berlin() -> Tz {
+        "Europe/Berlin".parse().unwrap()
+    }
+
+    fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(h, min, 0).unwrap().and_utc()
+    }
+
+    #[test]
+    fn reads_the_usual_export_forms() {
+        let csv = "timestamp,requests_per_minute\n\
+                   2026-11-02T09:01:00Z,1250\n\
+                   2026-11-02T09:00:00+00:00,1200.5\n\
+                   1793610180,900\n\
+                   1793610240000,950\n\
+                   2026-11-02 11:00,300\n";
+        let s = parse_csv(csv, berlin()).unwrap();
+        assert_eq!(s.len(), 5);
+        assert_eq!(s[0], Sample { at: utc(2026, 11, 2, 9, 0), value: 1200.5 }, "sorted by time");
+        assert!(s.iter().any(|x| x.at == utc(2026, 11, 2, 10, 0) && x.value == 300.0), "local times are read in the project's zone");
+        assert!(s.iter().any(|x| x.value == 950.0 && x.at == Utc.timestamp_millis_opt(1_793_610_240_000).unwrap()));
+    }
+
+    #[test]
+    fn problems_name_the_line() {
+        let bad_time = "timestamp,value\n2026-11-02T09:00:00Z,1\nyesterday,2\n";
+        assert_eq!(
+            parse_csv(bad_time, berlin()).unwrap_err().to_string(),
+            "Line 3: “yesterday” is not a time Liftoff reads. Use 2026-11-02T09:00:00Z, 2026-11-02 10:00, or Unix seconds."
+        );
+        let bad_value = "2026-11-02T09:00:00Z,1\n2026-11-02T09:01:00Z,-4\n";
+        assert!(parse_csv(bad_value, berlin()).unwrap_err().to_string().starts_with("Line 2: “-4” is not a number"));
+        let one_cell = "2026-11-02T09:00:00Z\n";
+        assert!(parse_csv(one_cell, berlin()).unwrap_err().to_string().starts_with("Line 1: expected a timestamp and a value"));
+        assert!(parse_csv("timestamp,value\n", berlin()).unwrap_err().to_string().contains("no samples"));
+    }
+
+    #[test]
+    fn a_weekly_pattern_from_samples() {
+        // Monday 2 November 2026, 09:00 and 10:00 Berlin (08:00Z, 09:00Z).
+        let samples = [
+            Sample { at: utc(2026, 11, 2, 8, 10), value: 100.0 },
+            Sample { at: utc(2026, 11, 2, 8, 20), value: 300.0 },
+            Sample { at: utc(2026, 11, 9, 8, 30), value: 200.0 },
+            Sample { at: utc(2026, 11, 2, 9, 0), value: 50.0 },
+        ];
+        let w = WeeklyPattern::from_samples(&samples, berlin());
+        assert_eq!(w.hours[0][9], 200.0);
+        assert_eq!(w.hours[0][10], 50.0);
+        assert_eq!(w.peak(), 200.0);
+        assert_eq!(w.at(utc(2026, 11, 16, 8, 45), berlin()), 200.0);
+    }
+
+    #[test]
+    fn buckets_summarize_for_drawing() {
+        let samples: Vec<Sample> = (0..60).map(|m| Sample { at: utc(2026, 11, 2, 9, m), value: f64::from(m) }).collect();
+        let b = buckets(&samples, utc(2026, 11, 2, 9, 0), utc(2026, 11, 2, 11, 0), 4);
+        assert_eq!(b[0], Some((29.0, 14.5)));
+        assert_eq!(b[1], Some((59.0, 44.5)));
+        assert_eq!(b[2], None);
+    }
+
+    #[test]
+    fn a_year_at_one_minute_is_taken_whole() {
+        let start = utc(2026, 1, 1, 0, 0).timestamp();
+        let mut csv = String::from("timestamp,value\n");
+        for m in 0..525_600i64 {
+            csv.push_str(&format!("{},{}\n", start + m * 60, m % 1000));
+        }
+        let s = parse_csv(&csv, berlin()).unwrap();
+        assert_eq!(s.len(), 525_600);
+        assert_eq!(s[525_599].at, utc(2026, 12, 31, 23, 59));
+    }
+}
