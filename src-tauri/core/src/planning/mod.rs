@@ -2,5 +2,6 @@
 //! freezes and maintenance), and later the load, availability and scoring
 //! the timeline uses.
 
+pub mod ics;
 pub mod load;
 pub mod recurrence;
