@@ -352,15 +352,10 @@ fn split_line(line: usize, text: &str) -> Result<Prop, IcsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::planning::testing::*;
     use chrono::{DateTime, Utc};
 
-    fn berlin() -> Tz {
-        "Europe/Berlin".parse().unwrap()
-    }
 
-    fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(h, min, 0).unwrap().and_utc()
-    }
 
     const GOOGLE: &str = "BEGIN:VCALENDAR\r
 PRODID:-//Google Inc//Google Calendar 70.9054//EN\r

@@ -176,15 +176,9 @@ pub fn buckets(samples: &[Sample], from: DateTime<Utc>, to: DateTime<Utc>, bucke
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::NaiveDate;
+    use crate::planning::testing::*;
 
-    fn berlin() -> Tz {
-        "Europe/Berlin".parse().unwrap()
-    }
 
-    fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(h, min, 0).unwrap().and_utc()
-    }
 
     #[test]
     fn reads_the_usual_export_forms() {

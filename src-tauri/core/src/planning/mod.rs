@@ -5,3 +5,22 @@
 pub mod ics;
 pub mod load;
 pub mod recurrence;
+
+/// Times for the planning tests, written as they read.
+#[cfg(test)]
+pub(crate) mod testing {
+    use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+    use chrono_tz::Tz;
+
+    pub fn berlin() -> Tz {
+        "Europe/Berlin".parse().unwrap()
+    }
+
+    pub fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(h, min, 0).unwrap()
+    }
+
+    pub fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+        local(y, m, d, h, min).and_utc()
+    }
+}

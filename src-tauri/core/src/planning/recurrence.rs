@@ -135,15 +135,9 @@ pub fn localize(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::NaiveDate;
+    use crate::planning::testing::*;
 
-    fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(h, min, 0).unwrap()
-    }
 
-    fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-        local(y, m, d, h, min).and_utc()
-    }
 
     /// Every Friday 15:00 to Monday 09:00 (66 hours of wall-clock time).
     fn weekend_freeze(tz: &str, first_friday: NaiveDateTime) -> Recurrence {
