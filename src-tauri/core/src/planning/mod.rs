@@ -5,6 +5,7 @@
 pub mod ics;
 pub mod load;
 pub mod recurrence;
+pub mod window;
 
 /// Times for the planning tests, written as they read.
 #[cfg(test)]

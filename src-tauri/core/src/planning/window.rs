@@ -1,0 +1,340 @@
+//! Judging a release window: what is wrong with it (conflicts, each with its
+//! reason), and which windows over a horizon are best (suggestions, each
+//! saying why it ranks where it does).
+//!
+//! Everything here is a pure function over an already expanded picture of
+//! the horizon ([`Picture`]), so that dragging a bar on the timeline and
+//! ranking a fortnight of candidates are both cheap.
+
+use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
+use chrono_tz::Tz;
+
+use super::load::WeeklyPattern;
+use super::recurrence::{localize, Occurrence};
+
+/// A person whose time the window needs (owner, reviewer, on call).
+#[derive(Debug, Clone)]
+pub struct PersonTime {
+    pub name: String,
+    /// Why they are needed, such as "owner" or "on call".
+    pub role: String,
+    pub tz: Tz,
+    pub work_start: NaiveTime,
+    pub work_end: NaiveTime,
+    /// Monday first.
+    pub work_days: [bool; 7],
+    /// Busy time (calendar events, leave), in time order.
+    pub busy: Vec<(Occurrence, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Blocked {
+    pub name: String,
+    pub occurrences: Vec<Occurrence>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OtherRelease {
+    pub name: String,
+    pub window: Occurrence,
+}
+
+/// What bears on a window, expanded over the horizon.
+#[derive(Debug, Clone)]
+pub struct Picture {
+    pub freezes: Vec<Blocked>,
+    pub load: Option<(WeeklyPattern, Tz)>,
+    /// A window whose mean load is at least this share of the weekly peak
+    /// falls in a peak-load period.
+    pub peak_share: f64,
+    pub people: Vec<PersonTime>,
+    /// Releases on the same environment.
+    pub releases: Vec<OtherRelease>,
+    /// Time needed after the window to roll back while people still work.
+    pub rollback: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConflictKind {
+    Freeze,
+    PeakLoad,
+    PersonBusy,
+    OutsideHours,
+    ReleaseOverlap,
+    NoRollbackTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    pub kind: ConflictKind,
+    pub message: String,
+}
+
+/// Everything wrong with `[start, end)`.
+pub fn conflicts(p: &Picture, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<Conflict> {
+    let window = Occurrence { start, end };
+    let mut out = Vec::new();
+    for f in &p.freezes {
+        if let Some(o) = f.occurrences.iter().find(|o| overlaps(o, &window)) {
+            out.push(Conflict { kind: ConflictKind::Freeze, message: format!("overlaps the freeze “{}” ({})", f.name, span(o)) });
+        }
+    }
+    if let Some(share) = load_share(p, &window) {
+        if share >= p.peak_share {
+            out.push(Conflict {
+                kind: ConflictKind::PeakLoad,
+                message: format!("falls in a peak-load period ({:.0}% of the weekly peak)", share * 100.0),
+            });
+        }
+    }
+    for person in &p.people {
+        if let Some((o, what)) = person.busy.iter().find(|(o, _)| overlaps(o, &window)) {
+            out.push(Conflict {
+                kind: ConflictKind::PersonBusy,
+                message: format!("{} ({}) is busy: {} ({})", person.name, person.role, what, span(o)),
+            });
+        }
+        match working_day_end(person, start, end) {
+            None => out.push(Conflict {
+                kind: ConflictKind::OutsideHours,
+                message: format!("{} ({}) is outside working hours", person.name, person.role),
+            }),
+            Some(day_end) if day_end - end < p.rollback => out.push(Conflict {
+                kind: ConflictKind::NoRollbackTime,
+                message: format!(
+                    "only {} after it before {}'s working day ends; a rollback needs {}",
+                    minutes_text(day_end - end),
+                    person.name,
+                    minutes_text(p.rollback)
+                ),
+            }),
+            Some(_) => {}
+        }
+    }
+    for r in &p.releases {
+        if overlaps(&r.window, &window) {
+            out.push(Conflict {
+                kind: ConflictKind::ReleaseOverlap,
+                message: format!("overlaps release {} on the same environment", r.name),
+            });
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suggestion {
+    pub window: Occurrence,
+    /// Higher is better; 100 is a quiet window with nothing wrong.
+    pub score: f64,
+    /// Why it ranks where it does, in words.
+    pub reasons: Vec<String>,
+}
+
+/// The best `count` windows of `length` starting in `[from, to)` at `step`
+/// intervals, best first, none overlapping another.
+pub fn suggest(p: &Picture, length: Duration, from: DateTime<Utc>, to: DateTime<Utc>, step: Duration, count: usize) -> Vec<Suggestion> {
+    let mut candidates = Vec::new();
+    let mut start = from;
+    while start < to {
+        let end = start + length;
+        candidates.push(rate(p, start, end));
+        start += step;
+    }
+    // Best score first; earlier first among equals.
+    candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.window.start.cmp(&b.window.start)));
+    let mut chosen: Vec<Suggestion> = Vec::new();
+    for c in candidates {
+        if chosen.len() == count {
+            break;
+        }
+        if c.score > f64::MIN && !chosen.iter().any(|s| overlaps(&s.window, &c.window)) {
+            chosen.push(c);
+        }
+    }
+    chosen
+}
+
+fn rate(p: &Picture, start: DateTime<Utc>, end: DateTime<Utc>) -> Suggestion {
+    let window = Occurrence { start, end };
+    let found = conflicts(p, start, end);
+    let mut score = 100.0;
+    let mut reasons = Vec::new();
+    for c in &found {
+        score -= match c.kind {
+            ConflictKind::Freeze => 1000.0,
+            ConflictKind::ReleaseOverlap => 500.0,
+            ConflictKind::OutsideHours => 80.0,
+            ConflictKind::PersonBusy => 60.0,
+            ConflictKind::NoRollbackTime => 40.0,
+            ConflictKind::PeakLoad => 30.0,
+        };
+        reasons.push(c.message.clone());
+    }
+    match load_share(p, &window) {
+        Some(share) => {
+            score -= share * 50.0;
+            if !found.iter().any(|c| c.kind == ConflictKind::PeakLoad) {
+                reasons.push(format!("load {:.0}% of the weekly peak", share * 100.0));
+            }
+        }
+        None => reasons.push("no load profile yet".to_owned()),
+    }
+    if !found.iter().any(|c| c.kind == ConflictKind::Freeze) {
+        reasons.insert(0, "no freeze".to_owned());
+    }
+    let people_ok = !found.iter().any(|c| matches!(c.kind, ConflictKind::PersonBusy | ConflictKind::OutsideHours));
+    if people_ok && !p.people.is_empty() {
+        let names: Vec<&str> = p.people.iter().map(|x| x.name.as_str()).collect();
+        reasons.push(format!("{} at work and free", names.join(", ")));
+    }
+    if !p.people.is_empty() && !found.iter().any(|c| c.kind == ConflictKind::NoRollbackTime) {
+        if let Some(spare) = p.people.iter().filter_map(|x| working_day_end(x, start, end)).map(|e| e - end).min() {
+            reasons.push(format!("{} left to roll back before the working day ends", minutes_text(spare)));
+        }
+    }
+    Suggestion { window, score, reasons }
+}
+
+/// The mean load over the window as a share of the weekly peak, sampled
+/// every 15 minutes.
+fn load_share(p: &Picture, w: &Occurrence) -> Option<f64> {
+    let (pattern, tz) = p.load.as_ref()?;
+    let peak = pattern.peak();
+    if peak <= 0.0 {
+        return None;
+    }
+    let mut t = w.start;
+    let (mut sum, mut n) = (0.0, 0u32);
+    while t < w.end {
+        sum += pattern.at(t, *tz);
+        n += 1;
+        t += Duration::minutes(15);
+    }
+    (n > 0).then(|| sum / f64::from(n) / peak)
+}
+
+/// When the person's working day ends, if the whole window lies inside one
+/// of their working days; `None` if any of it is outside.
+fn working_day_end(person: &PersonTime, start: DateTime<Utc>, end: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let local = start.with_timezone(&person.tz);
+    let day = local.date_naive();
+    if !person.work_days[day.weekday().num_days_from_monday() as usize] {
+        return None;
+    }
+    let opens = localize(person.tz, day.and_time(person.work_start));
+    let closes = localize(person.tz, day.and_time(person.work_end));
+    (start >= opens && end <= closes).then_some(closes)
+}
+
+fn overlaps(a: &Occurrence, b: &Occurrence) -> bool {
+    a.start < b.end && b.start < a.end
+}
+
+fn span(o: &Occurrence) -> String {
+    format!("{} to {} UTC", o.start.format("%a %d %b %H:%M"), o.end.format("%a %d %b %H:%M"))
+}
+
+fn minutes_text(d: Duration) -> String {
+    let m = d.num_minutes().max(0);
+    match (m / 60, m % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::planning::recurrence::Recurrence;
+    use crate::planning::testing::*;
+
+    fn person(name: &str, role: &str) -> PersonTime {
+        PersonTime {
+            name: name.into(),
+            role: role.into(),
+            tz: berlin(),
+            work_start: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+            work_end: NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
+            work_days: [true, true, true, true, true, false, false],
+            busy: Vec::new(),
+        }
+    }
+
+    /// Busy office hours 10:00-16:00 every weekday, quiet otherwise.
+    fn office_load() -> WeeklyPattern {
+        let mut hours = [[10.0; 24]; 7];
+        for day in hours.iter_mut().take(5) {
+            for h in day.iter_mut().take(16).skip(10) {
+                *h = 100.0;
+            }
+        }
+        WeeklyPattern { hours }
+    }
+
+    fn picture() -> Picture {
+        let freeze = Recurrence {
+            start: local(2027, 1, 8, 15, 0),
+            minutes: 66 * 60,
+            time_zone: "Europe/Berlin".into(),
+            rule: Some("FREQ=WEEKLY;BYDAY=FR".into()),
+            exdates: Vec::new(),
+        };
+        let horizon = (utc(2027, 3, 1, 0, 0), utc(2027, 3, 15, 0, 0));
+        Picture {
+            freezes: vec![Blocked { name: "Weekend".into(), occurrences: freeze.expand(horizon.0, horizon.1).unwrap().occurrences }],
+            load: Some((office_load(), berlin())),
+            peak_share: 0.75,
+            people: vec![person("Omar", "owner"), person("Priya", "reviewer")],
+            releases: Vec::new(),
+            rollback: Duration::hours(2),
+        }
+    }
+
+    #[test]
+    fn each_kind_of_conflict_is_found_with_its_reason() {
+        let mut p = picture();
+        // Friday 5 March 2027, 16:00-17:00 Berlin (15:00Z): in the freeze, and
+        // no time to roll back before 17:00.
+        let found = conflicts(&p, utc(2027, 3, 5, 15, 0), utc(2027, 3, 5, 16, 0));
+        let kinds: Vec<ConflictKind> = found.iter().map(|c| c.kind).collect();
+        assert!(kinds.contains(&ConflictKind::Freeze) && kinds.contains(&ConflictKind::NoRollbackTime), "{found:?}");
+        assert!(found[0].message.starts_with("overlaps the freeze “Weekend”"), "{}", found[0].message);
+
+        // Tuesday 11:00-12:00 Berlin: peak load.
+        let found = conflicts(&p, utc(2027, 3, 2, 10, 0), utc(2027, 3, 2, 11, 0));
+        assert_eq!(found.iter().map(|c| c.kind).collect::<Vec<_>>(), [ConflictKind::PeakLoad]);
+        assert_eq!(found[0].message, "falls in a peak-load period (100% of the weekly peak)");
+
+        // Tuesday 07:00 Berlin: before work.
+        let found = conflicts(&p, utc(2027, 3, 2, 6, 0), utc(2027, 3, 2, 7, 0));
+        assert_eq!(found.iter().filter(|c| c.kind == ConflictKind::OutsideHours).count(), 2);
+
+        // A meeting and another release.
+        p.people[1].busy.push((Occurrence { start: utc(2027, 3, 2, 8, 0), end: utc(2027, 3, 2, 9, 0) }, "Steering committee".into()));
+        p.releases.push(OtherRelease { name: "2.3.1".into(), window: Occurrence { start: utc(2027, 3, 2, 8, 30), end: utc(2027, 3, 2, 9, 30) } });
+        let found = conflicts(&p, utc(2027, 3, 2, 8, 0), utc(2027, 3, 2, 9, 0));
+        let messages: Vec<&str> = found.iter().map(|c| c.message.as_str()).collect();
+        assert!(messages.iter().any(|m| m.starts_with("Priya (reviewer) is busy: Steering committee")), "{messages:?}");
+        assert!(messages.contains(&"overlaps release 2.3.1 on the same environment"), "{messages:?}");
+    }
+
+    #[test]
+    fn suggestions_prefer_quiet_working_hours_outside_freezes() {
+        let p = picture();
+        let s = suggest(&p, Duration::hours(1), utc(2027, 3, 1, 0, 0), utc(2027, 3, 15, 0, 0), Duration::minutes(15), 3);
+        assert_eq!(s.len(), 3);
+        for x in &s {
+            assert!(conflicts(&p, x.window.start, x.window.end).is_empty(), "{x:?}");
+            let local = x.window.start.with_timezone(&berlin());
+            assert!(local.weekday().num_days_from_monday() < 5);
+            // 09:00-10:00 is the only quiet hour with a rollback buffer.
+            assert_eq!(local.format("%H:%M").to_string(), "09:00", "{x:?}");
+        }
+        assert!(s.windows(2).all(|w| w[0].score >= w[1].score));
+        assert_eq!(s[0].window.start, utc(2027, 3, 1, 8, 0), "the earliest of equals first");
+        let why = s[0].reasons.join("; ");
+        assert_eq!(why, "no freeze; load 10% of the weekly peak; Omar, Priya at work and free; 7 h left to roll back before the working day ends");
+    }
+}
