@@ -3,6 +3,7 @@
 //! the timeline uses.
 
 pub mod ics;
+pub mod ics_export;
 pub mod load;
 pub mod recurrence;
 pub mod window;
