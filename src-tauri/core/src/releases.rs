@@ -92,6 +92,11 @@ pub struct Release {
     pub state: ReleaseState,
     /// States the release may move to next.
     pub next_states: Vec<ReleaseState>,
+    /// The planned window (RFC 3339, UTC), when one is set.
+    pub window_start: Option<String>,
+    pub window_end: Option<String>,
+    /// The environment the window is for; the first protected one if unset.
+    pub window_environment_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -177,7 +182,7 @@ pub fn list(store: &Store, project_id: &str, state: Option<ReleaseState>) -> Res
          ORDER BY r.target_date IS NULL, r.target_date DESC, r.created_at DESC"
     ))?;
     let rows = stmt.query_map(params![project_id, state.map(ReleaseState::as_str)], |row| {
-        Ok(ReleaseSummary { release: from_row(row)?, items: row.get(10)?, complete: row.get(11)? })
+        Ok(ReleaseSummary { release: from_row(row)?, items: row.get(12)?, complete: row.get(13)? })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -205,20 +210,8 @@ pub(crate) fn create_in(tx: &Connection, project_id: &str, draft: &ReleaseDraft,
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'draft', ?7, ?7)",
         params![id, project_id, clean.version, clean.name, clean.scope, clean.target_date, at],
     )?;
-    audit::record(
-        tx,
-        actor,
-        &at,
-        Change {
-            project_id,
-            release_id: Some(&id),
-            item_id: None,
-            category: AuditCategory::Release,
-            action: "release.created",
-            summary: format!("Created release {} “{}”", clean.version, clean.name),
-            reason: "",
-        },
-    )?;
+    let summary = format!("Created release {} “{}”", clean.version, clean.name);
+    log(tx, actor, &at, (project_id, &id), "release.created", summary, "")?;
     let release = get_in(tx, &id)?.ok_or(ReleaseError::NotFound)?;
     Ok(release)
 }
@@ -253,20 +246,7 @@ pub fn update(store: &mut Store, id: &str, draft: &ReleaseDraft, actor: &Actor, 
         "UPDATE releases SET version = ?2, name = ?3, scope = ?4, target_date = ?5, updated_at = ?6 WHERE id = ?1",
         params![id, clean.version, clean.name, clean.scope, clean.target_date, at],
     )?;
-    audit::record(
-        &tx,
-        actor,
-        &at,
-        Change {
-            project_id: &current.project_id,
-            release_id: Some(id),
-            item_id: None,
-            category: AuditCategory::Release,
-            action: "release.edited",
-            summary: format!("Edited {}", changes.join("; ")),
-            reason: "",
-        },
-    )?;
+    log(&tx, actor, &at, (&current.project_id, id), "release.edited", format!("Edited {}", changes.join("; ")), "")?;
     let release = get_in(&tx, id)?.ok_or(ReleaseError::NotFound)?;
     tx.commit()?;
     Ok(release)
@@ -305,22 +285,63 @@ pub(crate) fn set_state_in(tx: &Connection, id: &str, to: ReleaseState, reason: 
     }
     let at = clock::to_text(now);
     tx.execute("UPDATE releases SET state = ?2, updated_at = ?3 WHERE id = ?1", params![id, to.as_str(), at])?;
-    audit::record(
-        tx,
-        actor,
-        &at,
-        Change {
-            project_id: &current.project_id,
-            release_id: Some(id),
-            item_id: None,
-            category: AuditCategory::Release,
-            action: "release.state",
-            summary: format!("Moved the release from {} to {}", current.state.label(), to.label()),
-            reason: reason.trim(),
-        },
-    )?;
+    log(tx, actor, &at, (&current.project_id, id), "release.state", format!("Moved the release from {} to {}", current.state.label(), to.label()), reason.trim())?;
     let release = get_in(tx, id)?.ok_or(ReleaseError::NotFound)?;
     Ok(release)
+}
+
+/// The longest a release window may be.
+pub const MAX_WINDOW: chrono::Duration = chrono::Duration::days(7);
+
+/// Plans (or clears, with `None`) the release's window on an environment of
+/// its project, and logs the change.
+pub fn set_window(
+    store: &mut Store,
+    id: &str,
+    window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    environment_id: Option<&str>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Release, ReleaseError> {
+    store.write(|tx| {
+        let current = get_in(tx, id)?.ok_or(ReleaseError::NotFound)?;
+        if let Some((start, end)) = window {
+            if end <= start || end - start > MAX_WINDOW {
+                return Err(ReleaseError::Invalid(FieldErrors::from([(
+                    "windowEnd".to_owned(),
+                    "The window must end after it starts, and last at most 7 days.".to_owned(),
+                )])));
+            }
+        }
+        if let Some(env) = environment_id {
+            let ok: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM environments WHERE id = ?1 AND project_id = ?2)",
+                params![env, current.project_id],
+                |r| r.get(0),
+            )?;
+            if !ok {
+                return Err(ReleaseError::EnvironmentNotFound);
+            }
+        }
+        let (start, end) = match window {
+            Some((s, e)) => (Some(clock::to_text(s)), Some(clock::to_text(e))),
+            None => (None, None),
+        };
+        if current.window_start == start && current.window_end == end && current.window_environment_id.as_deref() == environment_id {
+            return Ok(current);
+        }
+        let at = clock::to_text(now);
+        tx.execute(
+            "UPDATE releases SET window_start = ?2, window_end = ?3, window_environment_id = ?4, updated_at = ?5 WHERE id = ?1",
+            params![id, start, end, environment_id, at],
+        )?;
+        let summary = match (&start, &end) {
+            (Some(s), Some(e)) => format!("Planned the window {s} to {e}"),
+            _ => "Cleared the planned window".to_owned(),
+        };
+        log(tx, actor, &at, (&current.project_id, id), "release.window", summary, "")?;
+        get_in(tx, id)?.ok_or(ReleaseError::NotFound)
+    })
 }
 
 pub fn validate(draft: &ReleaseDraft) -> Result<ReleaseDraft, ReleaseError> {
@@ -358,6 +379,12 @@ pub fn validate(draft: &ReleaseDraft) -> Result<ReleaseDraft, ReleaseError> {
     }
 }
 
+/// Appends a change of a release to the audit log.
+fn log(conn: &Connection, actor: &Actor, at: &str, (project_id, release_id): (&str, &str), action: &str, summary: String, reason: &str) -> rusqlite::Result<()> {
+    let change = Change { project_id, release_id: Some(release_id), item_id: None, category: AuditCategory::Release, action, summary, reason };
+    audit::record(conn, actor, at, change)
+}
+
 /// Parses a `YYYY-MM-DD` date.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     if s.len() != 10 {
@@ -383,7 +410,8 @@ fn ensure_version_free(conn: &Connection, project_id: &str, version: &str, excep
     }
 }
 
-const SELECT: &str = "SELECT r.id, r.project_id, r.version, r.name, r.scope, r.target_date, r.state, r.created_at, r.updated_at, r.rowid";
+const SELECT: &str = "SELECT r.id, r.project_id, r.version, r.name, r.scope, r.target_date, r.state, r.created_at, r.updated_at,
+        r.window_start, r.window_end, r.window_environment_id";
 
 pub(crate) fn get_in(conn: &Connection, id: &str) -> Result<Option<Release>, ReleaseError> {
     Ok(conn.query_row(&format!("{SELECT} FROM releases r WHERE r.id = ?1"), params![id], from_row).optional()?)
@@ -400,6 +428,9 @@ fn from_row(row: &Row) -> rusqlite::Result<Release> {
         target_date: row.get(5)?,
         state,
         next_states: state.next().to_vec(),
+        window_start: row.get(9)?,
+        window_end: row.get(10)?,
+        window_environment_id: row.get(11)?,
         created_at: row.get(7)?,
         updated_at: row.get(8)?,
     })

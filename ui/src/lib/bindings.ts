@@ -377,6 +377,11 @@ export type Release = {
 	state: ReleaseState,
 	/**  States the release may move to next. */
 	nextStates: ReleaseState[],
+	/**  The planned window (RFC 3339, UTC), when one is set. */
+	windowStart: string | null,
+	windowEnd: string | null,
+	/**  The environment the window is for; the first protected one if unset. */
+	windowEnvironmentId: string | null,
 	createdAt: string,
 	updatedAt: string,
 };

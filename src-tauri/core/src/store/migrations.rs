@@ -41,6 +41,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0004_releases_checklists.sql"),
         seed: Some(crate::checklists::templates::seed_builtins),
     },
+    Migration {
+        version: 5,
+        name: "planning: release windows, freezes, load, busy time",
+        sql: include_str!("../../migrations/0005_planning.sql"),
+        seed: None,
+    },
 ];
 
 /// The schema version this build of Liftoff writes.

@@ -1,0 +1,116 @@
+//! People's busy time: imported from their calendars (`.ics`) or entered by
+//! hand, stored per person, and expanded over a range.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use super::ics;
+use super::recurrence::Recurrence;
+use super::windows::parse_local;
+use super::PlanningError;
+use crate::{clock, time_zones, Store};
+
+/// One busy span of a person, for drawing and checking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct BusyOccurrence {
+    pub person_id: String,
+    pub summary: String,
+    pub all_day: bool,
+    /// RFC 3339, UTC.
+    pub start: String,
+    pub end: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct BusyImport {
+    pub person_id: String,
+    pub source: String,
+    /// Busy events kept (free and cancelled ones are skipped).
+    pub events: i32,
+}
+
+/// Replaces the busy time a person had from `file_name` with the events in
+/// `content`, in one transaction. A damaged file changes nothing.
+pub fn import_ics(store: &mut Store, person_id: &str, file_name: &str, content: &str, now: DateTime<Utc>) -> Result<BusyImport, PlanningError> {
+    let tz_name: String = store
+        .conn()
+        .query_row("SELECT time_zone FROM people WHERE id = ?1", params![person_id], |r| r.get(0))
+        .optional()?
+        .ok_or(PlanningError::PersonNotFound)?;
+    let tz = time_zones::parse(&tz_name).unwrap_or(chrono_tz::UTC);
+    let events = ics::parse(content, tz).map_err(|e| PlanningError::File(format!("{e}")))?;
+    let source = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name).trim().to_owned();
+    let at = clock::to_text(now);
+    store.write(|tx| {
+        tx.execute("DELETE FROM busy_times WHERE person_id = ?1 AND source = ?2", params![person_id, source])?;
+        for e in &events {
+            insert(tx, person_id, &source, &e.summary, e.all_day, &e.when, &at)?;
+        }
+        Ok(BusyImport { person_id: person_id.to_owned(), source: source.clone(), events: events.len() as i32 })
+    })
+}
+
+fn insert(conn: &Connection, person_id: &str, source: &str, summary: &str, all_day: bool, when: &Recurrence, at: &str) -> rusqlite::Result<()> {
+    let local = |t: &chrono::NaiveDateTime| t.format("%Y-%m-%dT%H:%M").to_string();
+    let exdates: Vec<String> = when.exdates.iter().map(local).collect();
+    conn.execute(
+        "INSERT INTO busy_times (id, person_id, source, summary, all_day, start_local, minutes, time_zone, rule, exdates, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            uuid::Uuid::now_v7().to_string(),
+            person_id,
+            source,
+            summary,
+            all_day,
+            local(&when.start),
+            when.minutes.min(527_040),
+            when.time_zone,
+            when.rule,
+            serde_json::to_string(&exdates).expect("strings serialize"),
+            at
+        ],
+    )?;
+    Ok(())
+}
+
+/// The busy time of the project's people that overlaps `[from, to)`.
+pub fn between(store: &Store, project_id: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<BusyOccurrence>, PlanningError> {
+    let mut stmt = store.conn().prepare_cached(
+        "SELECT b.person_id, b.summary, b.all_day, b.start_local, b.minutes, b.time_zone, b.rule, b.exdates
+         FROM busy_times b JOIN people p ON p.id = b.person_id WHERE p.project_id = ?1",
+    )?;
+    let rows = stmt.query_map(params![project_id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, bool>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, i64>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, Option<String>>(6)?,
+            r.get::<_, String>(7)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (person_id, summary, all_day, start, minutes, time_zone, rule, exdates) = row?;
+        let Some(start) = parse_local(&start) else { continue };
+        let exdates: Vec<String> = serde_json::from_str(&exdates).unwrap_or_default();
+        let when = Recurrence { start, minutes, time_zone, rule, exdates: exdates.iter().filter_map(|e| parse_local(e)).collect() };
+        // A stored entry was valid when it was imported; skip one that no
+        // longer expands (a zone removed from the database) rather than fail.
+        let Ok(expansion) = when.expand(from, to) else { continue };
+        out.extend(expansion.occurrences.into_iter().map(|o| BusyOccurrence {
+            person_id: person_id.clone(),
+            summary: summary.clone(),
+            all_day,
+            start: clock::to_text(o.start),
+            end: clock::to_text(o.end),
+        }));
+    }
+    out.sort_by(|a, b| a.start.cmp(&b.start));
+    Ok(out)
+}

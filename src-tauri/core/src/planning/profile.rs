@@ -1,0 +1,114 @@
+//! A project's stored load profile: the samples of a monitoring export, or
+//! a weekly pattern entered by hand.
+
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use super::load::{self, Sample, WeeklyPattern};
+use super::PlanningError;
+use crate::projects::FieldErrors;
+use crate::{clock, time_zones, Store};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadSummary {
+    pub samples: i32,
+    /// RFC 3339, UTC; none without samples.
+    pub first: Option<String>,
+    pub last: Option<String>,
+    pub peak: f64,
+    /// A weekly pattern was entered by hand.
+    pub manual_pattern: bool,
+}
+
+fn project_tz(store: &Store, project_id: &str) -> Result<chrono_tz::Tz, PlanningError> {
+    let name: String = store
+        .conn()
+        .query_row("SELECT time_zone FROM projects WHERE id = ?1", params![project_id], |r| r.get(0))
+        .optional()?
+        .ok_or(PlanningError::ProjectNotFound)?;
+    Ok(time_zones::parse(&name).unwrap_or(chrono_tz::UTC))
+}
+
+/// Replaces the project's samples with those in `content` (see
+/// [`load::parse_csv`]), in one transaction. A bad file changes nothing.
+pub fn import_csv(store: &mut Store, project_id: &str, content: &str) -> Result<LoadSummary, PlanningError> {
+    let tz = project_tz(store, project_id)?;
+    let samples = load::parse_csv(content, tz).map_err(|e| PlanningError::File(e.to_string()))?;
+    store.write(|tx| -> Result<(), PlanningError> {
+        tx.execute("DELETE FROM load_samples WHERE project_id = ?1", params![project_id])?;
+        let mut stmt = tx.prepare_cached("INSERT OR REPLACE INTO load_samples (project_id, at, value) VALUES (?1, ?2, ?3)")?;
+        for s in &samples {
+            stmt.execute(params![project_id, s.at.timestamp(), s.value])?;
+        }
+        Ok(())
+    })?;
+    summary(store, project_id)
+}
+
+pub fn summary(store: &Store, project_id: &str) -> Result<LoadSummary, PlanningError> {
+    let (n, first, last, peak): (i64, Option<i64>, Option<i64>, Option<f64>) = store.conn().query_row(
+        "SELECT count(*), min(at), max(at), max(value) FROM load_samples WHERE project_id = ?1",
+        params![project_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    let manual: bool =
+        store.conn().query_row("SELECT EXISTS (SELECT 1 FROM load_patterns WHERE project_id = ?1)", params![project_id], |r| r.get(0))?;
+    let text = |t: Option<i64>| t.and_then(|s| Utc.timestamp_opt(s, 0).single()).map(clock::to_text);
+    Ok(LoadSummary { samples: n as i32, first: text(first), last: text(last), peak: peak.unwrap_or(0.0), manual_pattern: manual })
+}
+
+/// The samples in `[from, to)`, in time order.
+pub fn samples_between(store: &Store, project_id: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Sample>, PlanningError> {
+    let mut stmt = store.conn().prepare_cached("SELECT at, value FROM load_samples WHERE project_id = ?1 AND at >= ?2 AND at < ?3 ORDER BY at")?;
+    let rows = stmt.query_map(params![project_id, from.timestamp(), to.timestamp()], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (at, value) = row?;
+        if let Some(at) = Utc.timestamp_opt(at, 0).single() {
+            out.push(Sample { at, value });
+        }
+    }
+    Ok(out)
+}
+
+/// Saves a weekly pattern entered by hand: 168 hourly values, Monday 00:00
+/// first, local to the project's zone. It is used instead of the samples.
+pub fn set_pattern(store: &mut Store, project_id: &str, hours: &[f64], now: DateTime<Utc>) -> Result<(), PlanningError> {
+    if hours.len() != 168 || hours.iter().any(|h| !h.is_finite() || *h < 0.0) {
+        return Err(PlanningError::Invalid(FieldErrors::from([(
+            "hours".to_owned(),
+            "Give a load of zero or more for each of the 168 hours of the week.".to_owned(),
+        )])));
+    }
+    project_tz(store, project_id)?;
+    store.conn().execute(
+        "INSERT INTO load_patterns (project_id, hours, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (project_id) DO UPDATE SET hours = excluded.hours, updated_at = excluded.updated_at",
+        params![project_id, serde_json::to_string(hours).expect("numbers serialize"), clock::to_text(now)],
+    )?;
+    Ok(())
+}
+
+pub fn clear_pattern(store: &mut Store, project_id: &str) -> Result<(), PlanningError> {
+    store.conn().execute("DELETE FROM load_patterns WHERE project_id = ?1", params![project_id])?;
+    Ok(())
+}
+
+/// The pattern window scoring uses: the one entered by hand, else one made
+/// from the samples, else none.
+pub fn weekly_pattern(store: &Store, project_id: &str) -> Result<Option<(WeeklyPattern, chrono_tz::Tz)>, PlanningError> {
+    let tz = project_tz(store, project_id)?;
+    let manual: Option<String> =
+        store.conn().query_row("SELECT hours FROM load_patterns WHERE project_id = ?1", params![project_id], |r| r.get(0)).optional()?;
+    if let Some(json) = manual {
+        let values: Vec<f64> = serde_json::from_str(&json).unwrap_or_default();
+        if values.len() == 168 {
+            let hours = std::array::from_fn(|d| std::array::from_fn(|h| values[d * 24 + h]));
+            return Ok(Some((WeeklyPattern { hours }, tz)));
+        }
+    }
+    let all = samples_between(store, project_id, DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC)?;
+    Ok((!all.is_empty()).then(|| (WeeklyPattern::from_samples(&all, tz), tz)))
+}

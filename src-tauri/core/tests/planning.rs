@@ -1,0 +1,158 @@
+//! Planning data through the public API on a real database: freeze windows,
+//! the load profile, people's busy time and release windows.
+
+use chrono::{DateTime, TimeZone, Utc};
+use liftoff_core::audit::{self, Actor, AuditQuery};
+use liftoff_core::environments;
+use liftoff_core::people::{self, Person, PersonDraft, Role};
+use liftoff_core::planning::windows::{self, CalendarWindowDraft, WindowKind};
+use liftoff_core::planning::{busy, profile, PlanningError};
+use liftoff_core::projects::{self, Project, ProjectDraft};
+use liftoff_core::releases::{self, ReleaseDraft, ReleaseError};
+use liftoff_core::Store;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap()
+}
+
+fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+}
+
+fn setup() -> (tempfile::TempDir, Store, Project, Person) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
+    let draft = ProjectDraft { name: "Atlas".into(), time_zone: "Europe/Berlin".into(), ..Default::default() };
+    let project = projects::create(&mut store, &draft, t0()).unwrap();
+    let person = PersonDraft {
+        name: "Priya Nair".into(),
+        email: "priya@example.com".into(),
+        role: Role::Reviewer,
+        time_zone: "America/New_York".into(),
+        work_start: "09:00".into(),
+        work_end: "17:00".into(),
+        work_days: [true, true, true, true, true, false, false],
+    };
+    let priya = people::create(&mut store, &project.id, &person, t0()).unwrap();
+    (dir, store, project, priya)
+}
+
+fn weekend_freeze(env: Vec<String>) -> CalendarWindowDraft {
+    CalendarWindowDraft {
+        kind: Some(WindowKind::Freeze),
+        name: "Weekend freeze".into(),
+        reason: "Nobody is around to roll back".into(),
+        start_local: "2027-01-08T15:00".into(),
+        minutes: 66 * 60,
+        time_zone: "Europe/Berlin".into(),
+        rule: Some("FREQ=WEEKLY;BYDAY=FR".into()),
+        exdates: vec!["2027-04-02T15:00".into()],
+        environment_ids: env,
+    }
+}
+
+#[test]
+fn freeze_windows_are_stored_scoped_and_expanded_across_dst() {
+    let (_dir, mut store, project, _) = setup();
+    let prod = environments::list(&store, &project.id).unwrap().into_iter().find(|e| e.protected).unwrap();
+    let w = windows::create(&mut store, &project.id, &weekend_freeze(vec![prod.id.clone()]), t0()).unwrap();
+    assert_eq!(w.environment_ids, std::slice::from_ref(&prod.id));
+    assert_eq!(windows::list(&store, &project.id).unwrap(), std::slice::from_ref(&w));
+
+    // The spring change in Berlin: Friday 15:00 CET to Monday 09:00 CEST.
+    let (spring, truncated) = windows::occurrences(&store, &project.id, utc(2027, 3, 27, 0, 0), utc(2027, 3, 28, 0, 0)).unwrap();
+    assert!(!truncated);
+    assert_eq!((spring[0].start.as_str(), spring[0].end.as_str()), ("2027-03-26T14:00:00Z", "2027-03-29T07:00:00Z"));
+    // Good Friday is left out.
+    let (easter, _) = windows::occurrences(&store, &project.id, utc(2027, 4, 3, 0, 0), utc(2027, 4, 4, 0, 0)).unwrap();
+    assert!(easter.is_empty());
+
+    let mut bad = weekend_freeze(vec!["not-an-environment".into()]);
+    bad.rule = Some("FREQ=NEVER".into());
+    bad.start_local = "Friday".into();
+    bad.time_zone = "Europe/Atlantis".into();
+    match windows::create(&mut store, &project.id, &bad, t0()) {
+        Err(PlanningError::Invalid(f)) => {
+            for field in ["startLocal", "environmentIds"] {
+                assert!(f.contains_key(field), "{field}: {f:?}");
+            }
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut bad = weekend_freeze(Vec::new());
+    bad.rule = Some("FREQ=NEVER".into());
+    assert!(matches!(windows::create(&mut store, &project.id, &bad, t0()), Err(PlanningError::Invalid(f)) if f.contains_key("rule")));
+    assert_eq!(windows::list(&store, &project.id).unwrap().len(), 1, "nothing invalid is stored");
+
+    let mut edited = weekend_freeze(Vec::new());
+    edited.kind = Some(WindowKind::Maintenance);
+    edited.rule = None;
+    let w2 = windows::update(&mut store, &w.id, &edited, t0()).unwrap();
+    assert_eq!((w2.kind, w2.environment_ids.len()), (WindowKind::Maintenance, 0));
+    windows::delete(&mut store, &w.id).unwrap();
+    assert!(windows::list(&store, &project.id).unwrap().is_empty());
+}
+
+#[test]
+fn a_load_export_replaces_the_profile_and_a_bad_one_changes_nothing() {
+    let (_dir, mut store, project, _) = setup();
+    let csv = "timestamp,rpm\n2026-11-02T08:00:00Z,100\n2026-11-02T08:30:00Z,300\n2026-11-02T09:00:00Z,50\n";
+    let s = profile::import_csv(&mut store, &project.id, csv).unwrap();
+    assert_eq!((s.samples, s.peak, s.first.as_deref()), (3, 300.0, Some("2026-11-02T08:00:00Z")));
+    let (pattern, _) = profile::weekly_pattern(&store, &project.id).unwrap().unwrap();
+    assert_eq!(pattern.hours[0][9], 200.0, "Monday 09:00 Berlin");
+
+    let bad = "timestamp,rpm\n2026-11-02T08:00:00Z,100\nlater,5\n";
+    match profile::import_csv(&mut store, &project.id, bad) {
+        Err(e @ PlanningError::File(_)) => assert!(e.to_string().starts_with("Line 3:") && e.to_string().ends_with("Nothing was imported."), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(profile::summary(&store, &project.id).unwrap().samples, 3);
+    assert_eq!(profile::samples_between(&store, &project.id, utc(2026, 11, 2, 8, 15), utc(2026, 11, 2, 9, 0)).unwrap().len(), 1);
+
+    let mut hours = vec![10.0; 168];
+    hours[9] = 500.0;
+    profile::set_pattern(&mut store, &project.id, &hours, t0()).unwrap();
+    let (manual, _) = profile::weekly_pattern(&store, &project.id).unwrap().unwrap();
+    assert_eq!(manual.hours[0][9], 500.0, "the pattern entered by hand wins");
+    assert!(profile::set_pattern(&mut store, &project.id, &[1.0; 10], t0()).is_err());
+}
+
+const CALENDAR: &str = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:a\nSUMMARY:Stand-up\nDTSTART;TZID=America/New_York:20261123T093000\nDURATION:PT15M\nRRULE:FREQ=DAILY;COUNT=5\nEND:VEVENT\nBEGIN:VEVENT\nUID:b\nSUMMARY:Leave\nDTSTART;VALUE=DATE:20261126\nDTEND;VALUE=DATE:20261127\nEND:VEVENT\nEND:VCALENDAR\n";
+
+#[test]
+fn calendars_become_busy_time_and_a_reimport_replaces_them() {
+    let (_dir, mut store, project, priya) = setup();
+    let report = busy::import_ics(&mut store, &priya.id, "/home/priya/work.ics", CALENDAR, t0()).unwrap();
+    assert_eq!((report.events, report.source.as_str()), (2, "work.ics"));
+    let week = busy::between(&store, &project.id, utc(2026, 11, 23, 0, 0), utc(2026, 11, 30, 0, 0)).unwrap();
+    assert_eq!(week.len(), 6);
+    assert_eq!(week[0].start, "2026-11-23T14:30:00Z");
+    let leave = week.iter().find(|b| b.all_day).unwrap();
+    assert_eq!((leave.start.as_str(), leave.end.as_str()), ("2026-11-26T05:00:00Z", "2026-11-27T05:00:00Z"), "a whole day in New York");
+
+    busy::import_ics(&mut store, &priya.id, "work.ics", &CALENDAR.replace("COUNT=5", "COUNT=1"), t0()).unwrap();
+    assert_eq!(busy::between(&store, &project.id, utc(2026, 11, 23, 0, 0), utc(2026, 11, 30, 0, 0)).unwrap().len(), 2);
+
+    let cut = &CALENDAR[..CALENDAR.len() / 2];
+    let e = busy::import_ics(&mut store, &priya.id, "work.ics", cut, t0()).unwrap_err().to_string();
+    assert!(e.starts_with("Line ") && e.contains("never closed"), "{e}");
+    assert_eq!(busy::between(&store, &project.id, utc(2026, 11, 23, 0, 0), utc(2026, 11, 30, 0, 0)).unwrap().len(), 2);
+}
+
+#[test]
+fn a_release_window_is_planned_checked_and_logged() {
+    let (_dir, mut store, project, _) = setup();
+    let lead = Actor { person_id: None, name: "lead".into() };
+    let draft = ReleaseDraft { version: "2.4.0".into(), name: "Tax".into(), ..Default::default() };
+    let r = releases::create(&mut store, &project.id, &draft, &lead, t0()).unwrap();
+    let window = (utc(2026, 12, 1, 8, 0), utc(2026, 12, 1, 9, 30));
+    let planned = releases::set_window(&mut store, &r.id, Some(window), None, &lead, t0()).unwrap();
+    assert_eq!(planned.window_start.as_deref(), Some("2026-12-01T08:00:00Z"));
+    let log = audit::list(&store, &r.id, &AuditQuery::default()).unwrap();
+    assert_eq!(log[0].summary, "Planned the window 2026-12-01T08:00:00Z to 2026-12-01T09:30:00Z");
+    let backwards = releases::set_window(&mut store, &r.id, Some((window.1, window.0)), None, &lead, t0());
+    assert!(matches!(backwards, Err(ReleaseError::Invalid(f)) if f.contains_key("windowEnd")));
+    let cleared = releases::set_window(&mut store, &r.id, None, None, &lead, t0()).unwrap();
+    assert!(cleared.window_start.is_none());
+}
