@@ -156,3 +156,40 @@ fn a_release_window_is_planned_checked_and_logged() {
     let cleared = releases::set_window(&mut store, &r.id, None, None, &lead, t0()).unwrap();
     assert!(cleared.window_start.is_none());
 }
+
+#[test]
+fn a_release_window_is_judged_against_what_is_stored() {
+    use liftoff_core::planning::picture;
+    use liftoff_core::planning::window::{conflicts, suggest, ConflictKind};
+    let (_dir, mut store, project, priya) = setup();
+    let lead = Actor { person_id: None, name: "lead".into() };
+    let mut freeze = weekend_freeze(Vec::new());
+    freeze.start_local = "2026-11-06T15:00".into();
+    windows::create(&mut store, &project.id, &freeze, t0()).unwrap();
+    busy::import_ics(&mut store, &priya.id, "work.ics", CALENDAR, t0()).unwrap();
+    profile::import_csv(&mut store, &project.id, "2026-11-23T14:00:00Z,1000\n2026-11-23T20:00:00Z,10\n").unwrap();
+    let mine = releases::create(&mut store, &project.id, &ReleaseDraft { version: "2.4.0".into(), name: "Tax".into(), ..Default::default() }, &lead, t0()).unwrap();
+    let other = releases::create(&mut store, &project.id, &ReleaseDraft { version: "2.3.9".into(), name: "Hotfix".into(), ..Default::default() }, &lead, t0()).unwrap();
+    releases::set_window(&mut store, &other.id, Some((utc(2026, 11, 24, 15, 0), utc(2026, 11, 24, 16, 0))), None, &lead, t0()).unwrap();
+
+    let from = utc(2026, 11, 23, 0, 0);
+    let to = utc(2026, 12, 7, 0, 0);
+    let p = picture::for_release(&store, &mine.id, &[(priya.id.clone(), "reviewer".into())], from, to).unwrap();
+    assert_eq!(p.freezes.len(), 1);
+    assert_eq!(p.releases.len(), 1);
+
+    // Monday 23 November 14:30Z: Priya's stand-up, and the busy hour.
+    let kinds = |s, e| conflicts(&p, s, e).into_iter().map(|c| c.kind).collect::<Vec<_>>();
+    let k = kinds(utc(2026, 11, 23, 14, 30), utc(2026, 11, 23, 15, 0));
+    assert!(k.contains(&ConflictKind::PersonBusy) && k.contains(&ConflictKind::PeakLoad), "{k:?}");
+    assert!(kinds(utc(2026, 11, 24, 15, 30), utc(2026, 11, 24, 16, 30)).contains(&ConflictKind::ReleaseOverlap));
+    assert!(kinds(utc(2026, 11, 27, 15, 0), utc(2026, 11, 27, 16, 0)).contains(&ConflictKind::Freeze));
+    // Thursday 26 November: Priya's day off.
+    assert!(kinds(utc(2026, 11, 26, 15, 0), utc(2026, 11, 26, 16, 0)).contains(&ConflictKind::PersonBusy));
+
+    let best = suggest(&p, chrono::Duration::hours(1), from, to, chrono::Duration::minutes(15), 5);
+    assert_eq!(best.len(), 5);
+    for s in &best {
+        assert!(conflicts(&p, s.window.start, s.window.end).is_empty(), "{s:?}");
+    }
+}

@@ -6,6 +6,7 @@ pub mod busy;
 pub mod ics;
 pub mod ics_export;
 pub mod load;
+pub mod picture;
 pub mod profile;
 pub mod recurrence;
 pub mod window;

@@ -1,0 +1,117 @@
+//! Gathering, from the store, everything that bears on one release's window
+//! over a horizon: the freezes of its environment, the load pattern, the
+//! people it needs with their hours and busy time, and the other releases
+//! planned on the same environment.
+
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use rusqlite::params;
+
+use super::window::{Blocked, OtherRelease, PersonTime, Picture};
+use super::windows::{self, WindowKind};
+use super::{busy, profile, PlanningError};
+use crate::people::{self, Role};
+use crate::releases::{self, ReleaseState};
+use crate::{time_zones, Store};
+
+/// How long a rollback is assumed to take unless the caller says otherwise.
+pub const DEFAULT_ROLLBACK: Duration = Duration::hours(2);
+
+/// The share of the weekly peak from which load counts as a peak period.
+pub const PEAK_SHARE: f64 = 0.75;
+
+/// The picture for `release_id` over `[from, to)`, needing `person_ids`
+/// (for example its owner, reviewers and the person on call), each named
+/// with why they are needed.
+pub fn for_release(
+    store: &Store,
+    release_id: &str,
+    needed: &[(String, String)],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Picture, PlanningError> {
+    let release = releases::get(store, release_id).map_err(|_| PlanningError::NotFound)?;
+    let project_id = release.project_id.clone();
+    let environment = match &release.window_environment_id {
+        Some(env) => Some(env.clone()),
+        None => store
+            .conn()
+            .query_row(
+                "SELECT id FROM environments WHERE project_id = ?1 AND protected = 1 ORDER BY position LIMIT 1",
+                params![project_id],
+                |r| r.get::<_, String>(0),
+            )
+            .ok(),
+    };
+    // Windows that start before `to` may end well after it.
+    let reach = to + Duration::days(7);
+    let (occurrences, _) = windows::occurrences(store, &project_id, from - Duration::days(7), reach)?;
+    let mut freezes: Vec<Blocked> = Vec::new();
+    for o in occurrences.into_iter().filter(|o| o.kind == WindowKind::Freeze) {
+        let applies = o.environment_ids.is_empty() || environment.as_ref().is_some_and(|e| o.environment_ids.contains(e));
+        if !applies {
+            continue;
+        }
+        let occ = super::recurrence::Occurrence { start: parse(&o.start)?, end: parse(&o.end)? };
+        match freezes.iter_mut().find(|f| f.name == o.name) {
+            Some(f) => f.occurrences.push(occ),
+            None => freezes.push(Blocked { name: o.name, occurrences: vec![occ] }),
+        }
+    }
+
+    let all_people = people::list(store, &project_id).map_err(|_| PlanningError::ProjectNotFound)?;
+    let busy = busy::between(store, &project_id, from - Duration::days(1), reach)?;
+    let mut people_time = Vec::new();
+    for (id, why) in needed {
+        let Some(p) = all_people.iter().find(|p| &p.id == id) else {
+            return Err(PlanningError::PersonNotFound);
+        };
+        let mut spans = Vec::new();
+        for b in busy.iter().filter(|b| &b.person_id == id) {
+            spans.push((super::recurrence::Occurrence { start: parse(&b.start)?, end: parse(&b.end)? }, b.summary.clone()));
+        }
+        people_time.push(PersonTime {
+            name: p.name.clone(),
+            role: if why.is_empty() { role_word(p.role).to_owned() } else { why.clone() },
+            tz: time_zones::parse(&p.time_zone).unwrap_or(chrono_tz::UTC),
+            work_start: NaiveTime::parse_from_str(&p.work_start, "%H:%M").unwrap_or(NaiveTime::MIN),
+            work_end: NaiveTime::parse_from_str(&p.work_end, "%H:%M").unwrap_or(NaiveTime::MIN),
+            work_days: p.work_days,
+            busy: spans,
+        });
+    }
+
+    let mut others = Vec::new();
+    for r in releases::list(store, &project_id, None).map_err(|_| PlanningError::ProjectNotFound)? {
+        let r = r.release;
+        if r.id == release.id || matches!(r.state, ReleaseState::Cancelled | ReleaseState::RolledBack) {
+            continue;
+        }
+        let same_env = r.window_environment_id.as_ref().or(environment.as_ref()) == environment.as_ref();
+        if let (Some(s), Some(e), true) = (&r.window_start, &r.window_end, same_env) {
+            others.push(OtherRelease { name: format!("{} {}", r.version, r.name), window: super::recurrence::Occurrence { start: parse(s)?, end: parse(e)? } });
+        }
+    }
+
+    Ok(Picture {
+        freezes,
+        load: profile::weekly_pattern(store, &project_id)?,
+        peak_share: PEAK_SHARE,
+        people: people_time,
+        releases: others,
+        rollback: DEFAULT_ROLLBACK,
+    })
+}
+
+fn parse(s: &str) -> Result<DateTime<Utc>, PlanningError> {
+    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|_| PlanningError::NotFound)
+}
+
+fn role_word(role: Role) -> &'static str {
+    match role {
+        Role::Lead => "lead",
+        Role::Developer => "developer",
+        Role::Reviewer => "reviewer",
+        Role::Admin => "admin",
+        Role::Support => "support",
+    }
+}
