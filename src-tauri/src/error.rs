@@ -10,6 +10,7 @@ use liftoff_core::connection::ConnectionError;
 use liftoff_core::credentials::CredentialError;
 use liftoff_core::environments::EnvironmentError;
 use liftoff_core::people::PersonError;
+use liftoff_core::planning::PlanningError;
 use liftoff_core::projects::ProjectError;
 use liftoff_core::releases::ReleaseError;
 use liftoff_core::sharing::ShareError;
@@ -154,6 +155,19 @@ impl From<ReleaseError> for AppError {
             | ReleaseError::ChecklistExists
             | ReleaseError::GateClosed(_)
             | ReleaseError::File { .. } => AppError::new(ErrorCode::Validation, e.to_string()),
+        }
+    }
+}
+
+impl From<PlanningError> for AppError {
+    fn from(e: PlanningError) -> Self {
+        match e {
+            PlanningError::Invalid(fields) => AppError::invalid(PlanningError::Invalid(fields.clone()).to_string(), fields),
+            PlanningError::NotFound | PlanningError::ProjectNotFound | PlanningError::PersonNotFound => {
+                AppError::new(ErrorCode::NotFound, e.to_string())
+            }
+            PlanningError::File(_) => AppError::new(ErrorCode::Validation, e.to_string()),
+            PlanningError::Store(e) => e.into(),
         }
     }
 }

@@ -82,6 +82,19 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::templates::save_checklist_file,
             commands::templates::import_template,
             commands::templates::import_checklist,
+            commands::planning::timeline,
+            commands::planning::set_release_window,
+            commands::planning::window_conflicts,
+            commands::planning::suggest_windows,
+            commands::planning::list_calendar_windows,
+            commands::planning::create_calendar_window,
+            commands::planning::update_calendar_window,
+            commands::planning::delete_calendar_window,
+            commands::planning::import_load_csv,
+            commands::planning::load_summary,
+            commands::planning::import_busy_ics,
+            commands::planning::suggested_calendar_path,
+            commands::planning::export_calendar,
         ])
 }
 

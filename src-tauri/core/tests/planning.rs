@@ -193,3 +193,33 @@ fn a_release_window_is_judged_against_what_is_stored() {
         assert!(conflicts(&p, s.window.start, s.window.end).is_empty(), "{s:?}");
     }
 }
+
+#[test]
+fn the_timeline_reads_everything_for_a_range_and_the_calendar_exports_it() {
+    use liftoff_core::planning::{ics, ics_export, timeline};
+    let (_dir, mut store, project, priya) = setup();
+    let lead = Actor { person_id: None, name: "lead".into() };
+    let mut freeze = weekend_freeze(Vec::new());
+    freeze.start_local = "2026-11-06T15:00".into();
+    windows::create(&mut store, &project.id, &freeze, t0()).unwrap();
+    busy::import_ics(&mut store, &priya.id, "work.ics", CALENDAR, t0()).unwrap();
+    profile::import_csv(&mut store, &project.id, "2026-11-23T14:00:00Z,1000\n2026-11-23T20:00:00Z,10\n").unwrap();
+    let r = releases::create(&mut store, &project.id, &ReleaseDraft { version: "2.4.0".into(), name: "Tax".into(), ..Default::default() }, &lead, t0()).unwrap();
+    releases::set_window(&mut store, &r.id, Some((utc(2026, 11, 24, 9, 0), utc(2026, 11, 24, 10, 0))), None, &lead, t0()).unwrap();
+
+    let t = timeline::read(&store, &project.id, utc(2026, 11, 23, 0, 0), utc(2026, 11, 30, 0, 0), 7).unwrap();
+    assert_eq!(t.releases[0].window_start.as_deref(), Some("2026-11-24T09:00:00Z"));
+    assert_eq!(t.windows.len(), 2, "the end of the freeze from 20 November, and the one from 27 November");
+    assert_eq!(t.load.len(), 7);
+    assert_eq!(t.load[0].map(|b| b.max), Some(1000.0));
+    assert_eq!(t.load_peak, 1000.0);
+    assert_eq!(t.work.iter().filter(|w| w.person_id == priya.id).count(), 5, "Monday to Friday");
+    assert_eq!(t.work[0].start, "2026-11-23T14:00:00Z", "09:00 in New York");
+    assert_eq!(t.busy.len(), 6);
+    assert!(timeline::read(&store, &project.id, utc(2026, 1, 1, 0, 0), utc(2029, 1, 1, 0, 0), 10).is_err(), "bounded range");
+
+    let text = ics_export::project_calendar(&store, &project.id, t0()).unwrap();
+    let back = ics::parse(&text, chrono_tz::UTC).unwrap();
+    let summaries: Vec<&str> = back.iter().map(|e| e.summary.as_str()).collect();
+    assert_eq!(summaries, ["Release 2.4.0 – Tax (draft)", "Freeze: Weekend freeze"]);
+}

@@ -6,6 +6,7 @@ pub mod connection;
 pub mod credentials;
 pub mod environments;
 pub mod people;
+pub mod planning;
 pub mod projects;
 pub mod releases;
 pub mod sharing;

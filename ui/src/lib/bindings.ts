@@ -79,6 +79,29 @@ export const commands = {
 	importTemplate: (fileName: string, content: string) => __TAURI_INVOKE<Template>("import_template", { fileName, content }),
 	/**  Adds a file's items to a release's checklist; returns how many. */
 	importChecklist: (releaseId: string, fileName: string, content: string, actor: string | null) => __TAURI_INVOKE<number>("import_checklist", { releaseId, fileName, content, actor }),
+	/**
+	 *  What the timeline shows between `from` and `to` (RFC 3339), with the
+	 *  load in `buckets` slices.
+	 */
+	timeline: (projectId: string, from: string, to: string, buckets: number) => __TAURI_INVOKE<TimelineData>("timeline", { projectId, from, to, buckets }),
+	/**  Plans a release's window (both ends, RFC 3339) or clears it (neither). */
+	setReleaseWindow: (releaseId: string, start: string | null, end: string | null, environmentId: string | null, actor: string | null) => __TAURI_INVOKE<Release>("set_release_window", { releaseId, start, end, environmentId, actor }),
+	/**  What is wrong with planning the release at `[start, end)`. */
+	windowConflicts: (releaseId: string, start: string, end: string) => __TAURI_INVOKE<Conflict[]>("window_conflicts", { releaseId, start, end }),
+	/**  The best windows of `minutes` over the next `days`, best first. */
+	suggestWindows: (releaseId: string, minutes: number, days: number) => __TAURI_INVOKE<SuggestedWindow[]>("suggest_windows", { releaseId, minutes, days }),
+	listCalendarWindows: (projectId: string) => __TAURI_INVOKE<CalendarWindow[]>("list_calendar_windows", { projectId }),
+	createCalendarWindow: (projectId: string, draft: CalendarWindowDraft) => __TAURI_INVOKE<CalendarWindow>("create_calendar_window", { projectId, draft }),
+	updateCalendarWindow: (id: string, draft: CalendarWindowDraft) => __TAURI_INVOKE<CalendarWindow>("update_calendar_window", { id, draft }),
+	deleteCalendarWindow: (id: string) => __TAURI_INVOKE<null>("delete_calendar_window", { id }),
+	/**  Replaces the project's load profile with a monitoring export. */
+	importLoadCsv: (projectId: string, content: string) => __TAURI_INVOKE<LoadSummary>("import_load_csv", { projectId, content }),
+	loadSummary: (projectId: string) => __TAURI_INVOKE<LoadSummary>("load_summary", { projectId }),
+	/**  Replaces a person's busy time from this calendar file. */
+	importBusyIcs: (personId: string, fileName: string, content: string) => __TAURI_INVOKE<BusyImport>("import_busy_ics", { personId, fileName, content }),
+	suggestedCalendarPath: (projectId: string) => __TAURI_INVOKE<string>("suggested_calendar_path", { projectId }),
+	/**  Writes the project's releases and freezes as an .ics file; returns the path. */
+	exportCalendar: (projectId: string, path: string) => __TAURI_INVOKE<string>("export_calendar", { projectId, path }),
 };
 
 /* Types */
@@ -123,6 +146,55 @@ export type AuditQuery = {
 
 export type AuthScheme = "bearer" | "basic";
 
+export type BusyImport = {
+	personId: string,
+	source: string,
+	/**  Busy events kept (free and cancelled ones are skipped). */
+	events: number,
+};
+
+/**  One busy span of a person, for drawing and checking. */
+export type BusyOccurrence = {
+	personId: string,
+	summary: string,
+	allDay: boolean,
+	/**  RFC 3339, UTC. */
+	start: string,
+	end: string,
+};
+
+export type CalendarWindow = {
+	id: string,
+	projectId: string,
+	kind: WindowKind,
+	name: string,
+	reason: string,
+	/**  `YYYY-MM-DDTHH:MM`, local to `time_zone`. */
+	startLocal: string,
+	minutes: number,
+	timeZone: string,
+	/**  An RFC 5545 rule such as `FREQ=WEEKLY;BYDAY=FR`; none for a one-off window. */
+	rule: string | null,
+	/**  Local start times of occurrences left out. */
+	exdates: string[],
+	/**  The environments it applies to; empty for the whole project. */
+	environmentIds: string[],
+	createdAt: string,
+	updatedAt: string,
+};
+
+export type CalendarWindowDraft = {
+	kind: WindowKind | null,
+	name: string,
+	reason: string,
+	startLocal: string,
+	minutes: number,
+	timeZone: string,
+	rule: string | null,
+	exdates: string[],
+	environmentIds: string[],
+};
+
 export type ChecklistItem = {
 	id: string,
 	releaseId: string,
@@ -154,6 +226,13 @@ export type ChecklistItem = {
 
 /**  Where a new checklist comes from. */
 export type ChecklistSource = { kind: "template"; id: string } | { kind: "release"; id: string };
+
+export type Conflict = {
+	kind: ConflictKind,
+	message: string,
+};
+
+export type ConflictKind = "freeze" | "peakLoad" | "personBusy" | "outsideHours" | "releaseOverlap" | "noRollbackTime";
 
 export type ConnectionReport = {
 	ok: boolean,
@@ -276,6 +355,21 @@ export type ItemState = "open" | "done" | "notApplicable" | "blocked";
 export type ItemStatus = "open" | "blocked" | 
 /**  Done or not applicable, waiting for the reviewer's sign-off. */
 "awaitingReview" | "done" | "notApplicable";
+
+export type LoadBucket = {
+	max: number | null,
+	mean: number | null,
+};
+
+export type LoadSummary = {
+	samples: number,
+	/**  RFC 3339, UTC; none without samples. */
+	first: string | null,
+	last: string | null,
+	peak: number | null,
+	/**  A weekly pattern was entered by hand. */
+	manualPattern: boolean,
+};
 
 /**
  *  Why a release may not pass yet: one required item, or the lack of any
@@ -440,6 +534,15 @@ export type StartupReport = {
 	fatal: AppError | null,
 };
 
+/**  A suggested window, as the UI shows it. */
+export type SuggestedWindow = {
+	/**  RFC 3339, UTC. */
+	start: string,
+	end: string,
+	score: number | null,
+	reasons: string[],
+};
+
 export type Tally = {
 	total: number,
 	/**  Done or not applicable, and signed off where a reviewer is set. */
@@ -474,5 +577,61 @@ export type TemplateItem = {
 	title: string,
 	detail?: string,
 	required?: boolean,
+};
+
+export type TimelineData = {
+	projectTimeZone: string,
+	releases: TimelineRelease[],
+	windows: WindowOccurrence[],
+	/**  Some recurring window had more occurrences than were returned. */
+	truncated: boolean,
+	/**  The load in equal slices of the range; `None` where there is no data. */
+	load: (LoadBucket | null)[],
+	/**  The highest load of all samples, to scale the band. */
+	loadPeak: number | null,
+	people: TimelinePerson[],
+	work: WorkSpan[],
+	busy: BusyOccurrence[],
+};
+
+export type TimelinePerson = {
+	id: string,
+	name: string,
+	role: Role,
+	timeZone: string,
+};
+
+export type TimelineRelease = {
+	id: string,
+	version: string,
+	name: string,
+	state: ReleaseState,
+	targetDate: string | null,
+	windowStart: string | null,
+	windowEnd: string | null,
+	environmentId: string | null,
+	items: number,
+	complete: number,
+};
+
+export type WindowKind = "freeze" | "maintenance";
+
+/**  One occurrence of a window, for drawing and checking. */
+export type WindowOccurrence = {
+	windowId: string,
+	kind: WindowKind,
+	name: string,
+	reason: string,
+	environmentIds: string[],
+	/**  RFC 3339, UTC. */
+	start: string,
+	end: string,
+};
+
+/**  A span of someone's working hours. */
+export type WorkSpan = {
+	personId: string,
+	start: string,
+	end: string,
 };
 

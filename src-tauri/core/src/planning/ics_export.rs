@@ -15,6 +15,37 @@ pub enum CalendarEntry {
     Repeating { uid: String, summary: String, description: String, when: Recurrence },
 }
 
+/// The project's calendar: every release with a planned window, and every
+/// freeze and maintenance window with its recurrence.
+pub fn project_calendar(store: &crate::Store, project_id: &str, now: DateTime<Utc>) -> Result<String, super::PlanningError> {
+    use super::windows::{self, WindowKind};
+    let project = crate::projects::get(store, project_id).map_err(|_| super::PlanningError::ProjectNotFound)?;
+    let mut entries = Vec::new();
+    for r in crate::releases::list(store, project_id, None).map_err(|_| super::PlanningError::ProjectNotFound)? {
+        let r = r.release;
+        let (Some(s), Some(e)) = (&r.window_start, &r.window_end) else { continue };
+        let parse = |t: &str| DateTime::parse_from_rfc3339(t).map(|x| x.with_timezone(&Utc)).ok();
+        let (Some(start), Some(end)) = (parse(s), parse(e)) else { continue };
+        entries.push(CalendarEntry::Fixed {
+            uid: format!("release-{}@liftoff", r.id),
+            summary: format!("Release {} – {} ({})", r.version, r.name, r.state.label()),
+            description: r.scope.clone(),
+            start,
+            end,
+        });
+    }
+    for w in windows::list(store, project_id)? {
+        let what = if w.kind == WindowKind::Freeze { "Freeze" } else { "Maintenance" };
+        entries.push(CalendarEntry::Repeating {
+            uid: format!("window-{}@liftoff", w.id),
+            summary: format!("{what}: {}", w.name),
+            description: w.reason.clone(),
+            when: windows::recurrence_of(&w)?,
+        });
+    }
+    Ok(write(&format!("{} releases", project.name), &entries, now))
+}
+
 /// The calendar text, with CRLF line ends and lines folded at 75 octets as
 /// RFC 5545 asks.
 pub fn write(name: &str, entries: &[CalendarEntry], now: DateTime<Utc>) -> String {

@@ -9,6 +9,7 @@ pub mod load;
 pub mod picture;
 pub mod profile;
 pub mod recurrence;
+pub mod timeline;
 pub mod window;
 pub mod windows;
 

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use rusqlite::params;
 
-use super::window::{Blocked, OtherRelease, PersonTime, Picture};
+use super::window::{self as judge, Blocked, Conflict, OtherRelease, PersonTime, Picture};
 use super::windows::{self, WindowKind};
 use super::{busy, profile, PlanningError};
 use crate::people::{self, Role};
@@ -100,6 +100,67 @@ pub fn for_release(
         releases: others,
         rollback: DEFAULT_ROLLBACK,
     })
+}
+
+/// A suggested window, as the UI shows it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SuggestedWindow {
+    /// RFC 3339, UTC.
+    pub start: String,
+    pub end: String,
+    pub score: f64,
+    pub reasons: Vec<String>,
+}
+
+/// What is wrong with planning `release_id` at `[start, end)`.
+pub fn check_window(store: &Store, release_id: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Vec<Conflict>, PlanningError> {
+    let needed = needed_people(store, release_id)?;
+    let picture = for_release(store, release_id, &needed, start - Duration::days(1), end + Duration::days(1))?;
+    Ok(judge::conflicts(&picture, start, end))
+}
+
+/// The best `count` windows of `minutes` over the `days` from `from`, at
+/// 15-minute steps.
+pub fn suggest(store: &Store, release_id: &str, minutes: i64, from: DateTime<Utc>, days: i64, count: usize) -> Result<Vec<SuggestedWindow>, PlanningError> {
+    if !(15..=7 * 24 * 60).contains(&minutes) || !(1..=60).contains(&days) {
+        return Err(PlanningError::Invalid(crate::projects::FieldErrors::from([(
+            "minutes".to_owned(),
+            "Suggest windows of 15 minutes to 7 days over 1 to 60 days.".to_owned(),
+        )])));
+    }
+    let to = from + Duration::days(days);
+    let needed = needed_people(store, release_id)?;
+    let picture = for_release(store, release_id, &needed, from, to)?;
+    let best = judge::suggest(&picture, Duration::minutes(minutes), from, to, Duration::minutes(15), count);
+    Ok(best
+        .into_iter()
+        .map(|s| SuggestedWindow {
+            start: crate::clock::to_text(s.window.start),
+            end: crate::clock::to_text(s.window.end),
+            score: (s.score * 10.0).round() / 10.0,
+            reasons: s.reasons,
+        })
+        .collect())
+}
+
+/// The people a release's window needs: the owners and reviewers of its
+/// checklist items (owners first), at most 20, each with why.
+pub fn needed_people(store: &Store, release_id: &str) -> Result<Vec<(String, String)>, PlanningError> {
+    let mut stmt = store.conn().prepare_cached(
+        "SELECT owner_id, 'owner' FROM checklist_items WHERE release_id = ?1 AND owner_id IS NOT NULL
+         UNION ALL
+         SELECT reviewer_id, 'reviewer' FROM checklist_items WHERE release_id = ?1 AND reviewer_id IS NOT NULL",
+    )?;
+    let rows = stmt.query_map(params![release_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut out: Vec<(String, String)> = Vec::new();
+    for row in rows {
+        let (id, why) = row?;
+        if out.len() < 20 && !out.iter().any(|(seen, _)| *seen == id) {
+            out.push((id, why));
+        }
+    }
+    Ok(out)
 }
 
 fn parse(s: &str) -> Result<DateTime<Utc>, PlanningError> {

@@ -54,7 +54,8 @@ pub struct Picture {
     pub rollback: Duration,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
 pub enum ConflictKind {
     Freeze,
     PeakLoad,
@@ -64,7 +65,8 @@ pub enum ConflictKind {
     NoRollbackTime,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
 pub struct Conflict {
     pub kind: ConflictKind,
     pub message: String,

@@ -1,0 +1,145 @@
+//! What the timeline shows for a project over a range, read in one go:
+//! release windows with their progress, freeze and maintenance occurrences,
+//! the load summarized per bucket, people's working hours and busy time.
+
+use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::busy::{self, BusyOccurrence};
+use super::load::buckets;
+use super::recurrence::localize;
+use super::windows::{self, WindowOccurrence};
+use super::{profile, PlanningError};
+use crate::people::{self, Role};
+use crate::releases::{self, ReleaseState};
+use crate::{clock, projects, time_zones, Store};
+
+/// The widest range one read may cover.
+pub const MAX_RANGE: Duration = Duration::days(800);
+
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineRelease {
+    pub id: String,
+    pub version: String,
+    pub name: String,
+    pub state: ReleaseState,
+    pub target_date: Option<String>,
+    pub window_start: Option<String>,
+    pub window_end: Option<String>,
+    pub environment_id: Option<String>,
+    pub items: i32,
+    pub complete: i32,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadBucket {
+    pub max: f64,
+    pub mean: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelinePerson {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub time_zone: String,
+}
+
+/// A span of someone's working hours.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkSpan {
+    pub person_id: String,
+    pub start: String,
+    pub end: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineData {
+    pub project_time_zone: String,
+    pub releases: Vec<TimelineRelease>,
+    pub windows: Vec<WindowOccurrence>,
+    /// Some recurring window had more occurrences than were returned.
+    pub truncated: bool,
+    /// The load in equal slices of the range; `None` where there is no data.
+    pub load: Vec<Option<LoadBucket>>,
+    /// The highest load of all samples, to scale the band.
+    pub load_peak: f64,
+    pub people: Vec<TimelinePerson>,
+    pub work: Vec<WorkSpan>,
+    pub busy: Vec<BusyOccurrence>,
+}
+
+pub fn read(store: &Store, project_id: &str, from: DateTime<Utc>, to: DateTime<Utc>, load_buckets: usize) -> Result<TimelineData, PlanningError> {
+    if to <= from || to - from > MAX_RANGE {
+        return Err(PlanningError::Invalid(crate::projects::FieldErrors::from([(
+            "range".to_owned(),
+            "Show at most about two years at once.".to_owned(),
+        )])));
+    }
+    let project = projects::get(store, project_id).map_err(|_| PlanningError::ProjectNotFound)?;
+    let releases = releases::list(store, project_id, None)
+        .map_err(|_| PlanningError::ProjectNotFound)?
+        .into_iter()
+        .map(|s| TimelineRelease {
+            id: s.release.id,
+            version: s.release.version,
+            name: s.release.name,
+            state: s.release.state,
+            target_date: s.release.target_date,
+            window_start: s.release.window_start,
+            window_end: s.release.window_end,
+            environment_id: s.release.window_environment_id,
+            items: s.items,
+            complete: s.complete,
+        })
+        .collect();
+    let (windows, truncated) = windows::occurrences(store, project_id, from, to)?;
+    let samples = profile::samples_between(store, project_id, from, to)?;
+    let load = buckets(&samples, from, to, load_buckets.clamp(1, 4000))
+        .into_iter()
+        .map(|b| b.map(|(max, mean)| LoadBucket { max, mean }))
+        .collect();
+    let load_peak = profile::summary(store, project_id)?.peak;
+    let all = people::list(store, project_id).map_err(|_| PlanningError::ProjectNotFound)?;
+    let mut work = Vec::new();
+    for p in &all {
+        let tz = time_zones::parse(&p.time_zone).unwrap_or(chrono_tz::UTC);
+        let (Ok(start), Ok(end)) = (NaiveTime::parse_from_str(&p.work_start, "%H:%M"), NaiveTime::parse_from_str(&p.work_end, "%H:%M")) else {
+            continue;
+        };
+        let mut day = (from - Duration::days(1)).with_timezone(&tz).date_naive();
+        let last = (to + Duration::days(1)).with_timezone(&tz).date_naive();
+        while day <= last {
+            if p.work_days[day.weekday().num_days_from_monday() as usize] {
+                let (s, e) = (localize(tz, day.and_time(start)), localize(tz, day.and_time(end)));
+                if s < to && e > from {
+                    work.push(WorkSpan { person_id: p.id.clone(), start: clock::to_text(s), end: clock::to_text(e) });
+                }
+            }
+            match day.succ_opt() {
+                Some(next) => day = next,
+                None => break,
+            }
+        }
+    }
+    let people = all
+        .into_iter()
+        .map(|p| TimelinePerson { id: p.id, name: p.name, role: p.role, time_zone: p.time_zone })
+        .collect();
+    Ok(TimelineData {
+        project_time_zone: project.time_zone,
+        releases,
+        windows,
+        truncated,
+        load,
+        load_peak,
+        people,
+        work,
+        busy: busy::between(store, project_id, from, to)?,
+    })
+}

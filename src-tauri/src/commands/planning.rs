@@ -1,0 +1,156 @@
+//! The timeline: what it shows, planning a release's window, freezes, load,
+//! busy time, suggestions and the calendar file.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use liftoff_core::audit::Actor;
+use liftoff_core::files;
+use liftoff_core::planning::busy::{self, BusyImport};
+use liftoff_core::planning::picture::{self, SuggestedWindow};
+use liftoff_core::planning::profile::{self, LoadSummary};
+use liftoff_core::planning::timeline::{self, TimelineData};
+use liftoff_core::planning::window::Conflict;
+use liftoff_core::planning::windows::{self, CalendarWindow, CalendarWindowDraft};
+use liftoff_core::planning::{ics_export, PlanningError};
+use liftoff_core::projects::{self, FieldErrors};
+use liftoff_core::releases::{self, Release};
+use tauri::{AppHandle, Manager, State};
+
+use crate::error::Result;
+use crate::state::{local_user, AppState};
+
+fn instant(field: &str, value: &str) -> std::result::Result<DateTime<Utc>, PlanningError> {
+    DateTime::parse_from_rfc3339(value).map(|t| t.with_timezone(&Utc)).map_err(|_| {
+        PlanningError::Invalid(FieldErrors::from([(field.to_owned(), format!("“{value}” is not a date and time such as 2026-12-01T09:00:00Z."))]))
+    })
+}
+
+/// What the timeline shows between `from` and `to` (RFC 3339), with the
+/// load in `buckets` slices.
+#[tauri::command]
+#[specta::specta]
+pub async fn timeline(state: State<'_, AppState>, project_id: String, from: String, to: String, buckets: i32) -> Result<TimelineData> {
+    state
+        .with_store(move |s| {
+            let (from, to) = (instant("from", &from)?, instant("to", &to)?);
+            Ok(timeline::read(s, &project_id, from, to, buckets.max(1) as usize)?)
+        })
+        .await
+}
+
+/// Plans a release's window (both ends, RFC 3339) or clears it (neither).
+#[tauri::command]
+#[specta::specta]
+pub async fn set_release_window(
+    state: State<'_, AppState>,
+    release_id: String,
+    start: Option<String>,
+    end: Option<String>,
+    environment_id: Option<String>,
+    actor: Option<String>,
+) -> Result<Release> {
+    state
+        .with_store(move |s| {
+            let window = match (start, end) {
+                (Some(a), Some(b)) => Some((instant("windowStart", &a)?, instant("windowEnd", &b)?)),
+                _ => None,
+            };
+            let who = Actor::for_release(s.conn(), &release_id, actor.as_deref(), &local_user())?;
+            Ok(releases::set_window(s, &release_id, window, environment_id.as_deref(), &who, Utc::now())?)
+        })
+        .await
+}
+
+/// What is wrong with planning the release at `[start, end)`.
+#[tauri::command]
+#[specta::specta]
+pub async fn window_conflicts(state: State<'_, AppState>, release_id: String, start: String, end: String) -> Result<Vec<Conflict>> {
+    state
+        .with_store(move |s| Ok(picture::check_window(s, &release_id, instant("start", &start)?, instant("end", &end)?)?))
+        .await
+}
+
+/// The best windows of `minutes` over the next `days`, best first.
+#[tauri::command]
+#[specta::specta]
+pub async fn suggest_windows(state: State<'_, AppState>, release_id: String, minutes: i32, days: i32) -> Result<Vec<SuggestedWindow>> {
+    state
+        .with_store(move |s| {
+            // Start at the next quarter hour.
+            let now = Utc::now();
+            let quarter = 15 * 60;
+            let from = DateTime::from_timestamp((now.timestamp() / quarter + 1) * quarter, 0).unwrap_or(now);
+            Ok(picture::suggest(s, &release_id, i64::from(minutes), from, i64::from(days), 5)?)
+        })
+        .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_calendar_windows(state: State<'_, AppState>, project_id: String) -> Result<Vec<CalendarWindow>> {
+    state.with_store(move |s| Ok(windows::list(s, &project_id)?)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn create_calendar_window(state: State<'_, AppState>, project_id: String, draft: CalendarWindowDraft) -> Result<CalendarWindow> {
+    state.with_store(move |s| Ok(windows::create(s, &project_id, &draft, Utc::now())?)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn update_calendar_window(state: State<'_, AppState>, id: String, draft: CalendarWindowDraft) -> Result<CalendarWindow> {
+    state.with_store(move |s| Ok(windows::update(s, &id, &draft, Utc::now())?)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_calendar_window(state: State<'_, AppState>, id: String) -> Result<()> {
+    state.with_store(move |s| Ok(windows::delete(s, &id)?)).await
+}
+
+/// Replaces the project's load profile with a monitoring export.
+#[tauri::command]
+#[specta::specta]
+pub async fn import_load_csv(state: State<'_, AppState>, project_id: String, content: String) -> Result<LoadSummary> {
+    state.with_store(move |s| Ok(profile::import_csv(s, &project_id, &content)?)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn load_summary(state: State<'_, AppState>, project_id: String) -> Result<LoadSummary> {
+    state.with_store(move |s| Ok(profile::summary(s, &project_id)?)).await
+}
+
+/// Replaces a person's busy time from this calendar file.
+#[tauri::command]
+#[specta::specta]
+pub async fn import_busy_ics(state: State<'_, AppState>, person_id: String, file_name: String, content: String) -> Result<BusyImport> {
+    state.with_store(move |s| Ok(busy::import_ics(s, &person_id, &file_name, &content, Utc::now())?)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn suggested_calendar_path(app: AppHandle, state: State<'_, AppState>, project_id: String) -> Result<String> {
+    let dir = app.path().download_dir().or_else(|_| app.path().home_dir()).unwrap_or_else(|_| PathBuf::from("."));
+    state
+        .with_store(move |s| {
+            let project = projects::get(s, &project_id)?;
+            Ok(dir.join(format!("{}-releases.ics", files::slug(&project.name, "project"))).display().to_string())
+        })
+        .await
+}
+
+/// Writes the project's releases and freezes as an .ics file; returns the path.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_calendar(state: State<'_, AppState>, project_id: String, path: String) -> Result<String> {
+    state
+        .with_store(move |s| {
+            let text = ics_export::project_calendar(s, &project_id, Utc::now())?;
+            files::write_new(Path::new(&path), text.as_bytes()).map_err(PlanningError::File)?;
+            Ok(path)
+        })
+        .await
+}
