@@ -157,17 +157,23 @@ fn a_release_window_is_planned_checked_and_logged() {
     assert!(cleared.window_start.is_none());
 }
 
+/// Weekend freezes from 6 November 2026, Priya's calendar, and a load
+/// export with a busy Monday afternoon; returns the lead acting.
+fn plan_a_week(store: &mut Store, project: &Project, priya: &Person) -> Actor {
+    let mut freeze = weekend_freeze(Vec::new());
+    freeze.start_local = "2026-11-06T15:00".into();
+    windows::create(store, &project.id, &freeze, t0()).unwrap();
+    busy::import_ics(store, &priya.id, "work.ics", CALENDAR, t0()).unwrap();
+    profile::import_csv(store, &project.id, "2026-11-23T14:00:00Z,1000\n2026-11-23T20:00:00Z,10\n").unwrap();
+    Actor { person_id: None, name: "lead".into() }
+}
+
 #[test]
 fn a_release_window_is_judged_against_what_is_stored() {
     use liftoff_core::planning::picture;
     use liftoff_core::planning::window::{conflicts, suggest, ConflictKind};
     let (_dir, mut store, project, priya) = setup();
-    let lead = Actor { person_id: None, name: "lead".into() };
-    let mut freeze = weekend_freeze(Vec::new());
-    freeze.start_local = "2026-11-06T15:00".into();
-    windows::create(&mut store, &project.id, &freeze, t0()).unwrap();
-    busy::import_ics(&mut store, &priya.id, "work.ics", CALENDAR, t0()).unwrap();
-    profile::import_csv(&mut store, &project.id, "2026-11-23T14:00:00Z,1000\n2026-11-23T20:00:00Z,10\n").unwrap();
+    let lead = plan_a_week(&mut store, &project, &priya);
     let mine = releases::create(&mut store, &project.id, &ReleaseDraft { version: "2.4.0".into(), name: "Tax".into(), ..Default::default() }, &lead, t0()).unwrap();
     let other = releases::create(&mut store, &project.id, &ReleaseDraft { version: "2.3.9".into(), name: "Hotfix".into(), ..Default::default() }, &lead, t0()).unwrap();
     releases::set_window(&mut store, &other.id, Some((utc(2026, 11, 24, 15, 0), utc(2026, 11, 24, 16, 0))), None, &lead, t0()).unwrap();
@@ -198,12 +204,7 @@ fn a_release_window_is_judged_against_what_is_stored() {
 fn the_timeline_reads_everything_for_a_range_and_the_calendar_exports_it() {
     use liftoff_core::planning::{ics, ics_export, timeline};
     let (_dir, mut store, project, priya) = setup();
-    let lead = Actor { person_id: None, name: "lead".into() };
-    let mut freeze = weekend_freeze(Vec::new());
-    freeze.start_local = "2026-11-06T15:00".into();
-    windows::create(&mut store, &project.id, &freeze, t0()).unwrap();
-    busy::import_ics(&mut store, &priya.id, "work.ics", CALENDAR, t0()).unwrap();
-    profile::import_csv(&mut store, &project.id, "2026-11-23T14:00:00Z,1000\n2026-11-23T20:00:00Z,10\n").unwrap();
+    let lead = plan_a_week(&mut store, &project, &priya);
     let r = releases::create(&mut store, &project.id, &ReleaseDraft { version: "2.4.0".into(), name: "Tax".into(), ..Default::default() }, &lead, t0()).unwrap();
     releases::set_window(&mut store, &r.id, Some((utc(2026, 11, 24, 9, 0), utc(2026, 11, 24, 10, 0))), None, &lead, t0()).unwrap();
 
