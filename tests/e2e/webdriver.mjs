@@ -94,6 +94,25 @@ export class Session {
     await this.cmd("DELETE", "/actions");
   }
 
+  /** Presses the mouse at (x0, y0) in the viewport, moves it to (x1, y1) in steps, and lets go. */
+  async drag(x0, y0, x1, y1, steps = 12) {
+    const moves = Array.from({ length: steps }, (_, i) => ({
+      type: "pointerMove",
+      duration: 16,
+      origin: "viewport",
+      x: Math.round(x0 + ((x1 - x0) * (i + 1)) / steps),
+      y: Math.round(y0 + ((y1 - y0) * (i + 1)) / steps),
+    }));
+    const actions = [
+      { type: "pointerMove", duration: 0, origin: "viewport", x: Math.round(x0), y: Math.round(y0) },
+      { type: "pointerDown", button: 0 },
+      ...moves,
+      { type: "pointerUp", button: 0 },
+    ];
+    await this.cmd("POST", "/actions", { actions: [{ type: "pointer", id: "mouse", parameters: { pointerType: "mouse" }, actions }] });
+    await this.cmd("DELETE", "/actions");
+  }
+
   async delete() {
     await request(this.base, "DELETE", `/session/${this.id}`);
   }

@@ -303,45 +303,55 @@ pub fn set_window(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Release, ReleaseError> {
-    store.write(|tx| {
-        let current = get_in(tx, id)?.ok_or(ReleaseError::NotFound)?;
-        if let Some((start, end)) = window {
-            if end <= start || end - start > MAX_WINDOW {
-                return Err(ReleaseError::Invalid(FieldErrors::from([(
-                    "windowEnd".to_owned(),
-                    "The window must end after it starts, and last at most 7 days.".to_owned(),
-                )])));
-            }
+    store.write(|tx| set_window_in(tx, id, window, environment_id, actor, now))
+}
+
+/// [`set_window`] inside the caller's transaction.
+pub(crate) fn set_window_in(
+    tx: &Connection,
+    id: &str,
+    window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    environment_id: Option<&str>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Release, ReleaseError> {
+    let current = get_in(tx, id)?.ok_or(ReleaseError::NotFound)?;
+    if let Some((start, end)) = window {
+        if end <= start || end - start > MAX_WINDOW {
+            return Err(ReleaseError::Invalid(FieldErrors::from([(
+                "windowEnd".to_owned(),
+                "The window must end after it starts, and last at most 7 days.".to_owned(),
+            )])));
         }
-        if let Some(env) = environment_id {
-            let ok: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM environments WHERE id = ?1 AND project_id = ?2)",
-                params![env, current.project_id],
-                |r| r.get(0),
-            )?;
-            if !ok {
-                return Err(ReleaseError::EnvironmentNotFound);
-            }
-        }
-        let (start, end) = match window {
-            Some((s, e)) => (Some(clock::to_text(s)), Some(clock::to_text(e))),
-            None => (None, None),
-        };
-        if current.window_start == start && current.window_end == end && current.window_environment_id.as_deref() == environment_id {
-            return Ok(current);
-        }
-        let at = clock::to_text(now);
-        tx.execute(
-            "UPDATE releases SET window_start = ?2, window_end = ?3, window_environment_id = ?4, updated_at = ?5 WHERE id = ?1",
-            params![id, start, end, environment_id, at],
+    }
+    if let Some(env) = environment_id {
+        let ok: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM environments WHERE id = ?1 AND project_id = ?2)",
+            params![env, current.project_id],
+            |r| r.get(0),
         )?;
-        let summary = match (&start, &end) {
-            (Some(s), Some(e)) => format!("Planned the window {s} to {e}"),
-            _ => "Cleared the planned window".to_owned(),
-        };
-        log(tx, actor, &at, (&current.project_id, id), "release.window", summary, "")?;
-        get_in(tx, id)?.ok_or(ReleaseError::NotFound)
-    })
+        if !ok {
+            return Err(ReleaseError::EnvironmentNotFound);
+        }
+    }
+    let (start, end) = match window {
+        Some((s, e)) => (Some(clock::to_text(s)), Some(clock::to_text(e))),
+        None => (None, None),
+    };
+    if current.window_start == start && current.window_end == end && current.window_environment_id.as_deref() == environment_id {
+        return Ok(current);
+    }
+    let at = clock::to_text(now);
+    tx.execute(
+        "UPDATE releases SET window_start = ?2, window_end = ?3, window_environment_id = ?4, updated_at = ?5 WHERE id = ?1",
+        params![id, start, end, environment_id, at],
+    )?;
+    let summary = match (&start, &end) {
+        (Some(s), Some(e)) => format!("Planned the window {s} to {e}"),
+        _ => "Cleared the planned window".to_owned(),
+    };
+    log(tx, actor, &at, (&current.project_id, id), "release.window", summary, "")?;
+    get_in(tx, id)?.ok_or(ReleaseError::NotFound)
 }
 
 pub fn validate(draft: &ReleaseDraft) -> Result<ReleaseDraft, ReleaseError> {

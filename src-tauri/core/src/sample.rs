@@ -2,13 +2,15 @@
 //! realistic data: a pipeline, people, and a release under way with its
 //! readiness checklist partly done. All of it is written in one transaction.
 
-use chrono::{DateTime, Days, Utc};
+use chrono::{DateTime, Datelike, Days, Timelike, Utc};
 use rusqlite::Connection;
 
 use crate::audit::Actor;
 use crate::checklists::{self, builtin, templates, ChecklistSource, ItemDraft, ItemState};
 use crate::people::{self, Person, PersonDraft, Role};
 use crate::projects::{self, Project, ProjectDraft, ProjectError, ProjectQuery};
+use crate::planning::recurrence::localize;
+use crate::planning::windows::{self, CalendarWindowDraft, WindowKind};
 use crate::releases::{self, ReleaseDraft, ReleaseState};
 use crate::Store;
 
@@ -78,6 +80,10 @@ fn fill(tx: &Connection, project: &Project, now: DateTime<Utc>) -> Result<(), St
     checklists::start_in(tx, &release.id, &ChecklistSource::Template(readiness), &as_lena, now).map_err(|e| err(&e))?;
     releases::set_state_in(tx, &release.id, ReleaseState::Planned, "", &as_lena, now, now.date_naive()).map_err(|e| err(&e))?;
 
+    // Planning: weekend and month-end freezes, four weeks of load, and the
+    // release's window on its target date at 10:00 Berlin.
+    plan(tx, project, &release.id, &as_lena, now)?;
+
     // The first infrastructure items are under way: two signed off, one
     // awaiting review, one overdue.
     let items = checklists::load_items(tx, &release.id, now.date_naive()).map_err(|e| err(&e))?;
@@ -103,4 +109,62 @@ fn fill(tx: &Connection, project: &Project, now: DateTime<Utc>) -> Result<(), St
         }
     }
     Ok(())
+}
+
+fn plan(tx: &Connection, project: &Project, release_id: &str, lead: &Actor, now: DateTime<Utc>) -> Result<(), String> {
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    let berlin: chrono_tz::Tz = "Europe/Berlin".parse().map_err(|e| err(&e))?;
+    let local_now = now.with_timezone(&berlin);
+    // The Friday on or before today, so that the freeze has begun already.
+    let friday = local_now.date_naive() - Days::new(u64::from((local_now.weekday().num_days_from_monday() + 3) % 7));
+    let window = |kind, name: &str, reason: &str, start: String, minutes, rule: &str| CalendarWindowDraft {
+        kind: Some(kind),
+        name: name.into(),
+        reason: reason.into(),
+        start_local: start,
+        minutes,
+        time_zone: "Europe/Berlin".into(),
+        rule: Some(rule.into()),
+        exdates: Vec::new(),
+        environment_ids: Vec::new(),
+    };
+    let drafts = [
+        window(WindowKind::Freeze, "Weekend freeze", "Nobody is on hand to roll back at the weekend.", format!("{}T15:00", friday), 66 * 60, "FREQ=WEEKLY;BYDAY=FR"),
+        window(
+            WindowKind::Freeze,
+            "Month-end billing run",
+            "Invoices for 40,000 customers are generated on the last two days of each month.",
+            format!("{}T00:00", second_last_day_of_month(local_now.date_naive())),
+            48 * 60,
+            "FREQ=MONTHLY;BYMONTHDAY=-2",
+        ),
+        window(WindowKind::Maintenance, "Database maintenance", "The hosting provider patches the database servers.", format!("{}T22:00", friday - Days::new(2)), 120, "FREQ=WEEKLY;BYDAY=WE"),
+    ];
+    for d in &drafts {
+        windows::create_in(tx, &project.id, d, now).map_err(|e| err(&e))?;
+    }
+    // Four weeks of requests per minute, every 15 minutes: busy office
+    // hours, quiet nights, heavier on Mondays.
+    let mut t = now - chrono::Duration::days(28);
+    while t < now {
+        let local = t.with_timezone(&berlin);
+        let hour = f64::from(local.hour()) + f64::from(local.minute()) / 60.0;
+        let workday = local.weekday().num_days_from_monday() < 5;
+        let office = if (8.0..18.0).contains(&hour) { (std::f64::consts::PI * (hour - 8.0) / 10.0).sin() } else { 0.0 };
+        let monday = if local.weekday().num_days_from_monday() == 0 { 1.25 } else { 1.0 };
+        let value = 120.0 + if workday { 1800.0 * office * monday } else { 250.0 * office };
+        tx.execute("INSERT INTO load_samples (project_id, at, value) VALUES (?1, ?2, ?3)", rusqlite::params![project.id, t.timestamp(), value.round()])
+            .map_err(|e| err(&e))?;
+        t += chrono::Duration::minutes(15);
+    }
+    let target = (local_now.date_naive() + Days::new(11)).and_hms_opt(10, 0, 0).ok_or("no such time")?;
+    let start = localize(berlin, target);
+    releases::set_window_in(tx, release_id, Some((start, start + chrono::Duration::minutes(90))), None, lead, now).map_err(|e| err(&e))?;
+    Ok(())
+}
+
+fn second_last_day_of_month(day: chrono::NaiveDate) -> chrono::NaiveDate {
+    let first = day.with_day(1).unwrap_or(day);
+    let next = first.checked_add_months(chrono::Months::new(1)).unwrap_or(first);
+    next - Days::new(2)
 }

@@ -487,6 +487,10 @@ fn the_sample_project_shows_a_release_under_way() {
     assert_eq!(view.progress.overall.awaiting_review, 1);
     assert_eq!(view.progress.overall.overdue, 1);
     assert!(!view.gates[0].allowed);
+    // It is planned on the timeline, with freezes and a load history around it.
+    assert!(view.release.window_start.is_some());
+    assert_eq!(liftoff_core::planning::windows::list(&store, &project.id).unwrap().len(), 3);
+    assert_eq!(liftoff_core::planning::profile::summary(&store, &project.id).unwrap().samples, 28 * 96);
 }
 
 #[test]

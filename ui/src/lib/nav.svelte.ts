@@ -23,7 +23,7 @@ export function go(route: Route): void {
 }
 
 export const PROJECT_TABS: { tab: ProjectTab; label: string; ready: boolean; arrives?: string }[] = [
-  { tab: "timeline", label: "Timeline", ready: false, arrives: "with release planning" },
+  { tab: "timeline", label: "Timeline", ready: true },
   { tab: "releases", label: "Releases", ready: true },
   { tab: "deploys", label: "Deploys", ready: false, arrives: "with the deploy engine" },
   { tab: "announcements", label: "Announcements", ready: false, arrives: "with announcements" },

@@ -93,22 +93,25 @@ fn list_in(conn: &Connection, project_id: &str) -> Result<Vec<CalendarWindow>, P
 }
 
 pub fn create(store: &mut Store, project_id: &str, draft: &CalendarWindowDraft, now: DateTime<Utc>) -> Result<CalendarWindow, PlanningError> {
-    store.write(|tx| {
-        let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1)", params![project_id], |r| r.get(0))?;
-        if !exists {
-            return Err(PlanningError::ProjectNotFound);
-        }
-        let (clean, kind) = validate(tx, project_id, draft)?;
-        let id = uuid::Uuid::now_v7().to_string();
-        let at = clock::to_text(now);
-        tx.execute(
-            "INSERT INTO calendar_windows (id, project_id, kind, name, reason, start_local, minutes, time_zone, rule, exdates, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
-            params![id, project_id, kind.as_str(), clean.name, clean.reason, clean.start_local, clean.minutes, clean.time_zone, clean.rule, json(&clean.exdates), at],
-        )?;
-        set_environments(tx, &id, &clean.environment_ids)?;
-        get_in(tx, &id)
-    })
+    store.write(|tx| create_in(tx, project_id, draft, now))
+}
+
+/// [`create`] inside the caller's transaction.
+pub(crate) fn create_in(tx: &Connection, project_id: &str, draft: &CalendarWindowDraft, now: DateTime<Utc>) -> Result<CalendarWindow, PlanningError> {
+    let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1)", params![project_id], |r| r.get(0))?;
+    if !exists {
+        return Err(PlanningError::ProjectNotFound);
+    }
+    let (clean, kind) = validate(tx, project_id, draft)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let at = clock::to_text(now);
+    tx.execute(
+        "INSERT INTO calendar_windows (id, project_id, kind, name, reason, start_local, minutes, time_zone, rule, exdates, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+        params![id, project_id, kind.as_str(), clean.name, clean.reason, clean.start_local, clean.minutes, clean.time_zone, clean.rule, json(&clean.exdates), at],
+    )?;
+    set_environments(tx, &id, &clean.environment_ids)?;
+    get_in(tx, &id)
 }
 
 pub fn update(store: &mut Store, id: &str, draft: &CalendarWindowDraft, now: DateTime<Utc>) -> Result<CalendarWindow, PlanningError> {

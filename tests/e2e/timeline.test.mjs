@@ -1,0 +1,133 @@
+// End-to-end: the timeline. Import a calendar and a load export, see them,
+// drag a release into a freeze and see the conflict, apply a suggestion,
+// export the calendar; a damaged calendar changes nothing.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { freshHome, sql, withApp } from "./harness.mjs";
+
+const HOUR = 3600_000;
+
+function calendar() {
+  // Priya's stand-up every weekday at 09:30 London, and a day of leave.
+  const day = new Date(Date.now() + 2 * 86400_000).toISOString().slice(0, 10).replaceAll("-", "");
+  return [
+    "BEGIN:VCALENDAR",
+    "PRODID:-//Google Inc//Google Calendar 70.9054//EN",
+    "BEGIN:VEVENT",
+    "UID:standup@northwind.example",
+    "SUMMARY:Team stand-up",
+    "DTSTART;TZID=Europe/London:20261102T093000",
+    "DURATION:PT30M",
+    "RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+    "END:VEVENT",
+    "BEGIN:VEVENT",
+    "UID:leave@northwind.example",
+    "SUMMARY:Annual leave",
+    `DTSTART;VALUE=DATE:${day}`,
+    "END:VEVENT",
+    "END:VCALENDAR",
+    "",
+  ].join("\r\n");
+}
+
+function loadCsv() {
+  // A week of requests per minute, hourly: busy afternoons.
+  const lines = ["timestamp,requests_per_minute"];
+  const start = Math.floor(Date.now() / HOUR) * HOUR - 7 * 24 * HOUR;
+  for (let h = 0; h < 7 * 24; h++) {
+    const t = start + h * HOUR;
+    const hour = new Date(t).getUTCHours();
+    lines.push(`${new Date(t).toISOString()},${hour >= 12 && hour < 17 ? 2400 : 150}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+const hook = (s, script, args = []) => s.execute(`return window.__liftoffTimeline.${script}`, args);
+
+test("the timeline shows imports, flags a window dragged into a freeze, applies a suggestion and exports the calendar", async () => {
+  const home = freshHome("timeline");
+  const ics = join(home.root, "priya.ics");
+  const broken = join(home.root, "broken.ics");
+  const csv = join(home.root, "load.csv");
+  const exported = join(home.root, "northwind.ics");
+  writeFileSync(ics, calendar());
+  writeFileSync(broken, calendar().replace("END:VEVENT\r\nBEGIN:VEVENT", "BEGIN:VEVENT"));
+  writeFileSync(csv, loadCsv());
+
+  await withApp(home, { testName: "timeline" }, async (s, app) => {
+    await (await s.waitFor("[data-testid=open-sample]")).click();
+    await (await s.waitFor("[data-testid=tab-timeline]")).click();
+    await s.waitUntil(async () => (await hook(s, "items()")) > 0, "the timeline's data");
+    const priya = sql(home, "SELECT id FROM people WHERE email = 'priya@northwind.example'")[0].id;
+    const release = sql(home, "SELECT id, window_start FROM releases WHERE version = '2.4.0'")[0];
+
+    // Priya's calendar and a load export.
+    await (await s.find(`[data-testid=busy-person] option[value="${priya}"]`)).click();
+    await (await s.find("[data-testid=ics-file]")).type(ics);
+    await s.waitForText("[data-testid=notice]", "2 busy events for Priya Nair imported from priya.ics");
+    await (await s.find("[data-testid=load-file]")).type(csv);
+    await s.waitForText("[data-testid=notice]", "168 samples imported from load.csv");
+    assert.deepEqual(sql(home, "SELECT count(*) AS n FROM busy_times"), [{ n: 2 }]);
+    assert.deepEqual(sql(home, "SELECT count(*) AS n FROM load_samples"), [{ n: 168 }]);
+
+    // A damaged calendar names its line and changes nothing.
+    await (await s.find("[data-testid=ics-file]")).type(broken);
+    await s.waitForText("[data-testid=timeline-import-error]", "Line 14: END:VCALENDAR closes BEGIN:VEVENT from line 3");
+    assert.deepEqual(sql(home, "SELECT count(*) AS n FROM busy_times"), [{ n: 2 }]);
+    await s.execute("window.scrollTo(0, 0)");
+    await app.shot("imports");
+
+    // Show the release's week, then drag its bar into the weekend freeze.
+    const start = Date.parse(release.window_start);
+    const canvasWidth = await s.execute("return document.querySelector('[data-testid=timeline-canvas]').clientWidth");
+    await hook(s, "show(arguments[0], arguments[1])", [start - 24 * HOUR, (9 * 24 * HOUR) / (canvasWidth - 150)]);
+    await new Promise((r) => setTimeout(r, 500));
+    const freeze = sql(home, "SELECT start_local FROM calendar_windows WHERE name = 'Weekend freeze'")[0];
+    assert.ok(freeze);
+    // The first Friday 16:00 Berlin after the window (15:00 UTC in winter).
+    let friday = new Date(start);
+    friday.setUTCHours(15, 0, 0, 0);
+    while (friday.getUTCDay() !== 5 || friday.getTime() <= start) friday = new Date(friday.getTime() + 24 * HOUR);
+    const bar = await hook(s, "barCenter(arguments[0])", [release.id]);
+    assert.ok(bar, "the release's bar is drawn");
+    const dx = (await hook(s, "clientX(arguments[0])", [friday.getTime()])) - (await hook(s, "clientX(arguments[0])", [start]));
+    await s.drag(bar.x, bar.y, bar.x + dx, bar.y);
+    await s.waitForText("[data-testid=conflicts]", "overlaps the freeze “Weekend freeze”");
+    await app.shot("dragged-into-freeze");
+    await s.waitUntil(async () => sql(home, `SELECT window_start FROM releases WHERE id = '${release.id}'`)[0].window_start !== release.window_start, "the moved window to be stored");
+    const moved = Date.parse(sql(home, `SELECT window_start FROM releases WHERE id = '${release.id}'`)[0].window_start);
+    assert.equal(moved % (15 * 60_000), 0, "snapped to 15 minutes");
+    assert.ok(Math.abs(moved - friday.getTime()) <= HOUR, `moved to about Friday 16:00 Berlin, got ${new Date(moved).toISOString()}`);
+
+    // Suggestions, each with its reasons; apply the best.
+    await (await s.find("[data-testid=suggest-windows]")).click();
+    const list = await s.waitFor("[data-testid=suggestions]");
+    assert.match(await list.text(), /no freeze; load \d+% of the weekly peak/);
+    await app.shot("suggestions");
+    await (await s.find("[data-testid=apply-suggestion-0]")).click();
+    await s.waitFor("[data-testid=no-conflicts]");
+    await app.shot("suggestion-applied");
+    const applied = sql(home, `SELECT window_start, window_end FROM releases WHERE id = '${release.id}'`)[0];
+    assert.notEqual(Date.parse(applied.window_start), moved);
+    assert.equal(Date.parse(applied.window_end) - Date.parse(applied.window_start), 90 * 60_000, "the window keeps its length");
+
+    // Share the calendar.
+    const path = await s.find("[data-testid=calendar-path]");
+    await path.clear();
+    await path.type(exported + "\uE007");
+    await s.waitForText("[data-testid=calendar-exported]", exported);
+    await app.shot("calendar-exported");
+    const log = sql(home, `SELECT action FROM audit_log WHERE release_id = '${release.id}' AND action = 'release.window'`);
+    assert.ok(log.length >= 3, "every planned window is in the audit log");
+  });
+
+  assert.ok(existsSync(exported));
+  const text = readFileSync(exported, "utf8");
+  assert.match(text, /^BEGIN:VCALENDAR\r\n/);
+  assert.match(text, /SUMMARY:Release 2\.4\.0 – Tax engine switch \(planned\)/);
+  assert.match(text, /SUMMARY:Freeze: Weekend freeze/);
+  assert.match(text, /RRULE:FREQ=WEEKLY;BYDAY=FR/);
+});
