@@ -67,4 +67,12 @@ pub const COMMAND_NAMES: &[&str] = &[
     "import_busy_ics",
     "suggested_calendar_path",
     "export_calendar",
+    "set_release_on_call",
+    "override_freeze",
+    "add_busy_time",
+    "list_busy_times",
+    "delete_busy_time",
+    "load_pattern",
+    "set_load_pattern",
+    "clear_load_pattern",
 ];

@@ -95,6 +95,14 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::planning::import_busy_ics,
             commands::planning::suggested_calendar_path,
             commands::planning::export_calendar,
+            commands::planning::set_release_on_call,
+            commands::planning::override_freeze,
+            commands::planning::add_busy_time,
+            commands::planning::list_busy_times,
+            commands::planning::delete_busy_time,
+            commands::planning::load_pattern,
+            commands::planning::set_load_pattern,
+            commands::planning::clear_load_pattern,
         ])
 }
 

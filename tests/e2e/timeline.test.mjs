@@ -97,6 +97,18 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
     await s.drag(bar.x, bar.y, bar.x + dx, bar.y);
     await s.waitForText("[data-testid=conflicts]", "overlaps the freeze “Weekend freeze”");
     await app.shot("dragged-into-freeze");
+
+    // An emergency release inside the freeze needs who decided and why.
+    await (await s.waitFor("[data-testid=override-freeze]")).click();
+    await (await s.waitFor("[data-testid=freeze-override-by]")).type("Lena Fischer (CTO)");
+    await (await s.find("[data-testid=freeze-override-submit]")).click();
+    await s.waitForText("[data-testid=freeze-override-reason-error]", "Explain the emergency");
+    await (await s.find("[data-testid=freeze-override-reason]")).type("The tax authority's new rates apply from Monday.");
+    await (await s.find("[data-testid=freeze-override-submit]")).click();
+    await s.waitForText("[data-testid=conflicts]", "overridden by decision of Lena Fischer (CTO): “The tax authority's new rates apply from Monday.”");
+    await app.shot("freeze-overridden");
+    const override = sql(home, `SELECT reason FROM audit_log WHERE release_id = '${release.id}' AND action = 'freeze.overridden'`);
+    assert.deepEqual(override, [{ reason: "The tax authority's new rates apply from Monday." }]);
     await s.waitUntil(async () => sql(home, `SELECT window_start FROM releases WHERE id = '${release.id}'`)[0].window_start !== release.window_start, "the moved window to be stored");
     const moved = Date.parse(sql(home, `SELECT window_start FROM releases WHERE id = '${release.id}'`)[0].window_start);
     assert.equal(moved % (15 * 60_000), 0, "snapped to 15 minutes");

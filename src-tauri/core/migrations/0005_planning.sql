@@ -5,6 +5,12 @@
 ALTER TABLE releases ADD COLUMN window_start TEXT;
 ALTER TABLE releases ADD COLUMN window_end TEXT;
 ALTER TABLE releases ADD COLUMN window_environment_id TEXT REFERENCES environments (id) ON DELETE SET NULL;
+-- Who is on call during the window.
+ALTER TABLE releases ADD COLUMN on_call_id TEXT REFERENCES people (id) ON DELETE SET NULL;
+-- An emergency decision to release inside a freeze: it holds for the window
+-- it was given for (moving the window ends it).
+ALTER TABLE releases ADD COLUMN freeze_override_reason TEXT;
+ALTER TABLE releases ADD COLUMN freeze_override_by TEXT;
 
 -- Freeze and maintenance windows: a local start in a named zone, a length,
 -- and an optional RFC 5545 rule with exception dates (local start times).

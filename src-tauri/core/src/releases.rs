@@ -97,6 +97,11 @@ pub struct Release {
     pub window_end: Option<String>,
     /// The environment the window is for; the first protected one if unset.
     pub window_environment_id: Option<String>,
+    /// Who is on call during the window.
+    pub on_call_id: Option<String>,
+    /// An emergency decision to release inside a freeze, for this window.
+    pub freeze_override_reason: Option<String>,
+    pub freeze_override_by: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -182,7 +187,7 @@ pub fn list(store: &Store, project_id: &str, state: Option<ReleaseState>) -> Res
          ORDER BY r.target_date IS NULL, r.target_date DESC, r.created_at DESC"
     ))?;
     let rows = stmt.query_map(params![project_id, state.map(ReleaseState::as_str)], |row| {
-        Ok(ReleaseSummary { release: from_row(row)?, items: row.get(12)?, complete: row.get(13)? })
+        Ok(ReleaseSummary { release: from_row(row)?, items: row.get(15)?, complete: row.get(16)? })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -342,16 +347,88 @@ pub(crate) fn set_window_in(
         return Ok(current);
     }
     let at = clock::to_text(now);
+    // A freeze override was given for the old window only.
     tx.execute(
-        "UPDATE releases SET window_start = ?2, window_end = ?3, window_environment_id = ?4, updated_at = ?5 WHERE id = ?1",
+        "UPDATE releases SET window_start = ?2, window_end = ?3, window_environment_id = ?4, updated_at = ?5,
+                freeze_override_reason = NULL, freeze_override_by = NULL WHERE id = ?1",
         params![id, start, end, environment_id, at],
     )?;
-    let summary = match (&start, &end) {
+    let mut summary = match (&start, &end) {
         (Some(s), Some(e)) => format!("Planned the window {s} to {e}"),
         _ => "Cleared the planned window".to_owned(),
     };
+    if current.freeze_override_reason.is_some() {
+        summary.push_str("; the freeze override for the old window ended");
+    }
     log(tx, actor, &at, (&current.project_id, id), "release.window", summary, "")?;
     get_in(tx, id)?.ok_or(ReleaseError::NotFound)
+}
+
+/// Names who is on call during the window (or nobody), and logs it.
+pub fn set_on_call(store: &mut Store, id: &str, person_id: Option<&str>, actor: &Actor, now: DateTime<Utc>) -> Result<Release, ReleaseError> {
+    store.write(|tx| {
+        let current = get_in(tx, id)?.ok_or(ReleaseError::NotFound)?;
+        let name: Option<String> = match person_id {
+            None => None,
+            Some(p) => Some(
+                tx.query_row("SELECT name FROM people WHERE id = ?1 AND project_id = ?2", params![p, current.project_id], |r| r.get(0))
+                    .optional()?
+                    .ok_or(ReleaseError::UnknownActor)?,
+            ),
+        };
+        if current.on_call_id.as_deref() == person_id {
+            return Ok(current);
+        }
+        let at = clock::to_text(now);
+        tx.execute("UPDATE releases SET on_call_id = ?2, updated_at = ?3 WHERE id = ?1", params![id, person_id, at])?;
+        let summary = match &name {
+            Some(n) => format!("{n} is on call for the window"),
+            None => "Nobody is on call for the window".to_owned(),
+        };
+        log(tx, actor, &at, (&current.project_id, id), "release.onCall", summary, "")?;
+        get_in(tx, id)?.ok_or(ReleaseError::NotFound)
+    })
+}
+
+/// Records an emergency decision to release inside a freeze, for the
+/// release's current window: who decided and why, in the audit log.
+pub fn override_freeze(store: &mut Store, id: &str, decided_by: &str, reason: &str, actor: &Actor, now: DateTime<Utc>) -> Result<Release, ReleaseError> {
+    let (decided_by, reason) = (decided_by.trim(), reason.trim());
+    let mut errors = FieldErrors::new();
+    if decided_by.is_empty() || decided_by.chars().count() > 100 || decided_by.chars().any(char::is_control) {
+        errors.insert("decidedBy".into(), "Enter the name of the person who decided, such as “Lena Fischer (CTO)”.".into());
+    }
+    if reason.chars().count() < 10 || reason.chars().count() > 2000 {
+        errors.insert("reason".into(), "Explain the emergency in a sentence or more (10 to 2,000 characters).".into());
+    }
+    if !errors.is_empty() {
+        return Err(ReleaseError::Invalid(errors));
+    }
+    store.write(|tx| {
+        let current = get_in(tx, id)?.ok_or(ReleaseError::NotFound)?;
+        let (Some(s), Some(e)) = (&current.window_start, &current.window_end) else {
+            return Err(ReleaseError::Invalid(FieldErrors::from([(
+                "reason".to_owned(),
+                "Plan the release's window first; an override holds for one window.".to_owned(),
+            )])));
+        };
+        let at = clock::to_text(now);
+        tx.execute(
+            "UPDATE releases SET freeze_override_reason = ?2, freeze_override_by = ?3, updated_at = ?4 WHERE id = ?1",
+            params![id, reason, decided_by, at],
+        )?;
+        let change = Change {
+            project_id: &current.project_id,
+            release_id: Some(id),
+            item_id: None,
+            category: AuditCategory::Gate,
+            action: "freeze.overridden",
+            summary: format!("Overrode the freeze for the window {s} to {e}, decided by {decided_by}"),
+            reason,
+        };
+        audit::record(tx, actor, &at, change)?;
+        get_in(tx, id)?.ok_or(ReleaseError::NotFound)
+    })
 }
 
 pub fn validate(draft: &ReleaseDraft) -> Result<ReleaseDraft, ReleaseError> {
@@ -421,7 +498,7 @@ fn ensure_version_free(conn: &Connection, project_id: &str, version: &str, excep
 }
 
 const SELECT: &str = "SELECT r.id, r.project_id, r.version, r.name, r.scope, r.target_date, r.state, r.created_at, r.updated_at,
-        r.window_start, r.window_end, r.window_environment_id";
+        r.window_start, r.window_end, r.window_environment_id, r.on_call_id, r.freeze_override_reason, r.freeze_override_by";
 
 pub(crate) fn get_in(conn: &Connection, id: &str) -> Result<Option<Release>, ReleaseError> {
     Ok(conn.query_row(&format!("{SELECT} FROM releases r WHERE r.id = ?1"), params![id], from_row).optional()?)
@@ -441,6 +518,9 @@ fn from_row(row: &Row) -> rusqlite::Result<Release> {
         window_start: row.get(9)?,
         window_end: row.get(10)?,
         window_environment_id: row.get(11)?,
+        on_call_id: row.get(12)?,
+        freeze_override_reason: row.get(13)?,
+        freeze_override_by: row.get(14)?,
         created_at: row.get(7)?,
         updated_at: row.get(8)?,
     })

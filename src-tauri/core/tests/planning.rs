@@ -224,3 +224,44 @@ fn the_timeline_reads_everything_for_a_range_and_the_calendar_exports_it() {
     let summaries: Vec<&str> = back.iter().map(|e| e.summary.as_str()).collect();
     assert_eq!(summaries, ["Release 2.4.0 – Tax (draft)", "Freeze: Weekend freeze"]);
 }
+
+#[test]
+fn on_call_overrides_manual_busy_time_and_a_pattern_by_hand() {
+    use liftoff_core::planning::picture;
+    use liftoff_core::planning::timeline;
+    use liftoff_core::planning::window::ConflictKind;
+    let (_dir, mut store, project, priya) = setup();
+    let lead = plan_a_week(&mut store, &project, &priya);
+    let r = releases::create(&mut store, &project.id, &ReleaseDraft { version: "2.4.0".into(), name: "Tax".into(), ..Default::default() }, &lead, t0()).unwrap();
+    // Friday 27 November, 16:00-17:00 Berlin: inside the weekend freeze.
+    let (s, e) = (utc(2026, 11, 27, 15, 0), utc(2026, 11, 27, 16, 0));
+    releases::set_window(&mut store, &r.id, Some((s, e)), None, &lead, t0()).unwrap();
+    assert!(releases::override_freeze(&mut store, &r.id, "Lena", "soon", &lead, t0()).is_err(), "a reason of a sentence is needed");
+    releases::override_freeze(&mut store, &r.id, "Lena Fischer (CTO)", "New tax rates apply from Monday.", &lead, t0()).unwrap();
+    let found = picture::check_window(&store, &r.id, s, e).unwrap();
+    let freeze = found.iter().find(|c| c.kind == ConflictKind::FreezeOverridden).unwrap();
+    assert!(freeze.message.ends_with("overridden by decision of Lena Fischer (CTO): “New tax rates apply from Monday.”"), "{}", freeze.message);
+    // Moving the window ends the override.
+    let moved = (s + chrono::Duration::hours(1), e + chrono::Duration::hours(1));
+    let r2 = releases::set_window(&mut store, &r.id, Some(moved), None, &lead, t0()).unwrap();
+    assert!(r2.freeze_override_reason.is_none());
+    assert!(picture::check_window(&store, &r.id, moved.0, moved.1).unwrap().iter().any(|c| c.kind == ConflictKind::Freeze));
+
+    // Whoever is on call is needed too.
+    releases::set_on_call(&mut store, &r.id, Some(&priya.id), &lead, t0()).unwrap();
+    assert_eq!(picture::needed_people(&store, &r.id).unwrap(), [(priya.id.clone(), "on call".to_owned())]);
+
+    // Busy time by hand shows on the timeline, and goes again.
+    let b = busy::add_manual(&mut store, &priya.id, "Dentist", utc(2026, 11, 25, 13, 0), utc(2026, 11, 25, 14, 0), t0()).unwrap();
+    assert_eq!(busy::list_manual(&store, &project.id).unwrap().len(), 1);
+    let week = busy::between(&store, &project.id, utc(2026, 11, 25, 0, 0), utc(2026, 11, 26, 0, 0)).unwrap();
+    assert!(week.iter().any(|x| x.summary == "Dentist" && x.start == "2026-11-25T13:00:00Z"));
+    assert!(busy::add_manual(&mut store, &priya.id, "Backwards", utc(2026, 11, 25, 14, 0), utc(2026, 11, 25, 13, 0), t0()).is_err());
+    busy::delete_manual(&mut store, &b.id).unwrap();
+    assert!(busy::list_manual(&store, &project.id).unwrap().is_empty());
+
+    // A pattern by hand fills the load band where there are no samples.
+    profile::set_pattern(&mut store, &project.id, &vec![42.0; 168], t0()).unwrap();
+    let t = timeline::read(&store, &project.id, utc(2027, 1, 4, 0, 0), utc(2027, 1, 5, 0, 0), 4).unwrap();
+    assert!(t.load.iter().all(|b| b.map(|b| b.max) == Some(42.0)), "{:?}", t.load);
+}

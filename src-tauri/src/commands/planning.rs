@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use liftoff_core::audit::Actor;
 use liftoff_core::files;
-use liftoff_core::planning::busy::{self, BusyImport};
+use liftoff_core::planning::busy::{self, BusyImport, ManualBusy};
 use liftoff_core::planning::picture::{self, SuggestedWindow};
 use liftoff_core::planning::profile::{self, LoadSummary};
 use liftoff_core::planning::timeline::{self, TimelineData};
@@ -153,4 +153,86 @@ pub async fn export_calendar(state: State<'_, AppState>, project_id: String, pat
             Ok(path)
         })
         .await
+}
+
+/// Names who is on call during the release's window (or nobody).
+#[tauri::command]
+#[specta::specta]
+pub async fn set_release_on_call(state: State<'_, AppState>, release_id: String, person_id: Option<String>, actor: Option<String>) -> Result<Release> {
+    state
+        .with_store(move |s| {
+            let who = Actor::for_release(s.conn(), &release_id, actor.as_deref(), &local_user())?;
+            Ok(releases::set_on_call(s, &release_id, person_id.as_deref(), &who, Utc::now())?)
+        })
+        .await
+}
+
+/// Records an emergency decision to release inside a freeze.
+#[tauri::command]
+#[specta::specta]
+pub async fn override_freeze(state: State<'_, AppState>, release_id: String, decided_by: String, reason: String, actor: Option<String>) -> Result<Release> {
+    state
+        .with_store(move |s| {
+            let who = Actor::for_release(s.conn(), &release_id, actor.as_deref(), &local_user())?;
+            Ok(releases::override_freeze(s, &release_id, &decided_by, &reason, &who, Utc::now())?)
+        })
+        .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn add_busy_time(state: State<'_, AppState>, person_id: String, summary: String, start: String, end: String) -> Result<ManualBusy> {
+    state
+        .with_store(move |s| Ok(busy::add_manual(s, &person_id, &summary, instant("start", &start)?, instant("end", &end)?, Utc::now())?))
+        .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_busy_times(state: State<'_, AppState>, project_id: String) -> Result<Vec<ManualBusy>> {
+    state.with_store(move |s| Ok(busy::list_manual(s, &project_id)?)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_busy_time(state: State<'_, AppState>, id: String) -> Result<()> {
+    state.with_store(move |s| Ok(busy::delete_manual(s, &id)?)).await
+}
+
+#[derive(Debug, Clone, serde::Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadPattern {
+    /// 168 hourly values, Monday 00:00 first, in the project's zone.
+    pub hours: Vec<f64>,
+    /// Entered by hand (else made from the samples, or all zero).
+    pub manual: bool,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn load_pattern(state: State<'_, AppState>, project_id: String) -> Result<LoadPattern> {
+    state
+        .with_store(move |s| {
+            if let Some(hours) = profile::manual_pattern(s, &project_id)? {
+                return Ok(LoadPattern { hours, manual: true });
+            }
+            let hours = match profile::weekly_pattern(s, &project_id)? {
+                Some((p, _)) => p.hours.iter().flatten().map(|v| v.round()).collect(),
+                None => vec![0.0; 168],
+            };
+            Ok(LoadPattern { hours, manual: false })
+        })
+        .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_load_pattern(state: State<'_, AppState>, project_id: String, hours: Vec<f64>) -> Result<()> {
+    state.with_store(move |s| Ok(profile::set_pattern(s, &project_id, &hours, Utc::now())?)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn clear_load_pattern(state: State<'_, AppState>, project_id: String) -> Result<()> {
+    state.with_store(move |s| Ok(profile::clear_pattern(s, &project_id)?)).await
 }

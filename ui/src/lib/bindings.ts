@@ -102,6 +102,16 @@ export const commands = {
 	suggestedCalendarPath: (projectId: string) => __TAURI_INVOKE<string>("suggested_calendar_path", { projectId }),
 	/**  Writes the project's releases and freezes as an .ics file; returns the path. */
 	exportCalendar: (projectId: string, path: string) => __TAURI_INVOKE<string>("export_calendar", { projectId, path }),
+	/**  Names who is on call during the release's window (or nobody). */
+	setReleaseOnCall: (releaseId: string, personId: string | null, actor: string | null) => __TAURI_INVOKE<Release>("set_release_on_call", { releaseId, personId, actor }),
+	/**  Records an emergency decision to release inside a freeze. */
+	overrideFreeze: (releaseId: string, decidedBy: string, reason: string, actor: string | null) => __TAURI_INVOKE<Release>("override_freeze", { releaseId, decidedBy, reason, actor }),
+	addBusyTime: (personId: string, summary: string, start: string, end: string) => __TAURI_INVOKE<ManualBusy>("add_busy_time", { personId, summary, start, end }),
+	listBusyTimes: (projectId: string) => __TAURI_INVOKE<ManualBusy[]>("list_busy_times", { projectId }),
+	deleteBusyTime: (id: string) => __TAURI_INVOKE<null>("delete_busy_time", { id }),
+	loadPattern: (projectId: string) => __TAURI_INVOKE<LoadPattern>("load_pattern", { projectId }),
+	setLoadPattern: (projectId: string, hours: (number | null)[]) => __TAURI_INVOKE<null>("set_load_pattern", { projectId, hours }),
+	clearLoadPattern: (projectId: string) => __TAURI_INVOKE<null>("clear_load_pattern", { projectId }),
 };
 
 /* Types */
@@ -232,7 +242,9 @@ export type Conflict = {
 	message: string,
 };
 
-export type ConflictKind = "freeze" | "peakLoad" | "personBusy" | "outsideHours" | "releaseOverlap" | "noRollbackTime";
+export type ConflictKind = "freeze" | 
+/**  A freeze the release may break by an emergency decision. */
+"freezeOverridden" | "peakLoad" | "personBusy" | "outsideHours" | "releaseOverlap" | "noRollbackTime";
 
 export type ConnectionReport = {
 	ok: boolean,
@@ -361,6 +373,13 @@ export type LoadBucket = {
 	mean: number | null,
 };
 
+export type LoadPattern = {
+	/**  168 hourly values, Monday 00:00 first, in the project's zone. */
+	hours: (number | null)[],
+	/**  Entered by hand (else made from the samples, or all zero). */
+	manual: boolean,
+};
+
 export type LoadSummary = {
 	samples: number,
 	/**  RFC 3339, UTC; none without samples. */
@@ -369,6 +388,16 @@ export type LoadSummary = {
 	peak: number | null,
 	/**  A weekly pattern was entered by hand. */
 	manualPattern: boolean,
+};
+
+/**  Busy time entered by hand. */
+export type ManualBusy = {
+	id: string,
+	personId: string,
+	summary: string,
+	/**  RFC 3339, UTC. */
+	start: string,
+	end: string,
 };
 
 /**
@@ -476,6 +505,11 @@ export type Release = {
 	windowEnd: string | null,
 	/**  The environment the window is for; the first protected one if unset. */
 	windowEnvironmentId: string | null,
+	/**  Who is on call during the window. */
+	onCallId: string | null,
+	/**  An emergency decision to release inside a freeze, for this window. */
+	freezeOverrideReason: string | null,
+	freezeOverrideBy: string | null,
 	createdAt: string,
 	updatedAt: string,
 };

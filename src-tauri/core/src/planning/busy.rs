@@ -76,6 +76,71 @@ fn insert(conn: &Connection, person_id: &str, source: &str, summary: &str, all_d
     Ok(())
 }
 
+/// Busy time entered by hand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ManualBusy {
+    pub id: String,
+    pub person_id: String,
+    pub summary: String,
+    /// RFC 3339, UTC.
+    pub start: String,
+    pub end: String,
+}
+
+/// Adds busy time by hand, such as a day of leave or a dentist's appointment.
+pub fn add_manual(store: &mut Store, person_id: &str, summary: &str, start: DateTime<Utc>, end: DateTime<Utc>, now: DateTime<Utc>) -> Result<ManualBusy, PlanningError> {
+    let summary = summary.trim();
+    let minutes = (end - start).num_minutes();
+    if !(1..=527_040).contains(&minutes) {
+        return Err(PlanningError::Invalid(crate::projects::FieldErrors::from([(
+            "end".to_owned(),
+            "The busy time must end after it starts, within a year.".to_owned(),
+        )])));
+    }
+    if summary.chars().count() > 200 || summary.chars().any(char::is_control) {
+        return Err(PlanningError::Invalid(crate::projects::FieldErrors::from([(
+            "summary".to_owned(),
+            "Keep the description to one line of 200 characters or fewer.".to_owned(),
+        )])));
+    }
+    let exists: bool = store.conn().query_row("SELECT EXISTS (SELECT 1 FROM people WHERE id = ?1)", params![person_id], |r| r.get(0))?;
+    if !exists {
+        return Err(PlanningError::PersonNotFound);
+    }
+    let when = Recurrence { start: start.naive_utc(), minutes, time_zone: "UTC".into(), rule: None, exdates: Vec::new() };
+    let summary = if summary.is_empty() { "Away" } else { summary };
+    insert(store.conn(), person_id, "", summary, false, &when, &clock::to_text(now))?;
+    let id: String = store.conn().query_row("SELECT id FROM busy_times WHERE rowid = last_insert_rowid()", [], |r| r.get(0))?;
+    Ok(ManualBusy { id, person_id: person_id.to_owned(), summary: summary.to_owned(), start: clock::to_text(start), end: clock::to_text(end) })
+}
+
+/// The busy time entered by hand for the project's people, newest first.
+pub fn list_manual(store: &Store, project_id: &str) -> Result<Vec<ManualBusy>, PlanningError> {
+    let mut stmt = store.conn().prepare_cached(
+        "SELECT b.id, b.person_id, b.summary, b.start_local, b.minutes FROM busy_times b JOIN people p ON p.id = b.person_id
+         WHERE p.project_id = ?1 AND b.source = '' ORDER BY b.start_local DESC",
+    )?;
+    let rows = stmt.query_map(params![project_id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, i64>(4)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, person_id, summary, start, minutes) = row?;
+        let Some(start) = parse_local(&start) else { continue };
+        let start = start.and_utc();
+        out.push(ManualBusy { id, person_id, summary, start: clock::to_text(start), end: clock::to_text(start + chrono::Duration::minutes(minutes)) });
+    }
+    Ok(out)
+}
+
+pub fn delete_manual(store: &mut Store, id: &str) -> Result<(), PlanningError> {
+    match store.conn().execute("DELETE FROM busy_times WHERE id = ?1 AND source = ''", params![id])? {
+        0 => Err(PlanningError::NotFound),
+        _ => Ok(()),
+    }
+}
+
 /// The busy time of the project's people that overlaps `[from, to)`.
 pub fn between(store: &Store, project_id: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<BusyOccurrence>, PlanningError> {
     let mut stmt = store.conn().prepare_cached(

@@ -117,7 +117,18 @@ pub struct SuggestedWindow {
 pub fn check_window(store: &Store, release_id: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Vec<Conflict>, PlanningError> {
     let needed = needed_people(store, release_id)?;
     let picture = for_release(store, release_id, &needed, start - Duration::days(1), end + Duration::days(1))?;
-    Ok(judge::conflicts(&picture, start, end))
+    let mut found = judge::conflicts(&picture, start, end);
+    // An emergency override holds for the window it was given for.
+    let release = releases::get(store, release_id).map_err(|_| PlanningError::NotFound)?;
+    let same_window = release.window_start.as_deref() == Some(&crate::clock::to_text(start))
+        && release.window_end.as_deref() == Some(&crate::clock::to_text(end));
+    if let (true, Some(reason), Some(by)) = (same_window, &release.freeze_override_reason, &release.freeze_override_by) {
+        for c in found.iter_mut().filter(|c| c.kind == judge::ConflictKind::Freeze) {
+            c.kind = judge::ConflictKind::FreezeOverridden;
+            c.message = format!("{}, overridden by decision of {by}: “{reason}”", c.message);
+        }
+    }
+    Ok(found)
 }
 
 /// The best `count` windows of `minutes` over the `days` from `from`, at
@@ -144,11 +155,13 @@ pub fn suggest(store: &Store, release_id: &str, minutes: i64, from: DateTime<Utc
         .collect())
 }
 
-/// The people a release's window needs: the owners and reviewers of its
-/// checklist items (owners first), at most 20, each with why.
+/// The people a release's window needs: who is on call, then the owners
+/// and reviewers of its checklist items, at most 20, each with why.
 pub fn needed_people(store: &Store, release_id: &str) -> Result<Vec<(String, String)>, PlanningError> {
     let mut stmt = store.conn().prepare_cached(
-        "SELECT owner_id, 'owner' FROM checklist_items WHERE release_id = ?1 AND owner_id IS NOT NULL
+        "SELECT on_call_id, 'on call' FROM releases WHERE id = ?1 AND on_call_id IS NOT NULL
+         UNION ALL
+         SELECT owner_id, 'owner' FROM checklist_items WHERE release_id = ?1 AND owner_id IS NOT NULL
          UNION ALL
          SELECT reviewer_id, 'reviewer' FROM checklist_items WHERE release_id = ?1 AND reviewer_id IS NOT NULL",
     )?;

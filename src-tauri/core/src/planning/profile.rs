@@ -96,6 +96,13 @@ pub fn clear_pattern(store: &mut Store, project_id: &str) -> Result<(), Planning
     Ok(())
 }
 
+/// The weekly pattern entered by hand, as 168 hourly values, if any.
+pub fn manual_pattern(store: &Store, project_id: &str) -> Result<Option<Vec<f64>>, PlanningError> {
+    let json: Option<String> =
+        store.conn().query_row("SELECT hours FROM load_patterns WHERE project_id = ?1", params![project_id], |r| r.get(0)).optional()?;
+    Ok(json.and_then(|j| serde_json::from_str::<Vec<f64>>(&j).ok()).filter(|v| v.len() == 168))
+}
+
 /// The pattern window scoring uses: the one entered by hand, else one made
 /// from the samples, else none.
 pub fn weekly_pattern(store: &Store, project_id: &str) -> Result<Option<(WeeklyPattern, chrono_tz::Tz)>, PlanningError> {

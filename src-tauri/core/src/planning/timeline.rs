@@ -100,11 +100,24 @@ pub fn read(store: &Store, project_id: &str, from: DateTime<Utc>, to: DateTime<U
         .collect();
     let (windows, truncated) = windows::occurrences(store, project_id, from, to)?;
     let samples = profile::samples_between(store, project_id, from, to)?;
-    let load = buckets(&samples, from, to, load_buckets.clamp(1, 4000))
-        .into_iter()
-        .map(|b| b.map(|(max, mean)| LoadBucket { max, mean }))
-        .collect();
-    let load_peak = profile::summary(store, project_id)?.peak;
+    let n = load_buckets.clamp(1, 4000);
+    let mut load: Vec<Option<LoadBucket>> =
+        buckets(&samples, from, to, n).into_iter().map(|b| b.map(|(max, mean)| LoadBucket { max, mean })).collect();
+    let mut load_peak = profile::summary(store, project_id)?.peak;
+    // Where there are no samples (such as the future), show the weekly
+    // pattern entered by hand.
+    if let Some(pattern) = profile::manual_pattern(store, project_id)? {
+        let tz = time_zones::parse(&project.time_zone).unwrap_or(chrono_tz::UTC);
+        let weekly = super::load::WeeklyPattern { hours: std::array::from_fn(|d| std::array::from_fn(|h| pattern[d * 24 + h])) };
+        load_peak = load_peak.max(weekly.peak());
+        let slice = (to - from) / n as i32;
+        for (i, slot) in load.iter_mut().enumerate() {
+            if slot.is_none() {
+                let v = weekly.at(from + slice * i as i32 + slice / 2, tz);
+                *slot = Some(LoadBucket { max: v, mean: v });
+            }
+        }
+    }
     let all = people::list(store, project_id).map_err(|_| PlanningError::ProjectNotFound)?;
     let mut work = Vec::new();
     for p in &all {

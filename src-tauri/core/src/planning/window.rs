@@ -58,6 +58,8 @@ pub struct Picture {
 #[serde(rename_all = "camelCase")]
 pub enum ConflictKind {
     Freeze,
+    /// A freeze the release may break by an emergency decision.
+    FreezeOverridden,
     PeakLoad,
     PersonBusy,
     OutsideHours,
@@ -165,6 +167,7 @@ fn rate(p: &Picture, start: DateTime<Utc>, end: DateTime<Utc>) -> Suggestion {
     for c in &found {
         score -= match c.kind {
             ConflictKind::Freeze => 1000.0,
+            ConflictKind::FreezeOverridden => 0.0,
             ConflictKind::ReleaseOverlap => 500.0,
             ConflictKind::OutsideHours => 80.0,
             ConflictKind::PersonBusy => 60.0,
