@@ -213,6 +213,7 @@ fn the_timeline_reads_everything_for_a_range_and_the_calendar_exports_it() {
     assert_eq!(t.windows.len(), 2, "the end of the freeze from 20 November, and the one from 27 November");
     assert_eq!(t.load.len(), 7);
     assert_eq!(t.load[0].map(|b| b.max), Some(1000.0));
+    assert!(t.load[6].is_some(), "after the last sample, the expected load from the recent weeks");
     assert_eq!(t.load_peak, 1000.0);
     assert_eq!(t.work.iter().filter(|w| w.person_id == priya.id).count(), 5, "Monday to Friday");
     assert_eq!(t.work[0].start, "2026-11-23T14:00:00Z", "09:00 in New York");

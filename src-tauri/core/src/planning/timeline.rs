@@ -103,17 +103,29 @@ pub fn read(store: &Store, project_id: &str, from: DateTime<Utc>, to: DateTime<U
     let n = load_buckets.clamp(1, 4000);
     let mut load: Vec<Option<LoadBucket>> =
         buckets(&samples, from, to, n).into_iter().map(|b| b.map(|(max, mean)| LoadBucket { max, mean })).collect();
-    let mut load_peak = profile::summary(store, project_id)?.peak;
-    // Where there are no samples (such as the future), show the weekly
-    // pattern entered by hand.
-    if let Some(pattern) = profile::manual_pattern(store, project_id)? {
-        let tz = time_zones::parse(&project.time_zone).unwrap_or(chrono_tz::UTC);
-        let weekly = super::load::WeeklyPattern { hours: std::array::from_fn(|d| std::array::from_fn(|h| pattern[d * 24 + h])) };
+    let summary = profile::summary(store, project_id)?;
+    let mut load_peak = summary.peak;
+    // Where there are no samples, show the expected load: the weekly pattern
+    // entered by hand anywhere, else (after the last sample, such as the
+    // future) the pattern of the last four weeks of samples.
+    let tz = time_zones::parse(&project.time_zone).unwrap_or(chrono_tz::UTC);
+    let (pattern, after) = match profile::manual_pattern(store, project_id)? {
+        Some(p) => (Some(super::load::WeeklyPattern { hours: std::array::from_fn(|d| std::array::from_fn(|h| p[d * 24 + h])) }), None),
+        None => match summary.last.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&Utc)) {
+            Some(last) => {
+                let recent = profile::samples_between(store, project_id, last - Duration::days(28), last + Duration::seconds(1))?;
+                (Some(super::load::WeeklyPattern::from_samples(&recent, tz)), Some(last))
+            }
+            None => (None, None),
+        },
+    };
+    if let Some(weekly) = pattern {
         load_peak = load_peak.max(weekly.peak());
         let slice = (to - from) / n as i32;
         for (i, slot) in load.iter_mut().enumerate() {
-            if slot.is_none() {
-                let v = weekly.at(from + slice * i as i32 + slice / 2, tz);
+            let mid = from + slice * i as i32 + slice / 2;
+            if slot.is_none() && after.is_none_or(|last| mid > last) {
+                let v = weekly.at(mid, tz);
                 *slot = Some(LoadBucket { max: v, mean: v });
             }
         }
