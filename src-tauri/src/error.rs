@@ -166,7 +166,7 @@ impl From<PlanningError> for AppError {
             PlanningError::NotFound | PlanningError::ProjectNotFound | PlanningError::PersonNotFound => {
                 AppError::new(ErrorCode::NotFound, e.to_string())
             }
-            PlanningError::File(_) => AppError::new(ErrorCode::Validation, e.to_string()),
+            PlanningError::File(_) | PlanningError::Export(_) => AppError::new(ErrorCode::Validation, e.to_string()),
             PlanningError::Store(e) => e.into(),
         }
     }

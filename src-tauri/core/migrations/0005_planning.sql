@@ -27,6 +27,9 @@ CREATE TABLE calendar_windows (
     rule         TEXT,
     -- Local start times left out, as a JSON array of YYYY-MM-DDTHH:MM.
     exdates      TEXT NOT NULL DEFAULT '[]',
+    -- 1 when it applies to the environments listed below only (even if
+    -- they have since been deleted), 0 for the whole project.
+    scoped       INTEGER NOT NULL DEFAULT 0 CHECK (scoped IN (0, 1)),
     created_at   TEXT NOT NULL,
     updated_at   TEXT NOT NULL
 ) STRICT;

@@ -298,8 +298,8 @@ pub(crate) fn set_state_in(tx: &Connection, id: &str, to: ReleaseState, reason: 
 /// The longest a release window may be.
 pub const MAX_WINDOW: chrono::Duration = chrono::Duration::days(7);
 
-/// Plans (or clears, with `None`) the release's window on an environment of
-/// its project, and logs the change.
+/// Plans (or clears, with `None`) the release's window, and logs the change.
+/// `environment_id` names the environment it is for; `None` keeps the one set.
 pub fn set_window(
     store: &mut Store,
     id: &str,
@@ -321,6 +321,7 @@ pub(crate) fn set_window_in(
     now: DateTime<Utc>,
 ) -> Result<Release, ReleaseError> {
     let current = get_in(tx, id)?.ok_or(ReleaseError::NotFound)?;
+    let environment_id = environment_id.or(current.window_environment_id.as_deref());
     if let Some((start, end)) = window {
         if end <= start || end - start > MAX_WINDOW {
             return Err(ReleaseError::Invalid(FieldErrors::from([(
@@ -373,7 +374,12 @@ pub fn set_on_call(store: &mut Store, id: &str, person_id: Option<&str>, actor: 
             Some(p) => Some(
                 tx.query_row("SELECT name FROM people WHERE id = ?1 AND project_id = ?2", params![p, current.project_id], |r| r.get(0))
                     .optional()?
-                    .ok_or(ReleaseError::UnknownActor)?,
+                    .ok_or_else(|| {
+                        ReleaseError::Invalid(FieldErrors::from([(
+                            "personId".to_owned(),
+                            "That person is no longer in this project. Pick someone from the list.".to_owned(),
+                        )]))
+                    })?,
             ),
         };
         if current.on_call_id.as_deref() == person_id {

@@ -54,7 +54,14 @@ pub async fn set_release_window(
         .with_store(move |s| {
             let window = match (start, end) {
                 (Some(a), Some(b)) => Some((instant("windowStart", &a)?, instant("windowEnd", &b)?)),
-                _ => None,
+                (None, None) => None,
+                _ => {
+                    return Err(PlanningError::Invalid(FieldErrors::from([(
+                        "windowStart".to_owned(),
+                        "Give both the start and the end of the window, or neither to clear it.".to_owned(),
+                    )]))
+                    .into())
+                }
             };
             let who = Actor::for_release(s.conn(), &release_id, actor.as_deref(), &local_user())?;
             Ok(releases::set_window(s, &release_id, window, environment_id.as_deref(), &who, Utc::now())?)
@@ -149,7 +156,7 @@ pub async fn export_calendar(state: State<'_, AppState>, project_id: String, pat
     state
         .with_store(move |s| {
             let text = ics_export::project_calendar(s, &project_id, Utc::now())?;
-            files::write_new(Path::new(&path), text.as_bytes()).map_err(PlanningError::File)?;
+            files::write_new(Path::new(&path), text.as_bytes()).map_err(PlanningError::Export)?;
             Ok(path)
         })
         .await

@@ -189,6 +189,11 @@ export type CalendarWindow = {
 	exdates: string[],
 	/**  The environments it applies to; empty for the whole project. */
 	environmentIds: string[],
+	/**
+	 *  It applies to listed environments only; with the list now empty
+	 *  (they were deleted) it applies to none.
+	 */
+	scoped: boolean,
 	createdAt: string,
 	updatedAt: string,
 };
@@ -657,6 +662,7 @@ export type WindowOccurrence = {
 	name: string,
 	reason: string,
 	environmentIds: string[],
+	scoped: boolean,
 	/**  RFC 3339, UTC. */
 	start: string,
 	end: string,

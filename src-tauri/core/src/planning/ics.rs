@@ -156,8 +156,16 @@ fn read_event(
     let uid = get("UID").map(|p| p.value.clone()).unwrap_or_default();
     let start_prop = get("DTSTART").ok_or_else(|| err(begin, "an event has no start (DTSTART)."))?;
     let start = read_time(start_prop, zones, default_tz)?;
+    // Times of exceptions are compared in the series' own wall-clock time.
+    let in_series_zone = |t: Time| -> NaiveDateTime {
+        if t.tz == start.tz || t.all_day {
+            t.local
+        } else {
+            super::recurrence::localize(t.tz, t.local).with_timezone(&start.tz).naive_local()
+        }
+    };
     if let Some(rid) = get("RECURRENCE-ID") {
-        moved.push((uid.clone(), read_time(rid, zones, default_tz)?.local));
+        moved.push((uid.clone(), in_series_zone(read_time(rid, zones, default_tz)?)));
     }
     if free {
         return Ok(None);
@@ -186,7 +194,7 @@ fn read_event(
     for ex in props.iter().filter(|p| p.name == "EXDATE") {
         for one in ex.value.split(',') {
             let single = Prop { value: one.trim().to_owned(), ..ex.clone() };
-            exdates.push(read_time(&single, zones, default_tz)?.local);
+            exdates.push(in_series_zone(read_time(&single, zones, default_tz)?));
         }
     }
     let rule = get("RRULE").map(|p| p.value.clone());
@@ -286,7 +294,8 @@ fn duration(s: &str) -> Option<Duration> {
                 n.push(c);
             } else {
                 let secs = units.iter().find(|(u, _)| *u == c)?.1;
-                total += Duration::seconds(n.parse::<i64>().ok()?.checked_mul(secs)?);
+                let part = Duration::try_seconds(n.parse::<i64>().ok()?.checked_mul(secs)?)?;
+                total = total.checked_add(&part)?;
                 n.clear();
             }
         }
@@ -464,5 +473,6 @@ END:VCALENDAR\r
         assert_eq!(duration("P2W"), Some(Duration::days(14)));
         assert_eq!(duration("1H"), None);
         assert_eq!(duration("PT1X"), None);
+        assert_eq!(duration("PT9999999999999999S"), None, "too long, not a panic");
     }
 }

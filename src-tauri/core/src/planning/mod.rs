@@ -30,6 +30,9 @@ pub enum PlanningError {
     /// what to do. Nothing was imported.
     #[error("{0} Nothing was imported.")]
     File(String),
+    /// A file that could not be written; the message says what to do.
+    #[error("{0}")]
+    Export(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -31,23 +31,21 @@ pub fn for_release(
 ) -> Result<Picture, PlanningError> {
     let release = releases::get(store, release_id).map_err(|_| PlanningError::NotFound)?;
     let project_id = release.project_id.clone();
-    let environment = match &release.window_environment_id {
-        Some(env) => Some(env.clone()),
-        None => store
-            .conn()
-            .query_row(
-                "SELECT id FROM environments WHERE project_id = ?1 AND protected = 1 ORDER BY position LIMIT 1",
-                params![project_id],
-                |r| r.get::<_, String>(0),
-            )
-            .ok(),
-    };
+    let default_env: Option<String> = store
+        .conn()
+        .query_row(
+            "SELECT id FROM environments WHERE project_id = ?1 AND protected = 1 ORDER BY position LIMIT 1",
+            params![project_id],
+            |r| r.get::<_, String>(0),
+        )
+        .ok();
+    let environment = release.window_environment_id.clone().or_else(|| default_env.clone());
     // Windows that start before `to` may end well after it.
     let reach = to + Duration::days(7);
     let (occurrences, _) = windows::occurrences(store, &project_id, from - Duration::days(7), reach)?;
     let mut freezes: Vec<Blocked> = Vec::new();
     for o in occurrences.into_iter().filter(|o| o.kind == WindowKind::Freeze) {
-        let applies = o.environment_ids.is_empty() || environment.as_ref().is_some_and(|e| o.environment_ids.contains(e));
+        let applies = !o.scoped || environment.as_ref().is_some_and(|e| o.environment_ids.contains(e));
         if !applies {
             continue;
         }
@@ -86,7 +84,8 @@ pub fn for_release(
         if r.id == release.id || matches!(r.state, ReleaseState::Cancelled | ReleaseState::RolledBack) {
             continue;
         }
-        let same_env = r.window_environment_id.as_ref().or(environment.as_ref()) == environment.as_ref();
+        // A release without an environment of its own is for the first protected one.
+        let same_env = r.window_environment_id.as_ref().or(default_env.as_ref()) == environment.as_ref();
         if let (Some(s), Some(e), true) = (&r.window_start, &r.window_end, same_env) {
             others.push(OtherRelease { name: format!("{} {}", r.version, r.name), window: super::recurrence::Occurrence { start: parse(s)?, end: parse(e)? } });
         }

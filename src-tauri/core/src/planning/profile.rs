@@ -104,7 +104,7 @@ pub fn manual_pattern(store: &Store, project_id: &str) -> Result<Option<Vec<f64>
 }
 
 /// The pattern window scoring uses: the one entered by hand, else one made
-/// from the samples, else none.
+/// from the last four weeks of samples, else none.
 pub fn weekly_pattern(store: &Store, project_id: &str) -> Result<Option<(WeeklyPattern, chrono_tz::Tz)>, PlanningError> {
     let tz = project_tz(store, project_id)?;
     let manual: Option<String> =
@@ -116,6 +116,9 @@ pub fn weekly_pattern(store: &Store, project_id: &str) -> Result<Option<(WeeklyP
             return Ok(Some((WeeklyPattern { hours }, tz)));
         }
     }
-    let all = samples_between(store, project_id, DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC)?;
-    Ok((!all.is_empty()).then(|| (WeeklyPattern::from_samples(&all, tz), tz)))
+    // The last four weeks of samples say what a week looks like now.
+    let last: Option<i64> = store.conn().query_row("SELECT max(at) FROM load_samples WHERE project_id = ?1", params![project_id], |r| r.get(0))?;
+    let Some(last) = last.and_then(|t| Utc.timestamp_opt(t, 0).single()) else { return Ok(None) };
+    let recent = samples_between(store, project_id, last - chrono::Duration::days(28), last + chrono::Duration::seconds(1))?;
+    Ok((!recent.is_empty()).then(|| (WeeklyPattern::from_samples(&recent, tz), tz)))
 }

@@ -19,6 +19,9 @@ use rrule::RRuleSet;
 /// The most occurrences one query returns; the rest are reported as cut off.
 pub const MAX_OCCURRENCES: u16 = 5000;
 
+/// The most rule steps one query walks, from the window's first start.
+pub const MAX_STEPS: usize = 200_000;
+
 /// The longest a single window may be: 366 days.
 pub const MAX_MINUTES: i64 = 366 * 24 * 60;
 
@@ -64,6 +67,10 @@ impl Recurrence {
     }
 
     /// The occurrences that overlap `[from, to)`, in order.
+    ///
+    /// The rule is expanded in wall-clock time (as if the zone were UTC, so
+    /// that no local time is missing or doubled), then each start and end is
+    /// placed in the real zone.
     pub fn expand(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Expansion, RecurrenceError> {
         let tz = self.tz()?;
         let Some(set) = self.rule_set()? else {
@@ -71,23 +78,38 @@ impl Recurrence {
             let occurrences = if one.start < to && one.end > from { vec![one] } else { Vec::new() };
             return Ok(Expansion { occurrences, truncated: false });
         };
-        // A window that starts before `from` may still reach into it.
-        let earliest = (from - Duration::minutes(self.minutes) - Duration::hours(2)).with_timezone(&rrule::Tz::Tz(tz));
-        let latest = to.with_timezone(&rrule::Tz::Tz(tz));
-        let result = set.after(earliest).before(latest).all(MAX_OCCURRENCES);
-        let occurrences = result
-            .dates
-            .iter()
-            .map(|d| self.occurrence_at(tz, d.naive_local()))
-            .filter(|o| o.start < to && o.end > from)
-            .collect();
-        Ok(Expansion { occurrences, truncated: result.limited })
+        // A window that starts before `from` may still reach into it; local
+        // times differ from UTC by at most a day.
+        let earliest = (from.with_timezone(&tz).naive_local() - Duration::minutes(self.minutes) - Duration::days(1)).and_utc();
+        let latest = (to.with_timezone(&tz).naive_local() + Duration::days(1)).and_utc();
+        let mut occurrences = Vec::new();
+        let mut truncated = false;
+        for (step, d) in set.into_iter().enumerate() {
+            if step >= MAX_STEPS || occurrences.len() >= usize::from(MAX_OCCURRENCES) {
+                truncated = true;
+                break;
+            }
+            let local = d.naive_utc();
+            if local >= latest.naive_utc() {
+                break;
+            }
+            if local < earliest.naive_utc() {
+                continue;
+            }
+            let o = self.occurrence_at(tz, local);
+            if o.start < to && o.end > from {
+                occurrences.push(o);
+            }
+        }
+        Ok(Expansion { occurrences, truncated })
     }
 
     fn tz(&self) -> Result<Tz, RecurrenceError> {
         crate::time_zones::parse(&self.time_zone).ok_or_else(|| RecurrenceError::TimeZone(self.time_zone.clone()))
     }
 
+    /// The rule set in wall-clock time: DTSTART, EXDATEs and UNTIL as local
+    /// times written as UTC.
     fn rule_set(&self) -> Result<Option<RRuleSet>, RecurrenceError> {
         let tz = self.tz()?;
         if self.minutes < 1 || self.minutes > MAX_MINUTES {
@@ -100,11 +122,16 @@ impl Recurrence {
         if rule.contains(['\n', '\r']) || rule.to_uppercase().contains("DTSTART") {
             return Err(RecurrenceError::Rule("give only the rule itself, on one line".into()));
         }
-        let stamp = |t: &NaiveDateTime| t.format("%Y%m%dT%H%M%S").to_string();
-        let mut text = format!("DTSTART;TZID={}:{}\nRRULE:{rule}", tz.name(), stamp(&self.start));
+        let upper = rule.to_uppercase();
+        if upper.contains("FREQ=SECONDLY") || upper.contains("FREQ=MINUTELY") {
+            return Err(RecurrenceError::Rule("a window can repeat at most hourly".into()));
+        }
+        let rule = wall_clock_until(rule, tz)?;
+        let stamp = |t: &NaiveDateTime| t.format("%Y%m%dT%H%M%SZ").to_string();
+        let mut text = format!("DTSTART:{}\nRRULE:{rule}", stamp(&self.start));
         if !self.exdates.is_empty() {
             let list: Vec<String> = self.exdates.iter().map(stamp).collect();
-            text.push_str(&format!("\nEXDATE;TZID={}:{}", tz.name(), list.join(",")));
+            text.push_str(&format!("\nEXDATE:{}", list.join(",")));
         }
         text.parse::<RRuleSet>().map(Some).map_err(|e| RecurrenceError::Rule(e.to_string()))
     }
@@ -113,6 +140,33 @@ impl Recurrence {
         let end = local_start + Duration::minutes(self.minutes);
         Occurrence { start: localize(tz, local_start), end: localize(tz, end) }
     }
+}
+
+/// Rewrites a rule's UNTIL as a wall-clock time written as UTC: a UTC
+/// instant becomes its local time in `tz`; a date means the end of that day;
+/// a floating time stays as it is.
+fn wall_clock_until(rule: &str, tz: Tz) -> Result<String, RecurrenceError> {
+    let parts: Vec<String> = rule
+        .split(';')
+        .map(|part| {
+            let Some((key, value)) = part.split_once('=') else { return Ok(part.to_owned()) };
+            if !key.trim().eq_ignore_ascii_case("UNTIL") {
+                return Ok(part.to_owned());
+            }
+            let v = value.trim();
+            let bad = || RecurrenceError::Rule(format!("UNTIL={v} is not a date such as 20271231 or 20271231T170000Z"));
+            let local = if let Some(utc) = v.strip_suffix('Z').or_else(|| v.strip_suffix('z')) {
+                let t = NaiveDateTime::parse_from_str(utc, "%Y%m%dT%H%M%S").map_err(|_| bad())?;
+                t.and_utc().with_timezone(&tz).naive_local()
+            } else if v.len() == 8 {
+                chrono::NaiveDate::parse_from_str(v, "%Y%m%d").map_err(|_| bad())?.and_hms_opt(23, 59, 59).ok_or_else(bad)?
+            } else {
+                NaiveDateTime::parse_from_str(v, "%Y%m%dT%H%M%S").map_err(|_| bad())?
+            };
+            Ok(format!("UNTIL={}", local.format("%Y%m%dT%H%M%SZ")))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(parts.join(";"))
 }
 
 /// A local wall-clock time as a real instant. A time in a spring-forward gap
@@ -217,7 +271,7 @@ mod tests {
             start: local(2027, 1, 1, 0, 0),
             minutes: 1,
             time_zone: "UTC".into(),
-            rule: Some("FREQ=MINUTELY".into()),
+            rule: Some("FREQ=HOURLY".into()),
             exdates: Vec::new(),
         };
         let e = every_minute.expand(utc(2027, 1, 1, 0, 0), utc(2037, 1, 1, 0, 0)).unwrap();
@@ -228,6 +282,55 @@ mod tests {
         let never = Recurrence { rule: Some("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30".into()), minutes: 60, ..every_minute };
         let e = never.expand(utc(2027, 1, 1, 0, 0), utc(2100, 1, 1, 0, 0));
         assert!(matches!(&e, Ok(x) if x.occurrences.is_empty()) || e.is_err(), "{e:?}");
+    }
+
+    #[test]
+    fn exceptions_and_starts_in_a_gap_or_twice_in_an_hour_work() {
+        // 02:30 on 28 March 2027 does not exist in Berlin; 31 October has it twice.
+        let mut r = Recurrence {
+            start: local(2027, 3, 27, 2, 30),
+            minutes: 60,
+            time_zone: "Europe/Berlin".into(),
+            rule: Some("FREQ=DAILY".into()),
+            exdates: vec![local(2027, 3, 29, 2, 30)],
+        };
+        let e = r.expand(utc(2027, 3, 27, 0, 0), utc(2027, 3, 30, 12, 0)).unwrap().occurrences;
+        let starts: Vec<DateTime<Utc>> = e.iter().map(|o| o.start).collect();
+        assert_eq!(starts, [utc(2027, 3, 27, 1, 30), utc(2027, 3, 28, 1, 0), utc(2027, 3, 30, 0, 30)]);
+        r.start = local(2027, 10, 30, 2, 30);
+        r.exdates.clear();
+        let e = r.expand(utc(2027, 10, 31, 0, 0), utc(2027, 10, 31, 2, 0)).unwrap().occurrences;
+        assert_eq!(e[0].start, utc(2027, 10, 31, 0, 30));
+    }
+
+    #[test]
+    fn until_may_be_a_date_a_local_time_or_utc() {
+        for until in ["20270122", "20270122T170000", "20270122T160000Z"] {
+            let r = weekend_freeze_until("Europe/Berlin", until);
+            let n = r.expand(utc(2027, 1, 1, 0, 0), utc(2027, 3, 1, 0, 0)).unwrap().occurrences.len();
+            assert_eq!(n, 3, "{until}: Fridays 8, 15 and 22 January");
+        }
+    }
+
+    fn weekend_freeze_until(tz: &str, until: &str) -> Recurrence {
+        let mut r = weekend_freeze(tz, local(2027, 1, 8, 15, 0));
+        r.rule = Some(format!("FREQ=WEEKLY;BYDAY=FR;UNTIL={until}"));
+        r
+    }
+
+    #[test]
+    fn an_old_frequent_rule_is_walked_a_bounded_number_of_steps() {
+        let hourly_since_2000 = Recurrence {
+            start: local(2000, 1, 1, 0, 0),
+            minutes: 30,
+            time_zone: "UTC".into(),
+            rule: Some("FREQ=HOURLY".into()),
+            exdates: Vec::new(),
+        };
+        let e = hourly_since_2000.expand(utc(2027, 1, 1, 0, 0), utc(2027, 1, 2, 0, 0)).unwrap();
+        assert!(e.truncated, "27 years of hours exceed the step bound");
+        let minutely = Recurrence { rule: Some("FREQ=MINUTELY".into()), ..hourly_since_2000 };
+        assert!(matches!(minutely.validate(), Err(RecurrenceError::Rule(_))));
     }
 
     #[test]

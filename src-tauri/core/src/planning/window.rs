@@ -142,7 +142,11 @@ pub fn suggest(p: &Picture, length: Duration, from: DateTime<Utc>, to: DateTime<
     let mut start = from;
     while start < to {
         let end = start + length;
-        candidates.push(rate(p, start, end));
+        // A window in a freeze or on top of another release is never offered.
+        let hard = conflicts(p, start, end).iter().any(|c| matches!(c.kind, ConflictKind::Freeze | ConflictKind::ReleaseOverlap));
+        if !hard {
+            candidates.push(rate(p, start, end));
+        }
         start += step;
     }
     // Best score first; earlier first among equals.
@@ -152,7 +156,7 @@ pub fn suggest(p: &Picture, length: Duration, from: DateTime<Utc>, to: DateTime<
         if chosen.len() == count {
             break;
         }
-        if c.score > f64::MIN && !chosen.iter().any(|s| overlaps(&s.window, &c.window)) {
+        if !chosen.iter().any(|s| overlaps(&s.window, &c.window)) {
             chosen.push(c);
         }
     }

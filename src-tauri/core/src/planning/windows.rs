@@ -44,6 +44,9 @@ pub struct CalendarWindow {
     pub exdates: Vec<String>,
     /// The environments it applies to; empty for the whole project.
     pub environment_ids: Vec<String>,
+    /// It applies to listed environments only; with the list now empty
+    /// (they were deleted) it applies to none.
+    pub scoped: bool,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -71,6 +74,7 @@ pub struct WindowOccurrence {
     pub name: String,
     pub reason: String,
     pub environment_ids: Vec<String>,
+    pub scoped: bool,
     /// RFC 3339, UTC.
     pub start: String,
     pub end: String,
@@ -106,9 +110,9 @@ pub(crate) fn create_in(tx: &Connection, project_id: &str, draft: &CalendarWindo
     let id = uuid::Uuid::now_v7().to_string();
     let at = clock::to_text(now);
     tx.execute(
-        "INSERT INTO calendar_windows (id, project_id, kind, name, reason, start_local, minutes, time_zone, rule, exdates, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
-        params![id, project_id, kind.as_str(), clean.name, clean.reason, clean.start_local, clean.minutes, clean.time_zone, clean.rule, json(&clean.exdates), at],
+        "INSERT INTO calendar_windows (id, project_id, kind, name, reason, start_local, minutes, time_zone, rule, exdates, scoped, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+        params![id, project_id, kind.as_str(), clean.name, clean.reason, clean.start_local, clean.minutes, clean.time_zone, clean.rule, json(&clean.exdates), !clean.environment_ids.is_empty(), at],
     )?;
     set_environments(tx, &id, &clean.environment_ids)?;
     get_in(tx, &id)
@@ -120,8 +124,8 @@ pub fn update(store: &mut Store, id: &str, draft: &CalendarWindowDraft, now: Dat
         let (clean, kind) = validate(tx, &current.project_id, draft)?;
         tx.execute(
             "UPDATE calendar_windows SET kind = ?2, name = ?3, reason = ?4, start_local = ?5, minutes = ?6, time_zone = ?7, rule = ?8,
-                    exdates = ?9, updated_at = ?10 WHERE id = ?1",
-            params![id, kind.as_str(), clean.name, clean.reason, clean.start_local, clean.minutes, clean.time_zone, clean.rule, json(&clean.exdates), clock::to_text(now)],
+                    exdates = ?9, scoped = ?10, updated_at = ?11 WHERE id = ?1",
+            params![id, kind.as_str(), clean.name, clean.reason, clean.start_local, clean.minutes, clean.time_zone, clean.rule, json(&clean.exdates), !clean.environment_ids.is_empty(), clock::to_text(now)],
         )?;
         set_environments(tx, id, &clean.environment_ids)?;
         get_in(tx, id)
@@ -141,7 +145,12 @@ pub fn occurrences(store: &Store, project_id: &str, from: DateTime<Utc>, to: Dat
     let mut out = Vec::new();
     let mut truncated = false;
     for w in list(store, project_id)? {
-        let expansion = recurrence_of(&w)?.expand(from, to).map_err(invalid_rule)?;
+        // A window stored before a rule change in Liftoff may no longer
+        // expand; leave it out rather than fail the whole view.
+        let Ok(expansion) = recurrence_of(&w).and_then(|r| r.expand(from, to).map_err(invalid_rule)) else {
+            log::warn!("calendar window {} no longer expands; edit it", w.id);
+            continue;
+        };
         truncated |= expansion.truncated;
         out.extend(expansion.occurrences.into_iter().map(|o| WindowOccurrence {
             window_id: w.id.clone(),
@@ -149,6 +158,7 @@ pub fn occurrences(store: &Store, project_id: &str, from: DateTime<Utc>, to: Dat
             name: w.name.clone(),
             reason: w.reason.clone(),
             environment_ids: w.environment_ids.clone(),
+            scoped: w.scoped,
             start: clock::to_text(o.start),
             end: clock::to_text(o.end),
         }));
@@ -218,7 +228,7 @@ pub fn validate(conn: &Connection, project_id: &str, d: &CalendarWindowDraft) ->
             minutes: i64::from(clean.minutes),
             time_zone: clean.time_zone.clone(),
             rule: clean.rule.clone(),
-            exdates: Vec::new(),
+            exdates: clean.exdates.iter().filter_map(|e| parse_local(e)).collect(),
         };
         if let Err(PlanningError::Invalid(f)) = r.validate().map_err(invalid_rule) {
             errors.extend(f);
@@ -257,7 +267,7 @@ fn set_environments(conn: &Connection, window_id: &str, ids: &[String]) -> rusql
 }
 
 const SELECT: &str =
-    "SELECT id, project_id, kind, name, reason, start_local, minutes, time_zone, rule, exdates, created_at, updated_at FROM calendar_windows";
+    "SELECT id, project_id, kind, name, reason, start_local, minutes, time_zone, rule, exdates, created_at, updated_at, scoped FROM calendar_windows";
 
 fn get_in(conn: &Connection, id: &str) -> Result<CalendarWindow, PlanningError> {
     let w = conn.query_row(&format!("{SELECT} WHERE id = ?1"), params![id], from_row).optional()?.ok_or(PlanningError::NotFound)?;
@@ -285,6 +295,7 @@ fn from_row(row: &Row) -> rusqlite::Result<CalendarWindow> {
         rule: row.get(8)?,
         exdates: serde_json::from_str(&exdates).unwrap_or_default(),
         environment_ids: Vec::new(),
+        scoped: row.get(12)?,
         created_at: row.get(10)?,
         updated_at: row.get(11)?,
     })
