@@ -37,8 +37,9 @@ test("an environment's secret lives in the keychain, survives a restart, reveals
     await (await s.waitFor("[data-testid=tab-environments]")).click();
     await s.waitUntil(async () => (await s.findAll("[data-testid=environment-row]")).length === 3, "the default pipeline");
 
-    // A new environment at the end of the pipeline.
-    await (await s.find("[data-testid=add-environment]")).click();
+    // A new environment at the end of the pipeline. (The button comes once
+    // the credentials are loaded too, a moment after the rows.)
+    await (await s.waitFor("[data-testid=add-environment]")).click();
     await (await s.waitFor("[data-testid=env-name]")).type("qa");
     await (await s.find("[data-testid=env-url]")).type("https://qa.example.com");
     await (await s.find("[data-testid=env-health-url]")).type("https://qa.example.com/health");
