@@ -14,7 +14,7 @@ test("people are added with their role and hours, checked inline, and kept", asy
     // The sample project comes with its team.
     await s.waitForText("[data-testid=person-row]", "Priya Nair");
 
-    await (await s.find("[data-testid=add-person]")).click();
+    await (await s.waitFor("[data-testid=add-person]")).click();
     await (await s.waitFor("#person-name")).type("Dana Okafor");
     await (await s.find("#person-email")).type("dana@northwind");
     await (await s.find("#person-role option[value=reviewer]")).click();
