@@ -2,7 +2,7 @@
 //! import: release windows as events, freezes as (recurring) events in their
 //! own time zone.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
 
 use super::recurrence::Recurrence;
 
@@ -57,6 +57,22 @@ pub fn write(name: &str, entries: &[CalendarEntry], now: DateTime<Utc>) -> Strin
         "METHOD:PUBLISH".to_owned(),
         format!("X-WR-CALNAME:{}", escape(name)),
     ];
+    // Every zone a recurring entry uses gets its VTIMEZONE, as Outlook needs.
+    let mut zones: Vec<(&str, i32)> = Vec::new();
+    for e in entries {
+        if let CalendarEntry::Repeating { when, .. } = e {
+            let year = when.start.year();
+            match zones.iter_mut().find(|(z, _)| *z == when.time_zone) {
+                Some((_, first)) => *first = (*first).min(year),
+                None => zones.push((&when.time_zone, year)),
+            }
+        }
+    }
+    for (zone, first_year) in zones {
+        if let Some(tz) = crate::time_zones::parse(zone) {
+            lines.extend(vtimezone(tz, first_year - 1, first_year.max(now.year()) + 10));
+        }
+    }
     let stamp = now.format("%Y%m%dT%H%M%SZ").to_string();
     for e in entries {
         lines.push("BEGIN:VEVENT".into());
@@ -99,6 +115,62 @@ pub fn write(name: &str, entries: &[CalendarEntry], now: DateTime<Utc>) -> Strin
     for line in lines {
         fold(&line, &mut out);
     }
+    out
+}
+
+/// A VTIMEZONE with one observance per offset change from `from_year`
+/// through `to_year` (or a single one for a zone without changes).
+fn vtimezone(tz: chrono_tz::Tz, from_year: i32, to_year: i32) -> Vec<String> {
+    use chrono::{Offset, TimeZone};
+    use chrono_tz::{OffsetComponents, OffsetName};
+    let offset_at = |t: DateTime<Utc>| {
+        let o = tz.offset_from_utc_datetime(&t.naive_utc());
+        (o.fix().local_minus_utc(), o.dst_offset().num_seconds() != 0, o.abbreviation().unwrap_or("").to_owned())
+    };
+    let hhmm = |secs: i32| {
+        let sign = if secs < 0 { '-' } else { '+' };
+        let m = secs.abs() / 60;
+        format!("{sign}{:02}{:02}", m / 60, m % 60)
+    };
+    let mut out = vec!["BEGIN:VTIMEZONE".to_owned(), format!("TZID:{}", tz.name()), format!("X-LIC-LOCATION:{}", tz.name())];
+    let (Some(start), Some(end)) = (Utc.with_ymd_and_hms(from_year, 1, 1, 0, 0, 0).single(), Utc.with_ymd_and_hms(to_year + 1, 1, 1, 0, 0, 0).single()) else {
+        return Vec::new();
+    };
+    let mut observances = Vec::new();
+    let mut t = start;
+    let mut before = offset_at(t);
+    while t < end {
+        let next = t + chrono::Duration::hours(1);
+        let after = offset_at(next);
+        if after.0 != before.0 || after.1 != before.1 {
+            // Narrow the change down to the minute.
+            let (mut lo, mut hi) = (t, next);
+            while hi - lo > chrono::Duration::minutes(1) {
+                let mid = lo + (hi - lo) / 2;
+                if offset_at(mid) == before { lo = mid } else { hi = mid }
+            }
+            let local = hi.naive_utc() + chrono::Duration::seconds(i64::from(before.0));
+            observances.push((after.1, local, before.0, after.0, after.2.clone()));
+        }
+        before = after;
+        t = next;
+    }
+    if observances.is_empty() {
+        let (o, dst, name) = offset_at(start);
+        observances.push((dst, chrono::NaiveDate::from_ymd_opt(1970, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap_or_default(), o, o, name));
+    }
+    for (dst, local, from, to, name) in observances {
+        let kind = if dst { "DAYLIGHT" } else { "STANDARD" };
+        out.push(format!("BEGIN:{kind}"));
+        out.push(format!("DTSTART:{}", local.format("%Y%m%dT%H%M%S")));
+        out.push(format!("TZOFFSETFROM:{}", hhmm(from)));
+        out.push(format!("TZOFFSETTO:{}", hhmm(to)));
+        if !name.is_empty() {
+            out.push(format!("TZNAME:{name}"));
+        }
+        out.push(format!("END:{kind}"));
+    }
+    out.push("END:VTIMEZONE".to_owned());
     out
 }
 
@@ -155,5 +227,9 @@ mod tests {
         assert_eq!(back[0].summary, "Release 2.4.0: Tax engine switch, with a very long name that has to be folded over lines");
         assert_eq!(back[0].when.expand(utc(2027, 3, 1, 0, 0), utc(2027, 3, 3, 0, 0)).unwrap().occurrences[0].start, utc(2027, 3, 2, 8, 0));
         assert_eq!(back[1].when, freeze);
+        // Berlin's zone is described for Outlook: the spring 2027 change at 02:00 CET.
+        assert!(text.contains("BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\n"), "{text}");
+        assert!(text.contains("BEGIN:DAYLIGHT\r\nDTSTART:20270328T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nTZNAME:CEST\r\nEND:DAYLIGHT"), "{text}");
+        assert!(text.contains("BEGIN:STANDARD\r\nDTSTART:20271031T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100"), "{text}");
     }
 }
