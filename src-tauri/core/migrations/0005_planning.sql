@@ -72,7 +72,12 @@ CREATE TABLE busy_times (
     time_zone    TEXT NOT NULL,
     rule         TEXT,
     exdates      TEXT NOT NULL DEFAULT '[]',
+    -- When it first starts and last ends (RFC 3339, UTC), to skip what a
+    -- range cannot touch; last_end is NULL for a series without an end.
+    first_start  TEXT NOT NULL,
+    last_end     TEXT,
     created_at   TEXT NOT NULL
 ) STRICT;
 
 CREATE INDEX busy_times_by_person ON busy_times (person_id, source);
+CREATE INDEX busy_times_by_span ON busy_times (first_start, last_end);

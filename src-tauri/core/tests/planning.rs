@@ -131,6 +131,8 @@ fn calendars_become_busy_time_and_a_reimport_replaces_them() {
     let leave = week.iter().find(|b| b.all_day).unwrap();
     assert_eq!((leave.start.as_str(), leave.end.as_str()), ("2026-11-26T05:00:00Z", "2026-11-27T05:00:00Z"), "a whole day in New York");
 
+    // A series with an end is skipped by ranges after it.
+    assert!(busy::between(&store, &project.id, utc(2026, 12, 1, 0, 0), utc(2026, 12, 8, 0, 0)).unwrap().is_empty());
     busy::import_ics(&mut store, &priya.id, "work.ics", &CALENDAR.replace("COUNT=5", "COUNT=1"), t0()).unwrap();
     assert_eq!(busy::between(&store, &project.id, utc(2026, 11, 23, 0, 0), utc(2026, 11, 30, 0, 0)).unwrap().len(), 2);
 

@@ -53,12 +53,30 @@ pub fn import_ics(store: &mut Store, person_id: &str, file_name: &str, content: 
     })
 }
 
+/// When a busy entry first starts and, if it ends, last ends.
+fn span(when: &Recurrence) -> (String, Option<String>) {
+    let tz = time_zones::parse(&when.time_zone).unwrap_or(chrono_tz::UTC);
+    let first = super::recurrence::localize(tz, when.start);
+    let last = match when.rule.as_deref().map(str::to_uppercase) {
+        None => Some(first + chrono::Duration::minutes(when.minutes)),
+        // A series with an end: find its last occurrence (bounded expansion).
+        Some(rule) if rule.contains("COUNT=") || rule.contains("UNTIL=") => when
+            .expand(first, first + chrono::Duration::days(366 * 30))
+            .ok()
+            .filter(|e| !e.truncated)
+            .map(|e| e.occurrences.last().map_or(first, |o| o.end)),
+        Some(_) => None,
+    };
+    (clock::to_text(first), last.map(clock::to_text))
+}
+
 fn insert(conn: &Connection, person_id: &str, source: &str, summary: &str, all_day: bool, when: &Recurrence, at: &str) -> rusqlite::Result<()> {
     let local = |t: &chrono::NaiveDateTime| t.format("%Y-%m-%dT%H:%M").to_string();
     let exdates: Vec<String> = when.exdates.iter().map(local).collect();
+    let (first_start, last_end) = span(when);
     conn.execute(
-        "INSERT INTO busy_times (id, person_id, source, summary, all_day, start_local, minutes, time_zone, rule, exdates, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT INTO busy_times (id, person_id, source, summary, all_day, start_local, minutes, time_zone, rule, exdates, first_start, last_end, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         params![
             uuid::Uuid::now_v7().to_string(),
             person_id,
@@ -70,6 +88,8 @@ fn insert(conn: &Connection, person_id: &str, source: &str, summary: &str, all_d
             when.time_zone,
             when.rule,
             serde_json::to_string(&exdates).expect("strings serialize"),
+            first_start,
+            last_end,
             at
         ],
     )?;
@@ -145,9 +165,10 @@ pub fn delete_manual(store: &mut Store, id: &str) -> Result<(), PlanningError> {
 pub fn between(store: &Store, project_id: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<BusyOccurrence>, PlanningError> {
     let mut stmt = store.conn().prepare_cached(
         "SELECT b.person_id, b.summary, b.all_day, b.start_local, b.minutes, b.time_zone, b.rule, b.exdates
-         FROM busy_times b JOIN people p ON p.id = b.person_id WHERE p.project_id = ?1",
+         FROM busy_times b JOIN people p ON p.id = b.person_id
+         WHERE p.project_id = ?1 AND b.first_start < ?3 AND (b.last_end IS NULL OR b.last_end > ?2)",
     )?;
-    let rows = stmt.query_map(params![project_id], |r| {
+    let rows = stmt.query_map(params![project_id, clock::to_text(from), clock::to_text(to)], |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,
