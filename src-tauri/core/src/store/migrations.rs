@@ -3,49 +3,51 @@
 //! The schema version lives in SQLite's `user_version`. Every pending
 //! migration is applied in one IMMEDIATE transaction together with the new
 //! version number, so a database is always at exactly one known version.
-//! Migrations are append-only: never edit one that has shipped.
+//! Migrations are append-only: a file that has landed is never edited (the
+//! test `tests/migrations.rs` pins each one's SHA-256), and a migration runs
+//! only SQL, never today's domain code, so it writes the same thing forever.
 
 use rusqlite::{Connection, TransactionBehavior};
+
+/// One SQL file of a migration.
+pub struct MigrationFile {
+    /// Its name in `core/migrations/`, such as `0001_projects.sql`.
+    pub name: &'static str,
+    pub sql: &'static str,
+}
 
 pub struct Migration {
     pub version: i64,
     pub name: &'static str,
-    pub sql: &'static str,
-    /// Rows written from Rust after the SQL, in the same transaction
-    /// (for example the built-in checklist templates).
-    pub seed: Option<fn(&Connection) -> rusqlite::Result<()>>,
+    /// Run in this order, in the migration's transaction.
+    pub files: &'static [MigrationFile],
+}
+
+macro_rules! sql_file {
+    ($name:literal) => {
+        MigrationFile { name: $name, sql: include_str!(concat!("../../migrations/", $name)) }
+    };
 }
 
 pub const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "projects",
-        sql: include_str!("../../migrations/0001_projects.sql"),
-        seed: None,
-    },
+    Migration { version: 1, name: "projects", files: &[sql_file!("0001_projects.sql")] },
     Migration {
         version: 2,
         name: "environments and credentials",
-        sql: include_str!("../../migrations/0002_environments_credentials.sql"),
-        seed: None,
+        files: &[sql_file!("0002_environments_credentials.sql")],
     },
-    Migration {
-        version: 3,
-        name: "people",
-        sql: include_str!("../../migrations/0003_people.sql"),
-        seed: None,
-    },
+    Migration { version: 3, name: "people", files: &[sql_file!("0003_people.sql")] },
     Migration {
         version: 4,
         name: "releases, checklists, gate and audit log",
-        sql: include_str!("../../migrations/0004_releases_checklists.sql"),
-        seed: Some(crate::checklists::templates::seed_builtins),
+        // The built-in templates as the first release wrote them, frozen:
+        // editing the templates in Rust later must not change this migration.
+        files: &[sql_file!("0004_releases_checklists.sql"), sql_file!("0004_seed_builtin_templates.sql")],
     },
     Migration {
         version: 5,
         name: "planning: release windows, freezes, load, busy time",
-        sql: include_str!("../../migrations/0005_planning.sql"),
-        seed: None,
+        files: &[sql_file!("0005_planning.sql")],
     },
 ];
 
@@ -56,14 +58,21 @@ pub fn current_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |row| row.get(0))
 }
 
-/// Applies the migrations after `from` up to `to`, in one transaction.
+/// Applies Liftoff's migrations after the current version up to `to`, in one
+/// transaction.
 pub fn migrate_to(conn: &mut Connection, to: i64) -> rusqlite::Result<()> {
+    migrate_with(conn, MIGRATIONS, to)
+}
+
+/// Applies the `migrations` after the current version up to `to`, in one
+/// IMMEDIATE transaction: if any statement fails, nothing of any of them is
+/// kept and the version stays as it was.
+pub fn migrate_with(conn: &mut Connection, migrations: &[Migration], to: i64) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let from = current_version(&tx)?;
-    for m in MIGRATIONS.iter().filter(|m| m.version > from && m.version <= to) {
-        tx.execute_batch(m.sql)?;
-        if let Some(seed) = m.seed {
-            seed(&tx)?;
+    for m in migrations.iter().filter(|m| m.version > from && m.version <= to) {
+        for file in m.files {
+            tx.execute_batch(file.sql)?;
         }
     }
     tx.pragma_update(None, "user_version", to.max(from))?;
@@ -82,14 +91,51 @@ mod tests {
     }
 
     #[test]
+    fn every_file_belongs_to_its_version() {
+        for m in MIGRATIONS {
+            for f in m.files {
+                assert!(f.name.starts_with(&format!("{:04}_", m.version)), "{} is listed under migration {}", f.name, m.version);
+            }
+        }
+    }
+
+    /// The version, every schema object (type, name, SQL) and the projects.
+    type Snapshot = (i64, Vec<(String, String, Option<String>)>, Vec<String>);
+
+    fn snapshot(conn: &Connection) -> Snapshot {
+        let mut stmt = conn.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").unwrap();
+        let schema = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().collect::<Result<_, _>>().unwrap();
+        let mut stmt = conn.prepare("SELECT name FROM projects ORDER BY name").unwrap();
+        let data = stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap();
+        (current_version(conn).unwrap(), schema, data)
+    }
+
+    #[test]
     fn a_failing_migration_leaves_the_version_alone() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate_to(&mut conn, LATEST).unwrap();
-        // Re-running the first migration's SQL fails (the tables exist); the
-        // version and the schema must be exactly as before.
-        let tx = conn.transaction().unwrap();
-        assert!(tx.execute_batch(MIGRATIONS[0].sql).is_err());
-        drop(tx);
-        assert_eq!(current_version(&conn).unwrap(), LATEST);
+        conn.execute_batch(
+            "INSERT INTO projects (id, name, time_zone, created_at, updated_at)
+             VALUES ('p1', 'Atlas', 'Europe/Berlin', '2026-11-22T09:00:00Z', '2026-11-22T09:00:00Z');",
+        )
+        .unwrap();
+        let before = snapshot(&conn);
+
+        // A next migration whose first statements succeed and whose last fails.
+        const BROKEN: &[MigrationFile] = &[MigrationFile {
+            name: "9999_broken.sql",
+            sql: "CREATE TABLE half_done (id INTEGER PRIMARY KEY);
+                  INSERT INTO half_done (id) VALUES (1);
+                  UPDATE projects SET name = 'Renamed';
+                  INSERT INTO no_such_table VALUES (1);",
+        }];
+        let mut list: Vec<Migration> = MIGRATIONS.iter().map(|m| Migration { version: m.version, name: m.name, files: m.files }).collect();
+        list.push(Migration { version: LATEST + 1, name: "broken", files: BROKEN });
+
+        let err = migrate_with(&mut conn, &list, LATEST + 1).unwrap_err();
+        assert!(err.to_string().contains("no_such_table"), "{err}");
+        assert_eq!(snapshot(&conn), before, "the version, the schema and the data are as before");
+        let half: i64 = conn.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'half_done'", [], |r| r.get(0)).unwrap();
+        assert_eq!(half, 0, "no half-created table");
     }
 }
