@@ -23,6 +23,7 @@ const LANDED: &[(&str, &str)] = &[
     ("0004_releases_checklists.sql", "f5beb4e49aebc6f8a742fd11dbec29312b1efbf8a929c5429711a572e92813c9"),
     ("0004_seed_builtin_templates.sql", "54c4b1a7a7d1cd5acee739f7577ad2c9d9869fc17962e979269459022186c7f3"),
     ("0005_planning.sql", "7676104317c3818d2297c21cec04d527c6d55472b198453bb635d396a8f715b3"),
+    ("0006_audit_categories.sql", "1a614f5702d5c484bbf9f2012d9396428934bd124498d2cc6f8fc9dea2d19ee9"),
 ];
 
 fn migrations_dir() -> PathBuf {
@@ -232,4 +233,85 @@ fn a_schema_v3_database_migrates_with_its_data() {
     );
     // Migration 4 gave it the built-in templates the released seed wrote.
     assert_eq!(builtin_templates(conn), builtin_templates(&open_read_only(&fixture(5))));
+}
+
+#[test]
+fn a_schema_v5_database_migrates_with_its_data() {
+    let (_dir, store, original) = migrate_fixture(5);
+    assert_every_row_survives(&original, &store);
+    assert_backed_up_before(&store, &original, 5);
+    let conn = store.conn();
+
+    assert_eq!(text(conn, "SELECT name FROM projects"), ["Northwind Billing (sample)"]);
+    assert_eq!(count(conn, "environments"), 3);
+    assert_eq!(text(conn, "SELECT name FROM credentials ORDER BY name"), ["DEPLOY_TOKEN", "SMTP_PASSWORD"]);
+    assert_eq!(count(conn, "people"), 4);
+    let release: (String, String, String, String) = conn
+        .query_row("SELECT name, state, window_start, window_end FROM releases WHERE version = '2.4.0'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .unwrap();
+    assert_eq!(release, ("Tax engine switch".into(), "planned".into(), "2026-12-01T09:00:00Z".into(), "2026-12-01T10:30:00Z".into()));
+    assert_eq!(count(conn, "checklist_items"), 25);
+    assert_eq!(
+        text(conn, "SELECT state || ' ' || (signed_off_by IS NOT NULL) FROM checklist_items ORDER BY position LIMIT 5"),
+        ["done 1", "done 1", "done 0", "open 0", "open 0"]
+    );
+    assert_eq!(
+        text(conn, "SELECT state_reason FROM checklist_items WHERE state = 'notApplicable'"),
+        ["No user documentation ships with this release."]
+    );
+    assert_eq!(text(conn, "SELECT decided_by FROM gate_overrides"), ["Lena Fischer (CTO)"]);
+    assert_eq!(
+        text(conn, "SELECT name FROM calendar_windows ORDER BY name"),
+        ["Database maintenance", "Month-end billing run", "Weekend freeze"]
+    );
+    assert_eq!(count(conn, "load_samples"), 28 * 24 * 4);
+    assert_eq!(text(conn, "SELECT summary FROM busy_times"), ["Dentist"]);
+    assert_eq!(
+        text(conn, "SELECT name FROM templates ORDER BY rowid"),
+        ["Release readiness", "Delivery day", "Deployment maturity review", "Hotfix"]
+    );
+}
+
+#[test]
+fn the_rebuilt_audit_log_keeps_its_rows_takes_new_categories_and_stays_append_only() {
+    let (_dir, store, original) = migrate_fixture(5);
+    let columns: Vec<String> = tables(&original).into_iter().find(|(t, _)| t == "audit_log").unwrap().1;
+    let before = rows_in_order(&original, "SELECT * FROM audit_log ORDER BY id");
+    assert!(before.len() > 10, "the fixture has audit rows");
+    assert_eq!(rows_in_order(store.conn(), &format!("SELECT {} FROM audit_log ORDER BY id", columns.join(", "))), before);
+    let categories = text(store.conn(), "SELECT DISTINCT category FROM audit_log ORDER BY category");
+    assert!(categories.len() >= 3, "{categories:?}");
+
+    // The indexes and the trigger are back as migration 4 made them.
+    let schema = |conn: &Connection| {
+        text(conn, "SELECT name || ': ' || sql FROM sqlite_master WHERE tbl_name = 'audit_log' AND type IN ('index', 'trigger') ORDER BY name")
+    };
+    assert_eq!(schema(store.conn()), schema(&original));
+    assert_eq!(schema(store.conn()).len(), 3);
+
+    let conn = store.conn();
+    let project: String = conn.query_row("SELECT id FROM projects", [], |r| r.get(0)).unwrap();
+    let insert = |category: &str| {
+        conn.execute(
+            "INSERT INTO audit_log (project_id, at, actor, category, action, summary) VALUES (?1, '2026-11-28T12:00:00Z', 'Lena Fischer', ?2, 'test', 'A test entry')",
+            [&project, category],
+        )
+    };
+    for category in ["deploy", "announcement", "schedule", "release", "gate"] {
+        insert(category).unwrap_or_else(|e| panic!("{category}: {e}"));
+    }
+    assert!(insert("party").is_err(), "an unknown category is still refused");
+    // A new entry never takes the id of an older one.
+    let max_before: i64 = original.query_row("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'", [], |r| r.get(0)).unwrap();
+    let first_new: i64 = conn.query_row("SELECT min(id) FROM audit_log WHERE action = 'test'", [], |r| r.get(0)).unwrap();
+    assert_eq!(first_new, max_before + 1);
+
+    let err = conn.execute("UPDATE audit_log SET summary = 'rewritten' WHERE category = 'deploy'", []).unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+    let err = conn.execute("UPDATE audit_log SET actor = 'someone else' WHERE id = 1", []).unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+    let fk: i64 = conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(fk, 0);
 }

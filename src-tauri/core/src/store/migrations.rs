@@ -49,6 +49,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "planning: release windows, freezes, load, busy time",
         files: &[sql_file!("0005_planning.sql")],
     },
+    Migration {
+        version: 6,
+        name: "audit log categories for deploys, announcements and schedules",
+        files: &[sql_file!("0006_audit_categories.sql")],
+    },
 ];
 
 /// The schema version this build of Liftoff writes.
