@@ -77,6 +77,13 @@ fn fixture(version: i64) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/schema-v{version}.db"))
 }
 
+/// Opens a committed fixture without writing anything beside it (a
+/// database in WAL mode would otherwise get a -shm and a -wal file).
+fn open_fixture(version: i64) -> Connection {
+    let uri = format!("file:{}?immutable=1", fixture(version).display());
+    Connection::open_with_flags(uri, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI).unwrap()
+}
+
 fn open_read_only(path: &Path) -> Connection {
     Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap()
 }
@@ -116,7 +123,7 @@ fn rows(conn: &Connection, table: &str, columns: &[String]) -> Vec<Vec<Value>> {
 /// Copies the fixture of `version` into a data folder and opens it with the
 /// store, which migrates it. Returns the folder, the store and the fixture.
 fn migrate_fixture(version: i64) -> (tempfile::TempDir, Store, Connection) {
-    let original = open_read_only(&fixture(version));
+    let original = open_fixture(version);
     assert_eq!(migrations::current_version(&original).unwrap(), version, "the fixture's own version");
     let dir = tempfile::tempdir().unwrap();
     fs::copy(fixture(version), dir.path().join(DB_FILE)).unwrap();
@@ -180,7 +187,7 @@ fn rows_in_order(conn: &Connection, sql: &str) -> Vec<Vec<Value>> {
 fn migration_4_writes_the_templates_the_released_seed_wrote() {
     // schema-v5.db was made by the released code, whose migration 4 wrote
     // the built-in templates from Rust; the frozen SQL writes the same rows.
-    let released = open_read_only(&fixture(5));
+    let released = open_fixture(5);
     let mut fresh = Connection::open_in_memory().unwrap();
     migrations::migrate_to(&mut fresh, 4).unwrap();
     let (templates, items) = builtin_templates(&fresh);
@@ -232,7 +239,7 @@ fn a_schema_v3_database_migrates_with_its_data() {
         ["Dana Lead dana@example.com lead Europe/Berlin", "Sam Reviewer sam@example.com reviewer America/New_York"]
     );
     // Migration 4 gave it the built-in templates the released seed wrote.
-    assert_eq!(builtin_templates(conn), builtin_templates(&open_read_only(&fixture(5))));
+    assert_eq!(builtin_templates(conn), builtin_templates(&open_fixture(5)));
 }
 
 #[test]
