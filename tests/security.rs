@@ -95,9 +95,14 @@ fn capabilities_are_explicit_local_and_minimal() {
         .iter()
         .map(|p| p.as_str().expect("permissions as plain identifiers").to_owned())
         .collect();
-    let expected: BTreeSet<String> =
-        liftoff_app::COMMAND_NAMES.iter().map(|c| format!("allow-{}", c.replace('_', "-"))).collect();
-    assert_eq!(granted, expected, "the main window gets exactly the app's own commands");
+    // Listening is needed for the app's own events (data changed, problems
+    // found in the background); emitting from the window is not granted.
+    let expected: BTreeSet<String> = liftoff_app::COMMAND_NAMES
+        .iter()
+        .map(|c| format!("allow-{}", c.replace('_', "-")))
+        .chain(["core:event:allow-listen".to_owned(), "core:event:allow-unlisten".to_owned()])
+        .collect();
+    assert_eq!(granted, expected, "the main window gets exactly the app's own commands and event listening");
 }
 
 #[test]

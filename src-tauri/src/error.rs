@@ -6,14 +6,16 @@
 
 use std::collections::BTreeMap;
 
+use liftoff_core::audit::AuditError;
 use liftoff_core::connection::ConnectionError;
 use liftoff_core::credentials::CredentialError;
 use liftoff_core::environments::EnvironmentError;
 use liftoff_core::people::PersonError;
 use liftoff_core::planning::PlanningError;
 use liftoff_core::projects::ProjectError;
-use liftoff_core::releases::ReleaseError;
+use liftoff_core::release::ReleaseError;
 use liftoff_core::sharing::ShareError;
+use liftoff_core::rules::{ErrorKind, Kind};
 use liftoff_core::StoreError;
 use serde::Serialize;
 
@@ -30,6 +32,13 @@ pub enum ErrorCode {
     Database,
     /// Liftoff could not start; the message says why.
     Startup,
+    /// Something is locked or changed underneath (a busy database, a held
+    /// lock); the message says what, and trying again later may work.
+    Conflict,
+    /// Stopped by the user or a timeout.
+    Cancelled,
+    /// Something outside Liftoff refused (a CI engine, a mail server).
+    External,
     /// A fault inside Liftoff.
     Internal,
 }
@@ -47,127 +56,48 @@ impl AppError {
         AppError { code, message: message.into(), fields: None }
     }
 
-    /// Input refused, with a message per field to show beside it.
-    fn invalid(message: String, fields: BTreeMap<String, String>) -> Self {
-        AppError { code: ErrorCode::Validation, message, fields: Some(fields) }
-    }
 }
 
-impl From<StoreError> for AppError {
-    fn from(e: StoreError) -> Self {
-        log::error!("store: {e}");
-        AppError::new(ErrorCode::Database, e.to_string())
+/// The one conversion from the core's errors: each says its kind, which
+/// becomes the code; the message is the error's own words.
+pub fn from_core<E: Kind>(e: &E) -> AppError {
+    let code = match e.kind() {
+        ErrorKind::Invalid => ErrorCode::Validation,
+        ErrorKind::NotFound => ErrorCode::NotFound,
+        ErrorKind::Keychain => ErrorCode::Keychain,
+        ErrorKind::Database => ErrorCode::Database,
+        ErrorKind::Conflict => ErrorCode::Conflict,
+        ErrorKind::Cancelled => ErrorCode::Cancelled,
+        ErrorKind::External => ErrorCode::External,
+        ErrorKind::Internal => ErrorCode::Internal,
+    };
+    if matches!(code, ErrorCode::Database | ErrorCode::Internal) {
+        log::error!("{e}");
     }
+    AppError { code, message: e.to_string(), fields: e.fields().cloned() }
 }
 
-impl From<ProjectError> for AppError {
-    fn from(e: ProjectError) -> Self {
-        match e {
-            ProjectError::Invalid(fields) => AppError::invalid(ProjectError::Invalid(fields.clone()).to_string(), fields),
-            ProjectError::NotFound => AppError::new(ErrorCode::NotFound, e.to_string()),
-            ProjectError::Credentials(e) => e.into(),
-            ProjectError::Sample(_) => AppError::new(ErrorCode::Internal, e.to_string()),
-            ProjectError::Store(e) => e.into(),
-        }
-    }
-}
-
-impl From<CredentialError> for AppError {
-    fn from(e: CredentialError) -> Self {
-        match e {
-            CredentialError::Invalid(fields) => AppError::invalid(CredentialError::Invalid(fields.clone()).to_string(), fields),
-            CredentialError::NotFound | CredentialError::EnvironmentNotFound | CredentialError::MissingValue(_) => {
-                AppError::new(ErrorCode::NotFound, e.to_string())
+macro_rules! from_core_errors {
+    ($($error:ty),* $(,)?) => {$(
+        impl From<$error> for AppError {
+            fn from(e: $error) -> Self {
+                from_core(&e)
             }
-            CredentialError::Keychain { .. } => AppError::new(ErrorCode::Keychain, e.to_string()),
-            CredentialError::Store(e) => e.into(),
         }
-    }
+    )*};
 }
 
-impl From<EnvironmentError> for AppError {
-    fn from(e: EnvironmentError) -> Self {
-        match e {
-            EnvironmentError::Invalid(fields) => AppError::invalid(EnvironmentError::Invalid(fields.clone()).to_string(), fields),
-            EnvironmentError::NotFound | EnvironmentError::ProjectNotFound => AppError::new(ErrorCode::NotFound, e.to_string()),
-            EnvironmentError::BadOrder => AppError::new(ErrorCode::Validation, e.to_string()),
-            EnvironmentError::Credentials(e) => e.into(),
-            EnvironmentError::Store(e) => e.into(),
-        }
-    }
-}
-
-impl From<PersonError> for AppError {
-    fn from(e: PersonError) -> Self {
-        match e {
-            PersonError::Invalid(fields) => AppError::invalid(PersonError::Invalid(fields.clone()).to_string(), fields),
-            PersonError::NotFound | PersonError::ProjectNotFound => AppError::new(ErrorCode::NotFound, e.to_string()),
-            PersonError::StillReviewing { .. } => AppError::new(ErrorCode::Validation, e.to_string()),
-            PersonError::Store(e) => e.into(),
-        }
-    }
-}
-
-impl From<ConnectionError> for AppError {
-    fn from(e: ConnectionError) -> Self {
-        match e {
-            ConnectionError::NoHealthUrl | ConnectionError::ForeignCredential => AppError::new(ErrorCode::Validation, e.to_string()),
-            ConnectionError::Environment(e) => e.into(),
-            ConnectionError::Credential(e) => e.into(),
-        }
-    }
-}
-
-impl From<ShareError> for AppError {
-    fn from(e: ShareError) -> Self {
-        match e {
-            ShareError::Malformed(_) | ShareError::NotAProjectFile | ShareError::NewerVersion { .. } | ShareError::Invalid { .. } => {
-                AppError::new(ErrorCode::Validation, e.to_string())
-            }
-            ShareError::Project(e) => e.into(),
-            ShareError::Environment(e) => e.into(),
-            ShareError::Credential(e) => e.into(),
-            ShareError::Person(e) => e.into(),
-            ShareError::Store(e) => e.into(),
-        }
-    }
-}
+from_core_errors!(
+    StoreError,
+    ProjectError,
+    CredentialError,
+    EnvironmentError,
+    PersonError,
+    ConnectionError,
+    ShareError,
+    ReleaseError,
+    PlanningError,
+    AuditError,
+);
 
 pub type Result<T> = std::result::Result<T, AppError>;
-
-impl From<ReleaseError> for AppError {
-    fn from(e: ReleaseError) -> Self {
-        match e {
-            ReleaseError::Invalid(fields) => AppError::invalid(ReleaseError::Invalid(fields.clone()).to_string(), fields),
-            ReleaseError::NotFound
-            | ReleaseError::OverrideNotFound
-            | ReleaseError::ItemNotFound
-            | ReleaseError::TemplateNotFound
-            | ReleaseError::EnvironmentNotFound
-            | ReleaseError::ProjectNotFound => AppError::new(ErrorCode::NotFound, e.to_string()),
-            ReleaseError::Store(e) => e.into(),
-            // Refusals the user can act on: the message says how.
-            ReleaseError::UnknownActor
-            | ReleaseError::BadTransition { .. }
-            | ReleaseError::NotReviewer { .. }
-            | ReleaseError::NoReviewer
-            | ReleaseError::NotFinished(_)
-            | ReleaseError::ChecklistExists
-            | ReleaseError::GateClosed(_)
-            | ReleaseError::File { .. } => AppError::new(ErrorCode::Validation, e.to_string()),
-        }
-    }
-}
-
-impl From<PlanningError> for AppError {
-    fn from(e: PlanningError) -> Self {
-        match e {
-            PlanningError::Invalid(fields) => AppError::invalid(PlanningError::Invalid(fields.clone()).to_string(), fields),
-            PlanningError::NotFound | PlanningError::ProjectNotFound | PlanningError::PersonNotFound => {
-                AppError::new(ErrorCode::NotFound, e.to_string())
-            }
-            PlanningError::File(_) | PlanningError::Export(_) => AppError::new(ErrorCode::Validation, e.to_string()),
-            PlanningError::Store(e) => e.into(),
-        }
-    }
-}

@@ -3,21 +3,25 @@
 
 mod commands;
 pub mod error;
+pub mod live;
 mod state;
+pub mod stream;
 mod window;
 
 include!("command_names.rs");
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use liftoff_core::secrets::Keychain;
 use liftoff_core::Store;
 use tauri::Manager;
-use tauri_specta::{collect_commands, ErrorHandlingMode};
+use tauri_specta::{collect_commands, collect_events, ErrorHandlingMode, Event};
 
 use crate::error::{AppError, ErrorCode};
-use crate::state::{AppState, StartupReport};
+use crate::state::{AppState, Opening, StartupReport};
 
 /// Overrides where Liftoff keeps its data (tests, portable use).
 pub const DATA_DIR_ENV: &str = "LIFTOFF_DATA_DIR";
@@ -29,6 +33,7 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
         .error_handling(ErrorHandlingMode::Throw)
         // One TypeScript type per Rust type, not a serialize and a deserialize variant.
         .disable_serde_phases()
+        .events(collect_events![live::DataChanged, live::BackgroundProblem])
         .commands(collect_commands![
             commands::app::startup_report,
             commands::app::list_time_zones,
@@ -116,22 +121,68 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
 pub fn run() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let ipc = ipc();
-    let result = tauri::Builder::default()
+    let built = tauri::Builder::default()
+        // First, so that a second start on the same data folder only
+        // focuses the running window.
+        .plugin(single_instance())
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .invoke_handler(ipc.invoke_handler())
         .on_window_event(|window, event| window::on_event(window.app_handle(), event))
         .setup(move |app| {
             ipc.mount_events(app);
-            let state = open_store(data_dir(app));
-            state.keep_daily_backups(Duration::from_secs(60 * 60));
-            app.manage(state);
+            let state = AppState::opening(Keychain::os());
+            app.manage(state.clone());
+            // The window paints while the database opens (and, after an
+            // unclean shutdown, is checked) on this thread.
+            let dir = data_dir(app);
+            let handle = app.handle().clone();
+            std::thread::Builder::new().name("open-store".into()).spawn(move || {
+                let opening = open_store(dir);
+                if let Some(store) = &opening.store {
+                    live::forward_changes(handle.clone(), store);
+                    live::keep_up(store, Duration::from_secs(60), Duration::from_secs(60 * 60), move |message| {
+                        if let Err(e) = (live::BackgroundProblem { message }).emit(&handle) {
+                            log::warn!("could not tell the window about a background problem: {e}");
+                        }
+                    });
+                }
+                state.opened(opening);
+            })?;
             Ok(())
         })
-        .run(tauri::generate_context!());
-    if let Err(e) = result {
-        eprintln!("Liftoff could not start its window: {e}. On Linux, check that a display is available (DISPLAY or WAYLAND_DISPLAY).");
-        std::process::exit(1);
+        .build(tauri::generate_context!());
+    let app = match built {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("Liftoff could not start its window: {e}. On Linux, check that a display is available (DISPLAY or WAYLAND_DISPLAY).");
+            std::process::exit(1);
+        }
+    };
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event {
+            if let Some(store) = handle.state::<AppState>().store_if_open() {
+                store.close_cleanly();
+            }
+        }
+    });
+}
+
+/// One window per data folder: a second start on the same folder focuses
+/// the first one's window and exits.
+fn single_instance() -> tauri::plugin::TauriPlugin<tauri::Wry> {
+    let mut builder = tauri_plugin_single_instance::Builder::new().callback(|app, _args, _cwd| {
+        if let Some(window) = app.get_webview_window("main") {
+            let _ = window.unminimize();
+            let _ = window.show();
+            let _ = window.set_focus();
+        }
+    });
+    if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
+        // FNV-1a: stable across builds, so two Liftoffs agree on the name.
+        let hash = dir.as_encoded_bytes().iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3));
+        builder = builder.dbus_id(format!("dev.liftoff.app.data_{hash:016x}"));
     }
+    builder.build()
 }
 
 fn data_dir(app: &tauri::App) -> Result<PathBuf, String> {
@@ -143,7 +194,7 @@ fn data_dir(app: &tauri::App) -> Result<PathBuf, String> {
     }
 }
 
-fn open_store(dir: Result<PathBuf, String>) -> AppState {
+fn open_store(dir: Result<PathBuf, String>) -> Opening {
     let dir = match dir {
         Ok(dir) => dir,
         Err(message) => {
@@ -153,20 +204,15 @@ fn open_store(dir: Result<PathBuf, String>) -> AppState {
                 warnings: Vec::new(),
                 fatal: Some(AppError::new(ErrorCode::Startup, message)),
             };
-            return AppState::new(None, report);
+            return Opening { store: None, report };
         }
     };
     let data_dir = dir.display().to_string();
     log::info!("data folder: {data_dir}");
     match Store::open_or_recover(&dir, Utc::now()) {
         Ok(opened) => {
-            let report = StartupReport {
-                data_dir,
-                recovery: opened.recovery,
-                warnings: opened.warnings,
-                fatal: None,
-            };
-            AppState::new(Some(opened.store), report)
+            let report = StartupReport { data_dir, recovery: opened.recovery, warnings: opened.warnings, fatal: None };
+            Opening { store: Some(Arc::new(opened.store)), report }
         }
         Err(e) => {
             log::error!("cannot open the store: {e}");
@@ -176,7 +222,7 @@ fn open_store(dir: Result<PathBuf, String>) -> AppState {
                 warnings: Vec::new(),
                 fatal: Some(AppError::new(ErrorCode::Database, e.to_string())),
             };
-            AppState::new(None, report)
+            Opening { store: None, report }
         }
     }
 }

@@ -1,11 +1,13 @@
-//! What the shell holds while the app runs: the store (if it opened) and
-//! what happened at startup, for the UI to show.
+//! What the shell holds while the app runs: the store once it has opened,
+//! and what happened at startup, for the UI to show.
+//!
+//! The window paints before the database is touched: the store opens on a
+//! background thread, and commands that need it wait for it there, off the
+//! UI thread and off the async runtime.
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex};
 
-use chrono::Utc;
-
+use liftoff_core::planning::picture::DragChecks;
 use liftoff_core::secrets::Keychain;
 use liftoff_core::{Recovery, Store};
 use serde::Serialize;
@@ -25,54 +27,83 @@ pub struct StartupReport {
     pub fatal: Option<AppError>,
 }
 
+/// The outcome of opening the store, once known.
+pub struct Opening {
+    pub store: Option<Arc<Store>>,
+    pub report: StartupReport,
+}
+
+#[derive(Clone)]
 pub struct AppState {
-    store: Option<Arc<Mutex<Store>>>,
+    opening: Arc<(Mutex<Option<Arc<Opening>>>, Condvar)>,
     /// The OS keychain: the only place credential values live.
     pub keychain: Keychain,
-    pub startup: StartupReport,
+    /// The picture a dragged release window is judged against.
+    pub drag_checks: Arc<DragChecks>,
 }
 
 impl AppState {
-    pub fn new(store: Option<Store>, startup: StartupReport) -> Self {
-        AppState { store: store.map(|s| Arc::new(Mutex::new(s))), keychain: Keychain::os(), startup }
+    /// A state whose store is still opening; [`AppState::opened`] completes it.
+    pub fn opening(keychain: Keychain) -> Self {
+        AppState { opening: Arc::new((Mutex::new(None), Condvar::new())), keychain, drag_checks: Arc::default() }
+    }
+
+    /// Hands over the opened store (or why it did not open) and wakes every
+    /// command waiting for it.
+    pub fn opened(&self, opening: Opening) {
+        let (slot, ready) = &*self.opening;
+        *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(opening));
+        ready.notify_all();
+    }
+
+    /// Blocks until the store has opened (or failed to). Call it off the
+    /// async runtime.
+    fn wait(&self) -> Arc<Opening> {
+        let (slot, ready) = &*self.opening;
+        let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(opening) = guard.as_ref() {
+                return opening.clone();
+            }
+            guard = ready.wait(guard).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// The store, if it has opened by now (for shutdown, which must not wait).
+    pub fn store_if_open(&self) -> Option<Arc<Store>> {
+        let (slot, _) = &*self.opening;
+        slot.lock().unwrap_or_else(|p| p.into_inner()).as_ref().and_then(|o| o.store.clone())
+    }
+
+    /// What happened at startup, once the store has opened.
+    pub async fn startup_report(&self) -> Result<StartupReport> {
+        let state = self.clone();
+        tauri::async_runtime::spawn_blocking(move || state.wait().report.clone()).await.map_err(background_failed)
     }
 
     /// Runs `f` with the store on a blocking thread, off the async runtime.
     pub async fn with_store<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Store) -> Result<T> + Send + 'static,
+        F: FnOnce(&Store) -> Result<T> + Send + 'static,
     {
-        let Some(store) = self.store.clone() else {
-            return Err(self.startup.fatal.clone().unwrap_or_else(|| {
-                AppError::new(ErrorCode::Startup, "Liftoff's database is not open. Restart Liftoff.")
-            }));
-        };
+        let state = self.clone();
         tauri::async_runtime::spawn_blocking(move || {
-            let mut guard = store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            f(&mut guard)
+            let opening = state.wait();
+            match &opening.store {
+                Some(store) => f(store),
+                None => Err(opening.report.fatal.clone().unwrap_or_else(|| {
+                    AppError::new(ErrorCode::Startup, "Liftoff's database is not open. Restart Liftoff.")
+                })),
+            }
         })
         .await
-        .map_err(|e| AppError::new(ErrorCode::Internal, format!("A background task failed: {e}. Try again.")))?
+        .map_err(background_failed)?
     }
+}
 
-    /// Checks every `every` whether the daily backup is due, for as long as
-    /// the app runs.
-    pub fn keep_daily_backups(&self, every: Duration) {
-        let Some(store) = self.store.clone() else { return };
-        let spawned = std::thread::Builder::new().name("daily-backup".into()).spawn(move || loop {
-            std::thread::sleep(every);
-            let guard = store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            match guard.daily_maintenance(Utc::now()) {
-                Ok(Some(path)) => log::info!("daily backup written to {}", path.display()),
-                Ok(None) => {}
-                Err(e) => log::warn!("daily backup failed: {e}"),
-            }
-        });
-        if let Err(e) = spawned {
-            log::warn!("could not start the daily backup thread: {e}");
-        }
-    }
+fn background_failed(e: tauri::Error) -> AppError {
+    AppError::new(ErrorCode::Internal, format!("A background task failed: {e}. Try again."))
 }
 
 /// The computer's account name, recorded as "who" when the user has not

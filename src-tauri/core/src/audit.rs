@@ -5,8 +5,40 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
-use crate::releases::ReleaseError;
-use crate::Store;
+use crate::rules::{ErrorKind, Kind};
+use crate::{Store, StoreError};
+
+/// Why an actor could not be named or the log not read. The messages are
+/// the ones a release page shows.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("The person you are acting as is no longer in this project. Pick who you are again at the top of the release.")]
+    UnknownActor,
+    #[error("That release no longer exists. The list has been refreshed.")]
+    ReleaseNotFound,
+    #[error("That checklist item no longer exists. The checklist has been refreshed.")]
+    ItemNotFound,
+    #[error("That override was already withdrawn or no longer exists. The release has been refreshed.")]
+    OverrideNotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for AuditError {
+    fn from(e: rusqlite::Error) -> Self {
+        AuditError::Store(StoreError::from(e))
+    }
+}
+
+impl Kind for AuditError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            AuditError::UnknownActor => ErrorKind::Invalid,
+            AuditError::ReleaseNotFound | AuditError::ItemNotFound | AuditError::OverrideNotFound => ErrorKind::NotFound,
+            AuditError::Store(e) => e.kind(),
+        }
+    }
+}
 
 /// Who is acting: a person of the project, or the computer's own user when
 /// the lead has not said which person they are.
@@ -19,7 +51,7 @@ pub struct Actor {
 impl Actor {
     /// Resolves the person the UI says is acting. `local_user` names the
     /// computer's account and is used when no person is chosen.
-    pub fn resolve(conn: &Connection, project_id: &str, person_id: Option<&str>, local_user: &str) -> Result<Actor, ReleaseError> {
+    pub fn resolve(conn: &Connection, project_id: &str, person_id: Option<&str>, local_user: &str) -> Result<Actor, AuditError> {
         match person_id {
             None => Ok(Actor { person_id: None, name: local_user.to_owned() }),
             Some(id) => {
@@ -28,29 +60,29 @@ impl Actor {
                     .optional()?;
                 match name {
                     Some(name) => Ok(Actor { person_id: Some(id.to_owned()), name }),
-                    None => Err(ReleaseError::UnknownActor),
+                    None => Err(AuditError::UnknownActor),
                 }
             }
         }
     }
 
     /// [`Actor::resolve`] in the project of a release.
-    pub fn for_release(conn: &Connection, release_id: &str, person_id: Option<&str>, local_user: &str) -> Result<Actor, ReleaseError> {
-        let project = project_of(conn, "SELECT project_id FROM releases WHERE id = ?1", release_id)?.ok_or(ReleaseError::NotFound)?;
+    pub fn for_release(conn: &Connection, release_id: &str, person_id: Option<&str>, local_user: &str) -> Result<Actor, AuditError> {
+        let project = project_of(conn, "SELECT project_id FROM releases WHERE id = ?1", release_id)?.ok_or(AuditError::ReleaseNotFound)?;
         Actor::resolve(conn, &project, person_id, local_user)
     }
 
     /// [`Actor::resolve`] in the project of a checklist item.
-    pub fn for_item(conn: &Connection, item_id: &str, person_id: Option<&str>, local_user: &str) -> Result<Actor, ReleaseError> {
+    pub fn for_item(conn: &Connection, item_id: &str, person_id: Option<&str>, local_user: &str) -> Result<Actor, AuditError> {
         let sql = "SELECT r.project_id FROM checklist_items i JOIN releases r ON r.id = i.release_id WHERE i.id = ?1";
-        let project = project_of(conn, sql, item_id)?.ok_or(ReleaseError::ItemNotFound)?;
+        let project = project_of(conn, sql, item_id)?.ok_or(AuditError::ItemNotFound)?;
         Actor::resolve(conn, &project, person_id, local_user)
     }
 
     /// [`Actor::resolve`] in the project of a gate override.
-    pub fn for_override(conn: &Connection, override_id: &str, person_id: Option<&str>, local_user: &str) -> Result<Actor, ReleaseError> {
+    pub fn for_override(conn: &Connection, override_id: &str, person_id: Option<&str>, local_user: &str) -> Result<Actor, AuditError> {
         let sql = "SELECT r.project_id FROM gate_overrides o JOIN releases r ON r.id = o.release_id WHERE o.id = ?1";
-        let project = project_of(conn, sql, override_id)?.ok_or(ReleaseError::OverrideNotFound)?;
+        let project = project_of(conn, sql, override_id)?.ok_or(AuditError::OverrideNotFound)?;
         Actor::resolve(conn, &project, person_id, local_user)
     }
 }
@@ -149,9 +181,10 @@ pub struct AuditQuery {
 }
 
 /// A release's log, newest first, filtered by `query`.
-pub fn list(store: &Store, release_id: &str, query: &AuditQuery) -> Result<Vec<AuditEntry>, ReleaseError> {
-    let pattern = format!("%{}%", crate::projects::escape_like(query.text.trim()));
-    let mut stmt = store.conn().prepare_cached(
+pub fn list(store: &Store, release_id: &str, query: &AuditQuery) -> Result<Vec<AuditEntry>, AuditError> {
+    let pattern = format!("%{}%", crate::rules::escape_like(query.text.trim()));
+    let conn = store.reader()?;
+    let mut stmt = conn.prepare_cached(
         "SELECT id, release_id, item_id, at, actor, category, action, summary, reason FROM audit_log
          WHERE release_id = ?1
            AND (?2 IS NULL OR category = ?2)
@@ -168,9 +201,10 @@ pub fn list(store: &Store, release_id: &str, query: &AuditQuery) -> Result<Vec<A
 }
 
 /// The distinct people who appear in a release's log, for the filter.
-pub fn actors(store: &Store, release_id: &str) -> Result<Vec<String>, ReleaseError> {
+pub fn actors(store: &Store, release_id: &str) -> Result<Vec<String>, AuditError> {
+    let conn = store.reader()?;
     let mut stmt =
-        store.conn().prepare_cached("SELECT DISTINCT actor FROM audit_log WHERE release_id = ?1 ORDER BY actor COLLATE NOCASE")?;
+        conn.prepare_cached("SELECT DISTINCT actor FROM audit_log WHERE release_id = ?1 ORDER BY actor COLLATE NOCASE")?;
     let rows = stmt.query_map(params![release_id], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

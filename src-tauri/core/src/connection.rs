@@ -6,17 +6,19 @@
 //! failure becomes a sentence a person can act on; none contains the
 //! credential.
 
-use std::time::{Duration, Instant};
+use crate::rules::{ErrorKind, FieldErrors, Kind};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::credentials::{self, CredentialError};
 use crate::environments::{self, EnvironmentError};
+use crate::http;
 use crate::secrets::{Keychain, SecretValue};
 use crate::Store;
-
-const MAX_REDIRECTS: usize = 5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -66,8 +68,25 @@ pub enum ConnectionError {
     Credential(#[from] CredentialError),
 }
 
+impl Kind for ConnectionError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ConnectionError::NoHealthUrl | ConnectionError::ForeignCredential => ErrorKind::Invalid,
+            ConnectionError::Environment(e) => e.kind(),
+            ConnectionError::Credential(e) => e.kind(),
+        }
+    }
+    fn fields(&self) -> Option<&FieldErrors> {
+        match self {
+            ConnectionError::Environment(e) => e.fields(),
+            ConnectionError::Credential(e) => e.fields(),
+            _ => None,
+        }
+    }
+}
+
 /// Looks up the URL and, if asked for, the credential's value (a use of it).
-pub fn prepare(store: &mut Store, keychain: &Keychain, test: &ConnectionTest, now: DateTime<Utc>) -> Result<(String, Option<Auth>), ConnectionError> {
+pub fn prepare(store: &Store, keychain: &Keychain, test: &ConnectionTest, now: DateTime<Utc>) -> Result<(String, Option<Auth>), ConnectionError> {
     let env = environments::get(store, &test.environment_id)?;
     if env.health_url.is_empty() {
         return Err(ConnectionError::NoHealthUrl);
@@ -86,58 +105,35 @@ pub fn prepare(store: &mut Store, keychain: &Keychain, test: &ConnectionTest, no
 }
 
 /// Makes the request and reports what happened.
-pub fn check(url: &str, auth: Option<&Auth>, timeout: Duration) -> ConnectionReport {
-    let started = Instant::now();
-    let report = |ok: bool, status: Option<u16>, at: &str, message: String| ConnectionReport {
+pub async fn check(url: &str, auth: Option<&Auth>, timeout: Duration, cancel: &CancellationToken) -> ConnectionReport {
+    let report = |ok: bool, status: Option<u16>, at: &str, latency: Duration, message: String| ConnectionReport {
         ok,
         status,
-        latency_ms: started.elapsed().as_millis().min(u32::MAX as u128) as u32,
+        latency_ms: latency.as_millis().min(u32::MAX as u128) as u32,
         url: at.to_owned(),
         message,
     };
     if let Err(message) = environments::check_http_url(url, "The health-check URL") {
-        return report(false, None, url, message);
+        return report(false, None, url, Duration::ZERO, message);
     }
-    let Ok(origin_url) = url::Url::parse(url) else {
-        return report(false, None, url, "The health-check URL cannot be read. Check it for typos.".into());
-    };
-    let origin = origin_url.origin();
-    let agent = ureq::AgentBuilder::new().redirects(0).timeout(timeout).build();
-    let mut current = origin_url.clone();
-    for _ in 0..=MAX_REDIRECTS {
-        let mut request = agent.get(current.as_str());
-        if let Some(auth) = auth {
-            request = request.set("Authorization", &authorization(auth));
-        }
-        let response = match request.call() {
-            Ok(response) => response,
-            Err(ureq::Error::Status(code, response)) => {
-                return report(false, Some(code), current.as_str(), status_message(code, response.status_text(), auth.is_some()));
-            }
-            Err(ureq::Error::Transport(t)) => {
-                return report(false, None, current.as_str(), transport_message(&t, &current, timeout));
-            }
-        };
-        let code = response.status();
-        if !(300..400).contains(&code) {
-            let text = response.status_text().to_owned();
-            return report(true, Some(code), current.as_str(), format!("The health check answered {code} {text}."));
-        }
-        let Some(next) = response.header("location").and_then(|l| current.join(l).ok()) else {
-            return report(false, Some(code), current.as_str(), format!("The server answered {code} (a redirect) without saying where to."));
-        };
-        if auth.is_some() && next.origin() != origin {
-            let host = next.host_str().unwrap_or("another host").to_owned();
-            return report(
-                false,
-                Some(code),
-                current.as_str(),
-                format!("The health check redirected to {host}, another host. Liftoff does not send the credential there; set the health-check URL to the final address if you trust it."),
-            );
-        }
-        current = next;
+    let header = auth.map(authorization);
+    match http::get(url, header.as_deref(), timeout, cancel).await {
+        Ok(answer) if (200..400).contains(&answer.status) => report(
+            true,
+            Some(answer.status),
+            &answer.url,
+            answer.latency,
+            format!("The health check answered {} {}.", answer.status, answer.reason),
+        ),
+        Ok(answer) => report(
+            false,
+            Some(answer.status),
+            &answer.url,
+            answer.latency,
+            status_message(answer.status, &answer.reason, auth.is_some()),
+        ),
+        Err(failure) => report(false, failure.status, &failure.url, failure.latency, failure.message.replace("The server", "The health check")),
     }
-    report(false, None, current.as_str(), format!("The health check redirected more than {MAX_REDIRECTS} times. Set the health-check URL to the final address."))
 }
 
 fn authorization(auth: &Auth) -> String {
@@ -163,21 +159,3 @@ fn status_message(code: u16, text: &str, with_credential: bool) -> String {
     }
 }
 
-fn transport_message(t: &ureq::Transport, url: &url::Url, timeout: Duration) -> String {
-    let host = url.host_str().unwrap_or("the host");
-    let detail = t.to_string().to_lowercase();
-    match t.kind() {
-        ureq::ErrorKind::Dns => format!("The host name {host} could not be found (DNS). Check the URL, or your network and VPN."),
-        _ if detail.contains("timed out") || detail.contains("timeout") => {
-            format!("{host} did not answer within {} seconds (timeout). Is the service up, and reachable from this computer?", timeout.as_secs())
-        }
-        _ if detail.contains("certificate") || detail.contains("tls") || detail.contains("handshake") => {
-            format!("The secure (TLS) connection to {host} failed: {t}. Check the server's certificate (expired, self-signed or for another name).")
-        }
-        ureq::ErrorKind::ConnectionFailed => {
-            let port = url.port_or_known_default().map(|p| format!(":{p}")).unwrap_or_default();
-            format!("Nothing answered at {host}{port} (connection refused). Is the service running?")
-        }
-        _ => format!("The request to {host} failed: {t}."),
-    }
-}

@@ -5,11 +5,12 @@
 //! keychain entry was written, and a row is removed only after its entry
 //! was. When the keychain fails, the operation fails whole and says why.
 
+use crate::rules::{ErrorKind, Kind};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
-use crate::projects::FieldErrors;
+use crate::rules::FieldErrors;
 use crate::secrets::{Keychain, KeychainError, SecretKey, SecretValue};
 use crate::{clock, Store, StoreError};
 
@@ -63,7 +64,7 @@ pub struct Credential {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialError {
-    #[error("{}", crate::projects::summarize(.0))]
+    #[error("{}", crate::rules::summarize(.0))]
     Invalid(FieldErrors),
     #[error("That credential no longer exists. It may have been deleted; the list has been refreshed.")]
     NotFound,
@@ -83,7 +84,24 @@ pub enum CredentialError {
 
 impl From<rusqlite::Error> for CredentialError {
     fn from(e: rusqlite::Error) -> Self {
-        CredentialError::Store(StoreError::Sqlite(e))
+        CredentialError::Store(StoreError::from(e))
+    }
+}
+
+impl Kind for CredentialError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            CredentialError::Invalid(_) => ErrorKind::Invalid,
+            CredentialError::NotFound | CredentialError::EnvironmentNotFound | CredentialError::MissingValue(_) => ErrorKind::NotFound,
+            CredentialError::Keychain { .. } => ErrorKind::Keychain,
+            CredentialError::Store(e) => e.kind(),
+        }
+    }
+    fn fields(&self) -> Option<&FieldErrors> {
+        match self {
+            CredentialError::Invalid(f) => Some(f),
+            _ => None,
+        }
     }
 }
 
@@ -92,14 +110,15 @@ fn keychain_error(what: &str, source: KeychainError) -> CredentialError {
 }
 
 pub fn list(store: &Store, environment_id: &str) -> Result<Vec<Credential>, CredentialError> {
-    let mut stmt = store.conn().prepare_cached(&format!("{SELECT} WHERE c.environment_id = ?1 ORDER BY c.name COLLATE NOCASE"))?;
+    let conn = store.reader()?;
+    let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE c.environment_id = ?1 ORDER BY c.name COLLATE NOCASE"))?;
     let rows = stmt.query_map(params![environment_id], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Adds a named credential and stores its value in the keychain.
 pub fn add(
-    store: &mut Store,
+    store: &Store,
     keychain: &Keychain,
     environment_id: &str,
     name: &str,
@@ -108,75 +127,92 @@ pub fn add(
     now: DateTime<Utc>,
 ) -> Result<Credential, CredentialError> {
     let name = validate(name, value)?;
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let project_id: String = tx
-        .query_row("SELECT project_id FROM environments WHERE id = ?1", params![environment_id], |r| r.get(0))
+    // Checked before the keychain is asked, and again in the write (another
+    // window may add the same name meanwhile).
+    let project_id = store.read(|conn| -> Result<String, CredentialError> {
+        let project_id = environment_project(conn, environment_id)?;
+        ensure_name_free(conn, environment_id, &name)?;
+        Ok(project_id)
+    })?;
+    let key = SecretKey { project_id, environment_id: environment_id.to_owned(), name: name.clone() };
+    // The value goes to the keychain first, with no transaction open (an
+    // unlock prompt may take minutes); the row follows, and if it cannot be
+    // written the entry is taken back.
+    keychain.set(&key, value).map_err(|e| keychain_error(&format!("“{name}” was not saved"), e))?;
+    let written = store.write(|tx| {
+        environment_project(tx, environment_id)?;
+        ensure_name_free(tx, environment_id, &name)?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let at = clock::to_text(now);
+        tx.execute(
+            "INSERT INTO credentials (id, environment_id, name, kind, created_at, last_rotated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+            params![id, environment_id, name, kind.as_str(), at],
+        )?;
+        get_in(tx, &id)?.ok_or(CredentialError::NotFound)
+    });
+    if written.is_err() {
+        if let Err(cleanup) = keychain.delete(&key) {
+            log::warn!("could not remove the keychain entry of an unsaved credential: {cleanup}");
+        }
+    }
+    written
+}
+
+fn environment_project(conn: &Connection, environment_id: &str) -> Result<String, CredentialError> {
+    conn.query_row("SELECT project_id FROM environments WHERE id = ?1", params![environment_id], |r| r.get(0))
         .optional()?
-        .ok_or(CredentialError::EnvironmentNotFound)?;
-    let taken: Option<String> = tx
+        .ok_or(CredentialError::EnvironmentNotFound)
+}
+
+fn ensure_name_free(conn: &Connection, environment_id: &str, name: &str) -> Result<(), CredentialError> {
+    let taken: Option<String> = conn
         .query_row(
             "SELECT name FROM credentials WHERE environment_id = ?1 AND name = ?2 COLLATE NOCASE",
             params![environment_id, name],
             |r| r.get(0),
         )
         .optional()?;
-    if let Some(existing) = taken {
-        return Err(CredentialError::Invalid(FieldErrors::from([(
+    match taken {
+        Some(existing) => Err(CredentialError::Invalid(FieldErrors::from([(
             "name".to_owned(),
             format!("This environment already has a credential called “{existing}”. Replace its value instead."),
-        )])));
+        )]))),
+        None => Ok(()),
     }
-    let id = uuid::Uuid::now_v7().to_string();
-    let at = clock::to_text(now);
-    tx.execute(
-        "INSERT INTO credentials (id, environment_id, name, kind, created_at, last_rotated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-        params![id, environment_id, name, kind.as_str(), at],
-    )?;
-    let credential = get_in(&tx, &id)?.ok_or(CredentialError::NotFound)?;
-    let key = SecretKey { project_id, environment_id: environment_id.to_owned(), name: name.clone() };
-    // The row is not committed until the value is safely in the keychain.
-    keychain.set(&key, value).map_err(|e| keychain_error(&format!("“{name}” was not saved"), e))?;
-    if let Err(e) = tx.commit() {
-        if let Err(cleanup) = keychain.delete(&key) {
-            log::warn!("could not remove the keychain entry of an unsaved credential: {cleanup}");
-        }
-        return Err(e.into());
-    }
-    Ok(credential)
 }
 
 /// Replaces a credential's value (a rotation).
-pub fn replace(store: &mut Store, keychain: &Keychain, id: &str, value: &SecretValue, now: DateTime<Utc>) -> Result<Credential, CredentialError> {
-    let (credential, key) = locate(store.conn(), id)?;
+pub fn replace(store: &Store, keychain: &Keychain, id: &str, value: &SecretValue, now: DateTime<Utc>) -> Result<Credential, CredentialError> {
+    let (credential, key) = locate(&*store.reader()?, id)?;
     validate(&credential.name, value)?;
     keychain.set(&key, value).map_err(|e| keychain_error(&format!("The value of “{}” was not replaced", credential.name), e))?;
-    store.conn().execute("UPDATE credentials SET last_rotated_at = ?2 WHERE id = ?1", params![id, clock::to_text(now)])?;
-    Ok(locate(store.conn(), id)?.0)
+    store.write(|tx| tx.execute("UPDATE credentials SET last_rotated_at = ?2 WHERE id = ?1", params![id, clock::to_text(now)]))?;
+    Ok(locate(&*store.reader()?, id)?.0)
 }
 
 /// Reads a credential's value from the keychain, for an explicit reveal or a
 /// deploy. Records the use.
-pub fn reveal(store: &mut Store, keychain: &Keychain, id: &str, now: DateTime<Utc>) -> Result<SecretValue, CredentialError> {
-    let (credential, key) = locate(store.conn(), id)?;
+pub fn reveal(store: &Store, keychain: &Keychain, id: &str, now: DateTime<Utc>) -> Result<SecretValue, CredentialError> {
+    let (credential, key) = locate(&*store.reader()?, id)?;
     let value = keychain
         .get(&key)
         .map_err(|e| keychain_error(&format!("“{}” could not be read", credential.name), e))?
         .ok_or_else(|| CredentialError::MissingValue(credential.name.clone()))?;
-    store.conn().execute("UPDATE credentials SET last_used_at = ?2 WHERE id = ?1", params![id, clock::to_text(now)])?;
+    store.write(|tx| tx.execute("UPDATE credentials SET last_used_at = ?2 WHERE id = ?1", params![id, clock::to_text(now)]))?;
     Ok(value)
 }
 
 /// Deletes a credential: the keychain entry first, then the row.
-pub fn delete(store: &mut Store, keychain: &Keychain, id: &str) -> Result<(), CredentialError> {
-    let (credential, key) = locate(store.conn(), id)?;
+pub fn delete(store: &Store, keychain: &Keychain, id: &str) -> Result<(), CredentialError> {
+    let (credential, key) = locate(&*store.reader()?, id)?;
     keychain.delete(&key).map_err(|e| keychain_error(&format!("“{}” was not deleted", credential.name), e))?;
-    store.conn().execute("DELETE FROM credentials WHERE id = ?1", params![id])?;
+    store.write(|tx| tx.execute("DELETE FROM credentials WHERE id = ?1", params![id]))?;
     Ok(())
 }
 
 /// Deletes every credential of an environment. Each credential goes whole
 /// (entry, then row) or stays whole; the error names those that stayed.
-pub fn delete_all_in_environment(store: &mut Store, keychain: &Keychain, environment_id: &str) -> Result<(), CredentialError> {
+pub fn delete_all_in_environment(store: &Store, keychain: &Keychain, environment_id: &str) -> Result<(), CredentialError> {
     let mut kept = Vec::new();
     let mut first_error = None;
     for credential in list(store, environment_id)? {

@@ -3,12 +3,13 @@
 //! protection flag. Production is protected by default; later the readiness
 //! gate and approvals guard protected environments.
 
+use crate::rules::{ErrorKind, Kind};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
 use crate::credentials;
-use crate::projects::FieldErrors;
+use crate::rules::FieldErrors;
 use crate::secrets::Keychain;
 use crate::{clock, Store, StoreError};
 
@@ -43,7 +44,7 @@ pub struct EnvironmentDraft {
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnvironmentError {
-    #[error("{}", crate::projects::summarize(.0))]
+    #[error("{}", crate::rules::summarize(.0))]
     Invalid(FieldErrors),
     #[error("That environment no longer exists. It may have been deleted; the list has been refreshed.")]
     NotFound,
@@ -59,7 +60,24 @@ pub enum EnvironmentError {
 
 impl From<rusqlite::Error> for EnvironmentError {
     fn from(e: rusqlite::Error) -> Self {
-        EnvironmentError::Store(StoreError::Sqlite(e))
+        EnvironmentError::Store(StoreError::from(e))
+    }
+}
+
+impl Kind for EnvironmentError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            EnvironmentError::Invalid(_) | EnvironmentError::BadOrder => ErrorKind::Invalid,
+            EnvironmentError::NotFound | EnvironmentError::ProjectNotFound => ErrorKind::NotFound,
+            EnvironmentError::Credentials(e) => e.kind(),
+            EnvironmentError::Store(e) => e.kind(),
+        }
+    }
+    fn fields(&self) -> Option<&FieldErrors> {
+        match self {
+            EnvironmentError::Invalid(f) => Some(f),
+            _ => None,
+        }
     }
 }
 
@@ -81,31 +99,32 @@ pub fn insert_defaults(conn: &Connection, project_id: &str, now: DateTime<Utc>) 
 }
 
 pub fn list(store: &Store, project_id: &str) -> Result<Vec<Environment>, EnvironmentError> {
-    let mut stmt = store.conn().prepare_cached(&format!("{SELECT} WHERE project_id = ?1 ORDER BY position"))?;
+    let conn = store.reader()?;
+    let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE project_id = ?1 ORDER BY position"))?;
     let rows = stmt.query_map(params![project_id], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub fn get(store: &Store, id: &str) -> Result<Environment, EnvironmentError> {
-    get_in(store.conn(), id)?.ok_or(EnvironmentError::NotFound)
+    get_in(&*store.reader()?, id)?.ok_or(EnvironmentError::NotFound)
 }
 
 /// Adds an environment at the end of the pipeline.
-pub fn create(store: &mut Store, project_id: &str, draft: &EnvironmentDraft, now: DateTime<Utc>) -> Result<Environment, EnvironmentError> {
+pub fn create(store: &Store, project_id: &str, draft: &EnvironmentDraft, now: DateTime<Utc>) -> Result<Environment, EnvironmentError> {
     let clean = validate(draft)?;
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let project_exists: bool =
-        tx.query_row("SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1)", params![project_id], |r| r.get(0))?;
-    if !project_exists {
-        return Err(EnvironmentError::ProjectNotFound);
-    }
-    ensure_name_free(&tx, project_id, &clean.name, None)?;
-    let position: i64 =
-        tx.query_row("SELECT coalesce(max(position) + 1, 0) FROM environments WHERE project_id = ?1", params![project_id], |r| r.get(0))?;
-    let id = insert(&tx, project_id, &clean, position, &clock::to_text(now))?;
-    let env = get_in(&tx, &id)?.ok_or(EnvironmentError::NotFound)?;
-    tx.commit()?;
-    Ok(env)
+    store.write(|tx| {
+        let project_exists: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1)", params![project_id], |r| r.get(0))?;
+        if !project_exists {
+            return Err(EnvironmentError::ProjectNotFound);
+        }
+        ensure_name_free(&tx, project_id, &clean.name, None)?;
+        let position: i64 =
+            tx.query_row("SELECT coalesce(max(position) + 1, 0) FROM environments WHERE project_id = ?1", params![project_id], |r| r.get(0))?;
+        let id = insert(&tx, project_id, &clean, position, &clock::to_text(now))?;
+        let env = get_in(&tx, &id)?.ok_or(EnvironmentError::NotFound)?;
+        Ok(env)
+    })
 }
 
 /// Inserts a validated draft inside the caller's transaction; returns the id.
@@ -119,58 +138,59 @@ pub(crate) fn insert(conn: &Connection, project_id: &str, clean: &EnvironmentDra
     Ok(id)
 }
 
-pub fn update(store: &mut Store, id: &str, draft: &EnvironmentDraft, now: DateTime<Utc>) -> Result<Environment, EnvironmentError> {
+pub fn update(store: &Store, id: &str, draft: &EnvironmentDraft, now: DateTime<Utc>) -> Result<Environment, EnvironmentError> {
     let clean = validate(draft)?;
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let current = get_in(&tx, id)?.ok_or(EnvironmentError::NotFound)?;
-    ensure_name_free(&tx, &current.project_id, &clean.name, Some(id))?;
-    tx.execute(
-        "UPDATE environments SET name = ?2, url = ?3, health_url = ?4, colour = ?5, protected = ?6, updated_at = ?7 WHERE id = ?1",
-        params![id, clean.name, clean.url, clean.health_url, clean.colour, clean.protected, clock::to_text(now)],
-    )?;
-    let env = get_in(&tx, id)?.ok_or(EnvironmentError::NotFound)?;
-    tx.commit()?;
-    Ok(env)
+    store.write(|tx| {
+        let current = get_in(&tx, id)?.ok_or(EnvironmentError::NotFound)?;
+        ensure_name_free(&tx, &current.project_id, &clean.name, Some(id))?;
+        tx.execute(
+            "UPDATE environments SET name = ?2, url = ?3, health_url = ?4, colour = ?5, protected = ?6, updated_at = ?7 WHERE id = ?1",
+            params![id, clean.name, clean.url, clean.health_url, clean.colour, clean.protected, clock::to_text(now)],
+        )?;
+        let env = get_in(&tx, id)?.ok_or(EnvironmentError::NotFound)?;
+        Ok(env)
+    })
 }
 
 /// Puts the project's environments in the order given (first = earliest
 /// stage). `ordered_ids` must name each of them exactly once.
-pub fn reorder(store: &mut Store, project_id: &str, ordered_ids: &[String], now: DateTime<Utc>) -> Result<Vec<Environment>, EnvironmentError> {
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut current: Vec<String> = {
-        let mut stmt = tx.prepare("SELECT id FROM environments WHERE project_id = ?1")?;
-        let ids = stmt.query_map(params![project_id], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
-        ids
-    };
-    let mut wanted = ordered_ids.to_vec();
-    current.sort();
-    wanted.sort();
-    if current != wanted {
-        return Err(EnvironmentError::BadOrder);
-    }
-    let at = clock::to_text(now);
-    for (position, id) in ordered_ids.iter().enumerate() {
-        tx.execute("UPDATE environments SET position = ?2, updated_at = ?3 WHERE id = ?1", params![id, position as i64, at])?;
-    }
-    tx.commit()?;
+pub fn reorder(store: &Store, project_id: &str, ordered_ids: &[String], now: DateTime<Utc>) -> Result<Vec<Environment>, EnvironmentError> {
+    store.write(|tx| -> Result<(), EnvironmentError> {
+        let mut current: Vec<String> = {
+            let mut stmt = tx.prepare("SELECT id FROM environments WHERE project_id = ?1")?;
+            let ids = stmt.query_map(params![project_id], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+            ids
+        };
+        let mut wanted = ordered_ids.to_vec();
+        current.sort();
+        wanted.sort();
+        if current != wanted {
+            return Err(EnvironmentError::BadOrder);
+        }
+        let at = clock::to_text(now);
+        for (position, id) in ordered_ids.iter().enumerate() {
+            tx.execute("UPDATE environments SET position = ?2, updated_at = ?3 WHERE id = ?1", params![id, position as i64, at])?;
+        }
+        Ok(())
+    })?;
     list(store, project_id)
 }
 
 /// Deletes an environment with its credentials' keychain entries. When the
 /// keychain refuses some, those credentials and the environment stay (so no
 /// row loses its entry and no entry loses its row) and the error says why.
-pub fn delete(store: &mut Store, keychain: &Keychain, id: &str) -> Result<(), EnvironmentError> {
+pub fn delete(store: &Store, keychain: &Keychain, id: &str) -> Result<(), EnvironmentError> {
     let env = get(store, id)?;
     credentials::delete_all_in_environment(store, keychain, &env.id)?;
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    tx.execute("DELETE FROM environments WHERE id = ?1", params![id])?;
-    // Keep positions dense.
-    tx.execute(
-        "UPDATE environments SET position = position - 1 WHERE project_id = ?1 AND position > ?2",
-        params![env.project_id, env.position],
-    )?;
-    tx.commit()?;
-    Ok(())
+    store.write(|tx| {
+        tx.execute("DELETE FROM environments WHERE id = ?1", params![id])?;
+        // Keep positions dense.
+        tx.execute(
+            "UPDATE environments SET position = position - 1 WHERE project_id = ?1 AND position > ?2",
+            params![env.project_id, env.position],
+        )?;
+        Ok(())
+    })
 }
 
 pub fn validate(draft: &EnvironmentDraft) -> Result<EnvironmentDraft, EnvironmentError> {

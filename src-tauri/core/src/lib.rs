@@ -5,17 +5,17 @@
 //! `tauri`, so that all of it can be tested without a window.
 
 pub mod audit;
-pub mod checklists;
 pub mod clock;
 pub mod connection;
 pub mod credentials;
 pub mod environments;
 pub mod files;
-pub mod gate;
+pub mod http;
 pub mod people;
 pub mod planning;
 pub mod projects;
-pub mod releases;
+pub mod release;
+pub mod rules;
 pub mod sample;
 pub mod secrets;
 pub mod sharing;

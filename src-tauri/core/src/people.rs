@@ -1,11 +1,12 @@
 //! People of a project: who owns and reviews checklist items, who is on
 //! call, and when each of them works (in their own time zone).
 
+use crate::rules::{ErrorKind, Kind};
 use chrono::{DateTime, NaiveTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
-use crate::projects::FieldErrors;
+use crate::rules::FieldErrors;
 use crate::{clock, time_zones, Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -73,7 +74,7 @@ pub struct PersonDraft {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PersonError {
-    #[error("{}", crate::projects::summarize(.0))]
+    #[error("{}", crate::rules::summarize(.0))]
     Invalid(FieldErrors),
     #[error("That person is no longer in the project. The list has been refreshed.")]
     NotFound,
@@ -87,17 +88,34 @@ pub enum PersonError {
 
 impl From<rusqlite::Error> for PersonError {
     fn from(e: rusqlite::Error) -> Self {
-        PersonError::Store(StoreError::Sqlite(e))
+        PersonError::Store(StoreError::from(e))
+    }
+}
+
+impl Kind for PersonError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            PersonError::Invalid(_) | PersonError::StillReviewing { .. } => ErrorKind::Invalid,
+            PersonError::NotFound | PersonError::ProjectNotFound => ErrorKind::NotFound,
+            PersonError::Store(e) => e.kind(),
+        }
+    }
+    fn fields(&self) -> Option<&FieldErrors> {
+        match self {
+            PersonError::Invalid(f) => Some(f),
+            _ => None,
+        }
     }
 }
 
 pub fn list(store: &Store, project_id: &str) -> Result<Vec<Person>, PersonError> {
-    let mut stmt = store.conn().prepare_cached(&format!("{SELECT} WHERE project_id = ?1 ORDER BY name COLLATE NOCASE"))?;
+    let conn = store.reader()?;
+    let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE project_id = ?1 ORDER BY name COLLATE NOCASE"))?;
     let rows = stmt.query_map(params![project_id], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn create(store: &mut Store, project_id: &str, draft: &PersonDraft, now: DateTime<Utc>) -> Result<Person, PersonError> {
+pub fn create(store: &Store, project_id: &str, draft: &PersonDraft, now: DateTime<Utc>) -> Result<Person, PersonError> {
     store.write(|tx| create_in(tx, project_id, draft, now))
 }
 
@@ -125,38 +143,38 @@ pub(crate) fn insert(conn: &Connection, project_id: &str, clean: &PersonDraft, a
     Ok(id)
 }
 
-pub fn update(store: &mut Store, id: &str, draft: &PersonDraft, now: DateTime<Utc>) -> Result<Person, PersonError> {
+pub fn update(store: &Store, id: &str, draft: &PersonDraft, now: DateTime<Utc>) -> Result<Person, PersonError> {
     let clean = validate(draft)?;
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let current = get_in(&tx, id)?.ok_or(PersonError::NotFound)?;
-    ensure_email_free(&tx, &current.project_id, &clean.email, Some(id))?;
-    tx.execute(
-        "UPDATE people SET name = ?2, email = ?3, role = ?4, time_zone = ?5, work_start = ?6, work_end = ?7, work_days = ?8, updated_at = ?9
-         WHERE id = ?1",
-        params![id, clean.name, clean.email, clean.role.as_str(), clean.time_zone, clean.work_start, clean.work_end, days_to_mask(&clean.work_days), clock::to_text(now)],
-    )?;
-    let person = get_in(&tx, id)?.ok_or(PersonError::NotFound)?;
-    tx.commit()?;
-    Ok(person)
+    store.write(|tx| {
+        let current = get_in(&tx, id)?.ok_or(PersonError::NotFound)?;
+        ensure_email_free(&tx, &current.project_id, &clean.email, Some(id))?;
+        tx.execute(
+            "UPDATE people SET name = ?2, email = ?3, role = ?4, time_zone = ?5, work_start = ?6, work_end = ?7, work_days = ?8, updated_at = ?9
+             WHERE id = ?1",
+            params![id, clean.name, clean.email, clean.role.as_str(), clean.time_zone, clean.work_start, clean.work_end, days_to_mask(&clean.work_days), clock::to_text(now)],
+        )?;
+        let person = get_in(&tx, id)?.ok_or(PersonError::NotFound)?;
+        Ok(person)
+    })
 }
 
 /// Removes a person. Items they own lose their owner; a person who still has
 /// reviews to sign off cannot be removed, as their items would then count as
 /// complete without review.
-pub fn delete(store: &mut Store, id: &str) -> Result<(), PersonError> {
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let person = get_in(&tx, id)?.ok_or(PersonError::NotFound)?;
-    let pending: i64 = tx.query_row(
-        "SELECT count(*) FROM checklist_items WHERE reviewer_id = ?1 AND signed_off_at IS NULL",
-        params![id],
-        |r| r.get(0),
-    )?;
-    if pending > 0 {
-        return Err(PersonError::StillReviewing { name: person.name, count: pending });
-    }
-    tx.execute("DELETE FROM people WHERE id = ?1", params![id])?;
-    tx.commit()?;
-    Ok(())
+pub fn delete(store: &Store, id: &str) -> Result<(), PersonError> {
+    store.write(|tx| {
+        let person = get_in(&tx, id)?.ok_or(PersonError::NotFound)?;
+        let pending: i64 = tx.query_row(
+            "SELECT count(*) FROM checklist_items WHERE reviewer_id = ?1 AND signed_off_at IS NULL",
+            params![id],
+            |r| r.get(0),
+        )?;
+        if pending > 0 {
+            return Err(PersonError::StillReviewing { name: person.name, count: pending });
+        }
+        tx.execute("DELETE FROM people WHERE id = ?1", params![id])?;
+        Ok(())
+    })
 }
 
 pub fn validate(draft: &PersonDraft) -> Result<PersonDraft, PersonError> {

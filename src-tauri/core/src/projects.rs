@@ -4,10 +4,12 @@
 //! and reports problems per field so the UI can show them beside the input.
 //! Nothing invalid is stored.
 
-use std::collections::BTreeMap;
+pub use crate::rules::FieldErrors;
+use crate::rules::{ErrorKind, Kind};
+use crate::rules::{escape_like, summarize};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
 use crate::secrets::Keychain;
@@ -54,7 +56,6 @@ pub struct ProjectQuery {
 
 /// Problems with a draft, keyed by field name (`name`, `description`,
 /// `repository`, `timeZone`).
-pub type FieldErrors = BTreeMap<String, String>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
@@ -73,20 +74,32 @@ pub enum ProjectError {
 
 impl From<rusqlite::Error> for ProjectError {
     fn from(e: rusqlite::Error) -> Self {
-        ProjectError::Store(StoreError::Sqlite(e))
+        ProjectError::Store(StoreError::from(e))
     }
 }
 
-pub(crate) fn summarize(errors: &FieldErrors) -> String {
-    match errors.len() {
-        1 => errors.values().next().cloned().unwrap_or_default(),
-        n => format!("{n} fields need attention."),
+impl Kind for ProjectError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ProjectError::Invalid(_) => ErrorKind::Invalid,
+            ProjectError::NotFound => ErrorKind::NotFound,
+            ProjectError::Credentials(e) => e.kind(),
+            ProjectError::Sample(_) => ErrorKind::Internal,
+            ProjectError::Store(e) => e.kind(),
+        }
+    }
+    fn fields(&self) -> Option<&FieldErrors> {
+        match self {
+            ProjectError::Invalid(f) => Some(f),
+            _ => None,
+        }
     }
 }
 
 pub fn list(store: &Store, query: &ProjectQuery) -> Result<Vec<Project>, ProjectError> {
     let pattern = format!("%{}%", escape_like(query.text.trim()));
-    let mut stmt = store.conn().prepare_cached(
+    let conn = store.reader()?;
+    let mut stmt = conn.prepare_cached(
         "SELECT id, name, description, repository, time_zone, archived_at, created_at, updated_at
          FROM projects
          WHERE (?1 OR archived_at IS NULL)
@@ -99,10 +112,10 @@ pub fn list(store: &Store, query: &ProjectQuery) -> Result<Vec<Project>, Project
 }
 
 pub fn get(store: &Store, id: &str) -> Result<Project, ProjectError> {
-    get_in(store.conn(), id)?.ok_or(ProjectError::NotFound)
+    get_in(&*store.reader()?, id)?.ok_or(ProjectError::NotFound)
 }
 
-pub fn create(store: &mut Store, draft: &ProjectDraft, now: DateTime<Utc>) -> Result<Project, ProjectError> {
+pub fn create(store: &Store, draft: &ProjectDraft, now: DateTime<Utc>) -> Result<Project, ProjectError> {
     store.write(|tx| create_in(tx, draft, now))
 }
 
@@ -122,30 +135,30 @@ pub(crate) fn create_in(tx: &Connection, draft: &ProjectDraft, now: DateTime<Utc
     Ok(project)
 }
 
-pub fn update(store: &mut Store, id: &str, draft: &ProjectDraft, now: DateTime<Utc>) -> Result<Project, ProjectError> {
+pub fn update(store: &Store, id: &str, draft: &ProjectDraft, now: DateTime<Utc>) -> Result<Project, ProjectError> {
     let clean = validate(draft)?;
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    ensure_name_free(&tx, &clean.name, Some(id))?;
-    let changed = tx.execute(
-        "UPDATE projects SET name = ?2, description = ?3, repository = ?4, time_zone = ?5, updated_at = ?6
-         WHERE id = ?1",
-        params![id, clean.name, clean.description, clean.repository, clean.time_zone, clock::to_text(now)],
-    )?;
-    if changed == 0 {
-        return Err(ProjectError::NotFound);
-    }
-    let project = get_in(&tx, id)?.ok_or(ProjectError::NotFound)?;
-    tx.commit()?;
-    Ok(project)
+    store.write(|tx| {
+        ensure_name_free(&tx, &clean.name, Some(id))?;
+        let changed = tx.execute(
+            "UPDATE projects SET name = ?2, description = ?3, repository = ?4, time_zone = ?5, updated_at = ?6
+             WHERE id = ?1",
+            params![id, clean.name, clean.description, clean.repository, clean.time_zone, clock::to_text(now)],
+        )?;
+        if changed == 0 {
+            return Err(ProjectError::NotFound);
+        }
+        let project = get_in(&tx, id)?.ok_or(ProjectError::NotFound)?;
+        Ok(project)
+    })
 }
 
 /// Archives (`true`) or restores (`false`) a project.
-pub fn set_archived(store: &mut Store, id: &str, archived: bool, now: DateTime<Utc>) -> Result<Project, ProjectError> {
+pub fn set_archived(store: &Store, id: &str, archived: bool, now: DateTime<Utc>) -> Result<Project, ProjectError> {
     let at = clock::to_text(now);
-    let changed = store.conn().execute(
+    let changed = store.write(|tx| tx.execute(
         "UPDATE projects SET archived_at = CASE WHEN ?2 THEN ?3 ELSE NULL END, updated_at = ?3 WHERE id = ?1",
         params![id, archived, at],
-    )?;
+    ))?;
     if changed == 0 {
         return Err(ProjectError::NotFound);
     }
@@ -155,17 +168,18 @@ pub fn set_archived(store: &mut Store, id: &str, archived: bool, now: DateTime<U
 /// Deletes a project and everything that belongs to it, its credentials'
 /// keychain entries first. If the keychain refuses some, the project and
 /// what still holds them stay, and the error says why.
-pub fn delete(store: &mut Store, keychain: &Keychain, id: &str) -> Result<(), ProjectError> {
+pub fn delete(store: &Store, keychain: &Keychain, id: &str) -> Result<(), ProjectError> {
     get(store, id)?;
     let environment_ids: Vec<String> = {
-        let mut stmt = store.conn().prepare("SELECT id FROM environments WHERE project_id = ?1")?;
+        let conn = store.reader()?;
+        let mut stmt = conn.prepare("SELECT id FROM environments WHERE project_id = ?1")?;
         let ids = stmt.query_map(params![id], |r| r.get(0))?.collect::<Result<_, _>>()?;
         ids
     };
     for environment_id in environment_ids {
         crate::credentials::delete_all_in_environment(store, keychain, &environment_id)?;
     }
-    let changed = store.conn().execute("DELETE FROM projects WHERE id = ?1", params![id])?;
+    let changed = store.write(|tx| tx.execute("DELETE FROM projects WHERE id = ?1", params![id]))?;
     if changed == 0 {
         return Err(ProjectError::NotFound);
     }
@@ -306,10 +320,6 @@ fn from_row(row: &Row) -> rusqlite::Result<Project> {
         created_at: row.get(6)?,
         updated_at: row.get(7)?,
     })
-}
-
-pub(crate) fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 #[cfg(test)]

@@ -6,18 +6,18 @@ use chrono::{DateTime, Datelike, Days, Timelike, Utc};
 use rusqlite::Connection;
 
 use crate::audit::Actor;
-use crate::checklists::{self, builtin, templates, ChecklistSource, ItemDraft, ItemState};
+use crate::release::checklists::{self, builtin, templates, ChecklistSource, ItemDraft, ItemState};
 use crate::people::{self, Person, PersonDraft, Role};
 use crate::projects::{self, Project, ProjectDraft, ProjectError, ProjectQuery};
 use crate::planning::recurrence::localize;
 use crate::planning::windows::{self, CalendarWindowDraft, WindowKind};
-use crate::releases::{self, ReleaseDraft, ReleaseState};
+use crate::release::{self as releases, ReleaseDraft, ReleaseState};
 use crate::Store;
 
 pub const SAMPLE_NAME: &str = "Northwind Billing (sample)";
 
 /// Creates the sample project, or returns it if it already exists.
-pub fn open_sample_project(store: &mut Store, now: DateTime<Utc>) -> Result<Project, ProjectError> {
+pub fn open_sample_project(store: &Store, now: DateTime<Utc>) -> Result<Project, ProjectError> {
     let query = ProjectQuery { text: SAMPLE_NAME.into(), include_archived: true };
     if let Some(existing) = projects::list(store, &query)?.into_iter().find(|p| p.name == SAMPLE_NAME) {
         return Ok(existing);
@@ -157,6 +157,7 @@ fn plan(tx: &Connection, project: &Project, release_id: &str, lead: &Actor, now:
             .map_err(|e| err(&e))?;
         t += chrono::Duration::minutes(15);
     }
+    crate::planning::profile::rebuild_hours(tx, &project.id).map_err(|e| err(&e))?;
     let target = (local_now.date_naive() + Days::new(11)).and_hms_opt(10, 0, 0).ok_or("no such time")?;
     let start = localize(berlin, target);
     releases::set_window_in(tx, release_id, Some((start, start + chrono::Duration::minutes(90))), None, lead, now).map_err(|e| err(&e))?;

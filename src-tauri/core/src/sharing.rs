@@ -5,8 +5,9 @@
 //! An import is parsed and validated whole before anything is written, then
 //! written in one transaction: a bad file changes nothing.
 
+use crate::rules::{ErrorKind, Kind};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, TransactionBehavior};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 use crate::credentials::{self, CredentialKind};
@@ -85,7 +86,22 @@ pub enum ShareError {
 
 impl From<rusqlite::Error> for ShareError {
     fn from(e: rusqlite::Error) -> Self {
-        ShareError::Store(StoreError::Sqlite(e))
+        ShareError::Store(StoreError::from(e))
+    }
+}
+
+impl Kind for ShareError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ShareError::Malformed(_) | ShareError::NotAProjectFile | ShareError::NewerVersion { .. } | ShareError::Invalid { .. } => {
+                ErrorKind::Invalid
+            }
+            ShareError::Project(e) => e.kind(),
+            ShareError::Environment(e) => e.kind(),
+            ShareError::Credential(e) => e.kind(),
+            ShareError::Person(e) => e.kind(),
+            ShareError::Store(e) => e.kind(),
+        }
     }
 }
 
@@ -139,7 +155,7 @@ pub fn export_to_file(store: &Store, project_id: &str, path: &std::path::Path, n
 
 /// Reads `json` and, if all of it is valid, adds the project. A project with
 /// the same name gets a suffix, " (2)", " (3)", ….
-pub fn import(store: &mut Store, json: &str, now: DateTime<Utc>) -> Result<ImportReport, ShareError> {
+pub fn import(store: &Store, json: &str, now: DateTime<Utc>) -> Result<ImportReport, ShareError> {
     let file = parse(json)?;
     let project_draft = projects::validate(&file.project).map_err(|e| invalid("project", e.to_string(), field_of_project(&e)))?;
     let mut envs = Vec::new();
@@ -170,25 +186,26 @@ pub fn import(store: &mut Store, json: &str, now: DateTime<Utc>) -> Result<Impor
 
     // All of it is valid: write it in one transaction.
     let name = free_name(store, &project_draft.name)?;
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let project_id = uuid::Uuid::now_v7().to_string();
-    let at = clock::to_text(now);
-    tx.execute(
-        "INSERT INTO projects (id, name, description, repository, time_zone, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-        params![project_id, name, project_draft.description, project_draft.repository, project_draft.time_zone, at],
-    )?;
-    let mut to_fill = Vec::new();
-    for (position, (env, creds)) in envs.iter().enumerate() {
-        environments::insert(&tx, &project_id, env, position as i64, &at)?;
-        to_fill.extend(creds.iter().map(|c| SecretToFill { environment: env.name.clone(), name: c.name.trim().to_owned(), kind: c.kind }));
-    }
-    for p in &people_drafts {
-        people::insert(&tx, &project_id, p, &at).map_err(|e| match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::ConstraintViolation) => invalid("people", format!("The address {} appears twice.", p.email), Some("email".into())),
-            _ => e.into(),
-        })?;
-    }
-    tx.commit()?;
+    let (project_id, to_fill) = store.write(|tx| -> Result<_, ShareError> {
+        let project_id = uuid::Uuid::now_v7().to_string();
+        let at = clock::to_text(now);
+        tx.execute(
+            "INSERT INTO projects (id, name, description, repository, time_zone, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+            params![project_id, name, project_draft.description, project_draft.repository, project_draft.time_zone, at],
+        )?;
+        let mut to_fill = Vec::new();
+        for (position, (env, creds)) in envs.iter().enumerate() {
+            environments::insert(&tx, &project_id, env, position as i64, &at)?;
+            to_fill.extend(creds.iter().map(|c| SecretToFill { environment: env.name.clone(), name: c.name.trim().to_owned(), kind: c.kind }));
+        }
+        for p in &people_drafts {
+            people::insert(&tx, &project_id, p, &at).map_err(|e| match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::ConstraintViolation) => invalid("people", format!("The address {} appears twice.", p.email), Some("email".into())),
+                _ => e.into(),
+            })?;
+        }
+        Ok((project_id, to_fill))
+    })?;
     Ok(ImportReport { project: projects::get(store, &project_id)?, secrets_to_fill: to_fill })
 }
 
@@ -233,16 +250,32 @@ fn field_of_project(e: &ProjectError) -> Option<String> {
     }
 }
 
+/// The project's name, or, when a project of that name exists, the name
+/// with " (2)", " (3)"… after it, the base shortened so that the whole still
+/// fits the name limit. The final name is checked like a typed one.
 fn free_name(store: &Store, wanted: &str) -> Result<String, ShareError> {
     let taken: Vec<String> = projects::list(store, &ProjectQuery { text: String::new(), include_archived: true })?
         .into_iter()
         .map(|p| p.name.to_lowercase())
         .collect();
-    if !taken.contains(&wanted.to_lowercase()) {
-        return Ok(wanted.to_owned());
+    let name = if !taken.contains(&wanted.to_lowercase()) {
+        wanted.to_owned()
+    } else {
+        (2..)
+            .map(|n| {
+                let suffix = format!(" ({n})");
+                let room = projects::NAME_MAX.saturating_sub(suffix.chars().count());
+                let base: String = wanted.chars().take(room).collect();
+                format!("{}{suffix}", base.trim_end())
+            })
+            .find(|candidate| !taken.contains(&candidate.to_lowercase()))
+            .unwrap_or_else(|| wanted.to_owned())
+    };
+    let check = ProjectDraft { name: name.clone(), time_zone: "UTC".into(), ..Default::default() };
+    if let Err(ProjectError::Invalid(fields)) = projects::validate(&check) {
+        if let Some(message) = fields.get("name") {
+            return Err(invalid("project", format!("The project would be called “{name}”, which Liftoff cannot use: {message}"), Some("name".into())));
+        }
     }
-    Ok((2..)
-        .map(|n| format!("{wanted} ({n})"))
-        .find(|candidate| !taken.contains(&candidate.to_lowercase()))
-        .unwrap_or_else(|| wanted.to_owned()))
+    Ok(name)
 }

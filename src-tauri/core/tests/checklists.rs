@@ -3,14 +3,14 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use liftoff_core::audit::{self, Actor, AuditCategory, AuditQuery};
-use liftoff_core::checklists::templates::{self, TemplateDraft, TemplateItem};
-use liftoff_core::checklists::transfer::{self, FileFormat};
-use liftoff_core::checklists::{self, ChecklistSource, ItemDraft, ItemState, ItemStatus};
+use liftoff_core::release::checklists::templates::{self, TemplateDraft, TemplateItem};
+use liftoff_core::release::checklists::transfer::{self, FileFormat};
+use liftoff_core::release::checklists::{self, ChecklistSource, ItemDraft, ItemState, ItemStatus};
 use liftoff_core::environments;
-use liftoff_core::gate;
+use liftoff_core::release::gate;
 use liftoff_core::people::{self, Person, PersonDraft, Role};
 use liftoff_core::projects::{self, Project, ProjectDraft};
-use liftoff_core::releases::{self, Release, ReleaseDraft, ReleaseError, ReleaseState};
+use liftoff_core::release::{self as releases, Release, ReleaseDraft, ReleaseError, ReleaseState};
 use liftoff_core::Store;
 
 fn t0() -> DateTime<Utc> {
@@ -51,7 +51,7 @@ impl World {
     }
 
     fn as_person(&self, p: &Person) -> Actor {
-        Actor::resolve(self.store.conn(), &self.project.id, Some(&p.id), "lead").unwrap()
+        Actor::resolve(&self.store.reader().unwrap(), &self.project.id, Some(&p.id), "lead").unwrap()
     }
 
     fn release(&mut self, version: &str) -> Release {
@@ -219,7 +219,7 @@ fn the_gate_lets_only_complete_required_items_into_production() {
     let prod = w.production();
 
     // No checklist at all: closed.
-    let empty = gate::evaluate(w.store.conn(), &release.id, &prod, today()).unwrap();
+    let empty = gate::evaluate(&w.store.reader().unwrap(), &release.id, &prod, today()).unwrap();
     assert!(!empty.allowed && !empty.passed);
     assert_eq!(empty.missing[0].title, "No readiness checklist");
 
@@ -230,20 +230,20 @@ fn the_gate_lets_only_complete_required_items_into_production() {
     let omar = w.as_person(&w.owner.clone());
     let dana = w.as_person(&w.reviewer.clone());
 
-    let report = gate::evaluate(w.store.conn(), &release.id, &prod, today()).unwrap();
+    let report = gate::evaluate(&w.store.reader().unwrap(), &release.id, &prod, today()).unwrap();
     assert!(!report.allowed);
     let titles: Vec<&str> = report.missing.iter().map(|m| m.title.as_str()).collect();
     assert_eq!(titles, ["All tests passed", "Backups taken", "Reference books filled"], "optional items do not count");
 
     // Unprotected environments are always open.
-    assert!(gate::evaluate(w.store.conn(), &release.id, &w.staging(), today()).unwrap().allowed);
+    assert!(gate::evaluate(&w.store.reader().unwrap(), &release.id, &w.staging(), today()).unwrap().allowed);
     assert!(gate::require(&w.store, &release.id, &w.staging(), today()).is_ok());
 
     checklists::set_item_state(&mut w.store, &backups, ItemState::Done, "", &omar, t0()).unwrap();
     checklists::set_item_state(&mut w.store, &content, ItemState::NotApplicable, "No reference data changes", &omar, t0()).unwrap();
     checklists::set_item_state(&mut w.store, &tests, ItemState::Done, "", &omar, t0()).unwrap();
     // Awaiting review still blocks, and says who must sign.
-    let report = gate::evaluate(w.store.conn(), &release.id, &prod, today()).unwrap();
+    let report = gate::evaluate(&w.store.reader().unwrap(), &release.id, &prod, today()).unwrap();
     assert_eq!(report.missing.len(), 1);
     assert_eq!(report.missing[0].why, "awaiting sign-off by Dana Auditor");
     match gate::require(&w.store, &release.id, &prod, today()) {
@@ -297,7 +297,7 @@ fn an_override_needs_a_name_and_a_reason_and_is_audited() {
     assert!(gate_log[0].summary.contains("Lena Fischer (CTO)") && gate_log[0].summary.contains("“Backups taken”"), "{}", gate_log[0].summary);
 
     gate::withdraw_override(&mut w.store, &o.id, "Backups are now taken before deploys", &w.lead, t0()).unwrap();
-    assert!(!gate::evaluate(w.store.conn(), &release.id, &prod, today()).unwrap().allowed);
+    assert!(!gate::evaluate(&w.store.reader().unwrap(), &release.id, &prod, today()).unwrap().allowed);
     let found = audit::list(&w.store, &release.id, &AuditQuery { text: "withdrew".into(), ..AuditQuery::default() }).unwrap();
     assert_eq!(found.len(), 1);
 }
@@ -340,7 +340,7 @@ fn the_audit_log_cannot_be_edited() {
     let w = World::new();
     let mut w = w;
     let release = w.release("2.4.0");
-    let e = w.store.conn().execute("UPDATE audit_log SET actor = 'someone else' WHERE release_id = ?1", [&release.id]);
+    let e = w.store.write(|tx| tx.execute("UPDATE audit_log SET actor = 'someone else' WHERE release_id = ?1", [&release.id]));
     assert!(e.unwrap_err().to_string().contains("append-only"));
 }
 
@@ -508,9 +508,9 @@ fn only_people_of_the_project_can_act_and_huge_files_are_refused() {
         work_days: [true; 7],
     };
     let stranger = people::create(&mut w.store, &other.id, &stranger, t0()).unwrap();
-    let e = Actor::for_release(w.store.conn(), &release.id, Some(&stranger.id), "lead");
-    assert!(matches!(e, Err(ReleaseError::UnknownActor)));
-    let me = Actor::for_release(w.store.conn(), &release.id, None, "dana").unwrap();
+    let e = Actor::for_release(&w.store.reader().unwrap(), &release.id, Some(&stranger.id), "lead");
+    assert!(matches!(e, Err(liftoff_core::audit::AuditError::UnknownActor)));
+    let me = Actor::for_release(&w.store.reader().unwrap(), &release.id, None, "dana").unwrap();
     assert_eq!(me, Actor { person_id: None, name: "dana".into() });
 
     let huge = format!("section,title\n{}", "Prepare,Backups taken\n".repeat(300_000));

@@ -5,7 +5,8 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use liftoff_core::connection::{check, Auth, AuthScheme};
+use liftoff_core::connection::{self, Auth, AuthScheme, ConnectionReport};
+use tokio_util::sync::CancellationToken;
 use liftoff_core::secrets::SecretValue;
 
 const TOKEN: &str = "canary-conn-91d2";
@@ -18,6 +19,12 @@ type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
 struct Server {
     base: String,
     seen: Seen,
+}
+
+/// The health check, as the app runs it (async, cancellable), from a test.
+fn check(url: &str, auth: Option<&Auth>, timeout: Duration) -> ConnectionReport {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(connection::check(url, auth, timeout, &CancellationToken::new()))
 }
 
 fn serve(respond: fn(&str, Option<&str>, &str) -> (String, String)) -> Server {

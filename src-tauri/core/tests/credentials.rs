@@ -84,7 +84,7 @@ fn env_named(store: &Store, project: &Project, name: &str) -> String {
 }
 
 fn credential_count(store: &Store) -> i64 {
-    store.conn().query_row("SELECT count(*) FROM credentials", [], |r| r.get(0)).unwrap()
+    store.reader().unwrap().query_row("SELECT count(*) FROM credentials", [], |r| r.get(0)).unwrap()
 }
 
 #[test]

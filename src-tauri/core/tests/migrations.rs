@@ -24,6 +24,7 @@ const LANDED: &[(&str, &str)] = &[
     ("0004_seed_builtin_templates.sql", "54c4b1a7a7d1cd5acee739f7577ad2c9d9869fc17962e979269459022186c7f3"),
     ("0005_planning.sql", "7676104317c3818d2297c21cec04d527c6d55472b198453bb635d396a8f715b3"),
     ("0006_audit_categories.sql", "1a614f5702d5c484bbf9f2012d9396428934bd124498d2cc6f8fc9dea2d19ee9"),
+    ("0007_timeline_reads.sql", "c5d24638678181ce6c2d19382619ed134ab8cdfb36a8a08164d7903523786734"),
 ];
 
 fn migrations_dir() -> PathBuf {
@@ -137,7 +138,7 @@ fn migrate_fixture(version: i64) -> (tempfile::TempDir, Store, Connection) {
 /// same values in the old columns.
 fn assert_every_row_survives(original: &Connection, store: &Store) {
     for (table, columns) in tables(original) {
-        assert_eq!(rows(store.conn(), &table, &columns), rows(original, &table, &columns), "the rows of {table}");
+        assert_eq!(rows(&store.reader().unwrap(), &table, &columns), rows(original, &table, &columns), "the rows of {table}");
     }
 }
 
@@ -209,7 +210,8 @@ fn a_schema_v3_database_migrates_with_its_data() {
     let (_dir, store, original) = migrate_fixture(3);
     assert_every_row_survives(&original, &store);
     assert_backed_up_before(&store, &original, 3);
-    let conn = store.conn();
+    let reader = store.reader().unwrap();
+    let conn: &Connection = &reader;
 
     assert_eq!(text(conn, "SELECT name FROM projects ORDER BY name"), ["Atlas", "Old portal"]);
     let atlas: (String, String, String, Option<String>) = conn
@@ -247,7 +249,8 @@ fn a_schema_v5_database_migrates_with_its_data() {
     let (_dir, store, original) = migrate_fixture(5);
     assert_every_row_survives(&original, &store);
     assert_backed_up_before(&store, &original, 5);
-    let conn = store.conn();
+    let reader = store.reader().unwrap();
+    let conn: &Connection = &reader;
 
     assert_eq!(text(conn, "SELECT name FROM projects"), ["Northwind Billing (sample)"]);
     assert_eq!(count(conn, "environments"), 3);
@@ -287,18 +290,20 @@ fn the_rebuilt_audit_log_keeps_its_rows_takes_new_categories_and_stays_append_on
     let columns: Vec<String> = tables(&original).into_iter().find(|(t, _)| t == "audit_log").unwrap().1;
     let before = rows_in_order(&original, "SELECT * FROM audit_log ORDER BY id");
     assert!(before.len() > 10, "the fixture has audit rows");
-    assert_eq!(rows_in_order(store.conn(), &format!("SELECT {} FROM audit_log ORDER BY id", columns.join(", "))), before);
-    let categories = text(store.conn(), "SELECT DISTINCT category FROM audit_log ORDER BY category");
+    assert_eq!(rows_in_order(&store.reader().unwrap(), &format!("SELECT {} FROM audit_log ORDER BY id", columns.join(", "))), before);
+    let categories = text(&store.reader().unwrap(), "SELECT DISTINCT category FROM audit_log ORDER BY category");
     assert!(categories.len() >= 3, "{categories:?}");
 
     // The indexes and the trigger are back as migration 4 made them.
     let schema = |conn: &Connection| {
         text(conn, "SELECT name || ': ' || sql FROM sqlite_master WHERE tbl_name = 'audit_log' AND type IN ('index', 'trigger') ORDER BY name")
     };
-    assert_eq!(schema(store.conn()), schema(&original));
-    assert_eq!(schema(store.conn()).len(), 3);
+    assert_eq!(schema(&store.reader().unwrap()), schema(&original));
+    assert_eq!(schema(&store.reader().unwrap()).len(), 3);
 
-    let conn = store.conn();
+    // Another connection to the file, as the test's own writer.
+    let writer = Connection::open(store.db_path()).unwrap();
+    let conn = &writer;
     let project: String = conn.query_row("SELECT id FROM projects", [], |r| r.get(0)).unwrap();
     let insert = |category: &str| {
         conn.execute(

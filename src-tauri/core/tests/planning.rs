@@ -8,7 +8,7 @@ use liftoff_core::people::{self, Person, PersonDraft, Role};
 use liftoff_core::planning::windows::{self, CalendarWindowDraft, WindowKind};
 use liftoff_core::planning::{busy, profile, PlanningError};
 use liftoff_core::projects::{self, Project, ProjectDraft};
-use liftoff_core::releases::{self, ReleaseDraft, ReleaseError};
+use liftoff_core::release::{self as releases, ReleaseDraft, ReleaseError};
 use liftoff_core::Store;
 
 fn t0() -> DateTime<Utc> {
@@ -267,4 +267,45 @@ fn on_call_overrides_manual_busy_time_and_a_pattern_by_hand() {
     profile::set_pattern(&mut store, &project.id, &vec![42.0; 168], t0()).unwrap();
     let t = timeline::read(&store, &project.id, utc(2027, 1, 4, 0, 0), utc(2027, 1, 5, 0, 0), 4).unwrap();
     assert!(t.load.iter().all(|b| b.map(|b| b.max) == Some(42.0)), "{:?}", t.load);
+}
+
+#[test]
+fn a_drag_is_judged_in_memory_like_the_store_would_until_something_changes() {
+    use liftoff_core::planning::picture::{self, DragChecks};
+    use liftoff_core::planning::window::ConflictKind;
+    let (_dir, mut store, project, priya) = setup();
+    let lead = plan_a_week(&mut store, &project, &priya);
+    let r = releases::create(&store, &project.id, &ReleaseDraft { version: "2.4.0".into(), name: "Tax".into(), ..Default::default() }, &lead, t0()).unwrap();
+    releases::set_on_call(&store, &r.id, Some(&priya.id), &lead, t0()).unwrap();
+
+    let drag = DragChecks::default();
+    // Snaps of a drag across Monday to Friday afternoon: each judged as the store would judge it.
+    let mut seen_kinds = Vec::new();
+    let mut start = utc(2026, 11, 23, 13, 0);
+    let mut gathered = None;
+    while start < utc(2026, 11, 27, 17, 0) {
+        let end = start + chrono::Duration::minutes(90);
+        let in_memory = drag.check(&store, &r.id, start, end).unwrap();
+        let fresh = picture::check_window(&store, &r.id, start, end).unwrap();
+        assert_eq!(format!("{in_memory:?}"), format!("{fresh:?}"), "at {start}");
+        seen_kinds.extend(in_memory.iter().map(|c| c.kind));
+        match gathered {
+            None => gathered = drag.gathered_for(),
+            Some(g) => assert_eq!(drag.gathered_for(), Some(g), "gathered once for the whole drag"),
+        }
+        start += chrono::Duration::minutes(15);
+    }
+    assert!(seen_kinds.contains(&ConflictKind::Freeze) && seen_kinds.contains(&ConflictKind::PersonBusy), "{seen_kinds:?}");
+
+    // A change to the store is seen at the next snap.
+    let (s, e) = (utc(2026, 11, 24, 9, 0), utc(2026, 11, 24, 10, 0));
+    assert!(drag.check(&store, &r.id, s, e).unwrap().iter().all(|c| c.kind != ConflictKind::Freeze));
+    let mut tuesday = weekend_freeze(Vec::new());
+    tuesday.name = "Tuesday freeze".into();
+    tuesday.start_local = "2026-11-24T08:00".into();
+    tuesday.rule = None;
+    tuesday.minutes = 240;
+    tuesday.exdates = Vec::new();
+    windows::create(&store, &project.id, &tuesday, t0()).unwrap();
+    assert!(drag.check(&store, &r.id, s, e).unwrap().iter().any(|c| c.kind == ConflictKind::Freeze));
 }

@@ -25,7 +25,7 @@ fn query(text: &str, include_archived: bool) -> ProjectQuery {
 }
 
 fn count_rows(store: &Store) -> i64 {
-    store.conn().query_row("SELECT count(*) FROM projects", [], |r| r.get(0)).unwrap()
+    store.reader().unwrap().query_row("SELECT count(*) FROM projects", [], |r| r.get(0)).unwrap()
 }
 
 #[test]

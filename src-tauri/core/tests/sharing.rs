@@ -60,7 +60,7 @@ fn exported() -> String {
 }
 
 fn project_count(store: &Store) -> i64 {
-    store.conn().query_row("SELECT count(*) FROM projects", [], |r| r.get(0)).unwrap()
+    store.reader().unwrap().query_row("SELECT count(*) FROM projects", [], |r| r.get(0)).unwrap()
 }
 
 #[test]
@@ -90,6 +90,17 @@ fn importing_on_the_same_machine_gets_a_free_name() {
     sharing::import(&mut s, &json, t0()).unwrap();
     assert_eq!(sharing::import(&mut s, &json, t0()).unwrap().project.name, "Atlas (2)");
     assert_eq!(sharing::import(&mut s, &json, t0()).unwrap().project.name, "Atlas (3)");
+}
+
+#[test]
+fn a_name_at_the_limit_still_gets_a_free_name_within_it() {
+    let long = "L".repeat(100);
+    let json = exported().replace("\"name\": \"Atlas\"", &format!("\"name\": \"{long}\""));
+    let (_dir, s) = store();
+    assert_eq!(sharing::import(&s, &json, t0()).unwrap().project.name, long);
+    let second = sharing::import(&s, &json, t0()).unwrap().project.name;
+    assert_eq!(second.chars().count(), 100, "{second}");
+    assert!(second.ends_with("L (2)"), "{second}");
 }
 
 #[test]

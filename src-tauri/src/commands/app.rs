@@ -1,13 +1,15 @@
 use liftoff_core::time_zones;
 use tauri::State;
 
+use crate::error::Result;
 use crate::state::{AppState, StartupReport};
 
-/// What happened at startup: data folder, recovery, fatal problems.
+/// What happened at startup: data folder, recovery, fatal problems. Answers
+/// once the database has opened.
 #[tauri::command]
 #[specta::specta]
-pub fn startup_report(state: State<'_, AppState>) -> StartupReport {
-    state.startup.clone()
+pub async fn startup_report(state: State<'_, AppState>) -> Result<StartupReport> {
+    state.startup_report().await
 }
 
 /// Every IANA time zone name, sorted.

@@ -14,7 +14,7 @@ use liftoff_core::planning::window::Conflict;
 use liftoff_core::planning::windows::{self, CalendarWindow, CalendarWindowDraft};
 use liftoff_core::planning::{ics_export, PlanningError};
 use liftoff_core::projects::{self, FieldErrors};
-use liftoff_core::releases::{self, Release};
+use liftoff_core::release::{self as releases, Release};
 use tauri::{AppHandle, Manager, State};
 
 use crate::error::Result;
@@ -63,18 +63,21 @@ pub async fn set_release_window(
                     .into())
                 }
             };
-            let who = Actor::for_release(s.conn(), &release_id, actor.as_deref(), &local_user())?;
+            let who = Actor::for_release(&*s.reader()?, &release_id, actor.as_deref(), &local_user())?;
             Ok(releases::set_window(s, &release_id, window, environment_id.as_deref(), &who, Utc::now())?)
         })
         .await
 }
 
-/// What is wrong with planning the release at `[start, end)`.
+/// What is wrong with planning the release at `[start, end)`. While a bar
+/// is dragged this is asked at every snap: the picture gathered for the
+/// first is reused until the data changes.
 #[tauri::command]
 #[specta::specta]
 pub async fn window_conflicts(state: State<'_, AppState>, release_id: String, start: String, end: String) -> Result<Vec<Conflict>> {
+    let checks = state.drag_checks.clone();
     state
-        .with_store(move |s| Ok(picture::check_window(s, &release_id, instant("start", &start)?, instant("end", &end)?)?))
+        .with_store(move |s| Ok(checks.check(s, &release_id, instant("start", &start)?, instant("end", &end)?)?))
         .await
 }
 
@@ -168,7 +171,7 @@ pub async fn export_calendar(state: State<'_, AppState>, project_id: String, pat
 pub async fn set_release_on_call(state: State<'_, AppState>, release_id: String, person_id: Option<String>, actor: Option<String>) -> Result<Release> {
     state
         .with_store(move |s| {
-            let who = Actor::for_release(s.conn(), &release_id, actor.as_deref(), &local_user())?;
+            let who = Actor::for_release(&*s.reader()?, &release_id, actor.as_deref(), &local_user())?;
             Ok(releases::set_on_call(s, &release_id, person_id.as_deref(), &who, Utc::now())?)
         })
         .await
@@ -180,7 +183,7 @@ pub async fn set_release_on_call(state: State<'_, AppState>, release_id: String,
 pub async fn override_freeze(state: State<'_, AppState>, release_id: String, decided_by: String, reason: String, actor: Option<String>) -> Result<Release> {
     state
         .with_store(move |s| {
-            let who = Actor::for_release(s.conn(), &release_id, actor.as_deref(), &local_user())?;
+            let who = Actor::for_release(&*s.reader()?, &release_id, actor.as_deref(), &local_user())?;
             Ok(releases::override_freeze(s, &release_id, &decided_by, &reason, &who, Utc::now())?)
         })
         .await

@@ -5,9 +5,9 @@
 
 use chrono::{Local, Utc};
 use liftoff_core::audit::{self, Actor, AuditEntry, AuditQuery};
-use liftoff_core::checklists::{self, ChecklistItem, ChecklistSource, ItemDraft, ItemState, ReleaseView};
-use liftoff_core::gate::{self, GateReport};
-use liftoff_core::releases::{self, Release, ReleaseDraft, ReleaseState, ReleaseSummary};
+use liftoff_core::release::checklists::{self, ChecklistItem, ChecklistSource, ItemDraft, ItemState, ReleaseView};
+use liftoff_core::release::gate::{self, GateReport};
+use liftoff_core::release::{self as releases, Release, ReleaseDraft, ReleaseState, ReleaseSummary};
 use serde::Serialize;
 use tauri::State;
 
@@ -25,7 +25,7 @@ pub async fn list_releases(state: State<'_, AppState>, project_id: String, filte
 pub async fn create_release(state: State<'_, AppState>, project_id: String, draft: ReleaseDraft, actor: Option<String>) -> Result<Release> {
     state
         .with_store(move |s| {
-            let who = Actor::resolve(s.conn(), &project_id, actor.as_deref(), &local_user())?;
+            let who = Actor::resolve(&*s.reader()?, &project_id, actor.as_deref(), &local_user())?;
             Ok(releases::create(s, &project_id, &draft, &who, Utc::now())?)
         })
         .await
@@ -36,7 +36,7 @@ pub async fn create_release(state: State<'_, AppState>, project_id: String, draf
 pub async fn update_release(state: State<'_, AppState>, id: String, draft: ReleaseDraft, actor: Option<String>) -> Result<Release> {
     state
         .with_store(move |s| {
-            let who = Actor::for_release(s.conn(), &id, actor.as_deref(), &local_user())?;
+            let who = Actor::for_release(&*s.reader()?, &id, actor.as_deref(), &local_user())?;
             Ok(releases::update(s, &id, &draft, &who, Utc::now())?)
         })
         .await
@@ -53,7 +53,7 @@ pub async fn set_release_state(
 ) -> Result<Release> {
     state
         .with_store(move |s| {
-            let who = Actor::for_release(s.conn(), &id, actor.as_deref(), &local_user())?;
+            let who = Actor::for_release(&*s.reader()?, &id, actor.as_deref(), &local_user())?;
             Ok(releases::set_state(s, &id, to, &reason, &who, Utc::now(), Local::now().date_naive())?)
         })
         .await
@@ -71,7 +71,7 @@ pub async fn release_view(state: State<'_, AppState>, id: String) -> Result<Rele
 pub async fn start_checklist(state: State<'_, AppState>, release_id: String, source: ChecklistSource, actor: Option<String>) -> Result<i32> {
     state
         .with_store(move |s| {
-            let who = Actor::for_release(s.conn(), &release_id, actor.as_deref(), &local_user())?;
+            let who = Actor::for_release(&*s.reader()?, &release_id, actor.as_deref(), &local_user())?;
             Ok(checklists::start(s, &release_id, &source, &who, Utc::now())? as i32)
         })
         .await
@@ -82,7 +82,7 @@ pub async fn start_checklist(state: State<'_, AppState>, release_id: String, sou
 pub async fn add_checklist_item(state: State<'_, AppState>, release_id: String, draft: ItemDraft, actor: Option<String>) -> Result<ChecklistItem> {
     state
         .with_store(move |s| {
-            let who = Actor::for_release(s.conn(), &release_id, actor.as_deref(), &local_user())?;
+            let who = Actor::for_release(&*s.reader()?, &release_id, actor.as_deref(), &local_user())?;
             Ok(checklists::add_item(s, &release_id, &draft, &who, Utc::now())?)
         })
         .await
@@ -93,7 +93,7 @@ pub async fn add_checklist_item(state: State<'_, AppState>, release_id: String, 
 pub async fn update_checklist_item(state: State<'_, AppState>, id: String, draft: ItemDraft, actor: Option<String>) -> Result<ChecklistItem> {
     state
         .with_store(move |s| {
-            let who = Actor::for_item(s.conn(), &id, actor.as_deref(), &local_user())?;
+            let who = Actor::for_item(&*s.reader()?, &id, actor.as_deref(), &local_user())?;
             Ok(checklists::update_item(s, &id, &draft, &who, Utc::now())?)
         })
         .await
@@ -110,7 +110,7 @@ pub async fn set_checklist_item_state(
 ) -> Result<ChecklistItem> {
     state
         .with_store(move |s| {
-            let who = Actor::for_item(s.conn(), &id, actor.as_deref(), &local_user())?;
+            let who = Actor::for_item(&*s.reader()?, &id, actor.as_deref(), &local_user())?;
             Ok(checklists::set_item_state(s, &id, to, &reason, &who, Utc::now())?)
         })
         .await
@@ -128,7 +128,7 @@ pub async fn review_checklist_item(
 ) -> Result<ChecklistItem> {
     state
         .with_store(move |s| {
-            let who = Actor::for_item(s.conn(), &id, actor.as_deref(), &local_user())?;
+            let who = Actor::for_item(&*s.reader()?, &id, actor.as_deref(), &local_user())?;
             Ok(checklists::review(s, &id, approve, &note, &who, Utc::now())?)
         })
         .await
@@ -139,7 +139,7 @@ pub async fn review_checklist_item(
 pub async fn delete_checklist_item(state: State<'_, AppState>, id: String, actor: Option<String>) -> Result<()> {
     state
         .with_store(move |s| {
-            let who = Actor::for_item(s.conn(), &id, actor.as_deref(), &local_user())?;
+            let who = Actor::for_item(&*s.reader()?, &id, actor.as_deref(), &local_user())?;
             Ok(checklists::delete_item(s, &id, &who, Utc::now())?)
         })
         .await
@@ -157,7 +157,7 @@ pub async fn override_gate(
 ) -> Result<GateReport> {
     state
         .with_store(move |s| {
-            let who = Actor::for_release(s.conn(), &release_id, actor.as_deref(), &local_user())?;
+            let who = Actor::for_release(&*s.reader()?, &release_id, actor.as_deref(), &local_user())?;
             let today = Local::now().date_naive();
             Ok(gate::override_gate(s, &release_id, &environment_id, &decided_by, &reason, &who, Utc::now(), today)?)
         })
@@ -169,7 +169,7 @@ pub async fn override_gate(
 pub async fn withdraw_gate_override(state: State<'_, AppState>, id: String, reason: String, actor: Option<String>) -> Result<()> {
     state
         .with_store(move |s| {
-            let who = Actor::for_override(s.conn(), &id, actor.as_deref(), &local_user())?;
+            let who = Actor::for_override(&*s.reader()?, &id, actor.as_deref(), &local_user())?;
             Ok(gate::withdraw_override(s, &id, &reason, &who, Utc::now())?)
         })
         .await

@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 
 use chrono::{Local, Utc};
 use liftoff_core::audit::Actor;
-use liftoff_core::checklists::templates::{self, Template, TemplateDraft};
-use liftoff_core::checklists::transfer::{self, FileFormat};
+use liftoff_core::release::checklists::templates::{self, Template, TemplateDraft};
+use liftoff_core::release::checklists::transfer::{self, FileFormat};
 use liftoff_core::files;
-use liftoff_core::releases::{self, ReleaseError};
+use liftoff_core::release::{self as releases, ReleaseError};
 use tauri::{AppHandle, Manager, State};
 
 use crate::error::Result;
@@ -127,7 +127,7 @@ pub async fn import_checklist(
 ) -> Result<i32> {
     state
         .with_store(move |s| {
-            let who = Actor::for_release(s.conn(), &release_id, actor.as_deref(), &local_user())?;
+            let who = Actor::for_release(&*s.reader()?, &release_id, actor.as_deref(), &local_user())?;
             Ok(transfer::import_checklist(s, &release_id, &file_name, &content, &who, Utc::now())? as i32)
         })
         .await

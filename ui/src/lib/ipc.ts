@@ -28,7 +28,17 @@ function normalizeFields(fields: AppError["fields"]): Record<string, string> {
   return out;
 }
 
-const CODES: readonly ErrorCode[] = ["validation", "notFound", "keychain", "database", "startup", "internal"];
+const CODES: readonly ErrorCode[] = [
+  "validation",
+  "notFound",
+  "keychain",
+  "database",
+  "startup",
+  "conflict",
+  "cancelled",
+  "external",
+  "internal",
+];
 
 export function toAppError(e: unknown): AppError {
   if (e instanceof CommandError) {

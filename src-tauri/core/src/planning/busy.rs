@@ -34,9 +34,9 @@ pub struct BusyImport {
 
 /// Replaces the busy time a person had from `file_name` with the events in
 /// `content`, in one transaction. A damaged file changes nothing.
-pub fn import_ics(store: &mut Store, person_id: &str, file_name: &str, content: &str, now: DateTime<Utc>) -> Result<BusyImport, PlanningError> {
+pub fn import_ics(store: &Store, person_id: &str, file_name: &str, content: &str, now: DateTime<Utc>) -> Result<BusyImport, PlanningError> {
     let tz_name: String = store
-        .conn()
+        .reader()?
         .query_row("SELECT time_zone FROM people WHERE id = ?1", params![person_id], |r| r.get(0))
         .optional()?
         .ok_or(PlanningError::PersonNotFound)?;
@@ -109,35 +109,38 @@ pub struct ManualBusy {
 }
 
 /// Adds busy time by hand, such as a day of leave or a dentist's appointment.
-pub fn add_manual(store: &mut Store, person_id: &str, summary: &str, start: DateTime<Utc>, end: DateTime<Utc>, now: DateTime<Utc>) -> Result<ManualBusy, PlanningError> {
+pub fn add_manual(store: &Store, person_id: &str, summary: &str, start: DateTime<Utc>, end: DateTime<Utc>, now: DateTime<Utc>) -> Result<ManualBusy, PlanningError> {
     let summary = summary.trim();
     let minutes = (end - start).num_minutes();
     if !(1..=527_040).contains(&minutes) {
-        return Err(PlanningError::Invalid(crate::projects::FieldErrors::from([(
+        return Err(PlanningError::Invalid(crate::rules::FieldErrors::from([(
             "end".to_owned(),
             "The busy time must end after it starts, within a year.".to_owned(),
         )])));
     }
     if summary.chars().count() > 200 || summary.chars().any(char::is_control) {
-        return Err(PlanningError::Invalid(crate::projects::FieldErrors::from([(
+        return Err(PlanningError::Invalid(crate::rules::FieldErrors::from([(
             "summary".to_owned(),
             "Keep the description to one line of 200 characters or fewer.".to_owned(),
         )])));
     }
-    let exists: bool = store.conn().query_row("SELECT EXISTS (SELECT 1 FROM people WHERE id = ?1)", params![person_id], |r| r.get(0))?;
+    let exists: bool = store.reader()?.query_row("SELECT EXISTS (SELECT 1 FROM people WHERE id = ?1)", params![person_id], |r| r.get(0))?;
     if !exists {
         return Err(PlanningError::PersonNotFound);
     }
     let when = Recurrence { start: start.naive_utc(), minutes, time_zone: "UTC".into(), rule: None, exdates: Vec::new() };
     let summary = if summary.is_empty() { "Away" } else { summary };
-    insert(store.conn(), person_id, "", summary, false, &when, &clock::to_text(now))?;
-    let id: String = store.conn().query_row("SELECT id FROM busy_times WHERE rowid = last_insert_rowid()", [], |r| r.get(0))?;
+    let id: String = store.write(|tx| -> Result<String, PlanningError> {
+        insert(tx, person_id, "", summary, false, &when, &clock::to_text(now))?;
+        Ok(tx.query_row("SELECT id FROM busy_times WHERE rowid = last_insert_rowid()", [], |r| r.get(0))?)
+    })?;
     Ok(ManualBusy { id, person_id: person_id.to_owned(), summary: summary.to_owned(), start: clock::to_text(start), end: clock::to_text(end) })
 }
 
 /// The busy time entered by hand for the project's people, newest first.
 pub fn list_manual(store: &Store, project_id: &str) -> Result<Vec<ManualBusy>, PlanningError> {
-    let mut stmt = store.conn().prepare_cached(
+    let conn = store.reader()?;
+    let mut stmt = conn.prepare_cached(
         "SELECT b.id, b.person_id, b.summary, b.start_local, b.minutes FROM busy_times b JOIN people p ON p.id = b.person_id
          WHERE p.project_id = ?1 AND b.source = '' ORDER BY b.start_local DESC",
     )?;
@@ -154,8 +157,8 @@ pub fn list_manual(store: &Store, project_id: &str) -> Result<Vec<ManualBusy>, P
     Ok(out)
 }
 
-pub fn delete_manual(store: &mut Store, id: &str) -> Result<(), PlanningError> {
-    match store.conn().execute("DELETE FROM busy_times WHERE id = ?1 AND source = ''", params![id])? {
+pub fn delete_manual(store: &Store, id: &str) -> Result<(), PlanningError> {
+    match store.write(|tx| tx.execute("DELETE FROM busy_times WHERE id = ?1 AND source = ''", params![id]))? {
         0 => Err(PlanningError::NotFound),
         _ => Ok(()),
     }
@@ -163,7 +166,8 @@ pub fn delete_manual(store: &mut Store, id: &str) -> Result<(), PlanningError> {
 
 /// The busy time of the project's people that overlaps `[from, to)`.
 pub fn between(store: &Store, project_id: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<BusyOccurrence>, PlanningError> {
-    let mut stmt = store.conn().prepare_cached(
+    let conn = store.reader()?;
+    let mut stmt = conn.prepare_cached(
         "SELECT b.person_id, b.summary, b.all_day, b.start_local, b.minutes, b.time_zone, b.rule, b.exdates
          FROM busy_times b JOIN people p ON p.id = b.person_id
          WHERE p.project_id = ?1 AND b.first_start < ?3 AND (b.last_end IS NULL OR b.last_end > ?2)",

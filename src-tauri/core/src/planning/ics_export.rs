@@ -19,9 +19,9 @@ pub enum CalendarEntry {
 /// freeze and maintenance window with its recurrence.
 pub fn project_calendar(store: &crate::Store, project_id: &str, now: DateTime<Utc>) -> Result<String, super::PlanningError> {
     use super::windows::{self, WindowKind};
-    let project = crate::projects::get(store, project_id).map_err(|_| super::PlanningError::ProjectNotFound)?;
+    let project = crate::projects::get(store, project_id)?;
     let mut entries = Vec::new();
-    for r in crate::releases::list(store, project_id, None).map_err(|_| super::PlanningError::ProjectNotFound)? {
+    for r in crate::release::list(store, project_id, None)? {
         let r = r.release;
         let (Some(s), Some(e)) = (&r.window_start, &r.window_end) else { continue };
         let parse = |t: &str| DateTime::parse_from_rfc3339(t).map(|x| x.with_timezone(&Utc)).ok();

@@ -41,20 +41,40 @@ pub fn parse_csv(content: &str, tz: Tz) -> Result<Vec<Sample>, LoadError> {
         )));
     }
     let content = content.strip_prefix('\u{feff}').unwrap_or(content);
+    let delimiter = sniff_delimiter(content);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .delimiter(delimiter)
+        .from_reader(content.as_bytes());
     let mut samples = Vec::new();
     let mut seen_data = false;
-    for (i, raw) in content.lines().enumerate() {
-        let line = i + 1;
-        let row = raw.trim();
-        if row.is_empty() || row.starts_with('#') {
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = reader.position().line() + 1;
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let at = e.position().map(|p| p.line()).unwrap_or(line);
+                return Err(invalid(format!("Line {at}: the line cannot be read as CSV (a quote that is never closed, or text that is not UTF-8).")));
+            }
+        }
+        let line = record.position().map(|p| p.line()).unwrap_or(line);
+        let cells: Vec<&str> = record.iter().collect();
+        if cells.iter().all(|c| c.is_empty()) {
             continue;
         }
-        let cells: Vec<&str> = row.split([',', ';', '\t']).map(|c| c.trim().trim_matches('"')).collect();
         if cells.len() < 2 {
-            return Err(invalid(format!("Line {line}: expected a timestamp and a value separated by a comma, found “{}”.", shorten(row))));
+            return Err(invalid(format!(
+                "Line {line}: expected a timestamp and a value separated by a comma, found “{}”.",
+                shorten(&cells.join(" "))
+            )));
         }
-        let value = cells[1].parse::<f64>();
-        if !seen_data && value.is_err() && parse_time(cells[0], tz).is_none() {
+        let value = parse_number(cells[1], delimiter);
+        if !seen_data && value.is_none() && parse_time(cells[0], tz).is_none() {
             // The header row.
             seen_data = true;
             continue;
@@ -67,7 +87,7 @@ pub fn parse_csv(content: &str, tz: Tz) -> Result<Vec<Sample>, LoadError> {
             ))
         })?;
         let value = match value {
-            Ok(v) if v.is_finite() && v >= 0.0 => v,
+            Some(v) if v.is_finite() && v >= 0.0 => v,
             _ => return Err(invalid(format!("Line {line}: “{}” is not a number of zero or more.", shorten(cells[1])))),
         };
         if samples.len() == MAX_SAMPLES {
@@ -82,6 +102,31 @@ pub fn parse_csv(content: &str, tz: Tz) -> Result<Vec<Sample>, LoadError> {
     }
     samples.sort_by_key(|s| s.at);
     Ok(samples)
+}
+
+/// Spreadsheets in many locales write `;` between cells (with a decimal
+/// comma); some exports use tabs. The first data line decides.
+fn sniff_delimiter(content: &str) -> u8 {
+    let first = content.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).unwrap_or("");
+    if first.contains(';') {
+        b';'
+    } else if first.contains('\t') {
+        b'\t'
+    } else {
+        b','
+    }
+}
+
+/// A value as spreadsheets write it: `1250`, `1250.5`, a quoted `"1,250"`
+/// (thousands) in a comma file, `1.250,5` (decimal comma) in a `;` file.
+fn parse_number(cell: &str, delimiter: u8) -> Option<f64> {
+    let cell = cell.replace([' ', '\u{a0}', '\u{202f}'], "");
+    let normal = if delimiter == b';' && cell.contains(',') {
+        cell.replace('.', "").replace(',', ".")
+    } else {
+        cell.replace(',', "")
+    };
+    normal.parse::<f64>().ok()
 }
 
 fn shorten(s: &str) -> String {
@@ -136,6 +181,27 @@ impl WeeklyPattern {
         WeeklyPattern { hours }
     }
 
+    /// The pattern from hourly aggregates (each placed by its hour's start).
+    pub fn from_hours(hours: &[Hour], tz: Tz) -> WeeklyPattern {
+        let mut sum = [[0.0; 24]; 7];
+        let mut count = [[0u32; 24]; 7];
+        for h in hours {
+            let local = h.at.with_timezone(&tz);
+            let (d, hour) = (local.weekday().num_days_from_monday() as usize, local.hour() as usize);
+            sum[d][hour] += h.total;
+            count[d][hour] += h.samples;
+        }
+        let mut out = [[0.0; 24]; 7];
+        for d in 0..7 {
+            for hour in 0..24 {
+                if count[d][hour] > 0 {
+                    out[d][hour] = sum[d][hour] / f64::from(count[d][hour]);
+                }
+            }
+        }
+        WeeklyPattern { hours: out }
+    }
+
     pub fn at(&self, t: DateTime<Utc>, tz: Tz) -> f64 {
         let local = t.with_timezone(&tz);
         self.hours[local.weekday().num_days_from_monday() as usize][local.hour() as usize]
@@ -151,19 +217,41 @@ impl WeeklyPattern {
 /// `[from, to)`, for drawing; `None` where there are no samples. `samples`
 /// must be in time order.
 pub fn buckets(samples: &[Sample], from: DateTime<Utc>, to: DateTime<Utc>, buckets: usize) -> Vec<Option<(f64, f64)>> {
+    let first = samples.partition_point(|s| s.at < from);
+    let spans = samples[first..].iter().take_while(|s| s.at < to).map(|s| Hour { at: s.at, max: s.value, total: s.value, samples: 1 });
+    summarize(spans, from, to, buckets)
+}
+
+/// The load of one hour (or any span starting at `at`): its peak, the sum
+/// of its samples and how many there were. Kept beside the samples so that
+/// wide views need not read every sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hour {
+    pub at: DateTime<Utc>,
+    pub max: f64,
+    pub total: f64,
+    pub samples: u32,
+}
+
+/// [`buckets`] from hourly aggregates, for views where a bucket spans an
+/// hour or more.
+pub fn hourly_buckets(hours: &[Hour], from: DateTime<Utc>, to: DateTime<Utc>, buckets: usize) -> Vec<Option<(f64, f64)>> {
+    summarize(hours.iter().copied().filter(|h| h.at >= from && h.at < to), from, to, buckets)
+}
+
+fn summarize(spans: impl Iterator<Item = Hour>, from: DateTime<Utc>, to: DateTime<Utc>, buckets: usize) -> Vec<Option<(f64, f64)>> {
     let mut out = vec![None; buckets];
     let span = (to - from).num_milliseconds();
     if buckets == 0 || span <= 0 {
         return out;
     }
-    let first = samples.partition_point(|s| s.at < from);
     let mut acc: Vec<(f64, f64, u32)> = vec![(0.0, 0.0, 0); buckets];
-    for s in samples[first..].iter().take_while(|s| s.at < to) {
-        let i = (((s.at - from).num_milliseconds() as i128 * buckets as i128) / span as i128) as usize;
+    for h in spans {
+        let i = (((h.at - from).num_milliseconds() as i128 * buckets as i128) / span as i128) as usize;
         let a = &mut acc[i.min(buckets - 1)];
-        a.0 = a.0.max(s.value);
-        a.1 += s.value;
-        a.2 += 1;
+        a.0 = a.0.max(h.max);
+        a.1 += h.total;
+        a.2 += h.samples;
     }
     for (slot, (max, sum, n)) in out.iter_mut().zip(acc) {
         if n > 0 {
@@ -196,6 +284,21 @@ mod tests {
     }
 
     #[test]
+    fn spreadsheet_exports_in_other_locales() {
+        let quoted = "\u{feff}\"timestamp\",\"value\"\n\"2026-11-02T09:00:00Z\",\"1,234\"\n\"2026-11-02T09:01:00Z\",\"2,000.5\"\n";
+        let s = parse_csv(quoted, berlin()).unwrap();
+        assert_eq!(s.iter().map(|x| x.value).collect::<Vec<_>>(), [1234.0, 2000.5]);
+        let semicolons = "Zeit;Anfragen\n2026-11-02 10:00;1.234,5\n2026-11-02 10:01;17\n";
+        let s = parse_csv(semicolons, berlin()).unwrap();
+        assert_eq!(s.iter().map(|x| x.value).collect::<Vec<_>>(), [1234.5, 17.0]);
+        let tabs = "2026-11-02T09:00:00Z\t5\n# a comment\n\n2026-11-02T09:01:00Z\t6\n";
+        assert_eq!(parse_csv(tabs, berlin()).unwrap().len(), 2);
+        // A quote never closed swallows the lines after it: refused, naming where it starts.
+        let unclosed = "2026-11-02T09:00:00Z,1\n2026-11-02T09:01:00Z,\"2\n2026-11-02T09:02:00Z,3\n";
+        assert!(parse_csv(unclosed, berlin()).unwrap_err().to_string().starts_with("Line 2: "));
+    }
+
+    #[test]
     fn problems_name_the_line() {
         let bad_time = "timestamp,value\n2026-11-02T09:00:00Z,1\nyesterday,2\n";
         assert_eq!(
@@ -207,6 +310,27 @@ mod tests {
         let one_cell = "2026-11-02T09:00:00Z\n";
         assert!(parse_csv(one_cell, berlin()).unwrap_err().to_string().starts_with("Line 1: expected a timestamp and a value"));
         assert!(parse_csv("timestamp,value\n", berlin()).unwrap_err().to_string().contains("no samples"));
+    }
+
+    #[test]
+    fn hourly_aggregates_summarize_like_the_samples() {
+        let samples: Vec<Sample> =
+            (0..600).map(|m| Sample { at: utc(2026, 11, 2, 0, 0) + chrono::Duration::minutes(m), value: ((m * 37) % 101) as f64 }).collect();
+        let mut hours: Vec<Hour> = Vec::new();
+        for s in &samples {
+            let at = DateTime::from_timestamp(s.at.timestamp() / 3600 * 3600, 0).unwrap();
+            match hours.last_mut() {
+                Some(h) if h.at == at => {
+                    h.max = h.max.max(s.value);
+                    h.total += s.value;
+                    h.samples += 1;
+                }
+                _ => hours.push(Hour { at, max: s.value, total: s.value, samples: 1 }),
+            }
+        }
+        let (from, to) = (utc(2026, 11, 2, 0, 0), utc(2026, 11, 2, 10, 0));
+        assert_eq!(hourly_buckets(&hours, from, to, 5), buckets(&samples, from, to, 5), "two hours a bucket");
+        assert_eq!(WeeklyPattern::from_hours(&hours, chrono_tz::UTC).hours, WeeklyPattern::from_samples(&samples, chrono_tz::UTC).hours);
     }
 
     #[test]

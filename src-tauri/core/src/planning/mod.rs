@@ -13,12 +13,13 @@ pub mod timeline;
 pub mod window;
 pub mod windows;
 
-use crate::projects::FieldErrors;
+use crate::rules::{ErrorKind, Kind};
+use crate::rules::FieldErrors;
 use crate::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanningError {
-    #[error("{}", crate::projects::summarize(.0))]
+    #[error("{}", crate::rules::summarize(.0))]
     Invalid(FieldErrors),
     #[error("That window or entry no longer exists. The view has been refreshed.")]
     NotFound,
@@ -39,7 +40,62 @@ pub enum PlanningError {
 
 impl From<rusqlite::Error> for PlanningError {
     fn from(e: rusqlite::Error) -> Self {
-        PlanningError::Store(StoreError::Sqlite(e))
+        PlanningError::Store(StoreError::from(e))
+    }
+}
+
+impl Kind for PlanningError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            PlanningError::Invalid(_) | PlanningError::File(_) | PlanningError::Export(_) => ErrorKind::Invalid,
+            PlanningError::NotFound | PlanningError::ProjectNotFound | PlanningError::PersonNotFound => ErrorKind::NotFound,
+            PlanningError::Store(e) => e.kind(),
+        }
+    }
+    fn fields(&self) -> Option<&FieldErrors> {
+        match self {
+            PlanningError::Invalid(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+/// A project, release or person read for planning keeps its kind of
+/// failure: "not found" stays that, a busy or damaged database stays that.
+impl From<crate::projects::ProjectError> for PlanningError {
+    fn from(e: crate::projects::ProjectError) -> Self {
+        use crate::projects::ProjectError as E;
+        match e {
+            E::NotFound => PlanningError::ProjectNotFound,
+            E::Store(e) => PlanningError::Store(e),
+            other => PlanningError::Export(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::release::ReleaseError> for PlanningError {
+    fn from(e: crate::release::ReleaseError) -> Self {
+        use crate::release::ReleaseError as E;
+        match e {
+            E::NotFound => PlanningError::NotFound,
+            E::ProjectNotFound => PlanningError::ProjectNotFound,
+            E::Store(e) => PlanningError::Store(e),
+            E::Invalid(f) => PlanningError::Invalid(f),
+            other => PlanningError::Export(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::people::PersonError> for PlanningError {
+    fn from(e: crate::people::PersonError) -> Self {
+        use crate::people::PersonError as E;
+        match e {
+            E::NotFound => PlanningError::PersonNotFound,
+            E::ProjectNotFound => PlanningError::ProjectNotFound,
+            E::Store(e) => PlanningError::Store(e),
+            E::Invalid(f) => PlanningError::Invalid(f),
+            other => PlanningError::Export(other.to_string()),
+        }
     }
 }
 

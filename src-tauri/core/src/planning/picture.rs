@@ -3,14 +3,16 @@
 //! people it needs with their hours and busy time, and the other releases
 //! planned on the same environment.
 
+use std::sync::Mutex;
+
 use chrono::{DateTime, Duration, NaiveTime, Utc};
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
 use super::window::{self as judge, Blocked, Conflict, OtherRelease, PersonTime, Picture};
 use super::windows::{self, WindowKind};
 use super::{busy, profile, PlanningError};
 use crate::people::{self, Role};
-use crate::releases::{self, ReleaseState};
+use crate::release::{self as releases, Release, ReleaseState};
 use crate::{time_zones, Store};
 
 /// How long a rollback is assumed to take unless the caller says otherwise.
@@ -29,16 +31,16 @@ pub fn for_release(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Picture, PlanningError> {
-    let release = releases::get(store, release_id).map_err(|_| PlanningError::NotFound)?;
+    let release = releases::get(store, release_id)?;
     let project_id = release.project_id.clone();
     let default_env: Option<String> = store
-        .conn()
+        .reader()?
         .query_row(
             "SELECT id FROM environments WHERE project_id = ?1 AND protected = 1 ORDER BY position LIMIT 1",
             params![project_id],
             |r| r.get::<_, String>(0),
         )
-        .ok();
+        .optional()?;
     let environment = release.window_environment_id.clone().or_else(|| default_env.clone());
     // Windows that start before `to` may end well after it.
     let reach = to + Duration::days(7);
@@ -56,7 +58,7 @@ pub fn for_release(
         }
     }
 
-    let all_people = people::list(store, &project_id).map_err(|_| PlanningError::ProjectNotFound)?;
+    let all_people = people::list(store, &project_id)?;
     let busy = busy::between(store, &project_id, from - Duration::days(1), reach)?;
     let mut people_time = Vec::new();
     for (id, why) in needed {
@@ -79,7 +81,7 @@ pub fn for_release(
     }
 
     let mut others = Vec::new();
-    for r in releases::list(store, &project_id, None).map_err(|_| PlanningError::ProjectNotFound)? {
+    for r in releases::list(store, &project_id, None)? {
         let r = r.release;
         if r.id == release.id || matches!(r.state, ReleaseState::Cancelled | ReleaseState::RolledBack) {
             continue;
@@ -116,9 +118,14 @@ pub struct SuggestedWindow {
 pub fn check_window(store: &Store, release_id: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Vec<Conflict>, PlanningError> {
     let needed = needed_people(store, release_id)?;
     let picture = for_release(store, release_id, &needed, start - Duration::days(1), end + Duration::days(1))?;
-    let mut found = judge::conflicts(&picture, start, end);
-    // An emergency override holds for the window it was given for.
-    let release = releases::get(store, release_id).map_err(|_| PlanningError::NotFound)?;
+    let release = releases::get(store, release_id)?;
+    Ok(judge_window(&picture, &release, start, end))
+}
+
+/// The conflicts of `[start, end)` in `picture`, with the release's
+/// emergency override applied where it was given for this very window.
+fn judge_window(picture: &Picture, release: &Release, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<Conflict> {
+    let mut found = judge::conflicts(picture, start, end);
     let same_window = release.window_start.as_deref() == Some(&crate::clock::to_text(start))
         && release.window_end.as_deref() == Some(&crate::clock::to_text(end));
     if let (true, Some(reason), Some(by)) = (same_window, &release.freeze_override_reason, &release.freeze_override_by) {
@@ -127,14 +134,60 @@ pub fn check_window(store: &Store, release_id: &str, start: DateTime<Utc>, end: 
             c.message = format!("{}, overridden by decision of {by}: “{reason}”", c.message);
         }
     }
-    Ok(found)
+    found
+}
+
+/// How far around a dragged window the picture is gathered, so that the
+/// drag can go on for a week either way before it is gathered again.
+const DRAG_HORIZON: Duration = Duration::days(8);
+
+/// Conflict checks while a window is dragged: the picture is gathered once
+/// and each position (every 15-minute snap) is judged in memory, until the
+/// window leaves the gathered horizon or the store changes (any commit, or
+/// another process's). The stored window is judged afresh after the drop,
+/// since storing it is a change.
+#[derive(Default)]
+pub struct DragChecks {
+    cached: Mutex<Option<Gathered>>,
+}
+
+struct Gathered {
+    release: Release,
+    generation: u64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    picture: Picture,
+}
+
+impl DragChecks {
+    pub fn check(&self, store: &Store, release_id: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Vec<Conflict>, PlanningError> {
+        let generation = store.generation();
+        let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
+        let fits = cached.as_ref().is_some_and(|g| {
+            g.release.id == release_id && g.generation == generation && g.from <= start - Duration::days(1) && end + Duration::days(1) <= g.to
+        });
+        if !fits {
+            let release = releases::get(store, release_id)?;
+            let needed = needed_people(store, release_id)?;
+            let (from, to) = (start - DRAG_HORIZON, end + DRAG_HORIZON);
+            let picture = for_release(store, release_id, &needed, from, to)?;
+            *cached = Some(Gathered { release, generation, from, to, picture });
+        }
+        let gathered = cached.as_ref().expect("gathered just now if it was not there");
+        Ok(judge_window(&gathered.picture, &gathered.release, start, end))
+    }
+
+    /// The horizon of the picture in hand, if any.
+    pub fn gathered_for(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        self.cached.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|g| (g.from, g.to))
+    }
 }
 
 /// The best `count` windows of `minutes` over the `days` from `from`, at
 /// 15-minute steps.
 pub fn suggest(store: &Store, release_id: &str, minutes: i64, from: DateTime<Utc>, days: i64, count: usize) -> Result<Vec<SuggestedWindow>, PlanningError> {
     if !(15..=7 * 24 * 60).contains(&minutes) || !(1..=60).contains(&days) {
-        return Err(PlanningError::Invalid(crate::projects::FieldErrors::from([(
+        return Err(PlanningError::Invalid(crate::rules::FieldErrors::from([(
             "minutes".to_owned(),
             "Suggest windows of 15 minutes to 7 days over 1 to 60 days.".to_owned(),
         )])));
@@ -157,7 +210,8 @@ pub fn suggest(store: &Store, release_id: &str, minutes: i64, from: DateTime<Utc
 /// The people a release's window needs: who is on call, then the owners
 /// and reviewers of its checklist items, at most 20, each with why.
 pub fn needed_people(store: &Store, release_id: &str) -> Result<Vec<(String, String)>, PlanningError> {
-    let mut stmt = store.conn().prepare_cached(
+    let conn = store.reader()?;
+    let mut stmt = conn.prepare_cached(
         "SELECT on_call_id, 'on call' FROM releases WHERE id = ?1 AND on_call_id IS NOT NULL
          UNION ALL
          SELECT owner_id, 'owner' FROM checklist_items WHERE release_id = ?1 AND owner_id IS NOT NULL
@@ -176,7 +230,9 @@ pub fn needed_people(store: &Store, release_id: &str) -> Result<Vec<(String, Str
 }
 
 fn parse(s: &str) -> Result<DateTime<Utc>, PlanningError> {
-    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|_| PlanningError::NotFound)
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| PlanningError::Store(crate::StoreError::Damaged(format!("a stored time, “{s}”, is not a time"))))
 }
 
 fn role_word(role: Role) -> &'static str {

@@ -6,12 +6,14 @@ use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::busy::{self, BusyOccurrence};
-use super::load::buckets;
+use super::load::{buckets, hourly_buckets};
 use super::recurrence::localize;
 use super::windows::{self, WindowOccurrence};
 use super::{profile, PlanningError};
 use crate::people::{self, Role};
-use crate::releases::{self, ReleaseState};
+use rusqlite::params;
+
+use crate::release::ReleaseState;
 use crate::{clock, projects, time_zones, Store};
 
 /// The widest range one read may cover.
@@ -74,35 +76,59 @@ pub struct TimelineData {
     pub busy: Vec<BusyOccurrence>,
 }
 
+/// The releases whose window touches `[from, to)`, and those not planned
+/// yet (the page lists them to plan), with their checklist progress: one
+/// query over an index, whatever the number of releases elsewhere.
+fn releases_in(store: &Store, project_id: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<TimelineRelease>, PlanningError> {
+    let conn = store.reader()?;
+    // A window lasts at most a week, so one starting earlier cannot reach `from`.
+    let earliest = clock::to_text(from - Duration::days(7));
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.id, r.version, r.name, r.state, r.target_date, r.window_start, r.window_end, r.window_environment_id,
+                (SELECT count(*) FROM checklist_items i WHERE i.release_id = r.id),
+                (SELECT count(*) FROM checklist_items i WHERE i.release_id = r.id
+                   AND i.state IN ('done', 'notApplicable')
+                   AND (i.reviewer_id IS NULL OR i.signed_off_at IS NOT NULL))
+         FROM releases r
+         WHERE r.project_id = ?1
+           AND (r.window_start IS NULL OR (r.window_start >= ?2 AND r.window_start < ?3 AND r.window_end > ?4))",
+    )?;
+    let rows = stmt.query_map(params![project_id, earliest, clock::to_text(to), clock::to_text(from)], |r| {
+        Ok(TimelineRelease {
+            id: r.get(0)?,
+            version: r.get(1)?,
+            name: r.get(2)?,
+            state: ReleaseState::parse(&r.get::<_, String>(3)?),
+            target_date: r.get(4)?,
+            window_start: r.get(5)?,
+            window_end: r.get(6)?,
+            environment_id: r.get(7)?,
+            items: r.get(8)?,
+            complete: r.get(9)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 pub fn read(store: &Store, project_id: &str, from: DateTime<Utc>, to: DateTime<Utc>, load_buckets: usize) -> Result<TimelineData, PlanningError> {
     if to <= from || to - from > MAX_RANGE {
-        return Err(PlanningError::Invalid(crate::projects::FieldErrors::from([(
+        return Err(PlanningError::Invalid(crate::rules::FieldErrors::from([(
             "range".to_owned(),
             "Show at most about two years at once.".to_owned(),
         )])));
     }
-    let project = projects::get(store, project_id).map_err(|_| PlanningError::ProjectNotFound)?;
-    let releases = releases::list(store, project_id, None)
-        .map_err(|_| PlanningError::ProjectNotFound)?
-        .into_iter()
-        .map(|s| TimelineRelease {
-            id: s.release.id,
-            version: s.release.version,
-            name: s.release.name,
-            state: s.release.state,
-            target_date: s.release.target_date,
-            window_start: s.release.window_start,
-            window_end: s.release.window_end,
-            environment_id: s.release.window_environment_id,
-            items: s.items,
-            complete: s.complete,
-        })
-        .collect();
+    let project = projects::get(store, project_id)?;
+    let releases = releases_in(store, project_id, from, to)?;
     let (windows, truncated) = windows::occurrences(store, project_id, from, to)?;
-    let samples = profile::samples_between(store, project_id, from, to)?;
     let n = load_buckets.clamp(1, 4000);
-    let mut load: Vec<Option<LoadBucket>> =
-        buckets(&samples, from, to, n).into_iter().map(|b| b.map(|(max, mean)| LoadBucket { max, mean })).collect();
+    // Wide views read the load aggregated per hour; only views finer than
+    // an hour a bucket read the samples themselves.
+    let slices = if (to - from) / n as i32 >= Duration::hours(1) {
+        hourly_buckets(&profile::hours_between(store, project_id, from, to)?, from, to, n)
+    } else {
+        buckets(&profile::samples_between(store, project_id, from, to)?, from, to, n)
+    };
+    let mut load: Vec<Option<LoadBucket>> = slices.into_iter().map(|b| b.map(|(max, mean)| LoadBucket { max, mean })).collect();
     let summary = profile::summary(store, project_id)?;
     let mut load_peak = summary.peak;
     // Where there are no samples, show the expected load: the weekly pattern
@@ -113,8 +139,8 @@ pub fn read(store: &Store, project_id: &str, from: DateTime<Utc>, to: DateTime<U
         Some(p) => (Some(super::load::WeeklyPattern { hours: std::array::from_fn(|d| std::array::from_fn(|h| p[d * 24 + h])) }), None),
         None => match summary.last.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&Utc)) {
             Some(last) => {
-                let recent = profile::samples_between(store, project_id, last - Duration::days(28), last + Duration::seconds(1))?;
-                (Some(super::load::WeeklyPattern::from_samples(&recent, tz)), Some(last))
+                let recent = profile::hours_between(store, project_id, last - Duration::days(28), last + Duration::seconds(1))?;
+                (Some(super::load::WeeklyPattern::from_hours(&recent, tz)), Some(last))
             }
             None => (None, None),
         },
@@ -130,7 +156,7 @@ pub fn read(store: &Store, project_id: &str, from: DateTime<Utc>, to: DateTime<U
             }
         }
     }
-    let all = people::list(store, project_id).map_err(|_| PlanningError::ProjectNotFound)?;
+    let all = people::list(store, project_id)?;
     let mut work = Vec::new();
     for p in &all {
         let tz = time_zones::parse(&p.time_zone).unwrap_or(chrono_tz::UTC);

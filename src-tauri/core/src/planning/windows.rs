@@ -1,13 +1,14 @@
 //! Freeze and maintenance windows of a project, stored, and expanded into
 //! occurrences over a range for the timeline and for window checks.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
-use super::recurrence::{Recurrence, RecurrenceError};
+use super::recurrence::{Recurrence, RecurrenceError, MAX_MINUTES};
 use super::PlanningError;
-use crate::projects::FieldErrors;
+use crate::rules::FieldErrors;
 use crate::{clock, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -87,16 +88,51 @@ pub fn parse_local(s: &str) -> Option<NaiveDateTime> {
 }
 
 pub fn list(store: &Store, project_id: &str) -> Result<Vec<CalendarWindow>, PlanningError> {
-    list_in(store.conn(), project_id)
+    list_in(&*store.reader()?, project_id)
 }
 
 fn list_in(conn: &Connection, project_id: &str) -> Result<Vec<CalendarWindow>, PlanningError> {
     let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE project_id = ?1 ORDER BY kind, start_local"))?;
     let rows = stmt.query_map(params![project_id], from_row)?.collect::<Result<Vec<_>, _>>()?;
-    rows.into_iter().map(|w| with_environments(conn, w)).collect()
+    with_project_environments(conn, project_id, rows)
 }
 
-pub fn create(store: &mut Store, project_id: &str, draft: &CalendarWindowDraft, now: DateTime<Utc>) -> Result<CalendarWindow, PlanningError> {
+/// The project's recurring windows, and its one-off windows that may touch
+/// `[from, to)` (by their local start, with a day's margin for any zone).
+fn list_for_range(conn: &Connection, project_id: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<CalendarWindow>, PlanningError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{SELECT} WHERE project_id = ?1 AND rule IS NOT NULL
+         UNION ALL
+         {SELECT} WHERE project_id = ?1 AND rule IS NULL AND start_local < ?2 AND start_local >= ?3
+           AND datetime(replace(start_local, 'T', ' '), '+' || minutes || ' minutes') > ?4"
+    ))?;
+    let day = Duration::days(1);
+    let latest = (to + day).format(LOCAL).to_string();
+    // A window lasts at most MAX_MINUTES: one starting earlier has ended.
+    let earliest = (from - day - Duration::minutes(MAX_MINUTES)).format(LOCAL).to_string();
+    let ends_after = (from - day).format("%Y-%m-%d %H:%M:%S").to_string();
+    let rows = stmt.query_map(params![project_id, latest, earliest, ends_after], from_row)?.collect::<Result<Vec<_>, _>>()?;
+    with_project_environments(conn, project_id, rows)
+}
+
+/// Fills in the environments of `windows` with one query for the project.
+fn with_project_environments(conn: &Connection, project_id: &str, mut windows: Vec<CalendarWindow>) -> Result<Vec<CalendarWindow>, PlanningError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.window_id, e.environment_id FROM calendar_window_environments e
+         JOIN calendar_windows w ON w.id = e.window_id WHERE w.project_id = ?1 ORDER BY e.environment_id",
+    )?;
+    let mut by_window: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+    for row in stmt.query_map(params![project_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+        let (window, environment) = row?;
+        by_window.entry(window).or_default().push(environment);
+    }
+    for w in &mut windows {
+        w.environment_ids = by_window.remove(&w.id).unwrap_or_default();
+    }
+    Ok(windows)
+}
+
+pub fn create(store: &Store, project_id: &str, draft: &CalendarWindowDraft, now: DateTime<Utc>) -> Result<CalendarWindow, PlanningError> {
     store.write(|tx| create_in(tx, project_id, draft, now))
 }
 
@@ -118,7 +154,7 @@ pub(crate) fn create_in(tx: &Connection, project_id: &str, draft: &CalendarWindo
     get_in(tx, &id)
 }
 
-pub fn update(store: &mut Store, id: &str, draft: &CalendarWindowDraft, now: DateTime<Utc>) -> Result<CalendarWindow, PlanningError> {
+pub fn update(store: &Store, id: &str, draft: &CalendarWindowDraft, now: DateTime<Utc>) -> Result<CalendarWindow, PlanningError> {
     store.write(|tx| {
         let current = get_in(tx, id)?;
         let (clean, kind) = validate(tx, &current.project_id, draft)?;
@@ -132,8 +168,8 @@ pub fn update(store: &mut Store, id: &str, draft: &CalendarWindowDraft, now: Dat
     })
 }
 
-pub fn delete(store: &mut Store, id: &str) -> Result<(), PlanningError> {
-    match store.conn().execute("DELETE FROM calendar_windows WHERE id = ?1", params![id])? {
+pub fn delete(store: &Store, id: &str) -> Result<(), PlanningError> {
+    match store.write(|tx| tx.execute("DELETE FROM calendar_windows WHERE id = ?1", params![id]))? {
         0 => Err(PlanningError::NotFound),
         _ => Ok(()),
     }
@@ -144,7 +180,8 @@ pub fn delete(store: &mut Store, id: &str) -> Result<(), PlanningError> {
 pub fn occurrences(store: &Store, project_id: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(Vec<WindowOccurrence>, bool), PlanningError> {
     let mut out = Vec::new();
     let mut truncated = false;
-    for w in list(store, project_id)? {
+    let listed = list_for_range(&*store.reader()?, project_id, from, to)?;
+    for w in listed {
         // A window stored before a rule change in Liftoff may no longer
         // expand; leave it out rather than fail the whole view.
         let Ok(expansion) = recurrence_of(&w).and_then(|r| r.expand(from, to).map_err(invalid_rule)) else {

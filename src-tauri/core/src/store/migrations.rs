@@ -54,6 +54,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "audit log categories for deploys, announcements and schedules",
         files: &[sql_file!("0006_audit_categories.sql")],
     },
+    Migration {
+        version: 7,
+        name: "timeline reads by range: indexes and the load per hour",
+        files: &[sql_file!("0007_timeline_reads.sql")],
+    },
 ];
 
 /// The schema version this build of Liftoff writes.

@@ -11,17 +11,26 @@
 //! - pending migrations run in one transaction, after a backup.
 
 pub mod backup;
+mod changes;
 pub mod migrations;
 
+pub use changes::{Change, ChangeKind, ChangeSet};
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use rusqlite::hooks::Action;
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use serde::Serialize;
 
 use crate::clock;
+use crate::rules::{ErrorKind, Kind};
 
 pub const DB_FILE: &str = "liftoff.db";
 const BACKUP_DIR: &str = "backups";
@@ -46,8 +55,35 @@ pub enum StoreError {
     #[error("Liftoff could not back up the database before upgrading it ({0}). Nothing was changed. Free some disk space and start Liftoff again.")]
     BackupBeforeMigration(String),
 
+    #[error("Liftoff's database is busy: another Liftoff or the command-line tool is writing to it. Nothing was changed; try again in a moment.")]
+    Busy,
+
+    #[error("Liftoff's database is damaged ({0}). Nothing was changed. Restart Liftoff: it will set the damaged file aside and continue from the newest intact backup.")]
+    Damaged(String),
+
     #[error("The database could not be read or written: {0}. Nothing was changed; try again, and if it keeps happening restart Liftoff.")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    /// Keeps the kind of failure: busy is worth retrying, damage needs a
+    /// restart, anything else is an I/O or SQL fault.
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy,
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => StoreError::Damaged(e.to_string()),
+            _ => StoreError::Sqlite(e),
+        }
+    }
+}
+
+impl Kind for StoreError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            StoreError::InUse { .. } | StoreError::Busy => ErrorKind::Conflict,
+            _ => ErrorKind::Database,
+        }
+    }
 }
 
 /// What Liftoff did at startup about a damaged database, to tell the user.
@@ -67,14 +103,44 @@ pub struct Recovery {
 pub struct Opened {
     pub store: Store,
     pub recovery: Option<Recovery>,
-    /// Problems that did not stop Liftoff (a daily backup that failed).
+    /// Problems that did not stop Liftoff.
     pub warnings: Vec<String>,
 }
 
+/// The database handle: one writer connection, and read-only connections
+/// beside it (WAL lets them read while a write is under way).
+///
+/// Invariants:
+/// - every write goes through [`Store::write`]: one IMMEDIATE transaction,
+///   committed only if the closure succeeds; the writable connection is never
+///   handed out;
+/// - reads run on read-only connections, so they never wait for a write;
+/// - each committed write is reported to the listeners as a [`ChangeSet`],
+///   after the commit and outside the writer's lock.
 pub struct Store {
-    conn: Connection,
+    writer: Mutex<Connection>,
+    /// Tables the writer touched in the open transaction (the update hook).
+    touched: Arc<Mutex<BTreeSet<String>>>,
+    readers: Mutex<Vec<Connection>>,
+    listeners: RwLock<Vec<Listener>>,
+    /// The writer's `PRAGMA data_version` when last looked at: it changes
+    /// only when another process commits.
+    seen_data_version: Mutex<i64>,
+    /// Set when damage was found while running: the next start checks the
+    /// whole file and recovers.
+    suspect: AtomicBool,
+    /// Counts commits, ours and (once noticed) other processes'.
+    generation: AtomicU64,
     data_dir: PathBuf,
 }
+
+type Listener = Arc<dyn Fn(&ChangeSet) + Send + Sync>;
+
+/// Idle read connections kept open; more are opened when needed.
+const IDLE_READERS: usize = 4;
+/// Written while the store is open, removed on a clean close: if it is
+/// there at start, the last run ended uncleanly and the file is checked.
+const OPEN_MARKER: &str = "liftoff.db.open";
 
 enum Problem {
     /// The file is not a usable database; recover from it.
@@ -85,6 +151,10 @@ enum Problem {
 
 impl Store {
     /// Opens the store in `data_dir`, creating, migrating or recovering it.
+    ///
+    /// Start-up work only: SQLite's full integrity check runs here just
+    /// after an unclean shutdown, and the daily backup is left to
+    /// [`Store::daily_maintenance`], which callers run in the background.
     pub fn open_or_recover(data_dir: &Path, now: DateTime<Utc>) -> Result<Opened, StoreError> {
         let backups = data_dir.join(BACKUP_DIR);
         for dir in [data_dir, backups.as_path()] {
@@ -94,10 +164,14 @@ impl Store {
             })?;
         }
         let db_path = data_dir.join(DB_FILE);
-        let existed = db_path.exists();
+        let marker = data_dir.join(OPEN_MARKER);
+        let unclean = marker.exists();
+        if unclean {
+            log::warn!("the last run did not close the database cleanly; checking it");
+        }
 
-        let (conn, recovery, fresh) = match open_checked(&db_path) {
-            Ok(conn) => (conn, None, !existed),
+        let (mut conn, recovery) = match open_checked(&db_path, unclean) {
+            Ok(conn) => (conn, None),
             Err(Problem::Fatal(e)) => return Err(e),
             Err(Problem::Damaged(problem)) => {
                 let moved_to = quarantine(&db_path, now).map_err(|source| StoreError::Quarantine {
@@ -106,7 +180,7 @@ impl Store {
                     source,
                 })?;
                 let restored = restore_newest_backup(&backups, &db_path);
-                let conn = match open_checked(&db_path) {
+                let conn = match open_checked(&db_path, true) {
                     Ok(conn) => conn,
                     Err(Problem::Fatal(e)) => return Err(e),
                     Err(Problem::Damaged(problem)) => {
@@ -123,44 +197,130 @@ impl Store {
                     restored_backup_taken_at: restored.as_ref().map(|b| clock::to_text(b.taken_at)),
                 };
                 log::warn!("recovered from a damaged database: {recovery:?}");
-                (conn, Some(recovery), restored.is_none())
+                (conn, Some(recovery))
             }
         };
 
-        let mut store = Store { conn, data_dir: data_dir.to_owned() };
-        let version = migrations::current_version(&store.conn)?;
+        let version = migrations::current_version(&conn)?;
         if version < migrations::LATEST {
             if version > 0 {
                 let reason = format!("before-v{}", migrations::LATEST);
-                backup::write(&store.conn, &backups, &reason, now)
+                backup::write(&conn, &backups, &reason, now)
                     .map_err(|e| StoreError::BackupBeforeMigration(e.to_string()))?;
             }
-            migrations::migrate_to(&mut store.conn, migrations::LATEST)?;
+            migrations::migrate_to(&mut conn, migrations::LATEST)?;
+        }
+        if let Err(source) = fs::write(&marker, b"") {
+            return Err(StoreError::DataDir { path: marker.display().to_string(), source });
         }
 
-        let mut warnings = Vec::new();
-        if !fresh {
-            if let Err(e) = store.daily_maintenance(now) {
-                warnings.push(format!("The daily backup could not be written: {e}."));
+        let touched = Arc::new(Mutex::new(BTreeSet::new()));
+        let hook_touched = touched.clone();
+        conn.update_hook(Some(move |_: Action, _: &str, table: &str, _: i64| {
+            lock(&hook_touched).insert(table.to_owned());
+        }));
+        let data_version = data_version(&conn)?;
+        let store = Store {
+            writer: Mutex::new(conn),
+            touched,
+            readers: Mutex::new(Vec::new()),
+            listeners: RwLock::new(Vec::new()),
+            seen_data_version: Mutex::new(data_version),
+            suspect: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
+            data_dir: data_dir.to_owned(),
+        };
+        Ok(Opened { store, recovery, warnings: Vec::new() })
+    }
+
+    /// A read-only connection, for as long as the guard lives. Reads never
+    /// wait for the writer.
+    pub fn reader(&self) -> Result<Reader<'_>, StoreError> {
+        let idle = lock(&self.readers).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => open_reader(&self.db_path())?,
+        };
+        Ok(Reader { store: self, conn: Some(conn) })
+    }
+
+    /// Runs `f` on a read-only connection.
+    pub fn read<T, E: From<StoreError>>(&self, f: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E> {
+        let reader = self.reader()?;
+        f(&reader)
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction, committed only if `f`
+    /// succeeds, and reports what changed once it is committed.
+    ///
+    /// Nothing slow belongs in `f`: no keychain, network, child process or
+    /// dialog. Other writers wait for it.
+    pub fn write<T, E: From<rusqlite::Error>>(&self, f: impl FnOnce(&Tx) -> Result<T, E>) -> Result<T, E> {
+        let (out, changes) = {
+            let mut conn = lock(&self.writer);
+            lock(&self.touched).clear();
+            let tx = Tx { tx: conn.transaction_with_behavior(TransactionBehavior::Immediate)?, changes: RefCell::new(BTreeSet::new()) };
+            let out = match f(&tx) {
+                Ok(out) => out,
+                Err(e) => {
+                    // Dropping the transaction rolls it back.
+                    drop(tx);
+                    lock(&self.touched).clear();
+                    return Err(e);
+                }
+            };
+            let Tx { tx, changes } = tx;
+            tx.commit()?;
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            let mut changes = changes.into_inner();
+            for table in std::mem::take(&mut *lock(&self.touched)) {
+                if let Some(kind) = ChangeKind::of_table(&table) {
+                    if !changes.iter().any(|c| c.kind == kind) {
+                        changes.insert(Change { kind, project_id: None, id: None });
+                    }
+                }
             }
+            (out, changes)
+        };
+        if !changes.is_empty() {
+            self.notify(&ChangeSet { changes: changes.into_iter().collect(), external: false });
         }
-        Ok(Opened { store, recovery, warnings })
-    }
-
-    pub fn conn(&self) -> &Connection {
-        &self.conn
-    }
-
-    /// Runs `f` in one IMMEDIATE transaction, committed only if `f` succeeds.
-    pub fn write<T, E: From<rusqlite::Error>>(&mut self, f: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
         Ok(out)
     }
 
-    pub fn conn_mut(&mut self) -> &mut Connection {
-        &mut self.conn
+    /// A number that changes with every commit, ours or (once noticed by
+    /// [`Store::poll_external_changes`]) another process's: what was read
+    /// at one generation is current while it stays the same.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Calls `listener` after every committed write, with what changed.
+    pub fn subscribe(&self, listener: impl Fn(&ChangeSet) + Send + Sync + 'static) {
+        self.listeners.write().unwrap_or_else(|p| p.into_inner()).push(Arc::new(listener));
+    }
+
+    fn notify(&self, set: &ChangeSet) {
+        let listeners: Vec<Listener> = self.listeners.read().unwrap_or_else(|p| p.into_inner()).clone();
+        for listener in listeners {
+            listener(set);
+        }
+    }
+
+    /// Looks whether another process (the command-line tool, a second
+    /// Liftoff) committed since the last look, and if so tells the
+    /// listeners. Cheap: call it a few times a second.
+    pub fn poll_external_changes(&self) -> Result<bool, StoreError> {
+        let now = data_version(&lock(&self.writer))?;
+        let mut seen = lock(&self.seen_data_version);
+        if *seen == now {
+            return Ok(false);
+        }
+        *seen = now;
+        drop(seen);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.notify(&ChangeSet { changes: vec![Change { kind: ChangeKind::Any, project_id: None, id: None }], external: true });
+        Ok(true)
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -176,21 +336,123 @@ impl Store {
     }
 
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        Ok(migrations::current_version(&self.conn)?)
+        Ok(migrations::current_version(&*self.reader()?)?)
     }
 
     /// Takes the daily backup if one is due and prunes old ones. Returns the
-    /// new backup's path, if one was taken.
+    /// new backup's path, if one was taken. Reads through its own connection,
+    /// so writes go on meanwhile.
     pub fn daily_maintenance(&self, now: DateTime<Utc>) -> Result<Option<PathBuf>, StoreError> {
         let dir = self.backups_dir();
         let taken = if backup::daily_due(&dir, now) {
-            Some(backup::write(&self.conn, &dir, "daily", now)?)
+            let reader = self.reader()?;
+            Some(backup::write(&reader, &dir, "daily", now)?)
         } else {
             None
         };
         backup::prune(&dir, now);
         Ok(taken)
     }
+
+    /// SQLite's integrity check, for idle time. `None` when the file is sound.
+    pub fn integrity_problem(&self) -> Result<Option<String>, StoreError> {
+        let reader = self.reader()?;
+        let check: String = reader.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+        Ok((check != "ok").then_some(check))
+    }
+
+    /// Asks the next start to check the whole file (and recover from a
+    /// backup if it is damaged), however this run ends.
+    pub fn mark_suspect(&self) {
+        self.suspect.store(true, Ordering::SeqCst);
+    }
+
+    /// Marks the database as closed cleanly, so that the next start skips
+    /// the integrity check. Call it when the app exits.
+    pub fn close_cleanly(&self) {
+        if self.suspect.load(Ordering::SeqCst) {
+            return;
+        }
+        if let Ok(conn) = self.writer.lock() {
+            // Folds the WAL back into the file, as a last close would.
+            let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+        }
+        let _ = fs::remove_file(self.data_dir.join(OPEN_MARKER));
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.close_cleanly();
+    }
+}
+
+/// The write transaction handed to [`Store::write`]. It derefs to the
+/// connection, so `*_in(&Connection, …)` functions take it as it is.
+pub struct Tx<'a> {
+    tx: rusqlite::Transaction<'a>,
+    changes: RefCell<BTreeSet<Change>>,
+}
+
+impl Tx<'_> {
+    /// Records what this write changed, for the change event. Tables the
+    /// write touched are reported by kind even when nobody records them.
+    pub fn changed(&self, kind: ChangeKind, project_id: Option<&str>, id: Option<&str>) {
+        self.changes.borrow_mut().insert(Change {
+            kind,
+            project_id: project_id.map(str::to_owned),
+            id: id.map(str::to_owned),
+        });
+    }
+}
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.tx
+    }
+}
+
+/// A pooled read-only connection; it goes back to the pool when dropped.
+pub struct Reader<'a> {
+    store: &'a Store,
+    conn: Option<Connection>,
+}
+
+impl std::ops::Deref for Reader<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn.as_ref().expect("a reader holds its connection until dropped")
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            let mut idle = lock(&self.store.readers);
+            if idle.len() < IDLE_READERS {
+                idle.push(conn);
+            }
+        }
+    }
+}
+
+/// A poisoned lock only means another thread panicked while holding it; the
+/// data behind these locks (connections, sets) stays usable.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "data_version", |r| r.get(0))
+}
+
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
 }
 
 /// Looks at the file's first bytes without SQLite: a file that is not a
@@ -217,7 +479,7 @@ fn header_problem(path: &Path) -> Option<String> {
 }
 
 /// Opens `path` and checks it before writing anything to it.
-fn open_checked(path: &Path) -> Result<Connection, Problem> {
+fn open_checked(path: &Path, full_check: bool) -> Result<Connection, Problem> {
     if let Some(problem) = header_problem(path) {
         return Err(Problem::Damaged(problem));
     }
@@ -236,11 +498,19 @@ fn open_checked(path: &Path) -> Result<Connection, Problem> {
             supported: migrations::LATEST,
         }));
     }
-    let check: String = conn
-        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+    // Reading the schema catches a damaged first page at once; the full
+    // check reads every page, so it runs only after an unclean shutdown
+    // (and at idle, through `integrity_problem`).
+    let _: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
         .map_err(|e| classify(e, path))?;
-    if check != "ok" {
-        return Err(Problem::Damaged(format!("SQLite's integrity check failed: {check}")));
+    if full_check {
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| classify(e, path))?;
+        if check != "ok" {
+            return Err(Problem::Damaged(format!("SQLite's integrity check failed: {check}")));
+        }
     }
     conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| classify(e, path))?;
     conn.pragma_update(None, "synchronous", "FULL").map_err(|e| classify(e, path))?;
@@ -256,7 +526,7 @@ fn classify(e: rusqlite::Error, path: &Path) -> Problem {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
             Problem::Fatal(StoreError::InUse { path: path.display().to_string() })
         }
-        _ => Problem::Fatal(StoreError::Sqlite(e)),
+        _ => Problem::Fatal(StoreError::from(e)),
     }
 }
 

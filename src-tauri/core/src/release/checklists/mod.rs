@@ -13,13 +13,13 @@ pub mod templates;
 pub mod transfer;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Actor, AuditCategory, Change};
-use crate::gate::{self, GateReport};
-use crate::projects::FieldErrors;
-use crate::releases::{self, Release, ReleaseError};
+use crate::release::gate::{self, GateReport};
+use crate::rules::FieldErrors;
+use crate::release::{self as releases, Release, ReleaseError};
 use crate::{clock, Store};
 
 pub use progress::{Progress, SectionProgress, Tally};
@@ -143,16 +143,17 @@ pub enum ChecklistSource {
 
 pub fn view(store: &Store, release_id: &str, today: NaiveDate) -> Result<ReleaseView, ReleaseError> {
     let release = releases::get(store, release_id)?;
-    let items = load_items(store.conn(), release_id, today)?;
+    let conn = store.reader()?;
+    let items = load_items(&conn, release_id, today)?;
     let progress = progress::of(&items);
-    let gates = gate::evaluate_protected(store.conn(), release_id, today)?;
+    let gates = gate::evaluate_protected(&conn, release_id, today)?;
     Ok(ReleaseView { release, items, progress, gates })
 }
 
 /// Starts an empty release's checklist from a template or another release
 /// of the same project. Copies keep owners and reviewers but start open.
 pub fn start(
-    store: &mut Store,
+    store: &Store,
     release_id: &str,
     source: &ChecklistSource,
     actor: &Actor,
@@ -231,23 +232,23 @@ pub(crate) fn start_in(tx: &Connection, release_id: &str, source: &ChecklistSour
     Ok(drafts.len())
 }
 
-pub fn add_item(store: &mut Store, release_id: &str, draft: &ItemDraft, actor: &Actor, now: DateTime<Utc>) -> Result<ChecklistItem, ReleaseError> {
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let release = releases::get_in(&tx, release_id)?.ok_or(ReleaseError::NotFound)?;
-    let clean = validate(&tx, &release.project_id, draft)?;
-    let at = clock::to_text(now);
-    let position: i64 =
-        tx.query_row("SELECT coalesce(max(position) + 1, 0) FROM checklist_items WHERE release_id = ?1", params![release_id], |r| r.get(0))?;
-    let id = insert(&tx, release_id, &clean, ItemState::Open, "", position, &at)?;
-    audit::record(
-        &tx,
-        actor,
-        &at,
-        item_change(&release, &id, "item.added", format!("Added “{}” to {}", clean.title, clean.section), ""),
-    )?;
-    let item = get_item_in(&tx, &id, NaiveDate::MIN)?;
-    tx.commit()?;
-    Ok(item)
+pub fn add_item(store: &Store, release_id: &str, draft: &ItemDraft, actor: &Actor, now: DateTime<Utc>) -> Result<ChecklistItem, ReleaseError> {
+    store.write(|tx| {
+        let release = releases::get_in(&tx, release_id)?.ok_or(ReleaseError::NotFound)?;
+        let clean = validate(&tx, &release.project_id, draft)?;
+        let at = clock::to_text(now);
+        let position: i64 =
+            tx.query_row("SELECT coalesce(max(position) + 1, 0) FROM checklist_items WHERE release_id = ?1", params![release_id], |r| r.get(0))?;
+        let id = insert(&tx, release_id, &clean, ItemState::Open, "", position, &at)?;
+        audit::record(
+            &tx,
+            actor,
+            &at,
+            item_change(&release, &id, "item.added", format!("Added “{}” to {}", clean.title, clean.section), ""),
+        )?;
+        let item = get_item_in(&tx, &id, NaiveDate::MIN)?;
+        Ok(item)
+    })
 }
 
 /// Inserts a validated item inside the caller's transaction; returns its id.
@@ -286,7 +287,7 @@ pub(crate) fn insert(
     Ok(id)
 }
 
-pub fn update_item(store: &mut Store, item_id: &str, draft: &ItemDraft, actor: &Actor, now: DateTime<Utc>) -> Result<ChecklistItem, ReleaseError> {
+pub fn update_item(store: &Store, item_id: &str, draft: &ItemDraft, actor: &Actor, now: DateTime<Utc>) -> Result<ChecklistItem, ReleaseError> {
     store.write(|tx| update_item_in(tx, item_id, draft, actor, now))
 }
 
@@ -343,7 +344,7 @@ pub(crate) fn update_item_in(tx: &Connection, item_id: &str, draft: &ItemDraft, 
 /// Marks an item open, done, not applicable or blocked. Not applicable and
 /// blocked need a reason. Any change withdraws an earlier sign-off.
 pub fn set_item_state(
-    store: &mut Store,
+    store: &Store,
     item_id: &str,
     state: ItemState,
     reason: &str,
@@ -389,7 +390,7 @@ pub(crate) fn set_item_state_in(tx: &Connection, item_id: &str, state: ItemState
 /// The reviewer's verdict on a finished item: sign it off, or send it back
 /// (reopen it) with a note saying why.
 pub fn review(
-    store: &mut Store,
+    store: &Store,
     item_id: &str,
     approve: bool,
     note: &str,
@@ -440,16 +441,16 @@ pub(crate) fn review_in(tx: &Connection, item_id: &str, approve: bool, note: &st
     Ok(item)
 }
 
-pub fn delete_item(store: &mut Store, item_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), ReleaseError> {
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let current = get_item_in(&tx, item_id, NaiveDate::MIN)?;
-    let release = releases::get_in(&tx, &current.release_id)?.ok_or(ReleaseError::NotFound)?;
-    tx.execute("DELETE FROM checklist_items WHERE id = ?1", params![item_id])?;
-    let at = clock::to_text(now);
-    let summary = format!("Removed “{}” from {}", current.title, current.section);
-    audit::record(&tx, actor, &at, item_change(&release, item_id, "item.removed", summary, ""))?;
-    tx.commit()?;
-    Ok(())
+pub fn delete_item(store: &Store, item_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), ReleaseError> {
+    store.write(|tx| {
+        let current = get_item_in(&tx, item_id, NaiveDate::MIN)?;
+        let release = releases::get_in(&tx, &current.release_id)?.ok_or(ReleaseError::NotFound)?;
+        tx.execute("DELETE FROM checklist_items WHERE id = ?1", params![item_id])?;
+        let at = clock::to_text(now);
+        let summary = format!("Removed “{}” from {}", current.title, current.section);
+        audit::record(&tx, actor, &at, item_change(&release, item_id, "item.removed", summary, ""))?;
+        Ok(())
+    })
 }
 
 fn item_change<'a>(release: &'a Release, item_id: &'a str, action: &'a str, summary: String, reason: &'a str) -> Change<'a> {
@@ -612,7 +613,7 @@ pub(crate) fn get_item_in(conn: &Connection, id: &str, today: NaiveDate) -> Resu
 }
 
 /// Used by imports, which write many items in one transaction.
-pub(crate) fn next_position(tx: &Transaction, release_id: &str) -> rusqlite::Result<i64> {
+pub(crate) fn next_position(tx: &Connection, release_id: &str) -> rusqlite::Result<i64> {
     tx.query_row("SELECT coalesce(max(position) + 1, 0) FROM checklist_items WHERE release_id = ?1", params![release_id], |r| r.get(0))
 }
 

@@ -10,13 +10,13 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{params, TransactionBehavior};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 use super::templates::{self, Template, TemplateDraft, TemplateItem};
 use super::{check_text, insert, load_items, next_position, progress, ChecklistItem, ItemDraft, ItemState, ItemStatus};
 use crate::audit::{self, Actor, AuditCategory, Change};
-use crate::releases::{self, ReleaseError};
+use crate::release::{self as releases, ReleaseError};
 use crate::{clock, Store};
 
 pub const FORMAT: &str = "liftoff.checklist";
@@ -116,7 +116,7 @@ pub fn export_template(store: &Store, template_id: &str, format: FileFormat, now
 
 pub fn export_checklist(store: &Store, release_id: &str, format: FileFormat, now: DateTime<Utc>, today: NaiveDate) -> Result<String, ReleaseError> {
     let release = releases::get(store, release_id)?;
-    let items = load_items(store.conn(), release_id, today)?;
+    let items = load_items(&*store.reader()?, release_id, today)?;
     if format == FileFormat::Markdown {
         return Ok(checklist_markdown(&release, &items));
     }
@@ -536,7 +536,7 @@ fn import_error(message: &str) -> ReleaseError {
 
 /// Makes a new template from a file. `file_name` names it when the file does
 /// not (CSV); a taken name gets a suffix, " (2)", " (3)", ….
-pub fn import_template(store: &mut Store, file_name: &str, content: &str, now: DateTime<Utc>) -> Result<Template, ReleaseError> {
+pub fn import_template(store: &Store, file_name: &str, content: &str, now: DateTime<Utc>) -> Result<Template, ReleaseError> {
     let Parsed { named, items, .. } = parse(content)?;
     let (name, description) = named.unwrap_or_else(|| (stem(file_name), String::new()));
     let draft = TemplateDraft {
@@ -560,7 +560,7 @@ pub fn import_template(store: &mut Store, file_name: &str, content: &str, now: D
 /// Adds the file's items to a release's checklist. Owners and reviewers are
 /// matched to the project's people by email (or exact name).
 pub fn import_checklist(
-    store: &mut Store,
+    store: &Store,
     release_id: &str,
     file_name: &str,
     content: &str,
@@ -607,28 +607,28 @@ pub fn import_checklist(
         }
         drafts.push((draft, state, reason.to_owned()));
     }
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let at = clock::to_text(now);
-    let first = next_position(&tx, release_id)?;
-    for (n, (draft, state, reason)) in drafts.iter().enumerate() {
-        insert(&tx, release_id, draft, *state, reason, first + n as i64, &at)?;
-    }
-    audit::record(
-        &tx,
-        actor,
-        &at,
-        Change {
-            project_id: &release.project_id,
-            release_id: Some(release_id),
-            item_id: None,
-            category: AuditCategory::Checklist,
-            action: "checklist.imported",
-            summary: format!("Imported {} item(s) from {}{}", drafts.len(), file_name.trim(), state_counts(&drafts)),
-            reason: "",
-        },
-    )?;
-    tx.commit()?;
-    Ok(drafts.len())
+    store.write(|tx| {
+        let at = clock::to_text(now);
+        let first = next_position(&tx, release_id)?;
+        for (n, (draft, state, reason)) in drafts.iter().enumerate() {
+            insert(&tx, release_id, draft, *state, reason, first + n as i64, &at)?;
+        }
+        audit::record(
+            &tx,
+            actor,
+            &at,
+            Change {
+                project_id: &release.project_id,
+                release_id: Some(release_id),
+                item_id: None,
+                category: AuditCategory::Checklist,
+                action: "checklist.imported",
+                summary: format!("Imported {} item(s) from {}{}", drafts.len(), file_name.trim(), state_counts(&drafts)),
+                reason: "",
+            },
+        )?;
+        Ok(drafts.len())
+    })
 }
 
 /// " (2 done, 1 blocked)": the states imported items arrive in, other than open.
@@ -661,8 +661,9 @@ fn free_template_name(store: &Store, wanted: &str) -> Result<String, ReleaseErro
     // Leave room for a suffix within the 80 characters a name may have.
     let wanted: String = wanted.chars().take(72).collect();
     let wanted = wanted.trim_end();
+    let conn = store.reader()?;
     let taken = |name: &str| -> rusqlite::Result<bool> {
-        store.conn().query_row("SELECT EXISTS (SELECT 1 FROM templates WHERE name = ?1)", params![name], |r| r.get(0))
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM templates WHERE name = ?1)", params![name], |r| r.get(0))
     };
     if !taken(wanted)? {
         return Ok(wanted.to_owned());
@@ -676,15 +677,17 @@ fn free_template_name(store: &Store, wanted: &str) -> Result<String, ReleaseErro
     unreachable!("some suffix is free")
 }
 
-fn emails_by_id(store: &Store, project_id: &str) -> rusqlite::Result<HashMap<String, String>> {
-    let mut stmt = store.conn().prepare_cached("SELECT id, email FROM people WHERE project_id = ?1")?;
+fn emails_by_id(store: &Store, project_id: &str) -> Result<HashMap<String, String>, ReleaseError> {
+    let conn = store.reader()?;
+    let mut stmt = conn.prepare_cached("SELECT id, email FROM people WHERE project_id = ?1")?;
     let rows = stmt.query_map(params![project_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    rows.collect()
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// People by lower-cased email and by lower-cased name.
-fn people_lookup(store: &Store, project_id: &str) -> rusqlite::Result<HashMap<String, String>> {
-    let mut stmt = store.conn().prepare_cached("SELECT id, email, name FROM people WHERE project_id = ?1")?;
+fn people_lookup(store: &Store, project_id: &str) -> Result<HashMap<String, String>, ReleaseError> {
+    let conn = store.reader()?;
+    let mut stmt = conn.prepare_cached("SELECT id, email, name FROM people WHERE project_id = ?1")?;
     let mut map = HashMap::new();
     let rows = stmt.query_map(params![project_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
     for row in rows {

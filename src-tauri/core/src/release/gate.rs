@@ -5,13 +5,13 @@
 //! touches a protected environment.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Actor, AuditCategory, Change};
-use crate::checklists::{self, ChecklistItem, ItemStatus};
-use crate::projects::FieldErrors;
-use crate::releases::{self, ReleaseError};
+use crate::release::checklists::{self, ChecklistItem, ItemStatus};
+use crate::rules::FieldErrors;
+use crate::release::{self as releases, ReleaseError};
 use crate::{clock, Store};
 
 /// Why a release may not pass yet: one required item, or the lack of any
@@ -88,7 +88,7 @@ pub fn evaluate_protected(conn: &Connection, release_id: &str, today: NaiveDate)
 /// For the deploy engine: `Ok` with the report when the release may go to
 /// the environment, [`ReleaseError::GateClosed`] with what is missing if not.
 pub fn require(store: &Store, release_id: &str, environment_id: &str, today: NaiveDate) -> Result<GateReport, ReleaseError> {
-    let report = evaluate(store.conn(), release_id, environment_id, today)?;
+    let report = evaluate(&*store.reader()?, release_id, environment_id, today)?;
     if report.allowed {
         Ok(report)
     } else {
@@ -176,7 +176,7 @@ fn active_override(conn: &Connection, release_id: &str, environment_id: &str) ->
 /// at least a sentence; the missing items are written to the audit log.
 #[allow(clippy::too_many_arguments)]
 pub fn override_gate(
-    store: &mut Store,
+    store: &Store,
     release_id: &str,
     environment_id: &str,
     decided_by: &str,
@@ -185,97 +185,84 @@ pub fn override_gate(
     now: DateTime<Utc>,
     today: NaiveDate,
 ) -> Result<GateReport, ReleaseError> {
-    let decided_by = decided_by.trim();
-    let reason = reason.trim();
-    let mut errors = FieldErrors::new();
-    if decided_by.is_empty() || decided_by.chars().count() > 100 || decided_by.chars().any(char::is_control) {
-        errors.insert("decidedBy".into(), "Enter the name of the person who decided, such as “Lena Fischer (CTO)”.".into());
-    }
-    if reason.chars().count() < 10 {
-        errors.insert("reason".into(), "Explain the decision in at least a sentence (10 characters or more).".into());
-    } else if reason.chars().count() > 2000 {
-        errors.insert("reason".into(), "Keep the reason under 2,000 characters.".into());
-    }
-    if !errors.is_empty() {
-        return Err(ReleaseError::Invalid(errors));
-    }
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let release = releases::get_in(&tx, release_id)?.ok_or(ReleaseError::NotFound)?;
-    let before = evaluate(&tx, release_id, environment_id, today)?;
-    if !before.protected {
-        return Err(ReleaseError::Invalid(FieldErrors::from([(
-            "environment".to_owned(),
-            format!("{} is not protected, so its gate is always open.", before.environment_name),
-        )])));
-    }
-    if before.passed {
-        return Err(ReleaseError::Invalid(FieldErrors::from([(
-            "environment".to_owned(),
-            "Every required item is complete, so the gate is open and needs no override.".to_owned(),
-        )])));
-    }
-    let at = clock::to_text(now);
-    tx.execute(
-        "INSERT INTO gate_overrides (id, release_id, environment_id, decided_by, reason, missing_items, recorded_by, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![uuid::Uuid::now_v7().to_string(), release_id, environment_id, decided_by, reason, before.missing.len() as i64, actor.name, at],
-    )?;
-    let listed: Vec<String> = before.missing.iter().map(|m| format!("“{}” ({})", m.title, m.why)).collect();
-    audit::record(
-        &tx,
-        actor,
-        &at,
-        Change {
-            project_id: &release.project_id,
-            release_id: Some(release_id),
-            item_id: None,
-            category: AuditCategory::Gate,
-            action: "gate.overridden",
-            summary: format!(
-                "Overrode the {} gate, decided by {decided_by}, with {} required item(s) missing: {}",
-                before.environment_name,
-                before.missing.len(),
-                listed.join(", ")
-            ),
-            reason,
-        },
-    )?;
-    let after = evaluate(&tx, release_id, environment_id, today)?;
-    tx.commit()?;
-    Ok(after)
+    let (decided_by, reason) = crate::rules::decision(decided_by, reason).map_err(ReleaseError::Invalid)?;
+    store.write(|tx| {
+        let release = releases::get_in(&tx, release_id)?.ok_or(ReleaseError::NotFound)?;
+        let before = evaluate(&tx, release_id, environment_id, today)?;
+        if !before.protected {
+            return Err(ReleaseError::Invalid(FieldErrors::from([(
+                "environment".to_owned(),
+                format!("{} is not protected, so its gate is always open.", before.environment_name),
+            )])));
+        }
+        if before.passed {
+            return Err(ReleaseError::Invalid(FieldErrors::from([(
+                "environment".to_owned(),
+                "Every required item is complete, so the gate is open and needs no override.".to_owned(),
+            )])));
+        }
+        let at = clock::to_text(now);
+        tx.execute(
+            "INSERT INTO gate_overrides (id, release_id, environment_id, decided_by, reason, missing_items, recorded_by, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![uuid::Uuid::now_v7().to_string(), release_id, environment_id, decided_by, reason, before.missing.len() as i64, actor.name, at],
+        )?;
+        let listed: Vec<String> = before.missing.iter().map(|m| format!("“{}” ({})", m.title, m.why)).collect();
+        audit::record(
+            &tx,
+            actor,
+            &at,
+            Change {
+                project_id: &release.project_id,
+                release_id: Some(release_id),
+                item_id: None,
+                category: AuditCategory::Gate,
+                action: "gate.overridden",
+                summary: format!(
+                    "Overrode the {} gate, decided by {decided_by}, with {} required item(s) missing: {}",
+                    before.environment_name,
+                    before.missing.len(),
+                    listed.join(", ")
+                ),
+                reason,
+            },
+        )?;
+        let after = evaluate(&tx, release_id, environment_id, today)?;
+        Ok(after)
+    })
 }
 
 /// Withdraws an override; the gate is then decided by the checklist again.
-pub fn withdraw_override(store: &mut Store, override_id: &str, reason: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), ReleaseError> {
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let found: Option<(String, String, String)> = tx
-        .query_row(
-            "SELECT o.release_id, r.project_id, e.name FROM gate_overrides o
-             JOIN releases r ON r.id = o.release_id JOIN environments e ON e.id = o.environment_id
-             WHERE o.id = ?1 AND o.withdrawn_at IS NULL",
-            params![override_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
-    let (release_id, project_id, env_name) = found.ok_or(ReleaseError::OverrideNotFound)?;
-    let at = clock::to_text(now);
-    tx.execute("UPDATE gate_overrides SET withdrawn_at = ?2 WHERE id = ?1", params![override_id, at])?;
-    audit::record(
-        &tx,
-        actor,
-        &at,
-        Change {
-            project_id: &project_id,
-            release_id: Some(&release_id),
-            item_id: None,
-            category: AuditCategory::Gate,
-            action: "gate.overrideWithdrawn",
-            summary: format!("Withdrew the override of the {env_name} gate"),
-            reason: reason.trim(),
-        },
-    )?;
-    tx.commit()?;
-    Ok(())
+pub fn withdraw_override(store: &Store, override_id: &str, reason: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), ReleaseError> {
+    store.write(|tx| {
+        let found: Option<(String, String, String)> = tx
+            .query_row(
+                "SELECT o.release_id, r.project_id, e.name FROM gate_overrides o
+                 JOIN releases r ON r.id = o.release_id JOIN environments e ON e.id = o.environment_id
+                 WHERE o.id = ?1 AND o.withdrawn_at IS NULL",
+                params![override_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let (release_id, project_id, env_name) = found.ok_or(ReleaseError::OverrideNotFound)?;
+        let at = clock::to_text(now);
+        tx.execute("UPDATE gate_overrides SET withdrawn_at = ?2 WHERE id = ?1", params![override_id, at])?;
+        audit::record(
+            &tx,
+            actor,
+            &at,
+            Change {
+                project_id: &project_id,
+                release_id: Some(&release_id),
+                item_id: None,
+                category: AuditCategory::Gate,
+                action: "gate.overrideWithdrawn",
+                summary: format!("Withdrew the override of the {env_name} gate"),
+                reason: reason.trim(),
+            },
+        )?;
+        Ok(())
+    })
 }
 
 /// The message for a closed gate: which environment, and what is missing.

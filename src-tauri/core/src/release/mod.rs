@@ -1,17 +1,27 @@
-//! Releases: a version of a project with its scope, target date and state.
+//! Releases, and what decides whether one may ship: its readiness
+//! checklist (`checklists`, with the templates it starts from), reviewer
+//! sign-off and the production gate (`gate`). They live in one folder
+//! because they refer to each other; nothing outside it is needed here but
+//! the audit log, the store and the shared rules.
+//!
+//! A release is a version of a project with its scope, target date and state.
 //!
 //! States follow the release's life: draft -> planned -> ready (the gate
 //! passed) -> deploying -> verified -> released, or rolled back / cancelled.
 //! Only the moves in [`ReleaseState::next`] are allowed, and "ready" needs
 //! the readiness gate of every protected environment to be open.
 
+pub mod checklists;
+pub mod gate;
+
+use crate::rules::{ErrorKind, Kind};
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Actor, AuditCategory, Change};
-use crate::projects::FieldErrors;
-use crate::{clock, gate, Store, StoreError};
+use crate::rules::FieldErrors;
+use crate::{clock, Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -58,7 +68,7 @@ impl ReleaseState {
         }
     }
 
-    fn parse(s: &str) -> ReleaseState {
+    pub(crate) fn parse(s: &str) -> ReleaseState {
         ReleaseState::ALL.into_iter().find(|st| st.as_str() == s).unwrap_or(ReleaseState::Draft)
     }
 
@@ -126,7 +136,7 @@ pub struct ReleaseSummary {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReleaseError {
-    #[error("{}", crate::projects::summarize(.0))]
+    #[error("{}", crate::rules::summarize(.0))]
     Invalid(FieldErrors),
     #[error("That release no longer exists. The list has been refreshed.")]
     NotFound,
@@ -171,12 +181,58 @@ fn list_states(states: &[ReleaseState]) -> String {
 
 impl From<rusqlite::Error> for ReleaseError {
     fn from(e: rusqlite::Error) -> Self {
-        ReleaseError::Store(StoreError::Sqlite(e))
+        ReleaseError::Store(StoreError::from(e))
+    }
+}
+
+/// An actor that cannot be named, or a log that cannot be read, is a
+/// release's problem to the caller.
+impl From<crate::audit::AuditError> for ReleaseError {
+    fn from(e: crate::audit::AuditError) -> Self {
+        use crate::audit::AuditError as E;
+        match e {
+            E::UnknownActor => ReleaseError::UnknownActor,
+            E::ReleaseNotFound => ReleaseError::NotFound,
+            E::ItemNotFound => ReleaseError::ItemNotFound,
+            E::OverrideNotFound => ReleaseError::OverrideNotFound,
+            E::Store(e) => ReleaseError::Store(e),
+        }
+    }
+}
+
+impl Kind for ReleaseError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ReleaseError::Invalid(_) => ErrorKind::Invalid,
+            ReleaseError::NotFound
+            | ReleaseError::OverrideNotFound
+            | ReleaseError::ItemNotFound
+            | ReleaseError::TemplateNotFound
+            | ReleaseError::EnvironmentNotFound
+            | ReleaseError::ProjectNotFound => ErrorKind::NotFound,
+            ReleaseError::Store(e) => e.kind(),
+            // Refusals the user can act on: the message says how.
+            ReleaseError::UnknownActor
+            | ReleaseError::BadTransition { .. }
+            | ReleaseError::NotReviewer { .. }
+            | ReleaseError::NoReviewer
+            | ReleaseError::NotFinished(_)
+            | ReleaseError::ChecklistExists
+            | ReleaseError::GateClosed(_)
+            | ReleaseError::File { .. } => ErrorKind::Invalid,
+        }
+    }
+    fn fields(&self) -> Option<&FieldErrors> {
+        match self {
+            ReleaseError::Invalid(f) => Some(f),
+            _ => None,
+        }
     }
 }
 
 pub fn list(store: &Store, project_id: &str, state: Option<ReleaseState>) -> Result<Vec<ReleaseSummary>, ReleaseError> {
-    let mut stmt = store.conn().prepare_cached(&format!(
+    let conn = store.reader()?;
+    let mut stmt = conn.prepare_cached(&format!(
         "{SELECT},
                 (SELECT count(*) FROM checklist_items i WHERE i.release_id = r.id),
                 (SELECT count(*) FROM checklist_items i WHERE i.release_id = r.id
@@ -193,10 +249,10 @@ pub fn list(store: &Store, project_id: &str, state: Option<ReleaseState>) -> Res
 }
 
 pub fn get(store: &Store, id: &str) -> Result<Release, ReleaseError> {
-    get_in(store.conn(), id)?.ok_or(ReleaseError::NotFound)
+    get_in(&*store.reader()?, id)?.ok_or(ReleaseError::NotFound)
 }
 
-pub fn create(store: &mut Store, project_id: &str, draft: &ReleaseDraft, actor: &Actor, now: DateTime<Utc>) -> Result<Release, ReleaseError> {
+pub fn create(store: &Store, project_id: &str, draft: &ReleaseDraft, actor: &Actor, now: DateTime<Utc>) -> Result<Release, ReleaseError> {
     store.write(|tx| create_in(tx, project_id, draft, actor, now))
 }
 
@@ -221,47 +277,47 @@ pub(crate) fn create_in(tx: &Connection, project_id: &str, draft: &ReleaseDraft,
     Ok(release)
 }
 
-pub fn update(store: &mut Store, id: &str, draft: &ReleaseDraft, actor: &Actor, now: DateTime<Utc>) -> Result<Release, ReleaseError> {
+pub fn update(store: &Store, id: &str, draft: &ReleaseDraft, actor: &Actor, now: DateTime<Utc>) -> Result<Release, ReleaseError> {
     let clean = validate(draft)?;
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let current = get_in(&tx, id)?.ok_or(ReleaseError::NotFound)?;
-    ensure_version_free(&tx, &current.project_id, &clean.version, Some(id))?;
-    let mut changes = Vec::new();
-    if current.version != clean.version {
-        changes.push(format!("version {} → {}", current.version, clean.version));
-    }
-    if current.name != clean.name {
-        changes.push(format!("name “{}” → “{}”", current.name, clean.name));
-    }
-    if current.scope != clean.scope {
-        changes.push("scope".to_owned());
-    }
-    if current.target_date != clean.target_date {
-        changes.push(format!(
-            "target date {} → {}",
-            current.target_date.as_deref().unwrap_or("none"),
-            clean.target_date.as_deref().unwrap_or("none")
-        ));
-    }
-    if changes.is_empty() {
-        return Ok(current);
-    }
-    let at = clock::to_text(now);
-    tx.execute(
-        "UPDATE releases SET version = ?2, name = ?3, scope = ?4, target_date = ?5, updated_at = ?6 WHERE id = ?1",
-        params![id, clean.version, clean.name, clean.scope, clean.target_date, at],
-    )?;
-    log(&tx, actor, &at, (&current.project_id, id), "release.edited", format!("Edited {}", changes.join("; ")), "")?;
-    let release = get_in(&tx, id)?.ok_or(ReleaseError::NotFound)?;
-    tx.commit()?;
-    Ok(release)
+    store.write(|tx| {
+        let current = get_in(&tx, id)?.ok_or(ReleaseError::NotFound)?;
+        ensure_version_free(&tx, &current.project_id, &clean.version, Some(id))?;
+        let mut changes = Vec::new();
+        if current.version != clean.version {
+            changes.push(format!("version {} → {}", current.version, clean.version));
+        }
+        if current.name != clean.name {
+            changes.push(format!("name “{}” → “{}”", current.name, clean.name));
+        }
+        if current.scope != clean.scope {
+            changes.push("scope".to_owned());
+        }
+        if current.target_date != clean.target_date {
+            changes.push(format!(
+                "target date {} → {}",
+                current.target_date.as_deref().unwrap_or("none"),
+                clean.target_date.as_deref().unwrap_or("none")
+            ));
+        }
+        if changes.is_empty() {
+            return Ok(current);
+        }
+        let at = clock::to_text(now);
+        tx.execute(
+            "UPDATE releases SET version = ?2, name = ?3, scope = ?4, target_date = ?5, updated_at = ?6 WHERE id = ?1",
+            params![id, clean.version, clean.name, clean.scope, clean.target_date, at],
+        )?;
+        log(&tx, actor, &at, (&current.project_id, id), "release.edited", format!("Edited {}", changes.join("; ")), "")?;
+        let release = get_in(&tx, id)?.ok_or(ReleaseError::NotFound)?;
+        Ok(release)
+    })
 }
 
 /// Moves a release to `to`. Moving to "ready" or "deploying" asks the gate
 /// of every protected environment (the checklist may have changed since the
 /// release became ready); a closed gate refuses with what is missing.
 pub fn set_state(
-    store: &mut Store,
+    store: &Store,
     id: &str,
     to: ReleaseState,
     reason: &str,
@@ -301,7 +357,7 @@ pub const MAX_WINDOW: chrono::Duration = chrono::Duration::days(7);
 /// Plans (or clears, with `None`) the release's window, and logs the change.
 /// `environment_id` names the environment it is for; `None` keeps the one set.
 pub fn set_window(
-    store: &mut Store,
+    store: &Store,
     id: &str,
     window: Option<(DateTime<Utc>, DateTime<Utc>)>,
     environment_id: Option<&str>,
@@ -366,7 +422,7 @@ pub(crate) fn set_window_in(
 }
 
 /// Names who is on call during the window (or nobody), and logs it.
-pub fn set_on_call(store: &mut Store, id: &str, person_id: Option<&str>, actor: &Actor, now: DateTime<Utc>) -> Result<Release, ReleaseError> {
+pub fn set_on_call(store: &Store, id: &str, person_id: Option<&str>, actor: &Actor, now: DateTime<Utc>) -> Result<Release, ReleaseError> {
     store.write(|tx| {
         let current = get_in(tx, id)?.ok_or(ReleaseError::NotFound)?;
         let name: Option<String> = match person_id {
@@ -398,18 +454,8 @@ pub fn set_on_call(store: &mut Store, id: &str, person_id: Option<&str>, actor: 
 
 /// Records an emergency decision to release inside a freeze, for the
 /// release's current window: who decided and why, in the audit log.
-pub fn override_freeze(store: &mut Store, id: &str, decided_by: &str, reason: &str, actor: &Actor, now: DateTime<Utc>) -> Result<Release, ReleaseError> {
-    let (decided_by, reason) = (decided_by.trim(), reason.trim());
-    let mut errors = FieldErrors::new();
-    if decided_by.is_empty() || decided_by.chars().count() > 100 || decided_by.chars().any(char::is_control) {
-        errors.insert("decidedBy".into(), "Enter the name of the person who decided, such as “Lena Fischer (CTO)”.".into());
-    }
-    if reason.chars().count() < 10 || reason.chars().count() > 2000 {
-        errors.insert("reason".into(), "Explain the emergency in a sentence or more (10 to 2,000 characters).".into());
-    }
-    if !errors.is_empty() {
-        return Err(ReleaseError::Invalid(errors));
-    }
+pub fn override_freeze(store: &Store, id: &str, decided_by: &str, reason: &str, actor: &Actor, now: DateTime<Utc>) -> Result<Release, ReleaseError> {
+    let (decided_by, reason) = crate::rules::decision(decided_by, reason).map_err(ReleaseError::Invalid)?;
     store.write(|tx| {
         let current = get_in(tx, id)?.ok_or(ReleaseError::NotFound)?;
         let (Some(s), Some(e)) = (&current.window_start, &current.window_end) else {

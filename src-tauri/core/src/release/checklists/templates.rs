@@ -3,13 +3,13 @@
 //! its items are replaced in the same transaction as its name.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::builtin::{self, BuiltinTemplate};
 use super::{check_text, ItemDraft};
-use crate::projects::FieldErrors;
-use crate::releases::ReleaseError;
+use crate::rules::FieldErrors;
+use crate::release::ReleaseError;
 use crate::{clock, Store};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -51,15 +51,15 @@ pub struct TemplateDraft {
 /// Built-in templates first, in the order of the release process; then the
 /// users' own by name.
 pub fn list(store: &Store) -> Result<Vec<Template>, ReleaseError> {
-    let conn = store.conn();
+    let conn = store.reader()?;
     let mut stmt = conn.prepare_cached("SELECT id FROM templates
          ORDER BY builtin_key IS NULL, CASE WHEN builtin_key IS NOT NULL THEN rowid END, name COLLATE NOCASE")?;
     let ids: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-    ids.iter().map(|id| get_in(conn, id)?.ok_or(ReleaseError::TemplateNotFound)).collect()
+    ids.iter().map(|id| get_in(&conn, id)?.ok_or(ReleaseError::TemplateNotFound)).collect()
 }
 
 pub fn get(store: &Store, id: &str) -> Result<Template, ReleaseError> {
-    get_in(store.conn(), id)?.ok_or(ReleaseError::TemplateNotFound)
+    get_in(&*store.reader()?, id)?.ok_or(ReleaseError::TemplateNotFound)
 }
 
 pub(crate) fn get_in(conn: &Connection, id: &str) -> Result<Option<Template>, ReleaseError> {
@@ -94,33 +94,33 @@ pub fn builtin_id(conn: &Connection, key: &str) -> Result<Option<String>, Releas
     Ok(conn.query_row("SELECT id FROM templates WHERE builtin_key = ?1", params![key], |r| r.get(0)).optional()?)
 }
 
-pub fn create(store: &mut Store, draft: &TemplateDraft, now: DateTime<Utc>) -> Result<Template, ReleaseError> {
+pub fn create(store: &Store, draft: &TemplateDraft, now: DateTime<Utc>) -> Result<Template, ReleaseError> {
     let clean = validate(draft)?;
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    ensure_name_free(&tx, &clean.name, None)?;
-    let id = insert(&tx, &clean, None, &clock::to_text(now))?;
-    let template = get_in(&tx, &id)?.ok_or(ReleaseError::TemplateNotFound)?;
-    tx.commit()?;
-    Ok(template)
+    store.write(|tx| {
+        ensure_name_free(&tx, &clean.name, None)?;
+        let id = insert(&tx, &clean, None, &clock::to_text(now))?;
+        let template = get_in(&tx, &id)?.ok_or(ReleaseError::TemplateNotFound)?;
+        Ok(template)
+    })
 }
 
-pub fn update(store: &mut Store, id: &str, draft: &TemplateDraft, now: DateTime<Utc>) -> Result<Template, ReleaseError> {
+pub fn update(store: &Store, id: &str, draft: &TemplateDraft, now: DateTime<Utc>) -> Result<Template, ReleaseError> {
     let clean = validate(draft)?;
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    get_in(&tx, id)?.ok_or(ReleaseError::TemplateNotFound)?;
-    ensure_name_free(&tx, &clean.name, Some(id))?;
-    tx.execute(
-        "UPDATE templates SET name = ?2, description = ?3, updated_at = ?4 WHERE id = ?1",
-        params![id, clean.name, clean.description, clock::to_text(now)],
-    )?;
-    replace_items(&tx, id, &clean.items)?;
-    let template = get_in(&tx, id)?.ok_or(ReleaseError::TemplateNotFound)?;
-    tx.commit()?;
-    Ok(template)
+    store.write(|tx| {
+        get_in(&tx, id)?.ok_or(ReleaseError::TemplateNotFound)?;
+        ensure_name_free(&tx, &clean.name, Some(id))?;
+        tx.execute(
+            "UPDATE templates SET name = ?2, description = ?3, updated_at = ?4 WHERE id = ?1",
+            params![id, clean.name, clean.description, clock::to_text(now)],
+        )?;
+        replace_items(&tx, id, &clean.items)?;
+        let template = get_in(&tx, id)?.ok_or(ReleaseError::TemplateNotFound)?;
+        Ok(template)
+    })
 }
 
 /// Deletes a user's template. Built-in templates are reset, not deleted.
-pub fn delete(store: &mut Store, id: &str) -> Result<(), ReleaseError> {
+pub fn delete(store: &Store, id: &str) -> Result<(), ReleaseError> {
     let template = get(store, id)?;
     if template.builtin {
         return Err(ReleaseError::Invalid(FieldErrors::from([(
@@ -128,42 +128,33 @@ pub fn delete(store: &mut Store, id: &str) -> Result<(), ReleaseError> {
             format!("“{}” is built in and cannot be deleted. Use “Reset to original” to undo your edits.", template.name),
         )])));
     }
-    store.conn().execute("DELETE FROM templates WHERE id = ?1", params![id])?;
+    store.write(|tx| tx.execute("DELETE FROM templates WHERE id = ?1", params![id]))?;
     Ok(())
 }
 
 /// Puts a built-in template back as Liftoff ships it.
-pub fn reset_builtin(store: &mut Store, id: &str, now: DateTime<Utc>) -> Result<Template, ReleaseError> {
-    let tx = store.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let key: Option<Option<String>> =
-        tx.query_row("SELECT builtin_key FROM templates WHERE id = ?1", params![id], |r| r.get(0)).optional()?;
-    let key = key.ok_or(ReleaseError::TemplateNotFound)?;
-    let Some(original) = key.and_then(|k| builtin::ALL.into_iter().find(|b| b.key == k)) else {
-        return Err(ReleaseError::Invalid(FieldErrors::from([(
-            "template".to_owned(),
-            "Only built-in templates can be reset.".to_owned(),
-        )])));
-    };
-    let draft = draft_of(original);
-    // Another template may have taken the built-in name meanwhile.
-    ensure_name_free(&tx, &draft.name, Some(id))?;
-    tx.execute(
-        "UPDATE templates SET name = ?2, description = ?3, updated_at = ?4 WHERE id = ?1",
-        params![id, draft.name, draft.description, clock::to_text(now)],
-    )?;
-    replace_items(&tx, id, &draft.items)?;
-    let template = get_in(&tx, id)?.ok_or(ReleaseError::TemplateNotFound)?;
-    tx.commit()?;
-    Ok(template)
-}
-
-/// Writes the built-in templates; run once by the migration that made the tables.
-pub fn seed_builtins(conn: &Connection) -> rusqlite::Result<()> {
-    let at = clock::to_text(Utc::now());
-    for b in builtin::ALL {
-        insert(conn, &draft_of(b), Some(b.key), &at)?;
-    }
-    Ok(())
+pub fn reset_builtin(store: &Store, id: &str, now: DateTime<Utc>) -> Result<Template, ReleaseError> {
+    store.write(|tx| {
+        let key: Option<Option<String>> =
+            tx.query_row("SELECT builtin_key FROM templates WHERE id = ?1", params![id], |r| r.get(0)).optional()?;
+        let key = key.ok_or(ReleaseError::TemplateNotFound)?;
+        let Some(original) = key.and_then(|k| builtin::ALL.into_iter().find(|b| b.key == k)) else {
+            return Err(ReleaseError::Invalid(FieldErrors::from([(
+                "template".to_owned(),
+                "Only built-in templates can be reset.".to_owned(),
+            )])));
+        };
+        let draft = draft_of(original);
+        // Another template may have taken the built-in name meanwhile.
+        ensure_name_free(&tx, &draft.name, Some(id))?;
+        tx.execute(
+            "UPDATE templates SET name = ?2, description = ?3, updated_at = ?4 WHERE id = ?1",
+            params![id, draft.name, draft.description, clock::to_text(now)],
+        )?;
+        replace_items(&tx, id, &draft.items)?;
+        let template = get_in(&tx, id)?.ok_or(ReleaseError::TemplateNotFound)?;
+        Ok(template)
+    })
 }
 
 pub fn draft_of(b: &BuiltinTemplate) -> TemplateDraft {

@@ -1,0 +1,158 @@
+//! Streaming ordered output to the window: lines go over a Tauri `Channel`
+//! in small batches, a few per frame, never one message per line (which
+//! froze the window at 20,000 lines a second).
+//!
+//! The producer (a deploy step's output reader, later) sends lines into
+//! [`LineStream`]; a task flushes a batch every [`FLUSH_EVERY`], or sooner
+//! once it holds [`MAX_LINES`] lines or [`MAX_BYTES`] bytes, and the rest
+//! when the producer is done.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use tauri::ipc::Channel;
+use tokio::sync::mpsc;
+use tauri::async_runtime::JoinHandle;
+
+pub const FLUSH_EVERY: Duration = Duration::from_millis(16);
+pub const MAX_LINES: usize = 512;
+pub const MAX_BYTES: usize = 32 * 1024;
+
+/// Consecutive lines; `first` is the number of the first one (from 0), so
+/// the window can tell a gap from a repeat.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LineBatch {
+    pub first: u32,
+    pub lines: Vec<String>,
+}
+
+/// The sending end. Dropping it (or [`LineStream::finish`]) flushes the rest.
+pub struct LineStream {
+    tx: mpsc::Sender<String>,
+    task: JoinHandle<u32>,
+}
+
+impl LineStream {
+    /// Starts the flushing task on Tauri's async runtime.
+    pub fn start(channel: Channel<LineBatch>) -> LineStream {
+        let (tx, mut rx) = mpsc::channel::<String>(4096);
+        let task = tauri::async_runtime::spawn(async move {
+            let mut out = Pending { channel, batch: Vec::new(), bytes: 0, sent: 0 };
+            let mut tick = tokio::time::interval(FLUSH_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    line = rx.recv() => match line {
+                        Some(line) => {
+                            out.bytes += line.len();
+                            out.batch.push(line);
+                            if out.batch.len() >= MAX_LINES || out.bytes >= MAX_BYTES {
+                                out.flush();
+                            }
+                        }
+                        None => {
+                            out.flush();
+                            return out.sent;
+                        }
+                    },
+                    _ = tick.tick() => out.flush(),
+                }
+            }
+        });
+        LineStream { tx, task }
+    }
+
+    /// Queues one line; waits only when the window falls far behind.
+    pub async fn send(&self, line: String) {
+        let _ = self.tx.send(line).await;
+    }
+
+    /// Flushes what is left; returns how many lines were sent in all.
+    pub async fn finish(self) -> u32 {
+        drop(self.tx);
+        self.task.await.unwrap_or(0)
+    }
+}
+
+struct Pending {
+    channel: Channel<LineBatch>,
+    batch: Vec<String>,
+    bytes: usize,
+    sent: u32,
+}
+
+impl Pending {
+    fn flush(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let lines = std::mem::take(&mut self.batch);
+        let n = lines.len() as u32;
+        if self.channel.send(LineBatch { first: self.sent, lines }).is_err() {
+            // The window went away; go on draining so the producer never blocks.
+            log::debug!("a line stream's window is gone");
+        }
+        self.sent += n;
+        self.bytes = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tauri::ipc::InvokeResponseBody;
+
+    use super::*;
+
+    fn collecting_channel() -> (Channel<LineBatch>, Arc<Mutex<Vec<serde_json::Value>>>) {
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let sink = got.clone();
+        let channel = Channel::new(move |body| {
+            let InvokeResponseBody::Json(json) = body else { panic!("batches travel as JSON") };
+            sink.lock().unwrap().push(serde_json::from_str(&json).unwrap());
+            Ok(())
+        });
+        (channel, got)
+    }
+
+    #[test]
+    fn many_lines_arrive_in_order_in_few_bounded_batches() {
+        let (channel, got) = collecting_channel();
+        let sent = tauri::async_runtime::block_on(async move {
+            let stream = LineStream::start(channel);
+            for i in 0..20_000 {
+                stream.send(format!("line {i}")).await;
+            }
+            stream.finish().await
+        });
+        assert_eq!(sent, 20_000);
+        let batches = got.lock().unwrap();
+        let mut next = 0;
+        for batch in batches.iter() {
+            assert_eq!(batch["first"], next, "batches are consecutive");
+            let lines = batch["lines"].as_array().unwrap();
+            assert!(!lines.is_empty() && lines.len() <= MAX_LINES);
+            for line in lines {
+                assert_eq!(line, &format!("line {next}"));
+                next += 1;
+            }
+        }
+        assert_eq!(next, 20_000);
+        assert!(batches.len() <= 20_000 / 16, "lines are batched, not sent one by one: {} messages", batches.len());
+    }
+
+    #[test]
+    fn a_quiet_producer_s_lines_go_out_within_a_frame_or_two() {
+        let (channel, got) = collecting_channel();
+        tauri::async_runtime::block_on(async move {
+            let stream = LineStream::start(channel);
+            stream.send("first".into()).await;
+            tokio::time::sleep(FLUSH_EVERY * 4).await;
+            assert_eq!(got.lock().unwrap().len(), 1, "flushed on the timer, not only at the end");
+            assert_eq!(got.lock().unwrap()[0]["lines"][0], "first");
+            stream.finish().await;
+        });
+    }
+}
