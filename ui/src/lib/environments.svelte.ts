@@ -10,13 +10,17 @@ import {
   type EnvironmentDraft,
 } from "./bindings";
 import { call } from "./ipc";
+import { whenChanged } from "./live.svelte";
 
 export class PipelineCache {
   environments = $state<Environment[]>([]);
   credentials = $state<Record<string, Credential[]>>({});
   loaded = $state(false);
 
-  constructor(readonly projectId: string) {}
+  /** Create it while a component is set up: once loaded, it follows changes. */
+  constructor(readonly projectId: string) {
+    whenChanged(["environment", "credential"], projectId, () => (this.loaded ? this.load() : undefined));
+  }
 
   async load(): Promise<void> {
     this.environments = await call(() => commands.listEnvironments(this.projectId));

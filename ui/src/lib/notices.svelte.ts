@@ -33,6 +33,11 @@ export function formErrors(e: unknown): Record<string, string> {
   return {};
 }
 
+/** An error message as it is, from something the user did not start (background work). */
+export function showError(message: string): void {
+  push("error", message);
+}
+
 export function inform(message: string, timeoutMs = 5000): void {
   const id = push("info", message);
   setTimeout(() => dismiss(id), timeoutMs);

@@ -2,12 +2,16 @@
 
 import { commands, type Person, type PersonDraft, type Role } from "./bindings";
 import { call } from "./ipc";
+import { whenChanged } from "./live.svelte";
 
 export class PeopleCache {
   list = $state<Person[]>([]);
   loaded = $state(false);
 
-  constructor(readonly projectId: string) {}
+  /** Create it while a component is set up: once loaded, it follows changes. */
+  constructor(readonly projectId: string) {
+    whenChanged(["person"], projectId, () => (this.loaded ? this.load() : undefined));
+  }
 
   async load(): Promise<void> {
     this.list = await call(() => commands.listPeople(this.projectId));

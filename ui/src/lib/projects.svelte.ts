@@ -4,6 +4,7 @@
 
 import { commands, type ImportReport, type Project, type ProjectDraft } from "./bindings";
 import { call } from "./ipc";
+import { whenChanged } from "./live.svelte";
 
 class ProjectCache {
   /** The projects matching the current search. */
@@ -23,8 +24,9 @@ class ProjectCache {
     this.loaded = true;
   }
 
-  async get(id: string): Promise<Project | undefined> {
-    const cached = this.list.find((p) => p.id === id);
+  /** The project, from the list when it is there (unless `fresh`). */
+  async get(id: string, fresh = false): Promise<Project | undefined> {
+    const cached = fresh ? undefined : this.list.find((p) => p.id === id);
     if (cached) return cached;
     const all = await call(() => commands.listProjects({ text: "", includeArchived: true }));
     return all.find((p) => p.id === id);
@@ -71,6 +73,11 @@ class ProjectCache {
 }
 
 export const projects = new ProjectCache();
+
+// Once loaded, the list follows changes made anywhere.
+$effect.root(() => {
+  whenChanged(["project"], null, () => (projects.loaded ? projects.refresh() : undefined));
+});
 
 let zones: Promise<string[]> | undefined;
 

@@ -10,6 +10,7 @@ import {
   type ReleaseView,
 } from "./bindings";
 import { call } from "./ipc";
+import { whenChanged } from "./live.svelte";
 
 export const RELEASE_STATES: { state: ReleaseState; label: string; verb: string }[] = [
   { state: "draft", label: "Draft", verb: "Back to draft" },
@@ -89,11 +90,20 @@ export function draftOf(item: ChecklistItem): ItemDraft {
   };
 }
 
-/** One release's screen: its view, reloaded after every change. */
+/**
+ * One release's screen: its view, reloaded after every change, the user's
+ * or anyone else's (create it while a component is set up).
+ */
 export class ReleaseScreen {
   view = $state<ReleaseView | null>(null);
 
-  constructor(readonly releaseId: string) {}
+  constructor(
+    readonly projectId: string,
+    readonly releaseId: string,
+  ) {
+    // The view holds the release, its checklist, gates (environments) and names (people).
+    whenChanged(["release", "checklist", "environment", "person"], projectId, () => (this.view ? this.load() : undefined));
+  }
 
   async load(): Promise<void> {
     this.view = await call(() => commands.releaseView(this.releaseId));
