@@ -8,42 +8,13 @@
 //   scripts/bench.sh            (builds, then runs this under Xvfb)
 
 import { freshHome, launch, sql } from "../tests/e2e/harness.mjs";
-import { execFileSync } from "node:child_process";
-import { join } from "node:path";
+import { fill } from "./bench-fill.mjs";
 
 const sizes = (process.env.BENCH_SIZES ?? "1000,10000,50000").split(",").map(Number);
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((s.length - 1) * p))];
 };
-
-function fill(home, projectId, n) {
-  const db = join(home.data, "liftoff.db");
-  const now = Math.floor(Date.now() / 1000);
-  const start = now - 2 * 365 * 86400;
-  // Two thirds releases with windows, one third one-off freezes, spread over three years.
-  const releases = Math.round((n * 2) / 3);
-  const freezes = n - releases;
-  const script = `
-PRAGMA foreign_keys = ON;
-BEGIN;
-WITH RECURSIVE k(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM k WHERE x < ${releases - 1})
-INSERT INTO releases (id, project_id, version, name, scope, state, window_start, window_end, created_at, updated_at)
-SELECT lower(hex(randomblob(16))), '${projectId}', 'b' || x, 'Build ' || x, '', 'planned',
-       strftime('%Y-%m-%dT%H:%M:%SZ', ${start} + x * ${Math.floor((3 * 365 * 86400) / releases)}, 'unixepoch'),
-       strftime('%Y-%m-%dT%H:%M:%SZ', ${start} + x * ${Math.floor((3 * 365 * 86400) / releases)} + 5400, 'unixepoch'),
-       '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z' FROM k;
-WITH RECURSIVE k(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM k WHERE x < ${freezes - 1})
-INSERT INTO calendar_windows (id, project_id, kind, name, reason, start_local, minutes, time_zone, rule, exdates, created_at, updated_at)
-SELECT lower(hex(randomblob(16))), '${projectId}', 'freeze', 'Freeze ' || x, '',
-       strftime('%Y-%m-%dT%H:%M', ${start} + x * ${Math.floor((3 * 365 * 86400) / freezes)}, 'unixepoch'), 120, 'UTC', NULL, '[]',
-       '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z' FROM k;
-DELETE FROM load_samples WHERE project_id = '${projectId}';
-WITH RECURSIVE k(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM k WHERE x < 525599)
-INSERT INTO load_samples (project_id, at, value) SELECT '${projectId}', ${now - 365 * 86400} + x * 60, abs(random() % 2000) FROM k;
-COMMIT;`;
-  execFileSync("sqlite3", [db], { input: script });
-}
 
 console.log("Timeline benchmark (scripted pan and zoom over 240 frames; the view keeps a year of one-minute load)");
 for (const n of sizes) {

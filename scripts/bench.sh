@@ -1,13 +1,32 @@
 #!/usr/bin/env bash
-# Prints Liftoff's benchmark figures: window suggestion (Rust, release build)
-# and the timeline's first render and frame times at 1,000, 10,000 and
-# 50,000 items (the app, release build, in a window under Xvfb).
+# Prints Liftoff's benchmark figures, all from release builds, the apps in a
+# window under Xvfb:
+# - window suggestion (Rust);
+# - the timeline's first render and frame times at 1,000, 10,000 and 50,000
+#   items (scripts/bench-timeline.mjs);
+# - start-up, idle memory and package size side by side with an empty Tauri 2
+#   app of the same stack, bench/empty-app (scripts/bench-startup.mjs).
+#   scripts/bench.sh            everything
+#   scripts/bench.sh startup    only the start-up, memory and size comparison
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+what="${1:-all}"
 bash scripts/setup.sh test
-cargo run --release --locked -p liftoff-core --example suggest_bench
-npm run build
-cargo build --release --locked --features custom-protocol
+if [[ "$what" == all ]]; then
+  cargo run --release --locked -p liftoff-core --example suggest_bench
+fi
+# The release binaries and their .deb packages (`tauri build` runs
+# `npm run build` first for Liftoff; the empty app's page is static).
+npx tauri build --bundles deb -- --locked
+(cd bench/empty-app && ../../node_modules/.bin/tauri build --bundles deb -- --locked)
 export LIFTOFF_APP="$CARGO_TARGET_DIR/release/liftoff"
-xvfb-run -a --server-args="-screen 0 1440x900x24" scripts/with-keyring.sh node scripts/bench-timeline.mjs
+export LIFTOFF_EMPTY_APP="$CARGO_TARGET_DIR/release/liftoff-empty-app"
+version="$(node -p 'require("./tauri.conf.json").version')"
+export LIFTOFF_DEB="$(ls "$CARGO_TARGET_DIR"/release/bundle/deb/Liftoff_"$version"_*.deb)"
+export LIFTOFF_EMPTY_DEB="$(ls "$CARGO_TARGET_DIR"/release/bundle/deb/liftoff-empty-app_0.1.0_*.deb)"
+xvfb=(xvfb-run -a --server-args="-screen 0 1440x900x24" scripts/with-keyring.sh)
+if [[ "$what" == all ]]; then
+  "${xvfb[@]}" node scripts/bench-timeline.mjs
+fi
+"${xvfb[@]}" node scripts/bench-startup.mjs

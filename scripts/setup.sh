@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Liftoff needs on Debian/Ubuntu, skipping what is already there.
 #   scripts/setup.sh run    build and run the app
-#   scripts/setup.sh test   also what the tests need (Xvfb, WebKitWebDriver,
-#                           tauri-driver, gnome-keyring, D-Bus, sqlite3)
+#   scripts/setup.sh test   also what the tests and benchmarks need (Xvfb,
+#                           x11-utils, WebKitWebDriver, tauri-driver,
+#                           gnome-keyring, D-Bus, sqlite3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,7 +11,7 @@ mode="${1:-run}"
 packages=(build-essential pkg-config curl file libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
           librsvg2-dev libssl-dev libxdo-dev libdbus-1-dev)
 if [[ "$mode" == test ]]; then
-  packages+=(xvfb xauth webkit2gtk-driver gnome-keyring dbus-x11 libsecret-tools sqlite3 imagemagick)
+  packages+=(xvfb xauth x11-utils webkit2gtk-driver gnome-keyring dbus-x11 libsecret-tools sqlite3 imagemagick)
 fi
 
 missing=()

@@ -69,10 +69,10 @@ async function waitForDriver(base, child, output) {
 
 /**
  * Starts Liftoff with `home` as its world and returns a handle with the
- * WebDriver session. `quit()` ends the app.
+ * WebDriver session. `quit()` ends the app. `application` starts another
+ * binary instead (the benchmark's empty app, or a wrapper around Liftoff).
  */
-export async function launch(home, { testName, env: extraEnv = {} } = {}) {
-  const application = appBinary();
+export async function launch(home, { testName, env: extraEnv = {}, application = appBinary() } = {}) {
   const port = await freePort();
   const nativePort = await freePort();
   const env = {
