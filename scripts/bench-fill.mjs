@@ -34,6 +34,10 @@ SELECT lower(hex(randomblob(16))), '${projectId}', 'freeze', 'Freeze ' || x, '',
 DELETE FROM load_samples WHERE project_id = '${projectId}';
 WITH RECURSIVE k(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM k WHERE x < 525599)
 INSERT INTO load_samples (project_id, at, value) SELECT '${projectId}', ${now - 365 * 86400} + x * 60, abs(random() % 2000) FROM k;
+-- The hourly aggregates Liftoff keeps beside the samples (migration 7).
+DELETE FROM load_hourly WHERE project_id = '${projectId}';
+INSERT INTO load_hourly (project_id, hour, max, total, samples)
+  SELECT project_id, at / 3600, max(value), sum(value), count(*) FROM load_samples WHERE project_id = '${projectId}' GROUP BY at / 3600;
 COMMIT;`;
   execFileSync("sqlite3", [db], { input: script });
 }
