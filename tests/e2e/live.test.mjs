@@ -49,7 +49,12 @@ test("a project renamed and a person added by another process show on the open p
     let since = Date.now();
     writeElsewhere(home, `UPDATE projects SET name = 'Renamed elsewhere', updated_at = '${stamp()}' WHERE id = '${projectId}'`);
     const took = await appearsWithin(s, "[data-testid=project-title]", "Renamed elsewhere", since);
-    await s.waitForText("[data-testid=current-project-title]", "Renamed elsewhere", { timeoutMs: LIVE_MS });
+    // The sidebar shows the name in capitals (CSS); compare what it holds.
+    await s.waitUntil(
+      async () => (await s.execute("return document.querySelector('[data-testid=current-project-title]').textContent")) === "Renamed elsewhere",
+      "the sidebar to show the new name",
+      LIVE_MS,
+    );
     await s.waitUntil(async () => (await (await s.find("#project-name")).property("value")) === "Renamed elsewhere", "the settings form to show the new name", LIVE_MS);
     await app.shot("renamed-elsewhere");
     console.log(`project rename shown after ${took} ms`);
