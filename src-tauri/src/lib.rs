@@ -137,7 +137,16 @@ pub fn run() {
             let dir = data_dir(app);
             let handle = app.handle().clone();
             std::thread::Builder::new().name("open-store".into()).spawn(move || {
-                let opening = open_store(dir);
+                // Commands wait for this answer: a panic must still give one.
+                let opening = std::panic::catch_unwind(|| open_store(dir)).unwrap_or_else(|_| Opening {
+                    store: None,
+                    report: StartupReport {
+                        data_dir: String::new(),
+                        recovery: None,
+                        warnings: Vec::new(),
+                        fatal: Some(AppError::new(ErrorCode::Internal, "Liftoff could not open its database (an internal error). Restart Liftoff; if it happens again, report it with the log.")),
+                    },
+                });
                 if let Some(store) = &opening.store {
                     live::forward_changes(handle.clone(), store);
                     live::keep_up(store, Duration::from_secs(60), Duration::from_secs(60 * 60), move |message| {
@@ -177,9 +186,14 @@ fn single_instance() -> tauri::plugin::TauriPlugin<tauri::Wry> {
             let _ = window.set_focus();
         }
     });
+    // On Linux the plugin keys on a D-Bus name, which can carry the folder;
+    // on macOS and Windows it keys on the app, so there one Liftoff runs at
+    // a time whatever the folder.
     if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
+        // The same folder however it is written (relative, trailing slash).
+        let dir = std::fs::canonicalize(&dir).or_else(|_| std::path::absolute(&dir)).unwrap_or_else(|_| PathBuf::from(&dir));
         // FNV-1a: stable across builds, so two Liftoffs agree on the name.
-        let hash = dir.as_encoded_bytes().iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3));
+        let hash = dir.as_os_str().as_encoded_bytes().iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3));
         builder = builder.dbus_id(format!("dev.liftoff.app.data_{hash:016x}"));
     }
     builder.build()

@@ -6,6 +6,8 @@
 //! was. When the keychain fails, the operation fails whole and says why.
 
 use crate::rules::{ErrorKind, Kind};
+use std::sync::Mutex;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
@@ -116,6 +118,16 @@ pub fn list(store: &Store, environment_id: &str) -> Result<Vec<Credential>, Cred
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Credential changes in this process take turns from their check to their
+/// row: two adds of one name (a double click) must not both reach the
+/// keychain, where the loser's clean-up would delete the winner's value.
+/// This is not the database's write lock: reads and other writes go on.
+static KEYCHAIN_CHANGES: Mutex<()> = Mutex::new(());
+
+fn keychain_turn() -> std::sync::MutexGuard<'static, ()> {
+    KEYCHAIN_CHANGES.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Adds a named credential and stores its value in the keychain.
 pub fn add(
     store: &Store,
@@ -127,8 +139,9 @@ pub fn add(
     now: DateTime<Utc>,
 ) -> Result<Credential, CredentialError> {
     let name = validate(name, value)?;
+    let _turn = keychain_turn();
     // Checked before the keychain is asked, and again in the write (another
-    // window may add the same name meanwhile).
+    // process may add the same name meanwhile).
     let project_id = store.read(|conn| -> Result<String, CredentialError> {
         let project_id = environment_project(conn, environment_id)?;
         ensure_name_free(conn, environment_id, &name)?;
@@ -183,6 +196,7 @@ fn ensure_name_free(conn: &Connection, environment_id: &str, name: &str) -> Resu
 
 /// Replaces a credential's value (a rotation).
 pub fn replace(store: &Store, keychain: &Keychain, id: &str, value: &SecretValue, now: DateTime<Utc>) -> Result<Credential, CredentialError> {
+    let _turn = keychain_turn();
     let (credential, key) = locate(&*store.reader()?, id)?;
     validate(&credential.name, value)?;
     keychain.set(&key, value).map_err(|e| keychain_error(&format!("The value of “{}” was not replaced", credential.name), e))?;
@@ -204,6 +218,7 @@ pub fn reveal(store: &Store, keychain: &Keychain, id: &str, now: DateTime<Utc>) 
 
 /// Deletes a credential: the keychain entry first, then the row.
 pub fn delete(store: &Store, keychain: &Keychain, id: &str) -> Result<(), CredentialError> {
+    let _turn = keychain_turn();
     let (credential, key) = locate(&*store.reader()?, id)?;
     keychain.delete(&key).map_err(|e| keychain_error(&format!("“{}” was not deleted", credential.name), e))?;
     store.write(|tx| tx.execute("DELETE FROM credentials WHERE id = ?1", params![id]))?;

@@ -52,6 +52,8 @@ pub enum EnvironmentError {
     ProjectNotFound,
     #[error("The new order must list each of the project's environments exactly once. Reload and try again.")]
     BadOrder,
+    #[error("A credential was added to this environment while it was being deleted. Nothing was deleted; delete it again if you still want to.")]
+    ChangedMeanwhile,
     #[error(transparent)]
     Credentials(#[from] credentials::CredentialError),
     #[error(transparent)]
@@ -68,6 +70,7 @@ impl Kind for EnvironmentError {
     fn kind(&self) -> ErrorKind {
         match self {
             EnvironmentError::Invalid(_) | EnvironmentError::BadOrder => ErrorKind::Invalid,
+            EnvironmentError::ChangedMeanwhile => ErrorKind::Conflict,
             EnvironmentError::NotFound | EnvironmentError::ProjectNotFound => ErrorKind::NotFound,
             EnvironmentError::Credentials(e) => e.kind(),
             EnvironmentError::Store(e) => e.kind(),
@@ -183,11 +186,21 @@ pub fn delete(store: &Store, keychain: &Keychain, id: &str) -> Result<(), Enviro
     let env = get(store, id)?;
     credentials::delete_all_in_environment(store, keychain, &env.id)?;
     store.write(|tx| {
+        // Read again inside the write: another window may have deleted or
+        // moved it, or added a credential, since.
+        let position: i64 = tx
+            .query_row("SELECT position FROM environments WHERE id = ?1", params![id], |r| r.get(0))
+            .optional()?
+            .ok_or(EnvironmentError::NotFound)?;
+        let credentials: i64 = tx.query_row("SELECT count(*) FROM credentials WHERE environment_id = ?1", params![id], |r| r.get(0))?;
+        if credentials > 0 {
+            return Err(EnvironmentError::ChangedMeanwhile);
+        }
         tx.execute("DELETE FROM environments WHERE id = ?1", params![id])?;
         // Keep positions dense.
         tx.execute(
             "UPDATE environments SET position = position - 1 WHERE project_id = ?1 AND position > ?2",
-            params![env.project_id, env.position],
+            params![env.project_id, position],
         )?;
         Ok(())
     })

@@ -63,6 +63,8 @@ pub enum ProjectError {
     Invalid(FieldErrors),
     #[error("That project no longer exists. It may have been deleted; the list has been refreshed.")]
     NotFound,
+    #[error("A credential was added to this project while it was being deleted. Nothing more was deleted; delete the project again if you still want to.")]
+    ChangedMeanwhile,
     #[error(transparent)]
     Credentials(#[from] crate::credentials::CredentialError),
     /// A fault while filling in the sample project; nothing of it is kept.
@@ -83,6 +85,7 @@ impl Kind for ProjectError {
         match self {
             ProjectError::Invalid(_) => ErrorKind::Invalid,
             ProjectError::NotFound => ErrorKind::NotFound,
+            ProjectError::ChangedMeanwhile => ErrorKind::Conflict,
             ProjectError::Credentials(e) => e.kind(),
             ProjectError::Sample(_) => ErrorKind::Internal,
             ProjectError::Store(e) => e.kind(),
@@ -179,11 +182,21 @@ pub fn delete(store: &Store, keychain: &Keychain, id: &str) -> Result<(), Projec
     for environment_id in environment_ids {
         crate::credentials::delete_all_in_environment(store, keychain, &environment_id)?;
     }
-    let changed = store.write(|tx| tx.execute("DELETE FROM projects WHERE id = ?1", params![id]))?;
-    if changed == 0 {
-        return Err(ProjectError::NotFound);
-    }
-    Ok(())
+    store.write(|tx| {
+        // A credential added meanwhile would lose its keychain entry's row.
+        let credentials: i64 = tx.query_row(
+            "SELECT count(*) FROM credentials c JOIN environments e ON e.id = c.environment_id WHERE e.project_id = ?1",
+            params![id],
+            |r| r.get(0),
+        )?;
+        if credentials > 0 {
+            return Err(ProjectError::ChangedMeanwhile);
+        }
+        match tx.execute("DELETE FROM projects WHERE id = ?1", params![id])? {
+            0 => Err(ProjectError::NotFound),
+            _ => Ok(()),
+        }
+    })
 }
 
 /// A draft with surrounding white space removed and every rule checked.

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::credentials::{self, CredentialKind};
 use crate::environments::{self, EnvironmentDraft, EnvironmentError};
 use crate::people::{self, PersonDraft, PersonError};
-use crate::projects::{self, Project, ProjectDraft, ProjectError, ProjectQuery};
+use crate::projects::{self, Project, ProjectDraft, ProjectError};
 use crate::{clock, Store, StoreError};
 
 pub const FORMAT: &str = "liftoff.project";
@@ -185,8 +185,9 @@ pub fn import(store: &Store, json: &str, now: DateTime<Utc>) -> Result<ImportRep
     }
 
     // All of it is valid: write it in one transaction.
-    let name = free_name(store, &project_draft.name)?;
     let (project_id, to_fill) = store.write(|tx| -> Result<_, ShareError> {
+        // Chosen inside the write, so that no project takes the name meanwhile.
+        let name = free_name(tx, &project_draft.name)?;
         let project_id = uuid::Uuid::now_v7().to_string();
         let at = clock::to_text(now);
         tx.execute(
@@ -253,11 +254,12 @@ fn field_of_project(e: &ProjectError) -> Option<String> {
 /// The project's name, or, when a project of that name exists, the name
 /// with " (2)", " (3)"… after it, the base shortened so that the whole still
 /// fits the name limit. The final name is checked like a typed one.
-fn free_name(store: &Store, wanted: &str) -> Result<String, ShareError> {
-    let taken: Vec<String> = projects::list(store, &ProjectQuery { text: String::new(), include_archived: true })?
-        .into_iter()
-        .map(|p| p.name.to_lowercase())
-        .collect();
+fn free_name(tx: &rusqlite::Connection, wanted: &str) -> Result<String, ShareError> {
+    let taken: Vec<String> = {
+        let mut stmt = tx.prepare("SELECT name FROM projects")?;
+        let names = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+        names.into_iter().map(|n| n.to_lowercase()).collect()
+    };
     let name = if !taken.contains(&wanted.to_lowercase()) {
         wanted.to_owned()
     } else {

@@ -194,3 +194,25 @@ fn the_writable_connection_is_never_handed_out_for_reading() {
     let refused = reader.execute("INSERT INTO projects (id, name, time_zone, created_at, updated_at) VALUES ('p', 'x', 'UTC', 'x', 'x')", []);
     assert!(refused.is_err(), "readers are read-only");
 }
+
+#[test]
+fn two_adds_of_one_name_at_once_keep_the_winner_s_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open_or_recover(dir.path(), t0()).unwrap().store);
+    let project = projects::create(&store, &draft("Atlas"), t0()).unwrap();
+    let staging = environments::list(&store, &project.id).unwrap().remove(1);
+    let keychain = slow_keychain(Duration::from_millis(300));
+    let adds: Vec<_> = ["first-value", "second-value"]
+        .into_iter()
+        .map(|value| {
+            let (store, keychain, env) = (store.clone(), keychain.clone(), staging.id.clone());
+            thread::spawn(move || credentials::add(&store, &keychain, &env, "DEPLOY_TOKEN", CredentialKind::ApiToken, &SecretValue::new(value), t0()))
+        })
+        .collect();
+    let results: Vec<_> = adds.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "one add wins");
+    assert!(results.iter().any(|r| matches!(r, Err(credentials::CredentialError::Invalid(_)))), "the other is told the name is taken");
+    let saved = results.into_iter().find_map(Result::ok).unwrap();
+    let value = credentials::reveal(&store, &keychain, &saved.id, t0()).unwrap();
+    assert!(["first-value", "second-value"].contains(&value.expose()), "the saved credential still has its value");
+}

@@ -232,7 +232,7 @@ pub fn needed_people(store: &Store, release_id: &str) -> Result<Vec<(String, Str
 fn parse(s: &str) -> Result<DateTime<Utc>, PlanningError> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| PlanningError::Store(crate::StoreError::Damaged(format!("a stored time, “{s}”, is not a time"))))
+        .map_err(|_| PlanningError::Export(format!("A stored time, “{s}”, cannot be read. Set the window or busy time again.")))
 }
 
 fn role_word(role: Role) -> &'static str {

@@ -76,9 +76,10 @@ pub struct TimelineData {
     pub busy: Vec<BusyOccurrence>,
 }
 
-/// The releases whose window touches `[from, to)`, and those not planned
-/// yet (the page lists them to plan), with their checklist progress: one
-/// query over an index, whatever the number of releases elsewhere.
+/// The releases whose window touches `[from, to)`, those not planned yet
+/// (the page lists them to plan) and the next window to come, with their
+/// checklist progress: one query over an index, whatever the number of
+/// releases elsewhere.
 fn releases_in(store: &Store, project_id: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<TimelineRelease>, PlanningError> {
     let conn = store.reader()?;
     // A window lasts at most a week, so one starting earlier cannot reach `from`.
@@ -91,9 +92,17 @@ fn releases_in(store: &Store, project_id: &str, from: DateTime<Utc>, to: DateTim
                    AND (i.reviewer_id IS NULL OR i.signed_off_at IS NOT NULL))
          FROM releases r
          WHERE r.project_id = ?1
-           AND (r.window_start IS NULL OR (r.window_start >= ?2 AND r.window_start < ?3 AND r.window_end > ?4))",
+           AND (r.window_start IS NULL
+                OR (r.window_start >= ?2 AND r.window_start < ?3 AND r.window_end > ?4)
+                OR r.id = (SELECT n.id FROM releases n
+                           WHERE n.project_id = ?1 AND n.window_start >= ?5 AND n.window_end > ?6 AND n.state <> 'cancelled'
+                           ORDER BY n.window_start LIMIT 1))",
     )?;
-    let rows = stmt.query_map(params![project_id, earliest, clock::to_text(to), clock::to_text(from)], |r| {
+    // The next window to come is always included, wherever the view is, so
+    // that the page can frame it.
+    let now = Utc::now();
+    let params = params![project_id, earliest, clock::to_text(to), clock::to_text(from), clock::to_text(now - Duration::days(7)), clock::to_text(now)];
+    let rows = stmt.query_map(params, |r| {
         Ok(TimelineRelease {
             id: r.get(0)?,
             version: r.get(1)?,

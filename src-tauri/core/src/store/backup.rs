@@ -45,7 +45,10 @@ pub fn write(
     {
         let mut dest = Connection::open(&partial)?;
         let backup = rusqlite::backup::Backup::new(conn, &mut dest)?;
-        backup.run_to_completion(256, Duration::from_millis(5), None)?;
+        // One step: from a read connection in WAL mode it copies one
+        // snapshot while writes go on (in small steps, every commit of the
+        // writer would restart it).
+        backup.run_to_completion(-1, Duration::from_millis(5), None)?;
     }
     fs::rename(&partial, &path).map_err(|e| io_as_sqlite(&e))?;
     Ok(path)

@@ -65,13 +65,21 @@ pub enum StoreError {
     Sqlite(rusqlite::Error),
 }
 
+/// Set when SQLite reported damage while running. One database is open per
+/// process, so a process-wide flag is enough: the store then keeps its
+/// "open" marker at exit, and the next start checks and recovers the file.
+static DAMAGE_SEEN: AtomicBool = AtomicBool::new(false);
+
 impl From<rusqlite::Error> for StoreError {
     /// Keeps the kind of failure: busy is worth retrying, damage needs a
     /// restart, anything else is an I/O or SQL fault.
     fn from(e: rusqlite::Error) -> Self {
         match e.sqlite_error_code() {
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy,
-            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => StoreError::Damaged(e.to_string()),
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
+                DAMAGE_SEEN.store(true, Ordering::SeqCst);
+                StoreError::Damaged(e.to_string())
+            }
             _ => StoreError::Sqlite(e),
         }
     }
@@ -357,8 +365,12 @@ impl Store {
     /// SQLite's integrity check, for idle time. `None` when the file is sound.
     pub fn integrity_problem(&self) -> Result<Option<String>, StoreError> {
         let reader = self.reader()?;
-        let check: String = reader.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
-        Ok((check != "ok").then_some(check))
+        match reader.query_row("PRAGMA quick_check", [], |r| r.get::<_, String>(0)).map_err(StoreError::from) {
+            Ok(check) => Ok((check != "ok").then_some(check)),
+            // The check itself ran into damage.
+            Err(StoreError::Damaged(problem)) => Ok(Some(problem)),
+            Err(other) => Err(other),
+        }
     }
 
     /// Asks the next start to check the whole file (and recover from a
@@ -370,7 +382,7 @@ impl Store {
     /// Marks the database as closed cleanly, so that the next start skips
     /// the integrity check. Call it when the app exits.
     pub fn close_cleanly(&self) {
-        if self.suspect.load(Ordering::SeqCst) {
+        if self.suspect.load(Ordering::SeqCst) || DAMAGE_SEEN.load(Ordering::SeqCst) {
             return;
         }
         if let Ok(conn) = self.writer.lock() {
