@@ -144,13 +144,17 @@ mod tests {
     }
 
     #[test]
-    fn a_quiet_producer_s_lines_go_out_within_a_frame_or_two() {
+    fn a_quiet_producer_s_line_goes_out_on_the_timer_not_only_at_the_end() {
         let (channel, got) = collecting_channel();
         tauri::async_runtime::block_on(async move {
             let stream = LineStream::start(channel);
             stream.send("first".into()).await;
-            tokio::time::sleep(FLUSH_EVERY * 4).await;
-            assert_eq!(got.lock().unwrap().len(), 1, "flushed on the timer, not only at the end");
+            // A frame or two normally; a loaded machine gets a second.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+            while got.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+                tokio::time::sleep(FLUSH_EVERY).await;
+            }
+            assert_eq!(got.lock().unwrap().len(), 1, "flushed on the timer while the stream is still open");
             assert_eq!(got.lock().unwrap()[0]["lines"][0], "first");
             stream.finish().await;
         });

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use rusqlite::backup::StepResult;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::clock;
@@ -45,10 +46,24 @@ pub fn write(
     {
         let mut dest = Connection::open(&partial)?;
         let backup = rusqlite::backup::Backup::new(conn, &mut dest)?;
-        // One step: from a read connection in WAL mode it copies one
-        // snapshot while writes go on (in small steps, every commit of the
-        // writer would restart it).
-        backup.run_to_completion(-1, Duration::from_millis(5), None)?;
+        // All pages in one step: from a read connection in WAL mode that
+        // copies one snapshot while writes go on (in small steps, every
+        // commit of the writer would restart the copy).
+        let mut waits = 0;
+        loop {
+            match backup.step(-1)? {
+                StepResult::Done => break,
+                // Something holds a lock; give it up to ten seconds.
+                StepResult::Busy | StepResult::Locked if waits < 2000 => {
+                    waits += 1;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                StepResult::Busy | StepResult::Locked => {
+                    return Err(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY), None))
+                }
+                _ => {}
+            }
+        }
     }
     fs::rename(&partial, &path).map_err(|e| io_as_sqlite(&e))?;
     Ok(path)
