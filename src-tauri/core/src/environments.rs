@@ -121,11 +121,11 @@ pub fn create(store: &Store, project_id: &str, draft: &EnvironmentDraft, now: Da
         if !project_exists {
             return Err(EnvironmentError::ProjectNotFound);
         }
-        ensure_name_free(&tx, project_id, &clean.name, None)?;
+        ensure_name_free(tx, project_id, &clean.name, None)?;
         let position: i64 =
             tx.query_row("SELECT coalesce(max(position) + 1, 0) FROM environments WHERE project_id = ?1", params![project_id], |r| r.get(0))?;
-        let id = insert(&tx, project_id, &clean, position, &clock::to_text(now))?;
-        let env = get_in(&tx, &id)?.ok_or(EnvironmentError::NotFound)?;
+        let id = insert(tx, project_id, &clean, position, &clock::to_text(now))?;
+        let env = get_in(tx, &id)?.ok_or(EnvironmentError::NotFound)?;
         Ok(env)
     })
 }
@@ -144,13 +144,13 @@ pub(crate) fn insert(conn: &Connection, project_id: &str, clean: &EnvironmentDra
 pub fn update(store: &Store, id: &str, draft: &EnvironmentDraft, now: DateTime<Utc>) -> Result<Environment, EnvironmentError> {
     let clean = validate(draft)?;
     store.write(|tx| {
-        let current = get_in(&tx, id)?.ok_or(EnvironmentError::NotFound)?;
-        ensure_name_free(&tx, &current.project_id, &clean.name, Some(id))?;
+        let current = get_in(tx, id)?.ok_or(EnvironmentError::NotFound)?;
+        ensure_name_free(tx, &current.project_id, &clean.name, Some(id))?;
         tx.execute(
             "UPDATE environments SET name = ?2, url = ?3, health_url = ?4, colour = ?5, protected = ?6, updated_at = ?7 WHERE id = ?1",
             params![id, clean.name, clean.url, clean.health_url, clean.colour, clean.protected, clock::to_text(now)],
         )?;
-        let env = get_in(&tx, id)?.ok_or(EnvironmentError::NotFound)?;
+        let env = get_in(tx, id)?.ok_or(EnvironmentError::NotFound)?;
         Ok(env)
     })
 }

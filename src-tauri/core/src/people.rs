@@ -146,14 +146,14 @@ pub(crate) fn insert(conn: &Connection, project_id: &str, clean: &PersonDraft, a
 pub fn update(store: &Store, id: &str, draft: &PersonDraft, now: DateTime<Utc>) -> Result<Person, PersonError> {
     let clean = validate(draft)?;
     store.write(|tx| {
-        let current = get_in(&tx, id)?.ok_or(PersonError::NotFound)?;
-        ensure_email_free(&tx, &current.project_id, &clean.email, Some(id))?;
+        let current = get_in(tx, id)?.ok_or(PersonError::NotFound)?;
+        ensure_email_free(tx, &current.project_id, &clean.email, Some(id))?;
         tx.execute(
             "UPDATE people SET name = ?2, email = ?3, role = ?4, time_zone = ?5, work_start = ?6, work_end = ?7, work_days = ?8, updated_at = ?9
              WHERE id = ?1",
             params![id, clean.name, clean.email, clean.role.as_str(), clean.time_zone, clean.work_start, clean.work_end, days_to_mask(&clean.work_days), clock::to_text(now)],
         )?;
-        let person = get_in(&tx, id)?.ok_or(PersonError::NotFound)?;
+        let person = get_in(tx, id)?.ok_or(PersonError::NotFound)?;
         Ok(person)
     })
 }
@@ -163,7 +163,7 @@ pub fn update(store: &Store, id: &str, draft: &PersonDraft, now: DateTime<Utc>) 
 /// complete without review.
 pub fn delete(store: &Store, id: &str) -> Result<(), PersonError> {
     store.write(|tx| {
-        let person = get_in(&tx, id)?.ok_or(PersonError::NotFound)?;
+        let person = get_in(tx, id)?.ok_or(PersonError::NotFound)?;
         let pending: i64 = tx.query_row(
             "SELECT count(*) FROM checklist_items WHERE reviewer_id = ?1 AND signed_off_at IS NULL",
             params![id],

@@ -141,7 +141,7 @@ pub(crate) fn create_in(tx: &Connection, draft: &ProjectDraft, now: DateTime<Utc
 pub fn update(store: &Store, id: &str, draft: &ProjectDraft, now: DateTime<Utc>) -> Result<Project, ProjectError> {
     let clean = validate(draft)?;
     store.write(|tx| {
-        ensure_name_free(&tx, &clean.name, Some(id))?;
+        ensure_name_free(tx, &clean.name, Some(id))?;
         let changed = tx.execute(
             "UPDATE projects SET name = ?2, description = ?3, repository = ?4, time_zone = ?5, updated_at = ?6
              WHERE id = ?1",
@@ -150,7 +150,7 @@ pub fn update(store: &Store, id: &str, draft: &ProjectDraft, now: DateTime<Utc>)
         if changed == 0 {
             return Err(ProjectError::NotFound);
         }
-        let project = get_in(&tx, id)?.ok_or(ProjectError::NotFound)?;
+        let project = get_in(tx, id)?.ok_or(ProjectError::NotFound)?;
         Ok(project)
     })
 }

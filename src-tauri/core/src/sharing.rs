@@ -196,11 +196,11 @@ pub fn import(store: &Store, json: &str, now: DateTime<Utc>) -> Result<ImportRep
         )?;
         let mut to_fill = Vec::new();
         for (position, (env, creds)) in envs.iter().enumerate() {
-            environments::insert(&tx, &project_id, env, position as i64, &at)?;
+            environments::insert(tx, &project_id, env, position as i64, &at)?;
             to_fill.extend(creds.iter().map(|c| SecretToFill { environment: env.name.clone(), name: c.name.trim().to_owned(), kind: c.kind }));
         }
         for p in &people_drafts {
-            people::insert(&tx, &project_id, p, &at).map_err(|e| match e.sqlite_error_code() {
+            people::insert(tx, &project_id, p, &at).map_err(|e| match e.sqlite_error_code() {
                 Some(rusqlite::ErrorCode::ConstraintViolation) => invalid("people", format!("The address {} appears twice.", p.email), Some("email".into())),
                 _ => e.into(),
             })?;

@@ -33,9 +33,9 @@ struct World {
 impl World {
     fn new() -> World {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
+        let store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
         let draft = ProjectDraft { name: "Atlas".into(), time_zone: "Europe/Berlin".into(), ..Default::default() };
-        let project = projects::create(&mut store, &draft, t0()).unwrap();
+        let project = projects::create(&store, &draft, t0()).unwrap();
         let person = |name: &str, email: &str, role: Role| PersonDraft {
             name: name.into(),
             email: email.into(),
@@ -45,8 +45,8 @@ impl World {
             work_end: "17:00".into(),
             work_days: [true, true, true, true, true, false, false],
         };
-        let owner = people::create(&mut store, &project.id, &person("Omar Developer", "omar@example.com", Role::Developer), t0()).unwrap();
-        let reviewer = people::create(&mut store, &project.id, &person("Dana Auditor", "dana@example.com", Role::Reviewer), t0()).unwrap();
+        let owner = people::create(&store, &project.id, &person("Omar Developer", "omar@example.com", Role::Developer), t0()).unwrap();
+        let reviewer = people::create(&store, &project.id, &person("Dana Auditor", "dana@example.com", Role::Reviewer), t0()).unwrap();
         World { _dir: dir, store, project, owner, reviewer, lead: Actor { person_id: None, name: "lead".into() } }
     }
 
@@ -56,7 +56,7 @@ impl World {
 
     fn release(&mut self, version: &str) -> Release {
         let draft = ReleaseDraft { version: version.into(), name: "Tax engine switch".into(), scope: "Invoices".into(), target_date: Some("2026-12-03".into()) };
-        releases::create(&mut self.store, &self.project.id, &draft, &self.lead, t0()).unwrap()
+        releases::create(&self.store, &self.project.id, &draft, &self.lead, t0()).unwrap()
     }
 
     fn production(&self) -> String {
@@ -80,7 +80,7 @@ impl World {
             reviewer_id: reviewer.then(|| self.reviewer.id.clone()),
             ..ItemDraft::default()
         };
-        checklists::add_item(&mut self.store, &release.id, &draft, &self.lead, t0()).unwrap().id
+        checklists::add_item(&self.store, &release.id, &draft, &self.lead, t0()).unwrap().id
     }
 
     fn log(&self, release: &Release) -> Vec<audit::AuditEntry> {
@@ -106,7 +106,7 @@ fn a_checklist_starts_from_a_template_and_is_logged() {
     let mut w = World::new();
     let release = w.release("2.4.0");
     let template = w.template("Release readiness");
-    let n = checklists::start(&mut w.store, &release.id, &ChecklistSource::Template(template.clone()), &w.lead, t0()).unwrap();
+    let n = checklists::start(&w.store, &release.id, &ChecklistSource::Template(template.clone()), &w.lead, t0()).unwrap();
     assert_eq!(n, 25);
     let view = checklists::view(&w.store, &release.id, today()).unwrap();
     assert_eq!(view.items.len(), 25);
@@ -117,7 +117,7 @@ fn a_checklist_starts_from_a_template_and_is_logged() {
     assert_eq!(view.progress.overall.total, 25);
     assert_eq!(view.progress.overall.complete, 0);
     // A second start is refused, and changes nothing.
-    let again = checklists::start(&mut w.store, &release.id, &ChecklistSource::Template(template), &w.lead, t0());
+    let again = checklists::start(&w.store, &release.id, &ChecklistSource::Template(template), &w.lead, t0());
     assert!(matches!(again, Err(ReleaseError::ChecklistExists)));
     assert_eq!(checklists::view(&w.store, &release.id, today()).unwrap().items.len(), 25);
     let log = w.log(&release);
@@ -131,9 +131,9 @@ fn copying_another_release_keeps_people_and_starts_open() {
     let mut w = World::new();
     let first = w.release("2.3.0");
     let item = w.add(&first, "Backups taken", true, true);
-    checklists::set_item_state(&mut w.store, &item, ItemState::Done, "", &w.lead, t0()).unwrap();
+    checklists::set_item_state(&w.store, &item, ItemState::Done, "", &w.lead, t0()).unwrap();
     let second = w.release("2.4.0");
-    checklists::start(&mut w.store, &second.id, &ChecklistSource::Release(first.id.clone()), &w.lead, t0()).unwrap();
+    checklists::start(&w.store, &second.id, &ChecklistSource::Release(first.id.clone()), &w.lead, t0()).unwrap();
     let copied = checklists::view(&w.store, &second.id, today()).unwrap().items;
     assert_eq!(copied.len(), 1);
     assert_eq!(copied[0].title, "Backups taken");
@@ -151,39 +151,39 @@ fn only_the_reviewers_sign_off_completes_an_item() {
     let dana = w.as_person(&w.reviewer.clone());
 
     // Sign-off before the owner is done: refused.
-    assert!(matches!(checklists::review(&mut w.store, &item, true, "", &dana, t0()), Err(ReleaseError::NotFinished(_))));
+    assert!(matches!(checklists::review(&w.store, &item, true, "", &dana, t0()), Err(ReleaseError::NotFinished(_))));
 
-    let done = checklists::set_item_state(&mut w.store, &item, ItemState::Done, "", &omar, t0()).unwrap();
+    let done = checklists::set_item_state(&w.store, &item, ItemState::Done, "", &omar, t0()).unwrap();
     assert_eq!(done.status, ItemStatus::AwaitingReview);
     assert!(!done.complete);
     assert_eq!(checklists::view(&w.store, &release.id, today()).unwrap().progress.overall.awaiting_review, 1);
 
     // The owner cannot sign off their own item.
-    let refused = checklists::review(&mut w.store, &item, true, "", &omar, t0());
+    let refused = checklists::review(&w.store, &item, true, "", &omar, t0());
     assert!(matches!(&refused, Err(ReleaseError::NotReviewer { reviewer }) if reviewer == "Dana Auditor"), "{refused:?}");
 
-    let signed = checklists::review(&mut w.store, &item, true, "", &dana, t0()).unwrap();
+    let signed = checklists::review(&w.store, &item, true, "", &dana, t0()).unwrap();
     assert_eq!(signed.status, ItemStatus::Done);
     assert!(signed.complete);
     assert_eq!(signed.signed_off_by.as_deref(), Some("Dana Auditor"));
     assert_eq!(checklists::view(&w.store, &release.id, today()).unwrap().progress.overall.complete, 1);
 
     // Reopening withdraws the sign-off.
-    let reopened = checklists::set_item_state(&mut w.store, &item, ItemState::Open, "", &omar, t0()).unwrap();
+    let reopened = checklists::set_item_state(&w.store, &item, ItemState::Open, "", &omar, t0()).unwrap();
     assert!(reopened.signed_off_at.is_none());
-    checklists::set_item_state(&mut w.store, &item, ItemState::Done, "", &omar, t0()).unwrap();
+    checklists::set_item_state(&w.store, &item, ItemState::Done, "", &omar, t0()).unwrap();
     // Sending back needs a note and reopens the item.
-    assert!(matches!(checklists::review(&mut w.store, &item, false, " ", &dana, t0()), Err(ReleaseError::Invalid(_))));
-    let back = checklists::review(&mut w.store, &item, false, "No link to the test run.", &dana, t0()).unwrap();
+    assert!(matches!(checklists::review(&w.store, &item, false, " ", &dana, t0()), Err(ReleaseError::Invalid(_))));
+    let back = checklists::review(&w.store, &item, false, "No link to the test run.", &dana, t0()).unwrap();
     assert_eq!(back.state, ItemState::Open);
 
     // Changing the reviewer withdraws a sign-off too.
-    checklists::set_item_state(&mut w.store, &item, ItemState::Done, "", &omar, t0()).unwrap();
-    checklists::review(&mut w.store, &item, true, "", &dana, t0()).unwrap();
+    checklists::set_item_state(&w.store, &item, ItemState::Done, "", &omar, t0()).unwrap();
+    checklists::review(&w.store, &item, true, "", &dana, t0()).unwrap();
     let mut draft = ItemDraft { section: "Prepare".into(), title: "All tests passed".into(), required: true, ..ItemDraft::default() };
     draft.owner_id = Some(w.owner.id.clone());
     draft.reviewer_id = Some(w.owner.id.clone());
-    let changed = checklists::update_item(&mut w.store, &item, &draft, &w.lead, t0()).unwrap();
+    let changed = checklists::update_item(&w.store, &item, &draft, &w.lead, t0()).unwrap();
     assert_eq!(changed.status, ItemStatus::AwaitingReview);
 
     let history = audit::list(&w.store, &release.id, &AuditQuery { item_id: Some(item.clone()), ..AuditQuery::default() }).unwrap();
@@ -203,10 +203,10 @@ fn not_applicable_and_blocked_need_reasons() {
     let release = w.release("2.4.0");
     let item = w.add(&release, "Reference books filled", true, false);
     for state in [ItemState::NotApplicable, ItemState::Blocked] {
-        let e = checklists::set_item_state(&mut w.store, &item, state, "  ", &w.lead, t0());
+        let e = checklists::set_item_state(&w.store, &item, state, "  ", &w.lead, t0());
         assert!(matches!(e, Err(ReleaseError::Invalid(f)) if f.contains_key("reason")));
     }
-    let na = checklists::set_item_state(&mut w.store, &item, ItemState::NotApplicable, "No reference data in this release", &w.lead, t0()).unwrap();
+    let na = checklists::set_item_state(&w.store, &item, ItemState::NotApplicable, "No reference data in this release", &w.lead, t0()).unwrap();
     assert_eq!(na.status, ItemStatus::NotApplicable);
     assert!(na.complete);
     assert_eq!(na.state_reason, "No reference data in this release");
@@ -239,9 +239,9 @@ fn the_gate_lets_only_complete_required_items_into_production() {
     assert!(gate::evaluate(&w.store.reader().unwrap(), &release.id, &w.staging(), today()).unwrap().allowed);
     assert!(gate::require(&w.store, &release.id, &w.staging(), today()).is_ok());
 
-    checklists::set_item_state(&mut w.store, &backups, ItemState::Done, "", &omar, t0()).unwrap();
-    checklists::set_item_state(&mut w.store, &content, ItemState::NotApplicable, "No reference data changes", &omar, t0()).unwrap();
-    checklists::set_item_state(&mut w.store, &tests, ItemState::Done, "", &omar, t0()).unwrap();
+    checklists::set_item_state(&w.store, &backups, ItemState::Done, "", &omar, t0()).unwrap();
+    checklists::set_item_state(&w.store, &content, ItemState::NotApplicable, "No reference data changes", &omar, t0()).unwrap();
+    checklists::set_item_state(&w.store, &tests, ItemState::Done, "", &omar, t0()).unwrap();
     // Awaiting review still blocks, and says who must sign.
     let report = gate::evaluate(&w.store.reader().unwrap(), &release.id, &prod, today()).unwrap();
     assert_eq!(report.missing.len(), 1);
@@ -251,8 +251,8 @@ fn the_gate_lets_only_complete_required_items_into_production() {
         other => panic!("expected a closed gate, got {other:?}"),
     }
     // "Ready" needs the gate.
-    releases::set_state(&mut w.store, &release.id, ReleaseState::Planned, "", &w.lead, t0(), today()).unwrap();
-    let refused = releases::set_state(&mut w.store, &release.id, ReleaseState::Ready, "", &w.lead, t0(), today());
+    releases::set_state(&w.store, &release.id, ReleaseState::Planned, "", &w.lead, t0(), today()).unwrap();
+    let refused = releases::set_state(&w.store, &release.id, ReleaseState::Ready, "", &w.lead, t0(), today());
     let message = refused.unwrap_err().to_string();
     assert_eq!(
         message,
@@ -260,10 +260,10 @@ fn the_gate_lets_only_complete_required_items_into_production() {
     );
     assert_eq!(releases::get(&w.store, &release.id).unwrap().state, ReleaseState::Planned);
 
-    checklists::review(&mut w.store, &tests, true, "", &dana, t0()).unwrap();
+    checklists::review(&w.store, &tests, true, "", &dana, t0()).unwrap();
     let open = gate::require(&w.store, &release.id, &prod, today()).unwrap();
     assert!(open.passed && open.allowed && open.override_.is_none());
-    releases::set_state(&mut w.store, &release.id, ReleaseState::Ready, "", &w.lead, t0(), today()).unwrap();
+    releases::set_state(&w.store, &release.id, ReleaseState::Ready, "", &w.lead, t0(), today()).unwrap();
 }
 
 #[test]
@@ -274,14 +274,14 @@ fn an_override_needs_a_name_and_a_reason_and_is_audited() {
     w.add(&release, "Backups taken", true, false);
     w.add(&release, "Smoke tests passed", true, false);
 
-    let bad = gate::override_gate(&mut w.store, &release.id, &prod, "", "short", &w.lead, t0(), today());
+    let bad = gate::override_gate(&w.store, &release.id, &prod, "", "short", &w.lead, t0(), today());
     assert!(matches!(bad, Err(ReleaseError::Invalid(f)) if f.contains_key("decidedBy") && f.contains_key("reason")));
     let staging_id = w.staging();
-    let staging = gate::override_gate(&mut w.store, &release.id, &staging_id, "Lena", "Staging has no gate at all", &w.lead, t0(), today());
+    let staging = gate::override_gate(&w.store, &release.id, &staging_id, "Lena", "Staging has no gate at all", &w.lead, t0(), today());
     assert!(matches!(staging, Err(ReleaseError::Invalid(f)) if f["environment"].contains("not protected")));
 
     let reason = "Hotfix for invoice totals; backups run nightly, smoke tests follow the deploy.";
-    let report = gate::override_gate(&mut w.store, &release.id, &prod, "Lena Fischer (CTO)", reason, &w.lead, t0(), today()).unwrap();
+    let report = gate::override_gate(&w.store, &release.id, &prod, "Lena Fischer (CTO)", reason, &w.lead, t0(), today()).unwrap();
     assert!(report.allowed && !report.passed);
     let o = report.override_.clone().unwrap();
     assert_eq!((o.decided_by.as_str(), o.reason.as_str(), o.missing_items), ("Lena Fischer (CTO)", reason, 2));
@@ -296,7 +296,7 @@ fn an_override_needs_a_name_and_a_reason_and_is_audited() {
     assert_eq!(gate_log[0].reason, reason);
     assert!(gate_log[0].summary.contains("Lena Fischer (CTO)") && gate_log[0].summary.contains("“Backups taken”"), "{}", gate_log[0].summary);
 
-    gate::withdraw_override(&mut w.store, &o.id, "Backups are now taken before deploys", &w.lead, t0()).unwrap();
+    gate::withdraw_override(&w.store, &o.id, "Backups are now taken before deploys", &w.lead, t0()).unwrap();
     assert!(!gate::evaluate(&w.store.reader().unwrap(), &release.id, &prod, today()).unwrap().allowed);
     let found = audit::list(&w.store, &release.id, &AuditQuery { text: "withdrew".into(), ..AuditQuery::default() }).unwrap();
     assert_eq!(found.len(), 1);
@@ -309,12 +309,12 @@ fn overdue_items_stand_out() {
     let id = w.add(&release, "Backups taken", true, false);
     let mut draft = ItemDraft { section: "Prepare".into(), title: "Backups taken".into(), required: true, ..ItemDraft::default() };
     draft.due_date = Some("2026-11-20".into());
-    checklists::update_item(&mut w.store, &id, &draft, &w.lead, t0()).unwrap();
+    checklists::update_item(&w.store, &id, &draft, &w.lead, t0()).unwrap();
     let view = checklists::view(&w.store, &release.id, today()).unwrap();
     assert!(view.items[0].overdue);
     assert_eq!(view.progress.overall.overdue, 1);
     assert!(view.gates[0].missing[0].why.contains("overdue since 2026-11-20"));
-    checklists::set_item_state(&mut w.store, &id, ItemState::Done, "", &w.lead, t0()).unwrap();
+    checklists::set_item_state(&w.store, &id, ItemState::Done, "", &w.lead, t0()).unwrap();
     assert!(!checklists::view(&w.store, &release.id, today()).unwrap().items[0].overdue, "done items are not overdue");
 }
 
@@ -323,10 +323,10 @@ fn releases_move_only_along_their_states_and_versions_are_unique() {
     let mut w = World::new();
     let release = w.release("2.4.0");
     let dup = ReleaseDraft { version: "2.4.0".into(), name: "Other".into(), ..Default::default() };
-    assert!(matches!(releases::create(&mut w.store, &w.project.id, &dup, &w.lead, t0()), Err(ReleaseError::Invalid(f)) if f.contains_key("version")));
-    let jump = releases::set_state(&mut w.store, &release.id, ReleaseState::Released, "", &w.lead, t0(), today());
+    assert!(matches!(releases::create(&w.store, &w.project.id, &dup, &w.lead, t0()), Err(ReleaseError::Invalid(f)) if f.contains_key("version")));
+    let jump = releases::set_state(&w.store, &release.id, ReleaseState::Released, "", &w.lead, t0(), today());
     assert!(matches!(jump, Err(ReleaseError::BadTransition { .. })));
-    releases::set_state(&mut w.store, &release.id, ReleaseState::Cancelled, "Merged into 2.5", &w.lead, t0(), today()).unwrap();
+    releases::set_state(&w.store, &release.id, ReleaseState::Cancelled, "Merged into 2.5", &w.lead, t0(), today()).unwrap();
     let by_state = releases::list(&w.store, &w.project.id, Some(ReleaseState::Cancelled)).unwrap();
     assert_eq!(by_state.len(), 1);
     assert!(releases::list(&w.store, &w.project.id, Some(ReleaseState::Draft)).unwrap().is_empty());
@@ -362,8 +362,8 @@ fn checklists_round_trip_through_json_and_csv() {
             ..ItemDraft::default()
         };
         draft.required = false;
-        checklists::update_item(&mut w.store, &b, &draft, &w.lead, t0()).unwrap();
-        checklists::set_item_state(&mut w.store, &a, ItemState::Blocked, "Waiting for the DBA", &w.lead, t0()).unwrap();
+        checklists::update_item(&w.store, &b, &draft, &w.lead, t0()).unwrap();
+        checklists::set_item_state(&w.store, &a, ItemState::Blocked, "Waiting for the DBA", &w.lead, t0()).unwrap();
 
         let out = transfer::export_checklist(&w.store, &release.id, format, t0(), today()).unwrap();
         if format == FileFormat::Csv {
@@ -371,7 +371,7 @@ fn checklists_round_trip_through_json_and_csv() {
             assert!(out.contains("'-1 day") && out.contains("'@ops"), "{out}");
         }
         let other = w.release("2.5.0");
-        let n = transfer::import_checklist(&mut w.store, &other.id, "x", &out, &w.lead, t0()).unwrap();
+        let n = transfer::import_checklist(&w.store, &other.id, "x", &out, &w.lead, t0()).unwrap();
         assert_eq!(n, 2);
         let before = checklists::view(&w.store, &release.id, today()).unwrap().items;
         let after = checklists::view(&w.store, &other.id, today()).unwrap().items;
@@ -387,12 +387,12 @@ fn checklists_round_trip_through_json_and_csv() {
 
 #[test]
 fn templates_round_trip_and_bad_imports_change_nothing() {
-    let mut w = World::new();
+    let w = World::new();
     let id = w.template("Delivery day");
     let original = templates::get(&w.store, &id).unwrap();
     for format in [FileFormat::Json, FileFormat::Csv] {
         let out = transfer::export_template(&w.store, &id, format, t0()).unwrap();
-        let copy = transfer::import_template(&mut w.store, "delivery-day.csv", &out, t0()).unwrap();
+        let copy = transfer::import_template(&w.store, "delivery-day.csv", &out, t0()).unwrap();
         assert_eq!(copy.items, original.items, "{format:?}");
         assert!(!copy.builtin);
     }
@@ -414,7 +414,7 @@ fn templates_round_trip_and_bad_imports_change_nothing() {
         ("{\"format\": \"liftoff.checklist\", \"version\": 1, \"items\": [", "Line 1"),
     ];
     for (content, expected) in cases {
-        let e = transfer::import_template(&mut w.store, "t.csv", content, t0()).unwrap_err().to_string();
+        let e = transfer::import_template(&w.store, "t.csv", content, t0()).unwrap_err().to_string();
         assert!(e.contains(expected), "{content}: {e}");
     }
     assert_eq!(templates::list(&w.store).unwrap().len(), count);
@@ -425,12 +425,12 @@ fn a_checklist_import_with_an_unknown_person_writes_nothing() {
     let mut w = World::new();
     let release = w.release("2.4.0");
     let csv = "section,title,owner\nPrepare,Backups taken,omar@example.com\nPrepare,Smoke tests,nobody@example.com\n";
-    let e = transfer::import_checklist(&mut w.store, &release.id, "c.csv", csv, &w.lead, t0()).unwrap_err().to_string();
+    let e = transfer::import_checklist(&w.store, &release.id, "c.csv", csv, &w.lead, t0()).unwrap_err().to_string();
     assert!(e.starts_with("Line 3, column “owner”: nobody in this project has the address or name “nobody@example.com”"), "{e}");
     assert!(checklists::view(&w.store, &release.id, today()).unwrap().items.is_empty());
     assert_eq!(w.log(&release).len(), 1, "only the release's creation is logged");
     let ok = "section,title,owner,state,reason\nPrepare,Backups taken,OMAR@example.com,not applicable,Nightly backups cover it\n";
-    transfer::import_checklist(&mut w.store, &release.id, "c.csv", ok, &w.lead, t0()).unwrap();
+    transfer::import_checklist(&w.store, &release.id, "c.csv", ok, &w.lead, t0()).unwrap();
     let items = checklists::view(&w.store, &release.id, today()).unwrap().items;
     assert_eq!(items[0].owner_name.as_deref(), Some("Omar Developer"));
     assert_eq!(items[0].state, ItemState::NotApplicable);
@@ -442,9 +442,9 @@ fn markdown_export_reads_as_a_ticket() {
     let release = w.release("2.4.0");
     let a = w.add(&release, "All tests passed", true, true);
     w.add(&release, "Backups taken", true, false);
-    checklists::set_item_state(&mut w.store, &a, ItemState::Done, "", &w.lead, t0()).unwrap();
+    checklists::set_item_state(&w.store, &a, ItemState::Done, "", &w.lead, t0()).unwrap();
     let dana = w.as_person(&w.reviewer.clone());
-    checklists::review(&mut w.store, &a, true, "", &dana, t0()).unwrap();
+    checklists::review(&w.store, &a, true, "", &dana, t0()).unwrap();
     let md = transfer::export_checklist(&w.store, &release.id, FileFormat::Markdown, t0(), today()).unwrap();
     assert!(md.starts_with("# Release 2.4.0 – Tax engine switch\n"), "{md}");
     assert!(md.contains("Progress: 1 of 2 complete (50%)"), "{md}");
@@ -455,29 +455,29 @@ fn markdown_export_reads_as_a_ticket() {
 
 #[test]
 fn builtin_templates_can_be_edited_and_reset_but_not_deleted() {
-    let mut w = World::new();
+    let w = World::new();
     let id = w.template("Release readiness");
     let draft = TemplateDraft {
         name: "Our readiness".into(),
         description: "Trimmed".into(),
         items: vec![TemplateItem { section: "Infrastructure".into(), title: "Monitoring".into(), detail: String::new(), required: true }],
     };
-    let edited = templates::update(&mut w.store, &id, &draft, t0()).unwrap();
+    let edited = templates::update(&w.store, &id, &draft, t0()).unwrap();
     assert_eq!(edited.items.len(), 1);
-    assert!(templates::delete(&mut w.store, &id).is_err());
-    let reset = templates::reset_builtin(&mut w.store, &id, t0()).unwrap();
+    assert!(templates::delete(&w.store, &id).is_err());
+    let reset = templates::reset_builtin(&w.store, &id, t0()).unwrap();
     assert_eq!(reset.name, "Release readiness");
     assert_eq!(reset.items.len(), 25);
-    let mine = templates::create(&mut w.store, &TemplateDraft { name: "Mine".into(), ..draft }, t0()).unwrap();
-    templates::delete(&mut w.store, &mine.id).unwrap();
+    let mine = templates::create(&w.store, &TemplateDraft { name: "Mine".into(), ..draft }, t0()).unwrap();
+    templates::delete(&w.store, &mine.id).unwrap();
     assert!(templates::get(&w.store, &mine.id).is_err());
 }
 
 #[test]
 fn the_sample_project_shows_a_release_under_way() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
-    let project = liftoff_core::sample::open_sample_project(&mut store, t0()).unwrap();
+    let store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
+    let project = liftoff_core::sample::open_sample_project(&store, t0()).unwrap();
     assert_eq!(people::list(&store, &project.id).unwrap().len(), 4);
     let list = releases::list(&store, &project.id, None).unwrap();
     assert_eq!(list.len(), 1);
@@ -497,7 +497,7 @@ fn the_sample_project_shows_a_release_under_way() {
 fn only_people_of_the_project_can_act_and_huge_files_are_refused() {
     let mut w = World::new();
     let release = w.release("2.4.0");
-    let other = projects::create(&mut w.store, &ProjectDraft { name: "Other".into(), time_zone: "UTC".into(), ..Default::default() }, t0()).unwrap();
+    let other = projects::create(&w.store, &ProjectDraft { name: "Other".into(), time_zone: "UTC".into(), ..Default::default() }, t0()).unwrap();
     let stranger = PersonDraft {
         name: "Stranger".into(),
         email: "s@example.com".into(),
@@ -507,17 +507,17 @@ fn only_people_of_the_project_can_act_and_huge_files_are_refused() {
         work_end: "17:00".into(),
         work_days: [true; 7],
     };
-    let stranger = people::create(&mut w.store, &other.id, &stranger, t0()).unwrap();
+    let stranger = people::create(&w.store, &other.id, &stranger, t0()).unwrap();
     let e = Actor::for_release(&w.store.reader().unwrap(), &release.id, Some(&stranger.id), "lead");
     assert!(matches!(e, Err(liftoff_core::audit::AuditError::UnknownActor)));
     let me = Actor::for_release(&w.store.reader().unwrap(), &release.id, None, "dana").unwrap();
     assert_eq!(me, Actor { person_id: None, name: "dana".into() });
 
     let huge = format!("section,title\n{}", "Prepare,Backups taken\n".repeat(300_000));
-    let e = transfer::import_checklist(&mut w.store, &release.id, "huge.csv", &huge, &w.lead, t0()).unwrap_err().to_string();
+    let e = transfer::import_checklist(&w.store, &release.id, "huge.csv", &huge, &w.lead, t0()).unwrap_err().to_string();
     assert!(e.contains("at most 5 MB"), "{e}");
     let many = format!("section,title\n{}", "Prepare,Backups taken\n".repeat(1001));
-    let e = transfer::import_checklist(&mut w.store, &release.id, "many.csv", &many, &w.lead, t0()).unwrap_err().to_string();
+    let e = transfer::import_checklist(&w.store, &release.id, "many.csv", &many, &w.lead, t0()).unwrap_err().to_string();
     assert!(e.contains("at most 1000"), "{e}");
     assert!(checklists::view(&w.store, &release.id, today()).unwrap().items.is_empty());
 }
@@ -528,15 +528,15 @@ fn a_sign_off_covers_what_was_reviewed_and_reviewers_cannot_vanish() {
     let release = w.release("2.4.0");
     let item = w.add(&release, "All tests passed", true, true);
     let dana = w.as_person(&w.reviewer.clone());
-    checklists::set_item_state(&mut w.store, &item, ItemState::Done, "", &w.lead, t0()).unwrap();
+    checklists::set_item_state(&w.store, &item, ItemState::Done, "", &w.lead, t0()).unwrap();
 
     // A reviewer with a review pending cannot be removed from the project.
-    let e = people::delete(&mut w.store, &w.reviewer.id.clone());
+    let e = people::delete(&w.store, &w.reviewer.id.clone());
     assert!(matches!(&e, Err(people::PersonError::StillReviewing { count: 1, .. })), "{e:?}");
 
-    checklists::review(&mut w.store, &item, true, "", &dana, t0()).unwrap();
+    checklists::review(&w.store, &item, true, "", &dana, t0()).unwrap();
     // Marking it done again with a note changes nothing, sign-off included.
-    let same = checklists::set_item_state(&mut w.store, &item, ItemState::Done, "again", &w.lead, t0()).unwrap();
+    let same = checklists::set_item_state(&w.store, &item, ItemState::Done, "again", &w.lead, t0()).unwrap();
     assert!(same.complete);
 
     // New evidence needs a new sign-off.
@@ -553,14 +553,14 @@ fn a_sign_off_covers_what_was_reviewed_and_reviewers_cannot_vanish() {
         evidence: draft.evidence,
         notes: draft.notes,
     };
-    let edited = checklists::update_item(&mut w.store, &item, &d, &w.lead, t0()).unwrap();
+    let edited = checklists::update_item(&w.store, &item, &d, &w.lead, t0()).unwrap();
     assert_eq!(edited.status, ItemStatus::AwaitingReview);
     let last = &w.log(&release)[0];
     assert!(last.summary.ends_with("the sign-off was withdrawn"), "{}", last.summary);
 
     // Once signed off, the reviewer may leave; the item stays complete.
-    checklists::review(&mut w.store, &item, true, "", &dana, t0()).unwrap();
-    people::delete(&mut w.store, &w.reviewer.id.clone()).unwrap();
+    checklists::review(&w.store, &item, true, "", &dana, t0()).unwrap();
+    people::delete(&w.store, &w.reviewer.id.clone()).unwrap();
     assert!(checklists::view(&w.store, &release.id, today()).unwrap().items[0].complete);
 }
 
@@ -569,14 +569,14 @@ fn deploying_asks_the_gate_again() {
     let mut w = World::new();
     let release = w.release("2.4.0");
     let item = w.add(&release, "Backups taken", true, false);
-    checklists::set_item_state(&mut w.store, &item, ItemState::Done, "", &w.lead, t0()).unwrap();
+    checklists::set_item_state(&w.store, &item, ItemState::Done, "", &w.lead, t0()).unwrap();
     for to in [ReleaseState::Planned, ReleaseState::Ready] {
-        releases::set_state(&mut w.store, &release.id, to, "", &w.lead, t0(), today()).unwrap();
+        releases::set_state(&w.store, &release.id, to, "", &w.lead, t0(), today()).unwrap();
     }
-    checklists::set_item_state(&mut w.store, &item, ItemState::Open, "", &w.lead, t0()).unwrap();
-    let e = releases::set_state(&mut w.store, &release.id, ReleaseState::Deploying, "", &w.lead, t0(), today());
+    checklists::set_item_state(&w.store, &item, ItemState::Open, "", &w.lead, t0()).unwrap();
+    let e = releases::set_state(&w.store, &release.id, ReleaseState::Deploying, "", &w.lead, t0(), today());
     assert!(matches!(e, Err(ReleaseError::GateClosed(_))));
-    let e = gate::withdraw_override(&mut w.store, "no-such-override", "", &w.lead, t0()).unwrap_err().to_string();
+    let e = gate::withdraw_override(&w.store, "no-such-override", "", &w.lead, t0()).unwrap_err().to_string();
     assert!(e.starts_with("That override was already withdrawn"), "{e}");
 }
 
@@ -585,10 +585,10 @@ fn editing_a_release_logs_what_changed() {
     let mut w = World::new();
     let release = w.release("2.4.0");
     let draft = ReleaseDraft { version: "2.4.1".into(), name: "Tax engine switch".into(), scope: "Invoices".into(), target_date: None };
-    let edited = releases::update(&mut w.store, &release.id, &draft, &w.lead, t0()).unwrap();
+    let edited = releases::update(&w.store, &release.id, &draft, &w.lead, t0()).unwrap();
     assert_eq!((edited.version.as_str(), edited.target_date.as_deref()), ("2.4.1", None));
     assert_eq!(w.log(&release)[0].summary, "Edited version 2.4.0 → 2.4.1; target date 2026-12-03 → none");
     // Saving it unchanged writes nothing.
-    releases::update(&mut w.store, &release.id, &draft, &w.lead, t0()).unwrap();
+    releases::update(&w.store, &release.id, &draft, &w.lead, t0()).unwrap();
     assert_eq!(w.log(&release).len(), 2);
 }

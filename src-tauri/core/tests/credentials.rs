@@ -73,9 +73,9 @@ fn locked() -> keyring::Error {
 
 fn setup() -> (tempfile::TempDir, Store, Project) {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
+    let store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
     let draft = ProjectDraft { name: "Atlas".into(), time_zone: "Europe/Berlin".into(), ..Default::default() };
-    let project = projects::create(&mut store, &draft, t0()).unwrap();
+    let project = projects::create(&store, &draft, t0()).unwrap();
     (dir, store, project)
 }
 
@@ -97,7 +97,7 @@ fn a_new_project_has_the_default_pipeline() {
 
 #[test]
 fn environments_are_added_renamed_reordered_and_removed() {
-    let (_dir, mut store, project) = setup();
+    let (_dir, store, project) = setup();
     let draft = EnvironmentDraft {
         name: "qa".into(),
         url: "https://qa.example.com".into(),
@@ -105,43 +105,43 @@ fn environments_are_added_renamed_reordered_and_removed() {
         colour: "#3366CC".into(),
         protected: false,
     };
-    let qa = environments::create(&mut store, &project.id, &draft, t0()).unwrap();
+    let qa = environments::create(&store, &project.id, &draft, t0()).unwrap();
     assert_eq!((qa.position, qa.colour.as_str()), (3, "#3366cc"));
 
     let mut dup = draft.clone();
     dup.name = "Staging".into();
-    assert!(matches!(environments::update(&mut store, &qa.id, &dup, t0()), Err(EnvironmentError::Invalid(f)) if f["name"].contains("staging")));
+    assert!(matches!(environments::update(&store, &qa.id, &dup, t0()), Err(EnvironmentError::Invalid(f)) if f["name"].contains("staging")));
 
     let mut ids: Vec<String> = environments::list(&store, &project.id).unwrap().into_iter().map(|e| e.id).collect();
     ids.swap(1, 3); // development, qa, production, staging
-    let reordered = environments::reorder(&mut store, &project.id, &ids, t0()).unwrap();
+    let reordered = environments::reorder(&store, &project.id, &ids, t0()).unwrap();
     let names: Vec<_> = reordered.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["development", "qa", "production", "staging"]);
-    assert!(matches!(environments::reorder(&mut store, &project.id, &ids[..2], t0()), Err(EnvironmentError::BadOrder)));
+    assert!(matches!(environments::reorder(&store, &project.id, &ids[..2], t0()), Err(EnvironmentError::BadOrder)));
 
     let keychain = FaultyKeychain::default().keychain();
-    environments::delete(&mut store, &keychain, &qa.id).unwrap();
+    environments::delete(&store, &keychain, &qa.id).unwrap();
     let after: Vec<_> = environments::list(&store, &project.id).unwrap().into_iter().map(|e| (e.name, e.position)).collect();
     assert_eq!(after, [("development".into(), 0), ("production".into(), 1), ("staging".into(), 2)]);
 }
 
 #[test]
 fn a_credential_is_a_row_without_value_plus_a_keychain_entry() {
-    let (dir, mut store, project) = setup();
+    let (dir, store, project) = setup();
     let faulty = FaultyKeychain::default();
     let keychain = faulty.keychain();
     let staging = env_named(&store, &project, "staging");
-    let c = credentials::add(&mut store, &keychain, &staging, " DEPLOY_TOKEN ", CredentialKind::ApiToken, &SecretValue::new(CANARY), t0()).unwrap();
+    let c = credentials::add(&store, &keychain, &staging, " DEPLOY_TOKEN ", CredentialKind::ApiToken, &SecretValue::new(CANARY), t0()).unwrap();
     assert_eq!(c.name, "DEPLOY_TOKEN");
     assert_eq!(faulty.stored(), [format!("{}/{}/deploy_token", project.id, staging)]);
 
     let later = t0() + chrono::Duration::minutes(3);
-    let value = credentials::reveal(&mut store, &keychain, &c.id, later).unwrap();
+    let value = credentials::reveal(&store, &keychain, &c.id, later).unwrap();
     assert_eq!(value.expose(), CANARY);
     assert_eq!(credentials::list(&store, &staging).unwrap()[0].last_used_at.as_deref(), Some("2026-11-22T09:03:00Z"));
 
-    credentials::replace(&mut store, &keychain, &c.id, &SecretValue::new("rotated-value"), later).unwrap();
-    assert_eq!(credentials::reveal(&mut store, &keychain, &c.id, later).unwrap().expose(), "rotated-value");
+    credentials::replace(&store, &keychain, &c.id, &SecretValue::new("rotated-value"), later).unwrap();
+    assert_eq!(credentials::reveal(&store, &keychain, &c.id, later).unwrap().expose(), "rotated-value");
 
     drop(store);
     for file in ["liftoff.db", "liftoff.db-wal"] {
@@ -155,12 +155,12 @@ fn a_credential_is_a_row_without_value_plus_a_keychain_entry() {
 
 #[test]
 fn a_locked_keychain_saves_nothing() {
-    let (_dir, mut store, project) = setup();
+    let (_dir, store, project) = setup();
     let faulty = FaultyKeychain::default();
     let keychain = faulty.keychain();
     let prod = env_named(&store, &project, "production");
     faulty.fail_next(locked);
-    let err = credentials::add(&mut store, &keychain, &prod, "DB_PASSWORD", CredentialKind::Password, &SecretValue::new(CANARY), t0()).unwrap_err();
+    let err = credentials::add(&store, &keychain, &prod, "DB_PASSWORD", CredentialKind::Password, &SecretValue::new(CANARY), t0()).unwrap_err();
     let message = err.to_string();
     assert!(message.contains("“DB_PASSWORD” was not saved"), "{message}");
     assert!(message.contains("The keychain is locked. Unlock it"), "{message}");
@@ -169,63 +169,63 @@ fn a_locked_keychain_saves_nothing() {
     assert!(faulty.stored().is_empty());
 
     // Once unlocked, the same request works.
-    credentials::add(&mut store, &keychain, &prod, "DB_PASSWORD", CredentialKind::Password, &SecretValue::new(CANARY), t0()).unwrap();
+    credentials::add(&store, &keychain, &prod, "DB_PASSWORD", CredentialKind::Password, &SecretValue::new(CANARY), t0()).unwrap();
     assert_eq!(credential_count(&store), 1);
 }
 
 #[test]
 fn a_platform_failure_on_delete_keeps_row_and_entry() {
-    let (_dir, mut store, project) = setup();
+    let (_dir, store, project) = setup();
     let faulty = FaultyKeychain::default();
     let keychain = faulty.keychain();
     let prod = env_named(&store, &project, "production");
-    let c = credentials::add(&mut store, &keychain, &prod, "SMTP", CredentialKind::SmtpPassword, &SecretValue::new("x"), t0()).unwrap();
+    let c = credentials::add(&store, &keychain, &prod, "SMTP", CredentialKind::SmtpPassword, &SecretValue::new("x"), t0()).unwrap();
     faulty.fail_next(|| keyring::Error::PlatformFailure("the keyring daemon refused".into()));
-    assert!(matches!(credentials::delete(&mut store, &keychain, &c.id), Err(CredentialError::Keychain { .. })));
+    assert!(matches!(credentials::delete(&store, &keychain, &c.id), Err(CredentialError::Keychain { .. })));
     assert_eq!(credential_count(&store), 1, "no entry without its row");
     assert_eq!(faulty.stored().len(), 1);
-    credentials::delete(&mut store, &keychain, &c.id).unwrap();
+    credentials::delete(&store, &keychain, &c.id).unwrap();
     assert_eq!(credential_count(&store), 0);
     assert!(faulty.stored().is_empty());
 }
 
 #[test]
 fn a_value_removed_outside_liftoff_is_reported() {
-    let (_dir, mut store, project) = setup();
+    let (_dir, store, project) = setup();
     let faulty = FaultyKeychain::default();
     let keychain = faulty.keychain();
     let dev = env_named(&store, &project, "development");
-    let c = credentials::add(&mut store, &keychain, &dev, "TOKEN", CredentialKind::ApiToken, &SecretValue::new("x"), t0()).unwrap();
+    let c = credentials::add(&store, &keychain, &dev, "TOKEN", CredentialKind::ApiToken, &SecretValue::new("x"), t0()).unwrap();
     for entry in faulty.entries.lock().unwrap().values() {
         entry.delete_credential().unwrap();
     }
-    let err = credentials::reveal(&mut store, &keychain, &c.id, t0()).unwrap_err();
+    let err = credentials::reveal(&store, &keychain, &c.id, t0()).unwrap_err();
     assert!(matches!(err, CredentialError::MissingValue(ref n) if n == "TOKEN"));
     // Deleting it still works: no entry is fine.
-    credentials::delete(&mut store, &keychain, &c.id).unwrap();
+    credentials::delete(&store, &keychain, &c.id).unwrap();
 }
 
 #[test]
 fn deleting_an_environment_or_project_removes_keychain_entries() {
-    let (_dir, mut store, project) = setup();
+    let (_dir, store, project) = setup();
     let faulty = FaultyKeychain::default();
     let keychain = faulty.keychain();
     let staging = env_named(&store, &project, "staging");
     let prod = env_named(&store, &project, "production");
     for (env, name) in [(&staging, "A"), (&staging, "B"), (&prod, "C")] {
-        credentials::add(&mut store, &keychain, env, name, CredentialKind::Other, &SecretValue::new("v"), t0()).unwrap();
+        credentials::add(&store, &keychain, env, name, CredentialKind::Other, &SecretValue::new("v"), t0()).unwrap();
     }
 
     // A locked keychain stops the environment's deletion; nothing is half-gone.
     faulty.fail_next(locked);
-    let err = environments::delete(&mut store, &keychain, &staging).unwrap_err();
+    let err = environments::delete(&store, &keychain, &staging).unwrap_err();
     assert!(err.to_string().contains("could not be removed from the keychain"), "{err}");
     assert_eq!(environments::list(&store, &project.id).unwrap().len(), 3);
     assert_eq!(credential_count(&store) as usize, faulty.stored().len());
 
-    environments::delete(&mut store, &keychain, &staging).unwrap();
+    environments::delete(&store, &keychain, &staging).unwrap();
     assert_eq!(faulty.stored().len(), 1);
-    projects::delete(&mut store, &keychain, &project.id).unwrap();
+    projects::delete(&store, &keychain, &project.id).unwrap();
     assert!(faulty.stored().is_empty());
     assert_eq!(credential_count(&store), 0);
     assert!(matches!(projects::get(&store, &project.id), Err(ProjectError::NotFound)));
@@ -233,15 +233,15 @@ fn deleting_an_environment_or_project_removes_keychain_entries() {
 
 #[test]
 fn credential_input_is_validated() {
-    let (_dir, mut store, project) = setup();
+    let (_dir, store, project) = setup();
     let keychain = FaultyKeychain::default().keychain();
     let dev = env_named(&store, &project, "development");
-    let err = credentials::add(&mut store, &keychain, &dev, "", CredentialKind::Other, &SecretValue::new(""), t0()).unwrap_err();
+    let err = credentials::add(&store, &keychain, &dev, "", CredentialKind::Other, &SecretValue::new(""), t0()).unwrap_err();
     match err {
         CredentialError::Invalid(f) => assert_eq!(f.keys().collect::<Vec<_>>(), ["name", "value"]),
         other => panic!("{other:?}"),
     }
-    credentials::add(&mut store, &keychain, &dev, "TOKEN", CredentialKind::Other, &SecretValue::new("v"), t0()).unwrap();
-    let dup = credentials::add(&mut store, &keychain, &dev, "token", CredentialKind::Other, &SecretValue::new("v"), t0()).unwrap_err();
+    credentials::add(&store, &keychain, &dev, "TOKEN", CredentialKind::Other, &SecretValue::new("v"), t0()).unwrap();
+    let dup = credentials::add(&store, &keychain, &dev, "token", CredentialKind::Other, &SecretValue::new("v"), t0()).unwrap_err();
     assert!(matches!(dup, CredentialError::Invalid(f) if f["name"].contains("already has a credential")));
 }

@@ -11,15 +11,15 @@ fn t0() -> DateTime<Utc> {
 
 fn setup() -> (tempfile::TempDir, Store, Project) {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
+    let store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
     let draft = ProjectDraft { name: "Atlas".into(), time_zone: "Europe/Berlin".into(), ..Default::default() };
-    let project = projects::create(&mut store, &draft, t0()).unwrap();
+    let project = projects::create(&store, &draft, t0()).unwrap();
     (dir, store, project)
 }
 
 #[test]
 fn people_are_added_edited_and_removed_per_project() {
-    let (_dir, mut store, project) = setup();
+    let (_dir, store, project) = setup();
     let draft = PersonDraft {
         name: "Dana Reviewer".into(),
         email: "dana@example.com".into(),
@@ -29,21 +29,21 @@ fn people_are_added_edited_and_removed_per_project() {
         work_end: "16:30".into(),
         work_days: [true, true, true, true, true, false, false],
     };
-    let dana = people::create(&mut store, &project.id, &draft, t0()).unwrap();
+    let dana = people::create(&store, &project.id, &draft, t0()).unwrap();
     assert_eq!(dana.work_days, draft.work_days);
     let mut dup = draft.clone();
     dup.name = "Someone else".into();
     dup.email = "DANA@example.com".into();
-    assert!(matches!(people::create(&mut store, &project.id, &dup, t0()), Err(PersonError::Invalid(f)) if f["email"].contains("Dana Reviewer")));
+    assert!(matches!(people::create(&store, &project.id, &dup, t0()), Err(PersonError::Invalid(f)) if f["email"].contains("Dana Reviewer")));
 
     let mut lead = draft.clone();
     lead.role = Role::Lead;
     lead.name = "Dana Lead".into();
-    let updated = people::update(&mut store, &dana.id, &lead, t0()).unwrap();
+    let updated = people::update(&store, &dana.id, &lead, t0()).unwrap();
     assert_eq!((updated.role, updated.name.as_str()), (Role::Lead, "Dana Lead"));
     assert_eq!(people::list(&store, &project.id).unwrap().len(), 1);
 
-    people::delete(&mut store, &dana.id).unwrap();
+    people::delete(&store, &dana.id).unwrap();
     assert!(people::list(&store, &project.id).unwrap().is_empty());
-    assert!(matches!(people::delete(&mut store, &dana.id), Err(PersonError::NotFound)));
+    assert!(matches!(people::delete(&store, &dana.id), Err(PersonError::NotFound)));
 }

@@ -21,9 +21,9 @@ fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
 
 fn setup() -> (tempfile::TempDir, Store, Project, Person) {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
+    let store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
     let draft = ProjectDraft { name: "Atlas".into(), time_zone: "Europe/Berlin".into(), ..Default::default() };
-    let project = projects::create(&mut store, &draft, t0()).unwrap();
+    let project = projects::create(&store, &draft, t0()).unwrap();
     let person = PersonDraft {
         name: "Priya Nair".into(),
         email: "priya@example.com".into(),
@@ -33,7 +33,7 @@ fn setup() -> (tempfile::TempDir, Store, Project, Person) {
         work_end: "17:00".into(),
         work_days: [true, true, true, true, true, false, false],
     };
-    let priya = people::create(&mut store, &project.id, &person, t0()).unwrap();
+    let priya = people::create(&store, &project.id, &person, t0()).unwrap();
     (dir, store, project, priya)
 }
 
@@ -53,9 +53,9 @@ fn weekend_freeze(env: Vec<String>) -> CalendarWindowDraft {
 
 #[test]
 fn freeze_windows_are_stored_scoped_and_expanded_across_dst() {
-    let (_dir, mut store, project, _) = setup();
+    let (_dir, store, project, _) = setup();
     let prod = environments::list(&store, &project.id).unwrap().into_iter().find(|e| e.protected).unwrap();
-    let w = windows::create(&mut store, &project.id, &weekend_freeze(vec![prod.id.clone()]), t0()).unwrap();
+    let w = windows::create(&store, &project.id, &weekend_freeze(vec![prod.id.clone()]), t0()).unwrap();
     assert_eq!(w.environment_ids, std::slice::from_ref(&prod.id));
     assert_eq!(windows::list(&store, &project.id).unwrap(), std::slice::from_ref(&w));
 
@@ -71,7 +71,7 @@ fn freeze_windows_are_stored_scoped_and_expanded_across_dst() {
     bad.rule = Some("FREQ=NEVER".into());
     bad.start_local = "Friday".into();
     bad.time_zone = "Europe/Atlantis".into();
-    match windows::create(&mut store, &project.id, &bad, t0()) {
+    match windows::create(&store, &project.id, &bad, t0()) {
         Err(PlanningError::Invalid(f)) => {
             for field in ["startLocal", "environmentIds"] {
                 assert!(f.contains_key(field), "{field}: {f:?}");
@@ -81,29 +81,29 @@ fn freeze_windows_are_stored_scoped_and_expanded_across_dst() {
     }
     let mut bad = weekend_freeze(Vec::new());
     bad.rule = Some("FREQ=NEVER".into());
-    assert!(matches!(windows::create(&mut store, &project.id, &bad, t0()), Err(PlanningError::Invalid(f)) if f.contains_key("rule")));
+    assert!(matches!(windows::create(&store, &project.id, &bad, t0()), Err(PlanningError::Invalid(f)) if f.contains_key("rule")));
     assert_eq!(windows::list(&store, &project.id).unwrap().len(), 1, "nothing invalid is stored");
 
     let mut edited = weekend_freeze(Vec::new());
     edited.kind = Some(WindowKind::Maintenance);
     edited.rule = None;
-    let w2 = windows::update(&mut store, &w.id, &edited, t0()).unwrap();
+    let w2 = windows::update(&store, &w.id, &edited, t0()).unwrap();
     assert_eq!((w2.kind, w2.environment_ids.len()), (WindowKind::Maintenance, 0));
-    windows::delete(&mut store, &w.id).unwrap();
+    windows::delete(&store, &w.id).unwrap();
     assert!(windows::list(&store, &project.id).unwrap().is_empty());
 }
 
 #[test]
 fn a_load_export_replaces_the_profile_and_a_bad_one_changes_nothing() {
-    let (_dir, mut store, project, _) = setup();
+    let (_dir, store, project, _) = setup();
     let csv = "timestamp,rpm\n2026-11-02T08:00:00Z,100\n2026-11-02T08:30:00Z,300\n2026-11-02T09:00:00Z,50\n";
-    let s = profile::import_csv(&mut store, &project.id, csv).unwrap();
+    let s = profile::import_csv(&store, &project.id, csv).unwrap();
     assert_eq!((s.samples, s.peak, s.first.as_deref()), (3, 300.0, Some("2026-11-02T08:00:00Z")));
     let (pattern, _) = profile::weekly_pattern(&store, &project.id).unwrap().unwrap();
     assert_eq!(pattern.hours[0][9], 200.0, "Monday 09:00 Berlin");
 
     let bad = "timestamp,rpm\n2026-11-02T08:00:00Z,100\nlater,5\n";
-    match profile::import_csv(&mut store, &project.id, bad) {
+    match profile::import_csv(&store, &project.id, bad) {
         Err(e @ PlanningError::File(_)) => assert!(e.to_string().starts_with("Line 3:") && e.to_string().ends_with("Nothing was imported."), "{e}"),
         other => panic!("{other:?}"),
     }
@@ -112,18 +112,18 @@ fn a_load_export_replaces_the_profile_and_a_bad_one_changes_nothing() {
 
     let mut hours = vec![10.0; 168];
     hours[9] = 500.0;
-    profile::set_pattern(&mut store, &project.id, &hours, t0()).unwrap();
+    profile::set_pattern(&store, &project.id, &hours, t0()).unwrap();
     let (manual, _) = profile::weekly_pattern(&store, &project.id).unwrap().unwrap();
     assert_eq!(manual.hours[0][9], 500.0, "the pattern entered by hand wins");
-    assert!(profile::set_pattern(&mut store, &project.id, &[1.0; 10], t0()).is_err());
+    assert!(profile::set_pattern(&store, &project.id, &[1.0; 10], t0()).is_err());
 }
 
 const CALENDAR: &str = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:a\nSUMMARY:Stand-up\nDTSTART;TZID=America/New_York:20261123T093000\nDURATION:PT15M\nRRULE:FREQ=DAILY;COUNT=5\nEND:VEVENT\nBEGIN:VEVENT\nUID:b\nSUMMARY:Leave\nDTSTART;VALUE=DATE:20261126\nDTEND;VALUE=DATE:20261127\nEND:VEVENT\nEND:VCALENDAR\n";
 
 #[test]
 fn calendars_become_busy_time_and_a_reimport_replaces_them() {
-    let (_dir, mut store, project, priya) = setup();
-    let report = busy::import_ics(&mut store, &priya.id, "/home/priya/work.ics", CALENDAR, t0()).unwrap();
+    let (_dir, store, project, priya) = setup();
+    let report = busy::import_ics(&store, &priya.id, "/home/priya/work.ics", CALENDAR, t0()).unwrap();
     assert_eq!((report.events, report.source.as_str()), (2, "work.ics"));
     let week = busy::between(&store, &project.id, utc(2026, 11, 23, 0, 0), utc(2026, 11, 30, 0, 0)).unwrap();
     assert_eq!(week.len(), 6);
@@ -133,29 +133,29 @@ fn calendars_become_busy_time_and_a_reimport_replaces_them() {
 
     // A series with an end is skipped by ranges after it.
     assert!(busy::between(&store, &project.id, utc(2026, 12, 1, 0, 0), utc(2026, 12, 8, 0, 0)).unwrap().is_empty());
-    busy::import_ics(&mut store, &priya.id, "work.ics", &CALENDAR.replace("COUNT=5", "COUNT=1"), t0()).unwrap();
+    busy::import_ics(&store, &priya.id, "work.ics", &CALENDAR.replace("COUNT=5", "COUNT=1"), t0()).unwrap();
     assert_eq!(busy::between(&store, &project.id, utc(2026, 11, 23, 0, 0), utc(2026, 11, 30, 0, 0)).unwrap().len(), 2);
 
     let cut = &CALENDAR[..CALENDAR.len() / 2];
-    let e = busy::import_ics(&mut store, &priya.id, "work.ics", cut, t0()).unwrap_err().to_string();
+    let e = busy::import_ics(&store, &priya.id, "work.ics", cut, t0()).unwrap_err().to_string();
     assert!(e.starts_with("Line ") && e.contains("never closed"), "{e}");
     assert_eq!(busy::between(&store, &project.id, utc(2026, 11, 23, 0, 0), utc(2026, 11, 30, 0, 0)).unwrap().len(), 2);
 }
 
 #[test]
 fn a_release_window_is_planned_checked_and_logged() {
-    let (_dir, mut store, project, _) = setup();
+    let (_dir, store, project, _) = setup();
     let lead = Actor { person_id: None, name: "lead".into() };
     let draft = ReleaseDraft { version: "2.4.0".into(), name: "Tax".into(), ..Default::default() };
-    let r = releases::create(&mut store, &project.id, &draft, &lead, t0()).unwrap();
+    let r = releases::create(&store, &project.id, &draft, &lead, t0()).unwrap();
     let window = (utc(2026, 12, 1, 8, 0), utc(2026, 12, 1, 9, 30));
-    let planned = releases::set_window(&mut store, &r.id, Some(window), None, &lead, t0()).unwrap();
+    let planned = releases::set_window(&store, &r.id, Some(window), None, &lead, t0()).unwrap();
     assert_eq!(planned.window_start.as_deref(), Some("2026-12-01T08:00:00Z"));
     let log = audit::list(&store, &r.id, &AuditQuery::default()).unwrap();
     assert_eq!(log[0].summary, "Planned the window 2026-12-01T08:00:00Z to 2026-12-01T09:30:00Z");
-    let backwards = releases::set_window(&mut store, &r.id, Some((window.1, window.0)), None, &lead, t0());
+    let backwards = releases::set_window(&store, &r.id, Some((window.1, window.0)), None, &lead, t0());
     assert!(matches!(backwards, Err(ReleaseError::Invalid(f)) if f.contains_key("windowEnd")));
-    let cleared = releases::set_window(&mut store, &r.id, None, None, &lead, t0()).unwrap();
+    let cleared = releases::set_window(&store, &r.id, None, None, &lead, t0()).unwrap();
     assert!(cleared.window_start.is_none());
 }
 
@@ -176,9 +176,9 @@ fn a_release_window_is_judged_against_what_is_stored() {
     use liftoff_core::planning::window::{conflicts, suggest, ConflictKind};
     let (_dir, mut store, project, priya) = setup();
     let lead = plan_a_week(&mut store, &project, &priya);
-    let mine = releases::create(&mut store, &project.id, &ReleaseDraft { version: "2.4.0".into(), name: "Tax".into(), ..Default::default() }, &lead, t0()).unwrap();
-    let other = releases::create(&mut store, &project.id, &ReleaseDraft { version: "2.3.9".into(), name: "Hotfix".into(), ..Default::default() }, &lead, t0()).unwrap();
-    releases::set_window(&mut store, &other.id, Some((utc(2026, 11, 24, 15, 0), utc(2026, 11, 24, 16, 0))), None, &lead, t0()).unwrap();
+    let mine = releases::create(&store, &project.id, &ReleaseDraft { version: "2.4.0".into(), name: "Tax".into(), ..Default::default() }, &lead, t0()).unwrap();
+    let other = releases::create(&store, &project.id, &ReleaseDraft { version: "2.3.9".into(), name: "Hotfix".into(), ..Default::default() }, &lead, t0()).unwrap();
+    releases::set_window(&store, &other.id, Some((utc(2026, 11, 24, 15, 0), utc(2026, 11, 24, 16, 0))), None, &lead, t0()).unwrap();
 
     let from = utc(2026, 11, 23, 0, 0);
     let to = utc(2026, 12, 7, 0, 0);
@@ -207,8 +207,8 @@ fn the_timeline_reads_everything_for_a_range_and_the_calendar_exports_it() {
     use liftoff_core::planning::{ics, ics_export, timeline};
     let (_dir, mut store, project, priya) = setup();
     let lead = plan_a_week(&mut store, &project, &priya);
-    let r = releases::create(&mut store, &project.id, &ReleaseDraft { version: "2.4.0".into(), name: "Tax".into(), ..Default::default() }, &lead, t0()).unwrap();
-    releases::set_window(&mut store, &r.id, Some((utc(2026, 11, 24, 9, 0), utc(2026, 11, 24, 10, 0))), None, &lead, t0()).unwrap();
+    let r = releases::create(&store, &project.id, &ReleaseDraft { version: "2.4.0".into(), name: "Tax".into(), ..Default::default() }, &lead, t0()).unwrap();
+    releases::set_window(&store, &r.id, Some((utc(2026, 11, 24, 9, 0), utc(2026, 11, 24, 10, 0))), None, &lead, t0()).unwrap();
 
     let t = timeline::read(&store, &project.id, utc(2026, 11, 23, 0, 0), utc(2026, 11, 30, 0, 0), 7).unwrap();
     assert_eq!(t.releases[0].window_start.as_deref(), Some("2026-11-24T09:00:00Z"));
@@ -235,36 +235,36 @@ fn on_call_overrides_manual_busy_time_and_a_pattern_by_hand() {
     use liftoff_core::planning::window::ConflictKind;
     let (_dir, mut store, project, priya) = setup();
     let lead = plan_a_week(&mut store, &project, &priya);
-    let r = releases::create(&mut store, &project.id, &ReleaseDraft { version: "2.4.0".into(), name: "Tax".into(), ..Default::default() }, &lead, t0()).unwrap();
+    let r = releases::create(&store, &project.id, &ReleaseDraft { version: "2.4.0".into(), name: "Tax".into(), ..Default::default() }, &lead, t0()).unwrap();
     // Friday 27 November, 16:00-17:00 Berlin: inside the weekend freeze.
     let (s, e) = (utc(2026, 11, 27, 15, 0), utc(2026, 11, 27, 16, 0));
-    releases::set_window(&mut store, &r.id, Some((s, e)), None, &lead, t0()).unwrap();
-    assert!(releases::override_freeze(&mut store, &r.id, "Lena", "soon", &lead, t0()).is_err(), "a reason of a sentence is needed");
-    releases::override_freeze(&mut store, &r.id, "Lena Fischer (CTO)", "New tax rates apply from Monday.", &lead, t0()).unwrap();
+    releases::set_window(&store, &r.id, Some((s, e)), None, &lead, t0()).unwrap();
+    assert!(releases::override_freeze(&store, &r.id, "Lena", "soon", &lead, t0()).is_err(), "a reason of a sentence is needed");
+    releases::override_freeze(&store, &r.id, "Lena Fischer (CTO)", "New tax rates apply from Monday.", &lead, t0()).unwrap();
     let found = picture::check_window(&store, &r.id, s, e).unwrap();
     let freeze = found.iter().find(|c| c.kind == ConflictKind::FreezeOverridden).unwrap();
     assert!(freeze.message.ends_with("overridden by decision of Lena Fischer (CTO): “New tax rates apply from Monday.”"), "{}", freeze.message);
     // Moving the window ends the override.
     let moved = (s + chrono::Duration::hours(1), e + chrono::Duration::hours(1));
-    let r2 = releases::set_window(&mut store, &r.id, Some(moved), None, &lead, t0()).unwrap();
+    let r2 = releases::set_window(&store, &r.id, Some(moved), None, &lead, t0()).unwrap();
     assert!(r2.freeze_override_reason.is_none());
     assert!(picture::check_window(&store, &r.id, moved.0, moved.1).unwrap().iter().any(|c| c.kind == ConflictKind::Freeze));
 
     // Whoever is on call is needed too.
-    releases::set_on_call(&mut store, &r.id, Some(&priya.id), &lead, t0()).unwrap();
+    releases::set_on_call(&store, &r.id, Some(&priya.id), &lead, t0()).unwrap();
     assert_eq!(picture::needed_people(&store, &r.id).unwrap(), [(priya.id.clone(), "on call".to_owned())]);
 
     // Busy time by hand shows on the timeline, and goes again.
-    let b = busy::add_manual(&mut store, &priya.id, "Dentist", utc(2026, 11, 25, 13, 0), utc(2026, 11, 25, 14, 0), t0()).unwrap();
+    let b = busy::add_manual(&store, &priya.id, "Dentist", utc(2026, 11, 25, 13, 0), utc(2026, 11, 25, 14, 0), t0()).unwrap();
     assert_eq!(busy::list_manual(&store, &project.id).unwrap().len(), 1);
     let week = busy::between(&store, &project.id, utc(2026, 11, 25, 0, 0), utc(2026, 11, 26, 0, 0)).unwrap();
     assert!(week.iter().any(|x| x.summary == "Dentist" && x.start == "2026-11-25T13:00:00Z"));
-    assert!(busy::add_manual(&mut store, &priya.id, "Backwards", utc(2026, 11, 25, 14, 0), utc(2026, 11, 25, 13, 0), t0()).is_err());
-    busy::delete_manual(&mut store, &b.id).unwrap();
+    assert!(busy::add_manual(&store, &priya.id, "Backwards", utc(2026, 11, 25, 14, 0), utc(2026, 11, 25, 13, 0), t0()).is_err());
+    busy::delete_manual(&store, &b.id).unwrap();
     assert!(busy::list_manual(&store, &project.id).unwrap().is_empty());
 
     // A pattern by hand fills the load band where there are no samples.
-    profile::set_pattern(&mut store, &project.id, &vec![42.0; 168], t0()).unwrap();
+    profile::set_pattern(&store, &project.id, &vec![42.0; 168], t0()).unwrap();
     let t = timeline::read(&store, &project.id, utc(2027, 1, 4, 0, 0), utc(2027, 1, 5, 0, 0), 4).unwrap();
     assert!(t.load.iter().all(|b| b.map(|b| b.max) == Some(42.0)), "{:?}", t.load);
 }

@@ -30,10 +30,10 @@ fn count_rows(store: &Store) -> i64 {
 
 #[test]
 fn create_stores_the_cleaned_draft() {
-    let (_dir, mut store) = store();
+    let (_dir, store) = store();
     let mut d = draft("  Billing ");
     d.repository = "https://git.example.com/acme/billing.git".into();
-    let p = projects::create(&mut store, &d, t0()).unwrap();
+    let p = projects::create(&store, &d, t0()).unwrap();
     assert_eq!(p.name, "Billing");
     assert_eq!(p.created_at, "2026-11-22T09:00:00Z");
     assert_eq!(projects::get(&store, &p.id).unwrap(), p);
@@ -41,39 +41,39 @@ fn create_stores_the_cleaned_draft() {
 
 #[test]
 fn invalid_drafts_store_nothing() {
-    let (_dir, mut store) = store();
-    let err = projects::create(&mut store, &draft(""), t0()).unwrap_err();
+    let (_dir, store) = store();
+    let err = projects::create(&store, &draft(""), t0()).unwrap_err();
     assert!(matches!(err, ProjectError::Invalid(ref f) if f.contains_key("name")));
     assert_eq!(count_rows(&store), 0);
 }
 
 #[test]
 fn names_are_unique_ignoring_case() {
-    let (_dir, mut store) = store();
-    let first = projects::create(&mut store, &draft("Billing"), t0()).unwrap();
-    let err = projects::create(&mut store, &draft("BILLING"), t0()).unwrap_err();
+    let (_dir, store) = store();
+    let first = projects::create(&store, &draft("Billing"), t0()).unwrap();
+    let err = projects::create(&store, &draft("BILLING"), t0()).unwrap_err();
     match err {
         ProjectError::Invalid(f) => assert!(f["name"].contains("already a project called “Billing”")),
         other => panic!("{other:?}"),
     }
     // Renaming a project to its own name in another case is fine.
-    let renamed = projects::update(&mut store, &first.id, &draft("billing"), t0()).unwrap();
+    let renamed = projects::update(&store, &first.id, &draft("billing"), t0()).unwrap();
     assert_eq!(renamed.name, "billing");
     // Renaming onto another project's name is not.
-    let other = projects::create(&mut store, &draft("Portal"), t0()).unwrap();
-    assert!(matches!(projects::update(&mut store, &other.id, &draft("Billing"), t0()), Err(ProjectError::Invalid(_))));
+    let other = projects::create(&store, &draft("Portal"), t0()).unwrap();
+    assert!(matches!(projects::update(&store, &other.id, &draft("Billing"), t0()), Err(ProjectError::Invalid(_))));
     assert_eq!(projects::get(&store, &other.id).unwrap().name, "Portal");
 }
 
 #[test]
 fn update_changes_fields_and_time() {
-    let (_dir, mut store) = store();
-    let p = projects::create(&mut store, &draft("Atlas"), t0()).unwrap();
+    let (_dir, store) = store();
+    let p = projects::create(&store, &draft("Atlas"), t0()).unwrap();
     let mut d = draft("Atlas Mobile");
     d.time_zone = "America/New_York".into();
     d.description = "Field app".into();
     let later = t0() + Duration::minutes(5);
-    let u = projects::update(&mut store, &p.id, &d, later).unwrap();
+    let u = projects::update(&store, &p.id, &d, later).unwrap();
     assert_eq!((u.name.as_str(), u.time_zone.as_str(), u.description.as_str()), ("Atlas Mobile", "America/New_York", "Field app"));
     assert_eq!(u.created_at, p.created_at);
     assert_eq!(u.updated_at, "2026-11-22T09:05:00Z");
@@ -81,14 +81,14 @@ fn update_changes_fields_and_time() {
 
 #[test]
 fn search_matches_name_description_and_repository() {
-    let (_dir, mut store) = store();
+    let (_dir, store) = store();
     let mut a = draft("Billing");
     a.description = "Invoices and tax".into();
-    projects::create(&mut store, &a, t0()).unwrap();
+    projects::create(&store, &a, t0()).unwrap();
     let mut b = draft("Portal");
     b.repository = "git@git.example.com:acme/customer-portal.git".into();
-    projects::create(&mut store, &b, t0()).unwrap();
-    projects::create(&mut store, &draft("100% uptime"), t0()).unwrap();
+    projects::create(&store, &b, t0()).unwrap();
+    projects::create(&store, &draft("100% uptime"), t0()).unwrap();
 
     let found = |text: &str| -> Vec<String> {
         projects::list(&store, &query(text, false)).unwrap().into_iter().map(|p| p.name).collect()
@@ -102,36 +102,36 @@ fn search_matches_name_description_and_repository() {
 
 #[test]
 fn archived_projects_hide_until_asked_for() {
-    let (_dir, mut store) = store();
-    let p = projects::create(&mut store, &draft("Old"), t0()).unwrap();
-    projects::create(&mut store, &draft("New"), t0()).unwrap();
-    let archived = projects::set_archived(&mut store, &p.id, true, t0()).unwrap();
+    let (_dir, store) = store();
+    let p = projects::create(&store, &draft("Old"), t0()).unwrap();
+    projects::create(&store, &draft("New"), t0()).unwrap();
+    let archived = projects::set_archived(&store, &p.id, true, t0()).unwrap();
     assert_eq!(archived.archived_at.as_deref(), Some("2026-11-22T09:00:00Z"));
     let visible: Vec<_> = projects::list(&store, &query("", false)).unwrap().into_iter().map(|p| p.name).collect();
     assert_eq!(visible, ["New"]);
     let all: Vec<_> = projects::list(&store, &query("", true)).unwrap().into_iter().map(|p| p.name).collect();
     assert_eq!(all, ["New", "Old"], "archived projects sort last");
-    let restored = projects::set_archived(&mut store, &p.id, false, t0()).unwrap();
+    let restored = projects::set_archived(&store, &p.id, false, t0()).unwrap();
     assert!(restored.archived_at.is_none());
 }
 
 #[test]
 fn delete_removes_and_missing_ids_are_not_found() {
-    let (_dir, mut store) = store();
-    let p = projects::create(&mut store, &draft("Gone soon"), t0()).unwrap();
-    projects::delete(&mut store, &Keychain::os(), &p.id).unwrap();
+    let (_dir, store) = store();
+    let p = projects::create(&store, &draft("Gone soon"), t0()).unwrap();
+    projects::delete(&store, &Keychain::os(), &p.id).unwrap();
     assert_eq!(count_rows(&store), 0);
-    assert!(matches!(projects::delete(&mut store, &Keychain::os(), &p.id), Err(ProjectError::NotFound)));
+    assert!(matches!(projects::delete(&store, &Keychain::os(), &p.id), Err(ProjectError::NotFound)));
     assert!(matches!(projects::get(&store, &p.id), Err(ProjectError::NotFound)));
-    assert!(matches!(projects::update(&mut store, &p.id, &draft("X"), t0()), Err(ProjectError::NotFound)));
-    assert!(matches!(projects::set_archived(&mut store, &p.id, true, t0()), Err(ProjectError::NotFound)));
+    assert!(matches!(projects::update(&store, &p.id, &draft("X"), t0()), Err(ProjectError::NotFound)));
+    assert!(matches!(projects::set_archived(&store, &p.id, true, t0()), Err(ProjectError::NotFound)));
 }
 
 #[test]
 fn the_sample_project_is_created_once() {
-    let (_dir, mut store) = store();
-    let first = sample::open_sample_project(&mut store, t0()).unwrap();
-    let again = sample::open_sample_project(&mut store, t0()).unwrap();
+    let (_dir, store) = store();
+    let first = sample::open_sample_project(&store, t0()).unwrap();
+    let again = sample::open_sample_project(&store, t0()).unwrap();
     assert_eq!(first.id, again.id);
     assert_eq!(first.name, sample::SAMPLE_NAME);
     assert_eq!(count_rows(&store), 1);

@@ -39,13 +39,13 @@ fn mock_keychain() -> Keychain {
 
 /// A project with a fourth environment, a credential and a person.
 fn exported() -> String {
-    let (_dir, mut store) = store();
+    let (_dir, store) = store();
     let draft = ProjectDraft { name: "Atlas".into(), description: "Field app".into(), repository: "/srv/atlas".into(), time_zone: "Europe/Berlin".into() };
-    let p = projects::create(&mut store, &draft, t0()).unwrap();
+    let p = projects::create(&store, &draft, t0()).unwrap();
     let qa = EnvironmentDraft { name: "qa".into(), url: "https://qa.example.com".into(), health_url: String::new(), colour: "#123456".into(), protected: false };
-    environments::create(&mut store, &p.id, &qa, t0()).unwrap();
+    environments::create(&store, &p.id, &qa, t0()).unwrap();
     let staging = environments::list(&store, &p.id).unwrap()[1].id.clone();
-    credentials::add(&mut store, &mock_keychain(), &staging, "DEPLOY_TOKEN", CredentialKind::ApiToken, &SecretValue::new(CANARY), t0()).unwrap();
+    credentials::add(&store, &mock_keychain(), &staging, "DEPLOY_TOKEN", CredentialKind::ApiToken, &SecretValue::new(CANARY), t0()).unwrap();
     let person = PersonDraft {
         name: "Dana".into(),
         email: "dana@example.com".into(),
@@ -55,7 +55,7 @@ fn exported() -> String {
         work_end: "17:00".into(),
         work_days: [true, true, true, true, true, false, false],
     };
-    people::create(&mut store, &p.id, &person, t0()).unwrap();
+    people::create(&store, &p.id, &person, t0()).unwrap();
     sharing::export(&store, &p.id, t0()).unwrap()
 }
 
@@ -69,8 +69,8 @@ fn a_project_round_trips_without_its_secret_values() {
     assert!(!json.contains(CANARY), "an export must not hold a secret value");
     assert!(json.contains("\"DEPLOY_TOKEN\""));
 
-    let (_dir, mut other) = store();
-    let report = sharing::import(&mut other, &json, t0()).unwrap();
+    let (_dir, other) = store();
+    let report = sharing::import(&other, &json, t0()).unwrap();
     assert_eq!(report.project.name, "Atlas");
     assert_eq!(report.project.repository, "/srv/atlas");
     let envs: Vec<_> = environments::list(&other, &report.project.id).unwrap().into_iter().map(|e| (e.name, e.protected)).collect();
@@ -86,10 +86,10 @@ fn a_project_round_trips_without_its_secret_values() {
 #[test]
 fn importing_on_the_same_machine_gets_a_free_name() {
     let json = exported();
-    let (_dir, mut s) = store();
-    sharing::import(&mut s, &json, t0()).unwrap();
-    assert_eq!(sharing::import(&mut s, &json, t0()).unwrap().project.name, "Atlas (2)");
-    assert_eq!(sharing::import(&mut s, &json, t0()).unwrap().project.name, "Atlas (3)");
+    let (_dir, s) = store();
+    sharing::import(&s, &json, t0()).unwrap();
+    assert_eq!(sharing::import(&s, &json, t0()).unwrap().project.name, "Atlas (2)");
+    assert_eq!(sharing::import(&s, &json, t0()).unwrap().project.name, "Atlas (3)");
 }
 
 #[test]
@@ -106,7 +106,7 @@ fn a_name_at_the_limit_still_gets_a_free_name_within_it() {
 #[test]
 fn bad_files_say_what_is_wrong_and_write_nothing() {
     let json = exported();
-    let (_dir, mut s) = store();
+    let (_dir, s) = store();
     let cases: Vec<(String, &str)> = vec![
         (json[..json.len() / 2].to_owned(), "The file is not valid JSON or is cut short"),
         ("{\"hello\": 1}".into(), "This is not a Liftoff project file"),
@@ -118,7 +118,7 @@ fn bad_files_say_what_is_wrong_and_write_nothing() {
         (json.replacen("\"description\"", "\"descripton\"", 1), "at line"),
     ];
     for (bad, expected) in cases {
-        let err = sharing::import(&mut s, &bad, t0()).unwrap_err();
+        let err = sharing::import(&s, &bad, t0()).unwrap_err();
         assert!(err.to_string().contains(expected), "expected “{expected}” in: {err}");
         assert!(matches!(err, ShareError::Malformed(_) | ShareError::NotAProjectFile | ShareError::NewerVersion { .. } | ShareError::Invalid { .. }));
         assert_eq!(project_count(&s), 0, "nothing may be written for: {expected}");

@@ -62,8 +62,8 @@ fn a_fresh_store_is_migrated_with_safe_pragmas() {
 fn data_survives_reopening() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let mut store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
-        projects::create(&mut store, &draft("Atlas"), t0()).unwrap();
+        let store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
+        projects::create(&store, &draft("Atlas"), t0()).unwrap();
     }
     let store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
     assert_eq!(names(&store), ["Atlas"]);
@@ -128,10 +128,10 @@ fn garbage_is_kept_aside_and_a_fresh_database_starts() {
 fn a_damaged_database_is_restored_from_the_newest_intact_backup() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let mut store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
-        projects::create(&mut store, &draft("Before backup"), t0()).unwrap();
+        let store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
+        projects::create(&store, &draft("Before backup"), t0()).unwrap();
         store.daily_maintenance(t0()).unwrap().expect("a daily backup");
-        projects::create(&mut store, &draft("After backup"), t0()).unwrap();
+        projects::create(&store, &draft("After backup"), t0()).unwrap();
     }
     // A newer backup that is itself damaged must be skipped.
     fs::write(dir.path().join("backups/liftoff-20261122T100000Z-daily.db"), b"broken").unwrap();

@@ -187,8 +187,8 @@ pub fn override_gate(
 ) -> Result<GateReport, ReleaseError> {
     let (decided_by, reason) = crate::rules::decision(decided_by, reason).map_err(ReleaseError::Invalid)?;
     store.write(|tx| {
-        let release = releases::get_in(&tx, release_id)?.ok_or(ReleaseError::NotFound)?;
-        let before = evaluate(&tx, release_id, environment_id, today)?;
+        let release = releases::get_in(tx, release_id)?.ok_or(ReleaseError::NotFound)?;
+        let before = evaluate(tx, release_id, environment_id, today)?;
         if !before.protected {
             return Err(ReleaseError::Invalid(FieldErrors::from([(
                 "environment".to_owned(),
@@ -209,7 +209,7 @@ pub fn override_gate(
         )?;
         let listed: Vec<String> = before.missing.iter().map(|m| format!("“{}” ({})", m.title, m.why)).collect();
         audit::record(
-            &tx,
+            tx,
             actor,
             &at,
             Change {
@@ -227,7 +227,7 @@ pub fn override_gate(
                 reason,
             },
         )?;
-        let after = evaluate(&tx, release_id, environment_id, today)?;
+        let after = evaluate(tx, release_id, environment_id, today)?;
         Ok(after)
     })
 }
@@ -248,7 +248,7 @@ pub fn withdraw_override(store: &Store, override_id: &str, reason: &str, actor: 
         let at = clock::to_text(now);
         tx.execute("UPDATE gate_overrides SET withdrawn_at = ?2 WHERE id = ?1", params![override_id, at])?;
         audit::record(
-            &tx,
+            tx,
             actor,
             &at,
             Change {

@@ -280,8 +280,8 @@ pub(crate) fn create_in(tx: &Connection, project_id: &str, draft: &ReleaseDraft,
 pub fn update(store: &Store, id: &str, draft: &ReleaseDraft, actor: &Actor, now: DateTime<Utc>) -> Result<Release, ReleaseError> {
     let clean = validate(draft)?;
     store.write(|tx| {
-        let current = get_in(&tx, id)?.ok_or(ReleaseError::NotFound)?;
-        ensure_version_free(&tx, &current.project_id, &clean.version, Some(id))?;
+        let current = get_in(tx, id)?.ok_or(ReleaseError::NotFound)?;
+        ensure_version_free(tx, &current.project_id, &clean.version, Some(id))?;
         let mut changes = Vec::new();
         if current.version != clean.version {
             changes.push(format!("version {} → {}", current.version, clean.version));
@@ -307,8 +307,8 @@ pub fn update(store: &Store, id: &str, draft: &ReleaseDraft, actor: &Actor, now:
             "UPDATE releases SET version = ?2, name = ?3, scope = ?4, target_date = ?5, updated_at = ?6 WHERE id = ?1",
             params![id, clean.version, clean.name, clean.scope, clean.target_date, at],
         )?;
-        log(&tx, actor, &at, (&current.project_id, id), "release.edited", format!("Edited {}", changes.join("; ")), "")?;
-        let release = get_in(&tx, id)?.ok_or(ReleaseError::NotFound)?;
+        log(tx, actor, &at, (&current.project_id, id), "release.edited", format!("Edited {}", changes.join("; ")), "")?;
+        let release = get_in(tx, id)?.ok_or(ReleaseError::NotFound)?;
         Ok(release)
     })
 }

@@ -234,19 +234,19 @@ pub(crate) fn start_in(tx: &Connection, release_id: &str, source: &ChecklistSour
 
 pub fn add_item(store: &Store, release_id: &str, draft: &ItemDraft, actor: &Actor, now: DateTime<Utc>) -> Result<ChecklistItem, ReleaseError> {
     store.write(|tx| {
-        let release = releases::get_in(&tx, release_id)?.ok_or(ReleaseError::NotFound)?;
-        let clean = validate(&tx, &release.project_id, draft)?;
+        let release = releases::get_in(tx, release_id)?.ok_or(ReleaseError::NotFound)?;
+        let clean = validate(tx, &release.project_id, draft)?;
         let at = clock::to_text(now);
         let position: i64 =
             tx.query_row("SELECT coalesce(max(position) + 1, 0) FROM checklist_items WHERE release_id = ?1", params![release_id], |r| r.get(0))?;
-        let id = insert(&tx, release_id, &clean, ItemState::Open, "", position, &at)?;
+        let id = insert(tx, release_id, &clean, ItemState::Open, "", position, &at)?;
         audit::record(
-            &tx,
+            tx,
             actor,
             &at,
             item_change(&release, &id, "item.added", format!("Added “{}” to {}", clean.title, clean.section), ""),
         )?;
-        let item = get_item_in(&tx, &id, NaiveDate::MIN)?;
+        let item = get_item_in(tx, &id, NaiveDate::MIN)?;
         Ok(item)
     })
 }
@@ -443,12 +443,12 @@ pub(crate) fn review_in(tx: &Connection, item_id: &str, approve: bool, note: &st
 
 pub fn delete_item(store: &Store, item_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), ReleaseError> {
     store.write(|tx| {
-        let current = get_item_in(&tx, item_id, NaiveDate::MIN)?;
-        let release = releases::get_in(&tx, &current.release_id)?.ok_or(ReleaseError::NotFound)?;
+        let current = get_item_in(tx, item_id, NaiveDate::MIN)?;
+        let release = releases::get_in(tx, &current.release_id)?.ok_or(ReleaseError::NotFound)?;
         tx.execute("DELETE FROM checklist_items WHERE id = ?1", params![item_id])?;
         let at = clock::to_text(now);
         let summary = format!("Removed “{}” from {}", current.title, current.section);
-        audit::record(&tx, actor, &at, item_change(&release, item_id, "item.removed", summary, ""))?;
+        audit::record(tx, actor, &at, item_change(&release, item_id, "item.removed", summary, ""))?;
         Ok(())
     })
 }

@@ -97,9 +97,9 @@ pub fn builtin_id(conn: &Connection, key: &str) -> Result<Option<String>, Releas
 pub fn create(store: &Store, draft: &TemplateDraft, now: DateTime<Utc>) -> Result<Template, ReleaseError> {
     let clean = validate(draft)?;
     store.write(|tx| {
-        ensure_name_free(&tx, &clean.name, None)?;
-        let id = insert(&tx, &clean, None, &clock::to_text(now))?;
-        let template = get_in(&tx, &id)?.ok_or(ReleaseError::TemplateNotFound)?;
+        ensure_name_free(tx, &clean.name, None)?;
+        let id = insert(tx, &clean, None, &clock::to_text(now))?;
+        let template = get_in(tx, &id)?.ok_or(ReleaseError::TemplateNotFound)?;
         Ok(template)
     })
 }
@@ -107,14 +107,14 @@ pub fn create(store: &Store, draft: &TemplateDraft, now: DateTime<Utc>) -> Resul
 pub fn update(store: &Store, id: &str, draft: &TemplateDraft, now: DateTime<Utc>) -> Result<Template, ReleaseError> {
     let clean = validate(draft)?;
     store.write(|tx| {
-        get_in(&tx, id)?.ok_or(ReleaseError::TemplateNotFound)?;
-        ensure_name_free(&tx, &clean.name, Some(id))?;
+        get_in(tx, id)?.ok_or(ReleaseError::TemplateNotFound)?;
+        ensure_name_free(tx, &clean.name, Some(id))?;
         tx.execute(
             "UPDATE templates SET name = ?2, description = ?3, updated_at = ?4 WHERE id = ?1",
             params![id, clean.name, clean.description, clock::to_text(now)],
         )?;
-        replace_items(&tx, id, &clean.items)?;
-        let template = get_in(&tx, id)?.ok_or(ReleaseError::TemplateNotFound)?;
+        replace_items(tx, id, &clean.items)?;
+        let template = get_in(tx, id)?.ok_or(ReleaseError::TemplateNotFound)?;
         Ok(template)
     })
 }
@@ -146,13 +146,13 @@ pub fn reset_builtin(store: &Store, id: &str, now: DateTime<Utc>) -> Result<Temp
         };
         let draft = draft_of(original);
         // Another template may have taken the built-in name meanwhile.
-        ensure_name_free(&tx, &draft.name, Some(id))?;
+        ensure_name_free(tx, &draft.name, Some(id))?;
         tx.execute(
             "UPDATE templates SET name = ?2, description = ?3, updated_at = ?4 WHERE id = ?1",
             params![id, draft.name, draft.description, clock::to_text(now)],
         )?;
-        replace_items(&tx, id, &draft.items)?;
-        let template = get_in(&tx, id)?.ok_or(ReleaseError::TemplateNotFound)?;
+        replace_items(tx, id, &draft.items)?;
+        let template = get_in(tx, id)?.ok_or(ReleaseError::TemplateNotFound)?;
         Ok(template)
     })
 }

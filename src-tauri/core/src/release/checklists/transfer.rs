@@ -609,12 +609,12 @@ pub fn import_checklist(
     }
     store.write(|tx| {
         let at = clock::to_text(now);
-        let first = next_position(&tx, release_id)?;
+        let first = next_position(tx, release_id)?;
         for (n, (draft, state, reason)) in drafts.iter().enumerate() {
-            insert(&tx, release_id, draft, *state, reason, first + n as i64, &at)?;
+            insert(tx, release_id, draft, *state, reason, first + n as i64, &at)?;
         }
         audit::record(
-            &tx,
+            tx,
             actor,
             &at,
             Change {
