@@ -117,7 +117,7 @@ pub async fn check(url: &str, auth: Option<&Auth>, timeout: Duration, cancel: &C
         return report(false, None, url, Duration::ZERO, message);
     }
     let header = auth.map(authorization);
-    match http::get(url, header.as_deref(), timeout, cancel).await {
+    match http::get("The health check", "the health-check URL", url, header.as_deref(), timeout, cancel).await {
         Ok(answer) if (200..400).contains(&answer.status) => report(
             true,
             Some(answer.status),
@@ -132,7 +132,7 @@ pub async fn check(url: &str, auth: Option<&Auth>, timeout: Duration, cancel: &C
             answer.latency,
             status_message(answer.status, &answer.reason, auth.is_some()),
         ),
-        Err(failure) => report(false, failure.status, &failure.url, failure.latency, failure.message.replace("The server", "The health check")),
+        Err(failure) => report(false, failure.status, &failure.url, failure.latency, failure.message),
     }
 }
 

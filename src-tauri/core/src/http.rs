@@ -36,8 +36,9 @@ pub struct Failure {
 
 /// One GET of `url`, with `authorization` (a header value) if given.
 /// Redirects are followed within the same origin; one to another origin is
-/// followed only without a credential.
-pub async fn get(url: &str, authorization: Option<&str>, timeout: Duration, cancel: &CancellationToken) -> Result<Answer, Failure> {
+/// followed only without a credential. Messages name the request as `what`
+/// ("The health check") and its setting as `setting` ("the health-check URL").
+pub async fn get(what: &str, setting: &str, url: &str, authorization: Option<&str>, timeout: Duration, cancel: &CancellationToken) -> Result<Answer, Failure> {
     let started = Instant::now();
     let fail = |message: String, status: Option<u16>, at: &str| Failure {
         message,
@@ -96,14 +97,14 @@ pub async fn get(url: &str, authorization: Option<&str>, timeout: Duration, canc
         if header.is_some() && next.origin() != origin {
             let host = next.host_str().unwrap_or("another host").to_owned();
             return Err(fail(
-                format!("The server redirected to {host}, another host. Liftoff does not send the credential there; use the final address if you trust it."),
+                format!("{what} redirected to {host}, another host. Liftoff does not send the credential there; set {setting} to the final address if you trust it."),
                 Some(code),
                 current.as_str(),
             ));
         }
         current = next;
     }
-    Err(fail(format!("The server redirected more than {MAX_REDIRECTS} times. Use the final address."), None, current.as_str()))
+    Err(fail(format!("{what} redirected more than {MAX_REDIRECTS} times. Set {setting} to the final address."), None, current.as_str()))
 }
 
 /// The error and its causes, lower-cased, to tell DNS from TLS from refusal.

@@ -13,7 +13,8 @@ use liftoff_core::planning::timeline::{self, TimelineData};
 use liftoff_core::planning::window::Conflict;
 use liftoff_core::planning::windows::{self, CalendarWindow, CalendarWindowDraft};
 use liftoff_core::planning::{ics_export, PlanningError};
-use liftoff_core::projects::{self, FieldErrors};
+use liftoff_core::projects;
+use liftoff_core::rules::FieldErrors;
 use liftoff_core::release::{self as releases, Release};
 use tauri::{AppHandle, Manager, State};
 

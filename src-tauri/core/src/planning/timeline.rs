@@ -13,7 +13,7 @@ use super::{profile, PlanningError};
 use crate::people::{self, Role};
 use rusqlite::params;
 
-use crate::release::ReleaseState;
+use crate::release::{ReleaseState, PROGRESS_COLUMNS};
 use crate::{clock, projects, time_zones, Store};
 
 /// The widest range one read may cover.
@@ -84,20 +84,17 @@ fn releases_in(store: &Store, project_id: &str, from: DateTime<Utc>, to: DateTim
     let conn = store.reader()?;
     // A window lasts at most a week, so one starting earlier cannot reach `from`.
     let earliest = clock::to_text(from - Duration::days(7));
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT r.id, r.version, r.name, r.state, r.target_date, r.window_start, r.window_end, r.window_environment_id,
-                (SELECT count(*) FROM checklist_items i WHERE i.release_id = r.id),
-                (SELECT count(*) FROM checklist_items i WHERE i.release_id = r.id
-                   AND i.state IN ('done', 'notApplicable')
-                   AND (i.reviewer_id IS NULL OR i.signed_off_at IS NOT NULL))
+                {PROGRESS_COLUMNS}
          FROM releases r
          WHERE r.project_id = ?1
            AND (r.window_start IS NULL
                 OR (r.window_start >= ?2 AND r.window_start < ?3 AND r.window_end > ?4)
                 OR r.id = (SELECT n.id FROM releases n
                            WHERE n.project_id = ?1 AND n.window_start >= ?5 AND n.window_end > ?6 AND n.state <> 'cancelled'
-                           ORDER BY n.window_start LIMIT 1))",
-    )?;
+                           ORDER BY n.window_start LIMIT 1))"
+    ))?;
     // The next window to come is always included, wherever the view is, so
     // that the page can frame it.
     let now = Utc::now();

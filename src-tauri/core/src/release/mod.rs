@@ -230,14 +230,17 @@ impl Kind for ReleaseError {
     }
 }
 
+/// Two columns for a release `r`: its checklist items, and those complete
+/// (done or not applicable, and signed off where they have a reviewer).
+pub(crate) const PROGRESS_COLUMNS: &str = "(SELECT count(*) FROM checklist_items i WHERE i.release_id = r.id),
+       (SELECT count(*) FROM checklist_items i WHERE i.release_id = r.id
+          AND i.state IN ('done', 'notApplicable')
+          AND (i.reviewer_id IS NULL OR i.signed_off_at IS NOT NULL))";
+
 pub fn list(store: &Store, project_id: &str, state: Option<ReleaseState>) -> Result<Vec<ReleaseSummary>, ReleaseError> {
     let conn = store.reader()?;
     let mut stmt = conn.prepare_cached(&format!(
-        "{SELECT},
-                (SELECT count(*) FROM checklist_items i WHERE i.release_id = r.id),
-                (SELECT count(*) FROM checklist_items i WHERE i.release_id = r.id
-                   AND i.state IN ('done', 'notApplicable')
-                   AND (i.reviewer_id IS NULL OR i.signed_off_at IS NOT NULL))
+        "{SELECT}, {PROGRESS_COLUMNS}
          FROM releases r
          WHERE r.project_id = ?1 AND (?2 IS NULL OR r.state = ?2)
          ORDER BY r.target_date IS NULL, r.target_date DESC, r.created_at DESC"

@@ -268,15 +268,9 @@ impl Store {
             let mut conn = lock(&self.writer);
             lock(&self.touched).clear();
             let tx = Tx { tx: conn.transaction_with_behavior(TransactionBehavior::Immediate)?, changes: RefCell::new(BTreeSet::new()) };
-            let out = match f(&tx) {
-                Ok(out) => out,
-                Err(e) => {
-                    // Dropping the transaction rolls it back.
-                    drop(tx);
-                    lock(&self.touched).clear();
-                    return Err(e);
-                }
-            };
+            // On an error, dropping the transaction rolls it back; what it
+            // touched is cleared at the start of the next write.
+            let out = f(&tx)?;
             let Tx { tx, changes } = tx;
             tx.commit()?;
             self.generation.fetch_add(1, Ordering::SeqCst);
