@@ -8,6 +8,7 @@ pub mod audit;
 pub mod clock;
 pub mod connection;
 pub mod credentials;
+pub mod deploy;
 pub mod environments;
 pub mod files;
 pub mod http;

@@ -1,0 +1,1 @@
+//! Hides secret values in every line that leaves the deploy engine.

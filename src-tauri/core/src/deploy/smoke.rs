@@ -1,0 +1,1 @@
+//! Smoke checks: HTTP and command checks run right after a deploy.
