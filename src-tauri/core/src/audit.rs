@@ -98,6 +98,7 @@ pub enum AuditCategory {
     Checklist,
     Item,
     Gate,
+    Deploy,
 }
 
 impl AuditCategory {
@@ -107,6 +108,7 @@ impl AuditCategory {
             AuditCategory::Checklist => "checklist",
             AuditCategory::Item => "item",
             AuditCategory::Gate => "gate",
+            AuditCategory::Deploy => "deploy",
         }
     }
 
@@ -115,6 +117,7 @@ impl AuditCategory {
             "checklist" => AuditCategory::Checklist,
             "item" => AuditCategory::Item,
             "gate" => AuditCategory::Gate,
+            "deploy" => AuditCategory::Deploy,
             _ => AuditCategory::Release,
         }
     }

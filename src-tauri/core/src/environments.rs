@@ -281,7 +281,7 @@ fn ensure_name_free(conn: &Connection, project_id: &str, name: &str, except: Opt
 
 const SELECT: &str = "SELECT id, project_id, name, position, url, health_url, colour, protected, created_at, updated_at FROM environments";
 
-fn get_in(conn: &Connection, id: &str) -> Result<Option<Environment>, EnvironmentError> {
+pub(crate) fn get_in(conn: &Connection, id: &str) -> Result<Option<Environment>, EnvironmentError> {
     Ok(conn.query_row(&format!("{SELECT} WHERE id = ?1"), params![id], from_row).optional()?)
 }
 

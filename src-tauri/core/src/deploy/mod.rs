@@ -1,6 +1,115 @@
-//! The deploy engine: targets, preflight, runs, locks, the log and its
-//! masker, smoke checks and rollback.
+//! The deploy engine: pick the version and the environment, press Deploy.
+//!
+//! - [`target`]: how an environment deploys (a kind of target, its steps,
+//!   smoke checks and blue-green slots), stored without secret values;
+//! - [`preflight`]: the checks before anything starts (gate, freeze,
+//!   window, promotion, lock, credentials), each pass, warn or fail;
+//! - [`runs`]: runs, their log (head and tail kept), locks and history;
+//! - [`engine`]: executes a run: steps as child processes ([`exec`]), every
+//!   line through the [`mask`], smoke checks ([`smoke`]), blue-green switch,
+//!   the release's state, rollback.
 
+pub mod engine;
 pub mod exec;
 pub mod mask;
+pub mod preflight;
+pub mod runs;
 pub mod smoke;
+pub mod target;
+
+use serde::{Deserialize, Serialize};
+
+use crate::credentials::CredentialError;
+use crate::release::ReleaseError;
+use crate::rules::{ErrorKind, FieldErrors, Kind};
+use crate::secrets::KeychainError;
+use crate::StoreError;
+
+pub use preflight::{CheckOutcome, Decision, PreflightCheck};
+pub use runs::{Run, RunKind, RunState};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    #[error("{}", crate::rules::summarize(.0))]
+    Invalid(FieldErrors),
+    #[error("That environment no longer exists. It may have been deleted; the list has been refreshed.")]
+    EnvironmentNotFound,
+    #[error("That release no longer exists. The list has been refreshed.")]
+    ReleaseNotFound,
+    #[error("That run no longer exists. The list has been refreshed.")]
+    RunNotFound,
+    #[error("No project is called “{0}”. `liftoff projects` lists them.")]
+    ProjectNotFound(String),
+    #[error("No deploy target is set for {0}. Set one on the Deploys page (Deploy target) first.")]
+    NoTarget(String),
+    #[error("The deploy target of this environment cannot be read. Set it again on the Deploys page.")]
+    TargetDamaged,
+    #[error("{0}")]
+    Refused(String),
+    #[error("{}", preflight::refusal(.0))]
+    PreflightFailed(Vec<PreflightCheck>),
+    #[error("{0}")]
+    Locked(String),
+    #[error("{0}")]
+    NothingToRollBack(String),
+    #[error(transparent)]
+    Keychain(#[from] KeychainError),
+    #[error(transparent)]
+    Release(#[from] ReleaseError),
+    #[error(transparent)]
+    Credentials(#[from] CredentialError),
+    #[error(transparent)]
+    Environment(#[from] crate::environments::EnvironmentError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for DeployError {
+    fn from(e: rusqlite::Error) -> Self {
+        DeployError::Store(StoreError::from(e))
+    }
+}
+
+impl Kind for DeployError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            DeployError::Invalid(_) | DeployError::NoTarget(_) | DeployError::Refused(_) | DeployError::PreflightFailed(_) => ErrorKind::Invalid,
+            DeployError::NothingToRollBack(_) => ErrorKind::Invalid,
+            DeployError::EnvironmentNotFound | DeployError::ReleaseNotFound | DeployError::RunNotFound | DeployError::ProjectNotFound(_) => {
+                ErrorKind::NotFound
+            }
+            DeployError::TargetDamaged => ErrorKind::Database,
+            DeployError::Locked(_) => ErrorKind::Conflict,
+            DeployError::Keychain(_) => ErrorKind::Keychain,
+            DeployError::Release(e) => e.kind(),
+            DeployError::Credentials(e) => e.kind(),
+            DeployError::Environment(e) => e.kind(),
+            DeployError::Store(e) => e.kind(),
+        }
+    }
+    fn fields(&self) -> Option<&FieldErrors> {
+        match self {
+            DeployError::Invalid(f) => Some(f),
+            DeployError::Release(e) => e.fields(),
+            _ => None,
+        }
+    }
+}
+
+/// What the lead asks for: this version (of this release, or a build
+/// reference) on this environment, with the decisions that override
+/// failed preflight checks.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployRequest {
+    pub environment_id: String,
+    pub release_id: Option<String>,
+    /// The version; when a release is picked, its version if left empty.
+    pub version: String,
+    /// A tag, commit or other build reference, optional.
+    pub build_ref: String,
+    /// Overrides of failed checks, by check key (`gate`, `freeze`, `promotion`).
+    pub decisions: Vec<Decision>,
+    /// The lead saw the warnings (outside the window) and goes ahead.
+    pub accept_warnings: bool,
+}

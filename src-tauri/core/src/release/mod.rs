@@ -354,6 +354,26 @@ pub(crate) fn set_state_in(tx: &Connection, id: &str, to: ReleaseState, reason: 
     Ok(release)
 }
 
+/// Moves a release as a deploy found it: deploying when a run to a
+/// protected environment starts, verified when its smoke checks pass,
+/// rolled back when a rollback replaces it. The deploy's preflight already
+/// asked the gate (or recorded its override), so the transition table is
+/// not asked again; the move is logged with the run that caused it.
+pub(crate) fn move_by_deploy(tx: &Connection, id: &str, to: ReleaseState, why: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), ReleaseError> {
+    let Some(current) = get_in(tx, id)? else { return Ok(()) };
+    if current.state == to || current.state == ReleaseState::Cancelled {
+        return Ok(());
+    }
+    // A release already announced stays released when it verifies again.
+    if current.state == ReleaseState::Released && to == ReleaseState::Verified {
+        return Ok(());
+    }
+    let at = clock::to_text(now);
+    tx.execute("UPDATE releases SET state = ?2, updated_at = ?3 WHERE id = ?1", params![id, to.as_str(), at])?;
+    log(tx, actor, &at, (&current.project_id, id), "release.state", format!("Moved the release from {} to {}", current.state.label(), to.label()), why)?;
+    Ok(())
+}
+
 /// The longest a release window may be.
 pub const MAX_WINDOW: chrono::Duration = chrono::Duration::days(7);
 

@@ -21,6 +21,8 @@ pub enum ChangeKind {
     Calendar,
     Load,
     Availability,
+    /// A deploy target, run, its log or a lock.
+    Deploy,
     /// Anything may have changed (another process committed).
     Any,
 }
@@ -40,6 +42,7 @@ impl ChangeKind {
             "calendar_windows" | "calendar_window_environments" => ChangeKind::Calendar,
             "load_samples" | "load_patterns" => ChangeKind::Load,
             "busy_times" => ChangeKind::Availability,
+            "deploy_targets" | "deploy_runs" | "deploy_locks" => ChangeKind::Deploy,
             _ => return None,
         })
     }

@@ -59,6 +59,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "timeline reads by range: indexes and the load per hour",
         files: &[sql_file!("0007_timeline_reads.sql")],
     },
+    Migration {
+        version: 8,
+        name: "deploys: targets, runs with their log, and locks",
+        files: &[sql_file!("0008_deploys.sql")],
+    },
 ];
 
 /// The schema version this build of Liftoff writes.

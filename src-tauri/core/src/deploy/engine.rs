@@ -1,0 +1,671 @@
+//! Executes a run: preflight, then one write that takes the lock and
+//! records the run, then the steps as child processes, the smoke checks,
+//! the blue-green switch, and one write that records the end, frees the
+//! lock and moves the release. Nothing slow runs inside a write.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::params;
+use tokio_util::sync::CancellationToken;
+
+use super::exec::{self, StepCommand, StepEnd};
+use super::mask::Masker;
+use super::preflight::{self, CheckOutcome, Plan};
+use super::runs::{self, LogStream, LogWriter, Run, RunKind, RunState, StepRecord, StepState};
+use super::smoke::{self, CheckResult, SmokeCheck};
+use super::target::{CommandSpec, TargetSettings};
+use super::{DeployError, DeployRequest};
+use crate::audit::{self, Actor, AuditCategory, Change};
+use crate::release::{self as releases, gate, ReleaseState};
+use crate::secrets::{Keychain, SecretValue};
+use crate::store::ChangeKind;
+use crate::{clock, Store};
+
+/// How the engine stops and drains children; tests shorten these.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// Between TERM and KILL.
+    pub grace: Duration,
+    /// Reading pipes still held open after a step's process exited.
+    pub drain: Duration,
+    /// How often the log is written to the database.
+    pub flush_every: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing { grace: Duration::from_secs(5), drain: Duration::from_millis(300), flush_every: Duration::from_millis(200) }
+    }
+}
+
+/// A run that has started (recorded, lock taken), ready to execute.
+pub struct Job {
+    pub run: Run,
+    settings: TargetSettings,
+    working_dir: PathBuf,
+    env: Vec<(String, String)>,
+    secrets: Vec<(String, SecretValue)>,
+    smoke_auth: Vec<(String, SecretValue)>,
+    protected: bool,
+    /// The release a rollback replaces (it becomes "rolled back").
+    replaces_release: Option<String>,
+    /// Blue-green: the slot this run deploys to, and its URL.
+    slot: Option<(String, String)>,
+    /// A switch back: only the switch command runs.
+    switch_only: bool,
+    base_url: String,
+}
+
+/// Checks preflight for `req` and shows the result; changes nothing.
+pub fn preflight(store: &Store, keychain: &Keychain, req: &DeployRequest, now: DateTime<Utc>, today: NaiveDate) -> Result<Vec<preflight::PreflightCheck>, DeployError> {
+    Ok(preflight::check(store, keychain, req, RunKind::Deploy, now, today)?.checks)
+}
+
+/// Starts a deploy: preflight again (it may have changed since the lead
+/// looked), the decisions recorded, then the run and its lock in one write.
+pub fn start(store: &Store, keychain: &Keychain, req: &DeployRequest, actor: &Actor, now: DateTime<Utc>, today: NaiveDate) -> Result<Job, DeployError> {
+    start_kind(store, keychain, req, RunKind::Deploy, None, actor, now, today)
+}
+
+/// What a rollback of the environment would deploy: the last version that
+/// verified there, other than the one there now.
+pub fn rollback_request(store: &Store, environment_id: &str) -> Result<(DeployRequest, Option<String>, bool), DeployError> {
+    let conn = store.reader()?;
+    let env = crate::environments::get_in(&conn, environment_id)?.ok_or(DeployError::EnvironmentNotFound)?;
+    let current = runs::current_in(&conn, environment_id)?;
+    let Some(back_to) = runs::last_verified(&conn, environment_id, current.as_ref().map(|r| r.version.as_str()))? else {
+        return Err(DeployError::NothingToRollBack(format!(
+            "Nothing to roll back to: no other version has verified on {} yet.",
+            env.name
+        )));
+    };
+    // Blue-green: when the other slot still holds that version, switching
+    // back is enough.
+    let live: Option<String> = conn.query_row("SELECT live_slot FROM deploy_targets WHERE environment_id = ?1", params![environment_id], |r| r.get(0)).unwrap_or(None);
+    let switch_back = matches!((&live, &back_to.slot, &current), (Some(l), Some(s), Some(c)) if l != s && c.slot.as_deref() == Some(l.as_str()));
+    let req = DeployRequest {
+        environment_id: environment_id.to_owned(),
+        release_id: back_to.release_id.clone(),
+        version: back_to.version.clone(),
+        build_ref: back_to.build_ref.clone(),
+        decisions: Vec::new(),
+        accept_warnings: true,
+    };
+    Ok((req, current.and_then(|c| c.release_id), switch_back))
+}
+
+/// Starts a rollback of the environment (see [`rollback_request`]); the
+/// same preflight as a deploy, without the promotion rule.
+pub fn start_rollback(
+    store: &Store,
+    keychain: &Keychain,
+    environment_id: &str,
+    decisions: &[preflight::Decision],
+    actor: &Actor,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<Job, DeployError> {
+    let (mut req, replaces, switch_back) = rollback_request(store, environment_id)?;
+    req.decisions = decisions.to_vec();
+    let kind = if switch_back { RunKind::SwitchBack } else { RunKind::Rollback };
+    start_kind(store, keychain, &req, kind, replaces, actor, now, today)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn start_kind(
+    store: &Store,
+    keychain: &Keychain,
+    req: &DeployRequest,
+    kind: RunKind,
+    replaces_release: Option<String>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<Job, DeployError> {
+    let check_kind = if kind == RunKind::Deploy { RunKind::Deploy } else { RunKind::Rollback };
+    for d in &req.decisions {
+        crate::rules::decision(&d.decided_by, &d.reason).map_err(DeployError::Invalid)?;
+    }
+    let mut plan = preflight::check(store, keychain, req, check_kind, now, today)?;
+    // The gate's override is the gate's own record (shown on the release).
+    if let (Some(gate_check), Some(release)) = (plan.checks.iter().find(|c| c.key == "gate"), &plan.release) {
+        if gate_check.blocks() {
+            if let Some(d) = req.decisions.iter().find(|d| d.check == "gate") {
+                gate::override_gate(store, &release.id, &plan.environment.id, &d.decided_by, &d.reason, actor, now, today)?;
+                plan = preflight::check(store, keychain, req, check_kind, now, today)?;
+            }
+        }
+    }
+    if !plan.may_start(req.accept_warnings) {
+        return Err(DeployError::PreflightFailed(plan.checks));
+    }
+    let target = plan.target.clone().ok_or_else(|| DeployError::NoTarget(plan.environment.name.clone()))?;
+    let working_dir = super::target::working_dir(&target.settings, &plan.project.repository).map_err(DeployError::Refused)?;
+    // Credential values, read from the keychain before the write.
+    let (secrets, smoke_auth) = reveal_credentials(store, keychain, &plan, &target.settings, now)?;
+    let slot = target.settings.blue_green.as_ref().map(|bg| {
+        let idle = match (kind, target.live_slot.as_deref()) {
+            (RunKind::SwitchBack, Some("blue")) | (RunKind::Deploy | RunKind::Rollback, Some("blue")) => "green",
+            _ => "blue",
+        };
+        let url = if idle == "blue" { bg.blue_url.clone() } else { bg.green_url.clone() };
+        (idle.to_owned(), url)
+    });
+    let base_url = slot.as_ref().map(|(_, u)| u.clone()).unwrap_or_else(|| plan.environment.url.clone());
+    let run_id = uuid::Uuid::now_v7().to_string();
+    let steps = planned_steps(&target.settings, kind == RunKind::SwitchBack);
+    let mut env = vec![
+        ("LIFTOFF_VERSION".to_owned(), plan.version.clone()),
+        ("LIFTOFF_ENVIRONMENT".to_owned(), plan.environment.name.clone()),
+        ("LIFTOFF_PROJECT".to_owned(), plan.project.name.clone()),
+        ("LIFTOFF_RELEASE".to_owned(), plan.release.as_ref().map(|r| r.name.clone()).filter(|n| !n.is_empty()).or(plan.release.as_ref().map(|r| r.version.clone())).unwrap_or_default()),
+        ("LIFTOFF_RUN_ID".to_owned(), run_id.clone()),
+        ("LIFTOFF_PREVIOUS_VERSION".to_owned(), plan.previous_version.clone().unwrap_or_default()),
+        ("LIFTOFF_BUILD_REF".to_owned(), req.build_ref.trim().to_owned()),
+    ];
+    if let Some((name, url)) = &slot {
+        env.push(("LIFTOFF_SLOT".into(), name.clone()));
+        env.push(("LIFTOFF_SLOT_URL".into(), url.clone()));
+    }
+    env.extend(target.settings.env.iter().map(|v| (v.name.clone(), v.value.clone())));
+
+    let run = store.write(|tx| {
+        let at = clock::to_text(now);
+        let why = match kind {
+            RunKind::Deploy => format!("deploying {}", plan.version),
+            RunKind::Rollback => format!("rolling back to {}", plan.version),
+            RunKind::SwitchBack => format!("switching back to {}", plan.version),
+        };
+        runs::take_lock(tx, &plan.environment, &run_id, &actor.name, &why, now)?;
+        tx.execute(
+            "INSERT INTO deploy_runs (id, project_id, environment_id, release_id, version, build_ref, kind, previous_version, slot,
+                 started_by, started_at, state, preflight, steps, owner_pid)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'running', ?12, ?13, ?14)",
+            params![
+                run_id,
+                plan.project.id,
+                plan.environment.id,
+                plan.release.as_ref().map(|r| r.id.clone()),
+                plan.version,
+                req.build_ref.trim(),
+                kind.as_str(),
+                plan.previous_version,
+                slot.as_ref().map(|(s, _)| s.clone()),
+                actor.name,
+                at,
+                serde_json::to_string(&plan.checks).expect("checks serialize"),
+                serde_json::to_string(&steps).expect("steps serialize"),
+                std::process::id() as i64,
+            ],
+        )?;
+        let release_id = plan.release.as_ref().map(|r| r.id.as_str());
+        let verb = match kind {
+            RunKind::Deploy => "Started deploying",
+            RunKind::Rollback => "Started rolling back to",
+            RunKind::SwitchBack => "Started switching back to",
+        };
+        let mut summary = format!("{verb} {} on {}", plan.version, plan.environment.name);
+        if let Some((s, _)) = &slot {
+            summary.push_str(&format!(" ({s} slot)"));
+        }
+        let warned: Vec<&str> = plan.checks.iter().filter(|c| c.outcome == CheckOutcome::Warn).map(|c| c.reason.as_str()).collect();
+        if !warned.is_empty() {
+            summary.push_str(&format!("; confirmed despite: {}", warned.join(" ")));
+        }
+        let action = if kind == RunKind::Deploy { "deploy.started" } else { "deploy.rollbackStarted" };
+        record(tx, &plan.project.id, release_id, actor, &at, action, summary, "")?;
+        for c in plan.checks.iter().filter(|c| c.outcome == CheckOutcome::Fail && c.key != "gate") {
+            if let Some(d) = &c.decision {
+                let summary = format!("Overrode the {} check for {} on {}, decided by {}: {}", c.label.to_lowercase(), plan.version, plan.environment.name, d.decided_by, c.reason);
+                record(tx, &plan.project.id, release_id, actor, &at, "deploy.overridden", summary, &d.reason)?;
+            }
+        }
+        if plan.environment.protected && kind == RunKind::Deploy {
+            if let Some(r) = &plan.release {
+                releases::move_by_deploy(tx, &r.id, ReleaseState::Deploying, &format!("deploy to {}", plan.environment.name), actor, now)?;
+            }
+        }
+        tx.changed(ChangeKind::Deploy, Some(&plan.project.id), Some(&run_id));
+        Ok::<_, DeployError>(runs::get_in(tx, &run_id)?.expect("just inserted"))
+    })?;
+    Ok(Job {
+        run,
+        settings: target.settings,
+        working_dir,
+        env,
+        secrets,
+        smoke_auth,
+        protected: plan.environment.protected,
+        replaces_release: if kind == RunKind::Deploy { None } else { replaces_release },
+        slot,
+        switch_only: kind == RunKind::SwitchBack,
+        base_url,
+    })
+}
+
+type Revealed = (Vec<(String, SecretValue)>, Vec<(String, SecretValue)>);
+
+fn reveal_credentials(store: &Store, keychain: &Keychain, plan: &Plan, settings: &TargetSettings, now: DateTime<Utc>) -> Result<Revealed, DeployError> {
+    let list = crate::credentials::list(store, &plan.environment.id)?;
+    let find = |name: &str| list.iter().find(|c| c.name.eq_ignore_ascii_case(name)).map(|c| c.id.clone());
+    let mut secrets = Vec::new();
+    for c in &settings.credentials {
+        let id = find(&c.name).ok_or_else(|| DeployError::Refused(format!("“{}” is not a credential of {}.", c.name, plan.environment.name)))?;
+        secrets.push((c.variable.clone(), crate::credentials::reveal(store, keychain, &id, now)?));
+    }
+    let mut smoke_auth = Vec::new();
+    for s in &settings.smoke {
+        if let SmokeCheck::Http(h) = s {
+            if let Some(name) = &h.credential {
+                if !smoke_auth.iter().any(|(n, _): &(String, SecretValue)| n == name) {
+                    let id = find(name).ok_or_else(|| DeployError::Refused(format!("“{name}” is not a credential of {}.", plan.environment.name)))?;
+                    smoke_auth.push((name.clone(), crate::credentials::reveal(store, keychain, &id, now)?));
+                }
+            }
+        }
+    }
+    Ok((secrets, smoke_auth))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(tx: &rusqlite::Connection, project_id: &str, release_id: Option<&str>, actor: &Actor, at: &str, action: &str, summary: String, reason: &str) -> rusqlite::Result<()> {
+    audit::record(tx, actor, at, Change { project_id, release_id, item_id: None, category: AuditCategory::Deploy, action, summary, reason })
+}
+
+fn planned_steps(s: &TargetSettings, switch_only: bool) -> Vec<StepRecord> {
+    let step = |name: String| StepRecord { name, state: StepState::Pending, started_at: None, ended_at: None, duration_ms: None, detail: String::new() };
+    if switch_only {
+        return vec![step("Switch users back".into())];
+    }
+    let mut out: Vec<StepRecord> = s.before.iter().map(|b| step(b.name.clone())).collect();
+    out.push(step("Deploy".into()));
+    out.extend(s.after.iter().map(|a| step(a.name.clone())));
+    out.extend(s.smoke.iter().map(|c| {
+        step(match c {
+            SmokeCheck::Http(h) => format!("Smoke: {}", h.name),
+            SmokeCheck::Command(c) => format!("Smoke: {}", c.name),
+        })
+    }));
+    if s.blue_green.is_some() {
+        out.push(step("Switch users to the new slot".into()));
+    }
+    out
+}
+
+/// Where the lines of a run go besides the database: the window's channel,
+/// the terminal of the command-line tool.
+pub type Sink<'a> = dyn FnMut(&[runs::LogLine]) + Send + 'a;
+
+struct Runner<'a, 's> {
+    store: Arc<Store>,
+    job: &'a Job,
+    masker: Masker,
+    log: LogWriter,
+    last_flush: Instant,
+    timing: Timing,
+    steps: Vec<StepRecord>,
+    checks: Vec<CheckResult>,
+    sink: &'a mut Sink<'s>,
+}
+
+impl Runner<'_, '_> {
+    fn say(&mut self, stream: LogStream, text: &str) {
+        let text = self.masker.mask(text).into_owned();
+        let seq = self.log.push(stream, text.clone());
+        (self.sink)(&[runs::LogLine { seq: seq as i32, stream, text }]);
+    }
+
+    fn maybe_flush(&mut self, force: bool) {
+        if force || self.log.pending() >= 20_000 || self.last_flush.elapsed() >= self.timing.flush_every {
+            if let Err(e) = self.log.flush(&self.store) {
+                log::warn!("deploy log not saved yet, will retry: {e}");
+            }
+            self.last_flush = Instant::now();
+        }
+    }
+
+    fn save_steps(&mut self, pgid: Option<u32>) {
+        let steps = serde_json::to_string(&self.steps).expect("steps serialize");
+        let checks = serde_json::to_string(&self.checks).expect("checks serialize");
+        let (id, project) = (self.job.run.id.clone(), self.job.run.project_id.clone());
+        let r = self.store.write(|tx| {
+            tx.execute(
+                "UPDATE deploy_runs SET steps = ?2, checks = ?3, child_pgid = coalesce(?4, child_pgid) WHERE id = ?1",
+                params![id, steps, checks, pgid.map(i64::from)],
+            )?;
+            tx.changed(ChangeKind::Deploy, Some(&project), Some(&id));
+            Ok::<_, rusqlite::Error>(())
+        });
+        if let Err(e) = r {
+            log::warn!("deploy steps not saved: {e}");
+        }
+    }
+
+    fn begin_step(&mut self, i: usize) {
+        self.steps[i].state = StepState::Running;
+        self.steps[i].started_at = Some(clock::to_text(Utc::now()));
+        self.save_steps(None);
+    }
+
+    fn end_step(&mut self, i: usize, ok: bool, detail: String, elapsed: Duration) {
+        let s = &mut self.steps[i];
+        s.state = if ok { StepState::Succeeded } else { StepState::Failed };
+        s.ended_at = Some(clock::to_text(Utc::now()));
+        s.duration_ms = Some(elapsed.as_millis().min(i32::MAX as u128) as i32);
+        s.detail = detail;
+    }
+
+    /// Runs one command step; returns how it ended.
+    async fn command(&mut self, i: usize, spec: &CommandSpec, extra_env: &[(String, String)], cancel: &CancellationToken) -> (StepEnd, Duration) {
+        self.begin_step(i);
+        let name = self.steps[i].name.clone();
+        self.say(LogStream::Liftoff, &format!("▶ {name}: {}", preflight::describe(spec)));
+        let mut env = self.job.env.clone();
+        env.extend(extra_env.iter().cloned());
+        let cmd = StepCommand {
+            program: spec.program.clone(),
+            args: spec.args.clone(),
+            through_shell: spec.through_shell,
+            working_dir: self.job.working_dir.clone(),
+            env,
+            secret_env: self.job.secrets.iter().map(|(k, v)| (k.clone(), SecretValue::new(v.expose()))).collect(),
+            timeout: Duration::from_secs(spec.timeout_secs.max(1) as u64),
+            grace: self.timing.grace,
+            drain: self.timing.drain,
+        };
+        let started = Instant::now();
+        let (pgid_tx, pgid_rx) = std::sync::mpsc::channel::<u32>();
+        let mut batch: Vec<runs::LogLine> = Vec::new();
+        let outcome = {
+            let masker = &self.masker;
+            let log = &mut self.log;
+            let sink = &mut self.sink;
+            let store = &self.store;
+            let last_flush = &mut self.last_flush;
+            let flush_every = self.timing.flush_every;
+            exec::run_step(&cmd, masker, cancel, |pid| {
+                let _ = pgid_tx.send(pid);
+            }, |lines| {
+                batch.clear();
+                for l in lines {
+                    let stream = match l.stream {
+                        exec::Stream::Out => LogStream::Out,
+                        exec::Stream::Err => LogStream::Err,
+                    };
+                    let seq = log.push(stream, l.text.clone());
+                    batch.push(runs::LogLine { seq: seq as i32, stream, text: l.text });
+                }
+                (sink)(&batch);
+                if log.pending() >= 20_000 || last_flush.elapsed() >= flush_every {
+                    if let Err(e) = log.flush(store) {
+                        log::warn!("deploy log not saved yet, will retry: {e}");
+                    }
+                    *last_flush = Instant::now();
+                }
+            })
+            .await
+        };
+        if let Ok(pgid) = pgid_rx.try_recv() {
+            self.save_steps(Some(pgid));
+        }
+        let elapsed = started.elapsed();
+        let detail = describe_end(&outcome.end, spec.timeout_secs, outcome.stopped_with_kill);
+        self.say(LogStream::Liftoff, &format!("{} {name}: {detail} ({:.1} s)", if outcome.succeeded() { "✔" } else { "✖" }, elapsed.as_secs_f64()));
+        self.end_step(i, outcome.succeeded(), detail, elapsed);
+        self.maybe_flush(true);
+        self.save_steps(None);
+        (outcome.end, elapsed)
+    }
+}
+
+fn describe_end(end: &StepEnd, timeout_secs: i32, killed: bool) -> String {
+    let how = if killed { " (it ignored TERM and was killed)" } else { "" };
+    match end {
+        StepEnd::Exited(0) => "exit code 0".into(),
+        StepEnd::Exited(code) => format!("failed with exit code {code}"),
+        StepEnd::Signalled(sig) => format!("ended by signal {sig}"),
+        StepEnd::TimedOut => format!("timed out after {timeout_secs} s and was stopped{how}"),
+        StepEnd::Cancelled => format!("cancelled and stopped{how}"),
+        StepEnd::FailedToStart(m) => m.clone(),
+    }
+}
+
+/// Executes a started run to its end and records it. Lines go to the
+/// database and to `sink`, masked. Returns the run as recorded.
+pub async fn execute(store: Arc<Store>, job: Job, cancel: CancellationToken, timing: Timing, sink: &mut Sink<'_>) -> Run {
+    let secrets: Vec<&str> = job.secrets.iter().chain(job.smoke_auth.iter()).map(|(_, v)| v.expose()).collect();
+    let masker = Masker::new(&secrets);
+    let steps = planned_steps(&job.settings, job.switch_only);
+    let log = LogWriter::new(&job.run.id, &job.run.project_id);
+    let mut runner = Runner { store: store.clone(), job: &job, masker, log, last_flush: Instant::now(), timing, steps, checks: Vec::new(), sink };
+    let what = match job.run.kind {
+        RunKind::Deploy => "Deploying",
+        RunKind::Rollback => "Rolling back to",
+        RunKind::SwitchBack => "Switching back to",
+    };
+    runner.say(
+        LogStream::Liftoff,
+        &format!(
+            "{what} {} on {}{} (run {}, started by {})",
+            job.run.version,
+            job.run.environment_name,
+            job.slot.as_ref().map(|(s, u)| format!(", {s} slot at {u}")).unwrap_or_default(),
+            job.run.id,
+            job.run.started_by
+        ),
+    );
+    let (state, outcome) = run_steps(&mut runner, &job, &cancel).await;
+    runner.say(LogStream::Liftoff, &format!("Run {}: {outcome}", state.label()));
+    runner.maybe_flush(true);
+    let steps = std::mem::take(&mut runner.steps);
+    let checks = std::mem::take(&mut runner.checks);
+    finish(&store, &job, state, &outcome, &steps, &checks, &mut runner.log)
+}
+
+async fn run_steps(r: &mut Runner<'_, '_>, job: &Job, cancel: &CancellationToken) -> (RunState, String) {
+    let s = &job.settings;
+    let slot_env: Vec<(String, String)> = Vec::new();
+    let stopped = |end: &StepEnd, name: &str| -> Option<(RunState, String)> {
+        match end {
+            StepEnd::Exited(0) => None,
+            StepEnd::TimedOut => Some((RunState::TimedOut, format!("{name} timed out; the run stopped there."))),
+            StepEnd::Cancelled => Some((RunState::Cancelled, format!("Cancelled during {name}."))),
+            StepEnd::FailedToStart(m) => Some((RunState::Failed, format!("{name} could not start: {m}"))),
+            other => Some((RunState::Failed, format!("{name} {}.", describe_end(other, 0, false)))),
+        }
+    };
+    if job.switch_only {
+        let bg = s.blue_green.as_ref().expect("a switch back has slots");
+        let (end, _) = r.command(0, &bg.switch, &slot_env, cancel).await;
+        return match stopped(&end, "The switch") {
+            Some(x) => x,
+            None => (RunState::Succeeded, format!("Users are back on the {} slot with {}.", job.slot.as_ref().map(|(n, _)| n.as_str()).unwrap_or("other"), job.run.version)),
+        };
+    }
+    let mut i = 0;
+    for step in &s.before {
+        let (end, _) = r.command(i, &step.command, &slot_env, cancel).await;
+        if let Some(x) = stopped(&end, &format!("The step “{}”", step.name)) {
+            return x;
+        }
+        i += 1;
+    }
+    let (end, _) = r.command(i, &s.command, &slot_env, cancel).await;
+    if let Some(x) = stopped(&end, "The deploy") {
+        return x;
+    }
+    i += 1;
+    for step in &s.after {
+        let (end, _) = r.command(i, &step.command, &slot_env, cancel).await;
+        if let Some(x) = stopped(&end, &format!("The step “{}”", step.name)) {
+            return x;
+        }
+        i += 1;
+    }
+    let mut failed_checks = Vec::new();
+    for check in &s.smoke {
+        match check {
+            SmokeCheck::Http(h) => {
+                r.begin_step(i);
+                let url = smoke::resolve_url(&h.url, &job.base_url);
+                r.say(LogStream::Liftoff, &format!("▶ Smoke check “{}”: {} {url}, expecting {}", h.name, h.method, h.expect_status));
+                let auth = h.credential.as_ref().and_then(|n| job.smoke_auth.iter().find(|(k, _)| k == n)).map(|(_, v)| format!("Bearer {}", v.expose()));
+                let mut attempts = Vec::new();
+                let result = smoke::run_http(h, &job.base_url, auth.as_deref(), cancel, |a| attempts.push(a.to_owned())).await;
+                for a in attempts {
+                    r.say(LogStream::Liftoff, &format!("  {a}"));
+                }
+                r.say(LogStream::Liftoff, &format!("{} Smoke check “{}”: {}", if result.passed { "✔" } else { "✖" }, h.name, result.detail));
+                r.end_step(i, result.passed, result.detail.clone(), Duration::from_millis(result.elapsed_ms.max(0) as u64));
+                if !result.passed {
+                    failed_checks.push(h.name.clone());
+                }
+                r.checks.push(result);
+                r.save_steps(None);
+            }
+            SmokeCheck::Command(c) => {
+                let spec = CommandSpec { program: c.command.clone(), args: Vec::new(), through_shell: true, timeout_secs: c.timeout_secs };
+                let (end, elapsed) = r.command(i, &spec, &slot_env, cancel).await;
+                let passed = matches!(end, StepEnd::Exited(0));
+                r.checks.push(CheckResult {
+                    name: c.name.clone(),
+                    passed,
+                    attempts: 1,
+                    elapsed_ms: elapsed.as_millis().min(i32::MAX as u128) as i32,
+                    status: None,
+                    latency_ms: None,
+                    detail: describe_end(&end, c.timeout_secs, false),
+                });
+                if !passed {
+                    failed_checks.push(c.name.clone());
+                }
+                r.save_steps(None);
+            }
+        }
+        if cancel.is_cancelled() {
+            return (RunState::Cancelled, "Cancelled during the smoke checks.".into());
+        }
+        i += 1;
+    }
+    if !failed_checks.is_empty() {
+        let names: Vec<String> = failed_checks.iter().map(|n| format!("“{n}”")).collect();
+        let slot_note = if job.slot.is_some() { " Users stay on the live slot: nothing was switched." } else { " Roll back to return to the last version that verified." };
+        return (RunState::FailedVerification, format!("{} deployed, but the smoke check {} failed.{slot_note}", job.run.version, names.join(", ")));
+    }
+    if let (Some(bg), Some((slot, _))) = (&s.blue_green, &job.slot) {
+        let (end, _) = r.command(i, &bg.switch, &slot_env, cancel).await;
+        if let Some(x) = stopped(&end, "The switch") {
+            return x;
+        }
+        return (RunState::Succeeded, format!("{} verified on the {slot} slot; users are on it now.", job.run.version));
+    }
+    let what = if s.smoke.is_empty() { "deployed (no smoke checks are set, so it counts as verified when the deploy succeeds)" } else { "deployed and verified by its smoke checks" };
+    (RunState::Succeeded, format!("{} {what}.", job.run.version))
+}
+
+fn finish(store: &Store, job: &Job, state: RunState, outcome: &str, steps: &[StepRecord], checks: &[CheckResult], log: &mut LogWriter) -> Run {
+    let now = Utc::now();
+    let at = clock::to_text(now);
+    let run = &job.run;
+    let actor = Actor { person_id: None, name: run.started_by.clone() };
+    let mut steps = steps.to_vec();
+    for s in steps.iter_mut().filter(|s| s.state == StepState::Pending) {
+        s.state = StepState::Skipped;
+    }
+    let steps_json = serde_json::to_string(&steps).expect("steps serialize");
+    let checks_json = serde_json::to_string(checks).expect("checks serialize");
+    // The run's end must be recorded even if the log could not be; try the
+    // log once more, then the end on its own.
+    if log.pending() > 0 {
+        let _ = log.flush(store);
+    }
+    let mut attempt = 0;
+    loop {
+        let r = store.write(|tx| {
+            tx.execute(
+                "UPDATE deploy_runs SET state = ?2, ended_at = ?3, outcome = ?4, steps = ?5, checks = ?6 WHERE id = ?1",
+                params![run.id, state.as_str(), at, outcome, steps_json, checks_json],
+            )?;
+            if state == RunState::Succeeded {
+                if let Some((slot, _)) = &job.slot {
+                    tx.execute("UPDATE deploy_targets SET live_slot = ?2 WHERE environment_id = ?1", params![run.environment_id, slot])?;
+                }
+            }
+            tx.execute("DELETE FROM deploy_locks WHERE environment_id = ?1 AND run_id = ?2", params![run.environment_id, run.id])?;
+            let action = match state {
+                RunState::Succeeded => "deploy.succeeded",
+                RunState::FailedVerification => "deploy.failedVerification",
+                RunState::Cancelled => "deploy.cancelled",
+                RunState::TimedOut => "deploy.timedOut",
+                _ => "deploy.failed",
+            };
+            let verb = match run.kind {
+                RunKind::Deploy => "The deploy of",
+                RunKind::Rollback => "The rollback to",
+                RunKind::SwitchBack => "The switch back to",
+            };
+            record(tx, &run.project_id, run.release_id.as_deref(), &actor, &at, action, format!("{verb} {} on {} {}: {outcome}", run.version, run.environment_name, state.label()), "")?;
+            if job.protected && state == RunState::Succeeded {
+                if let Some(rel) = &run.release_id {
+                    if run.kind == RunKind::Deploy {
+                        releases::move_by_deploy(tx, rel, ReleaseState::Verified, &format!("smoke checks passed on {}", run.environment_name), &actor, now)?;
+                    }
+                }
+            }
+            if run.kind != RunKind::Deploy && state == RunState::Succeeded {
+                if let Some(rel) = &job.replaces_release {
+                    if Some(rel) != run.release_id.as_ref() {
+                        releases::move_by_deploy(tx, rel, ReleaseState::RolledBack, &format!("rolled back to {} on {}", run.version, run.environment_name), &actor, now)?;
+                    }
+                }
+            }
+            tx.changed(ChangeKind::Deploy, Some(&run.project_id), Some(&run.id));
+            Ok::<_, DeployError>(runs::get_in(tx, &run.id)?)
+        });
+        match r {
+            Ok(Some(run)) => return run,
+            Ok(None) => return run.clone(),
+            Err(e) if attempt < 20 => {
+                log::warn!("the end of run {} was not recorded yet, retrying: {e}", run.id);
+                attempt += 1;
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            Err(e) => {
+                log::error!("the end of run {} could not be recorded: {e}; it will show as interrupted at the next start", run.id);
+                return run.clone();
+            }
+        }
+    }
+}
+
+/// Executes the run and, when its smoke checks fail on an environment set
+/// to roll back by itself, the rollback after it. Returns every run made.
+pub async fn execute_with_rollback(
+    store: Arc<Store>,
+    keychain: &Keychain,
+    job: Job,
+    cancel: CancellationToken,
+    timing: Timing,
+    sink: &mut Sink<'_>,
+    on_next: &mut (dyn FnMut(&Run) + Send),
+) -> Vec<Run> {
+    let auto = job.settings.rollback_on_failure;
+    let env_id = job.run.environment_id.clone();
+    let actor = Actor { person_id: None, name: job.run.started_by.clone() };
+    let first = execute(store.clone(), job, cancel.clone(), timing, sink).await;
+    let mut out = vec![first.clone()];
+    if auto && first.state == RunState::FailedVerification && !cancel.is_cancelled() {
+        let now = Utc::now();
+        match start_rollback(&store, keychain, &env_id, &[], &actor, now, now.date_naive()) {
+            Ok(job) => {
+                on_next(&job.run);
+                out.push(execute(store, job, cancel, timing, sink).await);
+            }
+            Err(e) => log::warn!("automatic rollback after run {} did not start: {e}", first.id),
+        }
+    }
+    out
+}

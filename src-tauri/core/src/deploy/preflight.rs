@@ -1,0 +1,384 @@
+//! Preflight: everything checked before a deploy starts, each check pass,
+//! warn or fail with its reason, shown in the confirmation and recorded
+//! with the run. Some failures may be overridden by a decision (who decided
+//! and why): the production gate, a freeze, the promotion rule. The lock,
+//! the target and the credentials cannot be overridden.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use super::runs::{self, RunKind};
+use super::target::{self, Target};
+use super::{DeployError, DeployRequest};
+use crate::environments::Environment;
+use crate::planning::windows::WindowKind;
+use crate::projects::Project;
+use crate::release::{self as releases, gate, Release};
+use crate::secrets::{Keychain, SecretKey};
+use crate::Store;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum CheckOutcome {
+    Pass,
+    Warn,
+    Fail,
+}
+
+/// A decision that overrides a failed check: who decided, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Decision {
+    /// The check's key: `gate`, `freeze` or `promotion`.
+    pub check: String,
+    pub decided_by: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct PreflightCheck {
+    /// `target`, `gate`, `freeze`, `window`, `promotion`, `lock`, `credentials`.
+    pub key: String,
+    pub label: String,
+    pub outcome: CheckOutcome,
+    pub reason: String,
+    /// A failure that a decision (who and why) may override.
+    pub overridable: bool,
+    /// The decision that overrode it, if one did.
+    pub decision: Option<Decision>,
+}
+
+impl PreflightCheck {
+    fn new(key: &str, label: &str, outcome: CheckOutcome, reason: String) -> PreflightCheck {
+        PreflightCheck { key: key.into(), label: label.into(), outcome, reason, overridable: false, decision: None }
+    }
+    /// Failed, and not overridden.
+    pub fn blocks(&self) -> bool {
+        self.outcome == CheckOutcome::Fail && self.decision.is_none()
+    }
+}
+
+/// The sentence that refuses a deploy whose preflight failed.
+pub fn refusal(checks: &[PreflightCheck]) -> String {
+    let failed: Vec<String> = checks.iter().filter(|c| c.blocks()).map(|c| format!("{}: {}", c.label, c.reason)).collect();
+    if failed.is_empty() {
+        return "The deploy needs confirmation: it is outside the planned window.".into();
+    }
+    format!("The deploy did not start. {}", failed.join(" "))
+}
+
+/// What preflight found, and what the run needs from it.
+pub struct Plan {
+    pub project: Project,
+    pub environment: Environment,
+    pub release: Option<Release>,
+    pub version: String,
+    pub target: Option<Target>,
+    pub previous_version: Option<String>,
+    pub checks: Vec<PreflightCheck>,
+}
+
+impl Plan {
+    pub fn may_start(&self, accept_warnings: bool) -> bool {
+        !self.checks.iter().any(PreflightCheck::blocks) && (accept_warnings || !self.checks.iter().any(|c| c.outcome == CheckOutcome::Warn))
+    }
+}
+
+fn fmt_time(rfc3339: &str, tz: chrono_tz::Tz) -> String {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| t.with_timezone(&tz).format("%a %d %b %H:%M %Z").to_string())
+        .unwrap_or_else(|_| rfc3339.to_owned())
+}
+
+/// Runs every check for `req`; reads only.
+pub fn check(store: &Store, keychain: &Keychain, req: &DeployRequest, kind: RunKind, now: DateTime<Utc>, today: NaiveDate) -> Result<Plan, DeployError> {
+    let conn = store.reader()?;
+    let environment = crate::environments::get(store, &req.environment_id).map_err(|_| DeployError::EnvironmentNotFound)?;
+    let project = crate::projects::get(store, &environment.project_id).map_err(|e| DeployError::Refused(e.to_string()))?;
+    let tz: chrono_tz::Tz = project.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let release = match &req.release_id {
+        Some(id) => Some(releases::get_in(&conn, id)?.ok_or(DeployError::ReleaseNotFound)?),
+        None => None,
+    };
+    if let Some(r) = &release {
+        if r.project_id != project.id {
+            return Err(DeployError::ReleaseNotFound);
+        }
+    }
+    let version = match (req.version.trim(), &release) {
+        ("", Some(r)) => r.version.clone(),
+        ("", None) => {
+            return Err(DeployError::Invalid([("version".to_owned(), "Pick a release or type the version to deploy.".to_owned())].into()));
+        }
+        (v, _) => v.to_owned(),
+    };
+    if version.chars().count() > 80 || version.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(DeployError::Invalid([("version".to_owned(), "A version is one word of at most 80 characters, such as 2.4.0.".to_owned())].into()));
+    }
+    if !crate::rules::is_one_line(req.build_ref.trim(), 200) {
+        return Err(DeployError::Invalid([("buildRef".to_owned(), "A build reference is one line, such as a tag or a commit.".to_owned())].into()));
+    }
+    let decision = |key: &str| req.decisions.iter().find(|d| d.check == key).cloned();
+    let mut checks = Vec::new();
+
+    // The target.
+    let target = target::get_in(&conn, &environment.id)?;
+    checks.push(match &target {
+        None => PreflightCheck::new("target", "Deploy target", CheckOutcome::Fail, format!("No deploy target is set for {}. Set one first.", environment.name)),
+        Some(t) => match target::working_dir(&t.settings, &project.repository) {
+            Err(m) => PreflightCheck::new("target", "Deploy target", CheckOutcome::Fail, m),
+            Ok(dir) if !dir.is_dir() => PreflightCheck::new(
+                "target",
+                "Deploy target",
+                CheckOutcome::Fail,
+                format!("The working folder {} does not exist. Set the target's working folder.", dir.display()),
+            ),
+            Ok(dir) => PreflightCheck::new("target", "Deploy target", CheckOutcome::Pass, format!("Runs {} in {}.", describe(&t.settings.command), dir.display())),
+        },
+    });
+
+    // The production gate.
+    if environment.protected {
+        let gate_release = match (&release, kind) {
+            (Some(r), _) => Some(r.clone()),
+            (None, RunKind::Rollback) => find_release(&conn, &project.id, &version)?,
+            (None, _) => None,
+        };
+        let mut c = match gate_release {
+            None if kind == RunKind::Rollback => PreflightCheck::new(
+                "gate",
+                "Production gate",
+                CheckOutcome::Pass,
+                format!("A rollback to {version}, which verified on {} before.", environment.name),
+            ),
+            None => PreflightCheck::new(
+                "gate",
+                "Production gate",
+                CheckOutcome::Fail,
+                format!("{} is protected: pick the release being deployed, so its readiness checklist can be checked.", environment.name),
+            ),
+            Some(r) => {
+                let report = gate::evaluate(&conn, &r.id, &environment.id, today)?;
+                if report.passed {
+                    PreflightCheck::new("gate", "Production gate", CheckOutcome::Pass, "Every required checklist item is complete.".into())
+                } else if let Some(o) = &report.override_ {
+                    let mut c = PreflightCheck::new(
+                        "gate",
+                        "Production gate",
+                        CheckOutcome::Pass,
+                        format!("Overridden by {} ({}): {} required item(s) open.", o.decided_by, o.reason, report.missing.len()),
+                    );
+                    c.decision = Some(Decision { check: "gate".into(), decided_by: o.decided_by.clone(), reason: o.reason.clone() });
+                    c
+                } else {
+                    let names: Vec<String> = report.missing.iter().take(3).map(|m| format!("“{}” ({})", m.title, m.why)).collect();
+                    let more = report.missing.len().saturating_sub(3);
+                    let mut c = PreflightCheck::new(
+                        "gate",
+                        "Production gate",
+                        CheckOutcome::Fail,
+                        format!(
+                            "{} required item(s) are not complete: {}{}.",
+                            report.missing.len(),
+                            names.join(", "),
+                            if more > 0 { format!(" and {more} more") } else { String::new() }
+                        ),
+                    );
+                    c.overridable = true;
+                    c
+                }
+            }
+        };
+        if c.outcome == CheckOutcome::Fail && c.overridable {
+            c.decision = decision("gate");
+        }
+        checks.push(c);
+    }
+
+    // A freeze now.
+    let (occurrences, _) = crate::planning::windows::occurrences(store, &project.id, now, now + chrono::Duration::seconds(1))
+        .map_err(|e| DeployError::Refused(e.to_string()))?;
+    let freezes: Vec<_> = occurrences
+        .into_iter()
+        .filter(|o| o.kind == WindowKind::Freeze && (!o.scoped || o.environment_ids.contains(&environment.id)))
+        .collect();
+    let window_override = release.as_ref().and_then(|r| {
+        let (s, e) = (r.window_start.as_deref()?, r.window_end.as_deref()?);
+        let inside = s <= crate::clock::to_text(now).as_str() && crate::clock::to_text(now).as_str() < e;
+        let by = r.freeze_override_by.clone()?;
+        inside.then(|| Decision { check: "freeze".into(), decided_by: by, reason: r.freeze_override_reason.clone().unwrap_or_default() })
+    });
+    checks.push(match freezes.first() {
+        None => PreflightCheck::new("freeze", "Freeze", CheckOutcome::Pass, format!("No freeze on {} now.", environment.name)),
+        Some(f) => {
+            let mut c = PreflightCheck::new(
+                "freeze",
+                "Freeze",
+                CheckOutcome::Fail,
+                format!(
+                    "“{}” is on until {}{}. Deploying now needs an emergency decision.",
+                    f.name,
+                    fmt_time(&f.end, tz),
+                    if f.reason.is_empty() { String::new() } else { format!(" ({})", f.reason) }
+                ),
+            );
+            c.overridable = true;
+            c.decision = decision("freeze").or(window_override);
+            c
+        }
+    });
+
+    // The planned window.
+    if let Some(r) = &release {
+        let for_this = r.window_environment_id.as_deref().map_or(environment.protected, |w| w == environment.id);
+        if for_this {
+            checks.push(match (&r.window_start, &r.window_end) {
+                (Some(s), Some(e)) => {
+                    let now_text = crate::clock::to_text(now);
+                    if s.as_str() <= now_text.as_str() && now_text.as_str() < e.as_str() {
+                        PreflightCheck::new("window", "Planned window", CheckOutcome::Pass, format!("Inside the planned window, {} to {}.", fmt_time(s, tz), fmt_time(e, tz)))
+                    } else {
+                        PreflightCheck::new(
+                            "window",
+                            "Planned window",
+                            CheckOutcome::Warn,
+                            format!("Outside the planned window ({} to {}). Confirm to deploy anyway.", fmt_time(s, tz), fmt_time(e, tz)),
+                        )
+                    }
+                }
+                _ => PreflightCheck::new("window", "Planned window", CheckOutcome::Warn, "No window is planned for this release. Confirm to deploy anyway.".into()),
+            });
+        }
+    }
+
+    // Promotion.
+    if environment.protected {
+        let mut c = if kind != RunKind::Deploy {
+            PreflightCheck::new("promotion", "Promotion", CheckOutcome::Pass, "Skipped: a rollback returns to a version that verified here.".into())
+        } else {
+            let before: Option<(String, String)> = conn
+                .query_row(
+                    "SELECT id, name FROM environments WHERE project_id = ?1 AND position < ?2 ORDER BY position DESC LIMIT 1",
+                    params![project.id, environment.position],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            match before {
+                None => PreflightCheck::new("promotion", "Promotion", CheckOutcome::Pass, format!("{} is the first stage of the pipeline.", environment.name)),
+                Some((before_id, before_name)) => {
+                    let verified: Option<String> = conn
+                        .query_row(
+                            "SELECT coalesce(ended_at, started_at) FROM deploy_runs WHERE environment_id = ?1 AND version = ?2 AND state = 'succeeded'
+                             ORDER BY started_at DESC LIMIT 1",
+                            params![before_id, version],
+                            |r| r.get(0),
+                        )
+                        .optional()?;
+                    match verified {
+                        Some(at) => PreflightCheck::new("promotion", "Promotion", CheckOutcome::Pass, format!("{version} verified on {before_name} ({}).", fmt_time(&at, tz))),
+                        None => {
+                            let mut c = PreflightCheck::new(
+                                "promotion",
+                                "Promotion",
+                                CheckOutcome::Fail,
+                                format!("{version} has not verified on {before_name}. Deploy it there first, or record who decided to skip it and why."),
+                            );
+                            c.overridable = true;
+                            c
+                        }
+                    }
+                }
+            }
+        };
+        if c.outcome == CheckOutcome::Fail {
+            c.decision = decision("promotion");
+        }
+        checks.push(c);
+    }
+
+    // The lock.
+    checks.push(match runs::lock_in(&conn, &environment.id)? {
+        None => PreflightCheck::new("lock", "Lock", CheckOutcome::Pass, format!("Nobody else is deploying to {}.", environment.name)),
+        Some(lock) => {
+            let dead = match &lock.run_id {
+                Some(run_id) => runs::get_in(&conn, run_id)?.is_none_or(|r| !r.owner_pid.is_some_and(runs::owner_alive)),
+                None => false,
+            };
+            if dead {
+                PreflightCheck::new("lock", "Lock", CheckOutcome::Pass, "The lock left by an interrupted run will be released.".into())
+            } else {
+                PreflightCheck::new("lock", "Lock", CheckOutcome::Fail, runs::held_message(&conn, &environment.name, &lock)?)
+            }
+        }
+    });
+
+    // Credentials.
+    if let Some(t) = &target {
+        let mut names: Vec<&str> = t.settings.credentials.iter().map(|c| c.name.as_str()).collect();
+        for s in &t.settings.smoke {
+            if let super::smoke::SmokeCheck::Http(h) = s {
+                if let Some(n) = h.credential.as_deref() {
+                    names.push(n);
+                }
+            }
+        }
+        names.sort_unstable();
+        names.dedup();
+        let mut problems = Vec::new();
+        for name in &names {
+            let exists: bool = conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM credentials WHERE environment_id = ?1 AND name = ?2 COLLATE NOCASE)",
+                params![environment.id, name],
+                |r| r.get(0),
+            )?;
+            if !exists {
+                problems.push(format!("“{name}” is not a credential of {}; add it under Environments.", environment.name));
+                continue;
+            }
+            let key = SecretKey { project_id: project.id.clone(), environment_id: environment.id.clone(), name: (*name).to_owned() };
+            match keychain.get(&key) {
+                Ok(Some(_)) => {}
+                Ok(None) => problems.push(format!("“{name}” has no value in the keychain; set it again under Environments.")),
+                Err(e) => {
+                    problems.push(e.to_string());
+                    break;
+                }
+            }
+        }
+        checks.push(if problems.is_empty() {
+            PreflightCheck::new(
+                "credentials",
+                "Credentials",
+                CheckOutcome::Pass,
+                if names.is_empty() { "The target needs no credentials.".into() } else { format!("{} in the keychain.", names.iter().map(|n| format!("“{n}”")).collect::<Vec<_>>().join(", ")) },
+            )
+        } else {
+            PreflightCheck::new("credentials", "Credentials", CheckOutcome::Fail, problems.join(" "))
+        });
+    }
+
+    let previous_version = runs::current_in(&conn, &environment.id)?.map(|r| r.version);
+    Ok(Plan { project, environment, release, version, target, previous_version, checks })
+}
+
+fn find_release(conn: &Connection, project_id: &str, version: &str) -> Result<Option<Release>, DeployError> {
+    let id: Option<String> = conn
+        .query_row("SELECT id FROM releases WHERE project_id = ?1 AND version = ?2", params![project_id, version], |r| r.get(0))
+        .optional()?;
+    Ok(match id {
+        Some(id) => releases::get_in(conn, &id)?,
+        None => None,
+    })
+}
+
+pub(crate) fn describe(c: &target::CommandSpec) -> String {
+    if c.through_shell {
+        format!("sh -c “{}”", c.program)
+    } else if c.args.is_empty() {
+        c.program.clone()
+    } else {
+        format!("{} {}", c.program, c.args.join(" "))
+    }
+}

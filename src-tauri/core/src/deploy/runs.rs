@@ -1,0 +1,756 @@
+//! Runs, their log, the per-environment lock, and what runs where now.
+//!
+//! The lock is a row in `deploy_locks`, taken in the same write transaction
+//! that records the run: SQLite's single writer makes that atomic across
+//! processes (the window, the command-line tool, a second Liftoff). A lock
+//! whose run's process has died is taken back (the run becomes
+//! "interrupted").
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+
+use super::preflight::PreflightCheck;
+use super::smoke::CheckResult;
+use super::DeployError;
+use crate::audit::{self, Actor, AuditCategory, Change};
+use crate::environments::Environment;
+use crate::store::ChangeKind;
+use crate::{clock, Store};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum RunKind {
+    Deploy,
+    Rollback,
+    SwitchBack,
+}
+
+impl RunKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunKind::Deploy => "deploy",
+            RunKind::Rollback => "rollback",
+            RunKind::SwitchBack => "switchBack",
+        }
+    }
+    fn parse(s: &str) -> RunKind {
+        match s {
+            "rollback" => RunKind::Rollback,
+            "switchBack" => RunKind::SwitchBack,
+            _ => RunKind::Deploy,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum RunState {
+    Running,
+    Succeeded,
+    Failed,
+    FailedVerification,
+    Cancelled,
+    TimedOut,
+    Interrupted,
+}
+
+impl RunState {
+    pub const ALL: [RunState; 7] = [
+        RunState::Running,
+        RunState::Succeeded,
+        RunState::Failed,
+        RunState::FailedVerification,
+        RunState::Cancelled,
+        RunState::TimedOut,
+        RunState::Interrupted,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunState::Running => "running",
+            RunState::Succeeded => "succeeded",
+            RunState::Failed => "failed",
+            RunState::FailedVerification => "failedVerification",
+            RunState::Cancelled => "cancelled",
+            RunState::TimedOut => "timedOut",
+            RunState::Interrupted => "interrupted",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            RunState::FailedVerification => "failed verification",
+            RunState::TimedOut => "timed out",
+            other => other.as_str(),
+        }
+    }
+    fn parse(s: &str) -> RunState {
+        RunState::ALL.into_iter().find(|st| st.as_str() == s).unwrap_or(RunState::Interrupted)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum StepState {
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    Skipped,
+}
+
+/// One step of a run: a command before, the deploy, after, a smoke check
+/// or the blue-green switch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct StepRecord {
+    pub name: String,
+    pub state: StepState,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub duration_ms: Option<i32>,
+    /// How it ended, in words ("exit code 0", "timed out after 30 s").
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Run {
+    pub id: String,
+    pub project_id: String,
+    pub environment_id: String,
+    pub environment_name: String,
+    pub release_id: Option<String>,
+    pub version: String,
+    pub build_ref: String,
+    pub kind: RunKind,
+    pub previous_version: Option<String>,
+    pub slot: Option<String>,
+    pub started_by: String,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub state: RunState,
+    pub outcome: String,
+    pub preflight: Vec<PreflightCheck>,
+    pub steps: Vec<StepRecord>,
+    pub checks: Vec<CheckResult>,
+    pub owner_pid: Option<i32>,
+    pub child_pgid: Option<i32>,
+    pub log_lines: i32,
+    pub log_cut: i32,
+}
+
+/// A lock on an environment: a run's, or one set by hand with a reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Lock {
+    pub environment_id: String,
+    pub run_id: Option<String>,
+    pub held_by: String,
+    pub reason: String,
+    pub since: String,
+}
+
+/// One environment on the Deploys page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentStatus {
+    pub environment: Environment,
+    pub has_target: bool,
+    /// What runs there now: the last run that succeeded.
+    pub current: Option<Run>,
+    /// The latest run, whatever its outcome.
+    pub latest: Option<Run>,
+    pub lock: Option<Lock>,
+    /// Blue-green: the slot users are on.
+    pub live_slot: Option<String>,
+    /// The version a rollback would deploy, if there is one.
+    pub rollback_to: Option<String>,
+}
+
+const COLUMNS: &str = "r.id, r.project_id, r.environment_id, e.name, r.release_id, r.version, r.build_ref, r.kind, r.previous_version,
+     r.slot, r.started_by, r.started_at, r.ended_at, r.state, r.outcome, r.preflight, r.steps, r.checks, r.owner_pid,
+     r.child_pgid, r.log_lines, r.log_cut";
+const FROM: &str = "FROM deploy_runs r JOIN environments e ON e.id = r.environment_id";
+
+fn from_row(r: &Row) -> rusqlite::Result<Run> {
+    let json = |i: usize| -> rusqlite::Result<String> { r.get(i) };
+    Ok(Run {
+        id: r.get(0)?,
+        project_id: r.get(1)?,
+        environment_id: r.get(2)?,
+        environment_name: r.get(3)?,
+        release_id: r.get(4)?,
+        version: r.get(5)?,
+        build_ref: r.get(6)?,
+        kind: RunKind::parse(&r.get::<_, String>(7)?),
+        previous_version: r.get(8)?,
+        slot: r.get(9)?,
+        started_by: r.get(10)?,
+        started_at: r.get(11)?,
+        ended_at: r.get(12)?,
+        state: RunState::parse(&r.get::<_, String>(13)?),
+        outcome: r.get(14)?,
+        preflight: serde_json::from_str(&json(15)?).unwrap_or_default(),
+        steps: serde_json::from_str(&json(16)?).unwrap_or_default(),
+        checks: serde_json::from_str(&json(17)?).unwrap_or_default(),
+        owner_pid: r.get(18)?,
+        child_pgid: r.get(19)?,
+        log_lines: r.get(20)?,
+        log_cut: r.get(21)?,
+    })
+}
+
+pub fn get(store: &Store, id: &str) -> Result<Run, DeployError> {
+    get_in(&*store.reader()?, id)?.ok_or(DeployError::RunNotFound)
+}
+
+pub(crate) fn get_in(conn: &Connection, id: &str) -> rusqlite::Result<Option<Run>> {
+    conn.query_row(&format!("SELECT {COLUMNS} {FROM} WHERE r.id = ?1"), params![id], from_row).optional()
+}
+
+/// Runs filtered by project and optionally environment and release, newest first.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct RunQuery {
+    pub environment_id: Option<String>,
+    pub release_id: Option<String>,
+    /// Only runs that overlap this range (RFC 3339), for the timeline.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub limit: Option<i32>,
+}
+
+pub fn list(store: &Store, project_id: &str, q: &RunQuery) -> Result<Vec<Run>, DeployError> {
+    let conn = store.reader()?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} {FROM} WHERE r.project_id = ?1
+           AND (?2 IS NULL OR r.environment_id = ?2) AND (?3 IS NULL OR r.release_id = ?3)
+           AND (?4 IS NULL OR coalesce(r.ended_at, '9999') >= ?4) AND (?5 IS NULL OR r.started_at < ?5)
+         ORDER BY r.started_at DESC, r.id DESC LIMIT ?6"
+    ))?;
+    let rows = stmt.query_map(
+        params![project_id, q.environment_id, q.release_id, q.from, q.to, q.limit.unwrap_or(200).clamp(1, 5000)],
+        from_row,
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The last run on the environment that verified (succeeded), other than
+/// `excluding_version`: what a rollback deploys.
+pub(crate) fn last_verified(conn: &Connection, environment_id: &str, excluding_version: Option<&str>) -> rusqlite::Result<Option<Run>> {
+    conn.query_row(
+        &format!(
+            "SELECT {COLUMNS} {FROM} WHERE r.environment_id = ?1 AND r.state = 'succeeded' AND (?2 IS NULL OR r.version <> ?2)
+             ORDER BY r.started_at DESC, r.id DESC LIMIT 1"
+        ),
+        params![environment_id, excluding_version],
+        from_row,
+    )
+    .optional()
+}
+
+fn latest(conn: &Connection, environment_id: &str, state: Option<&str>) -> rusqlite::Result<Option<Run>> {
+    conn.query_row(
+        &format!(
+            "SELECT {COLUMNS} {FROM} WHERE r.environment_id = ?1 AND (?2 IS NULL OR r.state = ?2)
+             ORDER BY r.started_at DESC, r.id DESC LIMIT 1"
+        ),
+        params![environment_id, state],
+        from_row,
+    )
+    .optional()
+}
+
+pub(crate) fn lock_in(conn: &Connection, environment_id: &str) -> rusqlite::Result<Option<Lock>> {
+    conn.query_row(
+        "SELECT environment_id, run_id, held_by, reason, since FROM deploy_locks WHERE environment_id = ?1",
+        params![environment_id],
+        |r| Ok(Lock { environment_id: r.get(0)?, run_id: r.get(1)?, held_by: r.get(2)?, reason: r.get(3)?, since: r.get(4)? }),
+    )
+    .optional()
+}
+
+/// The project's environments in pipeline order with what runs there now.
+pub fn status(store: &Store, project_id: &str) -> Result<Vec<EnvironmentStatus>, DeployError> {
+    let envs = crate::environments::list(store, project_id).map_err(|e| DeployError::Refused(e.to_string()))?;
+    let conn = store.reader()?;
+    let mut out = Vec::with_capacity(envs.len());
+    for environment in envs {
+        let target: Option<Option<String>> = conn
+            .query_row("SELECT live_slot FROM deploy_targets WHERE environment_id = ?1", params![environment.id], |r| r.get(0))
+            .optional()?;
+        let current = current_in(&conn, &environment.id)?;
+        let latest = latest(&conn, &environment.id, None)?;
+        let rollback_to = last_verified(&conn, &environment.id, current.as_ref().map(|r| r.version.as_str()))?.map(|r| r.version);
+        let lock = lock_in(&conn, &environment.id)?;
+        out.push(EnvironmentStatus {
+            has_target: target.is_some(),
+            live_slot: target.flatten(),
+            current,
+            latest,
+            lock,
+            rollback_to,
+            environment,
+        });
+    }
+    Ok(out)
+}
+
+/// What runs on the environment now: the version of the last run that
+/// changed it (succeeded, or failed verification: it is deployed, but not
+/// verified).
+pub(crate) fn current_in(conn: &Connection, environment_id: &str) -> rusqlite::Result<Option<Run>> {
+    conn.query_row(
+        &format!(
+            "SELECT {COLUMNS} {FROM} WHERE r.environment_id = ?1 AND r.state IN ('succeeded', 'failedVerification')
+             ORDER BY r.started_at DESC, r.id DESC LIMIT 1"
+        ),
+        params![environment_id],
+        from_row,
+    )
+    .optional()
+}
+
+// ---- Locks -------------------------------------------------------------
+
+/// Is the process that owns a run still alive? A different host's process
+/// cannot be seen; the database is local, so every owner is on this host.
+pub fn owner_alive(pid: i32) -> bool {
+    if pid <= 0 {
+        return false;
+    }
+    if pid as u32 == std::process::id() {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        // SAFETY: kill with signal 0 only checks that the process exists.
+        let r = unsafe { libc::kill(pid, 0) };
+        r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        true
+    }
+}
+
+/// The message that refuses a second deploy or a lock.
+pub(crate) fn held_message(conn: &Connection, env_name: &str, lock: &Lock) -> rusqlite::Result<String> {
+    if let Some(run_id) = &lock.run_id {
+        if let Some(run) = get_in(conn, run_id)? {
+            return Ok(format!(
+                "{env_name} is busy: {} is deploying {} there since {} ({}). Wait for it to end, or cancel it on the Deploys page.",
+                run.started_by,
+                run.version,
+                short_time(&run.started_at),
+                if run.kind == RunKind::Rollback { "a rollback" } else { "a deploy" }
+            ));
+        }
+    }
+    Ok(format!(
+        "{env_name} is locked by {} since {}: “{}”. Unlock it on the Deploys page when it may be deployed again.",
+        lock.held_by,
+        short_time(&lock.since),
+        lock.reason
+    ))
+}
+
+fn short_time(rfc3339: &str) -> String {
+    DateTime::parse_from_rfc3339(rfc3339).map(|t| t.with_timezone(&Utc).format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|_| rfc3339.to_owned())
+}
+
+/// Takes back the lock of a run whose process has died, inside `tx`:
+/// the run becomes interrupted. Returns whether the lock is now free.
+fn release_if_dead(tx: &Connection, lock: &Lock, now: DateTime<Utc>) -> Result<bool, DeployError> {
+    let Some(run_id) = &lock.run_id else { return Ok(false) };
+    let Some(run) = get_in(tx, run_id)? else { return Ok(true) };
+    if run.state == RunState::Running && run.owner_pid.is_some_and(owner_alive) {
+        return Ok(false);
+    }
+    if run.state == RunState::Running {
+        mark_interrupted(tx, &run, now)?;
+    }
+    tx.execute("DELETE FROM deploy_locks WHERE environment_id = ?1", params![lock.environment_id])?;
+    Ok(true)
+}
+
+fn mark_interrupted(tx: &Connection, run: &Run, now: DateTime<Utc>) -> Result<(), DeployError> {
+    let at = clock::to_text(now);
+    let mut steps = run.steps.clone();
+    for s in steps.iter_mut().filter(|s| s.state == StepState::Running) {
+        s.state = StepState::Failed;
+        s.ended_at = Some(at.clone());
+        s.detail = "interrupted: Liftoff stopped during this step".into();
+    }
+    let outcome = "Interrupted: the Liftoff process running it ended (closed or killed) before the run did. \
+                   Its log is kept up to the last line it saved, and the environment's lock was released.";
+    tx.execute(
+        "UPDATE deploy_runs SET state = 'interrupted', ended_at = ?2, outcome = ?3, steps = ?4 WHERE id = ?1 AND state = 'running'",
+        params![run.id, at, outcome, serde_json::to_string(&steps).expect("steps serialize")],
+    )?;
+    audit::record(
+        tx,
+        &Actor { person_id: None, name: "Liftoff".into() },
+        &at,
+        Change {
+            project_id: &run.project_id,
+            release_id: run.release_id.as_deref(),
+            item_id: None,
+            category: AuditCategory::Deploy,
+            action: "deploy.interrupted",
+            summary: format!("The {} of {} to {} was interrupted; the lock was released", run.kind.as_str(), run.version, run.environment_name),
+            reason: "",
+        },
+    )?;
+    Ok(())
+}
+
+/// A run found "running" whose process is gone, from [`recover_interrupted`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Interrupted {
+    pub run: Run,
+    /// The step's process group, when it is still alive.
+    pub leftover_pgid: Option<i32>,
+}
+
+/// At start: every run left "running" by a process that is gone becomes
+/// interrupted, and its lock is released with a note in the audit log.
+pub fn recover_interrupted(store: &Store, now: DateTime<Utc>) -> Result<Vec<Interrupted>, DeployError> {
+    let found = store.write(|tx| {
+        let mut stmt = tx.prepare(&format!("SELECT {COLUMNS} {FROM} WHERE r.state = 'running'"))?;
+        let running: Vec<Run> = stmt.query_map([], from_row)?.collect::<Result<_, _>>()?;
+        let mut out = Vec::new();
+        for run in running {
+            if run.owner_pid.is_some_and(owner_alive) {
+                continue;
+            }
+            mark_interrupted(tx, &run, now)?;
+            tx.execute("DELETE FROM deploy_locks WHERE run_id = ?1", params![run.id])?;
+            tx.changed(ChangeKind::Deploy, Some(&run.project_id), Some(&run.id));
+            out.push(get_in(tx, &run.id)?.unwrap_or(run));
+        }
+        Ok::<_, DeployError>(out)
+    })?;
+    Ok(found
+        .into_iter()
+        .map(|run| {
+            let leftover_pgid = run.child_pgid.filter(|pg| *pg > 0 && super::exec::group_alive(*pg as u32));
+            Interrupted { run, leftover_pgid }
+        })
+        .collect())
+}
+
+/// Interrupted runs of the project whose process group is still alive.
+pub fn leftovers(store: &Store, project_id: &str) -> Result<Vec<Interrupted>, DeployError> {
+    let conn = store.reader()?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} {FROM} WHERE r.project_id = ?1 AND r.state = 'interrupted' AND r.child_pgid IS NOT NULL
+         ORDER BY r.started_at DESC LIMIT 20"
+    ))?;
+    let runs: Vec<Run> = stmt.query_map(params![project_id], from_row)?.collect::<Result<_, _>>()?;
+    Ok(runs
+        .into_iter()
+        .filter_map(|run| {
+            let pg = run.child_pgid.filter(|pg| *pg > 0 && super::exec::group_alive(*pg as u32))?;
+            Some(Interrupted { run, leftover_pgid: Some(pg) })
+        })
+        .collect())
+}
+
+/// Stops what an interrupted run left running (TERM, then KILL after the
+/// grace period), and notes it in the audit log.
+pub fn stop_leftover(store: &Store, run_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), DeployError> {
+    let run = get(store, run_id)?;
+    if run.state != RunState::Interrupted {
+        return Err(DeployError::Refused("Only the processes of an interrupted run can be stopped here; cancel a running one instead.".into()));
+    }
+    let Some(pg) = run.child_pgid.filter(|pg| *pg > 0) else {
+        return Err(DeployError::Refused("This run left no process behind.".into()));
+    };
+    if super::exec::group_alive(pg as u32) {
+        super::exec::stop_group(pg as u32, std::time::Duration::from_secs(5));
+    }
+    store.write(|tx| {
+        tx.execute("UPDATE deploy_runs SET child_pgid = NULL WHERE id = ?1", params![run_id])?;
+        audit::record(
+            tx,
+            actor,
+            &clock::to_text(now),
+            Change {
+                project_id: &run.project_id,
+                release_id: run.release_id.as_deref(),
+                item_id: None,
+                category: AuditCategory::Deploy,
+                action: "deploy.leftoverStopped",
+                summary: format!("Stopped the processes (group {pg}) left by the interrupted run of {} on {}", run.version, run.environment_name),
+                reason: "",
+            },
+        )?;
+        Ok::<_, DeployError>(())
+    })
+}
+
+/// Locks an environment by hand: no deploy starts there until it is unlocked.
+pub fn lock(store: &Store, environment_id: &str, reason: &str, actor: &Actor, now: DateTime<Utc>) -> Result<Lock, DeployError> {
+    let reason = reason.trim();
+    if reason.chars().count() < 3 || !crate::rules::is_one_line(reason, 300) {
+        return Err(DeployError::Invalid([("reason".to_owned(), "Say why the environment is locked, in one line (3 to 300 characters).".to_owned())].into()));
+    }
+    store.write(|tx| {
+        let env = crate::environments::get_in(tx, environment_id)?.ok_or(DeployError::EnvironmentNotFound)?;
+        if let Some(held) = lock_in(tx, environment_id)? {
+            if !release_if_dead(tx, &held, now)? {
+                return Err(DeployError::Locked(held_message(tx, &env.name, &held)?));
+            }
+        }
+        let at = clock::to_text(now);
+        tx.execute(
+            "INSERT INTO deploy_locks (environment_id, run_id, held_by, reason, since) VALUES (?1, NULL, ?2, ?3, ?4)",
+            params![environment_id, actor.name, reason, at],
+        )?;
+        audit::record(
+            tx,
+            actor,
+            &at,
+            Change {
+                project_id: &env.project_id,
+                release_id: None,
+                item_id: None,
+                category: AuditCategory::Deploy,
+                action: "deploy.locked",
+                summary: format!("Locked {} against deploys", env.name),
+                reason,
+            },
+        )?;
+        Ok(lock_in(tx, environment_id)?.expect("just inserted"))
+    })
+}
+
+/// Removes a lock set by hand. A run's lock goes with its run (cancel it).
+pub fn unlock(store: &Store, environment_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), DeployError> {
+    store.write(|tx| {
+        let env = crate::environments::get_in(tx, environment_id)?.ok_or(DeployError::EnvironmentNotFound)?;
+        let Some(held) = lock_in(tx, environment_id)? else { return Ok(()) };
+        if held.run_id.is_some() && !release_if_dead(tx, &held, now)? {
+            return Err(DeployError::Locked(format!(
+                "{} is locked by a running deploy. Cancel the run to free it; it unlocks when the run ends.",
+                env.name
+            )));
+        }
+        tx.execute("DELETE FROM deploy_locks WHERE environment_id = ?1", params![environment_id])?;
+        audit::record(
+            tx,
+            actor,
+            &clock::to_text(now),
+            Change {
+                project_id: &env.project_id,
+                release_id: None,
+                item_id: None,
+                category: AuditCategory::Deploy,
+                action: "deploy.unlocked",
+                summary: format!("Unlocked {} (locked by {} since {}: {})", env.name, held.held_by, held.since, held.reason),
+                reason: "",
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// Takes the environment's lock for a new run, inside the transaction
+/// that records the run. Refuses, naming who runs what since when, when
+/// someone holds it.
+pub(crate) fn take_lock(tx: &Connection, env: &Environment, run_id: &str, held_by: &str, reason: &str, now: DateTime<Utc>) -> Result<(), DeployError> {
+    if let Some(held) = lock_in(tx, &env.id)? {
+        if !release_if_dead(tx, &held, now)? {
+            return Err(DeployError::Locked(held_message(tx, &env.name, &held)?));
+        }
+    }
+    tx.execute(
+        "INSERT INTO deploy_locks (environment_id, run_id, held_by, reason, since) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![env.id, run_id, held_by, reason, clock::to_text(now)],
+    )?;
+    Ok(())
+}
+
+// ---- The log -------------------------------------------------------------
+
+/// Lines kept from the start and the end of a long log; the middle is cut.
+pub const HEAD_LINES: i64 = 10_000;
+pub const TAIL_LINES: i64 = 10_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum LogStream {
+    Out,
+    Err,
+    Liftoff,
+}
+
+impl LogStream {
+    pub(crate) fn code(self) -> i64 {
+        match self {
+            LogStream::Out => 0,
+            LogStream::Err => 1,
+            LogStream::Liftoff => 2,
+        }
+    }
+    fn parse(n: i64) -> LogStream {
+        match n {
+            0 => LogStream::Out,
+            1 => LogStream::Err,
+            _ => LogStream::Liftoff,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LogLine {
+    /// The line's number in the run, from 1.
+    pub seq: i32,
+    pub stream: LogStream,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LogPage {
+    pub lines: Vec<LogLine>,
+    /// Lines the run printed in all.
+    pub total: i32,
+    /// Lines cut from the middle (after line [`HEAD_LINES`]).
+    pub cut: i32,
+}
+
+/// Stored lines after `after_seq`, at most `limit`; with `search`, only
+/// lines containing it (ignoring case).
+pub fn log(store: &Store, run_id: &str, after_seq: i64, limit: i64, search: Option<&str>) -> Result<LogPage, DeployError> {
+    let conn = store.reader()?;
+    let (total, cut): (i32, i32) = conn
+        .query_row("SELECT log_lines, log_cut FROM deploy_runs WHERE id = ?1", params![run_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or(DeployError::RunNotFound)?;
+    let pattern = search.map(str::trim).filter(|s| !s.is_empty()).map(|s| format!("%{}%", crate::rules::escape_like(s)));
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, stream, text FROM deploy_log WHERE run_id = ?1 AND seq > ?2
+           AND (?3 IS NULL OR text LIKE ?3 ESCAPE '\\') ORDER BY seq LIMIT ?4",
+    )?;
+    let lines = stmt
+        .query_map(params![run_id, after_seq, pattern, limit.clamp(1, 50_000)], |r| {
+            Ok(LogLine { seq: r.get(0)?, stream: LogStream::parse(r.get(1)?), text: r.get(2)? })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(LogPage { lines, total, cut })
+}
+
+/// The whole stored log as text for a download, with the cut marked.
+pub fn log_text(store: &Store, run_id: &str) -> Result<String, DeployError> {
+    let run = get(store, run_id)?;
+    let conn = store.reader()?;
+    let mut out = format!(
+        "# Liftoff deploy log: {} {} to {} ({}), started {} by {}, {}\n",
+        run.kind.as_str(),
+        run.version,
+        run.environment_name,
+        run.id,
+        run.started_at,
+        run.started_by,
+        run.state.label()
+    );
+    let mut stmt = conn.prepare_cached("SELECT seq, stream, text FROM deploy_log WHERE run_id = ?1 ORDER BY seq")?;
+    let mut rows = stmt.query(params![run_id])?;
+    let mut last = 0i64;
+    while let Some(r) = rows.next()? {
+        let seq: i64 = r.get(0)?;
+        if seq > last + 1 && last > 0 {
+            out.push_str(&format!("[… {} lines cut here: Liftoff keeps the first {HEAD_LINES} and the last {TAIL_LINES} lines …]\n", seq - last - 1));
+        }
+        last = seq;
+        let prefix = match LogStream::parse(r.get(1)?) {
+            LogStream::Out => "",
+            LogStream::Err => "[stderr] ",
+            LogStream::Liftoff => "[liftoff] ",
+        };
+        out.push_str(prefix);
+        out.push_str(r.get_ref(2)?.as_str().unwrap_or(""));
+        out.push('\n');
+    }
+    if !run.outcome.is_empty() {
+        out.push_str(&format!("# {}\n", run.outcome));
+    }
+    Ok(out)
+}
+
+/// Appends lines to a run's log in batches, keeping the head and the tail.
+pub(crate) struct LogWriter {
+    run_id: String,
+    project_id: String,
+    next_seq: i64,
+    pending: Vec<(i64, LogStream, String)>,
+    stored_cut_to: i64,
+}
+
+impl LogWriter {
+    pub fn new(run_id: &str, project_id: &str) -> LogWriter {
+        LogWriter { run_id: run_id.into(), project_id: project_id.into(), next_seq: 1, pending: Vec::new(), stored_cut_to: HEAD_LINES }
+    }
+
+    /// Queues a line; returns its number.
+    pub fn push(&mut self, stream: LogStream, text: String) -> i64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.pending.push((seq, stream, text));
+        // Between flushes, lines that will surely be cut are dropped, so
+        // memory stays bounded however fast the child prints.
+        if self.pending.len() > (TAIL_LINES as usize) * 2 {
+            self.pending.retain(|(s, _, _)| *s <= HEAD_LINES || *s > seq - TAIL_LINES);
+        }
+        seq
+    }
+
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    pub fn total(&self) -> i64 {
+        self.next_seq - 1
+    }
+
+    /// Writes the queued lines, drops the middle of a long log, and counts.
+    pub fn flush(&mut self, store: &Store) -> Result<(), DeployError> {
+        let total = self.total();
+        let lines = std::mem::take(&mut self.pending);
+        let cut_to = (total - TAIL_LINES).max(HEAD_LINES);
+        let cut = (total - HEAD_LINES - TAIL_LINES).max(0);
+        let result = store.write(|tx| {
+            {
+                let mut insert = tx.prepare_cached("INSERT OR REPLACE INTO deploy_log (run_id, seq, stream, text) VALUES (?1, ?2, ?3, ?4)")?;
+                for (seq, stream, text) in &lines {
+                    if *seq > HEAD_LINES && *seq <= cut_to {
+                        continue;
+                    }
+                    insert.execute(params![self.run_id, seq, stream.code(), text])?;
+                }
+            }
+            if cut_to > self.stored_cut_to {
+                tx.execute(
+                    "DELETE FROM deploy_log WHERE run_id = ?1 AND seq > ?2 AND seq <= ?3",
+                    params![self.run_id, self.stored_cut_to, cut_to],
+                )?;
+            }
+            tx.execute("UPDATE deploy_runs SET log_lines = ?2, log_cut = ?3 WHERE id = ?1", params![self.run_id, total, cut])?;
+            tx.changed(ChangeKind::Deploy, Some(&self.project_id), Some(&self.run_id));
+            Ok::<_, DeployError>(())
+        });
+        if result.is_ok() {
+            self.stored_cut_to = self.stored_cut_to.max(cut_to);
+        } else {
+            // Keep the lines for the next try rather than lose them.
+            let mut back = lines;
+            back.append(&mut self.pending);
+            self.pending = back;
+        }
+        result
+    }
+}

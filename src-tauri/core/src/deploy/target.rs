@@ -1,0 +1,310 @@
+//! How an environment deploys: its target (one kind among several; the
+//! local command is built in, CI engines slot in beside it), the steps
+//! before and after, the smoke checks that verify it, and optional
+//! blue-green slots. Stored as JSON in `deploy_targets.settings`; never a
+//! secret value, only the names of the environment's credentials.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use super::smoke::{self, SmokeCheck};
+use super::DeployError;
+use crate::rules::{is_one_line, FieldErrors};
+use crate::{clock, Store};
+
+/// The kinds of target. Only the local command runs today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum TargetKind {
+    LocalCommand,
+}
+
+impl TargetKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::LocalCommand => "localCommand",
+        }
+    }
+}
+
+/// A program with its arguments as a list, or (with `throughShell`) one
+/// line handed to `sh -c`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct CommandSpec {
+    pub program: String,
+    pub args: Vec<String>,
+    pub through_shell: bool,
+    pub timeout_secs: i32,
+}
+
+/// A step before (backup, migrations) or after (cache warm-up) the deploy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ExtraStep {
+    pub name: String,
+    pub command: CommandSpec,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+}
+
+/// A credential of the environment handed to the deploy as a variable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialUse {
+    /// The credential's name in the environment.
+    pub name: String,
+    /// The environment variable the child receives it in.
+    pub variable: String,
+}
+
+/// Two slots, each with its URL; a deploy goes to the idle one and the
+/// switch command moves users to it (`LIFTOFF_SLOT` names the slot).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct BlueGreen {
+    pub blue_url: String,
+    pub green_url: String,
+    pub switch: CommandSpec,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetSettings {
+    pub kind: TargetKind,
+    /// The deploy itself.
+    pub command: CommandSpec,
+    /// Empty: the project's repository folder.
+    pub working_dir: String,
+    pub env: Vec<EnvVar>,
+    pub credentials: Vec<CredentialUse>,
+    pub before: Vec<ExtraStep>,
+    pub after: Vec<ExtraStep>,
+    pub smoke: Vec<SmokeCheck>,
+    /// Roll back by itself when the smoke checks fail.
+    pub rollback_on_failure: bool,
+    pub blue_green: Option<BlueGreen>,
+}
+
+/// An environment's target as stored, with the blue-green slot users are on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Target {
+    pub environment_id: String,
+    pub settings: TargetSettings,
+    pub live_slot: Option<String>,
+    pub updated_at: String,
+}
+
+pub const DEFAULT_TIMEOUT_SECS: i32 = 15 * 60;
+pub const MAX_TIMEOUT_SECS: i32 = 24 * 60 * 60;
+const RESERVED: [&str; 8] = [
+    "LIFTOFF_VERSION",
+    "LIFTOFF_ENVIRONMENT",
+    "LIFTOFF_PROJECT",
+    "LIFTOFF_RELEASE",
+    "LIFTOFF_RUN_ID",
+    "LIFTOFF_PREVIOUS_VERSION",
+    "LIFTOFF_SLOT",
+    "LIFTOFF_SLOT_URL",
+];
+
+pub fn get(store: &Store, environment_id: &str) -> Result<Option<Target>, DeployError> {
+    get_in(&*store.reader()?, environment_id)
+}
+
+pub(crate) fn get_in(conn: &Connection, environment_id: &str) -> Result<Option<Target>, DeployError> {
+    let row: Option<(String, Option<String>, String)> = conn
+        .query_row(
+            "SELECT settings, live_slot, updated_at FROM deploy_targets WHERE environment_id = ?1",
+            params![environment_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((settings, live_slot, updated_at)) = row else { return Ok(None) };
+    let settings: TargetSettings = serde_json::from_str(&settings).map_err(|_| DeployError::TargetDamaged)?;
+    Ok(Some(Target { environment_id: environment_id.to_owned(), settings, live_slot, updated_at }))
+}
+
+/// Saves (replaces) the environment's target after checking every field.
+pub fn set(store: &Store, environment_id: &str, settings: &TargetSettings, now: DateTime<Utc>) -> Result<Target, DeployError> {
+    let clean = validate(settings)?;
+    store.write(|tx| {
+        let exists: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM environments WHERE id = ?1)", params![environment_id], |r| r.get(0))?;
+        if !exists {
+            return Err(DeployError::EnvironmentNotFound);
+        }
+        let json = serde_json::to_string(&clean).expect("settings serialize");
+        // Slots that are no longer used forget which one was live.
+        let keep_slot = clean.blue_green.is_some();
+        tx.execute(
+            "INSERT INTO deploy_targets (environment_id, kind, settings, live_slot, updated_at) VALUES (?1, ?2, ?3, NULL, ?4)
+             ON CONFLICT (environment_id) DO UPDATE SET kind = excluded.kind, settings = excluded.settings,
+                 live_slot = CASE WHEN ?5 THEN live_slot END, updated_at = excluded.updated_at",
+            params![environment_id, clean.kind.as_str(), json, clock::to_text(now), keep_slot],
+        )?;
+        get_in(tx, environment_id)?.ok_or(DeployError::EnvironmentNotFound)
+    })
+}
+
+/// Removes the target: the environment can no longer be deployed to.
+pub fn clear(store: &Store, environment_id: &str) -> Result<(), DeployError> {
+    store.write(|tx| {
+        tx.execute("DELETE FROM deploy_targets WHERE environment_id = ?1", params![environment_id])?;
+        Ok(())
+    })
+}
+
+fn check_command(errors: &mut FieldErrors, field: &str, c: &CommandSpec) -> CommandSpec {
+    let clean = CommandSpec {
+        program: c.program.trim().to_owned(),
+        args: c.args.iter().map(|a| a.to_owned()).collect(),
+        through_shell: c.through_shell,
+        timeout_secs: if c.timeout_secs == 0 { DEFAULT_TIMEOUT_SECS } else { c.timeout_secs },
+    };
+    if clean.program.is_empty() {
+        errors.insert(format!("{field}.program"), "Enter the program to run, such as ./deploy.sh.".into());
+    } else if !clean.through_shell && !is_one_line(&clean.program, 1000) {
+        errors.insert(format!("{field}.program"), "Enter one program (a path or a name on PATH); put its arguments in the arguments list.".into());
+    } else if clean.program.len() > 10_000 {
+        errors.insert(format!("{field}.program"), "The command is too long (at most 10,000 characters).".into());
+    }
+    if clean.args.len() > 100 || clean.args.iter().any(|a| a.contains('\0') || a.len() > 4000) {
+        errors.insert(format!("{field}.args"), "Give at most 100 arguments of at most 4,000 characters each.".into());
+    }
+    if !(1..=MAX_TIMEOUT_SECS).contains(&clean.timeout_secs) {
+        errors.insert(format!("{field}.timeoutSecs"), "The timeout must be between 1 second and 24 hours.".into());
+    }
+    clean
+}
+
+fn check_name(errors: &mut FieldErrors, field: &str, name: &str) -> String {
+    let name = name.trim().to_owned();
+    if !is_one_line(&name, 80) || name.is_empty() {
+        errors.insert(field.to_owned(), "Give the step a name of one line, at most 80 characters.".into());
+    }
+    name
+}
+
+fn is_variable_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+pub fn validate(s: &TargetSettings) -> Result<TargetSettings, DeployError> {
+    let mut errors = FieldErrors::new();
+    let command = check_command(&mut errors, "command", &s.command);
+    let working_dir = s.working_dir.trim().to_owned();
+    if !working_dir.is_empty() && !Path::new(&working_dir).is_absolute() {
+        errors.insert("workingDir".into(), "Give the working folder as a full path, or leave it empty for the project's repository folder.".into());
+    }
+    let mut env = Vec::new();
+    for (i, v) in s.env.iter().enumerate() {
+        let name = v.name.trim().to_owned();
+        if !is_variable_name(&name) {
+            errors.insert(format!("env.{i}.name"), format!("“{name}” is not a variable name: use letters, digits and _, not starting with a digit."));
+        } else if RESERVED.contains(&name.as_str()) {
+            errors.insert(format!("env.{i}.name"), format!("{name} is set by Liftoff itself; choose another name."));
+        } else if v.value.contains('\0') {
+            errors.insert(format!("env.{i}.value"), "A variable's value cannot contain a NUL character.".into());
+        }
+        env.push(EnvVar { name, value: v.value.clone() });
+    }
+    let mut credentials = Vec::new();
+    for (i, c) in s.credentials.iter().enumerate() {
+        let variable = c.variable.trim().to_owned();
+        if !is_variable_name(&variable) || RESERVED.contains(&variable.as_str()) {
+            errors.insert(format!("credentials.{i}.variable"), format!("“{variable}” cannot be used as the variable for a credential: use letters, digits and _, and not a LIFTOFF_ name."));
+        }
+        if env.iter().any(|v| v.name == variable) {
+            errors.insert(format!("credentials.{i}.variable"), format!("{variable} is also set as a plain variable; use one or the other."));
+        }
+        credentials.push(CredentialUse { name: c.name.trim().to_owned(), variable });
+    }
+    let mut steps = |list: &[ExtraStep], field: &str| -> Vec<ExtraStep> {
+        list.iter()
+            .enumerate()
+            .map(|(i, st)| ExtraStep {
+                name: check_name(&mut errors, &format!("{field}.{i}.name"), &st.name),
+                command: check_command(&mut errors, &format!("{field}.{i}.command"), &st.command),
+            })
+            .collect()
+    };
+    let before = steps(&s.before, "before");
+    let after = steps(&s.after, "after");
+    let mut smoke_checks = Vec::new();
+    for (i, check) in s.smoke.iter().enumerate() {
+        match check {
+            SmokeCheck::Http(h) => match smoke::validate(h) {
+                Ok(h) => smoke_checks.push(SmokeCheck::Http(h)),
+                Err(fields) => {
+                    for (k, v) in fields {
+                        errors.insert(format!("smoke.{i}.{k}"), v);
+                    }
+                }
+            },
+            SmokeCheck::Command(c) => {
+                let name = check_name(&mut errors, &format!("smoke.{i}.name"), &c.name);
+                if c.command.trim().is_empty() {
+                    errors.insert(format!("smoke.{i}.command"), "Enter the command the check runs (through sh).".into());
+                }
+                if !(1..=3600).contains(&c.timeout_secs) {
+                    errors.insert(format!("smoke.{i}.timeoutSecs"), "The timeout must be between 1 second and an hour.".into());
+                }
+                smoke_checks.push(SmokeCheck::Command(smoke::CommandCheck { name, command: c.command.trim().to_owned(), timeout_secs: c.timeout_secs }));
+            }
+        }
+    }
+    let blue_green = s.blue_green.as_ref().map(|b| {
+        for (field, url) in [("blueGreen.blueUrl", &b.blue_url), ("blueGreen.greenUrl", &b.green_url)] {
+            if let Err(m) = crate::environments::check_http_url(url.trim(), "the slot's URL") {
+                errors.insert(field.into(), m);
+            }
+        }
+        if b.blue_url.trim() == b.green_url.trim() && !b.blue_url.trim().is_empty() {
+            errors.insert("blueGreen.greenUrl".into(), "The two slots need different URLs.".into());
+        }
+        BlueGreen {
+            blue_url: b.blue_url.trim().to_owned(),
+            green_url: b.green_url.trim().to_owned(),
+            switch: check_command(&mut errors, "blueGreen.switch", &b.switch),
+        }
+    });
+    if !errors.is_empty() {
+        return Err(DeployError::Invalid(errors));
+    }
+    Ok(TargetSettings {
+        kind: s.kind,
+        command,
+        working_dir,
+        env,
+        credentials,
+        before,
+        after,
+        smoke: smoke_checks,
+        rollback_on_failure: s.rollback_on_failure,
+        blue_green,
+    })
+}
+
+/// Where the target's commands run: its own folder, or the project's
+/// repository when that is a local folder.
+pub fn working_dir(settings: &TargetSettings, repository: &str) -> Result<PathBuf, String> {
+    if !settings.working_dir.is_empty() {
+        return Ok(PathBuf::from(&settings.working_dir));
+    }
+    let repo = repository.trim();
+    if repo.is_empty() || repo.contains("://") || repo.starts_with("git@") {
+        return Err("The target has no working folder, and the project's repository is not a local folder. Set the target's working folder.".into());
+    }
+    Ok(PathBuf::from(repo))
+}
