@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use liftoff_core::audit::AuditError;
 use liftoff_core::connection::ConnectionError;
 use liftoff_core::credentials::CredentialError;
+use liftoff_core::deploy::DeployError;
 use liftoff_core::environments::EnvironmentError;
 use liftoff_core::people::PersonError;
 use liftoff_core::planning::PlanningError;
@@ -89,6 +90,7 @@ macro_rules! from_core_errors {
 
 from_core_errors!(
     StoreError,
+    DeployError,
     ProjectError,
     CredentialError,
     EnvironmentError,

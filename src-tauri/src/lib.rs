@@ -108,6 +108,23 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::planning::load_pattern,
             commands::planning::set_load_pattern,
             commands::planning::clear_load_pattern,
+            commands::deploys::deploy_status,
+            commands::deploys::get_deploy_target,
+            commands::deploys::set_deploy_target,
+            commands::deploys::clear_deploy_target,
+            commands::deploys::deploy_preflight,
+            commands::deploys::start_deploy,
+            commands::deploys::start_rollback,
+            commands::deploys::cancel_deploy,
+            commands::deploys::list_runs,
+            commands::deploys::get_run,
+            commands::deploys::run_log,
+            commands::deploys::suggested_run_log_path,
+            commands::deploys::save_run_log,
+            commands::deploys::lock_environment,
+            commands::deploys::unlock_environment,
+            commands::deploys::deploy_leftovers,
+            commands::deploys::stop_leftover,
         ])
 }
 
@@ -208,6 +225,30 @@ fn data_dir(app: &tauri::App) -> Result<PathBuf, String> {
     }
 }
 
+/// Runs left "running" by a Liftoff that was closed or killed become
+/// interrupted, their locks are released, and the user is told.
+fn recover_runs(store: &Store) -> Vec<String> {
+    match liftoff_core::deploy::runs::recover_interrupted(store, Utc::now()) {
+        Ok(found) => found
+            .iter()
+            .map(|i| {
+                let mut m = format!(
+                    "The {} of {} to {} was interrupted when Liftoff closed; it is marked interrupted with the log it had, and {} is unlocked.",
+                    if i.run.kind == liftoff_core::deploy::RunKind::Deploy { "deploy" } else { "rollback" },
+                    i.run.version,
+                    i.run.environment_name,
+                    i.run.environment_name
+                );
+                if let Some(pg) = i.leftover_pgid {
+                    m.push_str(&format!(" Its processes (process group {pg}) are still running: stop them on the Deploys page."));
+                }
+                m
+            })
+            .collect(),
+        Err(e) => vec![format!("Liftoff could not check for deploys interrupted when it last closed: {e}")],
+    }
+}
+
 fn open_store(dir: Result<PathBuf, String>) -> Opening {
     let dir = match dir {
         Ok(dir) => dir,
@@ -225,7 +266,9 @@ fn open_store(dir: Result<PathBuf, String>) -> Opening {
     log::info!("data folder: {data_dir}");
     match Store::open_or_recover(&dir, Utc::now()) {
         Ok(opened) => {
-            let report = StartupReport { data_dir, recovery: opened.recovery, warnings: opened.warnings, fatal: None };
+            let mut warnings = opened.warnings;
+            warnings.extend(recover_runs(&opened.store));
+            let report = StartupReport { data_dir, recovery: opened.recovery, warnings, fatal: None };
             Opening { store: Some(Arc::new(opened.store)), report }
         }
         Err(e) => {

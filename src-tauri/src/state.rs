@@ -5,7 +5,10 @@
 //! background thread, and commands that need it wait for it there, off the
 //! UI thread and off the async runtime.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex};
+
+use tokio_util::sync::CancellationToken;
 
 use liftoff_core::planning::picture::DragChecks;
 use liftoff_core::secrets::Keychain;
@@ -40,12 +43,14 @@ pub struct AppState {
     pub keychain: Keychain,
     /// The picture a dragged release window is judged against.
     pub drag_checks: Arc<DragChecks>,
+    /// Deploy runs this window is executing, to cancel them.
+    running: Arc<Mutex<HashMap<String, CancellationToken>>>,
 }
 
 impl AppState {
     /// A state whose store is still opening; [`AppState::opened`] completes it.
     pub fn opening(keychain: Keychain) -> Self {
-        AppState { opening: Arc::new((Mutex::new(None), Condvar::new())), keychain, drag_checks: Arc::default() }
+        AppState { opening: Arc::new((Mutex::new(None), Condvar::new())), keychain, drag_checks: Arc::default(), running: Arc::default() }
     }
 
     /// Hands over the opened store (or why it did not open) and wakes every
@@ -66,6 +71,25 @@ impl AppState {
                 return opening.clone();
             }
             guard = ready.wait(guard).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    pub fn running_insert(&self, run_id: &str, token: CancellationToken) {
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(run_id.to_owned(), token);
+    }
+
+    pub fn running_remove(&self, run_id: &str) {
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(run_id);
+    }
+
+    /// Cancels a run this window executes; `false` if it is not one.
+    pub fn running_cancel(&self, run_id: &str) -> bool {
+        match self.running.lock().unwrap_or_else(|p| p.into_inner()).get(run_id) {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
         }
     }
 

@@ -22,21 +22,38 @@ pub const MAX_BYTES: usize = 32 * 1024;
 /// the window can tell a gap from a repeat.
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
-pub struct LineBatch {
+pub struct LineBatch<T> {
     pub first: u32,
-    pub lines: Vec<String>,
+    pub lines: Vec<T>,
+}
+
+/// What a stream carries: anything with a size in bytes.
+pub trait Line: Serialize + Clone + Send + 'static {
+    fn bytes(&self) -> usize;
+}
+
+impl Line for String {
+    fn bytes(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Line for liftoff_core::deploy::runs::LogLine {
+    fn bytes(&self) -> usize {
+        self.text.len() + 16
+    }
 }
 
 /// The sending end. Dropping it (or [`LineStream::finish`]) flushes the rest.
-pub struct LineStream {
-    tx: mpsc::Sender<String>,
+pub struct LineStream<T: Line> {
+    tx: mpsc::Sender<T>,
     task: JoinHandle<u32>,
 }
 
-impl LineStream {
+impl<T: Line> LineStream<T> {
     /// Starts the flushing task on Tauri's async runtime.
-    pub fn start(channel: Channel<LineBatch>) -> LineStream {
-        let (tx, mut rx) = mpsc::channel::<String>(4096);
+    pub fn start(channel: Channel<LineBatch<T>>) -> LineStream<T> {
+        let (tx, mut rx) = mpsc::channel::<T>(4096);
         let task = tauri::async_runtime::spawn(async move {
             let mut out = Pending { channel, batch: Vec::new(), bytes: 0, sent: 0 };
             let mut tick = tokio::time::interval(FLUSH_EVERY);
@@ -45,7 +62,7 @@ impl LineStream {
                 tokio::select! {
                     line = rx.recv() => match line {
                         Some(line) => {
-                            out.bytes += line.len();
+                            out.bytes += line.bytes();
                             out.batch.push(line);
                             if out.batch.len() >= MAX_LINES || out.bytes >= MAX_BYTES {
                                 out.flush();
@@ -64,8 +81,15 @@ impl LineStream {
     }
 
     /// Queues one line; waits only when the window falls far behind.
-    pub async fn send(&self, line: String) {
+    pub async fn send(&self, line: T) {
         let _ = self.tx.send(line).await;
+    }
+
+    /// Queues one line without waiting; `false` when the window is so far
+    /// behind that the line was dropped (a numbered line's gap is then
+    /// filled from the database by the window).
+    pub fn offer(&self, line: T) -> bool {
+        self.tx.try_send(line).is_ok()
     }
 
     /// Flushes what is left; returns how many lines were sent in all.
@@ -75,14 +99,14 @@ impl LineStream {
     }
 }
 
-struct Pending {
-    channel: Channel<LineBatch>,
-    batch: Vec<String>,
+struct Pending<T: Line> {
+    channel: Channel<LineBatch<T>>,
+    batch: Vec<T>,
     bytes: usize,
     sent: u32,
 }
 
-impl Pending {
+impl<T: Line> Pending<T> {
     fn flush(&mut self) {
         if self.batch.is_empty() {
             return;
@@ -106,7 +130,7 @@ mod tests {
 
     use super::*;
 
-    fn collecting_channel() -> (Channel<LineBatch>, Arc<Mutex<Vec<serde_json::Value>>>) {
+    fn collecting_channel() -> (Channel<LineBatch<String>>, Arc<Mutex<Vec<serde_json::Value>>>) {
         let got = Arc::new(Mutex::new(Vec::new()));
         let sink = got.clone();
         let channel = Channel::new(move |body| {

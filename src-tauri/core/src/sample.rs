@@ -31,11 +31,128 @@ pub fn open_sample_project(store: &Store, now: DateTime<Utc>) -> Result<Project,
         repository: "https://git.example.com/northwind/billing.git".into(),
         time_zone: "Europe/Berlin".into(),
     };
+    // The demo deploy script lives in the data folder, where the sample's
+    // targets run it.
+    let demo = store.data_dir().join("demo");
+    if let Err(e) = write_demo(&demo) {
+        log::warn!("the sample's demo deploy script could not be written to {}: {e}", demo.display());
+    }
     store.write(|tx| {
         let project = projects::create_in(tx, &draft, now)?;
         fill(tx, &project, now).map_err(ProjectError::Sample)?;
+        deploys(tx, &project, &demo, now).map_err(ProjectError::Sample)?;
         Ok(project)
     })
+}
+
+/// The script the sample's deploy targets run: a deploy simulated in a few
+/// seconds, with a realistic log.
+pub const DEMO_SCRIPT: &str = include_str!("../demo/deploy-demo.sh");
+
+fn write_demo(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join("deploy-demo.sh");
+    std::fs::write(&path, DEMO_SCRIPT)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+    }
+    Ok(())
+}
+
+/// Every environment deploys with the demo script and checks the version
+/// it left; production backs up first. 2.3.1 went out three weeks ago, so
+/// there is something to roll back to.
+fn deploys(tx: &Connection, project: &Project, demo: &std::path::Path, now: DateTime<Utc>) -> Result<(), String> {
+    use crate::deploy::smoke::{CommandCheck, SmokeCheck};
+    use crate::deploy::target::{CommandSpec, ExtraStep, TargetKind, TargetSettings};
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    let envs: Vec<(String, String, bool)> = {
+        let mut stmt = tx.prepare("SELECT id, name, protected FROM environments WHERE project_id = ?1 ORDER BY position").map_err(|e| err(&e))?;
+        let rows = stmt.query_map([&project.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(|e| err(&e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| err(&e))?
+    };
+    let old = releases::create_in(
+        tx,
+        &project.id,
+        &ReleaseDraft { version: "2.3.1".into(), name: "Dunning fixes".into(), scope: "Reminder e-mails for overdue invoices go out once, not twice.".into(), target_date: None },
+        &Actor { person_id: None, name: "Lena Fischer".into() },
+        now - Days::new(22),
+    )
+    .map_err(|e| err(&e))?;
+    tx.execute("UPDATE releases SET state = 'released' WHERE id = ?1", [&old.id]).map_err(|e| err(&e))?;
+    for (n, (env_id, env_name, protected)) in envs.iter().enumerate() {
+        let settings = TargetSettings {
+            kind: TargetKind::LocalCommand,
+            command: CommandSpec { program: demo.join("deploy-demo.sh").display().to_string(), args: Vec::new(), through_shell: false, timeout_secs: 300 },
+            working_dir: demo.display().to_string(),
+            env: Vec::new(),
+            credentials: Vec::new(),
+            before: if *protected {
+                vec![ExtraStep {
+                    name: "Back up the database".into(),
+                    command: CommandSpec {
+                        program: "echo \"pg_dump billing | gzip > backups/billing-$(date -u +%Y%m%d%H%M).sql.gz\"; sleep 0.5; echo 'Backup written: 212 MB'".into(),
+                        args: Vec::new(),
+                        through_shell: true,
+                        timeout_secs: 600,
+                    },
+                }]
+            } else {
+                Vec::new()
+            },
+            after: Vec::new(),
+            smoke: vec![SmokeCheck::Command(CommandCheck {
+                name: "The live version is the one deployed".into(),
+                command: "test \"$(cat \"state/$LIFTOFF_ENVIRONMENT.version\")\" = \"$LIFTOFF_VERSION\"".into(),
+                timeout_secs: 10,
+            })],
+            rollback_on_failure: false,
+            blue_green: None,
+        };
+        tx.execute(
+            "INSERT INTO deploy_targets (environment_id, kind, settings, updated_at) VALUES (?1, 'localCommand', ?2, ?3)",
+            rusqlite::params![env_id, serde_json::to_string(&settings).map_err(|e| err(&e))?, crate::clock::to_text(now)],
+        )
+        .map_err(|e| err(&e))?;
+        // 2.3.1's runs, a day apart through the pipeline.
+        let started = now - Days::new(21) + chrono::Duration::days(n as i64) + chrono::Duration::hours(9);
+        let ended = started + chrono::Duration::seconds(74);
+        let run_id = uuid::Uuid::now_v7().to_string();
+        let outcome = "2.3.1 deployed and verified by its smoke checks.";
+        let step = |name: &str, ms: i64, at: DateTime<Utc>| {
+            serde_json::json!({"name": name, "state": "succeeded", "startedAt": crate::clock::to_text(at),
+                "endedAt": crate::clock::to_text(at + chrono::Duration::milliseconds(ms)), "durationMs": ms, "detail": "exit code 0"})
+        };
+        let steps = serde_json::json!([step("Deploy", 71_000, started), step("Smoke: The live version is the one deployed", 40, started + chrono::Duration::seconds(71))]);
+        tx.execute(
+            "INSERT INTO deploy_runs (id, project_id, environment_id, release_id, version, build_ref, kind, started_by, started_at, ended_at,
+                 state, outcome, preflight, steps, checks, log_lines)
+             VALUES (?1, ?2, ?3, ?4, '2.3.1', 'v2.3.1', 'deploy', 'Lena Fischer', ?5, ?6, 'succeeded', ?7, '[]', ?8, '[]', 3)",
+            rusqlite::params![run_id, project.id, env_id, old.id, crate::clock::to_text(started), crate::clock::to_text(ended), outcome, steps.to_string()],
+        )
+        .map_err(|e| err(&e))?;
+        for (seq, text) in [
+            format!("Deploying Northwind Billing (sample) 2.3.1 to {env_name}"),
+            "Rolling out to 3 instances (max unavailable 1)".to_owned(),
+            format!("Deployed 2.3.1 to {env_name}"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            tx.execute("INSERT INTO deploy_log (run_id, seq, stream, text) VALUES (?1, ?2, 0, ?3)", rusqlite::params![run_id, seq as i64 + 1, text])
+                .map_err(|e| err(&e))?;
+        }
+    }
+    // What the demo script would have left after 2.3.1.
+    let state = demo.join("state");
+    if std::fs::create_dir_all(&state).is_ok() {
+        for (_, env_name, _) in &envs {
+            let _ = std::fs::write(state.join(format!("{env_name}.version")), "2.3.1\n");
+        }
+    }
+    Ok(())
 }
 
 fn fill(tx: &Connection, project: &Project, now: DateTime<Utc>) -> Result<(), String> {
@@ -115,6 +232,11 @@ fn plan(tx: &Connection, project: &Project, release_id: &str, lead: &Actor, now:
     let err = |e: &dyn std::fmt::Display| e.to_string();
     let berlin: chrono_tz::Tz = "Europe/Berlin".parse().map_err(|e| err(&e))?;
     let local_now = now.with_timezone(&berlin);
+    // Freezes hold production; the other stages may be deployed any time.
+    let production: Vec<String> = tx
+        .query_row("SELECT id FROM environments WHERE project_id = ?1 AND protected = 1 ORDER BY position LIMIT 1", [&project.id], |r| r.get(0))
+        .map(|id: String| vec![id])
+        .unwrap_or_default();
     // The Friday on or before today, so that the freeze has begun already.
     let friday = local_now.date_naive() - Days::new(u64::from((local_now.weekday().num_days_from_monday() + 3) % 7));
     let window = |kind, name: &str, reason: &str, start: String, minutes, rule: &str| CalendarWindowDraft {
@@ -126,7 +248,7 @@ fn plan(tx: &Connection, project: &Project, release_id: &str, lead: &Actor, now:
         time_zone: "Europe/Berlin".into(),
         rule: Some(rule.into()),
         exdates: Vec::new(),
-        environment_ids: Vec::new(),
+        environment_ids: production.clone(),
     };
     let drafts = [
         window(WindowKind::Freeze, "Weekend freeze", "Nobody is on hand to roll back at the weekend.", format!("{}T15:00", friday), 66 * 60, "FREQ=WEEKLY;BYDAY=FR"),

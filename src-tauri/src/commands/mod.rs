@@ -4,6 +4,7 @@
 pub mod app;
 pub mod connection;
 pub mod credentials;
+pub mod deploys;
 pub mod environments;
 pub mod people;
 pub mod planning;

@@ -1,0 +1,226 @@
+//! Deploys: targets, preflight, starting and cancelling runs (their log
+//! streams to the window over a `Channel`), rollback, locks and history.
+
+use chrono::{Local, Utc};
+use liftoff_core::audit::Actor;
+use liftoff_core::deploy::engine::{self, Job, Timing};
+use liftoff_core::deploy::runs::{self, EnvironmentStatus, Interrupted, Lock, LogLine, LogPage, Run, RunQuery};
+use liftoff_core::deploy::target::{self, Target, TargetSettings};
+use liftoff_core::deploy::{Decision, DeployRequest, PreflightCheck};
+use std::path::{Path, PathBuf};
+
+use liftoff_core::files;
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Manager, State};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{AppError, ErrorCode, Result};
+use crate::state::{local_user, AppState};
+use crate::stream::{LineBatch, LineStream};
+
+#[tauri::command]
+#[specta::specta]
+pub async fn deploy_status(state: State<'_, AppState>, project_id: String) -> Result<Vec<EnvironmentStatus>> {
+    state.with_store(move |s| Ok(runs::status(s, &project_id)?)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_deploy_target(state: State<'_, AppState>, environment_id: String) -> Result<Option<Target>> {
+    state.with_store(move |s| Ok(target::get(s, &environment_id)?)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_deploy_target(state: State<'_, AppState>, environment_id: String, settings: TargetSettings) -> Result<Target> {
+    state.with_store(move |s| Ok(target::set(s, &environment_id, &settings, Utc::now())?)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn clear_deploy_target(state: State<'_, AppState>, environment_id: String) -> Result<()> {
+    state.with_store(move |s| Ok(target::clear(s, &environment_id)?)).await
+}
+
+/// The checks a deploy would face now; starts nothing.
+#[tauri::command]
+#[specta::specta]
+pub async fn deploy_preflight(state: State<'_, AppState>, request: DeployRequest) -> Result<Vec<PreflightCheck>> {
+    let keychain = state.keychain.clone();
+    state.with_store(move |s| Ok(engine::preflight(s, &keychain, &request, Utc::now(), Local::now().date_naive())?)).await
+}
+
+fn actor_for(s: &liftoff_core::Store, environment_id: &str, actor: Option<&str>) -> Result<Actor> {
+    let env = liftoff_core::environments::get(s, environment_id)?;
+    Ok(Actor::resolve(&*s.reader()?, &env.project_id, actor, &local_user())?)
+}
+
+/// Starts a deploy after preflight; the log streams over `log`.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_deploy(state: State<'_, AppState>, request: DeployRequest, actor: Option<String>, log: Channel<LineBatch<LogLine>>) -> Result<Run> {
+    let keychain = state.keychain.clone();
+    let job = state
+        .with_store(move |s| {
+            let who = actor_for(s, &request.environment_id, actor.as_deref())?;
+            Ok(engine::start(s, &keychain, &request, &who, Utc::now(), Local::now().date_naive())?)
+        })
+        .await?;
+    Ok(spawn(&state, job, log))
+}
+
+/// Rolls the environment back to the last version that verified there.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_rollback(
+    state: State<'_, AppState>,
+    environment_id: String,
+    decisions: Vec<Decision>,
+    actor: Option<String>,
+    log: Channel<LineBatch<LogLine>>,
+) -> Result<Run> {
+    let keychain = state.keychain.clone();
+    let job = state
+        .with_store(move |s| {
+            let who = actor_for(s, &environment_id, actor.as_deref())?;
+            Ok(engine::start_rollback(s, &keychain, &environment_id, &decisions, &who, Utc::now(), Local::now().date_naive())?)
+        })
+        .await?;
+    Ok(spawn(&state, job, log))
+}
+
+/// Runs the job in the background; the window follows it over `log` and
+/// through change events.
+fn spawn(state: &AppState, job: Job, log: Channel<LineBatch<LogLine>>) -> Run {
+    let run = job.run.clone();
+    let token = CancellationToken::new();
+    state.running_insert(&run.id, token.clone());
+    let store = state.store_if_open().expect("a run started, so the store is open");
+    let keychain = state.keychain.clone();
+    let state = state.clone();
+    tauri::async_runtime::spawn(async move {
+        let stream = LineStream::start(log);
+        let mut sink = |lines: &[LogLine]| {
+            for l in lines {
+                // A window that falls behind misses lines here and reads
+                // them from the database by number.
+                stream.offer(l.clone());
+            }
+        };
+        let first_id = job.run.id.clone();
+        let mut next_ids = Vec::new();
+        let mut on_next = |next: &Run| {
+            state.running_insert(&next.id, token.clone());
+            next_ids.push(next.id.clone());
+        };
+        engine::execute_with_rollback(store, &keychain, job, token.clone(), Timing::default(), &mut sink, &mut on_next).await;
+        stream.finish().await;
+        state.running_remove(&first_id);
+        for id in next_ids {
+            state.running_remove(&id);
+        }
+    });
+    run
+}
+
+/// Cancels a run of this window: its process tree is stopped (TERM, then
+/// KILL after a grace period).
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_deploy(state: State<'_, AppState>, run_id: String) -> Result<()> {
+    if state.running_cancel(&run_id) {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            ErrorCode::NotFound,
+            "That run is not running in this window (it ended, or another Liftoff or the command line runs it: cancel it there).",
+        ))
+    }
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_runs(state: State<'_, AppState>, project_id: String, query: RunQuery) -> Result<Vec<Run>> {
+    state.with_store(move |s| Ok(runs::list(s, &project_id, &query)?)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_run(state: State<'_, AppState>, run_id: String) -> Result<Run> {
+    state.with_store(move |s| Ok(runs::get(s, &run_id)?)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn run_log(state: State<'_, AppState>, run_id: String, after_seq: i32, limit: i32, search: Option<String>) -> Result<LogPage> {
+    state.with_store(move |s| Ok(runs::log(s, &run_id, i64::from(after_seq), i64::from(limit), search.as_deref())?)).await
+}
+
+/// Where to suggest saving a run's log: the Downloads folder (else home).
+#[tauri::command]
+#[specta::specta]
+pub async fn suggested_run_log_path(app: AppHandle, state: State<'_, AppState>, run_id: String) -> Result<String> {
+    let dir = app.path().download_dir().or_else(|_| app.path().home_dir()).unwrap_or_else(|_| PathBuf::from("."));
+    state
+        .with_store(move |s| {
+            let run = runs::get(s, &run_id)?;
+            let name = files::slug(&format!("{} {} {}", run.environment_name, run.version, &run.id[run.id.len().saturating_sub(6)..]), "run");
+            Ok(dir.join(format!("liftoff-{name}.log")).display().to_string())
+        })
+        .await
+}
+
+/// Saves the run's masked log as a text file at `path` (never over an
+/// existing file); returns the path written.
+#[tauri::command]
+#[specta::specta]
+pub async fn save_run_log(state: State<'_, AppState>, run_id: String, path: String) -> Result<String> {
+    state
+        .with_store(move |s| {
+            let text = runs::log_text(s, &run_id)?;
+            files::write_new(Path::new(&path), text.as_bytes()).map_err(|m| AppError::new(ErrorCode::Validation, m))?;
+            Ok(path)
+        })
+        .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn lock_environment(state: State<'_, AppState>, environment_id: String, reason: String, actor: Option<String>) -> Result<Lock> {
+    state
+        .with_store(move |s| {
+            let who = actor_for(s, &environment_id, actor.as_deref())?;
+            Ok(runs::lock(s, &environment_id, &reason, &who, Utc::now())?)
+        })
+        .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn unlock_environment(state: State<'_, AppState>, environment_id: String, actor: Option<String>) -> Result<()> {
+    state
+        .with_store(move |s| {
+            let who = actor_for(s, &environment_id, actor.as_deref())?;
+            Ok(runs::unlock(s, &environment_id, &who, Utc::now())?)
+        })
+        .await
+}
+
+/// Interrupted runs of the project whose processes are still alive.
+#[tauri::command]
+#[specta::specta]
+pub async fn deploy_leftovers(state: State<'_, AppState>, project_id: String) -> Result<Vec<Interrupted>> {
+    state.with_store(move |s| Ok(runs::leftovers(s, &project_id)?)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn stop_leftover(state: State<'_, AppState>, run_id: String, actor: Option<String>) -> Result<()> {
+    state
+        .with_store(move |s| {
+            let run = runs::get(s, &run_id)?;
+            let who = actor_for(s, &run.environment_id, actor.as_deref())?;
+            Ok(runs::stop_leftover(s, &run_id, &who, Utc::now())?)
+        })
+        .await
+}
