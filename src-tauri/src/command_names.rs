@@ -81,6 +81,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "clear_deploy_target",
     "deploy_preflight",
     "start_deploy",
+    "rollback_preflight",
     "start_rollback",
     "cancel_deploy",
     "list_runs",

@@ -1,6 +1,7 @@
 //! Liftoff's Tauri shell: app setup, thin command adapters over
 //! `liftoff-core`, and the window. No business logic lives here.
 
+pub mod cli;
 mod commands;
 pub mod error;
 pub mod live;
@@ -114,6 +115,7 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::deploys::clear_deploy_target,
             commands::deploys::deploy_preflight,
             commands::deploys::start_deploy,
+            commands::deploys::rollback_preflight,
             commands::deploys::start_rollback,
             commands::deploys::cancel_deploy,
             commands::deploys::list_runs,

@@ -3,7 +3,7 @@
 
 use chrono::{Local, Utc};
 use liftoff_core::audit::Actor;
-use liftoff_core::deploy::engine::{self, Job, Timing};
+use liftoff_core::deploy::engine::{self, Job, RollbackPlan, Timing};
 use liftoff_core::deploy::runs::{self, EnvironmentStatus, Interrupted, Lock, LogLine, LogPage, Run, RunQuery};
 use liftoff_core::deploy::target::{self, Target, TargetSettings};
 use liftoff_core::deploy::{Decision, DeployRequest, PreflightCheck};
@@ -67,6 +67,16 @@ pub async fn start_deploy(state: State<'_, AppState>, request: DeployRequest, ac
         })
         .await?;
     Ok(spawn(&state, job, log))
+}
+
+/// What a rollback would deploy, and its preflight; starts nothing.
+#[tauri::command]
+#[specta::specta]
+pub async fn rollback_preflight(state: State<'_, AppState>, environment_id: String, decisions: Vec<Decision>) -> Result<RollbackPlan> {
+    let keychain = state.keychain.clone();
+    state
+        .with_store(move |s| Ok(engine::rollback_preflight(s, &keychain, &environment_id, &decisions, Utc::now(), Local::now().date_naive())?))
+        .await
 }
 
 /// Rolls the environment back to the last version that verified there.

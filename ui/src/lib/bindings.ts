@@ -128,6 +128,8 @@ export const commands = {
 	deployPreflight: (request: DeployRequest) => __TAURI_INVOKE<PreflightCheck[]>("deploy_preflight", { request }),
 	/**  Starts a deploy after preflight; the log streams over `log`. */
 	startDeploy: (request: DeployRequest, actor: string | null, log: Channel<LineBatch<LogLine>>) => __TAURI_INVOKE<Run>("start_deploy", { request, actor, log }),
+	/**  What a rollback would deploy, and its preflight; starts nothing. */
+	rollbackPreflight: (environmentId: string, decisions: Decision[]) => __TAURI_INVOKE<RollbackPlan>("rollback_preflight", { environmentId, decisions }),
 	/**  Rolls the environment back to the last version that verified there. */
 	startRollback: (environmentId: string, decisions: Decision[], actor: string | null, log: Channel<LineBatch<LogLine>>) => __TAURI_INVOKE<Run>("start_rollback", { environmentId, decisions, actor, log }),
 	/**
@@ -822,6 +824,14 @@ export type ReleaseView = {
 export type Role = "lead" | "developer" | 
 /**  A reviewer from another department (an "auditor"). */
 "reviewer" | "admin" | "support";
+
+/**  What a rollback of the environment would do, with its preflight. */
+export type RollbackPlan = {
+	version: string,
+	/**  Blue-green: users are switched back to the other slot, no redeploy. */
+	switchBack: boolean,
+	checks: PreflightCheck[],
+};
 
 export type Run = {
 	id: string,

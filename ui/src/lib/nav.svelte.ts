@@ -14,7 +14,7 @@ export type ProjectTab =
 export type Route =
   | { page: "projects" }
   | { page: "new-project" }
-  | { page: "project"; id: string; tab: ProjectTab; releaseId?: string };
+  | { page: "project"; id: string; tab: ProjectTab; releaseId?: string; runId?: string };
 
 export const nav = $state<{ route: Route }>({ route: { page: "projects" } });
 
@@ -25,7 +25,7 @@ export function go(route: Route): void {
 export const PROJECT_TABS: { tab: ProjectTab; label: string; ready: boolean; arrives?: string }[] = [
   { tab: "timeline", label: "Timeline", ready: true },
   { tab: "releases", label: "Releases", ready: true },
-  { tab: "deploys", label: "Deploys", ready: false, arrives: "with the deploy engine" },
+  { tab: "deploys", label: "Deploys", ready: true },
   { tab: "announcements", label: "Announcements", ready: false, arrives: "with announcements" },
   { tab: "environments", label: "Environments", ready: true },
   { tab: "people", label: "People", ready: true },

@@ -97,6 +97,31 @@ pub fn rollback_request(store: &Store, environment_id: &str) -> Result<(DeployRe
     Ok((req, current.and_then(|c| c.release_id), switch_back))
 }
 
+/// What a rollback of the environment would do, with its preflight.
+#[derive(Debug, Clone, serde::Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct RollbackPlan {
+    pub version: String,
+    /// Blue-green: users are switched back to the other slot, no redeploy.
+    pub switch_back: bool,
+    pub checks: Vec<preflight::PreflightCheck>,
+}
+
+/// The preflight of a rollback (the promotion rule skipped); changes nothing.
+pub fn rollback_preflight(
+    store: &Store,
+    keychain: &Keychain,
+    environment_id: &str,
+    decisions: &[preflight::Decision],
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<RollbackPlan, DeployError> {
+    let (mut req, _, switch_back) = rollback_request(store, environment_id)?;
+    req.decisions = decisions.to_vec();
+    let plan = preflight::check(store, keychain, &req, RunKind::Rollback, now, today)?;
+    Ok(RollbackPlan { version: plan.version, switch_back, checks: plan.checks })
+}
+
 /// Starts a rollback of the environment (see [`rollback_request`]); the
 /// same preflight as a deploy, without the promotion rule.
 pub fn start_rollback(

@@ -1,0 +1,127 @@
+// Deploys: a run's live log, kept bounded, fed by the Channel of a run this
+// window started and, for runs started elsewhere (the command line, another
+// Liftoff), read from the database as it grows.
+
+import { Channel } from "@tauri-apps/api/core";
+import { commands, type LineBatch, type LogLine, type Run, type RunState } from "./bindings";
+import { call } from "./ipc";
+
+/** Lines kept in the window from the start of a run, and from its end. */
+export const HEAD = 500;
+export const TAIL = 5000;
+
+/**
+ * The lines of one run as the window shows them: the first {@link HEAD} and
+ * the last {@link TAIL}, numbered, without gaps or repeats. Appends arrive
+ * from the channel or from the database; a gap is filled from the database.
+ */
+export class RunLog {
+  head = $state.raw<LogLine[]>([]);
+  tail = $state.raw<LogLine[]>([]);
+  /** Lines between head and tail that the window does not hold. */
+  hidden = $state(0);
+  lastSeq = 0;
+  private pending: LogLine[] = [];
+  private frame = 0;
+  private filling: Promise<void> | null = null;
+
+  constructor(readonly runId: string) {}
+
+  /** Lines from the channel; shown at the next animation frame. */
+  receive(lines: LogLine[]): void {
+    this.pending.push(...lines);
+    if (!this.frame) {
+      this.frame = requestAnimationFrame(() => {
+        this.frame = 0;
+        const batch = this.pending;
+        this.pending = [];
+        this.add(batch);
+      });
+    }
+  }
+
+  /** Adds lines in order; returns false when there was a gap before them. */
+  add(lines: LogLine[]): boolean {
+    const fresh = lines.filter((l) => l.seq > this.lastSeq);
+    if (fresh.length === 0) return true;
+    if (fresh[0].seq > this.lastSeq + 1) {
+      // The channel dropped lines while the window was busy, or the
+      // database cut the middle of a long log: read what is stored.
+      void this.catchUp();
+      return false;
+    }
+    const last = fresh[fresh.length - 1].seq;
+    const head = this.head.length < HEAD ? fresh.splice(0, HEAD - this.head.length) : [];
+    if (head.length) this.head = [...this.head, ...head];
+    if (fresh.length) {
+      const tail = this.tail.concat(fresh);
+      const over = tail.length - TAIL;
+      if (over > 0) this.hidden += over;
+      this.tail = over > 0 ? tail.slice(over) : tail;
+    }
+    this.lastSeq = last;
+    return true;
+  }
+
+  /** Reads the stored lines after the last one shown. */
+  catchUp(): Promise<void> {
+    if (this.filling) return this.filling;
+    this.filling = (async () => {
+      try {
+        for (let round = 0; round < 20; round++) {
+          const page = await call(() => commands.runLog(this.runId, this.lastSeq, 5000, null));
+          if (page.lines.length === 0) break;
+          const first = page.lines[0].seq;
+          if (first > this.lastSeq + 1) {
+            // Cut in the database: count it and carry on after the cut.
+            this.hidden += first - this.lastSeq - 1;
+            this.lastSeq = first - 1;
+          }
+          this.add(page.lines);
+          if (page.lines.length < 5000) break;
+        }
+      } finally {
+        this.filling = null;
+      }
+    })();
+    return this.filling;
+  }
+}
+
+/** A channel whose batches go to `log`. */
+export function channelFor(log: () => RunLog | null): Channel<LineBatch<LogLine>> {
+  const channel = new Channel<LineBatch<LogLine>>();
+  channel.onmessage = (batch) => log()?.receive(batch.lines);
+  return channel;
+}
+
+export const STATE_LABEL: Record<RunState, string> = {
+  running: "running",
+  succeeded: "succeeded",
+  failed: "failed",
+  failedVerification: "failed verification",
+  cancelled: "cancelled",
+  timedOut: "timed out",
+  interrupted: "interrupted",
+};
+
+export function runTitle(run: Run): string {
+  const what = run.kind === "rollback" ? "Rollback to" : run.kind === "switchBack" ? "Switch back to" : "Deploy";
+  return `${what} ${run.version} on ${run.environmentName}`;
+}
+
+/** "1 min 14 s" from two RFC 3339 times (the end defaults to now). */
+export function duration(start: string, end: string | null, now = Date.now()): string {
+  const ms = (end ? Date.parse(end) : now) - Date.parse(start);
+  if (!Number.isFinite(ms) || ms < 0) return "";
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${s % 60} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+export function msText(ms: number | null): string {
+  if (ms === null) return "";
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}

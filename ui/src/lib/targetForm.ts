@@ -1,0 +1,295 @@
+// The deploy-target form's model and its conversions to and from the stored
+// `TargetSettings`. The form edits text (argument lines, NAME=value lines,
+// minutes); these functions turn it into what the backend validates, and
+// the backend's field keys (`smoke.0.url`) into words for the summary.
+
+import type { CommandSpec, CredentialUse, EnvVar, SmokeCheck, TargetSettings } from "./bindings";
+
+export const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+
+/** A step before or after the deploy: one shell line. */
+export type StepDraft = { name: string; command: string; timeoutSecs: number | null };
+
+export type HttpDraft = {
+  kind: "http";
+  name: string;
+  url: string;
+  method: string;
+  expectStatus: number | null;
+  expectText: string;
+  jsonField: string;
+  expectJson: string;
+  maxLatencyMs: number | null;
+  credential: string;
+  withinSecs: number | null;
+};
+
+export type CommandCheckDraft = { kind: "command"; name: string; command: string; timeoutSecs: number | null };
+
+export type SmokeDraft = HttpDraft | CommandCheckDraft;
+
+export type TargetDraft = {
+  program: string;
+  argsText: string;
+  throughShell: boolean;
+  timeoutMinutes: number | null;
+  workingDir: string;
+  envText: string;
+  credentials: CredentialUse[];
+  before: StepDraft[];
+  after: StepDraft[];
+  smoke: SmokeDraft[];
+  rollbackOnFailure: boolean;
+  blueGreen: boolean;
+  blueUrl: string;
+  greenUrl: string;
+  switchCommand: string;
+  switchTimeoutSecs: number | null;
+};
+
+export const blankDraft = (): TargetDraft => ({
+  program: "",
+  argsText: "",
+  throughShell: false,
+  timeoutMinutes: 15,
+  workingDir: "",
+  envText: "",
+  credentials: [],
+  before: [],
+  after: [],
+  smoke: [],
+  rollbackOnFailure: false,
+  blueGreen: false,
+  blueUrl: "",
+  greenUrl: "",
+  switchCommand: "",
+  switchTimeoutSecs: 120,
+});
+
+export const blankStep = (): StepDraft => ({ name: "", command: "", timeoutSecs: 600 });
+
+export const blankHttpCheck = (): HttpDraft => ({
+  kind: "http",
+  name: "Health",
+  url: "{url}/health",
+  method: "GET",
+  expectStatus: 200,
+  expectText: "",
+  jsonField: "",
+  expectJson: "",
+  maxLatencyMs: null,
+  credential: "",
+  withinSecs: 30,
+});
+
+export const blankCommandCheck = (): CommandCheckDraft => ({ kind: "command", name: "", command: "", timeoutSecs: 60 });
+
+/** One argument per line; empty lines are dropped, each line trimmed. */
+export function linesToArgs(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+}
+
+export function argsToLines(args: string[]): string {
+  return args.join("\n");
+}
+
+/**
+ * NAME=value lines as variables, with the line each came from (1-based), so
+ * that the backend's `env.<i>.name` can point at a line. Empty lines and
+ * lines starting with # are skipped; a line without = is a name with an
+ * empty value. The value is kept as typed after the first =.
+ */
+export function parseEnv(text: string): { vars: EnvVar[]; lines: number[] } {
+  const vars: EnvVar[] = [];
+  const lines: number[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trimStart();
+    if (line.trim() === "" || line.startsWith("#")) return;
+    const eq = line.indexOf("=");
+    vars.push(eq === -1 ? { name: line.trim(), value: "" } : { name: line.slice(0, eq).trim(), value: line.slice(eq + 1) });
+    lines.push(i + 1);
+  });
+  return { vars, lines };
+}
+
+export function envToText(vars: EnvVar[]): string {
+  return vars.map((v) => `${v.name}=${v.value}`).join("\n");
+}
+
+/** Minutes as typed to whole seconds; empty is 0, which the backend reads as its default (15 minutes). */
+export function minutesToSecs(minutes: number | null): number {
+  return minutes === null || !Number.isFinite(minutes) ? 0 : Math.round(minutes * 60);
+}
+
+export function secsToMinutes(secs: number): number {
+  return Math.round((secs / 60) * 100) / 100;
+}
+
+/** Optional text: empty (or only spaces) is none. */
+export function optionalText(text: string | null | undefined): string | null {
+  const t = (text ?? "").trim();
+  return t === "" ? null : t;
+}
+
+/** An empty number input is none. */
+export function optionalNumber(n: number | null | undefined): number | null {
+  return n === null || n === undefined || !Number.isFinite(n) ? null : n;
+}
+
+/** A credential's name as an environment variable: `api-token` → `API_TOKEN`. */
+export function variableFor(name: string): string {
+  const v = name
+    .trim()
+    .toUpperCase()
+    .replace(/[^A-Z0-9_]+/g, "_")
+    .replace(/^_+|_+$/g, "");
+  return /^[0-9]/.test(v) ? `_${v}` : v;
+}
+
+/** A program and its arguments as one `sh -c` line, quoting what needs it. */
+export function shellLine(program: string, args: string[]): string {
+  const quote = (s: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'"'"'`)}'`);
+  return [program, ...args.map(quote)].join(" ");
+}
+
+function stepOf(spec: CommandSpec): { command: string; timeoutSecs: number } {
+  return { command: spec.throughShell ? spec.program : shellLine(spec.program, spec.args), timeoutSecs: spec.timeoutSecs };
+}
+
+const shell = (command: string, timeoutSecs: number | null): CommandSpec => ({
+  program: command,
+  args: [],
+  throughShell: true,
+  timeoutSecs: timeoutSecs ?? 0,
+});
+
+export function fromSettings(s: TargetSettings): TargetDraft {
+  const bg = s.blueGreen ? stepOf(s.blueGreen.switch) : null;
+  return {
+    program: s.command.program,
+    argsText: s.command.throughShell ? "" : argsToLines(s.command.args),
+    throughShell: s.command.throughShell,
+    timeoutMinutes: secsToMinutes(s.command.timeoutSecs),
+    workingDir: s.workingDir,
+    envText: envToText(s.env),
+    credentials: s.credentials.map((c) => ({ ...c })),
+    before: s.before.map((st) => ({ name: st.name, ...stepOf(st.command) })),
+    after: s.after.map((st) => ({ name: st.name, ...stepOf(st.command) })),
+    smoke: s.smoke.map((c): SmokeDraft =>
+      c.kind === "http"
+        ? {
+            kind: "http",
+            name: c.name,
+            url: c.url,
+            method: c.method || "GET",
+            expectStatus: c.expectStatus,
+            expectText: c.expectText ?? "",
+            jsonField: c.jsonField ?? "",
+            expectJson: c.expectJson ?? "",
+            maxLatencyMs: c.maxLatencyMs,
+            credential: c.credential ?? "",
+            withinSecs: c.withinSecs,
+          }
+        : { kind: "command", name: c.name, command: c.command, timeoutSecs: c.timeoutSecs },
+    ),
+    rollbackOnFailure: s.rollbackOnFailure,
+    blueGreen: s.blueGreen !== null,
+    blueUrl: s.blueGreen?.blueUrl ?? "",
+    greenUrl: s.blueGreen?.greenUrl ?? "",
+    switchCommand: bg?.command ?? "",
+    switchTimeoutSecs: bg?.timeoutSecs ?? 120,
+  };
+}
+
+export function toSettings(d: TargetDraft): TargetSettings {
+  return {
+    kind: "localCommand",
+    command: {
+      program: d.program,
+      args: d.throughShell ? [] : linesToArgs(d.argsText),
+      throughShell: d.throughShell,
+      timeoutSecs: minutesToSecs(d.timeoutMinutes),
+    },
+    workingDir: d.workingDir.trim(),
+    env: parseEnv(d.envText).vars,
+    credentials: d.credentials.map((c) => ({ name: c.name, variable: c.variable.trim() })),
+    before: d.before.map((st) => ({ name: st.name, command: shell(st.command, st.timeoutSecs) })),
+    after: d.after.map((st) => ({ name: st.name, command: shell(st.command, st.timeoutSecs) })),
+    smoke: d.smoke.map((c): SmokeCheck =>
+      c.kind === "http"
+        ? {
+            kind: "http",
+            name: c.name,
+            url: c.url,
+            method: c.method,
+            // 0 is out of range: the backend then says what to enter.
+            expectStatus: c.expectStatus ?? 0,
+            expectText: optionalText(c.expectText),
+            jsonField: optionalText(c.jsonField),
+            expectJson: optionalText(c.expectJson),
+            maxLatencyMs: optionalNumber(c.maxLatencyMs),
+            credential: optionalText(c.credential),
+            withinSecs: c.withinSecs ?? 0,
+          }
+        : { kind: "command", name: c.name, command: c.command, timeoutSecs: c.timeoutSecs ?? 0 },
+    ),
+    rollbackOnFailure: d.rollbackOnFailure,
+    blueGreen: d.blueGreen
+      ? { blueUrl: d.blueUrl.trim(), greenUrl: d.greenUrl.trim(), switch: shell(d.switchCommand, d.switchTimeoutSecs) }
+      : null,
+  };
+}
+
+const WORDS: Record<string, string> = {
+  program: "program",
+  args: "arguments",
+  timeoutSecs: "timeout",
+  name: "name",
+  value: "value",
+  variable: "variable",
+  url: "URL",
+  method: "method",
+  expectStatus: "expected status",
+  expectText: "body contains",
+  jsonField: "JSON field",
+  expectJson: "expected value",
+  maxLatencyMs: "latency limit",
+  credential: "credential",
+  withinSecs: "keep trying",
+  command: "command",
+  blueUrl: "blue URL",
+  greenUrl: "green URL",
+};
+
+/**
+ * Where a backend field key is, in words: `smoke.0.url` → "Smoke check 1:
+ * URL". `envLines` maps a variable's index to its line in the text.
+ */
+export function fieldPlace(key: string, envLines: number[] = []): string {
+  const parts = key.split(".");
+  const last = WORDS[parts[parts.length - 1]] ?? parts[parts.length - 1];
+  const n = Number(parts[1]) + 1;
+  switch (parts[0]) {
+    case "command":
+      return `Deploy command: ${last}`;
+    case "workingDir":
+      return "Working folder";
+    case "env":
+      return `Extra variables, line ${envLines[n - 1] ?? n}`;
+    case "credentials":
+      return `Credential ${n}: ${last}`;
+    case "before":
+      return `Step before ${n}: ${parts[2] === "command" && parts[3] === "program" ? "command" : last}`;
+    case "after":
+      return `Step after ${n}: ${parts[2] === "command" && parts[3] === "program" ? "command" : last}`;
+    case "smoke":
+      return `Smoke check ${n}: ${last}`;
+    case "blueGreen":
+      return `Blue-green: ${parts[1] === "switch" ? (parts[2] === "program" ? "switch command" : "switch timeout") : last}`;
+    default:
+      return key;
+  }
+}
