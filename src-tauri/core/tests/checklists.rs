@@ -480,9 +480,12 @@ fn the_sample_project_shows_a_release_under_way() {
     let project = liftoff_core::sample::open_sample_project(&store, t0()).unwrap();
     assert_eq!(people::list(&store, &project.id).unwrap().len(), 4);
     let list = releases::list(&store, &project.id, None).unwrap();
-    assert_eq!(list.len(), 1);
-    assert_eq!((list[0].items, list[0].complete), (25, 2));
-    let view = checklists::view(&store, &list[0].release.id, today()).unwrap();
+    assert_eq!(list.len(), 2, "2.4.0 under way, and 2.3.1 released before it");
+    let old = list.iter().find(|r| r.release.version == "2.3.1").unwrap();
+    assert_eq!(old.release.state, ReleaseState::Released);
+    let current = list.iter().find(|r| r.release.version == "2.4.0").unwrap();
+    assert_eq!((current.items, current.complete), (25, 2));
+    let view = checklists::view(&store, &current.release.id, today()).unwrap();
     assert_eq!(view.release.state, ReleaseState::Planned);
     assert_eq!(view.progress.overall.awaiting_review, 1);
     assert_eq!(view.progress.overall.overdue, 1);
@@ -491,6 +494,19 @@ fn the_sample_project_shows_a_release_under_way() {
     assert!(view.release.window_start.is_some());
     assert_eq!(liftoff_core::planning::windows::list(&store, &project.id).unwrap().len(), 3);
     assert_eq!(liftoff_core::planning::profile::summary(&store, &project.id).unwrap().samples, 28 * 96);
+    // Every stage deploys with the demo script, and runs 2.3.1 now.
+    let status = liftoff_core::deploy::runs::status(&store, &project.id).unwrap();
+    assert_eq!(status.len(), 3);
+    for env in &status {
+        assert!(env.has_target, "{} has the demo target", env.environment.name);
+        assert_eq!(env.current.as_ref().unwrap().version, "2.3.1");
+    }
+    let script = dir.path().join("demo").join("deploy-demo.sh");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert!(std::fs::metadata(&script).unwrap().permissions().mode() & 0o111 != 0, "the demo script is executable");
+    }
 }
 
 #[test]

@@ -72,7 +72,7 @@ impl Fixture {
     }
 
     fn release(&self, version: &str) -> String {
-        releases::create(&self.store, &self.project.id, &ReleaseDraft { version: version.into(), name: String::new(), scope: String::new(), target_date: None }, &lead(), Utc::now())
+        releases::create(&self.store, &self.project.id, &ReleaseDraft { version: version.into(), name: format!("Release {version}"), scope: String::new(), target_date: None }, &lead(), Utc::now())
             .unwrap()
             .id
     }
@@ -520,7 +520,7 @@ fn two_processes_deploying_one_environment_at_the_same_moment_start_exactly_one_
     std::thread::sleep(Duration::from_millis(500));
     std::fs::write(&go, "").unwrap();
     let outputs: Vec<String> = [a, b].into_iter().map(|c| String::from_utf8(c.wait_with_output().unwrap().stdout).unwrap()).collect();
-    let results: Vec<&str> = outputs.iter().flat_map(|o| o.lines().filter(|l| l.starts_with("RACE-RESULT"))).collect();
+    let results: Vec<&str> = outputs.iter().flat_map(|o| o.lines().filter_map(|l| l.split_once("RACE-RESULT").map(|(_, r)| r))).collect();
     assert_eq!(results.len(), 2, "{outputs:?}");
     assert_eq!(results.iter().filter(|r| r.contains("started")).count(), 1, "{results:?}");
     let refused = results.iter().find(|r| r.contains("refused")).unwrap();

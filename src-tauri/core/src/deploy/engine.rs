@@ -157,7 +157,8 @@ fn start_kind(
     let mut plan = preflight::check(store, keychain, req, check_kind, now, today)?;
     // The gate's override is the gate's own record (shown on the release).
     if let (Some(gate_check), Some(release)) = (plan.checks.iter().find(|c| c.key == "gate"), &plan.release) {
-        if gate_check.blocks() {
+        // Failed, with the lead's decision in the request: record it on the gate.
+        if gate_check.outcome == CheckOutcome::Fail {
             if let Some(d) = req.decisions.iter().find(|d| d.check == "gate") {
                 gate::override_gate(store, &release.id, &plan.environment.id, &d.decided_by, &d.reason, actor, now, today)?;
                 plan = preflight::check(store, keychain, req, check_kind, now, today)?;
@@ -204,7 +205,6 @@ fn start_kind(
             RunKind::Rollback => format!("rolling back to {}", plan.version),
             RunKind::SwitchBack => format!("switching back to {}", plan.version),
         };
-        runs::take_lock(tx, &plan.environment, &run_id, &actor.name, &why, now)?;
         tx.execute(
             "INSERT INTO deploy_runs (id, project_id, environment_id, release_id, version, build_ref, kind, previous_version, slot,
                  started_by, started_at, state, preflight, steps, owner_pid)
@@ -226,6 +226,8 @@ fn start_kind(
                 std::process::id() as i64,
             ],
         )?;
+        // The lock, in the same transaction: a refusal takes the run back.
+        runs::take_lock(tx, &plan.environment, &run_id, &actor.name, &why, now)?;
         let release_id = plan.release.as_ref().map(|r| r.id.as_str());
         let verb = match kind {
             RunKind::Deploy => "Started deploying",

@@ -1,0 +1,336 @@
+// End-to-end: deploys in the real window. A local command target is set on
+// the sample project's staging through the form; a deploy streams its log
+// live and passes its smoke check against a real HTTP server on loopback;
+// production is promoted, stopped at the gate and a freeze, overridden,
+// fails its smoke check and is rolled back in one click. A canary secret
+// from the real keychain reaches the child but never the screen, the
+// database, the downloaded log or the app's own log. Then Liftoff is killed
+// during a run and started again; and a deploy from the command line shows
+// up live in the open window.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { execFileSync, spawn } from "node:child_process";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { join } from "node:path";
+import { appBinary, freshHome, launch, sql } from "./harness.mjs";
+
+const CANARY = "canary-Xq7/+v=9 \"deploy\" secret";
+const b64 = Buffer.from(CANARY).toString("base64");
+
+/** A loopback server answering /health with `status` (changeable). */
+async function healthServer(status) {
+  const state = { status, hits: 0 };
+  const server = createServer((req, res) => {
+    state.hits++;
+    res.writeHead(state.status, { "content-type": "application/json" });
+    res.end(JSON.stringify({ status: state.status === 200 ? "ok" : "down" }));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  state.url = `http://127.0.0.1:${server.address().port}`;
+  state.close = () => new Promise((r) => server.close(r));
+  return state;
+}
+
+function script(home, name, body) {
+  const path = join(home.root, name);
+  writeFileSync(path, `#!/bin/sh\n${body}\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+async function openSampleDeploys(s) {
+  await (await s.waitFor("[data-testid=open-sample]")).click();
+  await s.waitForText("[data-testid=project-title]", "Northwind Billing");
+  await (await s.waitFor("[data-testid=tab-deploys]")).click();
+  await s.waitFor("[data-testid=env-card-staging]");
+}
+
+async function typeInto(s, css, text) {
+  const el = await s.waitFor(css);
+  await el.clear();
+  await el.type(text);
+}
+
+test("deploy staging live, promote to production past the gate and a freeze, fail verification, roll back", async () => {
+  const home = freshHome("deploys");
+  const health = await healthServer(200);
+  const broken = await healthServer(500);
+  const hashFile = join(home.root, "token.sha256");
+  const deploy = script(
+    home,
+    "deploy.sh",
+    [
+      'echo "deploying $LIFTOFF_VERSION to $LIFTOFF_ENVIRONMENT (run $LIFTOFF_RUN_ID)"',
+      `printf '%s' "$DEPLOY_TOKEN" | sha256sum | cut -d' ' -f1 > ${hashFile}`,
+      // The secret printed as it is, and base64-encoded: both must be masked.
+      'echo "token is $DEPLOY_TOKEN"',
+      'printf "%s" "$DEPLOY_TOKEN" | base64 -w0; echo',
+      "for p in 10 50 100; do printf '\\rprogress %s%%' $p; sleep 0.3; done; echo",
+      "printf '\\033[32mhealthy\\033[0m\\n'",
+      "i=0; while [ $i -lt 2000 ]; do echo \"step $i\"; i=$((i+1)); done",
+      "sleep 1.5",
+      'echo "done with $LIFTOFF_VERSION"',
+    ].join("\n"),
+  );
+  let app = await launch(home, { testName: "deploys" });
+  try {
+    const s = app.session;
+    await openSampleDeploys(s);
+    const projectId = sql(home, "SELECT id FROM projects")[0].id;
+    const envs = Object.fromEntries(sql(home, "SELECT id, name FROM environments").map((e) => [e.name, e.id]));
+    await app.shot("deploys-page");
+    // The sample shows 2.3.1 everywhere, deployed three weeks ago.
+    await s.waitForText("[data-testid=env-card-production] [data-testid=env-current]", "2.3.1");
+
+    // A freeze on production now, whatever the weekday (the sample's own
+    // freezes depend on the day the test runs).
+    sql(home, `DELETE FROM calendar_windows WHERE project_id = '${projectId}'`);
+    const start = new Date(Date.now() - 3600_000).toISOString().slice(0, 16);
+    sql(
+      home,
+      `PRAGMA foreign_keys = ON;
+       INSERT INTO calendar_windows (id, project_id, kind, name, reason, start_local, minutes, time_zone, scoped, created_at, updated_at)
+       VALUES ('freeze-now', '${projectId}', 'freeze', 'Black Friday freeze', 'Peak sales', '${start}', 240, 'UTC', 1, '${new Date().toISOString()}', '${new Date().toISOString()}');
+       INSERT INTO calendar_window_environments (window_id, environment_id) VALUES ('freeze-now', '${envs.production}');`,
+    );
+
+    // The canary secret, into the real keychain through the Environments page.
+    await (await s.find("[data-testid=tab-environments]")).click();
+    const staging = "[data-testid=environment-row]:nth-child(2)";
+    await (await s.waitFor(`${staging} [data-testid=add-credential]`)).click();
+    await (await s.waitFor(`${staging} [data-testid=cred-name]`)).type("DEPLOY_TOKEN");
+    await (await s.find(`${staging} [data-testid=cred-value]`)).type(CANARY);
+    await (await s.find(`${staging} [data-testid=cred-submit]`)).click();
+    await s.waitForText(`${staging} [data-testid=credential-row]`, "DEPLOY_TOKEN");
+
+    // A local command target on staging, through the form.
+    await (await s.find("[data-testid=tab-deploys]")).click();
+    await (await s.waitFor("[data-testid=target-staging]")).click();
+    await typeInto(s, "[data-testid=target-program]", deploy);
+    await typeInto(s, "[data-testid=target-working-dir]", home.root);
+    await (await s.find("[data-testid=target-add-credential]")).click();
+    const credName = await s.waitFor("[data-testid=target-credential-name-0]");
+    await s.execute(
+      "const el = arguments[0]; el.value = 'DEPLOY_TOKEN'; el.dispatchEvent(new Event('change', { bubbles: true }));",
+      credName,
+    );
+    await typeInto(s, "[data-testid=target-credential-variable-0]", "DEPLOY_TOKEN");
+    await (await s.find("[data-testid=target-add-smoke-http]")).click();
+    await typeInto(s, "[data-testid=target-smoke-name-0]", "Health");
+    await typeInto(s, "[data-testid=target-smoke-url-0]", `${health.url}/health`);
+    await typeInto(s, "[data-testid=target-smoke-text-0]", "ok");
+    await app.shot("target-form");
+    await (await s.find("[data-testid=target-save]")).click();
+    await s.waitUntil(async () => sql(home, `SELECT 1 FROM deploy_targets WHERE environment_id = '${envs.staging}' AND settings LIKE '%deploy.sh%'`).length === 1, "the target to be saved");
+    const stored = sql(home, `SELECT settings FROM deploy_targets WHERE environment_id = '${envs.staging}'`)[0].settings;
+    assert.ok(!stored.includes(CANARY), "a target names its credentials, never their values");
+
+    // Deploy 2.4.0 to staging: the dialog shows preflight before anything starts.
+    await (await s.waitFor("[data-testid=deploy-staging]")).click();
+    await s.waitFor("[data-testid=preflight-credentials][data-outcome=pass]");
+    await app.shot("staging-preflight");
+    await (await s.waitFor("[data-testid=deploy-start]:not([disabled])")).click();
+    await s.waitForContent("[data-testid=run-log]", "deploying 2.4.0 to staging");
+    await s.waitForContent("[data-testid=run-log]", "step 1999");
+    await app.shot("staging-live-log");
+    await s.waitForText("[data-testid=run-state]", "succeeded", { timeoutMs: 30000 });
+    await app.shot("staging-verified");
+
+    const [run] = sql(home, `SELECT id, state, log_lines FROM deploy_runs WHERE environment_id = '${envs.staging}' AND version = '2.4.0'`);
+    assert.equal(run.state, "succeeded");
+    assert.ok(health.hits >= 1, "the smoke check asked the real server");
+    const expected = createHash("sha256").update(CANARY).digest("hex");
+    assert.equal(readFileSync(hashFile, "utf8").trim(), expected, "the child received the secret");
+    const logText = sql(home, `SELECT group_concat(text, char(10)) AS t FROM deploy_log WHERE run_id = '${run.id}'`)[0].t;
+    assert.ok(logText.includes("token is ***"), "the secret is masked in the stored log");
+    assert.ok(!logText.includes(CANARY) && !logText.includes(b64), "neither the secret nor its base64 is stored");
+    assert.ok(logText.includes("progress 100%") && !logText.includes("progress 10%"), "progress lines collapse");
+    assert.ok(logText.includes("healthy") && !logText.includes("\u001b"), "colours are stripped cleanly");
+    const screen = await s.execute("return document.body.innerText");
+    assert.ok(!screen.includes(CANARY) && !screen.includes(b64), "the secret is not on the screen");
+    const dump = execFileSync("sqlite3", [join(home.data, "liftoff.db"), ".dump"], { encoding: "utf8", maxBuffer: 64 << 20 });
+    assert.ok(!dump.includes(CANARY) && !dump.includes(b64), "the secret is nowhere in the database");
+
+    // The log downloads as a text file, masked.
+    await (await s.find("[data-testid=run-download]")).click();
+    const pathInput = await s.waitFor("[data-testid=run-log-path]");
+    const logPath = join(home.root, "staging.log");
+    await pathInput.clear();
+    await pathInput.type(logPath);
+    await (await s.find("[data-testid=run-log-save]")).click();
+    await s.waitUntil(async () => existsSync(logPath), "the log file");
+    const downloaded = readFileSync(logPath, "utf8");
+    assert.ok(downloaded.includes("token is ***") && !downloaded.includes(CANARY) && !downloaded.includes(b64));
+
+    // Production: its smoke check now fails (the service is broken).
+    const prodSettings = JSON.parse(sql(home, `SELECT settings FROM deploy_targets WHERE environment_id = '${envs.production}'`)[0].settings);
+    prodSettings.smoke = [
+      { kind: "http", name: "Invoices API health", url: `${broken.url}/health`, method: "GET", expectStatus: 200, expectText: null, jsonField: null, expectJson: null, maxLatencyMs: null, credential: null, withinSecs: 2 },
+    ];
+    sql(home, `UPDATE deploy_targets SET settings = '${JSON.stringify(prodSettings).replaceAll("'", "''")}' WHERE environment_id = '${envs.production}'`);
+
+    await (await s.waitFor("[data-testid=deploy-production]")).click();
+    await s.waitFor("[data-testid=preflight-gate][data-outcome=fail]");
+    await s.waitFor("[data-testid=preflight-freeze][data-outcome=fail]");
+    await s.waitForContent("[data-testid=preflight-promotion]", "verified on staging");
+    await s.waitFor("[data-testid=deploy-start][disabled]");
+    await app.shot("production-stopped-at-the-gate");
+    await (await s.find("[data-testid=override-gate]")).click();
+    await typeInto(s, "[data-testid=decision-gate-by]", "Dana Okafor (CTO)");
+    await typeInto(s, "[data-testid=decision-gate-reason]", "The tax engine must switch before the month-end run.");
+    await (await s.find("[data-testid=override-freeze]")).click();
+    await typeInto(s, "[data-testid=decision-freeze-by]", "Dana Okafor (CTO)");
+    await typeInto(s, "[data-testid=decision-freeze-reason]", "Emergency: invoices are wrong without it.");
+    await s.waitUntil(async () => (await s.findAll("[data-testid=preflight] li[data-outcome=fail] .decided")).length === 2, "both overrides to show");
+    const accept = await s.findAll("[data-testid=accept-warnings]");
+    if (accept.length) await accept[0].click();
+    await app.shot("production-overridden");
+    await (await s.waitFor("[data-testid=deploy-start]:not([disabled])")).click();
+    await s.waitForText("[data-testid=run-state]", "failed verification", { timeoutMs: 60000 });
+    await s.waitForContent("[data-testid=run-checks]", "Invoices API health");
+    await app.shot("production-failed-verification");
+    assert.equal(sql(home, "SELECT state FROM releases WHERE version = '2.4.0'")[0].state, "deploying");
+
+    // Roll back in one click (the freeze still holds, so it asks who decided).
+    await (await s.find("[data-testid=run-rollback]")).click();
+    await s.waitForContent("[data-testid=rollback-summary]", "2.3.1");
+    await (await s.waitFor("[data-testid=override-freeze]")).click();
+    await typeInto(s, "[data-testid=decision-freeze-by]", "Lena Fischer");
+    await typeInto(s, "[data-testid=decision-freeze-reason]", "Back to the last good version at once.");
+    await (await s.waitFor("[data-testid=deploy-start]:not([disabled])")).click();
+    await s.waitForText("[data-testid=run-state]", "succeeded", { timeoutMs: 30000 });
+    await s.waitForContent("[data-testid=env-card-production] [data-testid=env-current]", "2.3.1");
+    await app.shot("production-rolled-back");
+
+    assert.equal(sql(home, "SELECT state FROM releases WHERE version = '2.4.0'")[0].state, "rolledBack");
+    const runs = sql(home, `SELECT kind, version, state FROM deploy_runs WHERE environment_id = '${envs.production}' ORDER BY started_at`);
+    assert.deepEqual(runs.slice(-2), [
+      { kind: "deploy", version: "2.4.0", state: "failedVerification" },
+      { kind: "rollback", version: "2.3.1", state: "succeeded" },
+    ]);
+    const actions = sql(home, "SELECT action FROM audit_log WHERE category IN ('deploy', 'gate') ORDER BY id").map((r) => r.action);
+    for (const a of ["deploy.started", "deploy.succeeded", "gate.overridden", "deploy.overridden", "deploy.failedVerification", "deploy.rollbackStarted"]) {
+      assert.ok(actions.includes(a), `${a} is in the audit log: ${actions}`);
+    }
+    // The app's own log never saw the secret either.
+    const appLog = app.output.join("");
+    assert.ok(!appLog.includes(CANARY) && !appLog.includes(b64), "the secret is not in Liftoff's log");
+
+    // The timeline's deploy lane shows the runs; the release page lists them.
+    await (await s.find("[data-testid=tab-timeline]")).click();
+    await s.waitUntil(async () => (await s.findAll("[data-testid=timeline-run]")).length >= 3, "runs on the timeline");
+    await app.shot("timeline-runs");
+  } finally {
+    await app.quit();
+    await health.close();
+    await broken.close();
+  }
+});
+
+test("Liftoff killed during a run: at the next start the run is interrupted, the lock is free, and leftovers can be stopped", async () => {
+  const home = freshHome("deploy-kill");
+  const pidFile = join(home.root, "child.pid");
+  const slow = script(home, "slow.sh", `echo "starting a long deploy"\n(sleep 120) &\necho $! > ${pidFile}\nwait`);
+  let app = await launch(home, { testName: "deploy-kill" });
+  let ownerPid;
+  try {
+    const s = app.session;
+    await openSampleDeploys(s);
+    const envs = Object.fromEntries(sql(home, "SELECT id, name FROM environments").map((e) => [e.name, e.id]));
+    const settings = JSON.parse(sql(home, `SELECT settings FROM deploy_targets WHERE environment_id = '${envs.development}'`)[0].settings);
+    settings.command = { program: slow, args: [], throughShell: false, timeoutSecs: 600 };
+    settings.smoke = [];
+    sql(home, `UPDATE deploy_targets SET settings = '${JSON.stringify(settings).replaceAll("'", "''")}' WHERE environment_id = '${envs.development}'`);
+    await (await s.waitFor("[data-testid=deploy-development]")).click();
+    await (await s.waitFor("[data-testid=deploy-start]:not([disabled])")).click();
+    await s.waitForContent("[data-testid=run-log]", "starting a long deploy");
+    await s.waitForContent("[data-testid=env-card-development] [data-testid=env-lock]", "Deploying now");
+    await app.shot("running-before-kill");
+    ownerPid = sql(home, "SELECT owner_pid FROM deploy_runs WHERE state = 'running'")[0].owner_pid;
+  } catch (e) {
+    await app.quit();
+    throw e;
+  }
+  // Killed: no chance to record anything.
+  process.kill(ownerPid, "SIGKILL");
+  await app.quit().catch(() => {});
+  const childPid = Number(readFileSync(pidFile, "utf8").trim());
+  assert.ok(isAlive(childPid), "the deploy's processes outlive the killed app");
+
+  app = await launch(home, { testName: "deploy-kill" });
+  try {
+    const s = app.session;
+    await s.waitForContent("body", "was interrupted when Liftoff closed");
+    await app.shot("told-at-start");
+    const [run] = sql(home, "SELECT state, outcome FROM deploy_runs WHERE version = '2.4.0' OR state IN ('running', 'interrupted') ORDER BY started_at DESC LIMIT 1");
+    assert.equal(run.state, "interrupted");
+    assert.equal(sql(home, "SELECT count(*) AS n FROM deploy_locks")[0].n, 0, "the lock is released");
+    assert.ok(sql(home, "SELECT 1 FROM audit_log WHERE action = 'deploy.interrupted'").length === 1);
+    // The Deploys page offers to stop what is still running.
+    await (await s.waitFor("[data-testid=tab-deploys]")).click();
+    await s.waitForContent("[data-testid=leftover]", "still running");
+    await app.shot("leftover-offered");
+    await (await s.find("[data-testid=stop-leftover]")).click();
+    await s.waitUntil(async () => !isAlive(childPid), "the leftover process to be stopped", 15000);
+    // The environment can be deployed again.
+    await s.waitFor("[data-testid=deploy-development]:not([disabled])");
+    await app.shot("leftover-stopped");
+  } finally {
+    await app.quit();
+  }
+});
+
+test("a deploy from the command line shows up live in the open window and shares its lock", async () => {
+  const home = freshHome("deploy-cli");
+  const app = await launch(home, { testName: "deploy-cli" });
+  try {
+    const s = app.session;
+    await openSampleDeploys(s);
+    // Locked by hand in the window: the command line is refused, naming why.
+    await (await s.find("[data-testid=lock-development]")).click();
+    await typeInto(s, "[data-testid=lock-reason]", "Database migration in progress");
+    await (await s.find("[data-testid=lock-confirm]")).click();
+    await s.waitForContent("[data-testid=env-card-development] [data-testid=env-lock]", "Database migration in progress");
+    const cli = (args) =>
+      new Promise((resolve) => {
+        const child = spawn(appBinary(), args, { env: { ...process.env, LIFTOFF_DATA_DIR: home.data }, stdio: ["ignore", "pipe", "pipe"] });
+        let out = "";
+        child.stdout.on("data", (d) => (out += d));
+        child.stderr.on("data", (d) => (out += d));
+        child.on("exit", (code) => resolve({ code, out }));
+      });
+    const refused = await cli(["deploy", "--project", "Northwind Billing (sample)", "--env", "development", "--version", "2.4.0"]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.out, /Database migration in progress/);
+    await (await s.find("[data-testid=unlock-development]")).click();
+    await s.waitUntil(async () => (await s.findAll("[data-testid=unlock-development]")).length === 0, "the lock to go");
+
+    const running = cli(["deploy", "--project", "Northwind Billing (sample)", "--env", "development", "--version", "2.4.0", "--build-ref", "v2.4.0"]);
+    // The window follows the run while the command line runs it.
+    await s.waitForContent("[data-testid=run-log]", "Fetching artifact billing-2.4.0", { timeoutMs: 15000 });
+    await app.shot("cli-run-live");
+    const done = await running;
+    assert.equal(done.code, 0, done.out);
+    assert.match(done.out, /Deployed 2\.4\.0 to development/);
+    await s.waitForText("[data-testid=run-state]", "succeeded", { timeoutMs: 15000 });
+    await s.waitForContent("[data-testid=env-card-development] [data-testid=env-current]", "2.4.0");
+    await app.shot("cli-run-done");
+    const list = await cli(["runs", "--project", "Northwind Billing (sample)", "--env", "development"]);
+    assert.equal(list.code, 0);
+    assert.match(list.out, /2\.4\.0 .*succeeded/);
+  } finally {
+    await app.quit();
+  }
+});
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
