@@ -20,13 +20,14 @@ import { appBinary, freshHome, launch, sql } from "./harness.mjs";
 const CANARY = "canary-Xq7/+v=9 \"deploy\" secret";
 const b64 = Buffer.from(CANARY).toString("base64");
 
-/** A loopback server answering /health with `status` (changeable). */
+/** A loopback server answering /health with `status()`. */
 async function healthServer(status) {
-  const state = { status, hits: 0 };
+  const state = { hits: 0 };
   const server = createServer((req, res) => {
     state.hits++;
-    res.writeHead(state.status, { "content-type": "application/json" });
-    res.end(JSON.stringify({ status: state.status === 200 ? "ok" : "down" }));
+    const code = status();
+    res.writeHead(code, { "content-type": "application/json" });
+    res.end(JSON.stringify({ status: code === 200 ? "ok" : "down" }));
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   state.url = `http://127.0.0.1:${server.address().port}`;
@@ -56,8 +57,11 @@ async function typeInto(s, css, text) {
 
 test("deploy staging live, promote to production past the gate and a freeze, fail verification, roll back", async () => {
   const home = freshHome("deploys");
-  const health = await healthServer(200);
-  const broken = await healthServer(500);
+  const health = await healthServer(() => 200);
+  // Production's service breaks with 2.4.0: what the sample's demo deploy
+  // last put there decides.
+  const liveOnProduction = join(home.data, "demo", "state", "production.version");
+  const broken = await healthServer(() => (existsSync(liveOnProduction) && readFileSync(liveOnProduction, "utf8").trim() === "2.4.0" ? 500 : 200));
   const hashFile = join(home.root, "token.sha256");
   const deploy = script(
     home,
@@ -112,12 +116,13 @@ test("deploy staging live, promote to production past the gate and a freeze, fai
     await typeInto(s, "[data-testid=target-program]", deploy);
     await typeInto(s, "[data-testid=target-working-dir]", home.root);
     await (await s.find("[data-testid=target-add-credential]")).click();
-    const credName = await s.waitFor("[data-testid=target-credential-name-0]");
+    await s.waitFor("[data-testid=target-credential-name-0]");
     await s.execute(
-      "const el = arguments[0]; el.value = 'DEPLOY_TOKEN'; el.dispatchEvent(new Event('change', { bubbles: true }));",
-      credName,
+      "const el = document.querySelector('[data-testid=target-credential-name-0]'); el.value = 'DEPLOY_TOKEN'; el.dispatchEvent(new Event('change', { bubbles: true }));",
     );
     await typeInto(s, "[data-testid=target-credential-variable-0]", "DEPLOY_TOKEN");
+    // The sample's own check reads the demo script's state; this target has its own.
+    await (await s.find("[data-testid=target-smoke-remove-0]")).click();
     await (await s.find("[data-testid=target-add-smoke-http]")).click();
     await typeInto(s, "[data-testid=target-smoke-name-0]", "Health");
     await typeInto(s, "[data-testid=target-smoke-url-0]", `${health.url}/health`);
@@ -165,7 +170,7 @@ test("deploy staging live, promote to production past the gate and a freeze, fai
     const downloaded = readFileSync(logPath, "utf8");
     assert.ok(downloaded.includes("token is ***") && !downloaded.includes(CANARY) && !downloaded.includes(b64));
 
-    // Production: its smoke check now fails (the service is broken).
+    // Production checks its service's health, which 2.4.0 breaks.
     const prodSettings = JSON.parse(sql(home, `SELECT settings FROM deploy_targets WHERE environment_id = '${envs.production}'`)[0].settings);
     prodSettings.smoke = [
       { kind: "http", name: "Invoices API health", url: `${broken.url}/health`, method: "GET", expectStatus: 200, expectText: null, jsonField: null, expectJson: null, maxLatencyMs: null, credential: null, withinSecs: 2 },
@@ -223,6 +228,9 @@ test("deploy staging live, promote to production past the gate and a freeze, fai
     await (await s.find("[data-testid=tab-timeline]")).click();
     await s.waitUntil(async () => (await s.findAll("[data-testid=timeline-run]")).length >= 3, "runs on the timeline");
     await app.shot("timeline-runs");
+  } catch (e) {
+    await app.shot("failure").catch(() => {});
+    throw e;
   } finally {
     await app.quit();
     await health.close();
@@ -270,6 +278,7 @@ test("Liftoff killed during a run: at the next start the run is interrupted, the
     assert.equal(sql(home, "SELECT count(*) AS n FROM deploy_locks")[0].n, 0, "the lock is released");
     assert.ok(sql(home, "SELECT 1 FROM audit_log WHERE action = 'deploy.interrupted'").length === 1);
     // The Deploys page offers to stop what is still running.
+    await (await s.waitForText("[data-testid=project-row]", "Northwind Billing")).click();
     await (await s.waitFor("[data-testid=tab-deploys]")).click();
     await s.waitForContent("[data-testid=leftover]", "still running");
     await app.shot("leftover-offered");

@@ -354,14 +354,14 @@ impl Runner<'_, '_> {
         }
     }
 
-    fn save_steps(&mut self, pgid: Option<u32>) {
+    fn save_steps(&mut self) {
         let steps = serde_json::to_string(&self.steps).expect("steps serialize");
         let checks = serde_json::to_string(&self.checks).expect("checks serialize");
         let (id, project) = (self.job.run.id.clone(), self.job.run.project_id.clone());
         let r = self.store.write(|tx| {
             tx.execute(
-                "UPDATE deploy_runs SET steps = ?2, checks = ?3, child_pgid = coalesce(?4, child_pgid) WHERE id = ?1",
-                params![id, steps, checks, pgid.map(i64::from)],
+                "UPDATE deploy_runs SET steps = ?2, checks = ?3 WHERE id = ?1",
+                params![id, steps, checks],
             )?;
             tx.changed(ChangeKind::Deploy, Some(&project), Some(&id));
             Ok::<_, rusqlite::Error>(())
@@ -374,7 +374,7 @@ impl Runner<'_, '_> {
     fn begin_step(&mut self, i: usize) {
         self.steps[i].state = StepState::Running;
         self.steps[i].started_at = Some(clock::to_text(Utc::now()));
-        self.save_steps(None);
+        self.save_steps();
     }
 
     fn end_step(&mut self, i: usize, ok: bool, detail: String, elapsed: Duration) {
@@ -404,7 +404,6 @@ impl Runner<'_, '_> {
             drain: self.timing.drain,
         };
         let started = Instant::now();
-        let (pgid_tx, pgid_rx) = std::sync::mpsc::channel::<u32>();
         let mut batch: Vec<runs::LogLine> = Vec::new();
         let outcome = {
             let masker = &self.masker;
@@ -413,9 +412,16 @@ impl Runner<'_, '_> {
             let store = &self.store;
             let last_flush = &mut self.last_flush;
             let flush_every = self.timing.flush_every;
-            exec::run_step(&cmd, masker, cancel, |pid| {
-                let _ = pgid_tx.send(pid);
-            }, |lines| {
+            let run_id = &self.job.run.id;
+            // The step's process group, recorded at once: if Liftoff dies
+            // during the step, the next start can find what is left.
+            let on_start = |pid: u32| {
+                let saved = store.write(|tx| tx.execute("UPDATE deploy_runs SET child_pgid = ?2 WHERE id = ?1", params![run_id, i64::from(pid)]));
+                if let Err(e) = saved {
+                    log::warn!("the process group of run {run_id} was not recorded: {e}");
+                }
+            };
+            exec::run_step(&cmd, masker, cancel, on_start, |lines| {
                 batch.clear();
                 for l in lines {
                     let stream = match l.stream {
@@ -435,15 +441,12 @@ impl Runner<'_, '_> {
             })
             .await
         };
-        if let Ok(pgid) = pgid_rx.try_recv() {
-            self.save_steps(Some(pgid));
-        }
         let elapsed = started.elapsed();
         let detail = describe_end(&outcome.end, spec.timeout_secs, outcome.stopped_with_kill);
         self.say(LogStream::Liftoff, &format!("{} {name}: {detail} ({:.1} s)", if outcome.succeeded() { "✔" } else { "✖" }, elapsed.as_secs_f64()));
         self.end_step(i, outcome.succeeded(), detail, elapsed);
         self.maybe_flush(true);
-        self.save_steps(None);
+        self.save_steps();
         (outcome.end, elapsed)
     }
 }
@@ -551,7 +554,7 @@ async fn run_steps(r: &mut Runner<'_, '_>, job: &Job, cancel: &CancellationToken
                     failed_checks.push(h.name.clone());
                 }
                 r.checks.push(result);
-                r.save_steps(None);
+                r.save_steps();
             }
             SmokeCheck::Command(c) => {
                 let spec = CommandSpec { program: c.command.clone(), args: Vec::new(), through_shell: true, timeout_secs: c.timeout_secs };
@@ -569,7 +572,7 @@ async fn run_steps(r: &mut Runner<'_, '_>, job: &Job, cancel: &CancellationToken
                 if !passed {
                     failed_checks.push(c.name.clone());
                 }
-                r.save_steps(None);
+                r.save_steps();
             }
         }
         if cancel.is_cancelled() {

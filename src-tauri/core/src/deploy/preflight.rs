@@ -5,7 +5,7 @@
 //! the target and the credentials cannot be overridden.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::runs::{self, RunKind};
@@ -141,17 +141,15 @@ pub fn check(store: &Store, keychain: &Keychain, req: &DeployRequest, kind: RunK
 
     // The production gate.
     if environment.protected {
-        let gate_release = match (&release, kind) {
-            (Some(r), _) => Some(r.clone()),
-            (None, RunKind::Rollback) => find_release(&conn, &project.id, &version)?,
-            (None, _) => None,
-        };
+        // A rollback returns to a version that verified here: its gate was
+        // passed when it went out, and today's checklist is another release's.
+        let gate_release = if kind == RunKind::Deploy { release.clone() } else { None };
         let mut c = match gate_release {
-            None if kind == RunKind::Rollback => PreflightCheck::new(
+            None if kind != RunKind::Deploy => PreflightCheck::new(
                 "gate",
                 "Production gate",
                 CheckOutcome::Pass,
-                format!("A rollback to {version}, which verified on {} before.", environment.name),
+                format!("A rollback to {version}, which verified on {} before; the gate is for new versions.", environment.name),
             ),
             None => PreflightCheck::new(
                 "gate",
@@ -230,8 +228,8 @@ pub fn check(store: &Store, keychain: &Keychain, req: &DeployRequest, kind: RunK
         }
     });
 
-    // The planned window.
-    if let Some(r) = &release {
+    // The planned window (a rollback goes back at once, whatever was planned).
+    if let (Some(r), RunKind::Deploy) = (&release, kind) {
         let for_this = r.window_environment_id.as_deref().map_or(environment.protected, |w| w == environment.id);
         if for_this {
             checks.push(match (&r.window_start, &r.window_end) {
@@ -361,16 +359,6 @@ pub fn check(store: &Store, keychain: &Keychain, req: &DeployRequest, kind: RunK
 
     let previous_version = runs::current_in(&conn, &environment.id)?.map(|r| r.version);
     Ok(Plan { project, environment, release, version, target, previous_version, checks })
-}
-
-fn find_release(conn: &Connection, project_id: &str, version: &str) -> Result<Option<Release>, DeployError> {
-    let id: Option<String> = conn
-        .query_row("SELECT id FROM releases WHERE project_id = ?1 AND version = ?2", params![project_id, version], |r| r.get(0))
-        .optional()?;
-    Ok(match id {
-        Some(id) => releases::get_in(conn, &id)?,
-        None => None,
-    })
 }
 
 pub(crate) fn describe(c: &target::CommandSpec) -> String {
