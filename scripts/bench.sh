@@ -4,10 +4,16 @@
 # - window suggestion (Rust);
 # - the timeline's first render and frame times at 1,000, 10,000 and 50,000
 #   items (scripts/bench-timeline.mjs);
+# - the deploy engine: a million lines through the masker and the stored
+#   log, and the latencies from Deploy to the child and from its exit to the
+#   run recorded (examples/deploy_bench.rs); the same million lines watched
+#   in the window, with frame times and the app's peak memory
+#   (scripts/bench-deploy.mjs);
 # - start-up, idle memory and package size side by side with an empty Tauri 2
 #   app of the same stack, bench/empty-app (scripts/bench-startup.mjs).
 #   scripts/bench.sh            everything
 #   scripts/bench.sh startup    only the start-up, memory and size comparison
+#   scripts/bench.sh deploy     only the deploy figures
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -16,21 +22,31 @@ bash scripts/setup.sh test
 if [[ "$what" == all ]]; then
   cargo run --release --locked -p liftoff-core --example suggest_bench
 fi
+if [[ "$what" == all || "$what" == deploy ]]; then
+  cargo run --release --locked -p liftoff-core --example deploy_bench
+fi
 # The release binaries and their .deb packages. Liftoff's front end is built
 # in the benchmark's mode (`npm run build:bench`): the same page plus the few
 # lines through which bench-timeline.mjs drives the timeline, which the
 # normal build leaves out. The empty app's page is static.
 npx tauri build --bundles deb --config '{"build":{"beforeBuildCommand":"npm run build:bench"}}' -- --locked
-(cd bench/empty-app && ../../node_modules/.bin/tauri build --bundles deb -- --locked)
+if [[ "$what" != deploy ]]; then
+  (cd bench/empty-app && ../../node_modules/.bin/tauri build --bundles deb -- --locked)
+fi
 export LIFTOFF_APP="$CARGO_TARGET_DIR/release/liftoff"
 export LIFTOFF_EMPTY_APP="$CARGO_TARGET_DIR/release/liftoff-empty-app"
 version="$(node -p 'require("./tauri.conf.json").version')"
 export LIFTOFF_DEB="$(ls "$CARGO_TARGET_DIR"/release/bundle/deb/Liftoff_"$version"_*.deb)"
-export LIFTOFF_EMPTY_DEB="$(ls "$CARGO_TARGET_DIR"/release/bundle/deb/liftoff-empty-app_0.1.0_*.deb)"
+export LIFTOFF_EMPTY_DEB="$(ls "$CARGO_TARGET_DIR"/release/bundle/deb/liftoff-empty-app_0.1.0_*.deb 2>/dev/null || true)"
 xvfb=(xvfb-run -a --server-args="-screen 0 1440x900x24" scripts/with-keyring.sh)
 if [[ "$what" == all ]]; then
   "${xvfb[@]}" node scripts/bench-timeline.mjs
 fi
-"${xvfb[@]}" node scripts/bench-startup.mjs
+if [[ "$what" == all || "$what" == deploy ]]; then
+  "${xvfb[@]}" node scripts/bench-deploy.mjs
+fi
+if [[ "$what" != deploy ]]; then
+  "${xvfb[@]}" node scripts/bench-startup.mjs
+fi
 # Leave the normal front end for the next debug build.
 npm run build >/dev/null

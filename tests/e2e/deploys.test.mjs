@@ -255,7 +255,7 @@ test("Liftoff killed during a run: at the next start the run is interrupted, the
     await (await s.waitFor("[data-testid=deploy-development]")).click();
     await (await s.waitFor("[data-testid=deploy-start]:not([disabled])")).click();
     await s.waitForContent("[data-testid=run-log]", "starting a long deploy");
-    await s.waitForContent("[data-testid=env-card-development] [data-testid=env-lock]", "Deploying now");
+    await s.waitForContent("[data-testid=env-card-development] [data-testid=env-lock]", "Busy: deploying 2.4.0");
     await app.shot("running-before-kill");
     ownerPid = sql(home, "SELECT owner_pid FROM deploy_runs WHERE state = 'running'")[0].owner_pid;
   } catch (e) {

@@ -20,7 +20,7 @@ export class RunLog {
   tail = $state.raw<LogLine[]>([]);
   /** Lines between head and tail that the window does not hold. */
   hidden = $state(0);
-  lastSeq = 0;
+  lastSeq = $state(0);
   private pending: LogLine[] = [];
   private frame = 0;
   private filling: Promise<void> | null = null;
@@ -51,6 +51,8 @@ export class RunLog {
       return false;
     }
     const last = fresh[fresh.length - 1].seq;
+    // The database cuts the middle of a very long log: a jump inside a page.
+    for (let i = 1; i < fresh.length; i++) this.hidden += Math.max(0, fresh[i].seq - fresh[i - 1].seq - 1);
     const head = this.head.length < HEAD ? fresh.splice(0, HEAD - this.head.length) : [];
     if (head.length) this.head = [...this.head, ...head];
     if (fresh.length) {
