@@ -259,6 +259,7 @@ test("Liftoff killed during a run: at the next start the run is interrupted, the
     await app.shot("running-before-kill");
     ownerPid = sql(home, "SELECT owner_pid FROM deploy_runs WHERE state = 'running'")[0].owner_pid;
   } catch (e) {
+    await app.shot("failure").catch(() => {});
     await app.quit();
     throw e;
   }
@@ -275,6 +276,8 @@ test("Liftoff killed during a run: at the next start the run is interrupted, the
     await app.shot("told-at-start");
     const [run] = sql(home, "SELECT state, outcome FROM deploy_runs WHERE version = '2.4.0' OR state IN ('running', 'interrupted') ORDER BY started_at DESC LIMIT 1");
     assert.equal(run.state, "interrupted");
+    const kept = sql(home, "SELECT text FROM deploy_log l JOIN deploy_runs r ON r.id = l.run_id WHERE r.state = 'interrupted'").map((l) => l.text);
+    assert.ok(kept.includes("starting a long deploy"), `the log it had is kept: ${kept}`);
     assert.equal(sql(home, "SELECT count(*) AS n FROM deploy_locks")[0].n, 0, "the lock is released");
     assert.ok(sql(home, "SELECT 1 FROM audit_log WHERE action = 'deploy.interrupted'").length === 1);
     // The Deploys page offers to stop what is still running.
@@ -330,6 +333,17 @@ test("a deploy from the command line shows up live in the open window and shares
     const list = await cli(["runs", "--project", "Northwind Billing (sample)", "--env", "development"]);
     assert.equal(list.code, 0);
     assert.match(list.out, /2\.4\.0 .*succeeded/);
+
+    // A run of the command line is cancelled from the window.
+    const cancelled = cli(["deploy", "--project", "Northwind Billing (sample)", "--env", "development", "--version", "2.5.0-rc.1"]);
+    await s.waitForContent("[data-testid=run-view]", "2.5.0-rc.1", { timeoutMs: 15000 });
+    await s.waitForText("[data-testid=run-state]", "running");
+    await (await s.waitFor("[data-testid=run-cancel]")).click();
+    const stopped = await cancelled;
+    assert.notEqual(stopped.code, 0, stopped.out);
+    assert.match(stopped.out, /cancelled/i);
+    await s.waitForText("[data-testid=run-state]", "cancelled", { timeoutMs: 15000 });
+    await app.shot("cli-run-cancelled-from-window");
   } finally {
     await app.quit();
   }

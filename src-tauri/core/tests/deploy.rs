@@ -418,6 +418,62 @@ fn preflight_refuses_a_freeze_the_gate_and_an_unverified_promotion_until_someone
     assert!(second.to_string().contains("Lena is deploying 3.0.0"), "{second}");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancel_asked_for_elsewhere_stops_the_run_and_its_children() {
+    let f = Fixture::new();
+    let pid_file = f.dir.path().join("child.pid");
+    f.set_target("staging", settings(shell(&format!("sleep 60 & echo $! > {}; wait", pid_file.display()))));
+    let job = engine::start(&f.store, &keychain(), &f.request("staging", "1.0"), &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
+    let run_id = job.run.id.clone();
+    let store = f.store.clone();
+    let running = tokio::spawn(async move { engine::execute(store, job, CancellationToken::new(), fast(), &mut |_: &[runs::LogLine]| {}).await });
+    while !pid_file.exists() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // As the window does for a run the command line started: through the database.
+    runs::request_cancel(&f.store, &run_id, &Actor { person_id: None, name: "Omar".into() }, Utc::now()).unwrap();
+    let run = tokio::time::timeout(Duration::from_secs(10), running).await.expect("stopped in time").unwrap();
+    assert_eq!(run.state, RunState::Cancelled, "{}", run.outcome);
+    let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!alive(pid), "the grandchild is gone");
+    assert!(f.audit_actions().contains(&"deploy.cancelRequested".to_owned()));
+    assert!(runs::request_cancel(&f.store, &run_id, &lead(), Utc::now()).is_err(), "an ended run cannot be cancelled");
+}
+
+/// A process that exists and is not a zombie (this machine's init may not
+/// reap orphans).
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| !stat.contains(") Z "))
+}
+
+#[test]
+fn a_locked_keychain_fails_preflight_and_nothing_starts() {
+    let f = Fixture::new();
+    let mut s = settings(shell("true"));
+    s.credentials = vec![liftoff_core::deploy::target::CredentialUse { name: "DEPLOY_TOKEN".into(), variable: "TOKEN".into() }];
+    f.set_target("staging", s);
+    // The credential's row exists; its value cannot be read (locked).
+    let conn = rusqlite::Connection::open(f.store.db_path()).unwrap();
+    conn.execute(
+        "INSERT INTO credentials (id, environment_id, name, kind, created_at) VALUES ('c1', ?1, 'DEPLOY_TOKEN', 'apiToken', '2026-01-01T00:00:00Z')",
+        [f.env("staging")],
+    )
+    .unwrap();
+    let locked = Keychain::with_entries(|_| {
+        let mock = keyring::mock::MockCredential::default();
+        mock.set_error(keyring::Error::NoStorageAccess(Box::new(std::io::Error::other("locked"))));
+        Ok(Arc::new(keyring::Entry::new_with_credential(Box::new(mock))))
+    });
+    let checks = engine::preflight(&f.store, &locked, &f.request("staging", "1.0"), Utc::now(), Utc::now().date_naive()).unwrap();
+    let creds = checks.iter().find(|c| c.key == "credentials").unwrap();
+    assert_eq!(creds.outcome, CheckOutcome::Fail);
+    assert!(creds.reason.to_lowercase().contains("keychain"), "{}", creds.reason);
+    assert!(engine::start(&f.store, &locked, &f.request("staging", "1.0"), &lead(), Utc::now(), Utc::now().date_naive()).is_err());
+    assert!(runs::list(&f.store, &f.project.id, &RunQuery::default()).unwrap().is_empty(), "nothing started");
+    assert!(runs::status(&f.store, &f.project.id).unwrap()[1].lock.is_none());
+}
+
 #[test]
 fn a_hand_lock_blocks_deploys_until_unlocked() {
     let f = Fixture::new();

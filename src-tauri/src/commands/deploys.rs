@@ -133,19 +133,22 @@ fn spawn(state: &AppState, job: Job, log: Channel<LineBatch<LogLine>>) -> Run {
     run
 }
 
-/// Cancels a run of this window: its process tree is stopped (TERM, then
-/// KILL after a grace period).
+/// Cancels a run: its process tree is stopped (TERM, then KILL after a
+/// grace period), by this window or by the process that runs it.
 #[tauri::command]
 #[specta::specta]
-pub async fn cancel_deploy(state: State<'_, AppState>, run_id: String) -> Result<()> {
+pub async fn cancel_deploy(state: State<'_, AppState>, run_id: String, actor: Option<String>) -> Result<()> {
     if state.running_cancel(&run_id) {
-        Ok(())
-    } else {
-        Err(AppError::new(
-            ErrorCode::NotFound,
-            "That run is not running in this window (it ended, or another Liftoff or the command line runs it: cancel it there).",
-        ))
+        return Ok(());
     }
+    // Run by the command line or another Liftoff: ask it through the database.
+    state
+        .with_store(move |s| {
+            let run = runs::get(s, &run_id)?;
+            let who = actor_for(s, &run.environment_id, actor.as_deref())?;
+            Ok(runs::request_cancel(s, &run_id, &who, Utc::now())?)
+        })
+        .await
 }
 
 #[tauri::command]

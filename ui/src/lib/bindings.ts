@@ -133,10 +133,10 @@ export const commands = {
 	/**  Rolls the environment back to the last version that verified there. */
 	startRollback: (environmentId: string, decisions: Decision[], actor: string | null, log: Channel<LineBatch<LogLine>>) => __TAURI_INVOKE<Run>("start_rollback", { environmentId, decisions, actor, log }),
 	/**
-	 *  Cancels a run of this window: its process tree is stopped (TERM, then
-	 *  KILL after a grace period).
+	 *  Cancels a run: its process tree is stopped (TERM, then KILL after a
+	 *  grace period), by this window or by the process that runs it.
 	 */
-	cancelDeploy: (runId: string) => __TAURI_INVOKE<null>("cancel_deploy", { runId }),
+	cancelDeploy: (runId: string, actor: string | null) => __TAURI_INVOKE<null>("cancel_deploy", { runId, actor }),
 	listRuns: (projectId: string, query: RunQuery) => __TAURI_INVOKE<Run[]>("list_runs", { projectId, query }),
 	getRun: (runId: string) => __TAURI_INVOKE<Run>("get_run", { runId }),
 	runLog: (runId: string, afterSeq: number, limit: number, search: string | null) => __TAURI_INVOKE<LogPage>("run_log", { runId, afterSeq, limit, search }),

@@ -4,7 +4,7 @@
 //! lock and moves the release. Nothing slow runs inside a write.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -40,6 +40,13 @@ impl Default for Timing {
         Timing { grace: Duration::from_secs(5), drain: Duration::from_millis(300), flush_every: Duration::from_millis(200) }
     }
 }
+
+fn lock(log: &Mutex<LogWriter>) -> std::sync::MutexGuard<'_, LogWriter> {
+    log.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// How often a run looks for a cancel asked for by another process.
+const CANCEL_POLL: Duration = Duration::from_millis(250);
 
 /// A run that has started (recorded, lock taken), ready to execute.
 pub struct Job {
@@ -330,8 +337,9 @@ struct Runner<'a, 's> {
     store: Arc<Store>,
     job: &'a Job,
     masker: Masker,
-    log: LogWriter,
-    last_flush: Instant,
+    /// Shared with the task that writes it to the database on a timer, so a
+    /// quiet step's last lines are stored within `flush_every` too.
+    log: Arc<Mutex<LogWriter>>,
     timing: Timing,
     steps: Vec<StepRecord>,
     checks: Vec<CheckResult>,
@@ -341,16 +349,13 @@ struct Runner<'a, 's> {
 impl Runner<'_, '_> {
     fn say(&mut self, stream: LogStream, text: &str) {
         let text = self.masker.mask(text).into_owned();
-        let seq = self.log.push(stream, text.clone());
+        let seq = lock(&self.log).push(stream, text.clone());
         (self.sink)(&[runs::LogLine { seq: seq as i32, stream, text }]);
     }
 
-    fn maybe_flush(&mut self, force: bool) {
-        if force || self.log.pending() >= 20_000 || self.last_flush.elapsed() >= self.timing.flush_every {
-            if let Err(e) = self.log.flush(&self.store) {
-                log::warn!("deploy log not saved yet, will retry: {e}");
-            }
-            self.last_flush = Instant::now();
+    fn flush(&mut self) {
+        if let Err(e) = lock(&self.log).flush(&self.store) {
+            log::warn!("deploy log not saved yet, will retry: {e}");
         }
     }
 
@@ -407,11 +412,9 @@ impl Runner<'_, '_> {
         let mut batch: Vec<runs::LogLine> = Vec::new();
         let outcome = {
             let masker = &self.masker;
-            let log = &mut self.log;
+            let writer = &self.log;
             let sink = &mut self.sink;
             let store = &self.store;
-            let last_flush = &mut self.last_flush;
-            let flush_every = self.timing.flush_every;
             let run_id = &self.job.run.id;
             // The step's process group, recorded at once: if Liftoff dies
             // during the step, the next start can find what is left.
@@ -423,21 +426,23 @@ impl Runner<'_, '_> {
             };
             exec::run_step(&cmd, masker, cancel, on_start, |lines| {
                 batch.clear();
+                let mut w = lock(writer);
                 for l in lines {
                     let stream = match l.stream {
                         exec::Stream::Out => LogStream::Out,
                         exec::Stream::Err => LogStream::Err,
                     };
-                    let seq = log.push(stream, l.text.clone());
+                    let seq = w.push(stream, l.text.clone());
                     batch.push(runs::LogLine { seq: seq as i32, stream, text: l.text });
                 }
-                (sink)(&batch);
-                if log.pending() >= 20_000 || last_flush.elapsed() >= flush_every {
-                    if let Err(e) = log.flush(store) {
+                // A flood is written at once; otherwise the timer writes it.
+                if w.pending() >= 20_000 {
+                    if let Err(e) = w.flush(store) {
                         log::warn!("deploy log not saved yet, will retry: {e}");
                     }
-                    *last_flush = Instant::now();
                 }
+                drop(w);
+                (sink)(&batch);
             })
             .await
         };
@@ -445,7 +450,7 @@ impl Runner<'_, '_> {
         let detail = describe_end(&outcome.end, spec.timeout_secs, outcome.stopped_with_kill);
         self.say(LogStream::Liftoff, &format!("{} {name}: {detail} ({:.1} s)", if outcome.succeeded() { "✔" } else { "✖" }, elapsed.as_secs_f64()));
         self.end_step(i, outcome.succeeded(), detail, elapsed);
-        self.maybe_flush(true);
+        self.flush();
         self.save_steps();
         (outcome.end, elapsed)
     }
@@ -469,8 +474,22 @@ pub async fn execute(store: Arc<Store>, job: Job, cancel: CancellationToken, tim
     let secrets: Vec<&str> = job.secrets.iter().chain(job.smoke_auth.iter()).map(|(_, v)| v.expose()).collect();
     let masker = Masker::new(&secrets);
     let steps = planned_steps(&job.settings, job.switch_only);
-    let log = LogWriter::new(&job.run.id, &job.run.project_id);
-    let mut runner = Runner { store: store.clone(), job: &job, masker, log, last_flush: Instant::now(), timing, steps, checks: Vec::new(), sink };
+    let log = Arc::new(Mutex::new(LogWriter::new(&job.run.id, &job.run.project_id)));
+    let writing = {
+        let (store, log) = (store.clone(), log.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(timing.flush_every).await;
+                let mut w = lock(&log);
+                if w.pending() > 0 {
+                    if let Err(e) = w.flush(&store) {
+                        log::warn!("deploy log not saved yet, will retry: {e}");
+                    }
+                }
+            }
+        })
+    };
+    let mut runner = Runner { store: store.clone(), job: &job, masker, log: log.clone(), timing, steps, checks: Vec::new(), sink };
     let what = match job.run.kind {
         RunKind::Deploy => "Deploying",
         RunKind::Rollback => "Rolling back to",
@@ -487,12 +506,28 @@ pub async fn execute(store: Arc<Store>, job: Job, cancel: CancellationToken, tim
             job.run.started_by
         ),
     );
+    // A cancel asked for from another process (the window, the command
+    // line) arrives through the database.
+    let watching = {
+        let (store, run_id, cancel) = (store.clone(), job.run.id.clone(), cancel.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(CANCEL_POLL).await;
+                if let Ok(Some(_)) = runs::cancel_requested(&store, &run_id) {
+                    cancel.cancel();
+                    return;
+                }
+            }
+        })
+    };
     let (state, outcome) = run_steps(&mut runner, &job, &cancel).await;
+    watching.abort();
     runner.say(LogStream::Liftoff, &format!("Run {}: {outcome}", state.label()));
-    runner.maybe_flush(true);
+    writing.abort();
     let steps = std::mem::take(&mut runner.steps);
     let checks = std::mem::take(&mut runner.checks);
-    finish(&store, &job, state, &outcome, &steps, &checks, &mut runner.log)
+    let mut log = lock(&log);
+    finish(&store, &job, state, &outcome, &steps, &checks, &mut log)
 }
 
 async fn run_steps(r: &mut Runner<'_, '_>, job: &Job, cancel: &CancellationToken) -> (RunState, String) {

@@ -491,6 +491,43 @@ pub fn stop_leftover(store: &Store, run_id: &str, actor: &Actor, now: DateTime<U
     })
 }
 
+/// Asks the process that runs a run to cancel it (for a run started by
+/// the command line or another window); it stops within a second.
+pub fn request_cancel(store: &Store, run_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), DeployError> {
+    store.write(|tx| {
+        let run = get_in(tx, run_id)?.ok_or(DeployError::RunNotFound)?;
+        if run.state != RunState::Running {
+            return Err(DeployError::Refused(format!("That run already ended ({}).", run.state.label())));
+        }
+        let at = clock::to_text(now);
+        tx.execute("UPDATE deploy_runs SET cancel_requested_by = ?2 WHERE id = ?1", params![run_id, actor.name])?;
+        audit::record(
+            tx,
+            actor,
+            &at,
+            Change {
+                project_id: &run.project_id,
+                release_id: run.release_id.as_deref(),
+                item_id: None,
+                category: AuditCategory::Deploy,
+                action: "deploy.cancelRequested",
+                summary: format!("Asked to cancel the {} of {} on {}", run.kind.as_str(), run.version, run.environment_name),
+                reason: "",
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// Whether someone asked to cancel the run from elsewhere.
+pub fn cancel_requested(store: &Store, run_id: &str) -> Result<Option<String>, DeployError> {
+    let conn = store.reader()?;
+    Ok(conn
+        .query_row("SELECT cancel_requested_by FROM deploy_runs WHERE id = ?1", params![run_id], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten())
+}
+
 /// Locks an environment by hand: no deploy starts there until it is unlocked.
 pub fn lock(store: &Store, environment_id: &str, reason: &str, actor: &Actor, now: DateTime<Utc>) -> Result<Lock, DeployError> {
     let reason = reason.trim();
