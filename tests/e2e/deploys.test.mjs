@@ -15,7 +15,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
-import { appBinary, freshHome, launch, sql } from "./harness.mjs";
+import { addCredential, appBinary, freshHome, launch, sql } from "./harness.mjs";
 
 const CANARY = "canary-Xq7/+v=9 \"deploy\" secret";
 const b64 = Buffer.from(CANARY).toString("base64");
@@ -103,12 +103,7 @@ test("deploy staging live, promote to production past the gate and a freeze, fai
 
     // The canary secret, into the real keychain through the Environments page.
     await (await s.find("[data-testid=tab-environments]")).click();
-    const staging = "[data-testid=environment-row]:nth-child(2)";
-    await (await s.waitFor(`${staging} [data-testid=add-credential]`)).click();
-    await (await s.waitFor(`${staging} [data-testid=cred-name]`)).type("DEPLOY_TOKEN");
-    await (await s.find(`${staging} [data-testid=cred-value]`)).type(CANARY);
-    await (await s.find(`${staging} [data-testid=cred-submit]`)).click();
-    await s.waitForText(`${staging} [data-testid=credential-row]`, "DEPLOY_TOKEN");
+    await addCredential(s, 2, "DEPLOY_TOKEN", CANARY);
 
     // A local command target on staging, through the form.
     await (await s.find("[data-testid=tab-deploys]")).click();
@@ -349,10 +344,11 @@ test("a deploy from the command line shows up live in the open window and shares
   }
 });
 
+/** Running: it exists and is not a zombie (this machine's init may not reap orphans). */
 function isAlive(pid) {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !/^\S+ \(.*\) [ZX]/.test(stat);
   } catch {
     return false;
   }

@@ -163,3 +163,16 @@ export function sql(home, query) {
   const out = execFileSync("sqlite3", ["-json", join(home.data, "liftoff.db"), query], { encoding: "utf8" });
   return out.trim() ? JSON.parse(out) : [];
 }
+
+/**
+ * Adds a credential to the environment in `row` (1-based) of the open
+ * Environments page; its value goes to the keychain.
+ */
+export async function addCredential(s, row, name, value) {
+  const env = `[data-testid=environment-row]:nth-child(${row})`;
+  await (await s.waitFor(`${env} [data-testid=add-credential]`)).click();
+  await (await s.waitFor(`${env} [data-testid=cred-name]`)).type(name);
+  await (await s.find(`${env} [data-testid=cred-value]`)).type(value);
+  await (await s.find(`${env} [data-testid=cred-submit]`)).click();
+  await s.waitForText(`${env} [data-testid=credential-row]`, name);
+}

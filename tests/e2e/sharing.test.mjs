@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freshHome, launch, sql } from "./harness.mjs";
+import { addCredential, freshHome, launch, sql } from "./harness.mjs";
 
 const CANARY = "canary-share-e2e-0c7d";
 
@@ -16,12 +16,7 @@ test("a project travels as a file with credential names only, and a bad file cha
     const s = app.session;
     await (await s.waitFor("[data-testid=open-sample]")).click();
     await (await s.waitFor("[data-testid=tab-environments]")).click();
-    const staging = "[data-testid=environment-row]:nth-child(2)";
-    await (await s.waitFor(`${staging} [data-testid=add-credential]`)).click();
-    await (await s.waitFor(`${staging} [data-testid=cred-name]`)).type("DEPLOY_TOKEN");
-    await (await s.find(`${staging} [data-testid=cred-value]`)).type(CANARY);
-    await (await s.find(`${staging} [data-testid=cred-submit]`)).click();
-    await s.waitForText(`${staging} [data-testid=credential-row]`, "DEPLOY_TOKEN");
+    await addCredential(s, 2, "DEPLOY_TOKEN", CANARY);
 
     await (await s.find("[data-testid=tab-settings]")).click();
     const pathInput = await s.waitFor("[data-testid=export-path]");

@@ -448,6 +448,21 @@ fn alive(pid: i32) -> bool {
 }
 
 #[test]
+fn a_killed_owner_that_nobody_reaped_counts_as_gone() {
+    let mut sleeping = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+    assert!(runs::owner_alive(sleeping.id() as i32));
+    let exited = std::process::Command::new("true").spawn().unwrap();
+    let pid = exited.id() as i32;
+    // Not waited for: a zombie until this process reaps it.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists(), "still in the process table");
+    assert!(!runs::owner_alive(pid), "a zombie is not a live owner");
+    sleeping.kill().unwrap();
+    sleeping.wait().unwrap();
+    drop(exited);
+}
+
+#[test]
 fn a_locked_keychain_fails_preflight_and_nothing_starts() {
     let f = Fixture::new();
     let mut s = settings(shell("true"));

@@ -391,12 +391,11 @@ impl Runner<'_, '_> {
     }
 
     /// Runs one command step; returns how it ended.
-    async fn command(&mut self, i: usize, spec: &CommandSpec, extra_env: &[(String, String)], cancel: &CancellationToken) -> (StepEnd, Duration) {
+    async fn command(&mut self, i: usize, spec: &CommandSpec, cancel: &CancellationToken) -> (StepEnd, Duration) {
         self.begin_step(i);
         let name = self.steps[i].name.clone();
         self.say(LogStream::Liftoff, &format!("▶ {name}: {}", preflight::describe(spec)));
-        let mut env = self.job.env.clone();
-        env.extend(extra_env.iter().cloned());
+        let env = self.job.env.clone();
         let cmd = StepCommand {
             program: spec.program.clone(),
             args: spec.args.clone(),
@@ -532,7 +531,6 @@ pub async fn execute(store: Arc<Store>, job: Job, cancel: CancellationToken, tim
 
 async fn run_steps(r: &mut Runner<'_, '_>, job: &Job, cancel: &CancellationToken) -> (RunState, String) {
     let s = &job.settings;
-    let slot_env: Vec<(String, String)> = Vec::new();
     let stopped = |end: &StepEnd, name: &str| -> Option<(RunState, String)> {
         match end {
             StepEnd::Exited(0) => None,
@@ -544,7 +542,7 @@ async fn run_steps(r: &mut Runner<'_, '_>, job: &Job, cancel: &CancellationToken
     };
     if job.switch_only {
         let bg = s.blue_green.as_ref().expect("a switch back has slots");
-        let (end, _) = r.command(0, &bg.switch, &slot_env, cancel).await;
+        let (end, _) = r.command(0, &bg.switch, cancel).await;
         return match stopped(&end, "The switch") {
             Some(x) => x,
             None => (RunState::Succeeded, format!("Users are back on the {} slot with {}.", job.slot.as_ref().map(|(n, _)| n.as_str()).unwrap_or("other"), job.run.version)),
@@ -552,19 +550,19 @@ async fn run_steps(r: &mut Runner<'_, '_>, job: &Job, cancel: &CancellationToken
     }
     let mut i = 0;
     for step in &s.before {
-        let (end, _) = r.command(i, &step.command, &slot_env, cancel).await;
+        let (end, _) = r.command(i, &step.command, cancel).await;
         if let Some(x) = stopped(&end, &format!("The step “{}”", step.name)) {
             return x;
         }
         i += 1;
     }
-    let (end, _) = r.command(i, &s.command, &slot_env, cancel).await;
+    let (end, _) = r.command(i, &s.command, cancel).await;
     if let Some(x) = stopped(&end, "The deploy") {
         return x;
     }
     i += 1;
     for step in &s.after {
-        let (end, _) = r.command(i, &step.command, &slot_env, cancel).await;
+        let (end, _) = r.command(i, &step.command, cancel).await;
         if let Some(x) = stopped(&end, &format!("The step “{}”", step.name)) {
             return x;
         }
@@ -593,7 +591,7 @@ async fn run_steps(r: &mut Runner<'_, '_>, job: &Job, cancel: &CancellationToken
             }
             SmokeCheck::Command(c) => {
                 let spec = CommandSpec { program: c.command.clone(), args: Vec::new(), through_shell: true, timeout_secs: c.timeout_secs };
-                let (end, elapsed) = r.command(i, &spec, &slot_env, cancel).await;
+                let (end, elapsed) = r.command(i, &spec, cancel).await;
                 let passed = matches!(end, StepEnd::Exited(0));
                 r.checks.push(CheckResult {
                     name: c.name.clone(),
@@ -621,7 +619,7 @@ async fn run_steps(r: &mut Runner<'_, '_>, job: &Job, cancel: &CancellationToken
         return (RunState::FailedVerification, format!("{} deployed, but the smoke check {} failed.{slot_note}", job.run.version, names.join(", ")));
     }
     if let (Some(bg), Some((slot, _))) = (&s.blue_green, &job.slot) {
-        let (end, _) = r.command(i, &bg.switch, &slot_env, cancel).await;
+        let (end, _) = r.command(i, &bg.switch, cancel).await;
         if let Some(x) = stopped(&end, "The switch") {
             return x;
         }

@@ -435,6 +435,33 @@ pub fn group_alive(_pgid: u32) -> bool {
     false
 }
 
+/// Whether the process `pid` is running: it exists and is not a zombie (a
+/// killed process that nobody has reaped yet is dead, whatever `kill(pid,
+/// 0)` says).
+#[cfg(unix)]
+pub fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else { return false };
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: signal 0 only checks that the process exists.
+    let exists = unsafe { libc::kill(pid, 0) } == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    if !exists {
+        return false;
+    }
+    #[cfg(target_os = "linux")]
+    if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state is the field after the command name, which is in parentheses.
+        return stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X']));
+    }
+    true
+}
+
+#[cfg(not(unix))]
+pub fn process_alive(_pid: u32) -> bool {
+    true
+}
+
 #[cfg(target_os = "linux")]
 fn linux_group_has_live_member(group: libc::pid_t) -> Option<bool> {
     let entries = std::fs::read_dir("/proc").ok()?;

@@ -319,19 +319,7 @@ pub fn owner_alive(pid: i32) -> bool {
     if pid <= 0 {
         return false;
     }
-    if pid as u32 == std::process::id() {
-        return true;
-    }
-    #[cfg(unix)]
-    {
-        // SAFETY: kill with signal 0 only checks that the process exists.
-        let r = unsafe { libc::kill(pid, 0) };
-        r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-    }
-    #[cfg(not(unix))]
-    {
-        true
-    }
+    pid as u32 == std::process::id() || super::exec::process_alive(pid as u32)
 }
 
 /// The message that refuses a second deploy or a lock.
