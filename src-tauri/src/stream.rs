@@ -1,11 +1,11 @@
 //! Streaming ordered output to the window: lines go over a Tauri `Channel`
-//! in small batches, a few per frame, never one message per line (which
+//! in small batches, at most one per frame, never one message per line (which
 //! froze the window at 20,000 lines a second).
 //!
-//! The producer (a deploy step's output reader, later) sends lines into
-//! [`LineStream`]; a task flushes a batch every [`FLUSH_EVERY`], or sooner
-//! once it holds [`MAX_LINES`] lines or [`MAX_BYTES`] bytes, and the rest
-//! when the producer is done.
+//! The producer (a deploy step's output reader) sends lines into
+//! [`LineStream`]; a task flushes a batch of at most [`MAX_LINES`] lines or
+//! [`MAX_BYTES`] bytes every [`FLUSH_EVERY`], and the rest when the producer
+//! is done.
 
 use std::time::Duration;
 
@@ -59,14 +59,17 @@ impl<T: Line> LineStream<T> {
             let mut tick = tokio::time::interval(FLUSH_EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
+                // A full batch waits for the next tick: the window gets at
+                // most one message per frame, however fast the producer
+                // is. Meanwhile the queue fills, and a producer that
+                // `offer`s drops lines (numbered ones are read back from
+                // the database by the window, as far as it wants them).
+                let room = out.batch.len() < MAX_LINES && out.bytes < MAX_BYTES;
                 tokio::select! {
-                    line = rx.recv() => match line {
+                    line = rx.recv(), if room => match line {
                         Some(line) => {
                             out.bytes += line.bytes();
                             out.batch.push(line);
-                            if out.batch.len() >= MAX_LINES || out.bytes >= MAX_BYTES {
-                                out.flush();
-                            }
                         }
                         None => {
                             out.flush();

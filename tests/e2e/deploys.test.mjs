@@ -223,6 +223,11 @@ test("deploy staging live, promote to production past the gate and a freeze, fai
     await (await s.find("[data-testid=tab-timeline]")).click();
     await s.waitUntil(async () => (await s.findAll("[data-testid=timeline-run]")).length >= 3, "runs on the timeline");
     await app.shot("timeline-runs");
+    await (await s.find("[data-testid=tab-releases]")).click();
+    await (await s.waitForText("[data-testid=release-row]", "2.4.0")).click();
+    await s.waitUntil(async () => (await s.findAll("[data-testid=release-run]")).length === 2, "the release's two runs (staging, production)");
+    await s.waitForContent("[data-testid=release-deploys]", "production");
+    await app.shot("release-runs");
   } catch (e) {
     await app.shot("failure").catch(() => {});
     throw e;

@@ -6,9 +6,17 @@ import { Channel } from "@tauri-apps/api/core";
 import { commands, type LineBatch, type LogLine, type Run, type RunState } from "./bindings";
 import { call } from "./ipc";
 
-/** Lines kept in the window from the start of a run, and from its end. */
-export const HEAD = 500;
-export const TAIL = 5000;
+/**
+ * Lines kept in the window from the start of a run, and from its end. The
+ * window is a view, not the record: the whole log (its first and last
+ * 10,000 lines for a very long one) is in the database, searchable and
+ * downloadable. Few lines on the page keep it drawing at full speed while a
+ * step prints hundreds of thousands of lines a second.
+ */
+export const HEAD = 100;
+export const TAIL = 300;
+/** A gap up to this many lines is read back from the database; a larger one is skipped. */
+export const FILL = 500;
 
 /**
  * The lines of one run as the window shows them: the first {@link HEAD} and
@@ -44,12 +52,16 @@ export class RunLog {
   add(lines: LogLine[]): boolean {
     const fresh = lines.filter((l) => l.seq > this.lastSeq);
     if (fresh.length === 0) return true;
-    if (fresh[0].seq > this.lastSeq + 1) {
-      // The channel dropped lines while the window was busy, or the
-      // database cut the middle of a long log: read what is stored.
+    const gap = fresh[0].seq - this.lastSeq - 1;
+    if (gap > 0 && (gap <= FILL || this.head.length < HEAD)) {
+      // The channel dropped a few lines while the window was busy, or they
+      // came before the run's id was known (the start of the log is always
+      // shown): read them back.
       void this.catchUp();
       return false;
     }
+    // A flood: the lines in between are in the database, not on the page.
+    if (gap > 0) this.hidden += gap;
     const last = fresh[fresh.length - 1].seq;
     // The database cuts the middle of a very long log: a jump inside a page.
     for (let i = 1; i < fresh.length; i++) this.hidden += Math.max(0, fresh[i].seq - fresh[i - 1].seq - 1);
@@ -65,12 +77,20 @@ export class RunLog {
     return true;
   }
 
-  /** Reads the stored lines after the last one shown. */
-  catchUp(): Promise<void> {
+  /**
+   * Reads the stored lines after the last one shown. With `total` (the
+   * lines the run has printed so far), a window far behind skips to the
+   * last {@link TAIL} lines.
+   */
+  catchUp(total?: number): Promise<void> {
     if (this.filling) return this.filling;
+    if (total !== undefined && total - this.lastSeq > TAIL + HEAD && this.head.length >= HEAD) {
+      this.hidden += total - TAIL - this.lastSeq;
+      this.lastSeq = total - TAIL;
+    }
     this.filling = (async () => {
       try {
-        for (let round = 0; round < 20; round++) {
+        for (let round = 0; round < 4; round++) {
           const page = await call(() => commands.runLog(this.runId, this.lastSeq, 5000, null));
           if (page.lines.length === 0) break;
           const first = page.lines[0].seq;

@@ -41,6 +41,14 @@ describe("a run's log in the window", () => {
     expect(log.hidden).toBe(12_345);
   });
 
+  it("skips a flood's middle rather than reading it all back", () => {
+    const log = new RunLog("r");
+    log.add(range(1, HEAD + 10));
+    expect(log.add(range(50_001, 50_010))).toBe(true);
+    expect(log.hidden).toBe(50_000 - HEAD - 10);
+    expect(log.lastSeq).toBe(50_010);
+  });
+
   it("fills a gap from the database", async () => {
     stored.push(...range(1, 10));
     const log = new RunLog("r");

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 use tokio_util::sync::CancellationToken;
 
 use super::exec::{self, StepCommand, StepEnd};
@@ -91,7 +91,10 @@ pub fn rollback_request(store: &Store, environment_id: &str) -> Result<(DeployRe
     };
     // Blue-green: when the other slot still holds that version, switching
     // back is enough.
-    let live: Option<String> = conn.query_row("SELECT live_slot FROM deploy_targets WHERE environment_id = ?1", params![environment_id], |r| r.get(0)).unwrap_or(None);
+    let live: Option<String> = conn
+        .query_row("SELECT live_slot FROM deploy_targets WHERE environment_id = ?1", params![environment_id], |r| r.get(0))
+        .optional()?
+        .flatten();
     let switch_back = matches!((&live, &back_to.slot, &current), (Some(l), Some(s), Some(c)) if l != s && c.slot.as_deref() == Some(l.as_str()));
     let req = DeployRequest {
         environment_id: environment_id.to_owned(),
@@ -180,10 +183,8 @@ fn start_kind(
     // Credential values, read from the keychain before the write.
     let (secrets, smoke_auth) = reveal_credentials(store, keychain, &plan, &target.settings, now)?;
     let slot = target.settings.blue_green.as_ref().map(|bg| {
-        let idle = match (kind, target.live_slot.as_deref()) {
-            (RunKind::SwitchBack, Some("blue")) | (RunKind::Deploy | RunKind::Rollback, Some("blue")) => "green",
-            _ => "blue",
-        };
+        // The slot users are not on (a switch back returns to it).
+        let idle = if target.live_slot.as_deref() == Some("blue") { "green" } else { "blue" };
         let url = if idle == "blue" { bg.blue_url.clone() } else { bg.green_url.clone() };
         (idle.to_owned(), url)
     });
