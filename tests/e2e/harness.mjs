@@ -6,7 +6,7 @@
 // WebKitWebDriver on PATH, and LIFTOFF_APP pointing at the built binary.
 
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -135,10 +135,38 @@ export async function launch(home, { testName, env: extraEnv = {}, application =
         // pipes open, which would keep the test process alive for ever.
         driver.stdout.destroy();
         driver.stderr.destroy();
+        // Liftoff runs once per data folder: a start on the same folder
+        // before this one has gone would hand over to it. Wait (a little)
+        // until no process of this app on this folder is left.
+        for (let waited = 0; appRunning(application, home) && waited < 5000; waited += 50) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
       }
     },
   };
   return app;
+}
+
+/** Whether a live (not zombie) process of `application` runs with `home`'s data folder. */
+function appRunning(application, home) {
+  let exe;
+  try {
+    exe = realpathSync(application);
+  } catch {
+    return false;
+  }
+  const wanted = `LIFTOFF_DATA_DIR=${home.data}\0`;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readlinkSync(`/proc/${pid}/exe`) !== exe) continue;
+      if (/^\S+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, "utf8"))) continue;
+      if (readFileSync(`/proc/${pid}/environ`, "latin1").includes(wanted)) return true;
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return false;
 }
 
 /**
