@@ -490,6 +490,22 @@ fn a_locked_keychain_fails_preflight_and_nothing_starts() {
 }
 
 #[test]
+fn a_target_is_checked_field_by_field() {
+    let f = Fixture::new();
+    let mut s = settings(command(""));
+    s.command.timeout_secs = -1;
+    s.working_dir = "relative/dir".into();
+    s.env = vec![EnvVar { name: "LIFTOFF_VERSION".into(), value: "x".into() }, EnvVar { name: "1BAD".into(), value: "x".into() }];
+    s.blue_green = Some(BlueGreen { blue_url: String::new(), green_url: "ftp://x".into(), switch: shell("switch") });
+    s.smoke = vec![http_check("not a url", 0)];
+    let Err(DeployError::Invalid(fields)) = target::set(&f.store, &f.env("staging"), &s, Utc::now()) else { panic!("refused") };
+    for key in ["command.program", "command.timeoutSecs", "workingDir", "env.0.name", "env.1.name", "blueGreen.blueUrl", "blueGreen.greenUrl", "smoke.0.url"] {
+        assert!(fields.contains_key(key), "{key} in {fields:?}");
+    }
+    assert!(target::get(&f.store, &f.env("staging")).unwrap().is_none(), "nothing was saved");
+}
+
+#[test]
 fn a_hand_lock_blocks_deploys_until_unlocked() {
     let f = Fixture::new();
     f.set_target("staging", settings(shell("true")));

@@ -266,7 +266,9 @@ pub fn validate(s: &TargetSettings) -> Result<TargetSettings, DeployError> {
     }
     let blue_green = s.blue_green.as_ref().map(|b| {
         for (field, url) in [("blueGreen.blueUrl", &b.blue_url), ("blueGreen.greenUrl", &b.green_url)] {
-            if let Err(m) = crate::environments::check_http_url(url.trim(), "the slot's URL") {
+            if url.trim().is_empty() {
+                errors.insert(field.into(), "Give the slot's URL, such as https://blue.example.com; its smoke checks run against it.".into());
+            } else if let Err(m) = crate::environments::check_http_url(url.trim(), "The slot's URL") {
                 errors.insert(field.into(), m);
             }
         }
