@@ -399,6 +399,11 @@ fn preflight_refuses_a_freeze_the_gate_and_an_unverified_promotion_until_someone
     let staging = engine::preflight(&f.store, &keychain(), &f.request("staging", "3.0.0"), now, now.date_naive()).unwrap();
     assert_eq!(staging.iter().find(|c| c.key == "freeze").unwrap().outcome, CheckOutcome::Pass);
 
+    // A gate decision alone is not recorded while the freeze still refuses.
+    req.decisions = vec![Decision { check: "gate".into(), decided_by: "Dana (CTO)".into(), reason: "The outage fix cannot wait.".into() }];
+    assert!(matches!(engine::start(&f.store, &keychain(), &req, &lead(), now, now.date_naive()), Err(DeployError::PreflightFailed(_))));
+    assert!(!f.audit_actions().contains(&"gate.overridden".to_owned()), "no override for a run that did not start");
+
     // A decision without a reason is refused; with who and why it passes.
     req.decisions = vec![Decision { check: "freeze".into(), decided_by: "Lena".into(), reason: "".into() }];
     assert!(matches!(engine::start(&f.store, &keychain(), &req, &lead(), now, now.date_naive()), Err(DeployError::Invalid(_))));

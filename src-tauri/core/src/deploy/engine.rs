@@ -165,6 +165,13 @@ fn start_kind(
         crate::rules::decision(&d.decided_by, &d.reason).map_err(DeployError::Invalid)?;
     }
     let mut plan = preflight::check(store, keychain, req, check_kind, now, today)?;
+    // Refused for another reason: record no gate override for a run that
+    // would not start anyway.
+    let others_block = plan.checks.iter().any(|c| c.key != "gate" && c.blocks());
+    let unconfirmed = !req.accept_warnings && plan.checks.iter().any(|c| c.outcome == CheckOutcome::Warn);
+    if others_block || unconfirmed {
+        return Err(DeployError::PreflightFailed(plan.checks));
+    }
     // The gate's override is the gate's own record (shown on the release).
     if let (Some(gate_check), Some(release)) = (plan.checks.iter().find(|c| c.key == "gate"), &plan.release) {
         // Failed, with the lead's decision in the request: record it on the gate.
