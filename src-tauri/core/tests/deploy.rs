@@ -401,8 +401,10 @@ fn preflight_refuses_a_freeze_the_gate_and_an_unverified_promotion_until_someone
 
     // A gate decision alone is not recorded while the freeze still refuses.
     req.decisions = vec![Decision { check: "gate".into(), decided_by: "Dana (CTO)".into(), reason: "The outage fix cannot wait.".into() }];
-    assert!(matches!(engine::start(&f.store, &keychain(), &req, &lead(), now, now.date_naive()), Err(DeployError::PreflightFailed(_))));
-    assert!(!f.audit_actions().contains(&"gate.overridden".to_owned()), "no override for a run that did not start");
+    let refused = engine::start(&f.store, &keychain(), &req, &lead(), now, now.date_naive());
+    assert!(matches!(refused, Err(DeployError::PreflightFailed(_))));
+    let actions = f.audit_actions();
+    assert!(!actions.contains(&"gate.overridden".to_owned()), "no override for a run that did not start: {actions:?}");
 
     // A decision without a reason is refused; with who and why it passes.
     req.decisions = vec![Decision { check: "freeze".into(), decided_by: "Lena".into(), reason: "".into() }];
