@@ -48,8 +48,6 @@ CREATE TABLE deploy_runs (
     -- The Liftoff process that runs it, and the step's process group.
     owner_pid         INTEGER,
     child_pgid        INTEGER,
-    -- Who asked to cancel the run from another process (the owner stops it).
-    cancel_requested_by TEXT,
     log_lines         INTEGER NOT NULL DEFAULT 0,
     -- Lines left out between the log's head and tail.
     log_cut           INTEGER NOT NULL DEFAULT 0

@@ -25,7 +25,8 @@ const LANDED: &[(&str, &str)] = &[
     ("0005_planning.sql", "7676104317c3818d2297c21cec04d527c6d55472b198453bb635d396a8f715b3"),
     ("0006_audit_categories.sql", "1a614f5702d5c484bbf9f2012d9396428934bd124498d2cc6f8fc9dea2d19ee9"),
     ("0007_timeline_reads.sql", "c5d24638678181ce6c2d19382619ed134ab8cdfb36a8a08164d7903523786734"),
-    ("0008_deploys.sql", "d7f76cea041464c15a8237a416f7174e9fb2b051782694b26b57e165c5162585"),
+    ("0008_deploys.sql", "68d0a4b649b96694d1faf670d888149d6ef4b8733d6942d03ed99b269caebb06"),
+    ("0009_deploy_cancel_requests.sql", "b420bf7f6300c49ba2a9432fca3e3db1581c6a18f3855a6ca8fcd0ab1c0442ae"),
 ];
 
 fn migrations_dir() -> PathBuf {

@@ -64,6 +64,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "deploys: targets, runs with their log, and locks",
         files: &[sql_file!("0008_deploys.sql")],
     },
+    Migration {
+        version: 9,
+        name: "deploys: a cancel asked for from another process",
+        files: &[sql_file!("0009_deploy_cancel_requests.sql")],
+    },
 ];
 
 /// The schema version this build of Liftoff writes.
