@@ -3,7 +3,7 @@
 // Liftoff), read from the database as it grows.
 
 import { Channel } from "@tauri-apps/api/core";
-import { commands, type LineBatch, type LogLine, type Run, type RunState } from "./bindings";
+import { commands, type LineBatch, type LogLine, type Run, type RunKind, type RunState } from "./bindings";
 import { call } from "./ipc";
 
 /**
@@ -127,20 +127,47 @@ export const STATE_LABEL: Record<RunState, string> = {
   interrupted: "interrupted",
 };
 
+/** A run's colour where it is drawn (the timeline's lane). */
+export const RUN_COLOURS: Record<RunState, string> = {
+  running: "#2d6fd8",
+  succeeded: "#2f9e6e",
+  failed: "#c62f3b",
+  timedOut: "#c62f3b",
+  failedVerification: "#e07a1f",
+  cancelled: "#8a90a8",
+  interrupted: "#8a90a8",
+};
+
+const KIND_LABEL: Record<RunKind, string> = { deploy: "deploy", rollback: "rollback", switchBack: "switch back" };
+
+export const runKindLabel = (kind: RunKind): string => KIND_LABEL[kind] ?? kind;
+
 export function runTitle(run: Run): string {
   const what = run.kind === "rollback" ? "Rollback to" : run.kind === "switchBack" ? "Switch back to" : "Deploy";
   return `${what} ${run.version} on ${run.environmentName}`;
 }
 
-/** "1 min 14 s" from two RFC 3339 times (the end defaults to now). */
-export function duration(start: string, end: string | null, now = Date.now()): string {
-  const ms = (end ? Date.parse(end) : now) - Date.parse(start);
-  if (!Number.isFinite(ms) || ms < 0) return "";
-  const s = Math.round(ms / 1000);
+/** A run's span in ms; a running run (or one without an end) reaches `now`. */
+export function runSpan(run: Pick<Run, "startedAt" | "endedAt">, now: number): { start: number; end: number } {
+  const start = Date.parse(run.startedAt);
+  const ended = run.endedAt ? Date.parse(run.endedAt) : NaN;
+  return { start, end: Number.isNaN(ended) ? Math.max(start, now) : ended };
+}
+
+/** A duration in words: "45 s", "1 min 10 s", "2 h 5 min". */
+export function durationText(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${s % 60} s`;
-  return `${Math.floor(m / 60)} h ${m % 60} min`;
+  if (m < 60) return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
+  const h = Math.floor(m / 60);
+  return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+}
+
+/** The time from `start` to `end` (now while it runs), in words. */
+export function duration(start: string, end: string | null, now = Date.now()): string {
+  const ms = (end ? Date.parse(end) : now) - Date.parse(start);
+  return Number.isFinite(ms) && ms >= 0 ? durationText(ms) : "";
 }
 
 export function msText(ms: number | null): string {

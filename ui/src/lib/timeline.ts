@@ -1,8 +1,6 @@
 // Pure helpers of the timeline: time zones, ticks, snapping and packing.
 // The drawing itself is in Timeline.svelte; these are tested alone.
 
-import type { Run, RunKind, RunState } from "./bindings";
-
 /** What the timeline shows: its left edge and its zoom. */
 export type View = { start: number; msPerPx: number };
 
@@ -141,46 +139,3 @@ export function firstEndingAfter<T extends { end: number }>(sortedByEnd: T[], t:
   return lo;
 }
 
-// Deploy runs, as the timeline and the release page show them.
-
-export const RUN_COLOURS: Record<RunState, string> = {
-  running: "#2d6fd8",
-  succeeded: "#2f9e6e",
-  failed: "#c62f3b",
-  timedOut: "#c62f3b",
-  failedVerification: "#e07a1f",
-  cancelled: "#8a90a8",
-  interrupted: "#8a90a8",
-};
-
-const RUN_STATES: Record<RunState, string> = {
-  running: "Running",
-  succeeded: "Succeeded",
-  failed: "Failed",
-  timedOut: "Timed out",
-  failedVerification: "Failed verification",
-  cancelled: "Cancelled",
-  interrupted: "Interrupted",
-};
-
-const RUN_KINDS: Record<RunKind, string> = { deploy: "deploy", rollback: "rollback", switchBack: "switch back" };
-
-export const runStateLabel = (state: RunState): string => RUN_STATES[state] ?? state;
-export const runKindLabel = (kind: RunKind): string => RUN_KINDS[kind] ?? kind;
-
-/** A run's span in ms; a running run (or one without an end) reaches `now`. */
-export function runSpan(run: Pick<Run, "startedAt" | "endedAt">, now: number): { start: number; end: number } {
-  const start = Date.parse(run.startedAt);
-  const ended = run.endedAt ? Date.parse(run.endedAt) : NaN;
-  return { start, end: Number.isNaN(ended) ? Math.max(start, now) : ended };
-}
-
-/** A duration in words: "45 s", "1 min 10 s", "2 h 5 min". */
-export function durationText(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
-  const h = Math.floor(m / 60);
-  return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
-}

@@ -45,9 +45,6 @@ fn lock(log: &Mutex<LogWriter>) -> std::sync::MutexGuard<'_, LogWriter> {
     log.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// How often a run looks for a cancel asked for by another process.
-const CANCEL_POLL: Duration = Duration::from_millis(250);
-
 /// A run that has started (recorded, lock taken), ready to execute.
 pub struct Job {
     pub run: Run,
@@ -482,16 +479,24 @@ pub async fn execute(store: Arc<Store>, job: Job, cancel: CancellationToken, tim
     let masker = Masker::new(&secrets);
     let steps = planned_steps(&job.settings, job.switch_only);
     let log = Arc::new(Mutex::new(LogWriter::new(&job.run.id, &job.run.project_id)));
-    let writing = {
-        let (store, log) = (store.clone(), log.clone());
+    // Upkeep on a timer while the run goes: the log is written (so a quiet
+    // step's lines are stored too), and a cancel asked for from another
+    // process (a window, the command line) is picked up from the database.
+    let upkeep = {
+        let (store, log, run_id, cancel) = (store.clone(), log.clone(), job.run.id.clone(), cancel.clone());
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(timing.flush_every).await;
-                let mut w = lock(&log);
-                if w.pending() > 0 {
-                    if let Err(e) = w.flush(&store) {
-                        log::warn!("deploy log not saved yet, will retry: {e}");
+                {
+                    let mut w = lock(&log);
+                    if w.pending() > 0 {
+                        if let Err(e) = w.flush(&store) {
+                            log::warn!("deploy log not saved yet, will retry: {e}");
+                        }
                     }
+                }
+                if !cancel.is_cancelled() && matches!(runs::cancel_requested(&store, &run_id), Ok(Some(_))) {
+                    cancel.cancel();
                 }
             }
         })
@@ -513,24 +518,9 @@ pub async fn execute(store: Arc<Store>, job: Job, cancel: CancellationToken, tim
             job.run.started_by
         ),
     );
-    // A cancel asked for from another process (the window, the command
-    // line) arrives through the database.
-    let watching = {
-        let (store, run_id, cancel) = (store.clone(), job.run.id.clone(), cancel.clone());
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(CANCEL_POLL).await;
-                if let Ok(Some(_)) = runs::cancel_requested(&store, &run_id) {
-                    cancel.cancel();
-                    return;
-                }
-            }
-        })
-    };
     let (state, outcome) = run_steps(&mut runner, &job, &cancel).await;
-    watching.abort();
+    upkeep.abort();
     runner.say(LogStream::Liftoff, &format!("Run {}: {outcome}", state.label()));
-    writing.abort();
     let steps = std::mem::take(&mut runner.steps);
     let checks = std::mem::take(&mut runner.checks);
     let mut log = lock(&log);

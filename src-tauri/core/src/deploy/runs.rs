@@ -405,6 +405,16 @@ pub struct Interrupted {
 /// At start: every run left "running" by a process that is gone becomes
 /// interrupted, and its lock is released with a note in the audit log.
 pub fn recover_interrupted(store: &Store, now: DateTime<Utc>) -> Result<Vec<Interrupted>, DeployError> {
+    // At every start: a read over the index of running runs, and a write
+    // only when one of them has lost its process.
+    let orphaned: bool = store.read(|conn| -> Result<bool, DeployError> {
+        let mut stmt = conn.prepare_cached("SELECT owner_pid FROM deploy_runs WHERE state = 'running'")?;
+        let owners: Vec<Option<i32>> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(owners.into_iter().any(|pid| !pid.is_some_and(owner_alive)))
+    })?;
+    if !orphaned {
+        return Ok(Vec::new());
+    }
     let found = store.write(|tx| {
         let mut stmt = tx.prepare(&format!("SELECT {COLUMNS} {FROM} WHERE r.state = 'running'"))?;
         let running: Vec<Run> = stmt.query_map([], from_row)?.collect::<Result<_, _>>()?;
