@@ -533,7 +533,7 @@ async fn run_steps(r: &mut Runner<'_, '_>, job: &Job, cancel: &CancellationToken
         match end {
             StepEnd::Exited(0) => None,
             StepEnd::TimedOut => Some((RunState::TimedOut, format!("{name} timed out; the run stopped there."))),
-            StepEnd::Cancelled => Some((RunState::Cancelled, format!("Cancelled during {name}."))),
+            StepEnd::Cancelled => Some((RunState::Cancelled, format!("{name} was cancelled and stopped; the run ended there."))),
             StepEnd::FailedToStart(m) => Some((RunState::Failed, format!("{name} could not start: {m}"))),
             other => Some((RunState::Failed, format!("{name} {}.", describe_end(other, 0, false)))),
         }
