@@ -4,6 +4,7 @@
 //! adapts these functions to commands. This crate must never depend on
 //! `tauri`, so that all of it can be tested without a window.
 
+pub mod announce;
 pub mod audit;
 pub mod clock;
 pub mod connection;

@@ -1,0 +1,1 @@
+//! Change items of a release, read from its git repository.

@@ -1,0 +1,1 @@
+//! The email: the .eml file and sending it by SMTP.

@@ -1,0 +1,1 @@
+//! Templates, Markdown and the per-channel renderings of a draft.
