@@ -44,6 +44,8 @@ fn the_csp_allows_only_the_app_itself() {
     assert_eq!(get("object-src"), "'none'");
     assert_eq!(get("base-uri"), "'none'");
     assert_eq!(get("frame-ancestors"), "'none'");
+    // Frames: only the sandboxed preview of an announcement (preview.rs).
+    assert_eq!(get("frame-src"), "preview: http://preview.localhost");
     for (directive, value) in &csp {
         let value = value.as_str().unwrap();
         assert!(!value.contains("unsafe-eval"), "{directive} allows eval");
@@ -51,7 +53,10 @@ fn the_csp_allows_only_the_app_itself() {
         assert!(!value.contains('*'), "{directive} has a wildcard");
         for source in value.split_whitespace() {
             let remote = source.starts_with("http:") || source.starts_with("https:") || source.starts_with("ws");
-            assert!(!remote || source == "http://ipc.localhost", "{directive} allows a remote source {source}");
+            // The IPC, and (frames only) Liftoff's own preview scheme as
+            // Windows names it.
+            let own = source == "http://ipc.localhost" || (directive == "frame-src" && source == "http://preview.localhost");
+            assert!(!remote || own, "{directive} allows a remote source {source}");
         }
     }
 }

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use liftoff_core::announce::AnnounceError;
 use liftoff_core::audit::AuditError;
 use liftoff_core::connection::ConnectionError;
 use liftoff_core::credentials::CredentialError;
@@ -91,6 +92,7 @@ macro_rules! from_core_errors {
 from_core_errors!(
     StoreError,
     DeployError,
+    AnnounceError,
     ProjectError,
     CredentialError,
     EnvironmentError,

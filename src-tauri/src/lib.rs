@@ -5,6 +5,7 @@ pub mod cli;
 mod commands;
 pub mod error;
 pub mod live;
+mod preview;
 mod state;
 pub mod stream;
 mod window;
@@ -127,6 +128,30 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::deploys::unlock_environment,
             commands::deploys::deploy_leftovers,
             commands::deploys::stop_leftover,
+            commands::announce::announce_settings,
+            commands::announce::set_announce_settings,
+            commands::announce::change_items,
+            commands::announce::read_changes,
+            commands::announce::add_change_item,
+            commands::announce::update_change_item,
+            commands::announce::delete_change_item,
+            commands::announce::announcements_overview,
+            commands::announce::create_draft,
+            commands::announce::draft_view,
+            commands::announce::update_draft,
+            commands::announce::reset_draft,
+            commands::announce::save_project_template,
+            commands::announce::set_draft_reviewer,
+            commands::announce::approve_draft,
+            commands::announce::template_variables,
+            commands::announce::override_announce_gate,
+            commands::announce::suggested_announcement_path,
+            commands::announce::export_draft,
+            commands::announce::copy_text,
+            commands::announce::start_send,
+            commands::announce::cancel_send,
+            commands::announce::send_deliveries,
+            commands::announce::announcement_sends,
         ])
 }
 
@@ -146,6 +171,7 @@ pub fn run() {
         .plugin(single_instance())
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .invoke_handler(ipc.invoke_handler())
+        .register_asynchronous_uri_scheme_protocol("preview", preview::handle)
         .on_window_event(|window, event| window::on_event(window.app_handle(), event))
         .setup(move |app| {
             ipc.mount_events(app);

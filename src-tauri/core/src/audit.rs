@@ -99,6 +99,7 @@ pub enum AuditCategory {
     Item,
     Gate,
     Deploy,
+    Announcement,
 }
 
 impl AuditCategory {
@@ -109,6 +110,7 @@ impl AuditCategory {
             AuditCategory::Item => "item",
             AuditCategory::Gate => "gate",
             AuditCategory::Deploy => "deploy",
+            AuditCategory::Announcement => "announcement",
         }
     }
 
@@ -118,6 +120,7 @@ impl AuditCategory {
             "item" => AuditCategory::Item,
             "gate" => AuditCategory::Gate,
             "deploy" => AuditCategory::Deploy,
+            "announcement" => AuditCategory::Announcement,
             _ => AuditCategory::Release,
         }
     }

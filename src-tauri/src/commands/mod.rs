@@ -1,6 +1,7 @@
 //! Thin `#[tauri::command]` adapters: take input, call the core, map errors.
 //! No business logic lives here.
 
+pub mod announce;
 pub mod app;
 pub mod connection;
 pub mod credentials;

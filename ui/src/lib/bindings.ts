@@ -152,6 +152,51 @@ export const commands = {
 	/**  Interrupted runs of the project whose processes are still alive. */
 	deployLeftovers: (projectId: string) => __TAURI_INVOKE<Interrupted[]>("deploy_leftovers", { projectId }),
 	stopLeftover: (runId: string, actor: string | null) => __TAURI_INVOKE<null>("stop_leftover", { runId, actor }),
+	announceSettings: (projectId: string) => __TAURI_INVOKE<AnnounceSettings>("announce_settings", { projectId }),
+	setAnnounceSettings: (projectId: string, settings: AnnounceSettings) => __TAURI_INVOKE<AnnounceSettings>("set_announce_settings", { projectId, settings }),
+	changeItems: (releaseId: string) => __TAURI_INVOKE<ChangeList>("change_items", { releaseId }),
+	/**  Reads the release's commits from its git repository into its items. */
+	readChanges: (releaseId: string, from: string | null, to: string | null, actor: string | null) => __TAURI_INVOKE<ReadReport>("read_changes", { releaseId, from, to, actor }),
+	addChangeItem: (releaseId: string, edit: ItemEdit, actor: string | null) => __TAURI_INVOKE<ChangeItem>("add_change_item", { releaseId, edit, actor }),
+	updateChangeItem: (itemId: string, edit: ItemEdit, actor: string | null) => __TAURI_INVOKE<ChangeItem>("update_change_item", { itemId, edit, actor }),
+	deleteChangeItem: (itemId: string, actor: string | null) => __TAURI_INVOKE<null>("delete_change_item", { itemId, actor }),
+	announcementsOverview: (releaseId: string) => __TAURI_INVOKE<AnnouncementsOverview>("announcements_overview", { releaseId }),
+	createDraft: (releaseId: string, channel: Medium, audience: Audience, actor: string | null) => __TAURI_INVOKE<Draft>("create_draft", { releaseId, channel, audience, actor }),
+	draftView: (draftId: string) => __TAURI_INVOKE<DraftView>("draft_view", { draftId }),
+	updateDraft: (draftId: string, parts: { [key in string]: string }, actor: string | null) => __TAURI_INVOKE<Draft>("update_draft", { draftId, parts, actor }),
+	resetDraft: (draftId: string, actor: string | null) => __TAURI_INVOKE<Draft>("reset_draft", { draftId, actor }),
+	saveProjectTemplate: (draftId: string, actor: string | null) => __TAURI_INVOKE<null>("save_project_template", { draftId, actor }),
+	setDraftReviewer: (draftId: string, personId: string | null, actor: string | null) => __TAURI_INVOKE<Draft>("set_draft_reviewer", { draftId, personId, actor }),
+	approveDraft: (draftId: string, actor: string | null) => __TAURI_INVOKE<Draft>("approve_draft", { draftId, actor }),
+	/**  The variables templates may use, for the editor's sidebar. */
+	templateVariables: () => __TAURI_INVOKE<Variable[]>("template_variables"),
+	/**  Records who decided to announce before production is verified, and why. */
+	overrideAnnounceGate: (releaseId: string, decidedBy: string, reason: string, actor: string | null) => __TAURI_INVOKE<SendGate>("override_announce_gate", { releaseId, decidedBy, reason, actor }),
+	/**
+	 *  Where an export is suggested to go: the downloads folder, under the
+	 *  file's own name.
+	 */
+	suggestedAnnouncementPath: (draftId: string, format: ExportFormat) => __TAURI_INVOKE<string>("suggested_announcement_path", { draftId, format }),
+	/**
+	 *  Exports the draft to `path` (never over an existing file); returns the
+	 *  path written. The file is made and checked first, so a refused export
+	 *  writes nothing.
+	 */
+	exportDraft: (draftId: string, format: ExportFormat, path: string, actor: string | null) => __TAURI_INVOKE<string>("export_draft", { draftId, format, path, actor }),
+	/**  The draft rendered for copying: Markdown, HTML or plain text. */
+	copyText: (draftId: string, format: string) => __TAURI_INVOKE<string>("copy_text", { draftId, format }),
+	/**
+	 *  Starts a test send or a send to the draft's audience; progress streams
+	 *  over `progress`, and the sends list follows through change events.
+	 */
+	startSend: (draftId: string, kind: SendKind, retryFailed: boolean, actor: string | null, progress: Channel<SendProgress>) => __TAURI_INVOKE<Send>("start_send", { draftId, kind, retryFailed, actor, progress }),
+	cancelSend: (sendId: string) => __TAURI_INVOKE<boolean>("cancel_send", { sendId }),
+	sendDeliveries: (sendId: string) => __TAURI_INVOKE<Delivery[]>("send_deliveries", { sendId }),
+	/**
+	 *  What went out in the project (not test sends), for the timeline's
+	 *  Announcements lane.
+	 */
+	announcementSends: (projectId: string) => __TAURI_INVOKE<Send[]>("announcement_sends", { projectId }),
 };
 
 /** Events */
@@ -161,13 +206,54 @@ export const events = {
 };
 
 /* Types */
+export type AnnounceSettings = {
+	support: Support,
+	/**  The product's address, for links in the announcement. */
+	productUrl: string,
+	/**  Where the release notes are published (a page or a feed). */
+	releaseNotesUrl: string,
+	smtp: SmtpSettings | null,
+	/**  The environment credential (kind SMTP password) that holds the password. */
+	smtpCredentialId: string | null,
+	/**  Where a test send goes: the lead's own address. */
+	testAddress: string,
+	recipients: AudienceRecipients[],
+	/**  Messages per minute at most. */
+	ratePerMinute: number,
+};
+
+/**  The release's drafts, its sends and whether it may be announced. */
+export type AnnouncementsOverview = {
+	drafts: DraftEntry[],
+	sends: Send[],
+	gate: SendGate,
+};
+
 export type AppError = {
 	code: ErrorCode,
 	message: string,
 	fields: { [key in string]: string } | null,
 };
 
-export type AuditCategory = "release" | "checklist" | "item" | "gate" | "deploy";
+export type Approval = 
+/**  Not approved yet. */
+"waiting" | "approved" | 
+/**  Approved, then what it renders changed: approve again. */
+"withdrawn";
+
+/**  Who a change matters to; each announcement draft is for one audience. */
+export type Audience = "endUsers" | "admins" | "developers" | "internal";
+
+export type AudienceRecipients = {
+	audience: Audience,
+	/**
+	 *  Addresses one per line (or separated by commas), or a CSV with an
+	 *  `email` column, as imported.
+	 */
+	text: string,
+};
+
+export type AuditCategory = "release" | "checklist" | "item" | "gate" | "deploy" | "announcement";
 
 export type AuditEntry = {
 	id: number,
@@ -271,11 +357,37 @@ export type CalendarWindowDraft = {
 	environmentIds: string[],
 };
 
+/**  Where a change is listed in an announcement. */
+export type Category = "new" | "improved" | "fixed" | "breaking" | "deprecated" | "security";
+
 /**  One thing that changed: its kind, and where known its project and id. */
 export type Change = {
 	kind: ChangeKind,
 	projectId: string | null,
 	id: string | null,
+};
+
+export type ChangeItem = {
+	id: string,
+	releaseId: string,
+	position: number,
+	/**  `None` for an item added by hand. */
+	commitSha: string | null,
+	/**  The commit's subject as git has it. */
+	subject: string,
+	/**  The conventional-commit type (`feat`, `fix`, ...), when it has one. */
+	kind: string | null,
+	scope: string | null,
+	breaking: boolean,
+	pr: number | null,
+	author: string,
+	/**  What users are told. */
+	text: string,
+	category: Category,
+	audiences: Audience[],
+	included: boolean,
+	/**  The lead changed it; a new read from git keeps it as it is. */
+	edited: boolean,
 };
 
 /**
@@ -285,8 +397,25 @@ export type Change = {
 export type ChangeKind = "project" | "environment" | "credential" | "person" | "release" | "checklist" | "template" | "audit" | "calendar" | "load" | "availability" | 
 /**  A deploy target, run, its log or a lock. */
 "deploy" | 
+/**  An announcement: its change items, drafts, settings or sends. */
+"announcement" | 
 /**  Anything may have changed (another process committed). */
 "any";
+
+export type ChangeList = {
+	items: ChangeItem[],
+	source: ChangeSource | null,
+	/**  The project's repository folder, empty when none is set. */
+	repository: string,
+};
+
+/**  Where the items were last read from. */
+export type ChangeSource = {
+	fromRef: string | null,
+	toRef: string,
+	readAt: string,
+	readBy: string,
+};
 
 export type CheckOutcome = "pass" | "warn" | "fail";
 
@@ -419,6 +548,14 @@ export type Decision = {
 	reason: string,
 };
 
+export type Delivery = {
+	address: string,
+	line: number,
+	state: string,
+	error: string,
+	at: string | null,
+};
+
 /**
  *  What the lead asks for: this version (of this release, or a build
  *  reference) on this environment, with the decisions that override
@@ -435,6 +572,43 @@ export type DeployRequest = {
 	decisions: Decision[],
 	/**  The lead saw the warnings (outside the window) and goes ahead. */
 	acceptWarnings: boolean,
+};
+
+export type Draft = {
+	id: string,
+	releaseId: string,
+	channel: Medium,
+	audience: Audience,
+	/**  Drafted because the release was rolled back after it was announced. */
+	correction: boolean,
+	/**  Part name (`subject`, `body`, ...) to template source. */
+	parts: { [key in string]: string },
+	reviewerId: string | null,
+	reviewerName: string | null,
+	approvedBy: string | null,
+	approvedAt: string | null,
+	createdAt: string,
+	updatedAt: string,
+};
+
+/**  A draft in the release's list, with its approval. */
+export type DraftEntry = {
+	draft: Draft,
+	approval: Approval,
+};
+
+/**  Everything the draft editor shows, read and rendered in one go. */
+export type DraftView = {
+	draft: Draft,
+	rendered: Rendered | null,
+	/**  The template error, naming its part and line. */
+	error: string | null,
+	warnings: string[],
+	social: SocialLength[],
+	approval: Approval,
+	gate: SendGate,
+	/**  How many included items the draft's audience gets. */
+	itemCount: number,
 };
 
 export type EnvVar = {
@@ -502,6 +676,19 @@ export type ErrorCode =
 "external" | 
 /**  A fault inside Liftoff. */
 "internal";
+
+/**  The kinds of file a draft exports to. */
+export type ExportFormat = 
+/**  An email draft (.eml) that mail programs open. */
+"eml" | 
+/**  The in-app notification as JSON. */
+"inAppJson" | 
+/**  The release-notes feed (Atom). */
+"atom" | 
+/**  Release notes as Markdown (a drafting aid: not gated). */
+"markdown" | 
+/**  Release notes as HTML (a drafting aid: not gated). */
+"html";
 
 /**  A step before (backup, migrations) or after (cache warm-up) the deploy. */
 export type ExtraStep = {
@@ -596,6 +783,14 @@ export type ItemDraft = {
 	notes: string,
 };
 
+/**  What the lead edits of an item. */
+export type ItemEdit = {
+	text: string,
+	category: Category,
+	audiences: Audience[],
+	included: boolean,
+};
+
 export type ItemState = "open" | "done" | "notApplicable" | "blocked";
 
 /**  What an item amounts to, taking the reviewer's sign-off into account. */
@@ -669,6 +864,12 @@ export type ManualBusy = {
 	start: string,
 	end: string,
 };
+
+/**
+ *  Where an announcement goes. Named `Medium` in TypeScript, where
+ *  `Channel` is Tauri's IPC channel.
+ */
+export type Medium = "email" | "inApp" | "social" | "releaseNotes";
 
 /**
  *  Why a release may not pass yet: one required item, or the lack of any
@@ -758,6 +959,19 @@ export type ProjectQuery = {
 	includeArchived: boolean,
 };
 
+/**  What a read from git did. */
+export type ReadReport = {
+	fromRef: string | null,
+	toRef: string,
+	commits: number,
+	added: number,
+	/**  Items the lead had edited, kept as they were. */
+	kept: number,
+	/**  Items of commits no longer in the range, removed. */
+	removed: number,
+	list: ChangeList,
+};
+
 /**  What Liftoff did at startup about a damaged database, to tell the user. */
 export type Recovery = {
 	/**  What was wrong with the file, in words. */
@@ -819,6 +1033,22 @@ export type ReleaseView = {
 	progress: Progress,
 	/**  One report per protected environment, in pipeline order. */
 	gates: GateReport[],
+};
+
+export type Rendered = {
+	channel: Medium,
+	parts: RenderedPart[],
+};
+
+/**  One part of a rendered draft. */
+export type RenderedPart = {
+	name: string,
+	/**  What the template produced: Markdown for a Markdown part. */
+	source: string,
+	/**  Sanitized HTML, for Markdown parts. */
+	html: string | null,
+	/**  Plain text (for Markdown parts, see [`markdown_to_text`]). */
+	text: string,
 };
 
 export type Role = "lead" | "developer" | 
@@ -884,11 +1114,85 @@ export type SectionProgress = {
 	tally: Tally,
 };
 
+/**  How the connection is protected. */
+export type Security = 
+/**  Plain connection upgraded with STARTTLS before anything else (587). */
+"startTls" | 
+/**  TLS from the first byte (465). */
+"tls" | 
+/**  No encryption: only to a relay on this computer. */
+"plain";
+
+export type Send = {
+	id: string,
+	announcementId: string,
+	releaseId: string,
+	version: string,
+	channel: Medium,
+	kind: SendKind,
+	audience: string,
+	startedBy: string,
+	startedAt: string,
+	finishedAt: string | null,
+	state: SendState,
+	note: string,
+	total: number,
+	sent: number,
+	failed: number,
+	/**  Left at "sending" when the app stopped mid-message: never resent. */
+	unknown: number,
+	pending: number,
+};
+
+/**  Whether anything may go out for the release yet. */
+export type SendGate = {
+	allowed: boolean,
+	/**  Verified on production (the last environment of the pipeline). */
+	verified: boolean,
+	/**  In words: why it may or may not go out. */
+	reason: string,
+	overrideBy: string | null,
+	overrideReason: string | null,
+};
+
+export type SendKind = "test" | "audience" | "export";
+
+/**  SendProgress of a send, as it goes. */
+export type SendProgress = {
+	sendId: string,
+	done: number,
+	total: number,
+	sent: number,
+	failed: number,
+	current: string | null,
+};
+
+export type SendState = "running" | "done" | "stopped";
+
 export type SmokeCheck = {
 	kind: "http",
 } & HttpCheck | {
 	kind: "command",
 } & CommandCheck;
+
+/**  The lead's mail server; the password is kept in the keychain, not here. */
+export type SmtpSettings = {
+	host: string,
+	port: number,
+	security: Security,
+	/**  Empty when the server takes mail without a login. */
+	username: string,
+	fromName: string,
+	fromAddress: string,
+};
+
+/**  A post's length as one network counts it. */
+export type SocialLength = {
+	network: string,
+	count: number,
+	limit: number,
+	over: boolean,
+};
 
 export type StartupReport = {
 	dataDir: string,
@@ -926,6 +1230,17 @@ export type SuggestedWindow = {
 	end: string,
 	score: number | null,
 	reasons: string[],
+};
+
+/**  Where users get help after the update, and where they tell us. */
+export type Support = {
+	/**  The help desk's address (a web page). */
+	helpdesk: string,
+	faq: string,
+	/**  A contact: a web page or an email address. */
+	contact: string,
+	/**  A feedback form or survey. */
+	feedback: string,
 };
 
 export type Tally = {
@@ -1024,6 +1339,12 @@ export type TimelineRelease = {
 	environmentId: string | null,
 	items: number,
 	complete: number,
+};
+
+/**  A variable for the editor's sidebar. */
+export type Variable = {
+	name: string,
+	description: string,
 };
 
 export type WindowKind = "freeze" | "maintenance";

@@ -26,7 +26,7 @@ export const PROJECT_TABS: { tab: ProjectTab; label: string; ready: boolean; arr
   { tab: "timeline", label: "Timeline", ready: true },
   { tab: "releases", label: "Releases", ready: true },
   { tab: "deploys", label: "Deploys", ready: true },
-  { tab: "announcements", label: "Announcements", ready: false, arrives: "with announcements" },
+  { tab: "announcements", label: "Announcements", ready: true },
   { tab: "environments", label: "Environments", ready: true },
   { tab: "people", label: "People", ready: true },
   { tab: "templates", label: "Checklist templates", ready: true },

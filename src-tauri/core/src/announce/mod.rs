@@ -1,6 +1,159 @@
 //! Announcements: what users are told about a release, composed from what
 //! actually shipped, reviewed, and sent once production is verified.
+//!
+//! - [`changes`]: the release's commits read from its git repository, with
+//!   conventional commits parsed into suggested items;
+//! - [`items`]: the change items as the lead edits them (stored);
+//! - [`render`]: templates, Markdown, sanitizing and each channel's output;
+//! - [`drafts`]: a draft per channel and audience, its approval and the
+//!   rule that nothing goes out before production is verified;
+//! - [`mail`]: the `.eml` file and SMTP; [`sends`]: sends recorded one row
+//!   per recipient, so a resume never sends to anyone twice.
 
 pub mod changes;
+pub mod drafts;
+pub mod items;
 pub mod mail;
+mod output;
 pub mod render;
+pub mod sends;
+pub mod settings;
+
+use crate::credentials::CredentialError;
+use crate::release::ReleaseError;
+use crate::rules::{ErrorKind, FieldErrors, Kind};
+use crate::secrets::KeychainError;
+use crate::StoreError;
+
+pub use changes::{Audience, Category};
+pub use render::Channel;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnnounceError {
+    #[error("{}", crate::rules::summarize(.0))]
+    Invalid(FieldErrors),
+    #[error("That release no longer exists. The list has been refreshed.")]
+    ReleaseNotFound,
+    #[error("That change item no longer exists. The list has been refreshed.")]
+    ItemNotFound,
+    #[error("That draft no longer exists. The list has been refreshed.")]
+    DraftNotFound,
+    #[error("That send no longer exists. The list has been refreshed.")]
+    SendNotFound,
+    #[error("The settings of this project's announcements cannot be read. Set them again on the Announcements page.")]
+    SettingsDamaged,
+    #[error("This project has no repository folder. Set it in the project's settings (a local folder with a git clone), then read the changes again.")]
+    NoRepository,
+    #[error(transparent)]
+    Changes(#[from] changes::ChangesError),
+    #[error("{0}")]
+    Template(render::RenderError),
+    #[error("This draft has no reviewer. Choose who reviews it, and ask them to approve it.")]
+    NoReviewer,
+    #[error("Only {reviewer}, the draft's reviewer, can approve it. Choose {reviewer} under “Acting as” if that is you.")]
+    NotReviewer { reviewer: String },
+    #[error("{0}")]
+    NotApproved(String),
+    #[error("{0}")]
+    NotVerified(String),
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Recipients(#[from] mail::RecipientsError),
+    #[error("{0}")]
+    Send(#[from] mail::SendError),
+    #[error("{0}")]
+    Mail(#[from] mail::MailError),
+    #[error("This announcement is being sent now. Wait for it to finish, or cancel it.")]
+    AlreadySending,
+    #[error(transparent)]
+    Keychain(#[from] KeychainError),
+    #[error(transparent)]
+    Credentials(#[from] CredentialError),
+    #[error(transparent)]
+    Release(#[from] ReleaseError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for AnnounceError {
+    fn from(e: rusqlite::Error) -> Self {
+        AnnounceError::Store(StoreError::from(e))
+    }
+}
+
+impl From<crate::audit::AuditError> for AnnounceError {
+    fn from(e: crate::audit::AuditError) -> Self {
+        AnnounceError::Release(e.into())
+    }
+}
+
+impl Kind for AnnounceError {
+    fn kind(&self) -> ErrorKind {
+        use AnnounceError as E;
+        match self {
+            E::Invalid(_) | E::NoRepository | E::Template(_) | E::NoReviewer | E::NotReviewer { .. } => ErrorKind::Invalid,
+            E::NotApproved(_) | E::NotVerified(_) | E::Refused(_) | E::Recipients(_) | E::Mail(_) => ErrorKind::Invalid,
+            E::Changes(_) => ErrorKind::Invalid,
+            E::ReleaseNotFound | E::ItemNotFound | E::DraftNotFound | E::SendNotFound => ErrorKind::NotFound,
+            E::SettingsDamaged => ErrorKind::Database,
+            E::Send(_) => ErrorKind::External,
+            E::AlreadySending => ErrorKind::Conflict,
+            E::Keychain(_) => ErrorKind::Keychain,
+            E::Credentials(e) => e.kind(),
+            E::Release(e) => e.kind(),
+            E::Store(e) => e.kind(),
+        }
+    }
+    fn fields(&self) -> Option<&FieldErrors> {
+        match self {
+            AnnounceError::Invalid(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+/// Writes one audit entry of the announcement category.
+pub(crate) fn record(
+    tx: &rusqlite::Connection,
+    actor: &crate::audit::Actor,
+    at: &str,
+    project_id: &str,
+    release_id: &str,
+    action: &str,
+    summary: String,
+    reason: &str,
+) -> rusqlite::Result<()> {
+    crate::audit::record(
+        tx,
+        actor,
+        at,
+        crate::audit::Change {
+            project_id,
+            release_id: Some(release_id),
+            item_id: None,
+            category: crate::audit::AuditCategory::Announcement,
+            action,
+            summary,
+            reason,
+        },
+    )
+}
+
+/// What a caller holds an id of, to find its release.
+#[derive(Debug, Clone, Copy)]
+pub enum Owner {
+    Draft,
+    Item,
+}
+
+/// The release a draft or change item belongs to.
+pub fn release_of(store: &crate::Store, owner: Owner, id: &str) -> Result<String, AnnounceError> {
+    use rusqlite::OptionalExtension;
+    let (sql, missing) = match owner {
+        Owner::Draft => ("SELECT release_id FROM announcements WHERE id = ?1", AnnounceError::DraftNotFound),
+        Owner::Item => ("SELECT release_id FROM change_items WHERE id = ?1", AnnounceError::ItemNotFound),
+    };
+    let found: Option<String> = store.reader()?.query_row(sql, [id], |r| r.get(0)).optional()?;
+    found.ok_or(missing)
+}

@@ -23,6 +23,8 @@ pub enum ChangeKind {
     Availability,
     /// A deploy target, run, its log or a lock.
     Deploy,
+    /// An announcement: its change items, drafts, settings or sends.
+    Announcement,
     /// Anything may have changed (another process committed).
     Any,
 }
@@ -43,6 +45,8 @@ impl ChangeKind {
             "load_samples" | "load_patterns" => ChangeKind::Load,
             "busy_times" => ChangeKind::Availability,
             "deploy_targets" | "deploy_runs" | "deploy_locks" => ChangeKind::Deploy,
+            "announce_settings" | "announce_templates" | "change_sources" | "change_items" | "announcements"
+            | "announce_overrides" | "announce_sends" => ChangeKind::Announcement,
             _ => return None,
         })
     }

@@ -69,6 +69,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "deploys: a cancel asked for from another process",
         files: &[sql_file!("0009_deploy_cancel_requests.sql")],
     },
+    Migration {
+        version: 10,
+        name: "announcements: change items, drafts, approval and sends",
+        files: &[sql_file!("0010_announcements.sql")],
+    },
 ];
 
 /// The schema version this build of Liftoff writes.

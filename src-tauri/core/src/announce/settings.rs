@@ -1,0 +1,202 @@
+//! A project's announcement settings: support and feedback links, the mail
+//! server and the recipients of each audience. Stored as JSON without any
+//! secret: the SMTP password is an environment's credential in the keychain,
+//! named here by its id.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use super::mail::{self, Recipient, SmtpSettings};
+use super::{AnnounceError, Audience};
+use crate::rules::{is_one_line, FieldErrors};
+use crate::{clock, Store};
+
+/// Where users get help after the update, and where they tell us.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Support {
+    /// The help desk's address (a web page).
+    pub helpdesk: String,
+    pub faq: String,
+    /// A contact: a web page or an email address.
+    pub contact: String,
+    /// A feedback form or survey.
+    pub feedback: String,
+}
+
+impl Support {
+    /// Whether a reader has somewhere to go: help or feedback.
+    pub fn has_help_or_feedback(&self) -> bool {
+        [&self.helpdesk, &self.faq, &self.contact, &self.feedback].iter().any(|s| !s.trim().is_empty())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AudienceRecipients {
+    pub audience: Audience,
+    /// Addresses one per line (or separated by commas), or a CSV with an
+    /// `email` column, as imported.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AnnounceSettings {
+    pub support: Support,
+    /// The product's address, for links in the announcement.
+    pub product_url: String,
+    /// Where the release notes are published (a page or a feed).
+    pub release_notes_url: String,
+    pub smtp: Option<SmtpSettings>,
+    /// The environment credential (kind SMTP password) that holds the password.
+    pub smtp_credential_id: Option<String>,
+    /// Where a test send goes: the lead's own address.
+    pub test_address: String,
+    pub recipients: Vec<AudienceRecipients>,
+    /// Messages per minute at most.
+    pub rate_per_minute: u32,
+}
+
+impl Default for AnnounceSettings {
+    fn default() -> Self {
+        AnnounceSettings {
+            support: Support::default(),
+            product_url: String::new(),
+            release_notes_url: String::new(),
+            smtp: None,
+            smtp_credential_id: None,
+            test_address: String::new(),
+            recipients: Vec::new(),
+            rate_per_minute: 60,
+        }
+    }
+}
+
+impl AnnounceSettings {
+    pub fn recipients_text(&self, audience: Audience) -> &str {
+        self.recipients.iter().find(|r| r.audience == audience).map(|r| r.text.as_str()).unwrap_or("")
+    }
+
+    /// The audience's recipients, read from their text.
+    pub fn recipients_of(&self, audience: Audience) -> Result<Vec<Recipient>, AnnounceError> {
+        Ok(mail::parse_recipients(self.recipients_text(audience))?)
+    }
+}
+
+/// The largest recipients text kept per audience (about 100,000 addresses).
+const RECIPIENTS_MAX: usize = 4 << 20;
+
+pub fn get(store: &Store, project_id: &str) -> Result<AnnounceSettings, AnnounceError> {
+    get_in(&*store.reader()?, project_id)
+}
+
+pub(crate) fn get_in(conn: &Connection, project_id: &str) -> Result<AnnounceSettings, AnnounceError> {
+    let json: Option<String> = conn
+        .query_row("SELECT settings FROM announce_settings WHERE project_id = ?1", params![project_id], |r| r.get(0))
+        .optional()?;
+    match json {
+        None => Ok(AnnounceSettings::default()),
+        Some(json) => serde_json::from_str(&json).map_err(|_| AnnounceError::SettingsDamaged),
+    }
+}
+
+/// Checks every field and saves the settings.
+pub fn set(store: &Store, project_id: &str, settings: &AnnounceSettings, now: DateTime<Utc>) -> Result<AnnounceSettings, AnnounceError> {
+    store.write(|tx| {
+        let clean = validate(tx, project_id, settings)?;
+        let json = serde_json::to_string(&clean).expect("settings serialize");
+        tx.execute(
+            "INSERT INTO announce_settings (project_id, settings, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (project_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
+            params![project_id, json, clock::to_text(now)],
+        )?;
+        Ok(clean)
+    })
+}
+
+fn check_link(errors: &mut FieldErrors, field: &str, value: &str, mail_ok: bool) -> String {
+    let v = value.trim();
+    if v.is_empty() {
+        return String::new();
+    }
+    let web = url::Url::parse(v).ok().filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+    let mail = mail_ok && v.contains('@') && !v.contains(char::is_whitespace) && !v.contains('/');
+    if !is_one_line(v, 2000) || (web.is_none() && !mail) {
+        let what = if mail_ok { "a web address (https://…) or an email address" } else { "a web address starting with https://" };
+        errors.insert(field.into(), format!("Give {what}."));
+    }
+    v.to_owned()
+}
+
+pub(crate) fn validate(conn: &Connection, project_id: &str, s: &AnnounceSettings) -> Result<AnnounceSettings, AnnounceError> {
+    let mut errors = FieldErrors::new();
+    let support = Support {
+        helpdesk: check_link(&mut errors, "support.helpdesk", &s.support.helpdesk, false),
+        faq: check_link(&mut errors, "support.faq", &s.support.faq, false),
+        contact: check_link(&mut errors, "support.contact", &s.support.contact, true),
+        feedback: check_link(&mut errors, "support.feedback", &s.support.feedback, false),
+    };
+    let product_url = check_link(&mut errors, "productUrl", &s.product_url, false);
+    let release_notes_url = check_link(&mut errors, "releaseNotesUrl", &s.release_notes_url, false);
+    let smtp = match &s.smtp {
+        None => None,
+        Some(smtp) => {
+            if let Err(fields) = smtp.validate() {
+                errors.extend(fields.into_iter().map(|(k, v)| (format!("smtp.{k}"), v)));
+            }
+            Some(smtp.clone())
+        }
+    };
+    let smtp_credential_id = s.smtp_credential_id.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
+    if let Some(id) = &smtp_credential_id {
+        let kind: Option<String> = conn
+            .query_row(
+                "SELECT c.kind FROM credentials c JOIN environments e ON e.id = c.environment_id WHERE c.id = ?1 AND e.project_id = ?2",
+                params![id, project_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if kind.is_none() {
+            errors.insert("smtpCredentialId".into(), "That credential is no longer in this project. Pick one from the list.".into());
+        }
+    }
+    let test_address = s.test_address.trim().to_owned();
+    if !test_address.is_empty() && test_address.parse::<lettre::Address>().is_err() {
+        errors.insert("testAddress".into(), format!("“{test_address}” is not an email address."));
+    }
+    let mut recipients = Vec::new();
+    for r in &s.recipients {
+        let key = format!("recipients.{}", r.audience.as_str());
+        if r.text.len() > RECIPIENTS_MAX {
+            errors.insert(key, "This list is larger than 4 MB. Split the audience.".into());
+            continue;
+        }
+        match mail::parse_recipients(&r.text) {
+            Ok(_) => {}
+            Err(e) => {
+                errors.insert(key, e.to_string());
+            }
+        }
+        if !r.text.trim().is_empty() && !recipients.iter().any(|x: &AudienceRecipients| x.audience == r.audience) {
+            recipients.push(r.clone());
+        }
+    }
+    if !(1..=6000).contains(&s.rate_per_minute) {
+        errors.insert("ratePerMinute".into(), "Send between 1 and 6,000 messages a minute.".into());
+    }
+    if !errors.is_empty() {
+        return Err(AnnounceError::Invalid(errors));
+    }
+    Ok(AnnounceSettings {
+        support,
+        product_url,
+        release_notes_url,
+        smtp,
+        smtp_credential_id,
+        test_address,
+        recipients,
+        rate_per_minute: s.rate_per_minute,
+    })
+}

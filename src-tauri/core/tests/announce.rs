@@ -1,0 +1,309 @@
+//! Announcements end to end in the core: change items from a real git
+//! repository, drafts rendered from templates, approval withdrawn by an
+//! edit, the rule that nothing goes out before production is verified (with
+//! real deploys by the engine), the .eml read back by an independent parser,
+//! and the correction drafted after a rollback.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use liftoff_core::announce::drafts::{self, Approval};
+use liftoff_core::announce::items::{self, ItemEdit};
+use liftoff_core::announce::mail::{Security, SmtpSettings};
+use liftoff_core::announce::sends::{self, ExportFormat};
+use liftoff_core::announce::settings::{self, AnnounceSettings, Support};
+use liftoff_core::announce::{AnnounceError, Audience, Category, Channel};
+use liftoff_core::audit::Actor;
+use liftoff_core::deploy::engine::{self, Timing};
+use liftoff_core::deploy::target::{self, CommandSpec, TargetKind, TargetSettings};
+use liftoff_core::deploy::{DeployRequest, RunState};
+use liftoff_core::environments;
+use liftoff_core::people::{self, PersonDraft, Role};
+use liftoff_core::projects::{self, Project, ProjectDraft};
+use liftoff_core::release::{self as releases, ReleaseDraft, ReleaseState};
+use liftoff_core::secrets::Keychain;
+use liftoff_core::Store;
+use tokio_util::sync::CancellationToken;
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=Ada Dev", "-c", "user.email=ada@example.com", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
+        .args(args)
+        .env("GIT_AUTHOR_DATE", "2026-11-01T10:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-11-01T10:00:00Z")
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn commit(dir: &Path, message: &str) {
+    git(dir, &["commit", "--allow-empty", "-q", "-m", message]);
+}
+
+/// A repository with v2.3.1, then four commits (one a breaking change, one
+/// carrying a script tag), tagged v2.4.0.
+fn repository(dir: &Path) {
+    git(dir, &["init", "-q", "-b", "main"]);
+    commit(dir, "feat: first release");
+    git(dir, &["tag", "v2.3.1"]);
+    commit(dir, "feat(export): export invoices as PDF");
+    commit(dir, "fix: totals round half up (#41)");
+    commit(dir, "feat(api)!: remove the v1 invoices endpoint");
+    commit(dir, "feat: warn about <script>alert(1)</script> in names");
+    commit(dir, "chore: bump dependencies");
+    git(dir, &["tag", "v2.4.0"]);
+}
+
+fn lead() -> Actor {
+    Actor { person_id: None, name: "Lena".into() }
+}
+
+fn keychain() -> Keychain {
+    Keychain::with_entries(|_| Err(keyring::Error::NoEntry))
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    store: Arc<Store>,
+    project: Project,
+    release: String,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        std::fs::create_dir(&repo).unwrap();
+        repository(&repo);
+        let store = Arc::new(Store::open_or_recover(&dir.path().join("data"), Utc::now()).unwrap().store);
+        let project = projects::create(
+            &store,
+            &ProjectDraft { name: "Billing".into(), description: String::new(), repository: repo.display().to_string(), time_zone: "UTC".into() },
+            Utc::now(),
+        )
+        .unwrap();
+        let release = releases::create(
+            &store,
+            &project.id,
+            &ReleaseDraft { version: "2.4.0".into(), name: "Invoices".into(), scope: String::new(), target_date: None },
+            &lead(),
+            Utc::now(),
+        )
+        .unwrap()
+        .id;
+        Fixture { _dir: dir, store, project, release }
+    }
+
+    fn env(&self, name: &str) -> String {
+        environments::list(&self.store, &self.project.id).unwrap().into_iter().find(|e| e.name == name).unwrap().id
+    }
+
+    fn person(&self, name: &str) -> Actor {
+        let draft = PersonDraft {
+            name: name.into(),
+            email: format!("{}@example.com", name.to_lowercase()),
+            role: Role::Reviewer,
+            time_zone: "UTC".into(),
+            work_start: "09:00".into(),
+            work_end: "17:00".into(),
+            work_days: [true, true, true, true, true, false, false],
+        };
+        let p = people::create(&self.store, &self.project.id, &draft, Utc::now()).unwrap();
+        Actor { person_id: Some(p.id), name: p.name }
+    }
+
+    fn audit_actions(&self) -> Vec<String> {
+        let conn = rusqlite::Connection::open(self.store.db_path()).unwrap();
+        let mut stmt = conn.prepare("SELECT action FROM audit_log WHERE project_id = ?1 ORDER BY id").unwrap();
+        stmt.query_map([&self.project.id], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        rusqlite::Connection::open(self.store.db_path()).unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    /// Deploys the release to staging and production with the engine (a
+    /// real child process), the gate overridden as a lead would.
+    async fn deploy_to_production(&self) {
+        let settings = TargetSettings {
+            kind: TargetKind::LocalCommand,
+            command: CommandSpec { program: "true".into(), args: Vec::new(), through_shell: false, timeout_secs: 30 },
+            working_dir: std::env::temp_dir().display().to_string(),
+            env: Vec::new(),
+            credentials: Vec::new(),
+            before: Vec::new(),
+            after: Vec::new(),
+            smoke: Vec::new(),
+            rollback_on_failure: false,
+            blue_green: None,
+        };
+        for env in ["staging", "production"] {
+            target::set(&self.store, &self.env(env), &settings, Utc::now()).unwrap();
+        }
+        releases::gate::override_gate(&self.store, &self.release, &self.env("production"), "Lena", "Checked by hand.", &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
+        for env in ["staging", "production"] {
+            let req = DeployRequest {
+                environment_id: self.env(env),
+                release_id: Some(self.release.clone()),
+                version: "2.4.0".into(),
+                build_ref: String::new(),
+                decisions: Vec::new(),
+                accept_warnings: true,
+            };
+            let job = engine::start(&self.store, &keychain(), &req, &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
+            let timing = Timing { grace: Duration::from_millis(300), drain: Duration::from_millis(200), flush_every: Duration::from_millis(50) };
+            let runs = engine::execute_with_rollback(self.store.clone(), &keychain(), job, CancellationToken::new(), timing, &mut |_| {}, &mut |_| {}).await;
+            assert_eq!(runs[0].state, RunState::Succeeded, "{env}: {}", runs[0].outcome);
+        }
+    }
+}
+
+#[test]
+fn change_items_come_from_git_and_the_leads_edits_survive_a_new_read() {
+    let f = Fixture::new();
+    let report = items::read_from_git(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
+    assert_eq!(report.from_ref.as_deref(), Some("v2.3.1"), "the tag before the release's own");
+    assert_eq!(report.to_ref, "v2.4.0", "the version resolves to its tag");
+    assert_eq!(report.commits, 5);
+    let list = report.list;
+    let by_text = |t: &str| list.items.iter().find(|i| i.text.contains(t)).unwrap_or_else(|| panic!("no item with {t}: {:?}", list.items)).clone();
+    let breaking = by_text("v1 invoices endpoint");
+    assert_eq!(breaking.category, Category::Breaking);
+    assert!(breaking.breaking && breaking.audiences.contains(&Audience::Developers));
+    let fix = by_text("Totals round half up");
+    assert_eq!((fix.category, fix.pr), (Category::Fixed, Some(41)));
+    assert_eq!(fix.author, "Ada Dev");
+    assert!(!by_text("Bump dependencies").included, "chores are left out by default");
+
+    // The lead rewrites one and adds one by hand; a new read keeps both.
+    let edit = ItemEdit { text: "Invoices can be downloaded as PDF".into(), category: Category::New, audiences: vec![Audience::EndUsers], included: true };
+    let pdf = by_text("Export invoices as PDF");
+    items::update(&f.store, &pdf.id, &edit, &lead(), Utc::now()).unwrap();
+    let manual = ItemEdit { text: "New help pages for billing".into(), category: Category::Improved, audiences: vec![Audience::EndUsers], included: true };
+    items::add(&f.store, &f.release, &manual, &lead(), Utc::now()).unwrap();
+    let again = items::read_from_git(&f.store, &f.release, Some("v2.3.1"), Some("2.4.0"), &lead(), Utc::now()).unwrap();
+    assert_eq!((again.added, again.kept, again.removed), (0, 1, 0));
+    let texts: Vec<String> = again.list.items.iter().map(|i| i.text.clone()).collect();
+    assert!(texts.contains(&"Invoices can be downloaded as PDF".to_owned()), "{texts:?}");
+    assert_eq!(texts.last().map(String::as_str), Some("New help pages for billing"), "items added by hand follow the commits");
+
+    // Bad input: a tag that does not exist names the ones that do, and
+    // changes nothing.
+    let err = items::read_from_git(&f.store, &f.release, Some("v9.9"), None, &lead(), Utc::now()).unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("v9.9") && message.contains("v2.3.1"), "{message}");
+    assert_eq!(items::list(&f.store, &f.release).unwrap().items.len(), 6);
+    // A project without a repository folder says where to set it.
+    projects::update(
+        &f.store,
+        &f.project.id,
+        &ProjectDraft { name: "Billing".into(), description: String::new(), repository: String::new(), time_zone: "UTC".into() },
+        Utc::now(),
+    )
+    .unwrap();
+    assert!(matches!(items::read_from_git(&f.store, &f.release, None, None, &lead(), Utc::now()), Err(AnnounceError::NoRepository)));
+}
+
+#[test]
+fn a_draft_renders_sanitized_and_a_template_error_names_its_line() {
+    let f = Fixture::new();
+    items::read_from_git(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
+    let draft = drafts::create(&f.store, &f.release, Channel::Email, Audience::EndUsers, &lead(), Utc::now()).unwrap();
+    let view = drafts::view(&f.store, &draft.id).unwrap();
+    assert!(view.error.is_none(), "{:?}", view.error);
+    let rendered = view.rendered.unwrap();
+    let html = rendered.email_html(false);
+    assert!(html.contains("2.4.0") && html.contains("PDF"), "the items reach the email");
+    assert!(!html.contains("<script"), "a script in a commit never reaches the HTML");
+    assert!(view.warnings.iter().any(|w| w.contains("help")), "no help or feedback link: {:?}", view.warnings);
+    assert_eq!(view.approval, Approval::Waiting);
+
+    let mut parts = draft.parts.clone();
+    parts.insert("body".into(), "Hello\n\n{{ relase.version }}".into());
+    drafts::update_parts(&f.store, &draft.id, &parts, &lead(), Utc::now()).unwrap();
+    let view = drafts::view(&f.store, &draft.id).unwrap();
+    let error = view.error.unwrap();
+    assert!(error.contains("line 3") && error.contains("relase"), "{error}");
+    // The preview shows the error's draft nothing half-rendered.
+    assert!(drafts::preview(&f.store, &draft.id, false).is_err());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nothing_goes_out_before_production_is_verified_and_a_rollback_drafts_a_correction() {
+    let f = Fixture::new();
+    items::read_from_git(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
+    let support = Support { helpdesk: "https://help.example.com".into(), feedback: "https://example.com/feedback".into(), ..Support::default() };
+    let smtp = SmtpSettings {
+        host: "localhost".into(),
+        port: 2525,
+        security: Security::Plain,
+        username: String::new(),
+        from_name: "Billing Team – Ärger-frei".into(),
+        from_address: "news@example.com".into(),
+    };
+    settings::set(&f.store, &f.project.id, &AnnounceSettings { support, smtp: Some(smtp), ..AnnounceSettings::default() }, Utc::now()).unwrap();
+    let draft = drafts::create(&f.store, &f.release, Channel::Email, Audience::EndUsers, &lead(), Utc::now()).unwrap();
+    let mut parts = draft.parts.clone();
+    parts.insert("subject".into(), "Neu in {{ release.version }}: Rechnungen als PDF".into());
+    drafts::update_parts(&f.store, &draft.id, &parts, &lead(), Utc::now()).unwrap();
+
+    // Approval: only the reviewer, and an edit afterwards withdraws it.
+    let rita = f.person("Rita");
+    drafts::set_reviewer(&f.store, &draft.id, rita.person_id.as_deref(), &lead(), Utc::now()).unwrap();
+    assert!(matches!(drafts::approve(&f.store, &draft.id, &lead(), Utc::now()), Err(AnnounceError::NotReviewer { .. })));
+    drafts::approve(&f.store, &draft.id, &rita, Utc::now()).unwrap();
+    assert_eq!(drafts::view(&f.store, &draft.id).unwrap().approval, Approval::Approved);
+    let item = items::list(&f.store, &f.release).unwrap().items.into_iter().find(|i| i.included && i.audiences.contains(&Audience::EndUsers)).unwrap();
+    let edit = ItemEdit { text: "Totals are now exact".into(), category: item.category, audiences: item.audiences.clone(), included: true };
+    items::update(&f.store, &item.id, &edit, &lead(), Utc::now()).unwrap();
+    assert_eq!(drafts::view(&f.store, &draft.id).unwrap().approval, Approval::Withdrawn, "what it says changed");
+    assert!(matches!(sends::export(&f.store, &draft.id, ExportFormat::Eml, &lead(), Utc::now()), Err(AnnounceError::NotApproved(_))));
+    drafts::approve(&f.store, &draft.id, &rita, Utc::now()).unwrap();
+
+    // Approved, but 2.4.0 is not on production: refused, nothing recorded.
+    let err = sends::export(&f.store, &draft.id, ExportFormat::Eml, &lead(), Utc::now()).unwrap_err();
+    assert!(matches!(err, AnnounceError::NotVerified(_)), "{err}");
+    assert!(err.to_string().contains("not verified on production"), "{err}");
+    assert_eq!(f.count("SELECT COUNT(*) FROM announce_sends"), 0);
+
+    f.deploy_to_production().await;
+    assert_eq!(releases::get(&f.store, &f.release).unwrap().state, ReleaseState::Verified);
+    assert!(drafts::gate(&f.store, &f.release).unwrap().verified);
+    let export = sends::export(&f.store, &draft.id, ExportFormat::Eml, &lead(), Utc::now()).unwrap();
+    assert_eq!(export.file_name, "release-2.4.0.eml");
+
+    // The .eml as an independent parser reads it.
+    let message = mail_parser::MessageParser::default().parse(&export.bytes).expect("the .eml parses");
+    assert_eq!(message.subject(), Some("Neu in 2.4.0: Rechnungen als PDF"));
+    let from = message.from().and_then(|a| a.first()).unwrap();
+    assert_eq!(from.name(), Some("Billing Team – Ärger-frei"));
+    assert_eq!(from.address(), Some("news@example.com"));
+    assert!(message.message_id().is_some() && message.date().is_some());
+    assert!(message.body_text(0).unwrap().contains("Totals are now exact"));
+    let html = message.body_html(0).unwrap();
+    assert!(html.contains("Totals are now exact") && html.contains("style=") && !html.contains("<script"));
+    assert!(html.contains("https://help.example.com"), "the support block is in the built-in email");
+
+    // Going out made the verified release "released", in the audit log too.
+    assert_eq!(releases::get(&f.store, &f.release).unwrap().state, ReleaseState::Released);
+    let actions = f.audit_actions();
+    for a in ["announcement.changesRead", "announcement.approvalWithdrawn", "announcement.approved", "announcement.exported"] {
+        assert!(actions.contains(&a.to_owned()), "{a} in {actions:?}");
+    }
+
+    // Rolled back after it went out: a correction for the same audience.
+    releases::set_state(&f.store, &f.release, ReleaseState::RolledBack, "The PDF export broke.", &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
+    let list = drafts::list(&f.store, &f.release).unwrap();
+    let correction = list.iter().find(|(d, _)| d.correction).map(|(d, _)| d.clone()).expect("a correction was drafted");
+    assert_eq!((correction.channel, correction.audience), (Channel::Email, Audience::EndUsers));
+    let view = drafts::view(&f.store, &correction.id).unwrap();
+    assert!(view.error.is_none(), "{:?}", view.error);
+    assert!(view.gate.allowed, "{}", view.gate.reason);
+    assert!(view.rendered.unwrap().text_of("subject").contains("2.4.0"));
+    assert!(!drafts::gate(&f.store, &f.release).unwrap().allowed, "the rolled-back release itself may not be announced again");
+}

@@ -1,0 +1,319 @@
+//! Announcements: settings, change items from git, drafts per channel and
+//! audience with their preview and approval, exports and sends (their
+//! progress streams to the window over a `Channel`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use chrono::Utc;
+use liftoff_core::announce::drafts::{self, Approval, Draft, DraftView, SendGate};
+use liftoff_core::announce::items::{self, ChangeItem, ChangeList, ItemEdit, ReadReport};
+use liftoff_core::announce::render::{self, Variable};
+use liftoff_core::announce::sends::{self, Delivery, ExportFormat, SendProgress, Send, SendKind};
+use liftoff_core::announce::settings::{self, AnnounceSettings};
+use liftoff_core::announce::{release_of, Audience, Channel as Medium, Owner};
+use liftoff_core::audit::Actor;
+use liftoff_core::{files, Store};
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Manager, State};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{AppError, ErrorCode, Result};
+use crate::state::{local_user, AppState};
+
+fn actor_in_release(s: &Store, release_id: &str, actor: Option<&str>) -> Result<Actor> {
+    Ok(Actor::for_release(&*s.reader()?, release_id, actor, &local_user())?)
+}
+
+fn actor_for_draft(s: &Store, draft_id: &str, actor: Option<&str>) -> Result<Actor> {
+    actor_in_release(s, &release_of(s, Owner::Draft, draft_id)?, actor)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn announce_settings(state: State<'_, AppState>, project_id: String) -> Result<AnnounceSettings> {
+    state.with_store(move |s| Ok(settings::get(s, &project_id)?)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_announce_settings(state: State<'_, AppState>, project_id: String, settings: AnnounceSettings) -> Result<AnnounceSettings> {
+    state.with_store(move |s| Ok(settings::set(s, &project_id, &settings, Utc::now())?)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn change_items(state: State<'_, AppState>, release_id: String) -> Result<ChangeList> {
+    state.with_store(move |s| Ok(items::list(s, &release_id)?)).await
+}
+
+/// Reads the release's commits from its git repository into its items.
+#[tauri::command]
+#[specta::specta]
+pub async fn read_changes(state: State<'_, AppState>, release_id: String, from: Option<String>, to: Option<String>, actor: Option<String>) -> Result<ReadReport> {
+    state
+        .with_store(move |s| {
+            let who = actor_in_release(s, &release_id, actor.as_deref())?;
+            Ok(items::read_from_git(s, &release_id, from.as_deref(), to.as_deref(), &who, Utc::now())?)
+        })
+        .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn add_change_item(state: State<'_, AppState>, release_id: String, edit: ItemEdit, actor: Option<String>) -> Result<ChangeItem> {
+    state
+        .with_store(move |s| {
+            let who = actor_in_release(s, &release_id, actor.as_deref())?;
+            Ok(items::add(s, &release_id, &edit, &who, Utc::now())?)
+        })
+        .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn update_change_item(state: State<'_, AppState>, item_id: String, edit: ItemEdit, actor: Option<String>) -> Result<ChangeItem> {
+    state
+        .with_store(move |s| {
+            let who = actor_in_release(s, &release_of(s, Owner::Item, &item_id)?, actor.as_deref())?;
+            Ok(items::update(s, &item_id, &edit, &who, Utc::now())?)
+        })
+        .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_change_item(state: State<'_, AppState>, item_id: String, actor: Option<String>) -> Result<()> {
+    state
+        .with_store(move |s| {
+            let who = actor_in_release(s, &release_of(s, Owner::Item, &item_id)?, actor.as_deref())?;
+            Ok(items::delete(s, &item_id, &who, Utc::now())?)
+        })
+        .await
+}
+
+/// A draft in the release's list, with its approval.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DraftEntry {
+    pub draft: Draft,
+    pub approval: Approval,
+}
+
+/// The release's drafts, its sends and whether it may be announced.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AnnouncementsOverview {
+    pub drafts: Vec<DraftEntry>,
+    pub sends: Vec<Send>,
+    pub gate: SendGate,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn announcements_overview(state: State<'_, AppState>, release_id: String) -> Result<AnnouncementsOverview> {
+    state
+        .with_store(move |s| {
+            let drafts = drafts::list(s, &release_id)?.into_iter().map(|(draft, approval)| DraftEntry { draft, approval }).collect();
+            Ok(AnnouncementsOverview { drafts, sends: sends::list(s, &release_id)?, gate: drafts::gate(s, &release_id)? })
+        })
+        .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn create_draft(state: State<'_, AppState>, release_id: String, channel: Medium, audience: Audience, actor: Option<String>) -> Result<Draft> {
+    state
+        .with_store(move |s| {
+            let who = actor_in_release(s, &release_id, actor.as_deref())?;
+            Ok(drafts::create(s, &release_id, channel, audience, &who, Utc::now())?)
+        })
+        .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn draft_view(state: State<'_, AppState>, draft_id: String) -> Result<DraftView> {
+    state.with_store(move |s| Ok(drafts::view(s, &draft_id)?)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn update_draft(state: State<'_, AppState>, draft_id: String, parts: BTreeMap<String, String>, actor: Option<String>) -> Result<Draft> {
+    state
+        .with_store(move |s| {
+            let who = actor_for_draft(s, &draft_id, actor.as_deref())?;
+            Ok(drafts::update_parts(s, &draft_id, &parts, &who, Utc::now())?)
+        })
+        .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn reset_draft(state: State<'_, AppState>, draft_id: String, actor: Option<String>) -> Result<Draft> {
+    state
+        .with_store(move |s| {
+            let who = actor_for_draft(s, &draft_id, actor.as_deref())?;
+            Ok(drafts::reset(s, &draft_id, &who, Utc::now())?)
+        })
+        .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn save_project_template(state: State<'_, AppState>, draft_id: String, actor: Option<String>) -> Result<()> {
+    state
+        .with_store(move |s| {
+            let who = actor_for_draft(s, &draft_id, actor.as_deref())?;
+            Ok(drafts::save_as_project_template(s, &draft_id, &who, Utc::now())?)
+        })
+        .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_draft_reviewer(state: State<'_, AppState>, draft_id: String, person_id: Option<String>, actor: Option<String>) -> Result<Draft> {
+    state
+        .with_store(move |s| {
+            let who = actor_for_draft(s, &draft_id, actor.as_deref())?;
+            Ok(drafts::set_reviewer(s, &draft_id, person_id.as_deref(), &who, Utc::now())?)
+        })
+        .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn approve_draft(state: State<'_, AppState>, draft_id: String, actor: Option<String>) -> Result<Draft> {
+    state
+        .with_store(move |s| {
+            let who = actor_for_draft(s, &draft_id, actor.as_deref())?;
+            Ok(drafts::approve(s, &draft_id, &who, Utc::now())?)
+        })
+        .await
+}
+
+/// The variables templates may use, for the editor's sidebar.
+#[tauri::command]
+#[specta::specta]
+pub fn template_variables() -> Vec<Variable> {
+    render::variables()
+}
+
+/// Records who decided to announce before production is verified, and why.
+#[tauri::command]
+#[specta::specta]
+pub async fn override_announce_gate(state: State<'_, AppState>, release_id: String, decided_by: String, reason: String, actor: Option<String>) -> Result<SendGate> {
+    state
+        .with_store(move |s| {
+            let who = actor_in_release(s, &release_id, actor.as_deref())?;
+            Ok(drafts::override_gate(s, &release_id, &decided_by, &reason, &who, Utc::now())?)
+        })
+        .await
+}
+
+/// Where an export is suggested to go: the downloads folder, under the
+/// file's own name.
+#[tauri::command]
+#[specta::specta]
+pub async fn suggested_announcement_path(app: AppHandle, state: State<'_, AppState>, draft_id: String, format: ExportFormat) -> Result<String> {
+    let dir = app.path().download_dir().or_else(|_| app.path().home_dir()).unwrap_or_else(|_| PathBuf::from("."));
+    state.with_store(move |s| Ok(dir.join(sends::export_name(s, &draft_id, format)?).display().to_string())).await
+}
+
+/// Exports the draft to `path` (never over an existing file); returns the
+/// path written. The file is made and checked first, so a refused export
+/// writes nothing.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_draft(state: State<'_, AppState>, draft_id: String, format: ExportFormat, path: String, actor: Option<String>) -> Result<String> {
+    state
+        .with_store(move |s| {
+            let who = actor_for_draft(s, &draft_id, actor.as_deref())?;
+            let target = Path::new(&path);
+            if target.exists() {
+                return Err(AppError::new(ErrorCode::Validation, format!("{path} already exists. Choose another name.")));
+            }
+            let export = sends::export(s, &draft_id, format, &who, Utc::now())?;
+            files::write_new(target, &export.bytes).map_err(|m| AppError::new(ErrorCode::Validation, m))?;
+            Ok(path)
+        })
+        .await
+}
+
+/// The draft rendered for copying: Markdown, HTML or plain text.
+#[tauri::command]
+#[specta::specta]
+pub async fn copy_text(state: State<'_, AppState>, draft_id: String, format: String) -> Result<String> {
+    state.with_store(move |s| Ok(sends::copy_text(s, &draft_id, &format)?)).await
+}
+
+/// Starts a test send or a send to the draft's audience; progress streams
+/// over `progress`, and the sends list follows through change events.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_send(
+    state: State<'_, AppState>,
+    draft_id: String,
+    kind: SendKind,
+    retry_failed: bool,
+    actor: Option<String>,
+    progress: Channel<SendProgress>,
+) -> Result<Send> {
+    let send = state
+        .with_store(move |s| {
+            let who = actor_for_draft(s, &draft_id, actor.as_deref())?;
+            Ok(sends::start(s, &draft_id, kind, retry_failed, &who, Utc::now())?)
+        })
+        .await?;
+    let token = CancellationToken::new();
+    state.running_insert(&send.id, token.clone());
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    let watch = token.clone();
+    tauri::async_runtime::spawn(async move {
+        watch.cancelled().await;
+        flag.store(true, Ordering::SeqCst);
+    });
+    let keychain = state.keychain.clone();
+    let id = send.id.clone();
+    let send_id = send.id.clone();
+    let app_state = state.inner().clone();
+    tauri::async_runtime::spawn(async move {
+        let done = app_state
+            .with_store(move |s| {
+                let mut on_progress = |p: SendProgress| {
+                    let _ = progress.send(p);
+                };
+                Ok(sends::run(s, &keychain, &id, &cancel, None, &mut on_progress, Utc::now)?)
+            })
+            .await;
+        if let Err(e) = done {
+            log::warn!("A send stopped: {}", e.message);
+        }
+        app_state.running_remove(&send_id);
+        token.cancel();
+    });
+    Ok(send)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn cancel_send(state: State<'_, AppState>, send_id: String) -> bool {
+    state.running_cancel(&send_id)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn send_deliveries(state: State<'_, AppState>, send_id: String) -> Result<Vec<Delivery>> {
+    state.with_store(move |s| Ok(sends::deliveries(s, &send_id)?)).await
+}
+
+/// What went out in the project (not test sends), for the timeline's
+/// Announcements lane.
+#[tauri::command]
+#[specta::specta]
+pub async fn announcement_sends(state: State<'_, AppState>, project_id: String) -> Result<Vec<Send>> {
+    state.with_store(move |s| Ok(sends::list_for_project(&*s.reader()?, &project_id)?)).await
+}
