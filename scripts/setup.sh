@@ -3,7 +3,8 @@
 #   scripts/setup.sh run    build and run the app
 #   scripts/setup.sh test   also what the tests and benchmarks need (Xvfb,
 #                           x11-utils, WebKitWebDriver, tauri-driver,
-#                           gnome-keyring, D-Bus, sqlite3)
+#                           gnome-keyring, D-Bus, sqlite3, Python's venv
+#                           and openssl for the SMTP tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +12,8 @@ mode="${1:-run}"
 packages=(build-essential pkg-config curl file libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
           librsvg2-dev libssl-dev libxdo-dev libdbus-1-dev)
 if [[ "$mode" == test ]]; then
-  packages+=(xvfb xauth x11-utils webkit2gtk-driver gnome-keyring dbus-x11 libsecret-tools sqlite3 imagemagick)
+  packages+=(xvfb xauth x11-utils webkit2gtk-driver gnome-keyring dbus-x11 libsecret-tools sqlite3 imagemagick
+            python3 python3-venv openssl)
 fi
 
 missing=()

@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/setup.sh test
 
+echo "== Python environment for the SMTP test server (aiosmtpd)"
+LIFTOFF_TEST_PYTHON="$(scripts/pyenv.sh)"
+export LIFTOFF_TEST_PYTHON
+
 echo "== Front end: build, type check, unit tests"
 npm run build
 npm run check

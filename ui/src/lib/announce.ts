@@ -56,3 +56,11 @@ export const PART_LABEL: Record<string, string> = {
   text: "Text",
   link: "Link",
 };
+
+// The parts of each channel in editing order.
+export const PARTS: Record<Channel, string[]> = {
+  email: ["subject", "preheader", "body"],
+  inApp: ["text", "link"],
+  social: ["text"],
+  releaseNotes: ["body"],
+};

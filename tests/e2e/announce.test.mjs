@@ -1,0 +1,260 @@
+// End-to-end: announcements in the real window. The sample project points
+// at a git repository the test makes; its changes are read from git,
+// edited, drafted as an email from the built-in template, previewed in the
+// sandboxed frame, approved by the reviewer, refused before production is
+// verified, overridden with who and why, exported as an .eml, and sent to a
+// real SMTP server (aiosmtpd) on loopback: a test send, then the audience,
+// where one address is refused; a resume sends to the one added since and
+// to nobody twice. The timeline's Announcements lane shows what went out.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { freshHome, launch, sql } from "./harness.mjs";
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+function git(dir, ...args) {
+  execFileSync("git", ["-C", dir, "-c", "user.name=Ada Dev", "-c", "user.email=ada@example.com", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false", ...args]);
+}
+
+function fixtureRepository(dir) {
+  mkdirSync(dir);
+  git(dir, "init", "-q", "-b", "main");
+  const commit = (m) => git(dir, "commit", "--allow-empty", "-q", "-m", m);
+  commit("feat: first release");
+  git(dir, "tag", "v2.3.1");
+  commit("feat(invoices): download invoices as PDF");
+  commit("fix: totals round half up (#41)");
+  commit("feat(api)!: remove the v1 invoices endpoint");
+  commit("feat: warn about <script>alert(1)</script> in customer names");
+  commit("chore: bump dependencies");
+  git(dir, "tag", "v2.4.0");
+}
+
+/** aiosmtpd on loopback, saving what it receives; refuses `refuse`. */
+async function smtpServer(out, refuse) {
+  const python = process.env.LIFTOFF_TEST_PYTHON || execFileSync(join(repoRoot, "scripts", "pyenv.sh"), { encoding: "utf8" }).trim();
+  const script = join(repoRoot, "src-tauri", "core", "tests", "support", "smtp_server.py");
+  const child = spawn(python, [script, "--out", out, "--refuse", refuse], { stdio: ["pipe", "pipe", "inherit"] });
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.once("data", (d) => resolve(Number(String(d).trim())));
+    child.once("exit", (code) => reject(new Error(`the SMTP server exited (${code})`)));
+  });
+  return { port, stop: () => child.stdin.end() };
+}
+
+/** Envelope recipients of every message the server saved. */
+function received(out) {
+  if (!existsSync(out)) return [];
+  return readdirSync(out)
+    .filter((f) => f.endsWith(".rcpt"))
+    .flatMap((f) => readFileSync(join(out, f), "utf8").split("\n").filter(Boolean));
+}
+
+async function typeInto(s, css, text) {
+  const el = await s.waitFor(css);
+  await el.clear();
+  await el.type(text);
+}
+
+/** Sets a text area's value with its line breaks (typing drops them). */
+async function setText(s, css, text) {
+  await s.waitFor(css);
+  await s.execute(
+    `const el = document.querySelector(${JSON.stringify(css)}); el.value = ${JSON.stringify(text)}; el.dispatchEvent(new Event('input', { bubbles: true }));`,
+  );
+}
+
+async function choose(s, css, value) {
+  await s.waitFor(css);
+  await s.execute(
+    `const el = document.querySelector(${JSON.stringify(css)}); el.value = ${JSON.stringify(value)}; el.dispatchEvent(new Event('change', { bubbles: true }));`,
+  );
+}
+
+test("compose from git, preview, approve, refused until verified, export the .eml, send to a real SMTP server and resume", async () => {
+  const home = freshHome("announce");
+  const repo = join(home.root, "repo");
+  fixtureRepository(repo);
+  const out = join(home.root, "mail");
+  const smtp = await smtpServer(out, "refused@example.com");
+  const app = await launch(home, { testName: "announce" });
+  try {
+    const s = app.session;
+    await (await s.waitFor("[data-testid=open-sample]")).click();
+    await s.waitForText("[data-testid=project-title]", "Northwind Billing");
+    const projectId = sql(home, "SELECT id FROM projects")[0].id;
+    sql(home, `UPDATE projects SET repository = '${repo}' WHERE id = '${projectId}'`);
+    const release = sql(home, "SELECT id FROM releases WHERE version = '2.4.0'")[0].id;
+
+    // 1. What changed, from git.
+    await (await s.waitFor("[data-testid=tab-announcements]")).click();
+    await s.waitFor("[data-testid=announcements-page]");
+    await s.waitUntil(async () => (await s.execute("return document.querySelector('[data-testid=announce-release]')?.selectedOptions[0]?.textContent ?? ''")).includes("2.4.0"), "2.4.0 picked");
+    await (await s.waitFor("[data-testid=read-changes]:not([disabled])")).click();
+    await s.waitUntil(async () => (await s.findAll("[data-testid=change-item]")).length === 5, "five change items");
+    const items = sql(home, `SELECT text, category, included, pr FROM change_items WHERE release_id = '${release}' ORDER BY position`);
+    assert.equal(items.find((i) => i.text.includes("v1 invoices")).category, "breaking");
+    assert.equal(items.find((i) => i.text.includes("Totals")).pr, 41);
+    assert.equal(items.find((i) => i.text.includes("Bump")).included, 0, "chores are left out");
+    // The lead words one for users.
+    const pdf = await s.execute(
+      "return [...document.querySelectorAll('[data-testid=item-text]')].findIndex((el) => el.value.includes('PDF'))",
+    );
+    await s.execute(
+      `const el = document.querySelectorAll('[data-testid=item-text]')[${pdf}]; el.value = 'Invoices can be downloaded as PDF'; el.dispatchEvent(new Event('change', { bubbles: true }));`,
+    );
+    await s.waitUntil(async () => sql(home, "SELECT 1 FROM change_items WHERE text = 'Invoices can be downloaded as PDF' AND edited = 1").length === 1, "the edit to be saved");
+    await app.shot("announce-changes");
+
+    // A tag that does not exist says which do, and keeps the items.
+    await typeInto(s, "[data-testid=changes-to]", "v9.9");
+    await (await s.find("[data-testid=read-changes]")).click();
+    await s.waitForContent("[data-testid=read-error]", "v2.4.0");
+    assert.equal(sql(home, `SELECT COUNT(*) AS n FROM change_items WHERE release_id = '${release}'`)[0].n, 5);
+    await typeInto(s, "[data-testid=changes-to]", "v2.4.0");
+
+    // Settings: help links, the loopback mail server, the audience.
+    await (await s.find("[data-testid=section-settings]")).click();
+    await typeInto(s, "[data-testid=support-helpdesk]", "https://help.northwind.example");
+    await typeInto(s, "[data-testid=support-feedback]", "https://northwind.example/feedback");
+    await (await s.find("[data-testid=smtp-on]")).click();
+    await typeInto(s, "[data-testid=smtp-host]", "127.0.0.1");
+    await choose(s, "[data-testid=smtp-security]", "plain");
+    await typeInto(s, "[data-testid=smtp-port]", String(smtp.port));
+    await typeInto(s, "[data-testid=smtp-from-name]", "Northwind Billing – Team");
+    await typeInto(s, "[data-testid=smtp-from-address]", "news@northwind.example");
+    await typeInto(s, "[data-testid=test-address]", "lead@northwind.example");
+    await setText(s, "[data-testid=recipients-endUsers]", "ann@example.com\nrefused@example.com\nBo Berg <bo@example.com>");
+    await (await s.find("[data-testid=save-announce-settings]")).click();
+    await s.waitUntil(async () => sql(home, "SELECT 1 FROM announce_settings WHERE settings LIKE '%bo@example.com%'").length === 1, "the settings to be saved");
+    // Port 25-style plain SMTP is for this computer only: the field says so.
+    await app.shot("announce-settings");
+
+    // 2. A draft from the built-in email template, previewed.
+    await (await s.find("[data-testid=section-drafts]")).click();
+    await (await s.waitFor("[data-testid=new-draft]")).click();
+    await s.waitFor("[data-testid=preview]");
+    await s.waitForContent("[data-testid=draft-approval]", "Not approved");
+    const draft = sql(home, `SELECT id FROM announcements WHERE release_id = '${release}'`)[0].id;
+    assert.equal((await s.findAll("[data-testid=template-error]")).length, 0);
+    await app.shot("announce-draft-preview");
+
+    // A typo in the template names its line; fixing it clears the error.
+    const body = await s.execute("return document.querySelector('[data-testid=part-body]').value");
+    await s.execute(
+      `const el = document.querySelector('[data-testid=part-body]'); el.value = ${JSON.stringify(body + "\n{{ relase.version }}")}; el.dispatchEvent(new Event('input', { bubbles: true }));`,
+    );
+    await (await s.find("[data-testid=save-draft]")).click();
+    await s.waitForContent("[data-testid=template-error]", "relase");
+    await app.shot("announce-template-error");
+    await s.execute(
+      `const el = document.querySelector('[data-testid=part-body]'); el.value = ${JSON.stringify(body)}; el.dispatchEvent(new Event('input', { bubbles: true }));`,
+    );
+    await (await s.find("[data-testid=save-draft]")).click();
+    await s.waitUntil(async () => (await s.findAll("[data-testid=template-error]")).length === 0, "the error to go");
+
+    // The preview is served with its own, script-free policy.
+    await s.execute("document.querySelector('[data-testid=preview-dark]').click()");
+    await app.shot("announce-preview-dark");
+
+    // 3. Review: Omar reviews; acting as Omar approves.
+    const omar = sql(home, "SELECT id FROM people WHERE name LIKE 'Omar%'")[0].id;
+    await choose(s, "[data-testid=draft-reviewer]", omar);
+    await s.waitUntil(async () => sql(home, `SELECT 1 FROM announcements WHERE id = '${draft}' AND reviewer_id = '${omar}'`).length === 1, "the reviewer");
+    await choose(s, "[data-testid=acting-as]", omar);
+    await (await s.waitFor("[data-testid=approve-draft]:not([disabled])")).click();
+    await s.waitForContent("[data-testid=draft-approval]", "Approved by Omar");
+
+    // 4. Not before production is verified: the gate says why, and the
+    // buttons that reach users wait.
+    await s.waitForContent("[data-testid=announce-gate]", "not verified on production");
+    await s.waitFor("[data-testid=send-audience][disabled]");
+    await s.waitFor("[data-testid=export-eml][disabled]");
+    await app.shot("announce-refused-until-verified");
+
+    // A test send to the lead goes anyway.
+    await (await s.find("[data-testid=send-test]")).click();
+    await s.waitUntil(async () => received(out).includes("lead@northwind.example"), "the test message to arrive", 20000);
+
+    // Announce anyway, with who decided and why (audited).
+    await (await s.find("[data-testid=announce-override]")).click();
+    await typeInto(s, "[data-testid=override-by]", "Dana Okafor (CTO)");
+    await typeInto(s, "[data-testid=override-reason]", "Customers asked for the PDF export; the deploy is tonight.");
+    await (await s.find("[data-testid=override-confirm]")).click();
+    await s.waitForContent("[data-testid=announce-gate]", "decided to announce it anyway");
+    assert.equal(sql(home, "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'announcement.overridden'")[0].n, 1);
+
+    // 5. The .eml, where the test says.
+    await (await s.waitFor("[data-testid=export-eml]:not([disabled])")).click();
+    const emlPath = join(home.root, "announcement.eml");
+    await typeInto(s, "[data-testid=export-path]", emlPath);
+    await (await s.find("[data-testid=export-confirm]")).click();
+    await s.waitUntil(async () => existsSync(emlPath), "the .eml file");
+    const parsed = JSON.parse(
+      execFileSync(
+        "python3",
+        [
+          "-c",
+          `import email, email.policy, json, sys
+m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.default)
+print(json.dumps({"subject": m["subject"], "from": m["from"], "type": m.get_content_type(), "unsent": m["X-Unsent"], "id": m["Message-ID"], "date": m["Date"],
+  "parts": [p.get_content_type() for p in m.iter_parts()], "text": m.get_body(("plain",)).get_content(), "html": m.get_body(("html",)).get_content()}))`,
+          emlPath,
+        ],
+        { encoding: "utf8" },
+      ),
+    );
+    assert.equal(parsed.type, "multipart/alternative");
+    assert.deepEqual(parsed.parts, ["text/plain", "text/html"]);
+    assert.equal(parsed.unsent, "1");
+    assert.ok(parsed.id && parsed.date);
+    assert.ok(parsed.subject.includes("2.4.0"), parsed.subject);
+    assert.ok(parsed.from.includes("Northwind Billing – Team"), parsed.from);
+    assert.ok(parsed.text.includes("Invoices can be downloaded as PDF"));
+    assert.ok(parsed.html.includes("https://help.northwind.example"), "the help block is in the email");
+    assert.ok(!parsed.html.includes("<script"), "a script from a commit never reaches the HTML");
+
+    // 6. Send to end users: one address refused, the others get it.
+    await (await s.waitFor("[data-testid=send-audience]:not([disabled])")).click();
+    await s.waitForContent("[data-testid=send-failures]", "refused@example.com", { timeoutMs: 30000 });
+    await s.waitUntil(async () => sql(home, "SELECT COUNT(*) AS n FROM announce_sends WHERE state = 'running'")[0].n === 0, "the send to finish", 30000);
+    await s.waitForContent("[data-testid=send-progress]", "3 of 3");
+    await app.shot("announce-sent-with-a-refusal");
+    assert.deepEqual(received(out).filter((r) => r !== "lead@northwind.example").sort(), ["ann@example.com", "bo@example.com"]);
+    const failed = sql(home, "SELECT address, error FROM announce_deliveries WHERE state = 'failed'");
+    assert.equal(failed.length, 1);
+    assert.match(failed[0].error, /550/);
+
+    // Resume after adding one more: only the new address gets it.
+    await (await s.find("[data-testid=section-settings]")).click();
+    await setText(s, "[data-testid=recipients-endUsers]", "ann@example.com\nrefused@example.com\nBo Berg <bo@example.com>\ncy@example.com");
+    await (await s.find("[data-testid=save-announce-settings]")).click();
+    await s.waitUntil(async () => sql(home, "SELECT 1 FROM announce_settings WHERE settings LIKE '%cy@example.com%'").length === 1, "the new recipient");
+    await (await s.find("[data-testid=section-drafts]")).click();
+    await (await s.waitFor("[data-testid=send-audience]:not([disabled])")).click();
+    await s.waitUntil(async () => received(out).includes("cy@example.com"), "the resumed send", 20000);
+    await s.waitUntil(async () => sql(home, "SELECT COUNT(*) AS n FROM announce_sends WHERE state = 'running'")[0].n === 0, "the send to finish");
+    const all = received(out);
+    for (const a of ["ann@example.com", "bo@example.com", "cy@example.com"]) {
+      assert.equal(all.filter((r) => r === a).length, 1, `${a} got it exactly once`);
+    }
+    assert.ok(!all.includes("refused@example.com"));
+    const sent = sql(home, "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'announcement.sent'")[0].n;
+    assert.equal(sent, 2, "each send is in the audit log");
+    await s.waitFor("[data-testid=send-history]");
+    await app.shot("announce-history");
+
+    // The timeline's Announcements lane shows when each went out.
+    await (await s.find("[data-testid=tab-timeline]")).click();
+    await s.waitFor("canvas");
+    await app.shot("announce-timeline");
+  } finally {
+    await app.quit();
+    smtp.stop();
+  }
+});
