@@ -297,7 +297,7 @@ async fn nothing_goes_out_before_production_is_verified_and_a_rollback_drafts_a_
     }
 
     // Rolled back after it went out: a correction for the same audience.
-    releases::set_state(&f.store, &f.release, ReleaseState::RolledBack, "The PDF export broke.", &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
+    drafts::set_release_state(&f.store, &f.release, ReleaseState::RolledBack, "The PDF export broke.", &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
     let list = drafts::list(&f.store, &f.release).unwrap();
     let correction = list.iter().find(|(d, _)| d.correction).map(|(d, _)| d.clone()).expect("a correction was drafted");
     assert_eq!((correction.channel, correction.audience), (Channel::Email, Audience::EndUsers));

@@ -54,7 +54,7 @@ pub async fn set_release_state(
     state
         .with_store(move |s| {
             let who = Actor::for_release(&*s.reader()?, &id, actor.as_deref(), &local_user())?;
-            Ok(releases::set_state(s, &id, to, &reason, &who, Utc::now(), Local::now().date_naive())?)
+            Ok(liftoff_core::announce::drafts::set_release_state(s, &id, to, &reason, &who, Utc::now(), Local::now().date_naive())?)
         })
         .await
 }

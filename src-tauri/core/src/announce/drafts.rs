@@ -601,9 +601,31 @@ pub(crate) fn for_test_in(conn: &Connection, id: &str) -> Result<(Draft, Release
     Ok((draft, release, rendered))
 }
 
+/// Moves a release to `to` (see [`releases::set_state`]); a move to rolled
+/// back drafts the corrections in the same transaction.
+#[allow(clippy::too_many_arguments)]
+pub fn set_release_state(
+    store: &Store,
+    id: &str,
+    to: ReleaseState,
+    reason: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    today: chrono::NaiveDate,
+) -> Result<Release, AnnounceError> {
+    store.write(|tx| {
+        let release = releases::set_state_in(tx, id, to, reason, actor, now, today)?;
+        if to == ReleaseState::RolledBack {
+            draft_corrections_in(tx, id, actor, now)?;
+        }
+        Ok(release)
+    })
+}
+
 /// After a rollback: a correction draft for every channel and audience that
 /// already heard about the release (sent or exported), unless one exists.
-pub(crate) fn draft_corrections_in(tx: &Connection, release_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), AnnounceError> {
+/// The deploy engine calls it when a rollback replaces a release.
+pub fn draft_corrections_in(tx: &Connection, release_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), AnnounceError> {
     let mut stmt = tx.prepare(
         "SELECT DISTINCT a.channel, a.audience FROM announcements a JOIN announce_sends s ON s.announcement_id = a.id
          WHERE a.release_id = ?1 AND a.correction = 0 AND s.kind IN ('audience', 'export')

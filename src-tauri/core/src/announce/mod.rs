@@ -114,6 +114,7 @@ impl Kind for AnnounceError {
 }
 
 /// Writes one audit entry of the announcement category.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn record(
     tx: &rusqlite::Connection,
     actor: &crate::audit::Actor,

@@ -680,6 +680,7 @@ fn finish(store: &Store, job: &Job, state: RunState, outcome: &str, steps: &[Ste
                 if let Some(rel) = &job.replaces_release {
                     if Some(rel) != run.release_id.as_ref() {
                         releases::move_by_deploy(tx, rel, ReleaseState::RolledBack, &format!("rolled back to {} on {}", run.version, run.environment_name), &actor, now)?;
+                        crate::announce::drafts::draft_corrections_in(tx, rel, &actor, now).map_err(|e| DeployError::Refused(e.to_string()))?;
                     }
                 }
             }

@@ -350,22 +350,8 @@ pub(crate) fn set_state_in(tx: &Connection, id: &str, to: ReleaseState, reason: 
     let at = clock::to_text(now);
     tx.execute("UPDATE releases SET state = ?2, updated_at = ?3 WHERE id = ?1", params![id, to.as_str(), at])?;
     log(tx, actor, &at, (&current.project_id, id), "release.state", format!("Moved the release from {} to {}", current.state.label(), to.label()), reason.trim())?;
-    if to == ReleaseState::RolledBack {
-        correct_announcements(tx, id, actor, now)?;
-    }
     let release = get_in(tx, id)?.ok_or(ReleaseError::NotFound)?;
     Ok(release)
-}
-
-/// A release rolled back after its announcement went out gets a correction
-/// drafted for the same channels and audiences.
-fn correct_announcements(tx: &Connection, id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), ReleaseError> {
-    use crate::announce::AnnounceError;
-    crate::announce::drafts::draft_corrections_in(tx, id, actor, now).map_err(|e| match e {
-        AnnounceError::Release(e) => e,
-        AnnounceError::Store(e) => ReleaseError::Store(e),
-        other => ReleaseError::File { message: other.to_string() },
-    })
 }
 
 /// Moves a release as a deploy found it: deploying when a run to a
@@ -385,9 +371,6 @@ pub(crate) fn move_by_deploy(tx: &Connection, id: &str, to: ReleaseState, why: &
     let at = clock::to_text(now);
     tx.execute("UPDATE releases SET state = ?2, updated_at = ?3 WHERE id = ?1", params![id, to.as_str(), at])?;
     log(tx, actor, &at, (&current.project_id, id), "release.state", format!("Moved the release from {} to {}", current.state.label(), to.label()), why)?;
-    if to == ReleaseState::RolledBack {
-        correct_announcements(tx, id, actor, now)?;
-    }
     Ok(())
 }
 
