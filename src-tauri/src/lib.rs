@@ -277,6 +277,19 @@ fn recover_runs(store: &Store) -> Vec<String> {
     }
 }
 
+/// Announcement sends left "running" by a Liftoff that was closed or killed
+/// become stopped, so that a resume sends to the rest (and to nobody twice).
+fn recover_sends(store: &Store) -> Vec<String> {
+    match liftoff_core::announce::sends::recover_interrupted(store, Utc::now()) {
+        Ok(0) => Vec::new(),
+        Ok(n) => vec![format!(
+            "{n} announcement send{} stopped when Liftoff closed. Open the Announcements page and send again to reach the rest; nobody gets it twice.",
+            if n == 1 { " was" } else { "s were" }
+        )],
+        Err(e) => vec![format!("Liftoff could not check for announcement sends interrupted when it last closed: {e}")],
+    }
+}
+
 fn open_store(dir: Result<PathBuf, String>) -> Opening {
     let dir = match dir {
         Ok(dir) => dir,
@@ -296,6 +309,7 @@ fn open_store(dir: Result<PathBuf, String>) -> Opening {
         Ok(opened) => {
             let mut warnings = opened.warnings;
             warnings.extend(recover_runs(&opened.store));
+            warnings.extend(recover_sends(&opened.store));
             let report = StartupReport { data_dir, recovery: opened.recovery, warnings, fatal: None };
             Opening { store: Some(Arc::new(opened.store)), report }
         }

@@ -296,6 +296,19 @@ async fn nothing_goes_out_before_production_is_verified_and_a_rollback_drafts_a_
         assert!(actions.contains(&a.to_owned()), "{a} in {actions:?}");
     }
 
+    // A send the app never finished (it stopped mid-way) blocks another
+    // until start-up marks it stopped; then a resume takes the rest.
+    let mut with_list = settings::get(&f.store, &f.project.id).unwrap();
+    with_list.recipients = vec![settings::AudienceRecipients { audience: Audience::EndUsers, text: "ann@example.com\nbo@example.com".into() }];
+    settings::set(&f.store, &f.project.id, &with_list, Utc::now()).unwrap();
+    let first = sends::start(&f.store, &draft.id, sends::SendKind::Audience, false, &lead(), Utc::now()).unwrap();
+    assert_eq!(first.total, 2);
+    assert!(matches!(sends::start(&f.store, &draft.id, sends::SendKind::Audience, false, &lead(), Utc::now()), Err(AnnounceError::AlreadySending)));
+    assert_eq!(sends::recover_interrupted(&f.store, Utc::now()).unwrap(), 1);
+    let resumed = sends::start(&f.store, &draft.id, sends::SendKind::Audience, false, &lead(), Utc::now()).unwrap();
+    assert_eq!(resumed.total, 2, "nobody was reached, so both are still to send");
+    assert_eq!(sends::get(&f.store, &first.id).unwrap().pending, 0, "the stopped send hands its untried addresses over");
+
     // Rolled back after it went out: a correction for the same audience.
     drafts::set_release_state(&f.store, &f.release, ReleaseState::RolledBack, "The PDF export broke.", &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
     let list = drafts::list(&f.store, &f.release).unwrap();
