@@ -21,12 +21,19 @@ npm run test:ui
 echo "== Rust: core, shell, security baseline, bindings"
 cargo test --workspace --locked --features custom-protocol
 
+# Exactly the command above, so exactly the same build: only the ignored
+# tests run, which are the keychain's (they need the Secret Service).
 echo "== Keychain: the real Secret Service (gnome-keyring in a private D-Bus session)"
-scripts/with-keyring.sh cargo test --locked -p liftoff-core --test keychain -- --ignored --test-threads=1
+scripts/with-keyring.sh cargo test --workspace --locked --features custom-protocol -- --ignored --test-threads=1
 
-echo "== Building the app for the end-to-end tests"
-cargo build --locked --features custom-protocol
+# The end-to-end tests drive the app binary `cargo test` built above (with
+# the front end embedded): a separate `cargo build` would resolve features
+# without the test dependencies and compile much of the tree again.
 export LIFTOFF_APP="$CARGO_TARGET_DIR/debug/liftoff"
+if [[ ! -x "$LIFTOFF_APP" ]]; then
+  echo "== Building the app for the end-to-end tests"
+  cargo build --locked --features custom-protocol
+fi
 
 echo "== End to end (screenshots in target/e2e-screenshots/)"
 rm -rf target/e2e-screenshots

@@ -310,6 +310,10 @@ fn open_store(dir: Result<PathBuf, String>) -> Opening {
             let mut warnings = opened.warnings;
             warnings.extend(recover_runs(&opened.store));
             warnings.extend(recover_sends(&opened.store));
+            // The sample project's health URLs are answered by its demo service.
+            if let Err(e) = liftoff_core::sample::start_demo_service(&opened.store) {
+                warnings.push(e);
+            }
             let report = StartupReport { data_dir, recovery: opened.recovery, warnings, fatal: None };
             Opening { store: Some(Arc::new(opened.store)), report }
         }

@@ -175,6 +175,8 @@ test("test connection sends the credential to the health check, never to another
     const staging = "[data-testid=environment-row]:nth-child(2)";
     await (await s.waitFor(`${staging} button.small`)).click(); // Edit
     const health = await s.waitFor(`${staging} [data-testid=env-health-url]`);
+    // The sample's own health URL (its demo service) is replaced.
+    await health.clear();
     await health.type(`${base}/health`);
     await (await s.find(`${staging} [data-testid=env-submit]`)).click();
     await s.waitForText(`${staging} .urls`, `${base}/health`);

@@ -6,7 +6,7 @@
 // WebKitWebDriver on PATH, and LIFTOFF_APP pointing at the built binary.
 
 import { spawn, execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -23,9 +23,19 @@ export function appBinary() {
   return app;
 }
 
+// Homes made by this file's tests: removed when every test of the file
+// passed (each test file runs in its own process); kept to look at when
+// one failed.
+const homes = [];
+process.on("exit", (code) => {
+  if (code !== 0 || process.exitCode) return;
+  for (const root of homes) rmSync(root, { recursive: true, force: true });
+});
+
 /** A fresh, empty home for one test: data folder and XDG dirs. */
 export function freshHome(name) {
   const root = mkdtempSync(join(tmpdir(), `liftoff-e2e-${name}-`));
+  homes.push(root);
   const dirs = {
     root,
     data: join(root, "data"),

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod clock;
 pub mod connection;
 pub mod credentials;
+pub mod demo_service;
 pub mod deploy;
 pub mod environments;
 pub mod files;

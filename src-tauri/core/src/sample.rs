@@ -37,12 +37,118 @@ pub fn open_sample_project(store: &Store, now: DateTime<Utc>) -> Result<Project,
     if let Err(e) = write_demo(&demo) {
         log::warn!("the sample's demo deploy script could not be written to {}: {e}", demo.display());
     }
-    store.write(|tx| {
+    // A small git history, so that announcements have changes to read.
+    let mut draft = draft;
+    match write_repository(&demo.join("repo")) {
+        Ok(path) => draft.repository = path.display().to_string(),
+        Err(e) => log::warn!("the sample's git repository could not be made ({e}); announcements will say how to set one"),
+    }
+    let port = crate::demo_service::free_port().unwrap_or(47_800);
+    let project = store.write(|tx| {
         let project = projects::create_in(tx, &draft, now)?;
+        demo_urls(tx, &project, port).map_err(ProjectError::Sample)?;
         fill(tx, &project, now).map_err(ProjectError::Sample)?;
         deploys(tx, &project, &demo, now).map_err(ProjectError::Sample)?;
-        Ok(project)
-    })
+        announcements(tx, &project, now).map_err(ProjectError::Sample)?;
+        Ok::<_, ProjectError>(project)
+    })?;
+    if let Err(e) = start_demo_service(store) {
+        log::warn!("{e}");
+    }
+    Ok(project)
+}
+
+/// Each sample environment's address and health URL, on the demo service.
+fn demo_urls(tx: &Connection, project: &Project, port: u16) -> Result<(), String> {
+    tx.execute(
+        "UPDATE environments SET url = 'http://127.0.0.1:' || ?2 || '/' || name, health_url = 'http://127.0.0.1:' || ?2 || '/' || name || '/health'
+         WHERE project_id = ?1",
+        rusqlite::params![project.id, port],
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Starts the sample's demo service (once per process) on the port its
+/// health URLs name; nothing when there is no sample.
+pub fn start_demo_service(store: &Store) -> Result<Option<u16>, String> {
+    static STARTED: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+    if let Some(port) = STARTED.get() {
+        return Ok(Some(*port));
+    }
+    let url: Option<String> = store
+        .reader()
+        .map_err(|e| e.to_string())?
+        .query_row(
+            "SELECT e.health_url FROM environments e JOIN projects p ON p.id = e.project_id WHERE p.name = ?1 ORDER BY e.position LIMIT 1",
+            [SAMPLE_NAME],
+            |r| r.get(0),
+        )
+        .ok();
+    let Some(port) = url.as_deref().and_then(crate::demo_service::port_of) else { return Ok(None) };
+    let port = crate::demo_service::start(store.data_dir().join("demo"), port).map_err(|e| {
+        format!("The sample project's demo service could not start on port {port} ({e}); its health checks will fail until Liftoff starts again.")
+    })?;
+    Ok(Some(*STARTED.get_or_init(|| port)))
+}
+
+/// The sample's git repository: 2.3.1, then the commits of 2.4.0 (tagged
+/// as its release candidate), in conventional-commit style.
+fn write_repository(dir: &std::path::Path) -> Result<std::path::PathBuf, String> {
+    if dir.join(".git").exists() {
+        return Ok(dir.to_path_buf());
+    }
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let git = |args: &[&str]| -> Result<(), String> {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["-c", "user.name=Lena Fischer", "-c", "user.email=lena@northwind.example", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
+            .args(args)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .output()
+            .map_err(|e| format!("git could not run: {e}"))?;
+        if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).trim().to_owned()) }
+    };
+    git(&["init", "-q"])?;
+    let commits: [(&str, &str); 9] = [
+        ("Lena Fischer", "fix(dunning): send each reminder e-mail once"),
+        ("", "tag v2.3.1"),
+        ("Omar Haddad", "feat(invoices): generate invoices with the new tax engine"),
+        ("Omar Haddad", "feat(invoices): keep the old engine as a fallback for one month (#212)"),
+        ("Priya Nair", "fix(pdf): totals round half up on invoice PDFs (#215)"),
+        ("Omar Haddad", "feat(api)!: remove the v1 invoices endpoint\n\nBREAKING CHANGE: clients must use /v2/invoices."),
+        ("Sam Carter", "docs: explain the tax engine switch for support"),
+        ("Omar Haddad", "chore(deps): bump the PDF library"),
+        ("", "tag v2.4.0"),
+    ];
+    for (author, message) in commits {
+        if let Some(tag) = message.strip_prefix("tag ") {
+            git(&["tag", tag])?;
+            continue;
+        }
+        let email = format!("{}@northwind.example", author.split(' ').next().unwrap_or("dev").to_lowercase());
+        let who = format!("{author} <{email}>");
+        git(&["commit", "-q", "--allow-empty", "--author", &who, "-m", message])?;
+    }
+    Ok(dir.to_path_buf())
+}
+
+/// Where the sample's users get help and give feedback.
+fn announcements(tx: &Connection, project: &Project, now: DateTime<Utc>) -> Result<(), String> {
+    use crate::announce::settings::{AnnounceSettings, Support};
+    let settings = AnnounceSettings {
+        support: Support {
+            helpdesk: "https://help.northwind.example".into(),
+            faq: "https://northwind.example/billing/faq".into(),
+            contact: "support@northwind.example".into(),
+            feedback: "https://northwind.example/feedback".into(),
+        },
+        product_url: "https://billing.northwind.example".into(),
+        release_notes_url: "https://northwind.example/billing/changelog".into(),
+        ..AnnounceSettings::default()
+    };
+    crate::announce::settings::set_in(tx, &project.id, &settings, now).map(|_| ()).map_err(|e| e.to_string())
 }
 
 /// The script the sample's deploy targets run: a deploy simulated in a few
@@ -178,7 +284,7 @@ fn fill(tx: &Connection, project: &Project, now: DateTime<Utc>) -> Result<(), St
     let as_lena = Actor { person_id: Some(lena.id.clone()), name: lena.name.clone() };
     let as_omar = Actor { person_id: Some(omar.id.clone()), name: omar.name.clone() };
     let as_priya = Actor { person_id: Some(priya.id.clone()), name: priya.name.clone() };
-    let target = (now + Days::new(11)).format("%Y-%m-%d").to_string();
+    let target = window_day(now).format("%Y-%m-%d").to_string();
     let release = releases::create_in(
         tx,
         &project.id,
@@ -200,6 +306,9 @@ fn fill(tx: &Connection, project: &Project, now: DateTime<Utc>) -> Result<(), St
     // Planning: weekend and month-end freezes, four weeks of load, and the
     // release's window on its target date at 10:00 Berlin.
     plan(tx, project, &release.id, &as_lena, now)?;
+    // Busy time from the team's calendars: Omar's dentist appointment is
+    // the one conflict the planned window has to resolve.
+    calendars(tx, &omar, &priya, now)?;
 
     // The first infrastructure items are under way: two signed off, one
     // awaiting review, one overdue.
@@ -280,9 +389,55 @@ fn plan(tx: &Connection, project: &Project, release_id: &str, lead: &Actor, now:
         t += chrono::Duration::minutes(15);
     }
     crate::planning::profile::rebuild_hours(tx, &project.id).map_err(|e| err(&e))?;
-    let target = (local_now.date_naive() + Days::new(11)).and_hms_opt(10, 0, 0).ok_or("no such time")?;
+    let target = window_day(now).and_hms_opt(10, 0, 0).ok_or("no such time")?;
     let start = localize(berlin, target);
     releases::set_window_in(tx, release_id, Some((start, start + chrono::Duration::minutes(90))), None, lead, now).map_err(|e| err(&e))?;
+    Ok(())
+}
+
+/// The day of the sample's release window: a Tuesday or Thursday some
+/// nine days ahead, clear of the weekend and month-end freezes.
+fn window_day(now: DateTime<Utc>) -> chrono::NaiveDate {
+    let berlin: chrono_tz::Tz = chrono_tz::Europe::Berlin;
+    let mut day = now.with_timezone(&berlin).date_naive() + Days::new(9);
+    loop {
+        let weekday = day.weekday().num_days_from_monday();
+        if (weekday == 1 || weekday == 3) && day < second_last_day_of_month(day) {
+            return day;
+        }
+        day = day + Days::new(1);
+    }
+}
+
+/// The team's calendars as their apps export them: Omar's weekly sprint
+/// planning and a dentist appointment in the release window; Priya's leave.
+fn calendars(tx: &Connection, omar: &Person, priya: &Person, now: DateTime<Utc>) -> Result<(), String> {
+    let berlin = chrono_tz::Europe::Berlin;
+    let day = window_day(now);
+    let stamp = |d: chrono::NaiveDate| d.format("%Y%m%d").to_string();
+    let monday = day - Days::new(u64::from(day.weekday().num_days_from_monday()) + 7);
+    let omar_ics = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Northwind//Calendar export//EN\r\n\
+         BEGIN:VEVENT\r\nUID:sprint-planning@northwind.example\r\nSUMMARY:Sprint planning\r\n\
+         DTSTART;TZID=Europe/Berlin:{monday}T100000\r\nDTEND;TZID=Europe/Berlin:{monday}T110000\r\nRRULE:FREQ=WEEKLY;BYDAY=MO\r\nEND:VEVENT\r\n\
+         BEGIN:VEVENT\r\nUID:dentist@northwind.example\r\nSUMMARY:Dentist\r\n\
+         DTSTART;TZID=Europe/Berlin:{day}T103000\r\nDTEND;TZID=Europe/Berlin:{day}T120000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        monday = stamp(monday),
+        day = stamp(day),
+    );
+    let leave_from = day - Days::new(6);
+    let priya_ics = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Northwind//Calendar export//EN\r\n\
+         BEGIN:VEVENT\r\nUID:leave@northwind.example\r\nSUMMARY:Annual leave\r\n\
+         DTSTART;VALUE=DATE:{from}\r\nDTEND;VALUE=DATE:{to}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        from = stamp(leave_from),
+        to = stamp(leave_from + Days::new(3)),
+    );
+    let london = chrono_tz::Europe::London;
+    for (person, tz, file, ics) in [(omar, berlin, "omar-calendar.ics", omar_ics), (priya, london, "priya-calendar.ics", priya_ics)] {
+        let events = crate::planning::ics::parse(&ics, tz).map_err(|e| format!("the sample calendar {file}: {e}"))?;
+        crate::planning::busy::insert_events_in(tx, &person.id, file, &events, now).map_err(|e| e.to_string())?;
+    }
     Ok(())
 }
 

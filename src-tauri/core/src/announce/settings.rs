@@ -104,16 +104,19 @@ pub(crate) fn get_in(conn: &Connection, project_id: &str) -> Result<AnnounceSett
 
 /// Checks every field and saves the settings.
 pub fn set(store: &Store, project_id: &str, settings: &AnnounceSettings, now: DateTime<Utc>) -> Result<AnnounceSettings, AnnounceError> {
-    store.write(|tx| {
-        let clean = validate(tx, project_id, settings)?;
-        let json = serde_json::to_string(&clean).expect("settings serialize");
-        tx.execute(
-            "INSERT INTO announce_settings (project_id, settings, updated_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (project_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
-            params![project_id, json, clock::to_text(now)],
-        )?;
-        Ok(clean)
-    })
+    store.write(|tx| set_in(tx, project_id, settings, now))
+}
+
+/// [`set`] inside the caller's transaction.
+pub(crate) fn set_in(tx: &Connection, project_id: &str, settings: &AnnounceSettings, now: DateTime<Utc>) -> Result<AnnounceSettings, AnnounceError> {
+    let clean = validate(tx, project_id, settings)?;
+    let json = serde_json::to_string(&clean).expect("settings serialize");
+    tx.execute(
+        "INSERT INTO announce_settings (project_id, settings, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (project_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
+        params![project_id, json, clock::to_text(now)],
+    )?;
+    Ok(clean)
 }
 
 fn check_link(errors: &mut FieldErrors, field: &str, value: &str, mail_ok: bool) -> String {

@@ -43,14 +43,21 @@ pub fn import_ics(store: &Store, person_id: &str, file_name: &str, content: &str
     let tz = time_zones::parse(&tz_name).unwrap_or(chrono_tz::UTC);
     let events = ics::parse(content, tz).map_err(|e| PlanningError::File(format!("{e}")))?;
     let source = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name).trim().to_owned();
-    let at = clock::to_text(now);
     store.write(|tx| {
-        tx.execute("DELETE FROM busy_times WHERE person_id = ?1 AND source = ?2", params![person_id, source])?;
-        for e in &events {
-            insert(tx, person_id, &source, &e.summary, e.all_day, &e.when, &at)?;
-        }
+        insert_events_in(tx, person_id, &source, &events, now)?;
         Ok(BusyImport { person_id: person_id.to_owned(), source: source.clone(), events: events.len() as i32 })
     })
+}
+
+/// Replaces the person's busy time from `source` with `events`, inside the
+/// caller's transaction.
+pub(crate) fn insert_events_in(tx: &Connection, person_id: &str, source: &str, events: &[ics::BusyEvent], now: DateTime<Utc>) -> rusqlite::Result<()> {
+    let at = clock::to_text(now);
+    tx.execute("DELETE FROM busy_times WHERE person_id = ?1 AND source = ?2", params![person_id, source])?;
+    for e in events {
+        insert(tx, person_id, source, &e.summary, e.all_day, &e.when, &at)?;
+    }
+    Ok(())
 }
 
 /// When a busy entry first starts and, if it ends, last ends.
