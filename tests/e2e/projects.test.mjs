@@ -142,7 +142,10 @@ test("the sample project opens, and a project can be archived, restored and dele
     const s = app.session;
     await (await s.waitFor("[data-testid=open-sample]")).click();
     await s.waitForText("[data-testid=project-title]", "Northwind Billing (sample)");
+    // The sample opens on its timeline, with its planned release.
+    await s.waitFor("[data-testid=timeline-canvas], canvas");
     await app.shot("sample-project");
+    await (await s.find("[data-testid=tab-settings]")).click();
 
     await (await s.find("[data-testid=archive-toggle]")).click();
     await s.waitForText("[data-testid=archive-toggle]", "Restore project");

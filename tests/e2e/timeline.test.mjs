@@ -77,13 +77,13 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
     await s.waitForText("[data-testid=notice]", "2 busy events for Priya Nair imported from priya.ics");
     await (await s.find("[data-testid=load-file]")).type(csv);
     await s.waitForText("[data-testid=notice]", "168 samples imported from load.csv");
-    assert.deepEqual(sql(home, "SELECT count(*) AS n FROM busy_times"), [{ n: 2 }]);
+    assert.deepEqual(sql(home, "SELECT count(*) AS n FROM busy_times WHERE source = 'priya.ics'"), [{ n: 2 }]);
     assert.deepEqual(sql(home, "SELECT count(*) AS n FROM load_samples"), [{ n: 168 }]);
 
     // A damaged calendar names its line and changes nothing.
     await (await s.find("[data-testid=ics-file]")).type(broken);
     await s.waitForText("[data-testid=timeline-import-error]", "Line 14: END:VCALENDAR closes BEGIN:VEVENT from line 3");
-    assert.deepEqual(sql(home, "SELECT count(*) AS n FROM busy_times"), [{ n: 2 }]);
+    assert.deepEqual(sql(home, "SELECT count(*) AS n FROM busy_times WHERE source = 'priya.ics'"), [{ n: 2 }]);
     await s.execute("window.scrollTo(0, 0)");
     await app.shot("imports");
 
