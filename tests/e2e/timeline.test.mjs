@@ -1,6 +1,8 @@
-// End-to-end: the timeline. Import a calendar and a load export, see them,
-// drag a release into a freeze and see the conflict, apply a suggestion,
-// export the calendar; a damaged calendar changes nothing.
+// End-to-end: the timeline. The first view shows the sample's next release
+// with its label, a legend and an axis with weekdays; the freezes read as
+// sentences. Import a calendar and a load export, see them, drag a release
+// into a freeze and see the conflict in the zone the view is set to, apply a
+// suggestion, export the calendar; a damaged calendar changes nothing.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -49,6 +51,7 @@ function loadCsv() {
 const bars = (s) =>
   s.execute(`return [...document.querySelectorAll("[data-testid=timeline-bar]")].map((b) => ({
     id: b.dataset.releaseId, x: Number(b.dataset.x), y: Number(b.dataset.y), label: b.textContent }))`);
+const WEEKDAY = "(Mon|Tue|Wed|Thu|Fri|Sat|Sun)";
 const msPerPx = (s) => s.execute(`return Number(document.querySelector("[data-testid=timeline-bars]").dataset.msPerPx)`);
 
 test("the timeline shows imports, flags a window dragged into a freeze, applies a suggestion and exports the calendar", async () => {
@@ -61,13 +64,56 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
   writeFileSync(broken, calendar().replace("END:VEVENT\r\nBEGIN:VEVENT", "BEGIN:VEVENT"));
   writeFileSync(csv, loadCsv());
 
-  await withApp(home, { testName: "timeline" }, async (s, app) => {
+  // This computer's zone differs from the project's (Europe/Berlin), so that
+  // switching "Times in" changes every time shown.
+  await withApp(home, { testName: "timeline", env: { TZ: "America/New_York" } }, async (s, app) => {
+    const rect = await s.cmd("GET", "/window/rect");
+    assert.deepEqual([rect.width, rect.height], [1280, 820], "the window at the size Liftoff opens with");
     await (await s.waitFor("[data-testid=open-sample]")).click();
     await (await s.waitFor("[data-testid=tab-timeline]")).click();
     const release0 = sql(home, "SELECT id FROM releases WHERE version = '2.4.0'")[0];
-    // The first view frames the next planned release: its bar is on screen.
-    await s.waitUntil(async () => (await bars(s)).some((b) => b.id === release0.id), "the release's bar in the first view");
+    // The first view frames the next planned release: its 90-minute bar is
+    // on screen with its version and checklist progress drawn beside it.
+    const first = await s.waitUntil(
+      async () => (await s.execute(`return [...document.querySelectorAll("[data-testid=timeline-bar]")].map((b) => ({ id: b.dataset.releaseId, labelled: b.dataset.labelled, label: b.textContent }))`)).find((b) => b.id === release0.id && b.labelled === "true"),
+      "the release's bar, with its label, in the first view",
+    );
+    first.msPerPx = await msPerPx(s);
+    assert.match(first.label, new RegExp(`^2\\.4\\.0 Tax engine switch · checklist \\d+/\\d+: ${WEEKDAY} \\d+ \\w{3} 10:00 to 11:30 Europe/Berlin$`));
+    const axisLabels = await s.execute(`return [...document.querySelectorAll("[data-testid=timeline-axis] li")].map((l) => l.textContent)`);
+    assert.ok(axisLabels.some((l) => new RegExp(`^${WEEKDAY} \\d{1,2}( [A-Z][a-z]{2})?$`).test(l)), `an axis label with a weekday: ${axisLabels.join(", ")}`);
+    const legend = await (await s.find("[data-testid=timeline-legend]")).text();
+    for (const word of ["planned", "freeze", "maintenance", "load: quiet to peak", "working hours", "busy", "succeeded", "failed verification", "announcement went out"]) {
+      assert.ok(legend.includes(word), `the legend says “${word}”: ${legend}`);
+    }
     await app.shot("first-view");
+
+    // At Weeks zoom the 90-minute window is still a block with its label,
+    // and a click on it selects the release.
+    await (await s.find("[data-testid=zoom-weeks]")).click();
+    const weeks = await s.waitUntil(async () => {
+      const b = (await bars(s)).find((b) => b.id === release0.id);
+      return (await msPerPx(s)) > first.msPerPx * 1.3 && b && (await s.execute(`return document.querySelector('[data-release-id="${release0.id}"]').dataset.labelled`)) === "true" && b;
+    }, "the release's labelled bar at Weeks zoom");
+    assert.ok(90 * 60_000 / (await msPerPx(s)) < 4, "the window itself is narrower than 4 px at this zoom");
+    await s.drag(weeks.x, weeks.y, weeks.x, weeks.y, 1);
+    await s.waitForText("[data-testid=selected-release] h3", "2.4.0 Tax engine switch");
+    await app.shot("weeks-zoom-selected");
+
+    // The freezes in words, each with its next occurrence, and the rule as written.
+    await (await s.find("[data-testid=toggle-freezes]")).click();
+    await s.waitForText("[data-testid=freeze-words]", "Every Friday from 15:00 to Monday 09:00 (Europe/Berlin)");
+    await s.waitForText("[data-testid=freeze-words]", "The last 2 days of each month (Europe/Berlin)");
+    await s.waitForText("[data-testid=freeze-words]", "Every Wednesday from 22:00 to midnight (Europe/Berlin)");
+    const nexts = await s.execute(`return [...document.querySelectorAll("[data-testid=freeze-next]")].map((e) => e.textContent)`);
+    assert.ok(nexts.some((n) => new RegExp(`^(next|now): Fri \\d+ \\w{3} 15:00 to Mon \\d+ \\w{3} 09:00 Europe/Berlin$`).test(n)), nexts.join(" | "));
+    const rules = await s.execute(`return [...document.querySelectorAll("[data-testid=freeze-rule-text]")].map((e) => e.textContent)`);
+    assert.ok(rules.includes("RRULE:FREQ=MONTHLY;BYMONTHDAY=-2"), rules.join(" | "));
+    await (await s.find("[data-testid=freeze-windows] details summary")).click();
+    await s.execute(`document.querySelector("[data-testid=freeze-windows]").scrollIntoView()`);
+    await app.shot("freezes-in-words");
+    await (await s.find("[data-testid=toggle-freezes]")).click();
+    await s.execute("window.scrollTo(0, 0)");
     const priya = sql(home, "SELECT id FROM people WHERE email = 'priya@northwind.example'")[0].id;
     const release = sql(home, "SELECT id, window_start FROM releases WHERE version = '2.4.0'")[0];
 
@@ -101,6 +147,8 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
     const dx = Math.round((friday.getTime() - start) / (await msPerPx(s)));
     await s.drag(bar.x, bar.y, bar.x + dx, bar.y);
     await s.waitForText("[data-testid=conflicts]", "overlaps the freeze “Weekend freeze”");
+    // Said in the view's zone, as the freeze was defined: 15:00 Berlin, not 14:00 UTC.
+    assert.match(await (await s.find("[data-testid=conflicts]")).text(), new RegExp(`“Weekend freeze” \\(Fri \\d+ \\w{3} 15:00 to Mon \\d+ \\w{3} 09:00 Europe/Berlin\\)`));
     await app.shot("dragged-into-freeze");
 
     // An emergency release inside the freeze needs who decided and why.
@@ -112,6 +160,7 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
     await (await s.find("[data-testid=freeze-override-submit]")).click();
     await s.waitForText("[data-testid=conflicts]", "overridden by decision of Lena Fischer (CTO): “The tax authority's new rates apply from Monday.”");
     await app.shot("freeze-overridden");
+
     const override = sql(home, `SELECT reason FROM audit_log WHERE release_id = '${release.id}' AND action = 'freeze.overridden'`);
     assert.deepEqual(override, [{ reason: "The tax authority's new rates apply from Monday." }]);
     await s.waitUntil(async () => sql(home, `SELECT window_start FROM releases WHERE id = '${release.id}'`)[0].window_start !== release.window_start, "the moved window to be stored");
@@ -119,10 +168,32 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
     assert.equal(moved % (15 * 60_000), 0, "snapped to 15 minutes");
     assert.ok(Math.abs(moved - friday.getTime()) <= HOUR, `moved to about Friday 16:00 Berlin, got ${new Date(moved).toISOString()}`);
 
+    // Times in this computer's zone: the conflicts, the typed window and the
+    // axis follow, and say so.
+    await (await s.find(`[data-testid=timeline-zone] option[value="local"]`)).click();
+    await s.waitForText("[data-testid=conflicts]", "09:00 to Mon");
+    assert.match(await (await s.find("[data-testid=conflicts]")).text(), new RegExp(`“Weekend freeze” \\(Fri \\d+ \\w{3} 09:00 to Mon \\d+ \\w{3} 03:00 America/New_York\\)`));
+    assert.equal(await (await s.find("[data-testid=window-zone]")).text(), "America/New_York");
+    await s.waitUntil(async () => (await s.execute(`return document.querySelector("[data-testid=timeline-axis]").getAttribute("aria-label")`)) === "Time axis in America/New_York", "the axis in New York time");
+    const inNewYork = new Date(moved).toLocaleString("sv-SE", { timeZone: "America/New_York" }).slice(0, 16);
+    assert.equal(await s.execute(`return document.querySelector("[data-testid=window-start]").value`), inNewYork, "the typed window in New York time");
+    await app.shot("times-in-new-york");
+    await (await s.find(`[data-testid=timeline-zone] option[value="project"]`)).click();
+    await s.waitForText("[data-testid=conflicts]", "15:00 to Mon");
+
     // Suggestions, each with its reasons; apply the best.
     await (await s.find("[data-testid=suggest-windows]")).click();
     const list = await s.waitFor("[data-testid=suggestions]");
-    assert.match(await list.text(), /no freeze; load \d+% of the weekly peak/);
+    // Each with its weekday and zone; entries that differ only by their day
+    // are one, with the other days offered beside it; the reasons say what
+    // the entries share once.
+    const entries = await s.execute(`return [...document.querySelectorAll("[data-testid=suggestion] strong")].map((e) => e.textContent)`);
+    assert.ok(entries.length >= 1);
+    for (const e of entries) assert.match(e, new RegExp(`^${WEEKDAY} \\d+ \\w{3} \\d\\d:\\d\\d to \\d\\d:\\d\\d Europe/Berlin$`));
+    assert.equal(new Set(entries).size, entries.length, "no entry twice");
+    const why = await s.execute(`return document.querySelector("[data-testid=suggestions]").parentElement.textContent`);
+    assert.match(why, /no freeze/);
+    assert.match(why, /load \d+% of the weekly peak/);
     await app.shot("suggestions");
     await (await s.find("[data-testid=apply-suggestion-0]")).click();
     await s.waitFor("[data-testid=no-conflicts]");

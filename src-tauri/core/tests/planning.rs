@@ -187,7 +187,7 @@ fn a_release_window_is_judged_against_what_is_stored() {
     assert_eq!(p.releases.len(), 1);
 
     // Monday 23 November 14:30Z: Priya's stand-up, and the busy hour.
-    let kinds = |s, e| conflicts(&p, s, e).into_iter().map(|c| c.kind).collect::<Vec<_>>();
+    let kinds = |s, e| conflicts(&p, s, e, chrono_tz::UTC).into_iter().map(|c| c.kind).collect::<Vec<_>>();
     let k = kinds(utc(2026, 11, 23, 14, 30), utc(2026, 11, 23, 15, 0));
     assert!(k.contains(&ConflictKind::PersonBusy) && k.contains(&ConflictKind::PeakLoad), "{k:?}");
     assert!(kinds(utc(2026, 11, 24, 15, 30), utc(2026, 11, 24, 16, 30)).contains(&ConflictKind::ReleaseOverlap));
@@ -195,10 +195,10 @@ fn a_release_window_is_judged_against_what_is_stored() {
     // Thursday 26 November: Priya's day off.
     assert!(kinds(utc(2026, 11, 26, 15, 0), utc(2026, 11, 26, 16, 0)).contains(&ConflictKind::PersonBusy));
 
-    let best = suggest(&p, chrono::Duration::hours(1), from, to, chrono::Duration::minutes(15), 5);
+    let best = suggest(&p, chrono::Duration::hours(1), from, to, chrono::Duration::minutes(15), 5, chrono_tz::Europe::Berlin);
     assert_eq!(best.len(), 5);
     for s in &best {
-        assert!(conflicts(&p, s.window.start, s.window.end).is_empty(), "{s:?}");
+        assert!(conflicts(&p, s.window.start, s.window.end, chrono_tz::UTC).is_empty(), "{s:?}");
     }
 }
 
@@ -241,14 +241,18 @@ fn on_call_overrides_manual_busy_time_and_a_pattern_by_hand() {
     releases::set_window(&store, &r.id, Some((s, e)), None, &lead, t0()).unwrap();
     assert!(releases::override_freeze(&store, &r.id, "Lena", "soon", &lead, t0()).is_err(), "a reason of a sentence is needed");
     releases::override_freeze(&store, &r.id, "Lena Fischer (CTO)", "New tax rates apply from Monday.", &lead, t0()).unwrap();
-    let found = picture::check_window(&store, &r.id, s, e).unwrap();
+    let found = picture::check_window(&store, &r.id, s, e, chrono_tz::UTC).unwrap();
     let freeze = found.iter().find(|c| c.kind == ConflictKind::FreezeOverridden).unwrap();
     assert!(freeze.message.ends_with("overridden by decision of Lena Fischer (CTO): “New tax rates apply from Monday.”"), "{}", freeze.message);
+    assert!(freeze.message.contains("(Fri 27 Nov 14:00 to Mon 30 Nov 08:00 UTC)"), "{}", freeze.message);
+    // The same freeze, in the zone it was defined in, as the timeline shows it when set to that zone.
+    let found = picture::check_window(&store, &r.id, s, e, chrono_tz::Europe::Berlin).unwrap();
+    assert!(found[0].message.starts_with("overlaps the freeze “Weekend freeze” (Fri 27 Nov 15:00 to Mon 30 Nov 09:00 Europe/Berlin)"), "{}", found[0].message);
     // Moving the window ends the override.
     let moved = (s + chrono::Duration::hours(1), e + chrono::Duration::hours(1));
     let r2 = releases::set_window(&store, &r.id, Some(moved), None, &lead, t0()).unwrap();
     assert!(r2.freeze_override_reason.is_none());
-    assert!(picture::check_window(&store, &r.id, moved.0, moved.1).unwrap().iter().any(|c| c.kind == ConflictKind::Freeze));
+    assert!(picture::check_window(&store, &r.id, moved.0, moved.1, chrono_tz::UTC).unwrap().iter().any(|c| c.kind == ConflictKind::Freeze));
 
     // Whoever is on call is needed too.
     releases::set_on_call(&store, &r.id, Some(&priya.id), &lead, t0()).unwrap();
@@ -285,8 +289,8 @@ fn a_drag_is_judged_in_memory_like_the_store_would_until_something_changes() {
     let mut gathered = None;
     while start < utc(2026, 11, 27, 17, 0) {
         let end = start + chrono::Duration::minutes(90);
-        let in_memory = drag.check(&store, &r.id, start, end).unwrap();
-        let fresh = picture::check_window(&store, &r.id, start, end).unwrap();
+        let in_memory = drag.check(&store, &r.id, start, end, chrono_tz::UTC).unwrap();
+        let fresh = picture::check_window(&store, &r.id, start, end, chrono_tz::UTC).unwrap();
         assert_eq!(format!("{in_memory:?}"), format!("{fresh:?}"), "at {start}");
         seen_kinds.extend(in_memory.iter().map(|c| c.kind));
         match gathered {
@@ -299,7 +303,7 @@ fn a_drag_is_judged_in_memory_like_the_store_would_until_something_changes() {
 
     // A change to the store is seen at the next snap.
     let (s, e) = (utc(2026, 11, 24, 9, 0), utc(2026, 11, 24, 10, 0));
-    assert!(drag.check(&store, &r.id, s, e).unwrap().iter().all(|c| c.kind != ConflictKind::Freeze));
+    assert!(drag.check(&store, &r.id, s, e, chrono_tz::UTC).unwrap().iter().all(|c| c.kind != ConflictKind::Freeze));
     let mut tuesday = weekend_freeze(Vec::new());
     tuesday.name = "Tuesday freeze".into();
     tuesday.start_local = "2026-11-24T08:00".into();
@@ -307,5 +311,5 @@ fn a_drag_is_judged_in_memory_like_the_store_would_until_something_changes() {
     tuesday.minutes = 240;
     tuesday.exdates = Vec::new();
     windows::create(&store, &project.id, &tuesday, t0()).unwrap();
-    assert!(drag.check(&store, &r.id, s, e).unwrap().iter().any(|c| c.kind == ConflictKind::Freeze));
+    assert!(drag.check(&store, &r.id, s, e, chrono_tz::UTC).unwrap().iter().any(|c| c.kind == ConflictKind::Freeze));
 }

@@ -12,7 +12,7 @@ use liftoff_core::planning::profile::{self, LoadSummary};
 use liftoff_core::planning::timeline::{self, TimelineData};
 use liftoff_core::planning::window::Conflict;
 use liftoff_core::planning::windows::{self, CalendarWindow, CalendarWindowDraft};
-use liftoff_core::planning::{ics_export, PlanningError};
+use liftoff_core::planning::{self, ics_export, PlanningError};
 use liftoff_core::projects;
 use liftoff_core::rules::FieldErrors;
 use liftoff_core::release::{self as releases, Release};
@@ -72,27 +72,29 @@ pub async fn set_release_window(
 
 /// What is wrong with planning the release at `[start, end)`. While a bar
 /// is dragged this is asked at every snap: the picture gathered for the
-/// first is reused until the data changes.
+/// first is reused until the data changes. Times in the reasons are in
+/// `time_zone`, the zone the timeline shows.
 #[tauri::command]
 #[specta::specta]
-pub async fn window_conflicts(state: State<'_, AppState>, release_id: String, start: String, end: String) -> Result<Vec<Conflict>> {
+pub async fn window_conflicts(state: State<'_, AppState>, release_id: String, start: String, end: String, time_zone: String) -> Result<Vec<Conflict>> {
     let checks = state.drag_checks.clone();
     state
-        .with_store(move |s| Ok(checks.check(s, &release_id, instant("start", &start)?, instant("end", &end)?)?))
+        .with_store(move |s| Ok(checks.check(s, &release_id, instant("start", &start)?, instant("end", &end)?, planning::shown_zone(&time_zone)?)?))
         .await
 }
 
-/// The best windows of `minutes` over the next `days`, best first.
+/// The best windows of `minutes` over the next `days`, best first, with
+/// times in `time_zone`.
 #[tauri::command]
 #[specta::specta]
-pub async fn suggest_windows(state: State<'_, AppState>, release_id: String, minutes: i32, days: i32) -> Result<Vec<SuggestedWindow>> {
+pub async fn suggest_windows(state: State<'_, AppState>, release_id: String, minutes: i32, days: i32, time_zone: String) -> Result<Vec<SuggestedWindow>> {
     state
         .with_store(move |s| {
             // Start at the next quarter hour.
             let now = Utc::now();
             let quarter = 15 * 60;
             let from = DateTime::from_timestamp((now.timestamp() / quarter + 1) * quarter, 0).unwrap_or(now);
-            Ok(picture::suggest(s, &release_id, i64::from(minutes), from, i64::from(days), 5)?)
+            Ok(picture::suggest(s, &release_id, i64::from(minutes), from, i64::from(days), 5, planning::shown_zone(&time_zone)?)?)
         })
         .await
 }

@@ -93,11 +93,15 @@ export const commands = {
 	/**
 	 *  What is wrong with planning the release at `[start, end)`. While a bar
 	 *  is dragged this is asked at every snap: the picture gathered for the
-	 *  first is reused until the data changes.
+	 *  first is reused until the data changes. Times in the reasons are in
+	 *  `time_zone`, the zone the timeline shows.
 	 */
-	windowConflicts: (releaseId: string, start: string, end: string) => __TAURI_INVOKE<Conflict[]>("window_conflicts", { releaseId, start, end }),
-	/**  The best windows of `minutes` over the next `days`, best first. */
-	suggestWindows: (releaseId: string, minutes: number, days: number) => __TAURI_INVOKE<SuggestedWindow[]>("suggest_windows", { releaseId, minutes, days }),
+	windowConflicts: (releaseId: string, start: string, end: string, timeZone: string) => __TAURI_INVOKE<Conflict[]>("window_conflicts", { releaseId, start, end, timeZone }),
+	/**
+	 *  The best windows of `minutes` over the next `days`, best first, with
+	 *  times in `time_zone`.
+	 */
+	suggestWindows: (releaseId: string, minutes: number, days: number, timeZone: string) => __TAURI_INVOKE<SuggestedWindow[]>("suggest_windows", { releaseId, minutes, days, timeZone }),
 	listCalendarWindows: (projectId: string) => __TAURI_INVOKE<CalendarWindow[]>("list_calendar_windows", { projectId }),
 	createCalendarWindow: (projectId: string, draft: CalendarWindowDraft) => __TAURI_INVOKE<CalendarWindow>("create_calendar_window", { projectId, draft }),
 	updateCalendarWindow: (id: string, draft: CalendarWindowDraft) => __TAURI_INVOKE<CalendarWindow>("update_calendar_window", { id, draft }),

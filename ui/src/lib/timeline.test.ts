@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DAY, formatLocal, HOUR, pack, parseLocal, snap, ticks, zoneOffset } from "./timeline";
+import { axis, DAY, formatLocal, formatSpan, formatWhen, HOUR, LabelRow, loadColour, MINUTE, groupSuggestions, pack, parseLocal, snap, splitReasons, tickStep, ticks, zoneOffset } from "./timeline";
 
 describe("time zones", () => {
   it("know Berlin's offsets on both sides of a change", () => {
@@ -43,5 +43,123 @@ describe("packing", () => {
     expect(rows.get("b")).toBe(1);
     expect(rows.get("c")).toBe(0);
     expect(rows.get("d")).toBe(1);
+  });
+});
+
+describe("times in words", () => {
+  it("say the weekday and the zone", () => {
+    // 14:00 UTC on Friday 11 December 2026 is 15:00 in Berlin.
+    const t = Date.UTC(2026, 11, 11, 14, 0);
+    expect(formatWhen(t, "Europe/Berlin")).toBe("Fri 11 Dec 15:00");
+    expect(formatWhen(t, "UTC")).toBe("Fri 11 Dec 14:00");
+    expect(formatSpan(t, Date.UTC(2026, 11, 14, 8, 0), "Europe/Berlin")).toBe("Fri 11 Dec 15:00 to Mon 14 Dec 09:00 Europe/Berlin");
+    expect(formatSpan(t, t + 90 * MINUTE, "America/New_York")).toBe("Fri 11 Dec 09:00 to 10:30 America/New_York");
+  });
+});
+
+describe("the axis", () => {
+  const berlin = "Europe/Berlin";
+  it("labels hours under their days", () => {
+    const from = Date.UTC(2026, 11, 10, 20, 0); // Thu 21:00 Berlin
+    const a = axis(from, from + 12 * HOUR, (12 * HOUR) / 900, berlin);
+    expect(a.step).toBeLessThan(DAY);
+    expect(a.ticks.every((t) => /^\d\d:\d\d$/.test(t.label))).toBe(true);
+    expect(a.context.map((c) => c.label)).toEqual(["Thu 10 Dec", "Fri 11 Dec"]);
+    expect(a.context[1].t).toBe(Date.UTC(2026, 11, 10, 23, 0));
+  });
+
+  it("labels days with their weekday, shorter when there is little room", () => {
+    const from = Date.UTC(2026, 10, 28, 0, 0);
+    const roomy = axis(from, from + 10 * DAY, (10 * DAY) / 900, berlin);
+    expect(roomy.step).toBe(DAY);
+    expect(roomy.ticks[0].label).toBe("Sun 29 Nov");
+    expect(roomy.context.map((c) => c.label)).toEqual(["November 2026", "December 2026"]);
+    const tight = axis(from, from + 16 * DAY, (16 * DAY) / 850, berlin);
+    expect(tight.step).toBe(DAY);
+    expect(tight.ticks[0].label).toBe("Sun 29");
+    // Three weeks on the same width: a tick each Monday.
+    const weeks = axis(from, from + 21 * DAY, (21 * DAY) / 850, berlin);
+    expect(weeks.step).toBe(7 * DAY);
+    expect(weeks.ticks.map((t) => t.label)).toEqual(["Mon 30 Nov", "Mon 7 Dec", "Mon 14 Dec"]);
+  });
+
+  it("labels months under their years", () => {
+    const from = Date.UTC(2026, 9, 15);
+    const a = axis(from, from + 120 * DAY, (400 * DAY) / 900, "UTC");
+    expect(a.step).toBe(30 * DAY);
+    expect(a.ticks.map((t) => t.label)).toEqual(["Nov", "Dec", "Jan", "Feb"]);
+    expect(a.context.map((c) => c.label)).toEqual(["2026", "2027"]);
+  });
+
+  it("leaves room for each kind of label", () => {
+    expect(tickStep(HOUR / 60)).toBe(HOUR);
+    expect(tickStep(DAY / 50)).toBe(DAY);
+    expect(tickStep(DAY / 40)).toBe(7 * DAY);
+  });
+});
+
+describe("labels", () => {
+  it("go inside an item when they fit, beside it when it is narrow, and never on top of each other", () => {
+    const row = new LabelRow(150, 1000);
+    // A wide bar: inside.
+    expect(row.place(200, 400, 80)).toEqual({ x: 204, max: 192, inside: true });
+    // A 4 px block: beside it, up to the next item.
+    expect(row.place(500, 504, 120, 600)).toEqual({ x: 508, max: 88, inside: false });
+    // The next narrow block right after: its label starts after the last one.
+    const spot = row.place(600, 604, 100);
+    expect(spot?.inside).toBe(false);
+    expect(spot!.x).toBeGreaterThanOrEqual(508 + 88);
+    // No room left before the next item: left out.
+    expect(row.place(720, 724, 100, 740)).toBeNull();
+  });
+
+  it("go left of a narrow item at the right edge", () => {
+    const row = new LabelRow(150, 1000);
+    expect(row.place(300, 340, 30)).toEqual({ x: 304, max: 32, inside: true });
+    // 30 px of room on the right, 600 on the left: the label goes left, after the last item.
+    expect(row.place(966, 976, 200)).toEqual({ x: 762, max: 616, inside: false });
+    // With no room either side it is left out.
+    expect(new LabelRow(150, 1000).place(150, 160, 100, 170)).toBeNull();
+  });
+
+  it("shorten a label inside a wide item rather than spill it", () => {
+    const row = new LabelRow(150, 1000);
+    expect(row.place(100, 240, 300)).toEqual({ x: 154, max: 82, inside: true });
+  });
+
+  it("shade load from quiet to peak", () => {
+    expect(loadColour(0)).toBe("rgba(208, 138, 18, 0.100)");
+    expect(loadColour(1)).toBe("rgba(208, 138, 18, 0.950)");
+    expect(loadColour(7)).toBe(loadColour(1));
+  });
+});
+
+describe("suggestions", () => {
+  it("say what they share once and what sets each apart", () => {
+    const { shared, own } = splitReasons([
+      ["no freeze", "load 6% of the weekly peak", "Omar at work and free"],
+      ["no freeze", "load 9% of the weekly peak", "Omar at work and free"],
+      ["no freeze", "load 6% of the weekly peak", "Omar at work and free"],
+    ]);
+    expect(shared).toEqual(["no freeze", "Omar at work and free"]);
+    expect(own).toEqual([["load 6% of the weekly peak"], ["load 9% of the weekly peak"], ["load 6% of the weekly peak"]]);
+    expect(splitReasons([["no freeze"]])).toEqual({ shared: [], own: [["no freeze"]] });
+  });
+
+  it("that differ only by their day are one entry with the other days", () => {
+    const at = (day: number, h: number, score: number, reasons = ["no freeze", "load 6% of the weekly peak"]) => ({
+      start: new Date(Date.UTC(2026, 11, day, h - 1)).toISOString(),
+      end: new Date(Date.UTC(2026, 11, day, h, 30)).toISOString(),
+      score,
+      reasons,
+    });
+    const list = [at(1, 11, 96.9), at(2, 11, 96.9), at(2, 15, 96.9), at(3, 11, 96.9), at(4, 11, 94, ["no freeze", "load 12% of the weekly peak"])];
+    expect(groupSuggestions(list, "Europe/Berlin")).toEqual([
+      { first: 0, sameTime: [1, 3] },
+      { first: 2, sameTime: [] },
+      { first: 4, sameTime: [] },
+    ]);
+    // 11:00 in Berlin is 05:00 in New York on each of those days too: still one entry.
+    expect(groupSuggestions(list, "America/New_York")[0]).toEqual({ first: 0, sameTime: [1, 3] });
   });
 });

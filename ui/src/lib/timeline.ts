@@ -1,5 +1,8 @@
-// Pure helpers of the timeline: time zones, ticks, snapping and packing.
-// The drawing itself is in Timeline.svelte; these are tested alone.
+// Pure helpers of the timeline: time zones, ticks and their labels,
+// snapping, packing, and placing labels so that none overprints another.
+// The drawing itself is in TimelineCanvas.svelte; these are tested alone.
+
+import type { ReleaseState } from "./bindings";
 
 /** What the timeline shows: its left edge and its zoom. */
 export type View = { start: number; msPerPx: number };
@@ -8,6 +11,33 @@ export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 export const SNAP = 15 * MINUTE;
+
+/** Release bars by state; the legend and the canvas share these. */
+export const RELEASE_COLOURS: Record<ReleaseState, string> = {
+  draft: "#8a90a8",
+  planned: "#4b4fd1",
+  ready: "#2f9e6e",
+  deploying: "#d08a12",
+  verified: "#2f9e6e",
+  released: "#2f7a5a",
+  rolledBack: "#c62f3b",
+  cancelled: "#b7bccc",
+};
+
+/** The other colours of the drawing, named for what they show. */
+export const LANE_COLOURS = {
+  freeze: "rgba(75, 79, 209, 0.55)",
+  freezeWash: "rgba(75, 79, 209, 0.10)",
+  maintenance: "rgba(120, 120, 140, 0.5)",
+  maintenanceWash: "rgba(120, 120, 140, 0.10)",
+  work: "rgba(47, 158, 110, 0.18)",
+  busy: "rgba(198, 47, 59, 0.55)",
+};
+
+/** The load band's colour at `share` of the peak (0 to 1). */
+export function loadColour(share: number): string {
+  return `rgba(208, 138, 18, ${(0.1 + 0.85 * Math.min(1, Math.max(0, share))).toFixed(3)})`;
+}
 
 const offsetFormats = new Map<string, Intl.DateTimeFormat>();
 
@@ -62,11 +92,109 @@ export function snap(t: number, step = SNAP): number {
   return Math.round(t / step) * step;
 }
 
-const STEPS = [15 * MINUTE, 30 * MINUTE, HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 7 * DAY, 30 * DAY];
+// No 12-hour step: "00:00" and "12:00" say less than a day with its weekday.
+const STEPS = [15 * MINUTE, 30 * MINUTE, HOUR, 3 * HOUR, 6 * HOUR, DAY, 7 * DAY, 30 * DAY];
 
-/** A tick step that leaves at least `minPx` between ticks. */
-export function tickStep(msPerPx: number, minPx = 56): number {
-  return STEPS.find((s) => s / msPerPx >= minPx) ?? 90 * DAY;
+/**
+ * A tick step that leaves room for its labels: hours ("14:00") need less
+ * room than days ("Fri 11"). `minPx` overrides both.
+ */
+export function tickStep(msPerPx: number, minPx?: number): number {
+  return STEPS.find((s) => s / msPerPx >= (minPx ?? (s >= DAY ? 46 : 44))) ?? 90 * DAY;
+}
+
+const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+
+/** Instant `t` as wall-clock parts in `tz`. */
+function wall(t: number, tz: string) {
+  const d = new Date(t + zoneOffset(t, tz));
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth(),
+    day: d.getUTCDate(),
+    weekday: d.getUTCDay(),
+    hh: String(d.getUTCHours()).padStart(2, "0"),
+    mm: String(d.getUTCMinutes()).padStart(2, "0"),
+  };
+}
+
+/** "Fri 11 Dec" of instant `t` in `tz`. */
+export function formatDay(t: number, tz: string): string {
+  const w = wall(t, tz);
+  return `${WEEKDAYS[w.weekday]} ${w.day} ${MONTHS[w.month]}`;
+}
+
+/** "Fri 11 Dec 15:00" of instant `t` in `tz`. */
+export function formatWhen(t: number, tz: string): string {
+  const w = wall(t, tz);
+  return `${WEEKDAYS[w.weekday]} ${w.day} ${MONTHS[w.month]} ${w.hh}:${w.mm}`;
+}
+
+/**
+ * A span in `tz`, saying which zone: "Fri 11 Dec 15:00 to Mon 14 Dec 09:00
+ * Europe/Berlin", or "Tue 8 Dec 10:00 to 11:30 Europe/Berlin" within a day.
+ */
+export function formatSpan(start: number, end: number, tz: string): string {
+  const a = formatWhen(start, tz);
+  const b = formatWhen(end, tz);
+  const sameDay = formatDay(start, tz) === formatDay(end, tz);
+  return `${a} to ${sameDay ? b.slice(b.length - 5) : b} ${tz}`;
+}
+
+export type AxisLabel = { t: number; label: string };
+export type Axis = {
+  step: number;
+  /** Each tick: an hour, a day, a week or a month. */
+  ticks: AxisLabel[];
+  /**
+   * The larger unit above the ticks (the day at hour steps, the month at
+   * day steps, the year at month steps), its first entry the one already
+   * under way at `from`, so the top row always says where the view is.
+   */
+  context: AxisLabel[];
+};
+
+/**
+ * The labels of the time axis over `[from, to)` in `tz`: at hour steps
+ * hours ("14:00") under their days ("Fri 11 Dec"); at day and week steps
+ * weekday and date ("Fri 11 Dec", or "Fri 11" where there is little room)
+ * under their months ("December 2026"); at month steps months under years.
+ */
+export function axis(from: number, to: number, msPerPx: number, tz: string): Axis {
+  const step = tickStep(msPerPx);
+  const instants = ticks(from, to, step, tz);
+  if (step < DAY) {
+    const first = wall(from, tz);
+    const dayStart = zonedToUtc(Date.UTC(first.year, first.month, first.day), tz);
+    const context = [dayStart, ...ticks(from, to, DAY, tz).filter((t) => t > dayStart)].map((t) => ({ t, label: formatDay(t, tz) }));
+    return { step, ticks: instants.map((t) => { const w = wall(t, tz); return { t, label: `${w.hh}:${w.mm}` }; }), context };
+  }
+  if (step < 30 * DAY) {
+    const roomy = step / msPerPx >= 76;
+    const label = (t: number) => (roomy ? formatDay(t, tz) : formatDay(t, tz).replace(/ \w+$/, ""));
+    const first = wall(from, tz);
+    const monthStart = zonedToUtc(Date.UTC(first.year, first.month, 1), tz);
+    const context = [monthStart, ...ticks(from, to, 30 * DAY, tz).filter((t) => t > monthStart)].map((t) => {
+      const w = wall(t, tz);
+      return { t, label: `${MONTH_NAMES[w.month]} ${w.year}` };
+    });
+    return { step, ticks: instants.map((t) => ({ t, label: label(t) })), context };
+  }
+  const first = wall(from, tz);
+  const yearStart = zonedToUtc(Date.UTC(first.year, 0, 1), tz);
+  const years: number[] = [yearStart];
+  for (let y = first.year + 1; ; y++) {
+    const t = zonedToUtc(Date.UTC(y, 0, 1), tz);
+    if (t >= to) break;
+    years.push(t);
+  }
+  return {
+    step,
+    ticks: instants.map((t) => ({ t, label: MONTHS[wall(t, tz).month] })),
+    context: years.map((t) => ({ t, label: String(wall(t, tz).year) })),
+  };
 }
 
 /**
@@ -139,3 +267,93 @@ export function firstEndingAfter<T extends { end: number }>(sortedByEnd: T[], t:
   return lo;
 }
 
+
+/** Where a label goes in a row of labels, and how wide it may be. */
+export type LabelSpot = { x: number; max: number; inside: boolean };
+
+/**
+ * Places the labels of one row left to right so that none overprints
+ * another: a label goes inside its item when it fits there, beside it when
+ * the item is too narrow (on the right up to the next item, or on the left
+ * when there is more room there, as at the right edge of the view), and is
+ * shortened to the room there is, or left out when there is too little.
+ * Call `place` in order of the items' left edges.
+ */
+export class LabelRow {
+  /** Where the next label may start. */
+  private free: number;
+  /** The right end of the items placed so far. */
+  private itemsEnd = -Infinity;
+
+  constructor(
+    left: number,
+    private readonly right: number,
+    private readonly minPx = 28,
+    private readonly gap = 6,
+  ) {
+    this.free = left + 4;
+  }
+
+  /**
+   * A spot for a label `textPx` wide, of an item drawn from `x0` to `x1`;
+   * `next` is where the row's next item starts (beside labels stop there).
+   */
+  place(x0: number, x1: number, textPx: number, next = Infinity): LabelSpot | null {
+    const pad = 4;
+    const insideFrom = Math.max(x0 + pad, this.free);
+    const insideRoom = x1 - pad - insideFrom;
+    let spot: LabelSpot | null = null;
+    if (textPx <= insideRoom || insideRoom >= 60) {
+      spot = { x: insideFrom, max: insideRoom, inside: true };
+    } else {
+      const rightX = Math.max(x1 + pad, this.free);
+      const rightRoom = Math.min(next, this.right) - pad - rightX;
+      const leftRoom = x0 - pad - Math.max(this.free, this.itemsEnd + this.gap);
+      const enough = Math.min(this.minPx, textPx);
+      const onRight = { x: rightX, max: rightRoom, inside: false };
+      const onLeft = { x: x0 - pad - Math.min(textPx, leftRoom), max: leftRoom, inside: false };
+      // Whole on the right, else whole on the left, else shortened (right first).
+      if (rightRoom >= textPx) spot = onRight;
+      else if (leftRoom >= textPx) spot = onLeft;
+      else if (rightRoom >= enough) spot = onRight;
+      else if (leftRoom >= enough) spot = onLeft;
+    }
+    this.itemsEnd = Math.max(this.itemsEnd, x1);
+    if (!spot) return null;
+    this.free = Math.max(this.free, spot.x + Math.min(textPx, spot.max) + this.gap);
+    return spot;
+  }
+}
+
+/**
+ * What sets each of several suggestions apart: the reasons all of them
+ * share (said once), and each one's own. A suggestion with nothing of its
+ * own is as good as the others for the same reasons.
+ */
+export function splitReasons(lists: string[][]): { shared: string[]; own: string[][] } {
+  if (lists.length < 2) return { shared: [], own: lists.map((l) => [...l]) };
+  const shared = lists[0].filter((r) => lists.every((l) => l.includes(r)));
+  return { shared, own: lists.map((l) => l.filter((r) => !shared.includes(r))) };
+}
+
+type Ranked = { start: string; end: string; score: number | null; reasons: string[] };
+
+/**
+ * Suggestions that differ only by their day (the same time of day in `tz`,
+ * the same length, score and reasons) as one entry: the best, and the other
+ * days it is just as good on. Indexes into `list`, in rank order.
+ */
+export function groupSuggestions(list: Ranked[], tz: string): { first: number; sameTime: number[] }[] {
+  const key = (s: Ranked) => {
+    const start = Date.parse(s.start);
+    return JSON.stringify([formatLocal(start, tz).slice(11), Date.parse(s.end) - start, s.score, s.reasons]);
+  };
+  const groups: { key: string; first: number; sameTime: number[] }[] = [];
+  list.forEach((s, i) => {
+    const k = key(s);
+    const g = groups.find((g) => g.key === k);
+    if (g) g.sameTime.push(i);
+    else groups.push({ key: k, first: i, sameTime: [] });
+  });
+  return groups.map(({ first, sameTime }) => ({ first, sameTime }));
+}

@@ -117,3 +117,11 @@ pub(crate) mod testing {
         local(y, m, d, h, min).and_utc()
     }
 }
+
+/// The zone a view shows times in, by its IANA name (the timeline's "Times
+/// in" choice), for the words of conflicts and suggestions.
+pub fn shown_zone(name: &str) -> Result<chrono_tz::Tz, PlanningError> {
+    crate::time_zones::parse(name).ok_or_else(|| {
+        PlanningError::Invalid(FieldErrors::from([("timeZone".to_owned(), format!("“{name}” is not a time zone Liftoff knows, such as Europe/Berlin."))]))
+    })
+}

@@ -6,6 +6,7 @@
 use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono_tz::Tz;
 use rusqlite::{params, OptionalExtension};
 
 use super::window::{self as judge, Blocked, Conflict, OtherRelease, PersonTime, Picture};
@@ -114,18 +115,19 @@ pub struct SuggestedWindow {
     pub reasons: Vec<String>,
 }
 
-/// What is wrong with planning `release_id` at `[start, end)`.
-pub fn check_window(store: &Store, release_id: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Vec<Conflict>, PlanningError> {
+/// What is wrong with planning `release_id` at `[start, end)`, with times
+/// in `shown_in`.
+pub fn check_window(store: &Store, release_id: &str, start: DateTime<Utc>, end: DateTime<Utc>, shown_in: Tz) -> Result<Vec<Conflict>, PlanningError> {
     let needed = needed_people(store, release_id)?;
     let picture = for_release(store, release_id, &needed, start - Duration::days(1), end + Duration::days(1))?;
     let release = releases::get(store, release_id)?;
-    Ok(judge_window(&picture, &release, start, end))
+    Ok(judge_window(&picture, &release, start, end, shown_in))
 }
 
 /// The conflicts of `[start, end)` in `picture`, with the release's
 /// emergency override applied where it was given for this very window.
-fn judge_window(picture: &Picture, release: &Release, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<Conflict> {
-    let mut found = judge::conflicts(picture, start, end);
+fn judge_window(picture: &Picture, release: &Release, start: DateTime<Utc>, end: DateTime<Utc>, shown_in: Tz) -> Vec<Conflict> {
+    let mut found = judge::conflicts(picture, start, end, shown_in);
     let same_window = release.window_start.as_deref() == Some(&crate::clock::to_text(start))
         && release.window_end.as_deref() == Some(&crate::clock::to_text(end));
     if let (true, Some(reason), Some(by)) = (same_window, &release.freeze_override_reason, &release.freeze_override_by) {
@@ -160,7 +162,7 @@ struct Gathered {
 }
 
 impl DragChecks {
-    pub fn check(&self, store: &Store, release_id: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Vec<Conflict>, PlanningError> {
+    pub fn check(&self, store: &Store, release_id: &str, start: DateTime<Utc>, end: DateTime<Utc>, shown_in: Tz) -> Result<Vec<Conflict>, PlanningError> {
         let generation = store.generation();
         let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
         let fits = cached.as_ref().is_some_and(|g| {
@@ -174,7 +176,7 @@ impl DragChecks {
             *cached = Some(Gathered { release, generation, from, to, picture });
         }
         let gathered = cached.as_ref().expect("gathered just now if it was not there");
-        Ok(judge_window(&gathered.picture, &gathered.release, start, end))
+        Ok(judge_window(&gathered.picture, &gathered.release, start, end, shown_in))
     }
 
     /// The horizon of the picture in hand, if any.
@@ -184,8 +186,17 @@ impl DragChecks {
 }
 
 /// The best `count` windows of `minutes` over the `days` from `from`, at
-/// 15-minute steps.
-pub fn suggest(store: &Store, release_id: &str, minutes: i64, from: DateTime<Utc>, days: i64, count: usize) -> Result<Vec<SuggestedWindow>, PlanningError> {
+/// 15-minute steps, with times in `shown_in` (a day there is where one slot
+/// of suggestions ends).
+pub fn suggest(
+    store: &Store,
+    release_id: &str,
+    minutes: i64,
+    from: DateTime<Utc>,
+    days: i64,
+    count: usize,
+    shown_in: Tz,
+) -> Result<Vec<SuggestedWindow>, PlanningError> {
     if !(15..=7 * 24 * 60).contains(&minutes) || !(1..=60).contains(&days) {
         return Err(PlanningError::Invalid(crate::rules::FieldErrors::from([(
             "minutes".to_owned(),
@@ -195,7 +206,7 @@ pub fn suggest(store: &Store, release_id: &str, minutes: i64, from: DateTime<Utc
     let to = from + Duration::days(days);
     let needed = needed_people(store, release_id)?;
     let picture = for_release(store, release_id, &needed, from, to)?;
-    let best = judge::suggest(&picture, Duration::minutes(minutes), from, to, Duration::minutes(15), count);
+    let best = judge::suggest(&picture, Duration::minutes(minutes), from, to, Duration::minutes(15), count, shown_in);
     Ok(best
         .into_iter()
         .map(|s| SuggestedWindow {

@@ -4,7 +4,8 @@
 //!
 //! Everything here is a pure function over an already expanded picture of
 //! the horizon ([`Picture`]), so that dragging a bar on the timeline and
-//! ranking a fortnight of candidates are both cheap.
+//! ranking a fortnight of candidates are both cheap. Times in messages are
+//! written in the zone the caller shows (`shown_in`), and name it.
 
 use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
 use chrono_tz::Tz;
@@ -74,13 +75,13 @@ pub struct Conflict {
     pub message: String,
 }
 
-/// Everything wrong with `[start, end)`.
-pub fn conflicts(p: &Picture, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<Conflict> {
+/// Everything wrong with `[start, end)`, with times in `shown_in`.
+pub fn conflicts(p: &Picture, start: DateTime<Utc>, end: DateTime<Utc>, shown_in: Tz) -> Vec<Conflict> {
     let window = Occurrence { start, end };
     let mut out = Vec::new();
     for f in &p.freezes {
         if let Some(o) = f.occurrences.iter().find(|o| overlaps(o, &window)) {
-            out.push(Conflict { kind: ConflictKind::Freeze, message: format!("overlaps the freeze “{}” ({})", f.name, span(o)) });
+            out.push(Conflict { kind: ConflictKind::Freeze, message: format!("overlaps the freeze “{}” ({})", f.name, span(o, shown_in)) });
         }
     }
     if let Some(share) = load_share(p, &window) {
@@ -95,7 +96,7 @@ pub fn conflicts(p: &Picture, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<C
         if let Some((o, what)) = person.busy.iter().find(|(o, _)| overlaps(o, &window)) {
             out.push(Conflict {
                 kind: ConflictKind::PersonBusy,
-                message: format!("{} ({}) is busy: {} ({})", person.name, person.role, what, span(o)),
+                message: format!("{} ({}) is busy: {} ({})", person.name, person.role, what, span(o, shown_in)),
             });
         }
         match working_day_end(person, start, end) {
@@ -137,22 +138,45 @@ pub struct Suggestion {
 
 /// The best `count` windows of `length` starting in `[from, to)` at `step`
 /// intervals, best first, none overlapping another.
-pub fn suggest(p: &Picture, length: Duration, from: DateTime<Utc>, to: DateTime<Utc>, step: Duration, count: usize) -> Vec<Suggestion> {
-    let mut candidates = Vec::new();
+///
+/// Consecutive starts on the same day (in `shown_in`) with the same kinds of
+/// conflict are one slot: 09:00, 09:15 and 10:30 on a quiet morning are the
+/// same choice, so a slot offers only its best start (the earliest among
+/// equals), and the next suggestion is a different slot, not the same
+/// morning an hour later.
+pub fn suggest(p: &Picture, length: Duration, from: DateTime<Utc>, to: DateTime<Utc>, step: Duration, count: usize, shown_in: Tz) -> Vec<Suggestion> {
+    let mut slots: Vec<Suggestion> = Vec::new();
+    // The slot being walked: its day and kinds of conflict, and its best start.
+    let mut open: Option<((chrono::NaiveDate, Vec<ConflictKind>), Suggestion)> = None;
     let mut start = from;
     while start < to {
         let end = start + length;
+        let found = conflicts(p, start, end, shown_in);
         // A window in a freeze or on top of another release is never offered.
-        let hard = conflicts(p, start, end).iter().any(|c| matches!(c.kind, ConflictKind::Freeze | ConflictKind::ReleaseOverlap));
-        if !hard {
-            candidates.push(rate(p, start, end));
+        let hard = found.iter().any(|c| matches!(c.kind, ConflictKind::Freeze | ConflictKind::ReleaseOverlap));
+        if hard {
+            slots.extend(open.take().map(|(_, best)| best));
+        } else {
+            let mut kinds: Vec<ConflictKind> = found.iter().map(|c| c.kind).collect();
+            kinds.sort_by_key(|k| *k as u8);
+            let key = (start.with_timezone(&shown_in).date_naive(), kinds);
+            let candidate = rate(p, start, end, found);
+            match &mut open {
+                Some((k, best)) if *k == key => {
+                    if candidate.score > best.score {
+                        *best = candidate;
+                    }
+                }
+                _ => slots.extend(open.replace((key, candidate)).map(|(_, best)| best)),
+            }
         }
         start += step;
     }
+    slots.extend(open.map(|(_, best)| best));
     // Best score first; earlier first among equals.
-    candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.window.start.cmp(&b.window.start)));
+    slots.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.window.start.cmp(&b.window.start)));
     let mut chosen: Vec<Suggestion> = Vec::new();
-    for c in candidates {
+    for c in slots {
         if chosen.len() == count {
             break;
         }
@@ -163,9 +187,8 @@ pub fn suggest(p: &Picture, length: Duration, from: DateTime<Utc>, to: DateTime<
     chosen
 }
 
-fn rate(p: &Picture, start: DateTime<Utc>, end: DateTime<Utc>) -> Suggestion {
+fn rate(p: &Picture, start: DateTime<Utc>, end: DateTime<Utc>, found: Vec<Conflict>) -> Suggestion {
     let window = Occurrence { start, end };
-    let found = conflicts(p, start, end);
     let mut score = 100.0;
     let mut reasons = Vec::new();
     for c in &found {
@@ -240,8 +263,12 @@ fn overlaps(a: &Occurrence, b: &Occurrence) -> bool {
     a.start < b.end && b.start < a.end
 }
 
-fn span(o: &Occurrence) -> String {
-    format!("{} to {} UTC", o.start.format("%a %d %b %H:%M"), o.end.format("%a %d %b %H:%M"))
+/// "Fri 11 Dec 15:00 to Mon 14 Dec 09:00 Europe/Berlin", or within one day
+/// "Tue 8 Dec 10:00 to 11:30 Europe/Berlin".
+fn span(o: &Occurrence, tz: Tz) -> String {
+    let (start, end) = (o.start.with_timezone(&tz), o.end.with_timezone(&tz));
+    let to = if start.date_naive() == end.date_naive() { end.format("%H:%M") } else { end.format("%a %-d %b %H:%M") };
+    format!("{} to {} {}", start.format("%a %-d %b %H:%M"), to, tz.name())
 }
 
 fn minutes_text(d: Duration) -> String {
@@ -306,36 +333,40 @@ mod tests {
         let mut p = picture();
         // Friday 5 March 2027, 16:00-17:00 Berlin (15:00Z): in the freeze, and
         // no time to roll back before 17:00.
-        let found = conflicts(&p, utc(2027, 3, 5, 15, 0), utc(2027, 3, 5, 16, 0));
+        let found = conflicts(&p, utc(2027, 3, 5, 15, 0), utc(2027, 3, 5, 16, 0), berlin());
         let kinds: Vec<ConflictKind> = found.iter().map(|c| c.kind).collect();
         assert!(kinds.contains(&ConflictKind::Freeze) && kinds.contains(&ConflictKind::NoRollbackTime), "{found:?}");
-        assert!(found[0].message.starts_with("overlaps the freeze “Weekend”"), "{}", found[0].message);
+        // Said in the zone shown, which it names: the freeze is Friday 15:00
+        // to Monday 09:00 Berlin time, 14:00 to 08:00 UTC.
+        assert_eq!(found[0].message, "overlaps the freeze “Weekend” (Fri 5 Mar 15:00 to Mon 8 Mar 09:00 Europe/Berlin)");
+        let in_utc = conflicts(&p, utc(2027, 3, 5, 15, 0), utc(2027, 3, 5, 16, 0), chrono_tz::UTC);
+        assert_eq!(in_utc[0].message, "overlaps the freeze “Weekend” (Fri 5 Mar 14:00 to Mon 8 Mar 08:00 UTC)");
 
         // Tuesday 11:00-12:00 Berlin: peak load.
-        let found = conflicts(&p, utc(2027, 3, 2, 10, 0), utc(2027, 3, 2, 11, 0));
+        let found = conflicts(&p, utc(2027, 3, 2, 10, 0), utc(2027, 3, 2, 11, 0), berlin());
         assert_eq!(found.iter().map(|c| c.kind).collect::<Vec<_>>(), [ConflictKind::PeakLoad]);
         assert_eq!(found[0].message, "falls in a peak-load period (100% of the weekly peak)");
 
         // Tuesday 07:00 Berlin: before work.
-        let found = conflicts(&p, utc(2027, 3, 2, 6, 0), utc(2027, 3, 2, 7, 0));
+        let found = conflicts(&p, utc(2027, 3, 2, 6, 0), utc(2027, 3, 2, 7, 0), berlin());
         assert_eq!(found.iter().filter(|c| c.kind == ConflictKind::OutsideHours).count(), 2);
 
         // A meeting and another release.
         p.people[1].busy.push((Occurrence { start: utc(2027, 3, 2, 8, 0), end: utc(2027, 3, 2, 9, 0) }, "Steering committee".into()));
         p.releases.push(OtherRelease { name: "2.3.1".into(), window: Occurrence { start: utc(2027, 3, 2, 8, 30), end: utc(2027, 3, 2, 9, 30) } });
-        let found = conflicts(&p, utc(2027, 3, 2, 8, 0), utc(2027, 3, 2, 9, 0));
+        let found = conflicts(&p, utc(2027, 3, 2, 8, 0), utc(2027, 3, 2, 9, 0), berlin());
         let messages: Vec<&str> = found.iter().map(|c| c.message.as_str()).collect();
-        assert!(messages.iter().any(|m| m.starts_with("Priya (reviewer) is busy: Steering committee")), "{messages:?}");
+        assert!(messages.contains(&"Priya (reviewer) is busy: Steering committee (Tue 2 Mar 09:00 to 10:00 Europe/Berlin)"), "{messages:?}");
         assert!(messages.contains(&"overlaps release 2.3.1 on the same environment"), "{messages:?}");
     }
 
     #[test]
     fn suggestions_prefer_quiet_working_hours_outside_freezes() {
         let p = picture();
-        let s = suggest(&p, Duration::hours(1), utc(2027, 3, 1, 0, 0), utc(2027, 3, 15, 0, 0), Duration::minutes(15), 3);
+        let s = suggest(&p, Duration::hours(1), utc(2027, 3, 1, 0, 0), utc(2027, 3, 15, 0, 0), Duration::minutes(15), 3, berlin());
         assert_eq!(s.len(), 3);
         for x in &s {
-            assert!(conflicts(&p, x.window.start, x.window.end).is_empty(), "{x:?}");
+            assert!(conflicts(&p, x.window.start, x.window.end, berlin()).is_empty(), "{x:?}");
             let local = x.window.start.with_timezone(&berlin());
             assert!(local.weekday().num_days_from_monday() < 5);
             // 09:00-10:00 is the only quiet hour with a rollback buffer.
@@ -345,5 +376,26 @@ mod tests {
         assert_eq!(s[0].window.start, utc(2027, 3, 1, 8, 0), "the earliest of equals first");
         let why = s[0].reasons.join("; ");
         assert_eq!(why, "no freeze; load 10% of the weekly peak; Omar, Priya at work and free; 7 h left to roll back before the working day ends");
+    }
+
+    #[test]
+    fn a_quiet_stretch_is_one_suggestion_not_one_per_hour() {
+        // No load profile and no meetings: every start from 09:00 to 14:00
+        // on a weekday leaves the same two hours to roll back, and scores
+        // the same. Each day's stretch is one suggestion.
+        let mut p = picture();
+        p.load = None;
+        let s = suggest(&p, Duration::hours(1), utc(2027, 3, 1, 0, 0), utc(2027, 3, 6, 0, 0), Duration::minutes(15), 5, berlin());
+        let starts: Vec<String> = s.iter().map(|x| x.window.start.with_timezone(&berlin()).format("%a %H:%M").to_string()).collect();
+        assert_eq!(starts, ["Mon 09:00", "Tue 09:00", "Wed 09:00", "Thu 09:00", "Fri 09:00"]);
+
+        // A meeting splits Tuesday's morning: the stretch after it is
+        // another kind of slot (Priya is busy before it, not after), and the
+        // best of it is offered beside the others.
+        p.people[1].busy.push((Occurrence { start: utc(2027, 3, 2, 9, 30), end: utc(2027, 3, 2, 10, 0) }, "Steering committee".into()));
+        let s = suggest(&p, Duration::hours(1), utc(2027, 3, 2, 0, 0), utc(2027, 3, 3, 0, 0), Duration::minutes(15), 5, berlin());
+        let starts: Vec<String> = s.iter().map(|x| x.window.start.with_timezone(&berlin()).format("%a %H:%M").to_string()).collect();
+        let working: Vec<&str> = starts.iter().map(String::as_str).filter(|t| ("Tue 09:00".."Tue 14:01").contains(t)).collect();
+        assert_eq!(working, ["Tue 09:00", "Tue 11:00"], "the stretch after the meeting, once: {starts:?}");
     }
 }
