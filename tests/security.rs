@@ -102,12 +102,28 @@ fn capabilities_are_explicit_local_and_minimal() {
         .collect();
     // Listening is needed for the app's own events (data changed, problems
     // found in the background); emitting from the window is not granted.
+    // Of the dialog plugin, only the Open and Save dialogs: no message boxes,
+    // and no `dialog:default`.
     let expected: BTreeSet<String> = liftoff_app::COMMAND_NAMES
         .iter()
         .map(|c| format!("allow-{}", c.replace('_', "-")))
-        .chain(["core:event:allow-listen".to_owned(), "core:event:allow-unlisten".to_owned()])
+        .chain(["core:event:allow-listen", "core:event:allow-unlisten", "dialog:allow-open", "dialog:allow-save"].map(str::to_owned))
         .collect();
-    assert_eq!(granted, expected, "the main window gets exactly the app's own commands and event listening");
+    assert_eq!(granted, expected, "the main window gets exactly the app's own commands, event listening and the Open and Save dialogs");
+}
+
+#[test]
+fn the_only_plugins_are_the_known_ones() {
+    // Every plugin the shell registers; a new one needs a reason here and
+    // only the permissions it needs in the capability.
+    let lib = read("src-tauri/src/lib.rs");
+    let plugins: Vec<&str> = lib.match_indices(".plugin(").map(|(i, _)| lib[i + 8..].split('(').next().unwrap_or("")).collect();
+    assert_eq!(plugins, ["single_instance", "tauri_plugin_window_state::Builder::default", "tauri_plugin_dialog::init"]);
+    // The dialog plugin can reach tauri-plugin-fs's scope when that plugin
+    // is there; it is not.
+    let cargo = read("Cargo.toml");
+    let npm = read("package.json");
+    assert!(!cargo.contains("tauri-plugin-fs") && !npm.contains("plugin-fs"), "no file-system plugin");
 }
 
 #[test]

@@ -117,4 +117,6 @@ pub const COMMAND_NAMES: &[&str] = &[
     "cancel_send",
     "send_deliveries",
     "announcement_sends",
+    "read_recipients_file",
+    "show_in_folder",
 ];

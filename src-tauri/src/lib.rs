@@ -152,6 +152,8 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::announce::cancel_send,
             commands::announce::send_deliveries,
             commands::announce::announcement_sends,
+            commands::announce::read_recipients_file,
+            commands::files::show_in_folder,
         ])
 }
 
@@ -170,6 +172,8 @@ pub fn run() {
         // focuses the running window.
         .plugin(single_instance())
         .plugin(tauri_plugin_window_state::Builder::default().build())
+        // Native Open and Save dialogs (the window may ask for those two only).
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(ipc.invoke_handler())
         .register_asynchronous_uri_scheme_protocol("preview", preview::handle)
         .on_window_event(|window, event| window::on_event(window.app_handle(), event))

@@ -5,7 +5,8 @@
 //! background thread, and commands that need it wait for it there, off the
 //! UI thread and off the async runtime.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
 
 use tokio_util::sync::CancellationToken;
@@ -45,12 +46,14 @@ pub struct AppState {
     pub drag_checks: Arc<DragChecks>,
     /// Deploy runs this window is executing, to cancel them.
     running: Arc<Mutex<HashMap<String, CancellationToken>>>,
+    /// Files this window saved (exports), whose folders it may open.
+    saved: Arc<Mutex<HashSet<PathBuf>>>,
 }
 
 impl AppState {
     /// A state whose store is still opening; [`AppState::opened`] completes it.
     pub fn opening(keychain: Keychain) -> Self {
-        AppState { opening: Arc::new((Mutex::new(None), Condvar::new())), keychain, drag_checks: Arc::default(), running: Arc::default() }
+        AppState { opening: Arc::new((Mutex::new(None), Condvar::new())), keychain, drag_checks: Arc::default(), running: Arc::default(), saved: Arc::default() }
     }
 
     /// Hands over the opened store (or why it did not open) and wakes every
@@ -91,6 +94,17 @@ impl AppState {
             }
             None => false,
         }
+    }
+
+    /// Notes that Liftoff saved a file at `path`; returns it.
+    pub fn saved(&self, path: String) -> String {
+        self.saved.lock().unwrap_or_else(|p| p.into_inner()).insert(PathBuf::from(&path));
+        path
+    }
+
+    /// Whether this window saved a file at `path`.
+    pub fn did_save(&self, path: &std::path::Path) -> bool {
+        self.saved.lock().unwrap_or_else(|p| p.into_inner()).contains(path)
     }
 
     /// The store, if it has opened by now (for shutdown, which must not wait).

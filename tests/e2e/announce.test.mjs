@@ -10,10 +10,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freshHome, launch, sql } from "./harness.mjs";
+import { answerFileDialogs, fileDialogsAsked, freshHome, launch, sql } from "./harness.mjs";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -129,7 +129,13 @@ test("compose from git, preview, approve, refused until verified, export the .em
     await typeInto(s, "[data-testid=smtp-from-name]", "Northwind Billing – Team");
     await typeInto(s, "[data-testid=smtp-from-address]", "news@northwind.example");
     await typeInto(s, "[data-testid=test-address]", "lead@northwind.example");
-    await setText(s, "[data-testid=recipients-endUsers]", "ann@example.com\nrefused@example.com\nBo Berg <bo@example.com>");
+    // The audience from a file, read by Liftoff from the path the Open dialog gave.
+    const users = join(home.root, "end-users.txt");
+    writeFileSync(users, "ann@example.com\nrefused@example.com\nBo Berg <bo@example.com>\n");
+    await answerFileDialogs(s, users);
+    await (await s.find("[data-testid=recipients-endUsers-load]")).click();
+    const area = await s.find("[data-testid=recipients-endUsers]");
+    await s.waitUntil(async () => (await area.property("value")) === readFileSync(users, "utf8"), "the file's addresses in the list");
     await (await s.find("[data-testid=save-announce-settings]")).click();
     await s.waitUntil(async () => sql(home, "SELECT 1 FROM announce_settings WHERE settings LIKE '%bo@example.com%'").length === 1, "the settings to be saved");
     // Port 25-style plain SMTP is for this computer only: the field says so.
@@ -190,11 +196,13 @@ test("compose from git, preview, approve, refused until verified, export the .em
     assert.equal(sql(home, "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'announcement.overridden'")[0].n, 1);
 
     // 5. The .eml, where the test says.
-    await (await s.waitFor("[data-testid=export-eml]:not([disabled])")).click();
     const emlPath = join(home.root, "announcement.eml");
-    await typeInto(s, "[data-testid=export-path]", emlPath);
-    await (await s.find("[data-testid=export-confirm]")).click();
-    await s.waitUntil(async () => existsSync(emlPath), "the .eml file");
+    await answerFileDialogs(s, emlPath);
+    await (await s.waitFor("[data-testid=export-eml]:not([disabled])")).click();
+    await s.waitForText("[data-testid=export-result-path]", emlPath);
+    assert.ok(existsSync(emlPath), "the .eml file");
+    const [asked] = await fileDialogsAsked(s);
+    assert.deepEqual([asked.kind, asked.defaultPath.split("/").at(-1)], ["announcement", "release-2.4.0.eml"]);
     const parsed = JSON.parse(
       execFileSync(
         "python3",

@@ -15,7 +15,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
-import { addCredential, appBinary, freshHome, launch, sql } from "./harness.mjs";
+import { addCredential, answerFileDialogs, appBinary, fileDialogsAsked, freshHome, launch, sql } from "./harness.mjs";
 
 const CANARY = "canary-Xq7/+v=9 \"deploy\" secret";
 const b64 = Buffer.from(CANARY).toString("base64");
@@ -155,13 +155,12 @@ test("deploy staging live, promote to production past the gate and a freeze, fai
     assert.ok(!dump.includes(CANARY) && !dump.includes(b64), "the secret is nowhere in the database");
 
     // The log downloads as a text file, masked.
-    await (await s.find("[data-testid=run-download]")).click();
-    const pathInput = await s.waitFor("[data-testid=run-log-path]");
     const logPath = join(home.root, "staging.log");
-    await pathInput.clear();
-    await pathInput.type(logPath);
-    await (await s.find("[data-testid=run-log-save]")).click();
-    await s.waitUntil(async () => existsSync(logPath), "the log file");
+    await answerFileDialogs(s, logPath);
+    await (await s.find("[data-testid=run-download]")).click();
+    await s.waitForText("[data-testid=run-log-saved-path]", logPath);
+    assert.ok(existsSync(logPath), "the log file");
+    assert.match((await fileDialogsAsked(s))[0].defaultPath, /\/liftoff-staging-2-4-0-[0-9a-f]{6}\.log$/, "the suggested name");
     const downloaded = readFileSync(logPath, "utf8");
     assert.ok(downloaded.includes("token is ***") && !downloaded.includes(CANARY) && !downloaded.includes(b64));
 

@@ -214,3 +214,37 @@ export async function addCredential(s, row, name, value) {
   await (await s.find(`${env} [data-testid=cred-submit]`)).click();
   await s.waitForText(`${env} [data-testid=credential-row]`, name);
 }
+
+/**
+ * Answers the next native file dialogs (Save or Open) with these paths, in
+ * order; `null` is Cancel. A native GTK dialog cannot be clicked over
+ * WebDriver: the window's file layer (ui/src/lib/files.ts) takes these
+ * answers instead, and records what it was asked. Everything after the
+ * dialog (Liftoff reading or writing the file) runs as for a person.
+ */
+export async function answerFileDialogs(s, ...answers) {
+  await s.execute("window.__LIFTOFF_TEST_FILES__ = { answers: arguments[0], asked: [] };", [answers]);
+}
+
+/** The file dialogs asked since `answerFileDialogs`: `{ mode, kind, defaultPath, filters }`. */
+export async function fileDialogsAsked(s) {
+  return s.execute("return window.__LIFTOFF_TEST_FILES__ ? window.__LIFTOFF_TEST_FILES__.asked : [];");
+}
+
+/**
+ * An `xdg-open` for `home` that only writes down what it was asked to open
+ * (in `home.root/opened.txt`), so that "Open folder" can be checked without
+ * a file manager. Pass the result as `launch`'s `env`.
+ */
+export function recordingOpener(home) {
+  const bin = join(home.root, "bin");
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, "xdg-open"), `#!/bin/sh\nprintf '%s\\n' "$@" >> '${join(home.root, "opened.txt")}'\n`, { mode: 0o755 });
+  return { PATH: `${bin}:${process.env.PATH}` };
+}
+
+/** What the recording opener was asked to open, one line per argument. */
+export function opened(home) {
+  const file = join(home.root, "opened.txt");
+  return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
+}

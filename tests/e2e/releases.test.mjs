@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freshHome, sql, withApp } from "./harness.mjs";
+import { answerFileDialogs, fileDialogsAsked, freshHome, sql, withApp } from "./harness.mjs";
 
 const ENTER = "\uE007";
 
@@ -172,15 +172,19 @@ test("checklists and templates travel as Markdown, CSV and JSON; a bad file chan
 
     // Markdown for a ticket.
     await (await s.find("[data-testid=part-files]")).click();
-    const path = await s.waitFor("[data-testid=checklist-export-path]");
-    await s.waitUntil(async () => (await path.property("value")).endsWith(".md"), "a suggested Markdown file name");
-    await path.clear();
-    await path.type(md + ENTER);
-    await s.waitForText("[data-testid=checklist-export-result]", md);
+    await answerFileDialogs(s, md);
+    await (await s.waitFor("[data-testid=checklist-save]")).click();
+    await s.waitForText("[data-testid=checklist-export-result-path]", md);
+    const [asked] = await fileDialogsAsked(s);
+    assert.match(asked.defaultPath, /\/2-4-0-tax-engine-switch\.md$/, "a suggested Markdown file name");
+    assert.deepEqual(asked.filters, [{ name: "Markdown", extensions: ["md"] }]);
 
-    // A bad CSV says which line is wrong and adds nothing.
-    await (await s.find("[data-testid=checklist-import-file]")).type(bad);
+    // A bad CSV says which line is wrong and adds nothing. The Open dialog
+    // starts in the folder the checklist was saved to.
+    await answerFileDialogs(s, bad);
+    await (await s.find("[data-testid=checklist-import]")).click();
     await s.waitForText("[data-testid=checklist-import-error]", "Line 3, column “required”: “perhaps” is not yes or no.");
+    assert.equal((await fileDialogsAsked(s))[0].defaultPath, home.root);
     await app.shot("checklist-import-refused");
     await (await s.find("[data-testid=part-checklist]")).click();
     await s.waitForText("[data-testid=progress-overall]", "2 of 25 complete");
@@ -188,7 +192,8 @@ test("checklists and templates travel as Markdown, CSV and JSON; a bad file chan
     // Templates: import the good CSV as a new template.
     await (await s.find("[data-testid=tab-templates]")).click();
     await s.waitForText("[data-testid=template-row]", "Release readiness");
-    await (await s.find("[data-testid=checklist-import-file]")).type(good);
+    await answerFileDialogs(s, good);
+    await (await s.find("[data-testid=checklist-import]")).click();
     await s.waitForText("[data-testid=template-row]", "go live");
     await s.waitUntil(async () => (await s.findAll("[data-testid=template-item]")).length === 2, "the imported items in the editor");
     await app.shot("template-imported");

@@ -1,17 +1,18 @@
 // End-to-end: export a project on one machine, import it on another.
 
+import { execFileSync } from "node:child_process";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { addCredential, freshHome, launch, sql } from "./harness.mjs";
+import { addCredential, answerFileDialogs, fileDialogsAsked, freshHome, launch, opened, recordingOpener, sql, withApp } from "./harness.mjs";
 
 const CANARY = "canary-share-e2e-0c7d";
 
 test("a project travels as a file with credential names only, and a bad file changes nothing", async () => {
   const first = freshHome("export");
   const file = join(first.root, "northwind.liftoff.json");
-  let app = await launch(first, { testName: "share" });
+  let app = await launch(first, { testName: "share", env: recordingOpener(first) });
   try {
     const s = app.session;
     await (await s.waitFor("[data-testid=open-sample]")).click();
@@ -19,17 +20,27 @@ test("a project travels as a file with credential names only, and a bad file cha
     await addCredential(s, 2, "DEPLOY_TOKEN", CANARY);
 
     await (await s.find("[data-testid=tab-settings]")).click();
-    const pathInput = await s.waitFor("[data-testid=export-path]");
-    await s.waitUntil(async () => (await pathInput.property("value")).endsWith(".liftoff.json"), "a suggested file name");
-    await pathInput.clear();
-    await pathInput.type(file);
-    await (await s.find("[data-testid=export-project]")).click();
-    await s.waitForText("[data-testid=export-result]", file);
+    await answerFileDialogs(s, file);
+    await (await s.waitFor("[data-testid=export-project]")).click();
+    await s.waitForText("[data-testid=export-result-path]", file);
+    const [asked] = await fileDialogsAsked(s);
+    assert.equal(asked.mode, "save");
+    assert.match(asked.defaultPath, /\/northwind-billing-sample-\d{4}-\d\d-\d\d\.liftoff\.json$/, "the suggested name");
+    assert.deepEqual(asked.filters, [{ name: "JSON", extensions: ["json"] }]);
     await app.shot("exported");
 
-    // Liftoff never overwrites a file. (Enter submits: the toast may cover the button.)
-    await pathInput.type("\uE007");
-    await s.waitForText("[data-testid=export-path-error]", "already exists");
+    // Open folder: the folder of the file, through the desktop's opener.
+    await (await s.find("[data-testid=export-result-open-folder]")).click();
+    await s.waitUntil(async () => opened(first).includes(first.root), "the folder opened");
+
+    // The next export starts in the folder chosen last, and replaces the
+    // file the Save dialog confirmed, whole.
+    writeFileSync(file, "an older export");
+    await answerFileDialogs(s, file);
+    await (await s.find("[data-testid=export-project]")).click();
+    await s.waitUntil(async () => readFileSync(file, "utf8").includes("liftoff.project"), "the file replaced");
+    const [again] = await fileDialogsAsked(s);
+    assert.equal(again.defaultPath.slice(0, again.defaultPath.lastIndexOf("/")), first.root);
   } finally {
     await app.quit();
   }
@@ -45,12 +56,16 @@ test("a project travels as a file with credential names only, and a bad file cha
   try {
     const s = app.session;
     await s.waitFor("[data-testid=empty-state]");
-    await (await s.find("[data-testid=import-file]")).type(truncated);
+    await answerFileDialogs(s, truncated);
+    await (await s.find("[data-testid=import-project]")).click();
     await s.waitForText("[data-testid=notice]", "not valid JSON or is cut short");
+    const [asked] = await fileDialogsAsked(s);
+    assert.deepEqual([asked.mode, asked.filters], ["open", [{ name: "Liftoff project (.json)", extensions: ["json"] }]]);
     await app.shot("truncated-file");
     assert.deepEqual(sql(second, "SELECT count(*) AS n FROM projects"), [{ n: 0 }]);
 
-    await (await s.find("[data-testid=import-file]")).type(file);
+    await answerFileDialogs(s, file);
+    await (await s.find("[data-testid=import-project]")).click();
     const toFill = await s.waitForText("[data-testid=secrets-to-fill]", "DEPLOY_TOKEN");
     assert.match(await toFill.text(), /DEPLOY_TOKEN \(API token\) in staging/);
     await s.waitForText("[data-testid=project-title]", "Northwind Billing (sample)");
@@ -61,3 +76,32 @@ test("a project travels as a file with credential names only, and a bad file cha
   assert.deepEqual(sql(second, "SELECT name FROM environments ORDER BY position").map((r) => r.name), ["development", "staging", "production"]);
   assert.deepEqual(sql(second, "SELECT count(*) AS n FROM credentials"), [{ n: 0 }], "no credential row without its value");
 });
+
+// The other tests answer the dialogs through the test hook; this one leaves
+// it unset, so the plugin and the window's permission to use it are real.
+test("without the test hook, the desktop's own Open and Save dialogs open", async () => {
+  const home = freshHome("native-dialogs");
+  await withApp(home, { testName: "native-dialogs" }, async (s, app) => {
+    await (await s.waitFor("[data-testid=import-project]")).click();
+    await s.waitUntil(async () => topWindows().includes("Open File"), "the GTK Open dialog");
+    // The dialog is modal: go on with clicks from the page's script.
+    const click = (testid) => s.execute(`document.querySelector('[data-testid=${testid}]').click()`);
+    const present = (testid) => s.execute(`return !!document.querySelector('[data-testid=${testid}]')`);
+    await click("open-sample");
+    await s.waitUntil(() => present("tab-settings"), "the sample project");
+    await click("tab-settings");
+    await s.waitUntil(() => present("export-project"), "the export button");
+    await click("export-project");
+    await s.waitUntil(async () => topWindows().includes("Save File"), "the GTK Save dialog");
+    await app.shot("native-save-dialog");
+    assert.deepEqual(await s.execute("return [...document.querySelectorAll('[data-testid=notice]')].map((n) => n.textContent)"), [], "no error");
+  });
+});
+
+/** The names of the X display's top-level windows. */
+function topWindows() {
+  return execFileSync("xwininfo", ["-root", "-children"], { encoding: "utf8" })
+    .split("\n")
+    .map((line) => line.split('"')[1])
+    .filter(Boolean);
+}

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freshHome, sql, withApp } from "./harness.mjs";
+import { answerFileDialogs, fileDialogsAsked, freshHome, sql, withApp } from "./harness.mjs";
 
 const HOUR = 3600_000;
 
@@ -119,15 +119,19 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
 
     // Priya's calendar and a load export.
     await (await s.find(`[data-testid=busy-person] option[value="${priya}"]`)).click();
-    await (await s.find("[data-testid=ics-file]")).type(ics);
+    await answerFileDialogs(s, ics);
+    await (await s.find("[data-testid=import-ics]")).click();
     await s.waitForText("[data-testid=notice]", "2 busy events for Priya Nair imported from priya.ics");
-    await (await s.find("[data-testid=load-file]")).type(csv);
+    await answerFileDialogs(s, csv);
+    await (await s.find("[data-testid=import-load]")).click();
     await s.waitForText("[data-testid=notice]", "168 samples imported from load.csv");
+    assert.deepEqual((await fileDialogsAsked(s))[0].filters, [{ name: "Monitoring export (.csv)", extensions: ["csv", "txt"] }]);
     assert.deepEqual(sql(home, "SELECT count(*) AS n FROM busy_times WHERE source = 'priya.ics'"), [{ n: 2 }]);
     assert.deepEqual(sql(home, "SELECT count(*) AS n FROM load_samples"), [{ n: 168 }]);
 
     // A damaged calendar names its line and changes nothing.
-    await (await s.find("[data-testid=ics-file]")).type(broken);
+    await answerFileDialogs(s, broken);
+    await (await s.find("[data-testid=import-ics]")).click();
     await s.waitForText("[data-testid=timeline-import-error]", "Line 14: END:VCALENDAR closes BEGIN:VEVENT from line 3");
     assert.deepEqual(sql(home, "SELECT count(*) AS n FROM busy_times WHERE source = 'priya.ics'"), [{ n: 2 }]);
     await s.execute("window.scrollTo(0, 0)");
@@ -203,10 +207,11 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
     assert.equal(Date.parse(applied.window_end) - Date.parse(applied.window_start), 90 * 60_000, "the window keeps its length");
 
     // Share the calendar.
-    const path = await s.find("[data-testid=calendar-path]");
-    await path.clear();
-    await path.type(exported + "\uE007");
-    await s.waitForText("[data-testid=calendar-exported]", exported);
+    await answerFileDialogs(s, exported);
+    await (await s.find("[data-testid=export-calendar]")).click();
+    await s.waitForText("[data-testid=calendar-exported-path]", exported);
+    const [asked] = await fileDialogsAsked(s);
+    assert.match(asked.defaultPath, /\/northwind-billing-sample-releases\.ics$/, "the suggested name");
     await app.shot("calendar-exported");
     const log = sql(home, `SELECT action FROM audit_log WHERE release_id = '${release.id}' AND action = 'release.window'`);
     assert.ok(log.length >= 3, "every planned window is in the audit log");

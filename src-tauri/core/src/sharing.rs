@@ -19,6 +19,8 @@ use crate::{clock, Store, StoreError};
 pub const FORMAT: &str = "liftoff.project";
 /// The newest file version this Liftoff writes and reads.
 pub const VERSION: u32 = 1;
+/// The largest project file an import reads: real ones are a few kilobytes.
+pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -72,6 +74,9 @@ pub enum ShareError {
     NewerVersion { found: u32 },
     #[error("The file has a problem at {at}: {message} Nothing was imported.")]
     Invalid { at: String, message: String },
+    /// A file that could not be read or written; the message says what to do.
+    #[error("{0}")]
+    File(String),
     #[error(transparent)]
     Project(#[from] ProjectError),
     #[error(transparent)]
@@ -93,7 +98,7 @@ impl From<rusqlite::Error> for ShareError {
 impl Kind for ShareError {
     fn kind(&self) -> ErrorKind {
         match self {
-            ShareError::Malformed(_) | ShareError::NotAProjectFile | ShareError::NewerVersion { .. } | ShareError::Invalid { .. } => {
+            ShareError::Malformed(_) | ShareError::NotAProjectFile | ShareError::NewerVersion { .. } | ShareError::Invalid { .. } | ShareError::File(_) => {
                 ErrorKind::Invalid
             }
             ShareError::Project(e) => e.kind(),
@@ -146,11 +151,25 @@ pub fn file_name(project_name: &str, now: DateTime<Utc>) -> String {
     format!("{}-{}.liftoff.json", crate::files::slug(project_name, "project"), now.format("%Y-%m-%d"))
 }
 
-/// Writes the export to `path`, which must be absolute, in an existing
-/// folder, and not an existing file. The file appears whole or not at all.
+/// Writes the export to `path`, which must be absolute and in an existing
+/// folder; a file there is replaced (the Save dialog has asked). The file
+/// appears whole or not at all.
 pub fn export_to_file(store: &Store, project_id: &str, path: &std::path::Path, now: DateTime<Utc>) -> Result<(), ShareError> {
     let json = export(store, project_id, now)?;
-    crate::files::write_new(path, json.as_bytes()).map_err(|message| ShareError::Invalid { at: path.display().to_string(), message })
+    crate::files::write_replacing(path, json.as_bytes()).map_err(ShareError::File)
+}
+
+/// Imports the project file at `path` (see [`import`]).
+pub fn import_file(store: &Store, path: &std::path::Path, now: DateTime<Utc>) -> Result<ImportReport, ShareError> {
+    let json = crate::files::read_text(path, MAX_FILE_BYTES).map_err(|e| {
+        ShareError::File(e.message(|bytes| {
+            format!(
+                "The file is {:.1} MB; a Liftoff project file is at most 10 MB. Pick a file exported with “Export project”.",
+                bytes as f64 / 1_048_576.0
+            )
+        }))
+    })?;
+    import(store, &json, now)
 }
 
 /// Reads `json` and, if all of it is valid, adds the project. A project with

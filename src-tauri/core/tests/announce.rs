@@ -320,3 +320,14 @@ async fn nothing_goes_out_before_production_is_verified_and_a_rollback_drafts_a_
     assert!(view.rendered.unwrap().text_of("subject").contains("2.4.0"));
     assert!(!drafts::gate(&f.store, &f.release).unwrap().allowed, "the rolled-back release itself may not be announced again");
 }
+
+#[test]
+fn a_recipients_file_is_read_within_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("users.csv");
+    std::fs::write(&path, "name,email\nAnn,ann@example.com\n").unwrap();
+    assert_eq!(settings::read_recipients_file(&path).unwrap(), "name,email\nAnn,ann@example.com\n");
+    let huge = dir.path().join("everyone.csv");
+    std::fs::File::create(&huge).unwrap().set_len(5 * 1024 * 1024).unwrap();
+    assert_eq!(settings::read_recipients_file(&huge).unwrap_err().to_string(), "This list is larger than 4 MB. Split the audience.");
+}

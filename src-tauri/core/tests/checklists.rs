@@ -421,6 +421,24 @@ fn templates_round_trip_and_bad_imports_change_nothing() {
 }
 
 #[test]
+fn checklist_files_are_read_from_their_paths_within_their_limits() {
+    let mut w = World::new();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("go-live_checks.csv");
+    std::fs::write(&path, "section,title,required\nPrepare,Backups taken,yes\n").unwrap();
+    let t = transfer::import_template_file(&w.store, &path, t0()).unwrap();
+    assert_eq!((t.name.as_str(), t.items.len()), ("go live checks", 1), "named after the file");
+    let release = w.release("2.4.0");
+    assert_eq!(transfer::import_checklist_file(&w.store, &release.id, &path, &w.lead, t0()).unwrap(), 1);
+
+    let huge = dir.path().join("huge.csv");
+    std::fs::File::create(&huge).unwrap().set_len(6 * 1024 * 1024).unwrap();
+    let e = transfer::import_checklist_file(&w.store, &release.id, &huge, &w.lead, t0()).unwrap_err().to_string();
+    assert_eq!(e, "The file is 6.0 MB; a checklist file is at most 5 MB. Pick the right file, or split it.");
+    assert_eq!(checklists::view(&w.store, &release.id, today()).unwrap().items.len(), 1);
+}
+
+#[test]
 fn a_checklist_import_with_an_unknown_person_writes_nothing() {
     let mut w = World::new();
     let release = w.release("2.4.0");

@@ -143,6 +143,29 @@ fn calendars_become_busy_time_and_a_reimport_replaces_them() {
 }
 
 #[test]
+fn load_and_calendar_files_are_read_from_their_paths_within_their_limits() {
+    let (dir, store, project, priya) = setup();
+    let csv = dir.path().join("load.csv");
+    std::fs::write(&csv, "timestamp,rpm\n2026-11-02T08:00:00Z,100\n2026-11-02T08:30:00Z,300\n").unwrap();
+    assert_eq!(profile::import_csv_file(&store, &project.id, &csv).unwrap().samples, 2);
+    let ics = dir.path().join("priya.ics");
+    std::fs::write(&ics, CALENDAR).unwrap();
+    let report = busy::import_ics_file(&store, &priya.id, &ics, t0()).unwrap();
+    assert_eq!((report.events, report.source.as_str()), (2, "priya.ics"));
+
+    // Too large: said in the importer's own words, without reading it all.
+    let huge = dir.path().join("huge.ics");
+    std::fs::File::create(&huge).unwrap().set_len(11 * 1024 * 1024).unwrap();
+    let e = busy::import_ics_file(&store, &priya.id, &huge, t0()).unwrap_err().to_string();
+    assert_eq!(e, "Line 0: the file is larger than 10 MB; export a shorter period from the calendar app. Nothing was imported.");
+    let latin1 = dir.path().join("latin1.csv");
+    std::fs::write(&latin1, b"timestamp,caf\xe9\n2026-11-02T08:00:00Z,1\n").unwrap();
+    let e = profile::import_csv_file(&store, &project.id, &latin1).unwrap_err().to_string();
+    assert!(e.contains("not UTF-8") && e.ends_with("Nothing was imported."), "{e}");
+    assert_eq!(profile::summary(&store, &project.id).unwrap().samples, 2, "the bad file changed nothing");
+}
+
+#[test]
 fn a_release_window_is_planned_checked_and_logged() {
     let (_dir, store, project, _) = setup();
     let lead = Actor { person_id: None, name: "lead".into() };

@@ -124,3 +124,29 @@ fn bad_files_say_what_is_wrong_and_write_nothing() {
         assert_eq!(project_count(&s), 0, "nothing may be written for: {expected}");
     }
 }
+
+#[test]
+fn a_project_file_is_written_whole_replaced_when_chosen_again_and_read_from_its_path() {
+    let (dir, s) = store();
+    let draft = ProjectDraft { name: "Atlas".into(), description: String::new(), repository: String::new(), time_zone: "UTC".into() };
+    let p = projects::create(&s, &draft, t0()).unwrap();
+    let path = dir.path().join("atlas.liftoff.json");
+    std::fs::write(&path, "an older file").unwrap();
+    // The Save dialog asked before this name was chosen again.
+    sharing::export_to_file(&s, &p.id, &path, t0()).unwrap();
+    assert!(std::fs::read_to_string(&path).unwrap().contains("\"liftoff.project\""));
+
+    let (_other_dir, other) = store();
+    assert_eq!(sharing::import_file(&other, &path, t0()).unwrap().project.name, "Atlas");
+
+    let e = sharing::export_to_file(&s, &p.id, &dir.path().join("gone/atlas.json"), t0()).unwrap_err();
+    assert_eq!(e.to_string(), "That folder does not exist. Choose an existing folder.");
+
+    let huge = dir.path().join("huge.json");
+    std::fs::File::create(&huge).unwrap().set_len(11 * 1024 * 1024).unwrap();
+    let e = sharing::import_file(&other, &huge, t0()).unwrap_err().to_string();
+    assert!(e.contains("at most 10 MB"), "{e}");
+    let e = sharing::import_file(&other, &dir.path().join("missing.json"), t0()).unwrap_err().to_string();
+    assert!(e.contains("no longer exists"), "{e}");
+    assert_eq!(project_count(&other), 1, "nothing more imported");
+}

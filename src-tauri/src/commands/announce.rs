@@ -222,24 +222,31 @@ pub async fn suggested_announcement_path(app: AppHandle, state: State<'_, AppSta
     state.with_store(move |s| Ok(dir.join(sends::export_name(s, &draft_id, format)?).display().to_string())).await
 }
 
-/// Exports the draft to `path` (never over an existing file); returns the
-/// path written. The file is made and checked first, so a refused export
-/// writes nothing.
+/// Exports the draft to `path` (from the Save dialog, which has asked
+/// before replacing a file); returns the path written. The path is checked
+/// first, so that an export refused for its path records nothing.
 #[tauri::command]
 #[specta::specta]
 pub async fn export_draft(state: State<'_, AppState>, draft_id: String, format: ExportFormat, path: String, actor: Option<String>) -> Result<String> {
-    state
+    let path = state
         .with_store(move |s| {
             let who = actor_for_draft(s, &draft_id, actor.as_deref())?;
             let target = Path::new(&path);
-            if target.exists() {
-                return Err(AppError::new(ErrorCode::Validation, format!("{path} already exists. Choose another name.")));
-            }
+            files::check_target(target).map_err(|m| AppError::new(ErrorCode::Validation, m))?;
             let export = sends::export(s, &draft_id, format, &who, Utc::now())?;
-            files::write_new(target, &export.bytes).map_err(|m| AppError::new(ErrorCode::Validation, m))?;
+            files::write_replacing(target, &export.bytes).map_err(|m| AppError::new(ErrorCode::Validation, m))?;
             Ok(path)
         })
-        .await
+        .await?;
+    Ok(state.saved(path))
+}
+
+/// The text of a recipients file (picked in the Open dialog), to edit
+/// before saving the settings.
+#[tauri::command]
+#[specta::specta]
+pub async fn read_recipients_file(state: State<'_, AppState>, path: String) -> Result<String> {
+    state.with_store(move |_| Ok(settings::read_recipients_file(Path::new(&path))?)).await
 }
 
 /// The draft rendered for copying: Markdown, HTML or plain text.

@@ -183,18 +183,19 @@ pub async fn suggested_run_log_path(app: AppHandle, state: State<'_, AppState>, 
         .await
 }
 
-/// Saves the run's masked log as a text file at `path` (never over an
-/// existing file); returns the path written.
+/// Saves the run's masked log as a text file at `path` (from the Save
+/// dialog, which has asked before replacing a file); returns the path.
 #[tauri::command]
 #[specta::specta]
 pub async fn save_run_log(state: State<'_, AppState>, run_id: String, path: String) -> Result<String> {
-    state
+    let path = state
         .with_store(move |s| {
             let text = runs::log_text(s, &run_id)?;
-            files::write_new(Path::new(&path), text.as_bytes()).map_err(|m| AppError::new(ErrorCode::Validation, m))?;
+            files::write_replacing(Path::new(&path), text.as_bytes()).map_err(|m| AppError::new(ErrorCode::Validation, m))?;
             Ok(path)
         })
-        .await
+        .await?;
+    Ok(state.saved(path))
 }
 
 #[tauri::command]

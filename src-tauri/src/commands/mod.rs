@@ -7,6 +7,7 @@ pub mod connection;
 pub mod credentials;
 pub mod deploys;
 pub mod environments;
+pub mod files;
 pub mod people;
 pub mod planning;
 pub mod projects;

@@ -123,11 +123,11 @@ pub async fn delete_calendar_window(state: State<'_, AppState>, id: String) -> R
     state.with_store(move |s| Ok(windows::delete(s, &id)?)).await
 }
 
-/// Replaces the project's load profile with a monitoring export.
+/// Replaces the project's load profile with the monitoring export at `path`.
 #[tauri::command]
 #[specta::specta]
-pub async fn import_load_csv(state: State<'_, AppState>, project_id: String, content: String) -> Result<LoadSummary> {
-    state.with_store(move |s| Ok(profile::import_csv(s, &project_id, &content)?)).await
+pub async fn import_load_csv(state: State<'_, AppState>, project_id: String, path: String) -> Result<LoadSummary> {
+    state.with_store(move |s| Ok(profile::import_csv_file(s, &project_id, Path::new(&path))?)).await
 }
 
 #[tauri::command]
@@ -136,11 +136,11 @@ pub async fn load_summary(state: State<'_, AppState>, project_id: String) -> Res
     state.with_store(move |s| Ok(profile::summary(s, &project_id)?)).await
 }
 
-/// Replaces a person's busy time from this calendar file.
+/// Replaces a person's busy time from the calendar file at `path`.
 #[tauri::command]
 #[specta::specta]
-pub async fn import_busy_ics(state: State<'_, AppState>, person_id: String, file_name: String, content: String) -> Result<BusyImport> {
-    state.with_store(move |s| Ok(busy::import_ics(s, &person_id, &file_name, &content, Utc::now())?)).await
+pub async fn import_busy_ics(state: State<'_, AppState>, person_id: String, path: String) -> Result<BusyImport> {
+    state.with_store(move |s| Ok(busy::import_ics_file(s, &person_id, Path::new(&path), Utc::now())?)).await
 }
 
 #[tauri::command]
@@ -155,17 +155,20 @@ pub async fn suggested_calendar_path(app: AppHandle, state: State<'_, AppState>,
         .await
 }
 
-/// Writes the project's releases and freezes as an .ics file; returns the path.
+/// Writes the project's releases and freezes as an .ics file at `path`
+/// (from the Save dialog, which has asked before replacing a file); returns
+/// the path.
 #[tauri::command]
 #[specta::specta]
 pub async fn export_calendar(state: State<'_, AppState>, project_id: String, path: String) -> Result<String> {
-    state
+    let path = state
         .with_store(move |s| {
             let text = ics_export::project_calendar(s, &project_id, Utc::now())?;
-            files::write_new(Path::new(&path), text.as_bytes()).map_err(PlanningError::Export)?;
+            files::write_replacing(Path::new(&path), text.as_bytes()).map_err(PlanningError::Export)?;
             Ok(path)
         })
-        .await
+        .await?;
+    Ok(state.saved(path))
 }
 
 /// Names who is on call during the release's window (or nobody).

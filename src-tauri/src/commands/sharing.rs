@@ -1,4 +1,4 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use liftoff_core::projects;
@@ -21,21 +21,23 @@ pub async fn suggested_export_path(app: AppHandle, state: State<'_, AppState>, p
         .await
 }
 
-/// Writes the project file to `path` and returns it.
+/// Writes the project file to `path`, a path from the Save dialog (which
+/// has asked before replacing a file), and returns it.
 #[tauri::command]
 #[specta::specta]
 pub async fn export_project(state: State<'_, AppState>, project_id: String, path: String) -> Result<String> {
-    state
+    let path = state
         .with_store(move |s| {
-            sharing::export_to_file(s, &project_id, std::path::Path::new(&path), Utc::now())?;
+            sharing::export_to_file(s, &project_id, Path::new(&path), Utc::now())?;
             Ok(path)
         })
-        .await
+        .await?;
+    Ok(state.saved(path))
 }
 
-/// Adds the project in `json` (the content of a file the user picked).
+/// Adds the project in the file at `path` (picked in the Open dialog).
 #[tauri::command]
 #[specta::specta]
-pub async fn import_project(state: State<'_, AppState>, json: String) -> Result<ImportReport> {
-    state.with_store(move |s| Ok(sharing::import(s, &json, Utc::now())?)).await
+pub async fn import_project(state: State<'_, AppState>, path: String) -> Result<ImportReport> {
+    state.with_store(move |s| Ok(sharing::import_file(s, Path::new(&path), Utc::now())?)).await
 }

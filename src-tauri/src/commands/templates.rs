@@ -85,7 +85,8 @@ pub async fn suggested_checklist_path(
         .await
 }
 
-/// Saves a release's checklist, or a template, to `path`; returns the path.
+/// Saves a release's checklist, or a template, to `path` (from the Save
+/// dialog, which has asked before replacing a file); returns the path.
 #[tauri::command]
 #[specta::specta]
 pub async fn save_checklist_file(
@@ -95,40 +96,36 @@ pub async fn save_checklist_file(
     format: FileFormat,
     path: String,
 ) -> Result<String> {
-    state
+    let path = state
         .with_store(move |s| {
             let text = match (release_id, template_id) {
                 (Some(id), _) => transfer::export_checklist(s, &id, format, Utc::now(), Local::now().date_naive())?,
                 (None, Some(id)) => transfer::export_template(s, &id, format, Utc::now())?,
                 (None, None) => return Err(ReleaseError::NotFound.into()),
             };
-            files::write_new(Path::new(&path), text.as_bytes()).map_err(|message| ReleaseError::File { message })?;
+            files::write_replacing(Path::new(&path), text.as_bytes()).map_err(|message| ReleaseError::File { message })?;
             Ok(path)
         })
-        .await
+        .await?;
+    Ok(state.saved(path))
 }
 
-/// Makes a template from a file's content; returns it.
+/// Makes a template from the file at `path`; returns it.
 #[tauri::command]
 #[specta::specta]
-pub async fn import_template(state: State<'_, AppState>, file_name: String, content: String) -> Result<Template> {
-    state.with_store(move |s| Ok(transfer::import_template(s, &file_name, &content, Utc::now())?)).await
+pub async fn import_template(state: State<'_, AppState>, path: String) -> Result<Template> {
+    state.with_store(move |s| Ok(transfer::import_template_file(s, Path::new(&path), Utc::now())?)).await
 }
 
-/// Adds a file's items to a release's checklist; returns how many.
+/// Adds the items of the file at `path` to a release's checklist; returns
+/// how many.
 #[tauri::command]
 #[specta::specta]
-pub async fn import_checklist(
-    state: State<'_, AppState>,
-    release_id: String,
-    file_name: String,
-    content: String,
-    actor: Option<String>,
-) -> Result<i32> {
+pub async fn import_checklist(state: State<'_, AppState>, release_id: String, path: String, actor: Option<String>) -> Result<i32> {
     state
         .with_store(move |s| {
             let who = Actor::for_release(&*s.reader()?, &release_id, actor.as_deref(), &local_user())?;
-            Ok(transfer::import_checklist(s, &release_id, &file_name, &content, &who, Utc::now())? as i32)
+            Ok(transfer::import_checklist_file(s, &release_id, Path::new(&path), &who, Utc::now())? as i32)
         })
         .await
 }

@@ -44,10 +44,13 @@ export const commands = {
 	testConnection: (test: ConnectionTest) => __TAURI_INVOKE<ConnectionReport>("test_connection", { test }),
 	/**  Where to suggest saving the export: the Downloads folder, else home. */
 	suggestedExportPath: (projectId: string) => __TAURI_INVOKE<string>("suggested_export_path", { projectId }),
-	/**  Writes the project file to `path` and returns it. */
+	/**
+	 *  Writes the project file to `path`, a path from the Save dialog (which
+	 *  has asked before replacing a file), and returns it.
+	 */
 	exportProject: (projectId: string, path: string) => __TAURI_INVOKE<string>("export_project", { projectId, path }),
-	/**  Adds the project in `json` (the content of a file the user picked). */
-	importProject: (json: string) => __TAURI_INVOKE<ImportReport>("import_project", { json }),
+	/**  Adds the project in the file at `path` (picked in the Open dialog). */
+	importProject: (path: string) => __TAURI_INVOKE<ImportReport>("import_project", { path }),
 	listReleases: (projectId: string, filter: ReleaseState | null) => __TAURI_INVOKE<ReleaseSummary[]>("list_releases", { projectId, filter }),
 	createRelease: (projectId: string, draft: ReleaseDraft, actor: string | null) => __TAURI_INVOKE<Release>("create_release", { projectId, draft, actor }),
 	updateRelease: (id: string, draft: ReleaseDraft, actor: string | null) => __TAURI_INVOKE<Release>("update_release", { id, draft, actor }),
@@ -77,12 +80,18 @@ export const commands = {
 	 *  the release or template.
 	 */
 	suggestedChecklistPath: (releaseId: string | null, templateId: string | null, format: FileFormat) => __TAURI_INVOKE<string>("suggested_checklist_path", { releaseId, templateId, format }),
-	/**  Saves a release's checklist, or a template, to `path`; returns the path. */
+	/**
+	 *  Saves a release's checklist, or a template, to `path` (from the Save
+	 *  dialog, which has asked before replacing a file); returns the path.
+	 */
 	saveChecklistFile: (releaseId: string | null, templateId: string | null, format: FileFormat, path: string) => __TAURI_INVOKE<string>("save_checklist_file", { releaseId, templateId, format, path }),
-	/**  Makes a template from a file's content; returns it. */
-	importTemplate: (fileName: string, content: string) => __TAURI_INVOKE<Template>("import_template", { fileName, content }),
-	/**  Adds a file's items to a release's checklist; returns how many. */
-	importChecklist: (releaseId: string, fileName: string, content: string, actor: string | null) => __TAURI_INVOKE<number>("import_checklist", { releaseId, fileName, content, actor }),
+	/**  Makes a template from the file at `path`; returns it. */
+	importTemplate: (path: string) => __TAURI_INVOKE<Template>("import_template", { path }),
+	/**
+	 *  Adds the items of the file at `path` to a release's checklist; returns
+	 *  how many.
+	 */
+	importChecklist: (releaseId: string, path: string, actor: string | null) => __TAURI_INVOKE<number>("import_checklist", { releaseId, path, actor }),
 	/**
 	 *  What the timeline shows between `from` and `to` (RFC 3339), with the
 	 *  load in `buckets` slices.
@@ -106,13 +115,17 @@ export const commands = {
 	createCalendarWindow: (projectId: string, draft: CalendarWindowDraft) => __TAURI_INVOKE<CalendarWindow>("create_calendar_window", { projectId, draft }),
 	updateCalendarWindow: (id: string, draft: CalendarWindowDraft) => __TAURI_INVOKE<CalendarWindow>("update_calendar_window", { id, draft }),
 	deleteCalendarWindow: (id: string) => __TAURI_INVOKE<null>("delete_calendar_window", { id }),
-	/**  Replaces the project's load profile with a monitoring export. */
-	importLoadCsv: (projectId: string, content: string) => __TAURI_INVOKE<LoadSummary>("import_load_csv", { projectId, content }),
+	/**  Replaces the project's load profile with the monitoring export at `path`. */
+	importLoadCsv: (projectId: string, path: string) => __TAURI_INVOKE<LoadSummary>("import_load_csv", { projectId, path }),
 	loadSummary: (projectId: string) => __TAURI_INVOKE<LoadSummary>("load_summary", { projectId }),
-	/**  Replaces a person's busy time from this calendar file. */
-	importBusyIcs: (personId: string, fileName: string, content: string) => __TAURI_INVOKE<BusyImport>("import_busy_ics", { personId, fileName, content }),
+	/**  Replaces a person's busy time from the calendar file at `path`. */
+	importBusyIcs: (personId: string, path: string) => __TAURI_INVOKE<BusyImport>("import_busy_ics", { personId, path }),
 	suggestedCalendarPath: (projectId: string) => __TAURI_INVOKE<string>("suggested_calendar_path", { projectId }),
-	/**  Writes the project's releases and freezes as an .ics file; returns the path. */
+	/**
+	 *  Writes the project's releases and freezes as an .ics file at `path`
+	 *  (from the Save dialog, which has asked before replacing a file); returns
+	 *  the path.
+	 */
 	exportCalendar: (projectId: string, path: string) => __TAURI_INVOKE<string>("export_calendar", { projectId, path }),
 	/**  Names who is on call during the release's window (or nobody). */
 	setReleaseOnCall: (releaseId: string, personId: string | null, actor: string | null) => __TAURI_INVOKE<Release>("set_release_on_call", { releaseId, personId, actor }),
@@ -147,8 +160,8 @@ export const commands = {
 	/**  Where to suggest saving a run's log: the Downloads folder (else home). */
 	suggestedRunLogPath: (runId: string) => __TAURI_INVOKE<string>("suggested_run_log_path", { runId }),
 	/**
-	 *  Saves the run's masked log as a text file at `path` (never over an
-	 *  existing file); returns the path written.
+	 *  Saves the run's masked log as a text file at `path` (from the Save
+	 *  dialog, which has asked before replacing a file); returns the path.
 	 */
 	saveRunLog: (runId: string, path: string) => __TAURI_INVOKE<string>("save_run_log", { runId, path }),
 	lockEnvironment: (environmentId: string, reason: string, actor: string | null) => __TAURI_INVOKE<Lock>("lock_environment", { environmentId, reason, actor }),
@@ -182,9 +195,9 @@ export const commands = {
 	 */
 	suggestedAnnouncementPath: (draftId: string, format: ExportFormat) => __TAURI_INVOKE<string>("suggested_announcement_path", { draftId, format }),
 	/**
-	 *  Exports the draft to `path` (never over an existing file); returns the
-	 *  path written. The file is made and checked first, so a refused export
-	 *  writes nothing.
+	 *  Exports the draft to `path` (from the Save dialog, which has asked
+	 *  before replacing a file); returns the path written. The path is checked
+	 *  first, so that an export refused for its path records nothing.
 	 */
 	exportDraft: (draftId: string, format: ExportFormat, path: string, actor: string | null) => __TAURI_INVOKE<string>("export_draft", { draftId, format, path, actor }),
 	/**  The draft rendered for copying: Markdown, HTML or plain text. */
@@ -201,6 +214,17 @@ export const commands = {
 	 *  Announcements lane.
 	 */
 	announcementSends: (projectId: string) => __TAURI_INVOKE<Send[]>("announcement_sends", { projectId }),
+	/**
+	 *  The text of a recipients file (picked in the Open dialog), to edit
+	 *  before saving the settings.
+	 */
+	readRecipientsFile: (path: string) => __TAURI_INVOKE<string>("read_recipients_file", { path }),
+	/**
+	 *  Opens the folder of a file this window saved in the OS's file manager.
+	 *  Only such files: the window cannot have any other folder opened, nor
+	 *  choose the program that opens it.
+	 */
+	showInFolder: (path: string) => __TAURI_INVOKE<null>("show_in_folder", { path }),
 };
 
 /** Events */

@@ -58,8 +58,9 @@ class ProjectCache {
   /** The last import, so the imported project can list the secrets to fill in. */
   lastImport = $state<ImportReport | null>(null);
 
-  async importFile(json: string): Promise<ImportReport> {
-    const report = await call(() => commands.importProject(json));
+  /** Imports the project file at `path`. */
+  async importFile(path: string): Promise<ImportReport> {
+    const report = await call(() => commands.importProject(path));
     this.lastImport = report;
     await this.refresh();
     return report;

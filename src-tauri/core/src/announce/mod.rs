@@ -64,6 +64,9 @@ pub enum AnnounceError {
     Send(#[from] mail::SendError),
     #[error("{0}")]
     Mail(#[from] mail::MailError),
+    /// A file that could not be read; the message says what to do.
+    #[error("{0}")]
+    File(String),
     #[error("This announcement is being sent now. Wait for it to finish, or cancel it.")]
     AlreadySending,
     #[error(transparent)]
@@ -93,7 +96,7 @@ impl Kind for AnnounceError {
         use AnnounceError as E;
         match self {
             E::Invalid(_) | E::NoRepository | E::Template(_) | E::NoReviewer | E::NotReviewer { .. } => ErrorKind::Invalid,
-            E::NotApproved(_) | E::NotVerified(_) | E::Refused(_) | E::Recipients(_) | E::Mail(_) => ErrorKind::Invalid,
+            E::NotApproved(_) | E::NotVerified(_) | E::Refused(_) | E::Recipients(_) | E::Mail(_) | E::File(_) => ErrorKind::Invalid,
             E::Changes(_) => ErrorKind::Invalid,
             E::ReleaseNotFound | E::ItemNotFound | E::DraftNotFound | E::SendNotFound => ErrorKind::NotFound,
             E::SettingsDamaged => ErrorKind::Database,

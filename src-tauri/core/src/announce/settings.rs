@@ -88,6 +88,12 @@ impl AnnounceSettings {
 /// The largest recipients text kept per audience (about 100,000 addresses).
 const RECIPIENTS_MAX: usize = 4 << 20;
 
+/// The text of a recipients file (one address per line, or a CSV with an
+/// `email` column), to check and keep with the settings.
+pub fn read_recipients_file(path: &std::path::Path) -> Result<String, AnnounceError> {
+    crate::files::read_text(path, RECIPIENTS_MAX).map_err(|e| AnnounceError::File(e.message(|_| "This list is larger than 4 MB. Split the audience.".into())))
+}
+
 pub fn get(store: &Store, project_id: &str) -> Result<AnnounceSettings, AnnounceError> {
     get_in(&*store.reader()?, project_id)
 }

@@ -60,6 +60,13 @@ pub(crate) fn insert_events_in(tx: &Connection, person_id: &str, source: &str, e
     Ok(())
 }
 
+/// Replaces a person's busy time from the calendar file at `path` (see
+/// [`import_ics`]).
+pub fn import_ics_file(store: &Store, person_id: &str, path: &std::path::Path, now: DateTime<Utc>) -> Result<BusyImport, PlanningError> {
+    let content = crate::files::read_text(path, ics::MAX_FILE_BYTES).map_err(|e| PlanningError::File(e.message(|_| ics::too_large().to_string())))?;
+    import_ics(store, person_id, &crate::files::name_of(path), &content, now)
+}
+
 /// When a busy entry first starts and, if it ends, last ends.
 fn span(when: &Recurrence) -> (String, Option<String>) {
     let tz = time_zones::parse(&when.time_zone).unwrap_or(chrono_tz::UTC);

@@ -52,11 +52,16 @@ impl Prop {
     }
 }
 
+/// What to tell about a file over [`MAX_FILE_BYTES`].
+pub fn too_large() -> IcsError {
+    err(0, "the file is larger than 10 MB; export a shorter period from the calendar app.")
+}
+
 /// Reads a calendar. `default_tz` is the person's zone, used for floating
 /// times and all-day events.
 pub fn parse(content: &str, default_tz: Tz) -> Result<Vec<BusyEvent>, IcsError> {
     if content.len() > MAX_FILE_BYTES {
-        return Err(err(0, "the file is larger than 10 MB; export a shorter period from the calendar app."));
+        return Err(too_large());
     }
     let props = unfold(content)?;
     if props.first().map(|p| (p.name.as_str(), p.value.to_uppercase())) != Some(("BEGIN", "VCALENDAR".into())) {

@@ -29,16 +29,18 @@ fn invalid(message: String) -> LoadError {
     LoadError::Invalid(message)
 }
 
+/// What to tell about a file of `bytes` over [`MAX_FILE_BYTES`].
+pub fn too_large(bytes: u64) -> String {
+    format!("The file is {:.0} MB; a load file is at most 64 MB. Export a coarser resolution or a shorter period.", bytes as f64 / 1_048_576.0)
+}
+
 /// Reads `timestamp,value` lines. A header row is allowed. Timestamps may be
 /// RFC 3339 (`2026-11-02T09:00:00Z`), Unix seconds or milliseconds, or a
 /// local `YYYY-MM-DD HH:MM[:SS]`, read in `tz`. Values are non-negative
 /// numbers. The samples come back in time order; a problem names its line.
 pub fn parse_csv(content: &str, tz: Tz) -> Result<Vec<Sample>, LoadError> {
     if content.len() > MAX_FILE_BYTES {
-        return Err(invalid(format!(
-            "The file is {:.0} MB; a load file is at most 64 MB. Export a coarser resolution or a shorter period.",
-            content.len() as f64 / 1_048_576.0
-        )));
+        return Err(invalid(too_large(content.len() as u64)));
     }
     let content = content.strip_prefix('\u{feff}').unwrap_or(content);
     let delimiter = sniff_delimiter(content);

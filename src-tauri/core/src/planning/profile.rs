@@ -51,6 +51,13 @@ pub fn import_csv(store: &Store, project_id: &str, content: &str) -> Result<Load
     summary(store, project_id)
 }
 
+/// Replaces the project's load profile with the monitoring export at `path`
+/// (see [`import_csv`]).
+pub fn import_csv_file(store: &Store, project_id: &str, path: &std::path::Path) -> Result<LoadSummary, PlanningError> {
+    let content = crate::files::read_text(path, load::MAX_FILE_BYTES).map_err(|e| PlanningError::File(e.message(load::too_large)))?;
+    import_csv(store, project_id, &content)
+}
+
 /// Writes the hourly aggregates of the project's samples again, in the
 /// caller's transaction (after any change to the samples).
 pub(crate) fn rebuild_hours(tx: &Connection, project_id: &str) -> rusqlite::Result<()> {

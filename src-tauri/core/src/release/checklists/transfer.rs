@@ -8,6 +8,7 @@
 //! the line (CSV) or the field (JSON) and nothing is imported.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::params;
@@ -318,13 +319,20 @@ struct Parsed {
 pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
 pub const MAX_ITEMS: usize = 1000;
 
+/// What to tell about a file of `bytes` over [`MAX_FILE_BYTES`].
+fn too_large(bytes: u64) -> String {
+    format!("The file is {:.1} MB; a checklist file is at most 5 MB. Pick the right file, or split it.", bytes as f64 / 1_048_576.0)
+}
+
+/// Reads the file at `path` for an import.
+fn read_file(path: &Path) -> Result<String, ReleaseError> {
+    crate::files::read_text(path, MAX_FILE_BYTES).map_err(|e| import_error(&e.message(too_large)))
+}
+
 /// Reads a JSON or CSV file (told apart by its first character).
 fn parse(content: &str) -> Result<Parsed, ReleaseError> {
     if content.len() > MAX_FILE_BYTES {
-        return Err(import_error(&format!(
-            "The file is {:.1} MB; a checklist file is at most 5 MB. Pick the right file, or split it.",
-            content.len() as f64 / 1_048_576.0
-        )));
+        return Err(import_error(&too_large(content.len() as u64)));
     }
     let content = content.strip_prefix('\u{feff}').unwrap_or(content);
     if content.trim().is_empty() {
@@ -555,6 +563,17 @@ pub fn import_template(store: &Store, file_name: &str, content: &str, now: DateT
         other => other,
     })?;
     templates::create(store, &draft, now)
+}
+
+/// Makes a new template from the file at `path` (see [`import_template`]).
+pub fn import_template_file(store: &Store, path: &Path, now: DateTime<Utc>) -> Result<Template, ReleaseError> {
+    import_template(store, &crate::files::name_of(path), &read_file(path)?, now)
+}
+
+/// Adds the items of the file at `path` to a release's checklist (see
+/// [`import_checklist`]).
+pub fn import_checklist_file(store: &Store, release_id: &str, path: &Path, actor: &Actor, now: DateTime<Utc>) -> Result<usize, ReleaseError> {
+    import_checklist(store, release_id, &crate::files::name_of(path), &read_file(path)?, actor, now)
 }
 
 /// Adds the file's items to a release's checklist. Owners and reviewers are
