@@ -146,7 +146,15 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
     friday.setUTCHours(15, 0, 0, 0);
     while (friday.getUTCDay() !== 5 || friday.getTime() <= start) friday = new Date(friday.getTime() + 24 * HOUR);
     await s.waitUntil(async () => (await bars(s)).some((b) => b.id === release.id), "the release's bar on screen");
-    const bar = (await bars(s)).find((b) => b.id === release.id);
+    // The view may still be settling after the imports redrew it: take the
+    // bar where it stays put for a moment.
+    let bar = null;
+    await s.waitUntil(async () => {
+      const before = (await bars(s)).find((b) => b.id === release.id);
+      await new Promise((r) => setTimeout(r, 300));
+      bar = (await bars(s)).find((b) => b.id === release.id);
+      return before && bar && before.x === bar.x && before.y === bar.y;
+    }, "the release's bar to stay put");
     assert.match(bar.label, /^2\.4\.0 /, "the bar is described for screen readers");
     const dx = Math.round((friday.getTime() - start) / (await msPerPx(s)));
     await s.drag(bar.x, bar.y, bar.x + dx, bar.y);
