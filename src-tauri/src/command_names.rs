@@ -12,6 +12,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "delete_project",
     "open_sample_project",
     "list_environments",
+    "find_url_secrets",
     "create_environment",
     "update_environment",
     "reorder_environments",

@@ -23,7 +23,7 @@ use tauri::Manager;
 use tauri_specta::{collect_commands, collect_events, ErrorHandlingMode, Event};
 
 use crate::error::{AppError, ErrorCode};
-use crate::state::{AppState, Opening, StartupReport};
+use crate::state::{local_user, AppState, Opening, StartupReport};
 
 /// Overrides where Liftoff keeps its data (tests, portable use).
 pub const DATA_DIR_ENV: &str = "LIFTOFF_DATA_DIR";
@@ -47,6 +47,7 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::projects::delete_project,
             commands::projects::open_sample_project,
             commands::environments::list_environments,
+            commands::environments::find_url_secrets,
             commands::environments::create_environment,
             commands::environments::update_environment,
             commands::environments::reorder_environments,
@@ -190,6 +191,7 @@ pub fn run() {
                 let opening = std::panic::catch_unwind(|| open_store(dir)).unwrap_or_else(|_| Opening {
                     store: None,
                     report: StartupReport {
+                        account: local_user(),
                         data_dir: String::new(),
                         recovery: None,
                         warnings: Vec::new(),
@@ -299,6 +301,7 @@ fn open_store(dir: Result<PathBuf, String>) -> Opening {
         Ok(dir) => dir,
         Err(message) => {
             let report = StartupReport {
+                account: local_user(),
                 data_dir: String::new(),
                 recovery: None,
                 warnings: Vec::new(),
@@ -318,12 +321,13 @@ fn open_store(dir: Result<PathBuf, String>) -> Opening {
             if let Err(e) = liftoff_core::sample::start_demo_service(&opened.store) {
                 warnings.push(e);
             }
-            let report = StartupReport { data_dir, recovery: opened.recovery, warnings, fatal: None };
+            let report = StartupReport { account: local_user(), data_dir, recovery: opened.recovery, warnings, fatal: None };
             Opening { store: Some(Arc::new(opened.store)), report }
         }
         Err(e) => {
             log::error!("cannot open the store: {e}");
             let report = StartupReport {
+                account: local_user(),
                 data_dir,
                 recovery: None,
                 warnings: Vec::new(),

@@ -22,6 +22,9 @@ use crate::error::{AppError, ErrorCode, Result};
 #[serde(rename_all = "camelCase")]
 pub struct StartupReport {
     pub data_dir: String,
+    /// This computer's account, recorded as who acted when the user has not
+    /// picked a person of the project ([`local_user`]).
+    pub account: String,
     /// Set when the database was damaged and Liftoff recovered.
     pub recovery: Option<Recovery>,
     /// Problems that did not stop Liftoff.

@@ -174,18 +174,25 @@ test("test connection sends the credential to the health check, never to another
     await (await s.waitFor("[data-testid=tab-environments]")).click();
     const staging = "[data-testid=environment-row]:nth-child(2)";
     await (await s.waitFor(`${staging} button.small`)).click(); // Edit
+    // A health URL pasted with its token in the query: the form says so, and
+    // keeps the token as a credential instead of in the URL.
     const health = await s.waitFor(`${staging} [data-testid=env-health-url]`);
     // The sample's own health URL (its demo service) is replaced.
     await health.clear();
-    await health.type(`${base}/health`);
+    await health.type(`${base}/health?token=${CANARY}&verbose=1`);
+    await s.waitForText(`${staging} [data-testid=env-health-secret]`, "This health-check URL carries a secret (token=)");
+    await app.shot("health-url-secret");
+    await (await s.find(`${staging} [data-testid=env-keep-credential]`)).click();
+    assert.equal(await health.property("value"), `${base}/health?verbose=1`);
+    assert.equal(await (await s.find(`${staging} [data-testid=env-pending-credential-name]`)).property("value"), "HEALTH_TOKEN");
+    assert.equal((await s.findAll(`${staging} [data-testid=env-health-secret]`)).length, 0);
+    await app.shot("health-url-secret-kept");
     await (await s.find(`${staging} [data-testid=env-submit]`)).click();
-    await s.waitForText(`${staging} .urls`, `${base}/health`);
-
-    await (await s.find(`${staging} [data-testid=add-credential]`)).click();
-    await (await s.waitFor(`${staging} [data-testid=cred-name]`)).type("HEALTH_TOKEN");
-    await (await s.find(`${staging} [data-testid=cred-value]`)).type(CANARY);
-    await (await s.find(`${staging} [data-testid=cred-submit]`)).click();
+    await s.waitForText(`${staging} .urls`, `${base}/health?verbose=1`);
     await s.waitForText(`${staging} [data-testid=credential-row]`, "HEALTH_TOKEN");
+    assert.equal((await s.findAll(`${staging} [data-testid=env-row-secret]`)).length, 0);
+    const [stored] = sql(home, "SELECT health_url FROM environments WHERE name = 'staging'");
+    assert.equal(stored.health_url, `${base}/health?verbose=1`, "the token is not stored in the URL");
 
     // Without a credential the service refuses.
     await (await s.find(`${staging} [data-testid=test-connection]`)).click();
@@ -216,4 +223,6 @@ test("test connection sends the credential to the health check, never to another
   assert.deepEqual(otherRequests, [], "the other host must not be contacted with the credential");
   const [row] = sql(home, "SELECT last_used_at FROM credentials WHERE name = 'HEALTH_TOKEN'");
   assert.ok(row.last_used_at, "the test counts as a use of the credential");
+  const db = readFileSync(join(home.data, "liftoff.db")).toString("latin1");
+  assert.ok(!db.includes(CANARY), "the token from the URL is in the keychain only");
 });

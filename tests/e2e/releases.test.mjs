@@ -27,7 +27,13 @@ test("a release is checked, signed off, stopped at the gate, overridden and audi
   await withApp(home, { testName: "releases" }, async (s, app) => {
     await (await s.waitFor("[data-testid=open-sample]")).click();
     await (await s.waitFor("[data-testid=tab-releases]")).click();
-    await s.waitForContent("[data-testid=release-row]", "Tax engine switch");
+    const sampleRow = await s.waitForContent("[data-testid=release-row]", "Tax engine switch");
+    // The list shows each release's window in the project's zone, and where its production gate stands.
+    const sampleText = await sampleRow.text();
+    assert.match(sampleText, /Window .*20\d\d.* 10:00.*11:30/, sampleText);
+    assert.match(sampleText, /Production gate closed: \d+ required items missing/, sampleText);
+    await s.waitForText("[data-testid=releases]", "Windows in Europe/Berlin time, the project's zone.");
+    await app.shot("releases-list");
     const omar = personId(home, "omar@northwind.example");
     const priya = personId(home, "priya@northwind.example");
 
@@ -39,6 +45,10 @@ test("a release is checked, signed off, stopped at the gate, overridden and audi
     await (await s.find("#release-scope")).type("Invoice PDFs render in the background." + ENTER);
     await (await s.find("[data-testid=release-submit]")).click();
     await s.waitForText("[data-testid=release-version]", "2.5.0");
+    await s.waitForText("[data-testid=release-window]", "Not planned yet.");
+    assert.equal(await (await s.find("[data-testid=release-target]")).text(), "2099-12-15");
+    // Nobody chosen: the audit log names this computer's account, and the choice says which.
+    assert.match(await (await s.find("[data-testid=acting-as] option[value='']")).text(), /^Me \(.+, this computer's account\)$/);
     const source = await s.waitFor("[data-testid=checklist-source]");
     await s.waitUntil(async () => (await source.property("value")).startsWith("template:"), "the templates to load");
     await s.waitForText("[data-testid=checklist-source] option:checked", "Release readiness");
@@ -53,6 +63,14 @@ test("a release is checked, signed off, stopped at the gate, overridden and audi
     await (await s.find("[data-testid=item-title]")).click();
     await (await s.waitFor(`[data-testid=item-owner] option[value="${omar}"]`)).click();
     await (await s.find(`[data-testid=item-reviewer] option[value="${priya}"]`)).click();
+    // An evidence link with a token in it is flagged as it is typed, and the token can be taken out.
+    await (await s.find("[data-testid=item-evidence]")).type("https://ci.example.com/runs/812?sig=5f2a9c&tab=tests");
+    await s.waitForText("[data-testid=item-evidence-secret]", "This link carries a secret (sig=)");
+    await s.execute("document.querySelector('[data-testid=item-evidence-secret]').scrollIntoView({ block: 'center' })");
+    await app.shot("evidence-secret");
+    await (await s.find("[data-testid=item-evidence-strip]")).click();
+    await s.waitUntil(async () => (await (await s.find("[data-testid=item-evidence]")).property("value")) === "https://ci.example.com/runs/812?tab=tests", "the token taken out");
+    assert.equal((await s.findAll("[data-testid=item-evidence-secret]")).length, 0);
     await (await s.find("[data-testid=item-save]")).click();
     await s.waitForContent("[data-testid=item-row]", "Omar Haddad · review Priya Nair");
     await s.waitForContent("[data-testid=item-history]", "owner none → Omar Haddad; reviewer none → Priya Nair");
@@ -120,8 +138,20 @@ test("a release is checked, signed off, stopped at the gate, overridden and audi
     assert.match(await (await s.find("[data-testid=gate-override]")).text(), /Lena Fischer \(CTO\) with 21 required items missing/);
     await (await s.find("[data-testid=move-ready]")).click();
     await s.waitForText("[data-testid=release-state]", "Ready");
+    // Deploys move a ready release on: the page offers the Deploys page, not a "deploying" state button.
+    await s.waitForText("[data-testid=release-deploy]", "Deploy…");
+    assert.equal((await s.findAll("[data-testid=move-deploying]")).length, 0);
     await s.execute("window.scrollTo(0, 0)");
     await app.shot("gate-overridden");
+    // The header's buttons stay one row, at the usual size and at the smallest window.
+    const actionRows = () => s.execute("return new Set([...document.querySelectorAll('.head .actions button')].map((b) => b.getBoundingClientRect().top)).size");
+    assert.equal(await actionRows(), 1);
+    const rect = await s.cmd("GET", "/window/rect");
+    await s.cmd("POST", "/window/rect", { width: 960, height: 620 });
+    await s.waitUntil(async () => (await s.execute("return window.innerWidth")) <= 960, "the window to shrink");
+    assert.equal(await actionRows(), 1);
+    await app.shot("release-header-narrow");
+    await s.cmd("POST", "/window/rect", { width: rect.width, height: rect.height });
 
     // The audit log shows the override with its reason, filterable.
     await (await s.find("[data-testid=part-audit]")).click();
@@ -129,10 +159,19 @@ test("a release is checked, signed off, stopped at the gate, overridden and audi
     await s.waitUntil(async () => (await s.findAll("[data-testid=audit-entry]")).length === 1, "only the gate entry");
     const entry = await (await s.find("[data-testid=audit-entry]")).text();
     assert.match(entry, /Priya Nair/);
-    assert.match(entry, /Overrode the production gate, decided by Lena Fischer \(CTO\), with 21 required item\(s\) missing/);
+    assert.match(entry, /Overrode the production gate, decided by Lena Fischer \(CTO\), with 21 required items missing:/);
     assert.ok(entry.includes(reason));
+    // The missing items are a list: the first few, then the rest on request.
+    const listed = () => s.findAll("[data-testid=audit-details] li");
+    assert.equal((await listed()).length, 4);
+    assert.match(await (await listed())[0].text(), /^“Backup and recovery strategy in place” \(open, no owner\)$/);
+    assert.ok(!entry.includes("nobody yet"));
     await s.execute("document.querySelector('[data-testid=audit-log]').scrollIntoView()");
     await app.shot("audit-log");
+    await (await s.find("[data-testid=audit-more]")).click();
+    await s.waitUntil(async () => (await listed()).length === 21, "all 21 missing items");
+    await s.waitForText("[data-testid=audit-more]", "Show fewer");
+    await app.shot("audit-log-expanded");
     await (await s.find("[data-testid=audit-category] option[value=item]")).click();
     await s.waitForText("[data-testid=audit-entry]", "Signed off");
   });
@@ -189,8 +228,8 @@ test("checklists and templates travel as Markdown, CSV and JSON; a bad file chan
     await (await s.find("[data-testid=part-checklist]")).click();
     await s.waitForText("[data-testid=progress-overall]", "2 of 25 complete");
 
-    // Templates: import the good CSV as a new template.
-    await (await s.find("[data-testid=tab-templates]")).click();
+    // Templates, shared by every project, are beside "All projects": import the good CSV as a new template.
+    await (await s.find("[data-testid=nav-templates]")).click();
     await s.waitForText("[data-testid=template-row]", "Release readiness");
     await answerFileDialogs(s, good);
     await (await s.find("[data-testid=checklist-import]")).click();

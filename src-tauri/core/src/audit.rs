@@ -137,8 +137,11 @@ pub struct AuditEntry {
     pub category: AuditCategory,
     /// A short machine-readable verb such as `item.signedOff`.
     pub action: String,
-    /// What changed, in words.
+    /// What changed, in words: one line.
     pub summary: String,
+    /// The things the change names one by one (the items missing when a
+    /// gate was overridden), to show as a list under the summary.
+    pub details: Vec<String>,
     /// Why, when the user gave a reason.
     pub reason: String,
 }
@@ -152,6 +155,42 @@ pub struct Change<'a> {
     pub action: &'a str,
     pub summary: String,
     pub reason: &'a str,
+}
+
+/// A summary with a list under it: the headline, then one line per detail
+/// (line breaks inside a detail become spaces). [`AuditEntry`] gives them
+/// back apart.
+pub fn with_details(headline: String, details: &[String]) -> String {
+    let mut out = headline;
+    for d in details {
+        out.push('\n');
+        out.push_str(&d.replace(['\r', '\n'], " "));
+    }
+    out
+}
+
+/// A stored summary as its headline and details: the lines written by
+/// [`with_details`]; and for gate overrides logged before those, the
+/// missing items that were run together after “missing: ”.
+fn split_summary(action: &str, stored: &str) -> (String, Vec<String>) {
+    if let Some((head, rest)) = stored.split_once('\n') {
+        return (head.to_owned(), rest.lines().filter(|l| !l.trim().is_empty()).map(str::to_owned).collect());
+    }
+    if action == "gate.overridden" {
+        if let Some(at) = stored.find(" missing: “") {
+            let (head, rest) = stored.split_at(at + " missing:".len());
+            // “A” (why), “B” (why): split between a closing bracket and an opening quote.
+            let parts: Vec<&str> = rest.trim_start().split("), “").collect();
+            let last = parts.len() - 1;
+            let items = parts
+                .iter()
+                .enumerate()
+                .map(|(i, p)| format!("{}{p}{}", if i > 0 { "“" } else { "" }, if i < last { ")" } else { "" }))
+                .collect();
+            return (head.to_owned(), items);
+        }
+    }
+    (stored.to_owned(), Vec::new())
 }
 
 /// Appends `change` inside the caller's transaction.
@@ -217,6 +256,8 @@ pub fn actors(store: &Store, release_id: &str) -> Result<Vec<String>, AuditError
 
 fn from_row(row: &Row) -> rusqlite::Result<AuditEntry> {
     let category: String = row.get(5)?;
+    let action: String = row.get(6)?;
+    let (summary, details) = split_summary(&action, &row.get::<_, String>(7)?);
     Ok(AuditEntry {
         id: row.get(0)?,
         release_id: row.get(1)?,
@@ -224,8 +265,39 @@ fn from_row(row: &Row) -> rusqlite::Result<AuditEntry> {
         at: row.get(3)?,
         actor: row.get(4)?,
         category: AuditCategory::parse(&category),
-        action: row.get(6)?,
-        summary: row.get(7)?,
+        action: action.clone(),
+        summary,
+        details,
         reason: row.get(8)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn details_are_written_as_lines_and_read_back_apart() {
+        let stored = with_details("Overrode the production gate, decided by Lena, with 2 required items missing:".into(), &[
+            "“Backups taken” (open, no owner)".into(),
+            "“Smoke tests” (blocked: waits\nfor staging)".into(),
+        ]);
+        let (head, details) = split_summary("gate.overridden", &stored);
+        assert_eq!(head, "Overrode the production gate, decided by Lena, with 2 required items missing:");
+        assert_eq!(details, ["“Backups taken” (open, no owner)", "“Smoke tests” (blocked: waits for staging)"]);
+        assert_eq!(split_summary("item.edited", "Edited “X”: owner none → Omar"), ("Edited “X”: owner none → Omar".to_owned(), vec![]));
+    }
+
+    #[test]
+    fn overrides_logged_on_one_line_are_listed_too() {
+        let old = "Overrode the production gate, decided by Lena, with 3 required item(s) missing: “Backups taken” (open, owner nobody yet), “Smoke (UI) tests” (awaiting sign-off by Priya), “Docs” (blocked: see (ticket 12))";
+        let (head, details) = split_summary("gate.overridden", old);
+        assert_eq!(head, "Overrode the production gate, decided by Lena, with 3 required item(s) missing:");
+        assert_eq!(
+            details,
+            ["“Backups taken” (open, owner nobody yet)", "“Smoke (UI) tests” (awaiting sign-off by Priya)", "“Docs” (blocked: see (ticket 12))"]
+        );
+        // Another action's text is left as it is.
+        assert_eq!(split_summary("release.edited", old).1.len(), 0);
+    }
 }

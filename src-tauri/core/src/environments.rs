@@ -228,6 +228,11 @@ pub fn validate(draft: &EnvironmentDraft) -> Result<EnvironmentDraft, Environmen
             errors.insert(field.into(), message);
         }
     }
+    // A token in a query is kept as typed (the window warns and offers to
+    // keep it as a credential instead); a login in the URL is refused above.
+    for (value, what) in [(&clean.url, "URL"), (&clean.health_url, "health-check URL")] {
+        crate::rules::warn_of_secrets(value, &format!("an environment's {what}"));
+    }
     let hex = clean.colour.strip_prefix('#').unwrap_or("");
     if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
         errors.insert("colour".into(), "Pick a colour as #rrggbb, such as #2f9e6e.".into());

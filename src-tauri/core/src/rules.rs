@@ -1,11 +1,14 @@
 //! Rules every area shares, depending on nothing else in the core: field
 //! errors, text limits, LIKE escaping, the "who decided and why" rule for
-//! overrides, and the kinds of error the window tells apart.
+//! overrides, secrets in links, and the kinds of error the window tells
+//! apart.
 //!
 //! Domain modules use these; this module uses none of them, so it can never
 //! be part of an import loop.
 
 use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 /// Messages per field (by the field's camelCase name), to show beside inputs.
 pub type FieldErrors = BTreeMap<String, String>;
@@ -55,6 +58,94 @@ pub fn decision<'a>(decided_by: &'a str, reason: &'a str) -> Result<(&'a str, &'
     }
 }
 
+/// A parameter of a link that looks like it carries a secret (`?token=…`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct UrlSecret {
+    /// The parameter's name, as written.
+    pub name: String,
+    /// Its value, decoded.
+    pub value: String,
+}
+
+/// The secrets a link carries, and the link without them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct UrlSecrets {
+    pub found: Vec<UrlSecret>,
+    /// The link with those parameters taken out, the rest as written.
+    pub without: String,
+}
+
+/// Whether a query parameter named `name` usually holds a secret: a token,
+/// key, signature, password or session, in the spellings services use.
+fn is_secret_name(name: &str) -> bool {
+    let n = name.trim().to_ascii_lowercase().replace('-', "_");
+    const EXACT: &[&str] = &[
+        "key", "apikey", "sig", "pass", "pwd", "passwd", "auth", "jwt", "session", "sessionid", "session_id", "credential",
+        "x_amz_credential", "code_verifier",
+    ];
+    const ENDINGS: &[&str] = &["token", "secret", "password", "signature", "api_key", "access_key", "secret_key", "private_key"];
+    EXACT.contains(&n.as_str()) || ENDINGS.iter().any(|e| n.ends_with(e))
+}
+
+/// The query (and fragment) parameters of `link` that carry a secret, such
+/// as `?token=`, `key=`, `sig=`, `password=`, `access_token=`, `api_key=`.
+/// Such a link would put the secret in the database, its backups and every
+/// export; callers warn and offer to keep it as a credential instead.
+pub fn secrets_in_url(link: &str) -> UrlSecrets {
+    let (before_fragment, fragment) = match link.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (link, None),
+    };
+    let (base, query) = match before_fragment.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (before_fragment, None),
+    };
+    let mut found = Vec::new();
+    let mut keep = |params: &str| -> String {
+        let kept: Vec<&str> = params
+            .split('&')
+            .filter(|part| {
+                let Some((name, value)) = url::form_urlencoded::parse(part.as_bytes()).next() else { return true };
+                if value.trim().is_empty() || !is_secret_name(&name) {
+                    return true;
+                }
+                found.push(UrlSecret { name: name.into_owned(), value: value.into_owned() });
+                false
+            })
+            .collect();
+        kept.join("&")
+    };
+    let mut without = base.to_owned();
+    if let Some(q) = query {
+        let kept = keep(q);
+        if !kept.is_empty() {
+            without.push('?');
+            without.push_str(&kept);
+        }
+    }
+    if let Some(f) = fragment {
+        // A fragment of parameters (`#access_token=…`, as OAuth writes it), or an anchor.
+        let kept = if f.contains('=') { keep(f) } else { f.to_owned() };
+        if !kept.is_empty() {
+            without.push('#');
+            without.push_str(&kept);
+        }
+    }
+    UrlSecrets { found, without }
+}
+
+/// Logs (by name only, never the value) the secrets a link being saved
+/// carries: saving warns, it does not refuse.
+pub fn warn_of_secrets(link: &str, what: &str) {
+    let found = secrets_in_url(link).found;
+    if !found.is_empty() {
+        let names: Vec<&str> = found.iter().map(|s| s.name.as_str()).collect();
+        log::warn!("{what} carries a secret in its query ({}); it is stored as typed", names.join(", "));
+    }
+}
+
 /// What kind of failure an error is, for the window to branch on. Every
 /// error of the core says its kind; the shell turns that into the code it
 /// sends, in one place.
@@ -99,6 +190,28 @@ mod tests {
         assert!(errors.contains_key("decidedBy") && errors.contains_key("reason"));
         assert!(decision("Lena", &"x".repeat(2001)).unwrap_err().contains_key("reason"));
         assert!(decision("Le\nna", "A good reason here.").unwrap_err().contains_key("decidedBy"));
+    }
+
+    #[test]
+    fn secrets_in_links_are_found_and_taken_out() {
+        let names = |link: &str| secrets_in_url(link).found.into_iter().map(|s| s.name).collect::<Vec<_>>();
+        for name in ["token", "key", "sig", "password", "secret", "access_token", "api_key", "apiKey", "X-Amz-Signature", "client_secret"] {
+            assert_eq!(names(&format!("https://h.example/health?{name}=abc")), [name], "{name}");
+        }
+        // Ordinary parameters, empty values and links without a query are left alone.
+        assert!(names("https://h.example/health?verbose=1&keyword=x&token=").is_empty());
+        assert!(names("https://h.example/health").is_empty());
+        assert!(names("https://h.example/health#section-2").is_empty());
+        assert!(names("not a link at all").is_empty());
+
+        let s = secrets_in_url("https://h.example/health?verbose=1&access_token=a%2Bb%3D&region=eu#top");
+        assert_eq!(s.found, [UrlSecret { name: "access_token".into(), value: "a+b=".into() }]);
+        assert_eq!(s.without, "https://h.example/health?verbose=1&region=eu#top");
+        let only = secrets_in_url("https://ci.example/runs/812?sig=xyz");
+        assert_eq!(only.without, "https://ci.example/runs/812");
+        // OAuth puts tokens in the fragment.
+        let frag = secrets_in_url("https://app.example/cb#access_token=t0k&state=1");
+        assert_eq!((frag.found.len(), frag.without.as_str()), (1, "https://app.example/cb#state=1"));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use liftoff_core::environments;
 use liftoff_core::release::gate;
 use liftoff_core::people::{self, Person, PersonDraft, Role};
 use liftoff_core::projects::{self, Project, ProjectDraft};
-use liftoff_core::release::{self as releases, Release, ReleaseDraft, ReleaseError, ReleaseState};
+use liftoff_core::release::{self as releases, GateBrief, GateState, Release, ReleaseDraft, ReleaseError, ReleaseState};
 use liftoff_core::Store;
 
 fn t0() -> DateTime<Utc> {
@@ -81,6 +81,11 @@ impl World {
             ..ItemDraft::default()
         };
         checklists::add_item(&self.store, &release.id, &draft, &self.lead, t0()).unwrap().id
+    }
+
+    /// The release's gate as the list of releases shows it.
+    fn brief(&self, release: &Release) -> Option<GateBrief> {
+        releases::list(&self.store, &self.project.id, None).unwrap().into_iter().find(|r| r.release.id == release.id).unwrap().gate
     }
 
     fn log(&self, release: &Release) -> Vec<audit::AuditEntry> {
@@ -222,6 +227,7 @@ fn the_gate_lets_only_complete_required_items_into_production() {
     let empty = gate::evaluate(&w.store.reader().unwrap(), &release.id, &prod, today()).unwrap();
     assert!(!empty.allowed && !empty.passed);
     assert_eq!(empty.missing[0].title, "No readiness checklist");
+    assert_eq!(w.brief(&release), Some(GateBrief { environment_name: "production".into(), state: GateState::Closed, missing: 0 }));
 
     let tests = w.add(&release, "All tests passed", true, true);
     let backups = w.add(&release, "Backups taken", true, false);
@@ -234,6 +240,7 @@ fn the_gate_lets_only_complete_required_items_into_production() {
     assert!(!report.allowed);
     let titles: Vec<&str> = report.missing.iter().map(|m| m.title.as_str()).collect();
     assert_eq!(titles, ["All tests passed", "Backups taken", "Reference books filled"], "optional items do not count");
+    assert_eq!(w.brief(&release), Some(GateBrief { environment_name: "production".into(), state: GateState::Closed, missing: 3 }));
 
     // Unprotected environments are always open.
     assert!(gate::evaluate(&w.store.reader().unwrap(), &release.id, &w.staging(), today()).unwrap().allowed);
@@ -246,6 +253,7 @@ fn the_gate_lets_only_complete_required_items_into_production() {
     let report = gate::evaluate(&w.store.reader().unwrap(), &release.id, &prod, today()).unwrap();
     assert_eq!(report.missing.len(), 1);
     assert_eq!(report.missing[0].why, "awaiting sign-off by Dana Auditor");
+    assert_eq!(w.brief(&release), Some(GateBrief { environment_name: "production".into(), state: GateState::Closed, missing: 1 }));
     match gate::require(&w.store, &release.id, &prod, today()) {
         Err(ReleaseError::GateClosed(reports)) => assert_eq!(reports[0].missing[0].title, "All tests passed"),
         other => panic!("expected a closed gate, got {other:?}"),
@@ -263,6 +271,7 @@ fn the_gate_lets_only_complete_required_items_into_production() {
     checklists::review(&w.store, &tests, true, "", &dana, t0()).unwrap();
     let open = gate::require(&w.store, &release.id, &prod, today()).unwrap();
     assert!(open.passed && open.allowed && open.override_.is_none());
+    assert_eq!(w.brief(&release), Some(GateBrief { environment_name: "production".into(), state: GateState::Open, missing: 0 }));
     releases::set_state(&w.store, &release.id, ReleaseState::Ready, "", &w.lead, t0(), today()).unwrap();
 }
 
@@ -273,6 +282,8 @@ fn an_override_needs_a_name_and_a_reason_and_is_audited() {
     let prod = w.production();
     w.add(&release, "Backups taken", true, false);
     w.add(&release, "Smoke tests passed", true, false);
+    let unowned = ItemDraft { section: "Prepare".into(), title: "Runbook written".into(), required: true, ..ItemDraft::default() };
+    checklists::add_item(&w.store, &release.id, &unowned, &w.lead, t0()).unwrap();
 
     let bad = gate::override_gate(&w.store, &release.id, &prod, "", "short", &w.lead, t0(), today());
     assert!(matches!(bad, Err(ReleaseError::Invalid(f)) if f.contains_key("decidedBy") && f.contains_key("reason")));
@@ -283,8 +294,9 @@ fn an_override_needs_a_name_and_a_reason_and_is_audited() {
     let reason = "Hotfix for invoice totals; backups run nightly, smoke tests follow the deploy.";
     let report = gate::override_gate(&w.store, &release.id, &prod, "Lena Fischer (CTO)", reason, &w.lead, t0(), today()).unwrap();
     assert!(report.allowed && !report.passed);
+    assert_eq!(w.brief(&release), Some(GateBrief { environment_name: "production".into(), state: GateState::Overridden, missing: 3 }));
     let o = report.override_.clone().unwrap();
-    assert_eq!((o.decided_by.as_str(), o.reason.as_str(), o.missing_items), ("Lena Fischer (CTO)", reason, 2));
+    assert_eq!((o.decided_by.as_str(), o.reason.as_str(), o.missing_items), ("Lena Fischer (CTO)", reason, 3));
     assert!(gate::require(&w.store, &release.id, &prod, today()).is_ok());
     // The view shows it on the release.
     let view = checklists::view(&w.store, &release.id, today()).unwrap();
@@ -294,10 +306,25 @@ fn an_override_needs_a_name_and_a_reason_and_is_audited() {
     let gate_log = audit::list(&w.store, &release.id, &AuditQuery { category: Some(AuditCategory::Gate), ..AuditQuery::default() }).unwrap();
     assert_eq!(gate_log.len(), 1);
     assert_eq!(gate_log[0].reason, reason);
-    assert!(gate_log[0].summary.contains("Lena Fischer (CTO)") && gate_log[0].summary.contains("“Backups taken”"), "{}", gate_log[0].summary);
+    assert_eq!(gate_log[0].summary, "Overrode the production gate, decided by Lena Fischer (CTO), with 3 required items missing:");
+    // The missing items are listed one by one, each with why in words.
+    assert_eq!(
+        gate_log[0].details,
+        ["“Backups taken” (open, owner Omar Developer)", "“Smoke tests passed” (open, owner Omar Developer)", "“Runbook written” (open, no owner)"]
+    );
+    // They can be found by their words.
+    let query = AuditQuery { category: Some(AuditCategory::Gate), text: "runbook written".into(), ..AuditQuery::default() };
+    let by_item = audit::list(&w.store, &release.id, &query).unwrap();
+    assert_eq!(by_item.len(), 1);
 
     gate::withdraw_override(&w.store, &o.id, "Backups are now taken before deploys", &w.lead, t0()).unwrap();
     assert!(!gate::evaluate(&w.store.reader().unwrap(), &release.id, &prod, today()).unwrap().allowed);
+    assert_eq!(w.brief(&release), Some(GateBrief { environment_name: "production".into(), state: GateState::Closed, missing: 3 }));
+    // With no protected environment there is no gate to show.
+    let env = environments::get(&w.store, &prod).unwrap();
+    let draft = environments::EnvironmentDraft { name: env.name, url: env.url, health_url: env.health_url, colour: env.colour, protected: false };
+    environments::update(&w.store, &prod, &draft, t0()).unwrap();
+    assert_eq!(w.brief(&release), None);
     let found = audit::list(&w.store, &release.id, &AuditQuery { text: "withdrew".into(), ..AuditQuery::default() }).unwrap();
     assert_eq!(found.len(), 1);
 }

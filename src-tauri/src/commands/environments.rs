@@ -1,5 +1,6 @@
 use chrono::Utc;
 use liftoff_core::environments::{self, Environment, EnvironmentDraft};
+use liftoff_core::rules::{self, UrlSecrets};
 use tauri::State;
 
 use crate::error::Result;
@@ -35,4 +36,12 @@ pub async fn reorder_environments(state: State<'_, AppState>, project_id: String
 pub async fn delete_environment(state: State<'_, AppState>, id: String) -> Result<()> {
     let keychain = state.keychain.clone();
     state.with_store(move |s| Ok(environments::delete(s, &keychain, &id)?)).await
+}
+
+/// The secrets a link carries in its query (`?token=…`), and the link
+/// without them: the window warns while a URL or evidence link is typed.
+#[tauri::command]
+#[specta::specta]
+pub fn find_url_secrets(link: String) -> UrlSecrets {
+    rules::secrets_in_url(&link)
 }

@@ -22,6 +22,11 @@ export const commands = {
 	deleteProject: (id: string) => __TAURI_INVOKE<null>("delete_project", { id }),
 	openSampleProject: () => __TAURI_INVOKE<Project>("open_sample_project"),
 	listEnvironments: (projectId: string) => __TAURI_INVOKE<Environment[]>("list_environments", { projectId }),
+	/**
+	 *  The secrets a link carries in its query (`?token=…`), and the link
+	 *  without them: the window warns while a URL or evidence link is typed.
+	 */
+	findUrlSecrets: (link: string) => __TAURI_INVOKE<UrlSecrets>("find_url_secrets", { link }),
 	createEnvironment: (projectId: string, draft: EnvironmentDraft) => __TAURI_INVOKE<Environment>("create_environment", { projectId, draft }),
 	updateEnvironment: (id: string, draft: EnvironmentDraft) => __TAURI_INVOKE<Environment>("update_environment", { id, draft }),
 	/**  Puts the project's environments in the given order, first stage first. */
@@ -292,8 +297,13 @@ export type AuditEntry = {
 	category: AuditCategory,
 	/**  A short machine-readable verb such as `item.signedOff`. */
 	action: string,
-	/**  What changed, in words. */
+	/**  What changed, in words: one line. */
 	summary: string,
+	/**
+	 *  The things the change names one by one (the items missing when a
+	 *  gate was overridden), to show as a list under the summary.
+	 */
+	details: string[],
 	/**  Why, when the user gave a reason. */
 	reason: string,
 };
@@ -726,6 +736,17 @@ export type ExtraStep = {
 
 export type FileFormat = "json" | "csv" | "markdown";
 
+/**
+ *  Where a release stands at a gate, in short: what [`gate::evaluate`] says,
+ *  without the items.
+ */
+export type GateBrief = {
+	environmentName: string,
+	state: GateState,
+	/**  Required items not complete (0 with no checklist at all). */
+	missing: number,
+};
+
 export type GateOverride = {
 	id: string,
 	/**  Who took the decision, as typed. */
@@ -751,6 +772,14 @@ export type GateReport = {
 	/**  The override in force, if any. */
 	override: GateOverride | null,
 };
+
+export type GateState = 
+/**  Every required item is complete. */
+"open" | 
+/**  Something required is missing (or there is no checklist). */
+"closed" | 
+/**  Something is missing, but an override lets the release through. */
+"overridden";
 
 export type HttpCheck = {
 	name: string,
@@ -1047,11 +1076,16 @@ export type ReleaseDraft = {
 
 export type ReleaseState = "draft" | "planned" | "ready" | "deploying" | "verified" | "released" | "rolledBack" | "cancelled";
 
-/**  A release in a list, with its checklist progress. */
+/**  A release in a list, with its checklist progress and its gate. */
 export type ReleaseSummary = {
 	release: Release,
 	items: number,
 	complete: number,
+	/**
+	 *  The gate of the project's first protected environment (production);
+	 *  `None` when no environment is protected.
+	 */
+	gate: GateBrief | null,
 };
 
 /**  Everything the release screen shows, read in one go. */
@@ -1224,6 +1258,11 @@ export type SocialLength = {
 
 export type StartupReport = {
 	dataDir: string,
+	/**
+	 *  This computer's account, recorded as who acted when the user has not
+	 *  picked a person of the project ([`local_user`]).
+	 */
+	account: string,
 	/**  Set when the database was damaged and Liftoff recovered. */
 	recovery: Recovery | null,
 	/**  Problems that did not stop Liftoff. */
@@ -1367,6 +1406,21 @@ export type TimelineRelease = {
 	environmentId: string | null,
 	items: number,
 	complete: number,
+};
+
+/**  A parameter of a link that looks like it carries a secret (`?token=…`). */
+export type UrlSecret = {
+	/**  The parameter's name, as written. */
+	name: string,
+	/**  Its value, decoded. */
+	value: string,
+};
+
+/**  The secrets a link carries, and the link without them. */
+export type UrlSecrets = {
+	found: UrlSecret[],
+	/**  The link with those parameters taken out, the rest as written. */
+	without: string,
 };
 
 /**  A variable for the editor's sidebar. */

@@ -102,3 +102,26 @@ export const CREDENTIAL_KINDS: { kind: CredentialKind; label: string }[] = [
 export function kindLabel(kind: CredentialKind): string {
   return CREDENTIAL_KINDS.find((k) => k.kind === kind)?.label ?? kind;
 }
+
+/** A secret taken out of a health-check URL, kept as a credential when the environment is saved. */
+export type PendingCredential = {
+  name: string;
+  value: string;
+  /** The URL as it was typed, with the secret. */
+  original: string;
+};
+
+/** The credential name suggested for a secret found in a health-check URL: `token` → `HEALTH_TOKEN`. */
+export function healthCredentialName(param: string): string {
+  const word = param
+    .toUpperCase()
+    .replace(/[^A-Z0-9]+/g, "_")
+    .replace(/^_+|_+$/g, "");
+  return word ? `HEALTH_${word}` : "HEALTH_TOKEN";
+}
+
+/** Lists parameter names for a sentence: `token=`, or `key=` and `sig=`. */
+export function paramList(names: string[]): string {
+  const quoted = names.map((n) => `${n}=`);
+  return quoted.length <= 1 ? (quoted[0] ?? "") : `${quoted.slice(0, -1).join(", ")} and ${quoted.at(-1)}`;
+}

@@ -8,12 +8,13 @@ export type ProjectTab =
   | "announcements"
   | "environments"
   | "people"
-  | "templates"
   | "settings";
 
 export type Route =
   | { page: "projects" }
   | { page: "new-project" }
+  // Templates are shared by every project, so they sit beside the projects.
+  | { page: "templates" }
   | { page: "project"; id: string; tab: ProjectTab; releaseId?: string; runId?: string };
 
 export const nav = $state<{ route: Route }>({ route: { page: "projects" } });
@@ -22,13 +23,12 @@ export function go(route: Route): void {
   nav.route = route;
 }
 
-export const PROJECT_TABS: { tab: ProjectTab; label: string; ready: boolean; arrives?: string }[] = [
-  { tab: "timeline", label: "Timeline", ready: true },
-  { tab: "releases", label: "Releases", ready: true },
-  { tab: "deploys", label: "Deploys", ready: true },
-  { tab: "announcements", label: "Announcements", ready: true },
-  { tab: "environments", label: "Environments", ready: true },
-  { tab: "people", label: "People", ready: true },
-  { tab: "templates", label: "Checklist templates", ready: true },
-  { tab: "settings", label: "Project settings", ready: true },
+export const PROJECT_TABS: { tab: ProjectTab; label: string }[] = [
+  { tab: "timeline", label: "Timeline" },
+  { tab: "releases", label: "Releases" },
+  { tab: "deploys", label: "Deploys" },
+  { tab: "announcements", label: "Announcements" },
+  { tab: "environments", label: "Environments" },
+  { tab: "people", label: "People" },
+  { tab: "settings", label: "Project settings" },
 ];

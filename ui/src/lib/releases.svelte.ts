@@ -4,6 +4,7 @@ import {
   commands,
   type AuditCategory,
   type ChecklistItem,
+  type GateBrief,
   type ItemDraft,
   type ItemStatus,
   type ReleaseState,
@@ -38,6 +39,42 @@ export function isForward(from: ReleaseState, to: ReleaseState): boolean {
 
 export function stateVerb(state: ReleaseState): string {
   return RELEASE_STATES.find((s) => s.state === state)?.verb ?? state;
+}
+
+/**
+ * States a release reaches only by deploying: a run to a protected
+ * environment starts "deploying", its passing smoke checks make it
+ * "verified". The release page offers "Deploy…" instead of these moves.
+ */
+export const MOVED_BY_DEPLOYS: ReleaseState[] = ["deploying", "verified"];
+
+/** The state moves a release page offers as buttons, from `next`. */
+export function manualMoves(next: ReleaseState[]): ReleaseState[] {
+  return next.filter((s) => !MOVED_BY_DEPLOYS.includes(s));
+}
+
+/** Whether the release's next step is a deploy (it is ready, or one is under way). */
+export function offersDeploy(next: ReleaseState[]): boolean {
+  return next.some((s) => MOVED_BY_DEPLOYS.includes(s));
+}
+
+/** Whether a list shows the release's gate: only while it has yet to ship. */
+export function showsGate(state: ReleaseState): boolean {
+  return ["draft", "planned", "ready", "deploying"].includes(state);
+}
+
+/** A release's gate in a few words, for the list of releases. */
+export function gateText(gate: GateBrief, items: number): string {
+  const env = gate.environmentName.charAt(0).toUpperCase() + gate.environmentName.slice(1);
+  const missing = `${gate.missing} required item${gate.missing === 1 ? "" : "s"} missing`;
+  switch (gate.state) {
+    case "open":
+      return `${env} gate open`;
+    case "overridden":
+      return `${env} gate overridden (${missing})`;
+    case "closed":
+      return items === 0 ? `${env} gate closed: no checklist yet` : `${env} gate closed: ${missing}`;
+  }
 }
 
 export const STATUS_LABELS: Record<ItemStatus, string> = {

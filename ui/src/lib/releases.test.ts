@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ChecklistItem } from "./bindings";
-import { isForward, matches } from "./releases.svelte";
+import { gateText, isForward, manualMoves, matches, offersDeploy, showsGate } from "./releases.svelte";
 
 function item(over: Partial<ChecklistItem>): ChecklistItem {
   return {
@@ -53,5 +53,32 @@ describe("state buttons", () => {
     expect(isForward("planned", "ready")).toBe(true);
     expect(isForward("ready", "planned")).toBe(false);
     expect(isForward("ready", "cancelled")).toBe(false);
+  });
+});
+
+describe("moves made by deploys", () => {
+  it("leaves deploying and verified to deploys, and offers a deploy instead", () => {
+    expect(manualMoves(["planned", "deploying", "cancelled"])).toEqual(["planned", "cancelled"]);
+    expect(offersDeploy(["planned", "deploying", "cancelled"])).toBe(true);
+    expect(manualMoves(["verified", "rolledBack"])).toEqual(["rolledBack"]);
+    expect(offersDeploy(["verified", "rolledBack"])).toBe(true);
+    expect(offersDeploy(["released", "rolledBack"])).toBe(false);
+    expect(offersDeploy(["planned", "cancelled"])).toBe(false);
+  });
+});
+
+describe("gateText", () => {
+  const gate = (state: "open" | "closed" | "overridden", missing: number) => ({ environmentName: "production", state, missing });
+  it("says open, closed with what is missing, or overridden", () => {
+    expect(gateText(gate("open", 0), 25)).toBe("Production gate open");
+    expect(gateText(gate("closed", 21), 25)).toBe("Production gate closed: 21 required items missing");
+    expect(gateText(gate("closed", 1), 25)).toBe("Production gate closed: 1 required item missing");
+    expect(gateText(gate("closed", 0), 0)).toBe("Production gate closed: no checklist yet");
+    expect(gateText(gate("overridden", 3), 25)).toBe("Production gate overridden (3 required items missing)");
+  });
+  it("is shown only until the release ships", () => {
+    expect(showsGate("planned")).toBe(true);
+    expect(showsGate("released")).toBe(false);
+    expect(showsGate("cancelled")).toBe(false);
   });
 });

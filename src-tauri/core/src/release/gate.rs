@@ -134,12 +134,13 @@ pub fn missing_items(items: &[ChecklistItem]) -> Vec<MissingItem> {
         .iter()
         .filter(|i| i.required && !i.complete)
         .map(|i| {
-            let who = |name: &Option<String>| name.clone().unwrap_or_else(|| "nobody yet".into());
-            let mut why = match i.status {
-                ItemStatus::Open => format!("open, owner {}", who(&i.owner_name)),
-                ItemStatus::Blocked => format!("blocked: {}", i.state_reason),
-                ItemStatus::AwaitingReview => format!("awaiting sign-off by {}", who(&i.reviewer_name)),
-                ItemStatus::Done | ItemStatus::NotApplicable => unreachable!("complete items are filtered out"),
+            let mut why = match (i.status, &i.owner_name, &i.reviewer_name) {
+                (ItemStatus::Open, Some(owner), _) => format!("open, owner {owner}"),
+                (ItemStatus::Open, None, _) => "open, no owner".to_owned(),
+                (ItemStatus::Blocked, ..) => format!("blocked: {}", i.state_reason),
+                (ItemStatus::AwaitingReview, _, Some(reviewer)) => format!("awaiting sign-off by {reviewer}"),
+                (ItemStatus::AwaitingReview, _, None) => "awaiting sign-off".to_owned(),
+                (ItemStatus::Done | ItemStatus::NotApplicable, ..) => unreachable!("complete items are filtered out"),
             };
             if i.overdue {
                 if let Some(due) = &i.due_date {
@@ -207,7 +208,9 @@ pub fn override_gate(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![uuid::Uuid::now_v7().to_string(), release_id, environment_id, decided_by, reason, before.missing.len() as i64, actor.name, at],
         )?;
+        // One missing item a line under the headline: the log shows them as a list.
         let listed: Vec<String> = before.missing.iter().map(|m| format!("“{}” ({})", m.title, m.why)).collect();
+        let n = before.missing.len();
         audit::record(
             tx,
             actor,
@@ -218,11 +221,13 @@ pub fn override_gate(
                 item_id: None,
                 category: AuditCategory::Gate,
                 action: "gate.overridden",
-                summary: format!(
-                    "Overrode the {} gate, decided by {decided_by}, with {} required item(s) missing: {}",
-                    before.environment_name,
-                    before.missing.len(),
-                    listed.join(", ")
+                summary: audit::with_details(
+                    format!(
+                        "Overrode the {} gate, decided by {decided_by}, with {n} required {} missing:",
+                        before.environment_name,
+                        if n == 1 { "item" } else { "items" }
+                    ),
+                    &listed,
                 ),
                 reason,
             },

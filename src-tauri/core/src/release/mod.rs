@@ -125,13 +125,38 @@ pub struct ReleaseDraft {
     pub target_date: Option<String>,
 }
 
-/// A release in a list, with its checklist progress.
+/// A release in a list, with its checklist progress and its gate.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ReleaseSummary {
     pub release: Release,
     pub items: i32,
     pub complete: i32,
+    /// The gate of the project's first protected environment (production);
+    /// `None` when no environment is protected.
+    pub gate: Option<GateBrief>,
+}
+
+/// Where a release stands at a gate, in short: what [`gate::evaluate`] says,
+/// without the items.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct GateBrief {
+    pub environment_name: String,
+    pub state: GateState,
+    /// Required items not complete (0 with no checklist at all).
+    pub missing: i32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum GateState {
+    /// Every required item is complete.
+    Open,
+    /// Something required is missing (or there is no checklist).
+    Closed,
+    /// Something is missing, but an override lets the release through.
+    Overridden,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -231,22 +256,48 @@ impl Kind for ReleaseError {
 }
 
 /// Two columns for a release `r`: its checklist items, and those complete
-/// (done or not applicable, and signed off where they have a reviewer).
+/// (done or not applicable, and signed off where they have a reviewer: the
+/// rule of [`checklists::ChecklistItem::complete`]).
 pub(crate) const PROGRESS_COLUMNS: &str = "(SELECT count(*) FROM checklist_items i WHERE i.release_id = r.id),
        (SELECT count(*) FROM checklist_items i WHERE i.release_id = r.id
           AND i.state IN ('done', 'notApplicable')
           AND (i.reviewer_id IS NULL OR i.signed_off_at IS NOT NULL))";
 
+/// Three columns for the gate of a release `r` at its project's first
+/// protected environment: that environment's name (NULL when none is
+/// protected), the required items not complete, and whether an override
+/// of that gate is in force.
+const GATE_COLUMNS: &str = "(SELECT e.name FROM environments e WHERE e.project_id = r.project_id AND e.protected = 1 ORDER BY e.position LIMIT 1),
+       (SELECT count(*) FROM checklist_items i WHERE i.release_id = r.id AND i.required = 1
+          AND NOT (i.state IN ('done', 'notApplicable') AND (i.reviewer_id IS NULL OR i.signed_off_at IS NOT NULL))),
+       EXISTS (SELECT 1 FROM gate_overrides o WHERE o.release_id = r.id AND o.withdrawn_at IS NULL
+          AND o.environment_id = (SELECT e.id FROM environments e WHERE e.project_id = r.project_id AND e.protected = 1
+                                  ORDER BY e.position LIMIT 1))";
+
+/// The project's releases (in one state, or all), newest target first, each
+/// with its progress and production gate.
 pub fn list(store: &Store, project_id: &str, state: Option<ReleaseState>) -> Result<Vec<ReleaseSummary>, ReleaseError> {
     let conn = store.reader()?;
     let mut stmt = conn.prepare_cached(&format!(
-        "{SELECT}, {PROGRESS_COLUMNS}
+        "{SELECT}, {PROGRESS_COLUMNS}, {GATE_COLUMNS}
          FROM releases r
          WHERE r.project_id = ?1 AND (?2 IS NULL OR r.state = ?2)
          ORDER BY r.target_date IS NULL, r.target_date DESC, r.created_at DESC"
     ))?;
     let rows = stmt.query_map(params![project_id, state.map(ReleaseState::as_str)], |row| {
-        Ok(ReleaseSummary { release: from_row(row)?, items: row.get(15)?, complete: row.get(16)? })
+        let items: i32 = row.get(15)?;
+        let gate = row.get::<_, Option<String>>(17)?.map(|environment_name| {
+            let missing: i32 = row.get(18)?;
+            let overridden: bool = row.get(19)?;
+            // As the gate decides: no checklist at all is missing everything.
+            let state = match (items > 0 && missing == 0, overridden) {
+                (true, _) => GateState::Open,
+                (false, true) => GateState::Overridden,
+                (false, false) => GateState::Closed,
+            };
+            Ok::<_, rusqlite::Error>(GateBrief { environment_name, state, missing })
+        });
+        Ok(ReleaseSummary { release: from_row(row)?, items, complete: row.get(16)?, gate: gate.transpose()? })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -591,6 +591,8 @@ fn check_evidence(value: &str) -> Result<(), String> {
     if !url.username().is_empty() || url.password().is_some() {
         return Err("Remove the user name and password from the link; Liftoff keeps secrets only in the keychain.".to_owned());
     }
+    // A token in the query is kept as typed; the window warns about it.
+    crate::rules::warn_of_secrets(value, "an evidence link");
     match url.scheme() {
         "http" | "https" if url.host_str().is_some() => Ok(()),
         "file" => Ok(()),
