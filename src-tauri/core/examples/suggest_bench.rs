@@ -72,7 +72,7 @@ fn main() {
     let mut best = Vec::new();
     for _ in 0..20 {
         let t = Instant::now();
-        best = suggest(&picture, Duration::hours(1), from, to, Duration::minutes(15), 5);
+        best = suggest(&picture, Duration::hours(1), from, to, Duration::minutes(15), 5, chrono_tz::Europe::Berlin);
         times.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     times.sort_by(f64::total_cmp);

@@ -20,14 +20,14 @@ fn the_sample_has_one_conflict_working_health_urls_and_changes_to_announce() {
     // The planned window: exactly one conflict, Omar's dentist appointment.
     let start = chrono::DateTime::parse_from_rfc3339(release.window_start.as_deref().unwrap()).unwrap().with_timezone(&Utc);
     let end = chrono::DateTime::parse_from_rfc3339(release.window_end.as_deref().unwrap()).unwrap().with_timezone(&Utc);
-    let conflicts = picture::check_window(&store, &release.id, start, end).unwrap();
+    let conflicts = picture::check_window(&store, &release.id, start, end, chrono_tz::Europe::Berlin).unwrap();
     assert_eq!(conflicts.len(), 1, "{conflicts:?}");
     assert!(conflicts[0].message.contains("Omar") && conflicts[0].message.contains("Dentist"), "{conflicts:?}");
     // The same time a week before or after is clear: the conflict can be
     // resolved (one of the two may meet the month-end freeze).
     let clear = [-7, 7].iter().any(|d| {
         let shift = chrono::Duration::days(*d);
-        picture::check_window(&store, &release.id, start + shift, end + shift).unwrap().is_empty()
+        picture::check_window(&store, &release.id, start + shift, end + shift, chrono_tz::Europe::Berlin).unwrap().is_empty()
     });
     assert!(clear, "a week either way has no conflict");
 

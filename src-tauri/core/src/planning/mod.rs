@@ -99,6 +99,14 @@ impl From<crate::people::PersonError> for PlanningError {
     }
 }
 
+/// The zone a view shows times in, by its IANA name (the timeline's "Times
+/// in" choice), for the words of conflicts and suggestions.
+pub fn shown_zone(name: &str) -> Result<chrono_tz::Tz, PlanningError> {
+    crate::time_zones::parse(name).ok_or_else(|| {
+        PlanningError::Invalid(FieldErrors::from([("timeZone".to_owned(), format!("“{name}” is not a time zone Liftoff knows, such as Europe/Berlin."))]))
+    })
+}
+
 /// Times for the planning tests, written as they read.
 #[cfg(test)]
 pub(crate) mod testing {
@@ -116,12 +124,4 @@ pub(crate) mod testing {
     pub fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
         local(y, m, d, h, min).and_utc()
     }
-}
-
-/// The zone a view shows times in, by its IANA name (the timeline's "Times
-/// in" choice), for the words of conflicts and suggestions.
-pub fn shown_zone(name: &str) -> Result<chrono_tz::Tz, PlanningError> {
-    crate::time_zones::parse(name).ok_or_else(|| {
-        PlanningError::Invalid(FieldErrors::from([("timeZone".to_owned(), format!("“{name}” is not a time zone Liftoff knows, such as Europe/Berlin."))]))
-    })
 }
