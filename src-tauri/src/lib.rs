@@ -319,7 +319,7 @@ fn open_store(dir: Result<PathBuf, String>) -> Opening {
                 data_dir,
                 recovery: None,
                 warnings: Vec::new(),
-                fatal: Some(AppError::new(ErrorCode::Database, e.to_string())),
+                fatal: Some(AppError { detail: liftoff_core::rules::Kind::detail(&e), ..AppError::new(ErrorCode::Database, e.to_string()) }),
             };
             Opening { store: None, report }
         }

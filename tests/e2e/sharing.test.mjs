@@ -46,7 +46,7 @@ test("a project travels as a file with credential names only, and a bad file cha
     const s = app.session;
     await s.waitFor("[data-testid=empty-state]");
     await (await s.find("[data-testid=import-file]")).type(truncated);
-    await s.waitForText("[data-testid=notice]", "not valid JSON or is cut short");
+    await s.waitForText("[data-testid=notice]", "The file is not valid JSON (");
     await app.shot("truncated-file");
     assert.deepEqual(sql(second, "SELECT count(*) AS n FROM projects"), [{ n: 0 }]);
 

@@ -39,8 +39,8 @@ pub fn open_sample_project(store: &Store, now: DateTime<Utc>) -> Result<Project,
     }
     store.write(|tx| {
         let project = projects::create_in(tx, &draft, now)?;
-        fill(tx, &project, now).map_err(ProjectError::Sample)?;
-        deploys(tx, &project, &demo, now).map_err(ProjectError::Sample)?;
+        fill(tx, &project, now).map_err(|e| ProjectError::Sample(crate::rules::Cause(e)))?;
+        deploys(tx, &project, &demo, now).map_err(|e| ProjectError::Sample(crate::rules::Cause(e)))?;
         Ok(project)
     })
 }

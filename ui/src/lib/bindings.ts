@@ -233,6 +233,11 @@ export type AppError = {
 	code: ErrorCode,
 	message: string,
 	fields: { [key in string]: string } | null,
+	/**
+	 *  The technical text behind the message (a parser's or the OS's words),
+	 *  for the window to keep behind "Details".
+	 */
+	detail: string | null,
 };
 
 export type Approval = 
