@@ -104,7 +104,7 @@ test("a release is checked, signed off, stopped at the gate, overridden and audi
     await (await s.waitFor("[data-testid=move-ready]")).click();
     // The notice is short; the gate on the release lists the items.
     await s.waitForText("[data-testid=notice]", "The production gate is closed: 21 required items are missing. See the gate on the release");
-    await s.execute("window.scrollTo(0, 0)");
+    await s.execute("document.querySelector('[data-testid=main-content]').scrollTo(0, 0)");
     await app.shot("gate-closed");
     assert.deepEqual(sql(home, "SELECT state FROM releases WHERE version = '2.5.0'"), [{ state: "planned" }]);
 
@@ -121,7 +121,7 @@ test("a release is checked, signed off, stopped at the gate, overridden and audi
     assert.match(await (await s.find("[data-testid=gate-override]")).text(), /Lena Fischer \(CTO\) with 21 required items missing/);
     await (await s.find("[data-testid=move-ready]")).click();
     await s.waitForText("[data-testid=release-state]", "Ready");
-    await s.execute("window.scrollTo(0, 0)");
+    await s.execute("document.querySelector('[data-testid=main-content]').scrollTo(0, 0)");
     await app.shot("gate-overridden");
 
     // The audit log shows the override with its reason, filterable.

@@ -84,7 +84,7 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
     await (await s.find("[data-testid=ics-file]")).type(broken);
     await s.waitForText("[data-testid=timeline-import-error]", "Line 14: END:VCALENDAR closes BEGIN:VEVENT from line 3");
     assert.deepEqual(sql(home, "SELECT count(*) AS n FROM busy_times"), [{ n: 2 }]);
-    await s.execute("window.scrollTo(0, 0)");
+    await s.execute("document.querySelector('[data-testid=main-content]').scrollTo(0, 0)");
     await app.shot("imports");
 
     // Drag the release's bar into the weekend freeze.
