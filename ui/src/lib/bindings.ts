@@ -505,6 +505,8 @@ export type ConnectionReport = {
 	/**  The URL that gave the final answer. */
 	url: string,
 	message: string,
+	/**  The network library's words when the message cannot name the cause. */
+	detail: string | null,
 };
 
 /**  What the user asked to test with. */
