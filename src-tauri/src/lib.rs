@@ -194,8 +194,8 @@ pub fn run() {
                 });
                 if let Some(store) = &opening.store {
                     live::forward_changes(handle.clone(), store);
-                    live::keep_up(store, Duration::from_secs(60), Duration::from_secs(60 * 60), move |message| {
-                        if let Err(e) = (live::BackgroundProblem { message }).emit(&handle) {
+                    live::keep_up(store, Duration::from_secs(60), Duration::from_secs(60 * 60), move |problem: live::BackgroundProblem| {
+                        if let Err(e) = problem.emit(&handle) {
                             log::warn!("could not tell the window about a background problem: {e}");
                         }
                     });

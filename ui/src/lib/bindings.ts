@@ -296,6 +296,8 @@ export type AuthScheme = "bearer" | "basic";
 /**  A problem found by background upkeep, for the window to show. */
 export type BackgroundProblem = {
 	message: string,
+	/**  The technical text behind the message, for "Details". */
+	detail: string | null,
 };
 
 /**
