@@ -17,6 +17,7 @@ use liftoff_core::deploy::engine::{self, Job, Timing};
 use liftoff_core::deploy::runs::{self, LogStream, RunQuery};
 use liftoff_core::deploy::{CheckOutcome, Decision, DeployRequest, PreflightCheck, RunState};
 use liftoff_core::projects::{self, Project, ProjectQuery};
+use liftoff_core::rules::Kind;
 use liftoff_core::secrets::Keychain;
 use liftoff_core::Store;
 use tokio_util::sync::CancellationToken;
@@ -105,6 +106,15 @@ enum Command {
     Projects,
 }
 
+/// An error for the terminal: its message, and the technical text behind it
+/// (which the window keeps behind "Details") on the next line.
+fn said<E: Kind>(e: E) -> String {
+    match e.detail() {
+        Some(detail) => format!("{e}\n  ({detail})"),
+        None => e.to_string(),
+    }
+}
+
 /// Whether these arguments ask for the command line rather than the window.
 pub fn wanted(args: &[String]) -> bool {
     args.get(1).is_some_and(|a| SUBCOMMANDS.contains(&a.as_str()) || a == "--help" || a == "-h" || a == "--version" || a == "-V")
@@ -141,14 +151,14 @@ fn data_dir(given: Option<PathBuf>) -> Result<PathBuf, String> {
 }
 
 fn project_named(store: &Store, name: &str) -> Result<Project, String> {
-    let all = projects::list(store, &ProjectQuery { text: String::new(), include_archived: true }).map_err(|e| e.to_string())?;
+    let all = projects::list(store, &ProjectQuery { text: String::new(), include_archived: true }).map_err(said)?;
     all.into_iter()
         .find(|p| p.name.eq_ignore_ascii_case(name.trim()))
         .ok_or_else(|| format!("no project is called “{name}”. `liftoff projects` lists them."))
 }
 
 fn environment_id(store: &Store, project: &Project, name: &str) -> Result<String, String> {
-    let envs = liftoff_core::environments::list(store, &project.id).map_err(|e| e.to_string())?;
+    let envs = liftoff_core::environments::list(store, &project.id).map_err(said)?;
     let names: Vec<String> = envs.iter().map(|e| e.name.clone()).collect();
     envs.into_iter()
         .find(|e| e.name.eq_ignore_ascii_case(name.trim()))
@@ -160,11 +170,11 @@ fn actor(store: &Store, project: &Project, person: Option<&str>) -> Result<Actor
     let person_id = match person {
         None => None,
         Some(name) => {
-            let people = liftoff_core::people::list(store, &project.id).map_err(|e| e.to_string())?;
+            let people = liftoff_core::people::list(store, &project.id).map_err(said)?;
             Some(people.into_iter().find(|p| p.name.eq_ignore_ascii_case(name.trim())).map(|p| p.id).ok_or_else(|| format!("{} has no person called “{name}”.", project.name))?)
         }
     };
-    Actor::resolve(&*store.reader().map_err(|e| e.to_string())?, &project.id, person_id.as_deref(), &local_user()).map_err(|e| e.to_string())
+    Actor::resolve(&*store.reader().map_err(said)?, &project.id, person_id.as_deref(), &local_user()).map_err(said)
 }
 
 fn decisions(overrides: &[String]) -> Result<Vec<Decision>, String> {
@@ -195,7 +205,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
     if !dir.join("liftoff.db").exists() {
         return Err(format!("there is no Liftoff database in {} yet. Open Liftoff once, or give --data-dir.", dir.display()));
     }
-    let opened = Store::open_or_recover(&dir, Utc::now()).map_err(|e| e.to_string())?;
+    let opened = Store::open_or_recover(&dir, Utc::now()).map_err(said)?;
     for w in &opened.warnings {
         eprintln!("liftoff: {w}");
     }
@@ -203,7 +213,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
     let keychain = Keychain::os();
     match cli.command {
         Command::Projects => {
-            for p in projects::list(&store, &ProjectQuery { text: String::new(), include_archived: false }).map_err(|e| e.to_string())? {
+            for p in projects::list(&store, &ProjectQuery { text: String::new(), include_archived: false }).map_err(said)? {
                 println!("{}", p.name);
             }
             Ok(ExitCode::SUCCESS)
@@ -211,7 +221,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Runs { project, environment, limit } => {
             let project = project_named(&store, &project)?;
             let environment_id = environment.map(|e| environment_id(&store, &project, &e)).transpose()?;
-            let list = runs::list(&store, &project.id, &RunQuery { environment_id, limit: Some(limit), ..RunQuery::default() }).map_err(|e| e.to_string())?;
+            let list = runs::list(&store, &project.id, &RunQuery { environment_id, limit: Some(limit), ..RunQuery::default() }).map_err(said)?;
             println!("{:<20} {:<12} {:<10} {:<10} {:<20} {:<20} BY", "STARTED", "ENVIRONMENT", "VERSION", "KIND", "STATE", "ENDED");
             for r in list {
                 println!(
@@ -231,7 +241,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             let project = project_named(&store, &project)?;
             let env = environment_id(&store, &project, &environment)?;
             let who = actor(&store, &project, as_person.as_deref())?;
-            runs::lock(&store, &env, &reason, &who, Utc::now()).map_err(|e| e.to_string())?;
+            runs::lock(&store, &env, &reason, &who, Utc::now()).map_err(said)?;
             eprintln!("{environment} is locked: {reason}");
             Ok(ExitCode::SUCCESS)
         }
@@ -239,7 +249,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             let project = project_named(&store, &project)?;
             let env = environment_id(&store, &project, &environment)?;
             let who = actor(&store, &project, as_person.as_deref())?;
-            runs::unlock(&store, &env, &who, Utc::now()).map_err(|e| e.to_string())?;
+            runs::unlock(&store, &env, &who, Utc::now()).map_err(said)?;
             eprintln!("{environment} is unlocked.");
             Ok(ExitCode::SUCCESS)
         }
@@ -248,13 +258,13 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             let env = environment_id(&store, &project, &environment)?;
             let who = actor(&store, &project, as_person.as_deref())?;
             let release_id = liftoff_core::release::list(&store, &project.id, None)
-                .map_err(|e| e.to_string())?
+                .map_err(said)?
                 .into_iter()
                 .find(|r| r.release.version == version.trim())
                 .map(|r| r.release.id);
             let req = DeployRequest { environment_id: env, release_id, version, build_ref, decisions: decisions(&overrides)?, accept_warnings: yes };
             let now = Utc::now();
-            let checks = engine::preflight(&store, &keychain, &req, now, Local::now().date_naive()).map_err(|e| e.to_string())?;
+            let checks = engine::preflight(&store, &keychain, &req, now, Local::now().date_naive()).map_err(said)?;
             eprintln!("Preflight:");
             print_checks(&checks);
             match engine::start(&store, &keychain, &req, &who, now, Local::now().date_naive()) {
@@ -267,7 +277,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                     }
                     Ok(ExitCode::from(3))
                 }
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(said(e)),
             }
         }
         Command::Rollback { project, environment, overrides, as_person } => {
@@ -286,7 +296,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                     eprintln!("liftoff: the rollback did not start: a check failed. Override it with --override CHECK=WHO:WHY where allowed.");
                     Ok(ExitCode::from(3))
                 }
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(said(e)),
             }
         }
     }

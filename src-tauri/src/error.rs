@@ -1,8 +1,10 @@
-//! The one error type that crosses IPC: `{ code, message, fields? }`.
+//! The one error type that crosses IPC: `{ code, message, fields?, detail? }`.
 //!
 //! `code` is a small set the UI can branch on; `message` is written for the
 //! user (what happened, what to do); `fields` carries per-field validation
-//! messages to show beside the inputs.
+//! messages to show beside the inputs; `detail` is the technical text behind
+//! the message (a parser's or the OS's words), which the window keeps behind
+//! "Details".
 
 use std::collections::BTreeMap;
 
@@ -51,17 +53,25 @@ pub struct AppError {
     pub code: ErrorCode,
     pub message: String,
     pub fields: Option<BTreeMap<String, String>>,
+    /// The technical text behind the message (a parser's or the OS's words),
+    /// for the window to keep behind "Details".
+    pub detail: Option<String>,
 }
 
 impl AppError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        AppError { code, message: message.into(), fields: None }
+        AppError { code, message: message.into(), fields: None, detail: None }
     }
 
+    /// The same error with technical text to show behind "Details".
+    pub fn with_detail(self, detail: impl Into<String>) -> Self {
+        AppError { detail: Some(detail.into()), ..self }
+    }
 }
 
 /// The one conversion from the core's errors: each says its kind, which
-/// becomes the code; the message is the error's own words.
+/// becomes the code; the message is the error's own words, the detail its
+/// technical cause.
 pub fn from_core<E: Kind>(e: &E) -> AppError {
     let code = match e.kind() {
         ErrorKind::Invalid => ErrorCode::Validation,
@@ -73,10 +83,11 @@ pub fn from_core<E: Kind>(e: &E) -> AppError {
         ErrorKind::External => ErrorCode::External,
         ErrorKind::Internal => ErrorCode::Internal,
     };
+    let detail = e.detail();
     if matches!(code, ErrorCode::Database | ErrorCode::Internal) {
-        log::error!("{e}");
+        log::error!("{e} ({})", detail.as_deref().unwrap_or("no detail"));
     }
-    AppError { code, message: e.to_string(), fields: e.fields().cloned() }
+    AppError { code, message: e.to_string(), fields: e.fields().cloned(), detail }
 }
 
 macro_rules! from_core_errors {

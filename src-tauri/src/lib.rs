@@ -200,8 +200,8 @@ pub fn run() {
                 });
                 if let Some(store) = &opening.store {
                     live::forward_changes(handle.clone(), store);
-                    live::keep_up(store, Duration::from_secs(60), Duration::from_secs(60 * 60), move |message| {
-                        if let Err(e) = (live::BackgroundProblem { message }).emit(&handle) {
+                    live::keep_up(store, Duration::from_secs(60), Duration::from_secs(60 * 60), move |problem: live::BackgroundProblem| {
+                        if let Err(e) = problem.emit(&handle) {
                             log::warn!("could not tell the window about a background problem: {e}");
                         }
                     });
@@ -331,7 +331,7 @@ fn open_store(dir: Result<PathBuf, String>) -> Opening {
                 data_dir,
                 recovery: None,
                 warnings: Vec::new(),
-                fatal: Some(AppError::new(ErrorCode::Database, e.to_string())),
+                fatal: Some(AppError { detail: liftoff_core::rules::Kind::detail(&e), ..AppError::new(ErrorCode::Database, e.to_string()) }),
             };
             Opening { store: None, report }
         }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use liftoff_core::rules::Kind;
 use liftoff_core::store::ChangeSet;
 use liftoff_core::Store;
 use serde::{Deserialize, Serialize};
@@ -85,7 +86,7 @@ pub fn forward_changes<R: Runtime>(app: AppHandle<R>, store: &Arc<Store>) {
 
 /// The daily backup and the integrity check, away from start-up: first a
 /// little after the window is up, then every `every`.
-pub fn keep_up<F: Fn(String) + Send + 'static>(store: &Arc<Store>, first: Duration, every: Duration, warn: F) {
+pub fn keep_up<F: Fn(BackgroundProblem) + Send + 'static>(store: &Arc<Store>, first: Duration, every: Duration, warn: F) {
     let store = Arc::downgrade(store);
     let spawned = std::thread::Builder::new().name("upkeep".into()).spawn(move || {
         std::thread::sleep(first);
@@ -94,14 +95,17 @@ pub fn keep_up<F: Fn(String) + Send + 'static>(store: &Arc<Store>, first: Durati
             match store.daily_maintenance(Utc::now()) {
                 Ok(Some(path)) => log::info!("daily backup written to {}", path.display()),
                 Ok(None) => {}
-                Err(e) => warn(format!("The daily backup could not be written: {e}")),
+                Err(e) => warn(BackgroundProblem { message: format!("The daily backup could not be written: {e}"), detail: e.detail() }),
             }
             match store.integrity_problem() {
                 Ok(None) => {}
                 Ok(Some(problem)) => {
                     log::error!("integrity check: {problem}");
                     store.mark_suspect();
-                    warn("SQLite found damage in Liftoff's database. Restart Liftoff: it will set the damaged file aside and continue from the newest intact backup.".to_owned());
+                    warn(BackgroundProblem {
+                        message: "SQLite found damage in Liftoff's database. Restart Liftoff: it will set the damaged file aside and continue from the newest intact backup.".to_owned(),
+                        detail: Some(problem),
+                    });
                 }
                 Err(e) => log::warn!("integrity check could not run: {e}"),
             }
@@ -119,4 +123,6 @@ pub fn keep_up<F: Fn(String) + Send + 'static>(store: &Arc<Store>, first: Durati
 #[serde(rename_all = "camelCase")]
 pub struct BackgroundProblem {
     pub message: String,
+    /// The technical text behind the message, for "Details".
+    pub detail: Option<String>,
 }

@@ -144,7 +144,7 @@ impl AppState {
 }
 
 fn background_failed(e: tauri::Error) -> AppError {
-    AppError::new(ErrorCode::Internal, format!("A background task failed: {e}. Try again."))
+    AppError::new(ErrorCode::Internal, "A background task of Liftoff failed. Try again; if it keeps happening, restart Liftoff.").with_detail(e.to_string())
 }
 
 /// The computer's account name, recorded as "who" when the user has not

@@ -58,7 +58,7 @@ test("a project travels as a file with credential names only, and a bad file cha
     await s.waitFor("[data-testid=empty-state]");
     await answerFileDialogs(s, truncated);
     await (await s.find("[data-testid=import-project]")).click();
-    await s.waitForText("[data-testid=notice]", "not valid JSON or is cut short");
+    await s.waitForText("[data-testid=notice]", "The file is not valid JSON (");
     const [asked] = await fileDialogsAsked(s);
     assert.deepEqual([asked.mode, asked.filters], ["open", [{ name: "Liftoff project (.json)", extensions: ["json"] }]]);
     await app.shot("truncated-file");

@@ -113,7 +113,7 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
     await s.execute(`document.querySelector("[data-testid=freeze-windows]").scrollIntoView()`);
     await app.shot("freezes-in-words");
     await (await s.find("[data-testid=toggle-freezes]")).click();
-    await s.execute("window.scrollTo(0, 0)");
+    await s.execute("document.querySelector('[data-testid=main-content]').scrollTo(0, 0)");
     const priya = sql(home, "SELECT id FROM people WHERE email = 'priya@northwind.example'")[0].id;
     const release = sql(home, "SELECT id, window_start FROM releases WHERE version = '2.4.0'")[0];
 
@@ -134,7 +134,8 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
     await (await s.find("[data-testid=import-ics]")).click();
     await s.waitForText("[data-testid=timeline-import-error]", "Line 14: END:VCALENDAR closes BEGIN:VEVENT from line 3");
     assert.deepEqual(sql(home, "SELECT count(*) AS n FROM busy_times WHERE source = 'priya.ics'"), [{ n: 2 }]);
-    await s.execute("window.scrollTo(0, 0)");
+    await s.execute("document.querySelector('[data-testid=main-content]').scrollTo(0, 0)");
+
     await app.shot("imports");
 
     // Drag the release's bar into the weekend freeze.

@@ -123,13 +123,25 @@ export class Element {
     this.session = session;
     this.id = id;
   }
-  click() {
+  /**
+   * The page scrolls in its own area, above the notices' tray. WebKitWebDriver
+   * scrolls an element into the window's view, not into that area's, so an
+   * element half under the area's edge would not take a click or keys: show
+   * it whole first, as a person would.
+   */
+  reveal() {
+    return this.session.execute("arguments[0].scrollIntoView({ block: 'nearest', inline: 'nearest' })", [{ [ELEMENT]: this.id }]);
+  }
+  async click() {
+    await this.reveal();
     return this.session.cmd("POST", `/element/${this.id}/click`, {});
   }
-  clear() {
+  async clear() {
+    await this.reveal();
     return this.session.cmd("POST", `/element/${this.id}/clear`, {});
   }
-  type(text) {
+  async type(text) {
+    await this.reveal();
     return this.session.cmd("POST", `/element/${this.id}/value`, { text });
   }
   text() {

@@ -48,6 +48,8 @@ pub struct ConnectionReport {
     /// The URL that gave the final answer.
     pub url: String,
     pub message: String,
+    /// The network library's words when the message cannot name the cause.
+    pub detail: Option<String>,
 }
 
 pub struct Auth {
@@ -112,6 +114,7 @@ pub async fn check(url: &str, auth: Option<&Auth>, timeout: Duration, cancel: &C
         latency_ms: latency.as_millis().min(u32::MAX as u128) as u32,
         url: at.to_owned(),
         message,
+        detail: None,
     };
     if let Err(message) = environments::check_http_url(url, "The health-check URL") {
         return report(false, None, url, Duration::ZERO, message);
@@ -132,7 +135,7 @@ pub async fn check(url: &str, auth: Option<&Auth>, timeout: Duration, cancel: &C
             answer.latency,
             status_message(answer.status, &answer.reason, auth.is_some()),
         ),
-        Err(failure) => report(false, failure.status, &failure.url, failure.latency, failure.message),
+        Err(failure) => ConnectionReport { detail: failure.detail, ..report(false, failure.status, &failure.url, failure.latency, failure.message) },
     }
 }
 

@@ -39,6 +39,9 @@ pub struct Answer {
 #[derive(Debug)]
 pub struct Failure {
     pub message: String,
+    /// The network library's own words when the message could not name the
+    /// cause, for "Details".
+    pub detail: Option<String>,
     pub status: Option<u16>,
     pub url: String,
     pub latency: Duration,
@@ -86,6 +89,7 @@ pub async fn request(req: &Request<'_>, cancel: &CancellationToken) -> Result<An
     let started = Instant::now();
     let fail = |message: String, status: Option<u16>, at: &str| Failure {
         message,
+        detail: None,
         status,
         url: at.to_owned(),
         latency: started.elapsed(),
@@ -102,7 +106,7 @@ pub async fn request(req: &Request<'_>, cancel: &CancellationToken) -> Result<An
     };
     let client = match reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).timeout(timeout).build() {
         Ok(client) => client,
-        Err(e) => return Err(fail(format!("Liftoff could not prepare the request ({e}). Try again."), None, url)),
+        Err(e) => return Err(Failure { detail: Some(words(&e)), ..fail("Liftoff could not prepare the request. Try again.".into(), None, url) }),
     };
     let header = match req.authorization.map(HeaderValue::from_str).transpose() {
         Ok(header) => header.map(|mut h| {
@@ -124,7 +128,7 @@ pub async fn request(req: &Request<'_>, cancel: &CancellationToken) -> Result<An
         };
         let mut response = match response {
             Ok(response) => response,
-            Err(e) => return Err(fail(transport_message(&e, &current, timeout), None, current.as_str())),
+            Err(e) => return Err(Failure { detail: transport_detail(&e), ..fail(transport_message(&e, &current, timeout), None, current.as_str()) }),
         };
         let status = response.status();
         if !status.is_redirection() || !req.follow_redirects {
@@ -141,7 +145,10 @@ pub async fn request(req: &Request<'_>, cancel: &CancellationToken) -> Result<An
                         body.extend_from_slice(&chunk[..chunk.len().min(room)]);
                     }
                     Ok(None) => break,
-                    Err(e) => return Err(fail(transport_message(&e, &current, timeout), Some(status.as_u16()), current.as_str())),
+                    Err(e) => {
+                        let failure = fail(transport_message(&e, &current, timeout), Some(status.as_u16()), current.as_str());
+                        return Err(Failure { detail: transport_detail(&e), ..failure });
+                    }
                 }
             }
             return Ok(Answer {
@@ -176,6 +183,11 @@ pub async fn request(req: &Request<'_>, cancel: &CancellationToken) -> Result<An
 
 /// The error and its causes, lower-cased, to tell DNS from TLS from refusal.
 fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    words(e).to_lowercase()
+}
+
+/// The error and its causes as they are, joined by ": ".
+fn words(e: &(dyn std::error::Error + 'static)) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -183,7 +195,7 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
         text.push_str(&s.to_string());
         source = s.source();
     }
-    text.to_lowercase()
+    text
 }
 
 fn transport_message(e: &reqwest::Error, url: &url::Url, timeout: Duration) -> String {
@@ -202,7 +214,15 @@ fn transport_message(e: &reqwest::Error, url: &url::Url, timeout: Duration) -> S
         let port = url.port_or_known_default().map(|p| format!(":{p}")).unwrap_or_default();
         return format!("Nothing answered at {host}{port} (connection refused). Is the service running?");
     }
-    format!("The request to {host} failed ({detail}).")
+    format!("The request to {host} failed: the connection broke off, or the answer could not be read. Check that the service is healthy and that the URL is right (http or https).")
+}
+
+/// The library's words behind a failed request, when the message does not
+/// already say what happened (a timeout, DNS, TLS, a refused connection).
+fn transport_detail(e: &reqwest::Error) -> Option<String> {
+    let lower = chain(e);
+    let named = ["timed out", "dns error", "failed to lookup", "name or service not known", "certificate", "ssl", "tls", "handshake", "connection refused"];
+    (!e.is_timeout() && !e.is_connect() && !named.iter().any(|n| lower.contains(n))).then(|| words(e))
 }
 
 /// Whole seconds as they are ("5"), a fraction to a tenth ("1.5").

@@ -68,8 +68,8 @@ pub enum ProjectError {
     #[error(transparent)]
     Credentials(#[from] crate::credentials::CredentialError),
     /// A fault while filling in the sample project; nothing of it is kept.
-    #[error("Liftoff could not make the sample project ({0}). Nothing was kept; try again.")]
-    Sample(String),
+    #[error("Liftoff could not make the sample project. Nothing was kept; try again.")]
+    Sample(#[source] crate::rules::Cause),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -170,14 +170,50 @@ pub enum ErrorKind {
     Internal,
 }
 
-/// An error that knows its kind, and the fields at fault when it is a refusal
-/// of input.
-pub trait Kind: std::fmt::Display {
+/// An error that knows its kind, the fields at fault when it is a refusal
+/// of input, and the technical text behind it.
+///
+/// The message (`Display`) is for a person: what happened and what to do,
+/// never a parser's or the OS's words. Those go in a [`Cause`] (or the
+/// library's own error) as the error's `#[source]`, and reach the window as
+/// the detail it shows behind "Details".
+pub trait Kind: std::error::Error {
     fn kind(&self) -> ErrorKind;
     fn fields(&self) -> Option<&FieldErrors> {
         None
     }
+    /// The technical text: the innermost source error's words, unless the
+    /// message already says them.
+    fn detail(&self) -> Option<String> {
+        let mut cause = self.source()?;
+        while let Some(next) = cause.source() {
+            cause = next;
+        }
+        let text = cause.to_string();
+        let text = text.trim();
+        (!text.is_empty() && !self.to_string().contains(text)).then(|| text.to_owned())
+    }
 }
+
+/// The technical words of a library or the OS (a JSON parser's, the
+/// keychain's), kept out of a message. Used as an error's `#[source]`, they
+/// become its [`Kind::detail`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cause(pub String);
+
+impl Cause {
+    pub fn of(e: &dyn std::fmt::Display) -> Self {
+        Cause(e.to_string())
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Cause {}
 
 #[cfg(test)]
 mod tests {

@@ -46,10 +46,10 @@ pub fn open_sample_project(store: &Store, now: DateTime<Utc>) -> Result<Project,
     let port = crate::demo_service::free_port().unwrap_or(47_800);
     let project = store.write(|tx| {
         let project = projects::create_in(tx, &draft, now)?;
-        demo_urls(tx, &project, port).map_err(ProjectError::Sample)?;
-        fill(tx, &project, now).map_err(ProjectError::Sample)?;
-        deploys(tx, &project, &demo, now).map_err(ProjectError::Sample)?;
-        announcements(tx, &project, now).map_err(ProjectError::Sample)?;
+        demo_urls(tx, &project, port).map_err(|e| ProjectError::Sample(crate::rules::Cause(e)))?;
+        fill(tx, &project, now).map_err(|e| ProjectError::Sample(crate::rules::Cause(e)))?;
+        deploys(tx, &project, &demo, now).map_err(|e| ProjectError::Sample(crate::rules::Cause(e)))?;
+        announcements(tx, &project, now).map_err(|e| ProjectError::Sample(crate::rules::Cause(e)))?;
         Ok::<_, ProjectError>(project)
     })?;
     if let Err(e) = start_demo_service(store) {

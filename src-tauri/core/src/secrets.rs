@@ -16,6 +16,8 @@ use std::sync::Arc;
 
 use zeroize::Zeroize;
 
+use crate::rules::Cause;
+
 pub const SERVICE: &str = "liftoff";
 
 /// A secret value. It can be read only through [`SecretValue::expose`].
@@ -71,15 +73,22 @@ impl SecretKey {
     }
 }
 
+/// Keychain failures. The messages say what to do; the platform's own words
+/// (D-Bus names and the like) are the source, shown only as a detail.
 #[derive(Debug, thiserror::Error)]
 pub enum KeychainError {
     #[error("The keychain is locked. Unlock it (on Linux, the login keyring in your keyring app; on macOS, Keychain Access) and try again.")]
     Locked,
-    #[error("No keychain is available on this computer. On Linux, install and start a Secret Service (GNOME Keyring or KWallet), then try again. ({0})")]
-    Unavailable(String),
-    #[error("The keychain refused the request: {0}. Check your keychain app, then try again.")]
-    Refused(String),
+    #[error("{UNAVAILABLE}")]
+    Unavailable(#[source] Cause),
+    #[error("The keychain refused the request. Check that your keychain app is unlocked and lets Liftoff in, then try again.")]
+    Refused(#[source] Cause),
 }
+
+#[cfg(target_os = "linux")]
+const UNAVAILABLE: &str = "Liftoff cannot reach the system keychain (no Secret Service is running). Install and start gnome-keyring or KeePassXC's Secret Service, then try again.";
+#[cfg(not(target_os = "linux"))]
+const UNAVAILABLE: &str = "Liftoff cannot reach the system keychain. Check that your keychain works (sign out and in again if it does not), then try again.";
 
 type EntryFactory = dyn Fn(&str) -> keyring::Result<Arc<keyring::Entry>> + Send + Sync;
 
@@ -139,7 +148,7 @@ fn map_error(e: keyring::Error) -> KeychainError {
             if text.to_lowercase().contains("lock") {
                 KeychainError::Locked
             } else {
-                KeychainError::Unavailable(text)
+                KeychainError::Unavailable(Cause(text))
             }
         }
         keyring::Error::PlatformFailure(inner) => {
@@ -148,12 +157,12 @@ fn map_error(e: keyring::Error) -> KeychainError {
             if lower.contains("locked") || lower.contains("prompt") {
                 KeychainError::Locked
             } else if lower.contains("serviceunknown") || lower.contains("dbus") || lower.contains("d-bus") {
-                KeychainError::Unavailable(text)
+                KeychainError::Unavailable(Cause(text))
             } else {
-                KeychainError::Refused(text)
+                KeychainError::Refused(Cause(text))
             }
         }
-        other => KeychainError::Refused(other.to_string()),
+        other => KeychainError::Refused(Cause::of(&other)),
     }
 }
 
@@ -183,6 +192,24 @@ mod tests {
         assert!(locked.to_string().starts_with("The keychain is locked."));
         let missing = map_error(keyring::Error::PlatformFailure("org.freedesktop.DBus.Error.ServiceUnknown".into()));
         assert!(matches!(missing, KeychainError::Unavailable(_)));
-        assert!(missing.to_string().contains("Secret Service"));
+        assert!(missing.to_string().starts_with("Liftoff cannot reach the system keychain"));
+    }
+
+    #[test]
+    fn the_platforms_words_are_a_detail_not_the_message() {
+        use crate::credentials::CredentialError;
+        use crate::rules::Kind;
+        let dbus = "DBus error: The name org.freedesktop.secrets was not provided by any .service files";
+        let e = map_error(keyring::Error::PlatformFailure(dbus.into()));
+        assert!(!e.to_string().contains("org.freedesktop"));
+        // Wrapped as the credential commands wrap it, the words come out as
+        // the detail.
+        let wrapped = CredentialError::Keychain { message: format!("“TOKEN” was not saved: {e}"), source: e };
+        assert_eq!(wrapped.detail().as_deref(), Some(dbus));
+        let refused = map_error(keyring::Error::PlatformFailure("Access denied by policy 7".into()));
+        assert!(matches!(refused, KeychainError::Refused(_)));
+        assert!(!refused.to_string().contains("policy 7"));
+        let locked = CredentialError::Keychain { message: format!("“TOKEN” was not saved: {}", KeychainError::Locked), source: KeychainError::Locked };
+        assert_eq!(locked.detail(), None, "a message with nothing behind it has no detail");
     }
 }

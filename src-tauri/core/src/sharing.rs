@@ -5,13 +5,14 @@
 //! An import is parsed and validated whole before anything is written, then
 //! written in one transaction: a bad file changes nothing.
 
-use crate::rules::{ErrorKind, Kind};
+use crate::rules::{Cause, ErrorKind, Kind};
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 use crate::credentials::{self, CredentialKind};
 use crate::environments::{self, EnvironmentDraft, EnvironmentError};
+use crate::files;
 use crate::people::{self, PersonDraft, PersonError};
 use crate::projects::{self, Project, ProjectDraft, ProjectError};
 use crate::{clock, Store, StoreError};
@@ -66,14 +67,23 @@ pub struct ImportReport {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShareError {
-    #[error("The file is not valid JSON or is cut short: {0}. Export the project again and use the new file.")]
-    Malformed(String),
+    #[error("The file is not valid JSON ({problem}). Export the project again from Liftoff, or fix the file.")]
+    Malformed {
+        problem: String,
+        #[source]
+        cause: Cause,
+    },
     #[error("This is not a Liftoff project file (it has no \"format\": \"liftoff.project\"). Pick a file exported with “Export project”.")]
     NotAProjectFile,
     #[error("This file was written by a newer Liftoff (format version {found}; this one reads up to {VERSION}). Update Liftoff, then import it again.")]
     NewerVersion { found: u32 },
     #[error("The file has a problem at {at}: {message} Nothing was imported.")]
-    Invalid { at: String, message: String },
+    Invalid {
+        at: String,
+        message: String,
+        #[source]
+        cause: Option<Cause>,
+    },
     /// A file that could not be read or written; the message says what to do.
     #[error("{0}")]
     File(String),
@@ -98,7 +108,7 @@ impl From<rusqlite::Error> for ShareError {
 impl Kind for ShareError {
     fn kind(&self) -> ErrorKind {
         match self {
-            ShareError::Malformed(_) | ShareError::NotAProjectFile | ShareError::NewerVersion { .. } | ShareError::Invalid { .. } | ShareError::File(_) => {
+            ShareError::Malformed { .. } | ShareError::NotAProjectFile | ShareError::NewerVersion { .. } | ShareError::Invalid { .. } | ShareError::File(_) => {
                 ErrorKind::Invalid
             }
             ShareError::Project(e) => e.kind(),
@@ -143,7 +153,7 @@ pub fn export(store: &Store, project_id: &str, now: DateTime<Utc>) -> Result<Str
         environments,
         people,
     };
-    serde_json::to_string_pretty(&file).map_err(|e| ShareError::Malformed(e.to_string()))
+    Ok(serde_json::to_string_pretty(&file).expect("a project file always serializes"))
 }
 
 /// The file name to suggest: `atlas-mobile-2026-11-22.liftoff.json`.
@@ -232,7 +242,8 @@ pub fn import(store: &Store, json: &str, now: DateTime<Utc>) -> Result<ImportRep
 fn parse(json: &str) -> Result<ProjectFile, ShareError> {
     // Look at the envelope first, so that a newer or foreign file gets the
     // right message rather than a complaint about its fields.
-    let value: serde_json::Value = serde_json::from_str(json).map_err(|e| ShareError::Malformed(e.to_string()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| ShareError::Malformed { problem: files::json_syntax_problem(&e), cause: Cause::of(&e) })?;
     if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
         return Err(ShareError::NotAProjectFile);
     }
@@ -241,12 +252,10 @@ fn parse(json: &str) -> Result<ProjectFile, ShareError> {
         Some(_) => {}
         None => return Err(invalid("version", "The file has no format version.".into(), None)),
     }
-    serde_json::from_str(json).map_err(|e| {
-        // serde_json ends its message with " at line L column C"; the place
-        // is given separately.
-        let text = e.to_string();
-        let what = text.split(" at line").next().unwrap_or_default();
-        ShareError::Invalid { at: format!("line {}, column {}", e.line(), e.column()), message: format!("{}.", capitalize(what)) }
+    serde_json::from_str(json).map_err(|e| ShareError::Invalid {
+        at: format!("line {}, column {}", e.line(), e.column()),
+        message: format!("{}.", capitalize(&files::json_value_problem(&e))),
+        cause: Some(Cause::of(&e)),
     })
 }
 
@@ -260,7 +269,7 @@ fn invalid(at: &str, message: String, field: Option<String>) -> ShareError {
         Some(f) => format!("{at}.{f}"),
         None => at.to_owned(),
     };
-    ShareError::Invalid { at, message }
+    ShareError::Invalid { at, message, cause: None }
 }
 
 fn field_of_project(e: &ProjectError) -> Option<String> {

@@ -168,3 +168,21 @@ fn bad_urls_are_refused_before_any_request() {
     assert!(!r.ok);
     assert!(r.message.contains("must start with https:// or http://"));
 }
+
+#[test]
+fn a_garbled_answer_is_a_sentence_with_the_librarys_words_as_the_detail() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        if let Some(Ok(mut stream)) = listener.incoming().next() {
+            let mut line = String::new();
+            let _ = BufReader::new(stream.try_clone().unwrap()).read_line(&mut line);
+            let _ = stream.write_all(b"SSH-2.0-OpenSSH_9.6\r\n");
+        }
+    });
+    let r = check(&format!("{base}/health"), None, Duration::from_secs(5));
+    assert!(!r.ok);
+    assert!(r.message.starts_with("The request to 127.0.0.1 failed: the connection broke off, or the answer could not be read."), "{}", r.message);
+    assert!(!r.message.contains("error"), "no library words in the message: {}", r.message);
+    assert!(r.detail.as_deref().is_some_and(|d| !d.is_empty()), "the library's words are kept: {:?}", r.detail);
+}

@@ -10,6 +10,7 @@ use liftoff_core::environments::{self, EnvironmentDraft};
 use liftoff_core::people::{self, PersonDraft, Role};
 use liftoff_core::projects::{self, ProjectDraft};
 use liftoff_core::secrets::{Keychain, SecretValue};
+use liftoff_core::rules::Kind;
 use liftoff_core::sharing::{self, ShareError};
 use liftoff_core::Store;
 
@@ -108,19 +109,20 @@ fn bad_files_say_what_is_wrong_and_write_nothing() {
     let json = exported();
     let (_dir, s) = store();
     let cases: Vec<(String, &str)> = vec![
-        (json[..json.len() / 2].to_owned(), "The file is not valid JSON or is cut short"),
+        (json[..json.len() / 2].to_owned(), "The file is not valid JSON (it ends"),
         ("{\"hello\": 1}".into(), "This is not a Liftoff project file"),
         (json.replace("\"version\": 1", "\"version\": 7"), "newer Liftoff (format version 7; this one reads up to 1)"),
         (json.replace("\"https://qa.example.com\"", "\"qa.example.com\""), "at environments[3].url: The URL must start with https://"),
         (json.replace("\"dana@example.com\"", "\"dana\""), "at people[0].email"),
         (json.replace("\"name\": \"qa\"", "\"name\": \"staging\""), "at environments[3].name: The environment “staging” appears twice."),
         (json.replace("\"timeZone\": \"Europe/Berlin\"", "\"timeZone\": \"Nowhere/Land\""), "at project.timeZone"),
-        (json.replacen("\"description\"", "\"descripton\"", 1), "at line"),
+        (json.replacen("\"description\"", "\"descripton\"", 1), "at line 10, column 3: The field “description” is missing."),
     ];
     for (bad, expected) in cases {
         let err = sharing::import(&s, &bad, t0()).unwrap_err();
         assert!(err.to_string().contains(expected), "expected “{expected}” in: {err}");
-        assert!(matches!(err, ShareError::Malformed(_) | ShareError::NotAProjectFile | ShareError::NewerVersion { .. } | ShareError::Invalid { .. }));
+        assert!(!err.to_string().contains("EOF") && !err.to_string().contains('`'), "no parser words in: {err}");
+        assert!(matches!(err, ShareError::Malformed { .. } | ShareError::NotAProjectFile | ShareError::NewerVersion { .. } | ShareError::Invalid { .. }));
         assert_eq!(project_count(&s), 0, "nothing may be written for: {expected}");
     }
 }
@@ -149,4 +151,16 @@ fn a_project_file_is_written_whole_replaced_when_chosen_again_and_read_from_its_
     let e = sharing::import_file(&other, &dir.path().join("missing.json"), t0()).unwrap_err().to_string();
     assert!(e.contains("no longer exists"), "{e}");
     assert_eq!(project_count(&other), 1, "nothing more imported");
+}
+
+#[test]
+fn a_cut_file_names_its_line_and_keeps_the_parsers_words_as_the_detail() {
+    let (_dir, s) = store();
+    let cut = "{\n  \"format\": \"liftoff.project\",\n  \"version\": 1,\n  \"project\": {\n    \"name\": \"Atl";
+    let err = sharing::import(&s, cut, t0()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "The file is not valid JSON (it ends in the middle of a text on line 5). Export the project again from Liftoff, or fix the file."
+    );
+    assert_eq!(err.detail().as_deref(), Some("EOF while parsing a string at line 5 column 16"));
 }

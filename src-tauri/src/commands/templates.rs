@@ -103,7 +103,7 @@ pub async fn save_checklist_file(
                 (None, Some(id)) => transfer::export_template(s, &id, format, Utc::now())?,
                 (None, None) => return Err(ReleaseError::NotFound.into()),
             };
-            files::write_replacing(Path::new(&path), text.as_bytes()).map_err(|message| ReleaseError::File { message })?;
+            files::write_replacing(Path::new(&path), text.as_bytes()).map_err(|message| ReleaseError::File { message, cause: None })?;
             Ok(path)
         })
         .await?;

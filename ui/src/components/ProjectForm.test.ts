@@ -16,6 +16,7 @@ describe("ProjectForm", () => {
         code: "validation",
         message: "2 fields need attention.",
         fields: { name: "Give the project a name.", repository: "Enter a local folder (/home/me/app)…" },
+        detail: null,
       }),
     );
     render(ProjectForm, { initial, submitLabel: "Create project", onSubmit });
@@ -39,7 +40,7 @@ describe("ProjectForm", () => {
 
   it("sends other failures to the notices, not beside a field", async () => {
     const onSubmit = vi.fn().mockRejectedValue(
-      new CommandError({ code: "database", message: "The database could not be read or written.", fields: null }),
+      new CommandError({ code: "database", message: "The database could not be read or written.", fields: null, detail: null }),
     );
     render(ProjectForm, { initial: { ...initial, name: "Atlas" }, submitLabel: "Save changes", onSubmit });
     await fireEvent.click(screen.getByRole("button", { name: "Save changes" }));

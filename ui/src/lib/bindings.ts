@@ -266,6 +266,11 @@ export type AppError = {
 	code: ErrorCode,
 	message: string,
 	fields: { [key in string]: string } | null,
+	/**
+	 *  The technical text behind the message (a parser's or the OS's words),
+	 *  for the window to keep behind "Details".
+	 */
+	detail: string | null,
 };
 
 export type Approval = 
@@ -329,6 +334,8 @@ export type AuthScheme = "bearer" | "basic";
 /**  A problem found by background upkeep, for the window to show. */
 export type BackgroundProblem = {
 	message: string,
+	/**  The technical text behind the message, for "Details". */
+	detail: string | null,
 };
 
 /**
@@ -538,6 +545,8 @@ export type ConnectionReport = {
 	/**  The URL that gave the final answer. */
 	url: string,
 	message: string,
+	/**  The network library's words when the message cannot name the cause. */
+	detail: string | null,
 };
 
 /**  What the user asked to test with. */

@@ -3,14 +3,22 @@ import { call, CommandError, toAppError } from "./ipc";
 
 describe("toAppError", () => {
   it("keeps a command's error as it is", () => {
-    const e = { code: "validation", message: "Give the project a name.", fields: { name: "Give the project a name." } };
+    const e = { code: "validation", message: "Give the project a name.", fields: { name: "Give the project a name." }, detail: null };
     expect(toAppError(e)).toEqual(e);
   });
 
-  it("turns a bare string from Tauri into an internal error", () => {
+  it("keeps the technical detail apart from the message", () => {
+    const e = toAppError({ code: "keychain", message: "Liftoff cannot reach the system keychain.", fields: null, detail: "DBus error: ServiceUnknown" });
+    expect(e.message).toBe("Liftoff cannot reach the system keychain.");
+    expect(e.detail).toBe("DBus error: ServiceUnknown");
+    expect(new CommandError(e).detail).toBe("DBus error: ServiceUnknown");
+  });
+
+  it("turns a bare string from Tauri into an internal error, its text as the detail", () => {
     const e = toAppError("command create_project not allowed by ACL");
     expect(e.code).toBe("internal");
-    expect(e.message).toContain("not allowed by ACL");
+    expect(e.message).not.toContain("ACL");
+    expect(e.detail).toBe("command create_project not allowed by ACL");
   });
 
   it("does not trust an object with an unknown code", () => {

@@ -1,7 +1,8 @@
 // The one door to the backend. Every command goes through `call`, which turns
 // whatever a rejected invoke carries (the command's `{ code, message,
-// fields }`, or a bare string from Tauri itself, such as an ACL denial) into
-// one `AppError` shape.
+// fields, detail }`, or a bare string from Tauri itself, such as an ACL
+// denial) into one `AppError` shape. `message` is for the user; `detail` is
+// technical text (a parser's or the OS's words) for "Details".
 
 import type { AppError, ErrorCode } from "./bindings";
 
@@ -10,12 +11,14 @@ export type { AppError, ErrorCode };
 export class CommandError extends Error {
   readonly code: ErrorCode;
   readonly fields: Record<string, string>;
+  readonly detail: string | null;
 
   constructor(error: AppError) {
     super(error.message);
     this.name = "CommandError";
     this.code = error.code;
     this.fields = normalizeFields(error.fields);
+    this.detail = error.detail ?? null;
   }
 }
 
@@ -42,21 +45,28 @@ const CODES: readonly ErrorCode[] = [
 
 export function toAppError(e: unknown): AppError {
   if (e instanceof CommandError) {
-    return { code: e.code, message: e.message, fields: e.fields };
+    return { code: e.code, message: e.message, fields: e.fields, detail: e.detail };
   }
   if (e && typeof e === "object" && "code" in e && "message" in e) {
-    const { code, message, fields } = e as { code: unknown; message: unknown; fields?: unknown };
+    const { code, message, fields, detail } = e as { code: unknown; message: unknown; fields?: unknown; detail?: unknown };
     if (typeof message === "string" && CODES.includes(code as ErrorCode)) {
-      return { code: code as ErrorCode, message, fields: (fields ?? null) as AppError["fields"] };
+      return {
+        code: code as ErrorCode,
+        message,
+        fields: (fields ?? null) as AppError["fields"],
+        detail: typeof detail === "string" && detail ? detail : null,
+      };
     }
   }
   if (typeof e === "string" && e.length > 0) {
-    return { code: "internal", message: `Liftoff refused the request: ${e}`, fields: null };
+    // Tauri's own refusals (an ACL denial, a command it cannot find) are a
+    // fault in Liftoff, not something the user can fix.
+    return { code: "internal", message: "Liftoff refused the request (an internal error). Restart Liftoff; if it happens again, report it.", fields: null, detail: e };
   }
   if (e instanceof Error && e.message) {
-    return { code: "internal", message: e.message, fields: null };
+    return { code: "internal", message: e.message, fields: null, detail: null };
   }
-  return { code: "internal", message: "Something went wrong. Try again.", fields: null };
+  return { code: "internal", message: "Something went wrong. Try again.", fields: null, detail: null };
 }
 
 /** Runs a generated command, rejecting with a `CommandError` on failure. */

@@ -29,8 +29,8 @@ function fakeSource() {
     changed(changes: Change[], external = false) {
       handlers.dataChanged!({ payload: { changes, external } });
     },
-    problem(message: string) {
-      handlers.backgroundProblem!({ payload: { message } });
+    problem(message: string, detail: string | null = null) {
+      handlers.backgroundProblem!({ payload: { message, detail } });
     },
   };
 }
@@ -122,8 +122,12 @@ describe("live revisions", () => {
   });
 
   it("shows a background problem as an error notice", () => {
-    events.problem("The daily backup could not be written: disk full.");
-    expect(notices.list.at(-1)).toMatchObject({ kind: "error", message: "The daily backup could not be written: disk full." });
+    events.problem("The daily backup could not be written: disk full.", "No space left on device (os error 28)");
+    expect(notices.list.at(-1)).toMatchObject({
+      kind: "error",
+      message: "The daily backup could not be written: disk full.",
+      detail: "No space left on device (os error 28)",
+    });
   });
 
   it("stops listening", async () => {

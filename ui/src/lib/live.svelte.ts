@@ -72,7 +72,7 @@ export class Live {
   async start(source: EventSource): Promise<() => void> {
     const stops = await Promise.all([
       source.dataChanged((e) => this.receive(e.payload.external && e.payload.changes.length === 0 ? [{ kind: "any", projectId: null, id: null }] : e.payload.changes)),
-      source.backgroundProblem((e) => showError(e.payload.message)),
+      source.backgroundProblem((e) => showError(e.payload.message, { detail: e.payload.detail })),
     ]);
     return () => {
       for (const stop of stops) stop();

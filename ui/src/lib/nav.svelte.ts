@@ -1,6 +1,8 @@
 // Where the user is. The app has few places, so a small state object is the
 // router.
 
+import { clearErrors } from "./notices.svelte";
+
 export type ProjectTab =
   | "timeline"
   | "releases"
@@ -19,7 +21,9 @@ export type Route =
 
 export const nav = $state<{ route: Route }>({ route: { page: "projects" } });
 
+/** Goes to `route`. Error notices are about the page left, and go with it. */
 export function go(route: Route): void {
+  clearErrors();
   nav.route = route;
 }
 

@@ -20,6 +20,8 @@ use std::process::{Command, Stdio};
 
 use serde::{Deserialize, Serialize};
 
+use crate::rules::Cause;
+
 /// At most this many commits are read for one release. A longer range is an
 /// error ([`ChangesError::TooManyCommits`]) rather than a silently cut list,
 /// so that no change is left out of an announcement without the lead
@@ -178,10 +180,12 @@ pub enum ChangesError {
     UnknownRef { name: String, tags: Vec<String> },
     #[error("Git is not installed, or Liftoff cannot find it. Install git (git-scm.com) and make sure the git command works in a terminal, then try again.")]
     GitMissing,
-    #[error("Git could not {action}: {message}")]
+    /// Git's own words are the cause, shown behind "Details".
+    #[error("Git could not {action}. Check that the repository folder holds a working git clone (git status works in it), then try again.")]
     GitFailed {
         action: &'static str,
-        message: String,
+        #[source]
+        cause: Cause,
     },
     #[error("{range} has more than {} commits, more than one announcement can list. Choose a later starting tag or commit.", group_thousands(*.limit))]
     TooManyCommits { range: String, limit: usize },
@@ -646,10 +650,7 @@ fn git(repo: &Path, args: &[&str]) -> Result<GitOutput, ChangesError> {
     }
     let output = command.output().map_err(|err| match err.kind() {
         std::io::ErrorKind::NotFound => ChangesError::GitMissing,
-        _ => ChangesError::GitFailed {
-            action: "start",
-            message: err.to_string(),
-        },
+        _ => ChangesError::GitFailed { action: "start", cause: Cause::of(&err) },
     })?;
     Ok(GitOutput {
         ok: output.status.success(),
@@ -669,7 +670,7 @@ fn failed(action: &'static str, stderr: &str) -> ChangesError {
     if line.chars().count() > 300 {
         message.push('…');
     }
-    ChangesError::GitFailed { action, message }
+    ChangesError::GitFailed { action, cause: Cause(message) }
 }
 
 fn check_repository(repo: &Path) -> Result<(), ChangesError> {

@@ -49,8 +49,8 @@ pub enum MailError {
     InvalidReplyTo(String),
     #[error("The recipient address “{0}” is not an email address. Fix it in the list and import it again.")]
     InvalidTo(String),
-    #[error("The email could not be put together ({0}). This is a fault in Liftoff; please report it.")]
-    Build(String),
+    #[error("The email could not be put together. This is a fault in Liftoff; please report it, with the details.")]
+    Build(#[source] crate::rules::Cause),
 }
 
 impl Kind for MailError {
@@ -78,7 +78,7 @@ pub fn eml(email: &Email, to: Option<&Recipient>) -> Result<Vec<u8>, MailError> 
     let (builder, from) = headers(email, Utc::now())?;
     let builder = match to {
         Some(to) => builder.to(mailbox_of(to)?),
-        None => builder.envelope(Envelope::new(Some(from.clone()), vec![from]).map_err(|e| MailError::Build(e.to_string()))?),
+        None => builder.envelope(Envelope::new(Some(from.clone()), vec![from]).map_err(|e| MailError::Build(crate::rules::Cause::of(&e)))?),
     };
     let builder = builder.raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("X-Unsent"), "1".to_owned()));
     Ok(finish(builder, email)?.formatted())
@@ -105,7 +105,7 @@ fn headers(email: &Email, now: DateTime<Utc>) -> Result<(MessageBuilder, Address
 fn finish(builder: MessageBuilder, email: &Email) -> Result<Message, MailError> {
     builder
         .multipart(MultiPart::alternative_plain_html(email.text.clone(), email.html.clone()))
-        .map_err(|e| MailError::Build(e.to_string()))
+        .map_err(|e| MailError::Build(crate::rules::Cause::of(&e)))
 }
 
 fn mailbox_of(to: &Recipient) -> Result<Mailbox, MailError> {

@@ -303,7 +303,13 @@ pub async fn run_http(check: &HttpCheck, base_url: &str, authorization: Option<&
             Err(failure) => {
                 result.status = failure.status.map(i32::from);
                 result.latency_ms = None;
-                Miss { detail: failure.message, wrong_status: None, permanent: failure.permanent }
+                // The run's record is read by whoever fixes the service: it
+                // keeps the library's words too.
+                let detail = match failure.detail {
+                    Some(words) => format!("{} ({words})", failure.message),
+                    None => failure.message,
+                };
+                Miss { detail, wrong_status: None, permanent: failure.permanent }
             }
         };
         let remaining = budget.saturating_sub(started.elapsed());

@@ -270,17 +270,21 @@ pub fn withdraw_override(store: &Store, override_id: &str, reason: &str, actor: 
     })
 }
 
-/// The message for a closed gate: which environment, and what is missing.
+/// The message for a closed gate: which environment, and how many items are
+/// missing (the gate on the release lists them).
 pub fn closed_message(reports: &[GateReport]) -> String {
-    let mut out = String::new();
-    for r in reports {
-        let first: Vec<&str> = r.missing.iter().take(3).map(|m| m.title.as_str()).collect();
-        let more = r.missing.len().saturating_sub(3);
-        let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
-        let n = r.missing.len();
-        let items = if n == 1 { "item is" } else { "items are" };
-        out.push_str(&format!("The {} gate is closed: {n} required {items} missing ({}{tail}). ", r.environment_name, first.join(", ")));
+    // Short enough for a notice: the gate on the release lists the items.
+    let closed: Vec<String> = reports
+        .iter()
+        .map(|r| {
+            let n = r.missing.len();
+            format!("the {} gate is closed: {n} required item{} missing", r.environment_name, if n == 1 { " is" } else { "s are" })
+        })
+        .collect();
+    let mut out = closed.join("; ");
+    if let Some(first) = out.get(..1) {
+        out.replace_range(..1, &first.to_uppercase());
     }
-    out.push_str("Complete them, or record an override with a reason on the release.");
+    out.push_str(". See the gate on the release: complete what is missing, or record an override with a reason.");
     out
 }

@@ -190,7 +190,11 @@ pub enum ReleaseError {
     #[error("{}", gate::closed_message(.0))]
     GateClosed(Vec<gate::GateReport>),
     #[error("{message}")]
-    File { message: String },
+    File {
+        message: String,
+        #[source]
+        cause: Option<crate::rules::Cause>,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

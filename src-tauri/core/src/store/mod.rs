@@ -30,14 +30,14 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use serde::Serialize;
 
 use crate::clock;
-use crate::rules::{ErrorKind, Kind};
+use crate::rules::{Cause, ErrorKind, Kind};
 
 pub const DB_FILE: &str = "liftoff.db";
 const BACKUP_DIR: &str = "backups";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("Liftoff could not use its data folder {path}: {source}. Make sure the folder is writable, or choose another one with LIFTOFF_DATA_DIR.")]
+    #[error("Liftoff could not use its data folder {path}. Make sure the folder is writable, or choose another one with LIFTOFF_DATA_DIR.")]
     DataDir { path: String, source: std::io::Error },
 
     #[error("This database was written by a newer version of Liftoff (schema {found}; this version understands up to {supported}). Install the newer Liftoff, or start with another data folder (LIFTOFF_DATA_DIR). The file was left unchanged.")]
@@ -46,23 +46,23 @@ pub enum StoreError {
     #[error("Another Liftoff is using the database at {path}. Close it and try again.")]
     InUse { path: String },
 
-    #[error("The database at {path} is damaged ({problem}) and could not be moved aside: {source}. Move it away by hand and start Liftoff again.")]
+    #[error("The database at {path} is damaged ({problem}) and could not be moved aside. Move it away by hand and start Liftoff again.")]
     Quarantine { path: String, problem: String, source: std::io::Error },
 
     #[error("Liftoff moved a damaged database aside but could not start a new one at {path} ({problem}). Check the data folder's permissions and disk space, then start Liftoff again.")]
     RecoveryFailed { path: String, problem: String },
 
-    #[error("Liftoff could not back up the database before upgrading it ({0}). Nothing was changed. Free some disk space and start Liftoff again.")]
-    BackupBeforeMigration(String),
+    #[error("Liftoff could not back up the database before upgrading it. Nothing was changed. Free some disk space and start Liftoff again.")]
+    BackupBeforeMigration(#[source] Cause),
 
     #[error("Liftoff's database is busy: another Liftoff or the command-line tool is writing to it. Nothing was changed; try again in a moment.")]
     Busy,
 
-    #[error("Liftoff's database is damaged ({0}). Nothing was changed. Restart Liftoff: it will set the damaged file aside and continue from the newest intact backup.")]
-    Damaged(String),
+    #[error("Liftoff's database is damaged. Nothing was changed. Restart Liftoff: it will set the damaged file aside and continue from the newest intact backup.")]
+    Damaged(#[source] Cause),
 
-    #[error("The database could not be read or written: {0}. Nothing was changed; try again, and if it keeps happening restart Liftoff.")]
-    Sqlite(rusqlite::Error),
+    #[error("The database could not be read or written. Nothing was changed; try again, and if it keeps happening restart Liftoff.")]
+    Sqlite(#[source] rusqlite::Error),
 }
 
 /// Set when SQLite reported damage while running. One database is open per
@@ -78,7 +78,7 @@ impl From<rusqlite::Error> for StoreError {
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy,
             Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
                 DAMAGE_SEEN.store(true, Ordering::SeqCst);
-                StoreError::Damaged(e.to_string())
+                StoreError::Damaged(Cause::of(&e))
             }
             _ => StoreError::Sqlite(e),
         }
@@ -214,7 +214,7 @@ impl Store {
             if version > 0 {
                 let reason = format!("before-v{}", migrations::LATEST);
                 backup::write(&conn, &backups, &reason, now)
-                    .map_err(|e| StoreError::BackupBeforeMigration(e.to_string()))?;
+                    .map_err(|e| StoreError::BackupBeforeMigration(Cause::of(&e)))?;
             }
             migrations::migrate_to(&mut conn, migrations::LATEST)?;
         }
@@ -362,7 +362,7 @@ impl Store {
         match reader.query_row("PRAGMA quick_check", [], |r| r.get::<_, String>(0)).map_err(StoreError::from) {
             Ok(check) => Ok((check != "ok").then_some(check)),
             // The check itself ran into damage.
-            Err(StoreError::Damaged(problem)) => Ok(Some(problem)),
+            Err(StoreError::Damaged(problem)) => Ok(Some(problem.0)),
             Err(other) => Err(other),
         }
     }

@@ -18,7 +18,8 @@ use super::templates::{self, Template, TemplateDraft, TemplateItem};
 use super::{check_text, insert, load_items, next_position, progress, ChecklistItem, ItemDraft, ItemState, ItemStatus};
 use crate::audit::{self, Actor, AuditCategory, Change};
 use crate::release::{self as releases, ReleaseError};
-use crate::{clock, Store};
+use crate::rules::Cause;
+use crate::{clock, files, Store};
 
 pub const FORMAT: &str = "liftoff.checklist";
 /// The newest file version this Liftoff writes and reads.
@@ -356,7 +357,10 @@ fn parse(content: &str) -> Result<Parsed, ReleaseError> {
 
 fn parse_json(json: &str) -> Result<ChecklistFile, ReleaseError> {
     let value: serde_json::Value = serde_json::from_str(json).map_err(|e| {
-        import_error(&format!("Line {}, column {}: the file is not valid JSON or is cut short. Export it again.", e.line(), e.column()))
+        import_error_from(
+            &format!("The file is not valid JSON ({}). Export it again from Liftoff, or fix the file.", files::json_syntax_problem(&e)),
+            &e,
+        )
     })?;
     if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
         return Err(import_error(
@@ -373,9 +377,7 @@ fn parse_json(json: &str) -> Result<ChecklistFile, ReleaseError> {
         None => return Err(import_error("The file has no format version (\"version\").")),
     }
     serde_json::from_str(json).map_err(|e| {
-        let text = e.to_string();
-        let what = text.split(" at line").next().unwrap_or_default();
-        import_error(&format!("Line {}, column {}: {what}. Nothing was imported.", e.line(), e.column()))
+        import_error_from(&format!("Line {}, column {}: {}. Nothing was imported.", e.line(), e.column(), files::json_value_problem(&e)), &e)
     })
 }
 
@@ -427,7 +429,7 @@ fn parse_csv(content: &str) -> Result<Vec<(u64, FileItem)>, ReleaseError> {
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(content.as_bytes());
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| import_error(&format!("Line 1: the header row cannot be read ({e}).")))?
+        .map_err(|e| import_error_from("Line 1: the header row cannot be read. Save the file as CSV UTF-8 with a header row, and try again.", &e))?
         .iter()
         .map(|h| h.trim().to_lowercase())
         .collect();
@@ -454,14 +456,13 @@ fn parse_csv(content: &str) -> Result<Vec<(u64, FileItem)>, ReleaseError> {
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(0);
-            let why = match e.kind() {
-                csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
-                    format!("it has {len} cells where the header has {expected_len}. Check for a missing or extra comma, or an unclosed quote.")
-                }
-                csv::ErrorKind::Utf8 { .. } => "it is not UTF-8 text. Save the file as CSV UTF-8 and try again.".to_owned(),
-                _ => format!("it cannot be read ({e})."),
-            };
-            import_error(&format!("Line {line}: {why}"))
+            match e.kind() {
+                csv::ErrorKind::UnequalLengths { expected_len, len, .. } => import_error(&format!(
+                    "Line {line}: it has {len} cells where the header has {expected_len}. Check for a missing or extra comma, or an unclosed quote."
+                )),
+                csv::ErrorKind::Utf8 { .. } => import_error(&format!("Line {line}: it is not UTF-8 text. Save the file as CSV UTF-8 and try again.")),
+                _ => import_error_from(&format!("Line {line}: it cannot be read as CSV. Check its quotes and commas, and try again."), &e),
+            }
         })?;
         let line = record.position().map(|p| p.line()).unwrap_or(0);
         let cell = |name: &str| index.get(name).and_then(|i| record.get(*i)).map(|v| restore(v.trim()).to_owned()).unwrap_or_default();
@@ -539,7 +540,12 @@ fn text_of(item: &FileItem) -> ItemDraft {
 }
 
 fn import_error(message: &str) -> ReleaseError {
-    ReleaseError::File { message: message.to_owned() }
+    ReleaseError::File { message: message.to_owned(), cause: None }
+}
+
+/// An import error with the reader's own words behind it, as the detail.
+fn import_error_from(message: &str, cause: &dyn std::fmt::Display) -> ReleaseError {
+    ReleaseError::File { message: message.to_owned(), cause: Some(Cause::of(cause)) }
 }
 
 /// Makes a new template from a file. `file_name` names it when the file does
@@ -748,6 +754,28 @@ mod tests {
         let bad_date = "section,title,due\nPrepare,Backups,12/01/2026\n";
         let e = parse_csv(bad_date).unwrap_err().to_string();
         assert!(e.starts_with("Line 2, column “due”"), "{e}");
+    }
+
+    #[test]
+    fn malformed_json_says_where_in_words_and_keeps_the_parsers_words_as_the_detail() {
+        use crate::rules::Kind;
+        let cut = "{\n  \"format\": \"liftoff.checklist\",\n  \"version\": 1,\n  \"items\": [{\"title\": \"Backu";
+        let e = parse(cut).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "The file is not valid JSON (it ends in the middle of a text on line 4). Export it again from Liftoff, or fix the file."
+        );
+        let detail = e.detail().unwrap();
+        assert!(detail.starts_with("EOF while parsing a string at line 4"), "{detail}");
+
+        let wrong_type = "{\"format\": \"liftoff.checklist\", \"version\": 1, \"kind\": \"template\", \"exportedAt\": \"x\", \"name\": \"T\",\n\"items\": [{\"section\": \"A\", \"title\": \"B\", \"required\": \"yes\"}]}";
+        let e = parse(wrong_type).err().unwrap();
+        assert!(e.to_string().starts_with("Line 2, column "), "{e}");
+        assert!(e.to_string().ends_with(": a value is string \"yes\" where Liftoff expects a boolean. Nothing was imported."), "{e}");
+        assert!(e.detail().unwrap().starts_with("invalid type: string \"yes\", expected a boolean"));
+
+        let csv = "section,title\nPrepare,\"Backups\",x\n";
+        assert_eq!(parse(csv).err().unwrap().detail(), None, "a line we explain ourselves has nothing behind it");
     }
 
     #[test]
