@@ -265,9 +265,11 @@ mod tests {
     }
 
     #[test]
-    fn names_and_slugs() {
+    fn names() {
         assert_eq!(name_of(Path::new("/home/me/team.ics")), "team.ics");
+    }
 
+    #[test]
     fn json_problems_in_words() {
         let err = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap_err();
         assert_eq!(json_syntax_problem(&err("{\n  \"title\": \"Backups")), "it ends in the middle of a text on line 2");
