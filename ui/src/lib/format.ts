@@ -1,8 +1,12 @@
-/** A stored RFC 3339 timestamp as the user's local date and time. */
+/**
+ * A stored RFC 3339 timestamp as this computer's local date and time, saying
+ * which zone ("Nov 28, 2026, 7:42 AM CET"): screens without a "Times in"
+ * choice show times here, and say so.
+ */
 export function localDateTime(rfc3339: string): string {
   const date = new Date(rfc3339);
   if (Number.isNaN(date.getTime())) return rfc3339;
-  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return date.toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit", timeZoneName: "short" });
 }
 
 function formatters(timeZone: string, locale: string | undefined) {
