@@ -95,8 +95,32 @@ test("without the test hook, the desktop's own Open and Save dialogs open", asyn
     await s.waitUntil(async () => topWindows().includes("Save File"), "the GTK Save dialog");
     await app.shot("native-save-dialog");
     assert.deepEqual(await s.execute("return [...document.querySelectorAll('[data-testid=notice]')].map((n) => n.textContent)"), [], "no error");
-  });
+  }).finally(closeFileDialogs);
 });
+
+/**
+ * The dialogs belong to the desktop portal (xdg-desktop-portal-gtk), which
+ * outlives the app in the tests' shared D-Bus session: left open, they
+ * would cover the screen of the tests after this one and take their
+ * pointer. Close their client (the portal starts again when asked).
+ */
+async function closeFileDialogs() {
+  const ids = () =>
+    execFileSync("xwininfo", ["-root", "-children"], { encoding: "utf8" })
+      .split("\n")
+      .filter((line) => line.includes('"Open File"') || line.includes('"Save File"'))
+      .map((line) => line.trim().split(/\s+/)[0]);
+  for (const id of ids()) {
+    try {
+      execFileSync("xkill", ["-id", id], { stdio: "ignore" });
+    } catch {
+      // Gone already.
+    }
+  }
+  const deadline = Date.now() + 5000;
+  while (ids().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(ids(), [], "the desktop's file dialogs are closed");
+}
 
 /** The names of the X display's top-level windows. */
 function topWindows() {
