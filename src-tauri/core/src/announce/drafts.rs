@@ -81,22 +81,14 @@ pub struct DraftView {
 const COLUMNS: &str = "a.id, a.release_id, a.channel, a.audience, a.correction, a.parts, a.reviewer_id, p.name, a.approved_by, a.approved_at,
                        a.created_at, a.updated_at, a.approved_digest";
 
-fn enum_text<T: Serialize>(v: T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
-fn enum_parse<T: serde::de::DeserializeOwned>(s: String) -> Option<T> {
-    serde_json::from_value(serde_json::Value::String(s)).ok()
-}
-
 fn from_row(r: &rusqlite::Row) -> rusqlite::Result<(Draft, Option<String>)> {
     let parts: String = r.get(5)?;
     Ok((
         Draft {
             id: r.get(0)?,
             release_id: r.get(1)?,
-            channel: enum_parse(r.get(2)?).unwrap_or(Channel::Email),
-            audience: enum_parse(r.get(3)?).unwrap_or(Audience::EndUsers),
+            channel: Channel::parse(&r.get::<_, String>(2)?).unwrap_or(Channel::Email),
+            audience: Audience::parse(&r.get::<_, String>(3)?).unwrap_or(Audience::EndUsers),
             correction: r.get(4)?,
             parts: serde_json::from_str(&parts).unwrap_or_default(),
             reviewer_id: r.get(6)?,
@@ -138,14 +130,22 @@ pub fn list(store: &Store, release_id: &str) -> Result<Vec<(Draft, Approval)>, A
 }
 
 fn approval_of(conn: &Connection, draft: &Draft, digest: Option<&str>) -> Result<Approval, AnnounceError> {
-    Ok(match (&draft.approved_at, digest) {
-        (Some(_), Some(d)) => match render_in(conn, draft) {
-            Ok((_, rendered)) if digest_of(&rendered) == d => Approval::Approved,
-            _ => Approval::Withdrawn,
-        },
-        (Some(_), None) => Approval::Withdrawn,
+    // Rendering is needed only to compare with an approval.
+    let rendered = match (&draft.approved_at, digest) {
+        (Some(_), Some(_)) => render_in(conn, draft).ok().map(|(_, r)| r),
+        _ => None,
+    };
+    Ok(approval(draft, digest, rendered.as_ref()))
+}
+
+/// Where the draft's approval stands, given what it renders now (`None`
+/// when it does not render).
+fn approval(draft: &Draft, digest: Option<&str>, rendered: Option<&Rendered>) -> Approval {
+    match (&draft.approved_at, digest, rendered) {
+        (Some(_), Some(d), Some(r)) if digest_of(r) == d => Approval::Approved,
+        (Some(_), _, _) => Approval::Withdrawn,
         _ => Approval::Waiting,
-    })
+    }
 }
 
 /// The template parts a new draft of `channel` starts from: the project's
@@ -155,7 +155,7 @@ fn starting_parts(conn: &Connection, project_id: &str, channel: Channel, correct
         let own: Option<String> = conn
             .query_row(
                 "SELECT parts FROM announce_templates WHERE project_id = ?1 AND channel = ?2",
-                params![project_id, enum_text(channel)],
+                params![project_id, channel.as_str()],
                 |r| r.get(0),
             )
             .optional()?;
@@ -179,7 +179,7 @@ fn create_in(tx: &Connection, release_id: &str, channel: Channel, audience: Audi
     let existing: Option<String> = tx
         .query_row(
             "SELECT id FROM announcements WHERE release_id = ?1 AND channel = ?2 AND audience = ?3 AND correction = ?4",
-            params![release_id, enum_text(channel), enum_text(audience), correction],
+            params![release_id, channel.as_str(), audience.as_str(), correction],
             |r| r.get(0),
         )
         .optional()?;
@@ -192,7 +192,7 @@ fn create_in(tx: &Connection, release_id: &str, channel: Channel, audience: Audi
     tx.execute(
         "INSERT INTO announcements (id, release_id, channel, audience, correction, parts, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-        params![id, release_id, enum_text(channel), enum_text(audience), correction, serde_json::to_string(&parts).expect("parts serialize"), at],
+        params![id, release_id, channel.as_str(), audience.as_str(), correction, serde_json::to_string(&parts).expect("parts serialize"), at],
     )?;
     let what = if correction { "a correction" } else { "an announcement" };
     record(
@@ -288,7 +288,7 @@ pub fn save_as_project_template(store: &Store, id: &str, actor: &Actor, now: Dat
         tx.execute(
             "INSERT INTO announce_templates (project_id, channel, parts, updated_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (project_id, channel) DO UPDATE SET parts = excluded.parts, updated_at = excluded.updated_at",
-            params![release.project_id, enum_text(d.channel), serde_json::to_string(&d.parts).expect("parts serialize"), at],
+            params![release.project_id, d.channel.as_str(), serde_json::to_string(&d.parts).expect("parts serialize"), at],
         )?;
         record(
             tx,
@@ -441,11 +441,7 @@ pub fn view(store: &Store, id: &str) -> Result<DraftView, AnnounceError> {
     for s in social.iter().filter(|s| s.over) {
         warnings.push(format!("The post is {} characters as {} counts them; its limit is {}.", s.count, s.network, s.limit));
     }
-    let approval = match (&draft.approved_at, digest.as_deref(), &rendered) {
-        (Some(_), Some(d), Some(r)) if digest_of(r) == d => Approval::Approved,
-        (Some(_), _, _) => Approval::Withdrawn,
-        _ => Approval::Waiting,
-    };
+    let approval = approval(&draft, digest.as_deref(), rendered.as_ref());
     if approval == Approval::Withdrawn {
         warnings.push("What this draft says changed after it was approved (its template, the items or the settings). Ask the reviewer to approve it again.".into());
     }
@@ -575,14 +571,14 @@ pub fn override_gate(store: &Store, release_id: &str, decided_by: &str, reason: 
 pub(crate) fn ready_in(conn: &Connection, id: &str) -> Result<(Draft, Release, Rendered), AnnounceError> {
     let (draft, digest) = draft_in(conn, id)?;
     let (release, rendered) = render_in(conn, &draft)?;
-    match (&draft.approved_at, digest) {
-        (Some(_), Some(d)) if d == digest_of(&rendered) => {}
-        (Some(_), _) => {
+    match approval(&draft, digest.as_deref(), Some(&rendered)) {
+        Approval::Approved => {}
+        Approval::Withdrawn => {
             return Err(AnnounceError::NotApproved(
                 "This draft changed after it was approved. Ask its reviewer to approve it again before it goes out.".into(),
             ))
         }
-        _ => {
+        Approval::Waiting => {
             let who = draft.reviewer_name.clone().map(|n| format!("its reviewer, {n},")).unwrap_or_else(|| "a reviewer".into());
             return Err(AnnounceError::NotApproved(format!("This draft is not approved yet. Ask {who} to approve it before it goes out.")));
         }
@@ -633,7 +629,7 @@ pub fn draft_corrections_in(tx: &Connection, release_id: &str, actor: &Actor, no
     )?;
     let heard: Vec<(String, String)> = stmt.query_map(params![release_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
     for (channel, audience) in heard {
-        if let (Some(c), Some(a)) = (enum_parse::<Channel>(channel), enum_parse::<Audience>(audience)) {
+        if let (Some(c), Some(a)) = (Channel::parse(&channel), Audience::parse(&audience)) {
             create_in(tx, release_id, c, a, true, actor, now)?;
         }
     }

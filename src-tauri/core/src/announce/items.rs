@@ -117,7 +117,7 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<ChangeItem> {
         pr: r.get(8)?,
         author: r.get(9)?,
         text: r.get(10)?,
-        category: serde_json::from_value(serde_json::Value::String(category)).unwrap_or(Category::Improved),
+        category: Category::parse(&category).unwrap_or(Category::Improved),
         audiences: serde_json::from_str(&audiences).unwrap_or_default(),
         included: r.get(13)?,
         edited: r.get(14)?,
@@ -138,10 +138,6 @@ fn item_in(conn: &Connection, id: &str) -> Result<ChangeItem, AnnounceError> {
 
 fn release_in(conn: &Connection, release_id: &str) -> Result<Release, AnnounceError> {
     releases::get_in(conn, release_id)?.ok_or(AnnounceError::ReleaseNotFound)
-}
-
-fn category_text(c: Category) -> String {
-    serde_json::to_value(c).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 fn audiences_text(a: &[Audience]) -> String {
@@ -223,7 +219,7 @@ fn merge_in(
                         c.pr,
                         c.author,
                         s.text,
-                        category_text(s.category),
+                        s.category.as_str(),
                         audiences_text(&s.audiences),
                         s.include,
                         at
@@ -248,7 +244,7 @@ fn merge_in(
                         c.pr,
                         c.author,
                         s.text,
-                        category_text(s.category),
+                        s.category.as_str(),
                         audiences_text(&s.audiences),
                         s.include,
                         at
@@ -328,7 +324,7 @@ pub fn add(store: &Store, release_id: &str, edit: &ItemEdit, actor: &Actor, now:
         tx.execute(
             "INSERT INTO change_items (id, release_id, position, commit_sha, subject, author, text, category, audiences, included, edited, updated_at)
              VALUES (?1, ?2, (SELECT COALESCE(MAX(position) + 1, 0) FROM change_items WHERE release_id = ?2), NULL, '', ?3, ?4, ?5, ?6, ?7, 1, ?8)",
-            params![id, release_id, actor.name, clean.text, category_text(clean.category), audiences_text(&clean.audiences), clean.included, at],
+            params![id, release_id, actor.name, clean.text, clean.category.as_str(), audiences_text(&clean.audiences), clean.included, at],
         )?;
         record(tx, actor, &at, &release.project_id, release_id, "announcement.itemAdded", format!("Added the change item “{}”", clean.text), "")?;
         drafts::withdraw_changed_in(tx, release_id, actor, &at)?;
@@ -348,7 +344,7 @@ pub fn update(store: &Store, item_id: &str, edit: &ItemEdit, actor: &Actor, now:
         let at = clock::to_text(now);
         tx.execute(
             "UPDATE change_items SET text = ?2, category = ?3, audiences = ?4, included = ?5, edited = 1, updated_at = ?6 WHERE id = ?1",
-            params![item_id, clean.text, category_text(clean.category), audiences_text(&clean.audiences), clean.included, at],
+            params![item_id, clean.text, clean.category.as_str(), audiences_text(&clean.audiences), clean.included, at],
         )?;
         let what = if current.included != clean.included && current.text == clean.text {
             format!("{} the change item “{}”", if clean.included { "Included" } else { "Left out" }, clean.text)

@@ -72,6 +72,10 @@ impl Channel {
         Channel::ReleaseNotes,
     ];
 
+    pub fn parse(key: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == key)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Email => "email",

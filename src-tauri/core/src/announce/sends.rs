@@ -108,7 +108,7 @@ fn send_from_row(r: &rusqlite::Row) -> rusqlite::Result<Send> {
         announcement_id: r.get(1)?,
         release_id: r.get(2)?,
         version: r.get(3)?,
-        channel: serde_json::from_value(serde_json::Value::String(channel)).unwrap_or(Channel::Email),
+        channel: Channel::parse(&channel).unwrap_or(Channel::Email),
         kind: match kind.as_str() {
             "test" => SendKind::Test,
             "export" => SendKind::Export,
@@ -296,7 +296,7 @@ pub fn run(
             .collect::<rusqlite::Result<Vec<_>>>()?;
         (send, settings, email, recipients, project_id)
     };
-    let outcome = deliver(store, keychain, (&send, &project_id), &settings, &email, &recipients, cancel, extra_root_pem, on_progress, &now);
+    let outcome = deliver(store, keychain, &send, &settings, &email, &recipients, cancel, extra_root_pem, on_progress, &now);
     let note = match &outcome {
         Ok(summary) => summary.stopped.clone().unwrap_or_default(),
         Err(e) => e.to_string(),
@@ -310,7 +310,7 @@ pub fn run(
 fn deliver(
     store: &Store,
     keychain: &Keychain,
-    (send, project_id): (&Send, &str),
+    send: &Send,
     settings: &AnnounceSettings,
     email: &Email,
     recipients: &[Recipient],
@@ -342,11 +342,13 @@ fn deliver(
         };
         store
             .write(|tx| {
+                // No change event per recipient: the window follows a send
+                // over its progress channel, and pages read the send again
+                // when it ends (`finish`), not once per message.
                 tx.execute(
                     "UPDATE announce_deliveries SET state = ?3, error = ?4, at = ?5 WHERE send_id = ?1 AND address = ?2",
                     params![send.id, address, state, error, at],
                 )?;
-                tx.changed(ChangeKind::Announcement, Some(project_id), Some(&send.id));
                 Ok::<_, AnnounceError>(())
             })
             .map_err(|e| format!("Liftoff could not record the delivery to {address}, so it stopped: {e}"))?;

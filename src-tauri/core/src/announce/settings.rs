@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::mail::{self, Recipient, SmtpSettings};
 use super::{AnnounceError, Audience};
-use crate::rules::{is_one_line, FieldErrors};
+use crate::rules::FieldErrors;
 use crate::{clock, Store};
 
 /// Where users get help after the update, and where they tell us.
@@ -125,16 +125,16 @@ pub(crate) fn set_in(tx: &Connection, project_id: &str, settings: &AnnounceSetti
     Ok(clean)
 }
 
-fn check_link(errors: &mut FieldErrors, field: &str, value: &str, mail_ok: bool) -> String {
+/// A link of the settings: a web address (the same rule as environments'
+/// URLs), or with `mail_ok` also an email address.
+fn check_link(errors: &mut FieldErrors, field: &str, value: &str, what: &str, mail_ok: bool) -> String {
     let v = value.trim();
-    if v.is_empty() {
-        return String::new();
-    }
-    let web = url::Url::parse(v).ok().filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-    let mail = mail_ok && v.contains('@') && !v.contains(char::is_whitespace) && !v.contains('/');
-    if !is_one_line(v, 2000) || (web.is_none() && !mail) {
-        let what = if mail_ok { "a web address (https://…) or an email address" } else { "a web address starting with https://" };
-        errors.insert(field.into(), format!("Give {what}."));
+    let is_mail = mail_ok && !v.contains("://") && v.parse::<lettre::Address>().is_ok();
+    if !is_mail {
+        if let Err(message) = crate::environments::check_http_url(v, what) {
+            let message = if mail_ok { format!("{message} Or give an email address.") } else { message };
+            errors.insert(field.into(), message);
+        }
     }
     v.to_owned()
 }
@@ -142,13 +142,13 @@ fn check_link(errors: &mut FieldErrors, field: &str, value: &str, mail_ok: bool)
 pub(crate) fn validate(conn: &Connection, project_id: &str, s: &AnnounceSettings) -> Result<AnnounceSettings, AnnounceError> {
     let mut errors = FieldErrors::new();
     let support = Support {
-        helpdesk: check_link(&mut errors, "support.helpdesk", &s.support.helpdesk, false),
-        faq: check_link(&mut errors, "support.faq", &s.support.faq, false),
-        contact: check_link(&mut errors, "support.contact", &s.support.contact, true),
-        feedback: check_link(&mut errors, "support.feedback", &s.support.feedback, false),
+        helpdesk: check_link(&mut errors, "support.helpdesk", &s.support.helpdesk, "The help desk", false),
+        faq: check_link(&mut errors, "support.faq", &s.support.faq, "The FAQ", false),
+        contact: check_link(&mut errors, "support.contact", &s.support.contact, "The contact", true),
+        feedback: check_link(&mut errors, "support.feedback", &s.support.feedback, "The feedback link", false),
     };
-    let product_url = check_link(&mut errors, "productUrl", &s.product_url, false);
-    let release_notes_url = check_link(&mut errors, "releaseNotesUrl", &s.release_notes_url, false);
+    let product_url = check_link(&mut errors, "productUrl", &s.product_url, "The product address", false);
+    let release_notes_url = check_link(&mut errors, "releaseNotesUrl", &s.release_notes_url, "The release notes page", false);
     let smtp = match &s.smtp {
         None => None,
         Some(smtp) => {
