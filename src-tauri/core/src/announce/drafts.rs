@@ -392,8 +392,7 @@ fn context_in(conn: &Connection, release: &Release, draft: &Draft, settings: &An
         })
         .collect();
     ctx.groups = render::group_items(&ctx.items);
-    let s = &settings.support;
-    ctx.support = render::Support { helpdesk: s.helpdesk.clone(), faq: s.faq.clone(), contact: s.contact.clone(), feedback: s.feedback.clone() };
+    ctx.support = settings.support.clone();
     ctx.links = render::Links { release_notes: settings.release_notes_url.clone(), product: settings.product_url.clone() };
     ctx.sender = render::Sender { name: settings.smtp.as_ref().map(|m| m.from_name.clone()).unwrap_or_else(|| project.clone()) };
     if draft.correction {

@@ -366,14 +366,8 @@ pub struct AudienceInfo {
     pub label: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct Support {
-    pub helpdesk: String,
-    pub faq: String,
-    pub contact: String,
-    pub feedback: String,
-}
+/// Help and feedback links, as the project's settings keep them.
+pub use super::settings::Support;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
