@@ -26,6 +26,7 @@ fn main() {
                 time_zone: tz.name().into(),
                 rule: Some("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR".into()),
                 exdates: Vec::new(),
+                extra: Default::default(),
             };
             let other = Recurrence { minutes: 60, rule: Some("FREQ=DAILY;INTERVAL=2".into()), ..daily.clone() };
             let mut busy: Vec<(Occurrence, String)> = [daily, other]
@@ -52,6 +53,7 @@ fn main() {
         time_zone: "Europe/Berlin".into(),
         rule: Some("FREQ=WEEKLY;BYDAY=FR".into()),
         exdates: Vec::new(),
+        extra: Default::default(),
     };
     let mut hours = [[20.0; 24]; 7];
     for day in hours.iter_mut().take(5) {

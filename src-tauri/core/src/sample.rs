@@ -435,7 +435,7 @@ fn calendars(tx: &Connection, omar: &Person, priya: &Person, now: DateTime<Utc>)
     );
     let london = chrono_tz::Europe::London;
     for (person, tz, file, ics) in [(omar, berlin, "omar-calendar.ics", omar_ics), (priya, london, "priya-calendar.ics", priya_ics)] {
-        let events = crate::planning::ics::parse(&ics, tz).map_err(|e| format!("the sample calendar {file}: {e}"))?;
+        let events = crate::planning::ics::parse(&ics, tz).map_err(|e| format!("the sample calendar {file}: {e}"))?.events;
         crate::planning::busy::insert_events_in(tx, &person.id, file, &events, now).map_err(|e| e.to_string())?;
     }
     Ok(())

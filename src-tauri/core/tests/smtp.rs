@@ -10,7 +10,6 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
@@ -20,29 +19,12 @@ use liftoff_core::announce::mail::{
 use mail_parser::{MessageParser, MimeHeaders};
 use zeroize::Zeroizing;
 
+#[path = "support/python.rs"]
+mod support_python;
+use support_python::{python, root};
+
 const USER: &str = "releases@example.com";
 const PASSWORD: &str = "Corr3ct-h0rse-battery";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The python that has aiosmtpd.
-fn python() -> &'static Path {
-    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        if let Some(p) = std::env::var_os("LIFTOFF_TEST_PYTHON").filter(|p| !p.is_empty()) {
-            return PathBuf::from(p);
-        }
-        let out = Command::new("bash")
-            .arg(root().join("scripts/pyenv.sh"))
-            .stderr(Stdio::inherit())
-            .output()
-            .unwrap_or_else(|e| panic!("Could not run scripts/pyenv.sh ({e}). Run it by hand and set LIFTOFF_TEST_PYTHON to the python it prints."));
-        assert!(out.status.success(), "scripts/pyenv.sh failed (see above): the SMTP tests need Python 3 with aiosmtpd.");
-        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-    })
-}
 
 /// A test CA and a certificate for 127.0.0.1 and localhost signed by it.
 struct Certs {

@@ -351,8 +351,10 @@ export type BlueGreen = {
 export type BusyImport = {
 	personId: string,
 	source: string,
-	/**  Busy events kept (free and cancelled ones are skipped). */
+	/**  Busy events kept (free and cancelled ones are not busy time). */
 	events: number,
+	/**  Events that could not be read, each with its line and why. */
+	skipped: SkippedEvent[],
 };
 
 /**  One busy span of a person, for drawing and checking. */
@@ -1239,6 +1241,11 @@ export type SendProgress = {
 };
 
 export type SendState = "running" | "done" | "stopped";
+
+export type SkippedEvent = {
+	line: number,
+	reason: string,
+};
 
 export type SmokeCheck = {
 	kind: "http",

@@ -6,7 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::ics;
-use super::recurrence::Recurrence;
+use super::recurrence::{Budget, Extra, Recurrence, RecurrenceError};
 use super::windows::parse_local;
 use super::PlanningError;
 use crate::{clock, time_zones, Store};
@@ -28,12 +28,26 @@ pub struct BusyOccurrence {
 pub struct BusyImport {
     pub person_id: String,
     pub source: String,
-    /// Busy events kept (free and cancelled ones are skipped).
+    /// Busy events kept (free and cancelled ones are not busy time).
     pub events: i32,
+    /// Events that could not be read, each with its line and why.
+    pub skipped: Vec<SkippedEvent>,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SkippedEvent {
+    pub line: i32,
+    pub reason: String,
+}
+
+/// The time one import or one read of busy time may spend on repeat rules.
+pub const BUDGET_SECONDS: u64 = 5;
+
 /// Replaces the busy time a person had from `file_name` with the events in
-/// `content`, in one transaction. A damaged file changes nothing.
+/// `content`, in one transaction. Events that cannot be read are skipped
+/// and reported with their lines; a file that is not a calendar, or is cut
+/// or damaged, changes nothing.
 pub fn import_ics(store: &Store, person_id: &str, file_name: &str, content: &str, now: DateTime<Utc>) -> Result<BusyImport, PlanningError> {
     let tz_name: String = store
         .reader()?
@@ -41,23 +55,51 @@ pub fn import_ics(store: &Store, person_id: &str, file_name: &str, content: &str
         .optional()?
         .ok_or(PlanningError::PersonNotFound)?;
     let tz = time_zones::parse(&tz_name).unwrap_or(chrono_tz::UTC);
-    let events = ics::parse(content, tz).map_err(|e| PlanningError::File(format!("{e}")))?;
+    let read = ics::parse(content, tz).map_err(|e| PlanningError::File(format!("{e}")))?;
+    let mut skipped: Vec<SkippedEvent> = read.skipped.iter().map(|s| SkippedEvent { line: s.line as i32, reason: s.reason.clone() }).collect();
+    // Where each event starts and ends, within one budget for the whole file.
+    let budget = Budget::seconds(BUDGET_SECONDS);
+    let mut events = Vec::new();
+    for e in read.events {
+        match e.when.span(&budget) {
+            Ok(span) => events.push((e, span)),
+            Err(problem @ RecurrenceError::Budget(_)) => {
+                skipped.push(SkippedEvent { line: e.line as i32, reason: format!("{problem} This and the later events were skipped: export a shorter period.") });
+                break;
+            }
+            Err(problem) => skipped.push(SkippedEvent { line: e.line as i32, reason: format!("{problem} The event from line {} was skipped.", e.line) }),
+        }
+    }
+    skipped.sort_by_key(|s| s.line);
+    if events.is_empty() && !skipped.is_empty() {
+        let first = &skipped[0];
+        return Err(PlanningError::File(format!("Line {}: {} No event in the file could be read.", first.line, first.reason)));
+    }
     let source = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name).trim().to_owned();
     store.write(|tx| {
-        insert_events_in(tx, person_id, &source, &events, now)?;
-        Ok(BusyImport { person_id: person_id.to_owned(), source: source.clone(), events: events.len() as i32 })
+        replace_source_in(tx, person_id, &source)?;
+        let at = clock::to_text(now);
+        for (e, span) in &events {
+            insert(tx, person_id, &source, &e.summary, e.all_day, &e.when, *span, &at)?;
+        }
+        Ok(BusyImport { person_id: person_id.to_owned(), source: source.clone(), events: events.len() as i32, skipped })
     })
 }
 
 /// Replaces the person's busy time from `source` with `events`, inside the
 /// caller's transaction.
-pub(crate) fn insert_events_in(tx: &Connection, person_id: &str, source: &str, events: &[ics::BusyEvent], now: DateTime<Utc>) -> rusqlite::Result<()> {
+pub(crate) fn insert_events_in(tx: &Connection, person_id: &str, source: &str, events: &[ics::BusyEvent], now: DateTime<Utc>) -> Result<(), PlanningError> {
     let at = clock::to_text(now);
-    tx.execute("DELETE FROM busy_times WHERE person_id = ?1 AND source = ?2", params![person_id, source])?;
+    replace_source_in(tx, person_id, source)?;
     for e in events {
-        insert(tx, person_id, source, &e.summary, e.all_day, &e.when, &at)?;
+        let span = e.when.span(&Budget::unlimited()).map_err(|p| PlanningError::File(p.to_string()))?;
+        insert(tx, person_id, source, &e.summary, e.all_day, &e.when, span, &at)?;
     }
     Ok(())
+}
+
+fn replace_source_in(tx: &Connection, person_id: &str, source: &str) -> rusqlite::Result<usize> {
+    tx.execute("DELETE FROM busy_times WHERE person_id = ?1 AND source = ?2", params![person_id, source])
 }
 
 /// Replaces a person's busy time from the calendar file at `path` (see
@@ -67,30 +109,23 @@ pub fn import_ics_file(store: &Store, person_id: &str, path: &std::path::Path, n
     import_ics(store, person_id, &crate::files::name_of(path), &content, now)
 }
 
-/// When a busy entry first starts and, if it ends, last ends.
-fn span(when: &Recurrence) -> (String, Option<String>) {
-    let tz = time_zones::parse(&when.time_zone).unwrap_or(chrono_tz::UTC);
-    let first = super::recurrence::localize(tz, when.start);
-    let last = match when.rule.as_deref().map(str::to_uppercase) {
-        None => Some(first + chrono::Duration::minutes(when.minutes)),
-        // A series with an end: find its last occurrence (bounded expansion).
-        Some(rule) if rule.contains("COUNT=") || rule.contains("UNTIL=") => when
-            .expand(first, first + chrono::Duration::days(366 * 30))
-            .ok()
-            .filter(|e| !e.truncated)
-            .map(|e| e.occurrences.last().map_or(first, |o| o.end)),
-        Some(_) => None,
-    };
-    (clock::to_text(first), last.map(clock::to_text))
-}
-
-fn insert(conn: &Connection, person_id: &str, source: &str, summary: &str, all_day: bool, when: &Recurrence, at: &str) -> rusqlite::Result<()> {
+#[allow(clippy::too_many_arguments)]
+fn insert(
+    conn: &Connection,
+    person_id: &str,
+    source: &str,
+    summary: &str,
+    all_day: bool,
+    when: &Recurrence,
+    (first_start, last_end): (DateTime<Utc>, Option<DateTime<Utc>>),
+    at: &str,
+) -> rusqlite::Result<()> {
     let local = |t: &chrono::NaiveDateTime| t.format("%Y-%m-%dT%H:%M").to_string();
     let exdates: Vec<String> = when.exdates.iter().map(local).collect();
-    let (first_start, last_end) = span(when);
+    let extra = (!when.extra.is_empty()).then(|| serde_json::to_string(&when.extra).expect("the extra parts serialize"));
     conn.execute(
-        "INSERT INTO busy_times (id, person_id, source, summary, all_day, start_local, minutes, time_zone, rule, exdates, first_start, last_end, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        "INSERT INTO busy_times (id, person_id, source, summary, all_day, start_local, minutes, time_zone, rule, exdates, first_start, last_end, created_at, extra)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         params![
             uuid::Uuid::now_v7().to_string(),
             person_id,
@@ -102,9 +137,10 @@ fn insert(conn: &Connection, person_id: &str, source: &str, summary: &str, all_d
             when.time_zone,
             when.rule,
             serde_json::to_string(&exdates).expect("strings serialize"),
-            first_start,
-            last_end,
-            at
+            clock::to_text(first_start),
+            last_end.map(clock::to_text),
+            at,
+            extra
         ],
     )?;
     Ok(())
@@ -142,10 +178,10 @@ pub fn add_manual(store: &Store, person_id: &str, summary: &str, start: DateTime
     if !exists {
         return Err(PlanningError::PersonNotFound);
     }
-    let when = Recurrence { start: start.naive_utc(), minutes, time_zone: "UTC".into(), rule: None, exdates: Vec::new() };
+    let when = Recurrence { start: start.naive_utc(), minutes, time_zone: "UTC".into(), rule: None, exdates: Vec::new(), extra: Default::default() };
     let summary = if summary.is_empty() { "Away" } else { summary };
     let id: String = store.write(|tx| -> Result<String, PlanningError> {
-        insert(tx, person_id, "", summary, false, &when, &clock::to_text(now))?;
+        insert(tx, person_id, "", summary, false, &when, (start, Some(end)), &clock::to_text(now))?;
         Ok(tx.query_row("SELECT id FROM busy_times WHERE rowid = last_insert_rowid()", [], |r| r.get(0))?)
     })?;
     Ok(ManualBusy { id, person_id: person_id.to_owned(), summary: summary.to_owned(), start: clock::to_text(start), end: clock::to_text(end) })
@@ -182,7 +218,7 @@ pub fn delete_manual(store: &Store, id: &str) -> Result<(), PlanningError> {
 pub fn between(store: &Store, project_id: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<BusyOccurrence>, PlanningError> {
     let conn = store.reader()?;
     let mut stmt = conn.prepare_cached(
-        "SELECT b.person_id, b.summary, b.all_day, b.start_local, b.minutes, b.time_zone, b.rule, b.exdates
+        "SELECT b.person_id, b.summary, b.all_day, b.start_local, b.minutes, b.time_zone, b.rule, b.exdates, b.extra
          FROM busy_times b JOIN people p ON p.id = b.person_id
          WHERE p.project_id = ?1 AND b.first_start < ?3 AND (b.last_end IS NULL OR b.last_end > ?2)",
     )?;
@@ -196,17 +232,26 @@ pub fn between(store: &Store, project_id: &str, from: DateTime<Utc>, to: DateTim
             r.get::<_, String>(5)?,
             r.get::<_, Option<String>>(6)?,
             r.get::<_, String>(7)?,
+            r.get::<_, Option<String>>(8)?,
         ))
     })?;
+    let budget = Budget::seconds(BUDGET_SECONDS);
     let mut out = Vec::new();
     for row in rows {
-        let (person_id, summary, all_day, start, minutes, time_zone, rule, exdates) = row?;
+        let (person_id, summary, all_day, start, minutes, time_zone, rule, exdates, extra) = row?;
         let Some(start) = parse_local(&start) else { continue };
         let exdates: Vec<String> = serde_json::from_str(&exdates).unwrap_or_default();
-        let when = Recurrence { start, minutes, time_zone, rule, exdates: exdates.iter().filter_map(|e| parse_local(e)).collect() };
+        let extra: Extra = extra.and_then(|e| serde_json::from_str(&e).ok()).unwrap_or_default();
+        let when = Recurrence { start, minutes, time_zone, rule, exdates: exdates.iter().filter_map(|e| parse_local(e)).collect(), extra };
         // A stored entry was valid when it was imported; skip one that no
         // longer expands (a zone removed from the database) rather than fail.
-        let Ok(expansion) = when.expand(from, to) else { continue };
+        let expansion = match when.expand_within(from, to, &budget) {
+            Ok(e) => e,
+            Err(e @ RecurrenceError::Budget(_)) => {
+                return Err(PlanningError::TooMuchWork(format!("{e} Show a shorter period, or import the calendars again with a shorter period.")));
+            }
+            Err(_) => continue,
+        };
         out.extend(expansion.occurrences.into_iter().map(|o| BusyOccurrence {
             person_id: person_id.clone(),
             summary: summary.clone(),

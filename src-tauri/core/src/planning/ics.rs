@@ -1,17 +1,24 @@
 //! Reading iCalendar (`.ics`) files from people's calendar apps into busy
-//! time: timed and all-day events, recurring ones with their exceptions,
-//! and the time zones Google, Outlook and Thunderbird write.
+//! time, as RFC 5545 defines it: timed and all-day events; recurrence sets
+//! of several RRULEs, RDATEs (dates, date-times and periods) and EXDATEs;
+//! moved or changed instances (`RECURRENCE-ID`, one instance, or that one
+//! and all later ones with `RANGE=THISANDFUTURE`); and time zones by IANA
+//! name, by the names Outlook and Thunderbird write, or as the file defines
+//! them in its own `VTIMEZONE` blocks.
 //!
-//! Free and cancelled events are skipped. A moved or changed instance of a
-//! recurring event (`RECURRENCE-ID`) replaces the original one. A problem
-//! names its line, and nothing is imported.
+//! Free and cancelled events are skipped. Real files carry lines other apps
+//! wrote carelessly: a line that cannot be read inside an event skips that
+//! event (the report names the line and why), and outside events it is
+//! ignored. A file that is not a calendar, or whose BEGIN and END lines do
+//! not match, is refused whole with its line.
 
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
 
-use super::recurrence::Recurrence;
+use super::recurrence::{Extra, RDate, Recurrence};
+use super::zone::{self, CustomZone, Observance, Zone};
 
 pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_EVENTS: usize = 20_000;
@@ -22,8 +29,24 @@ pub struct BusyEvent {
     pub uid: String,
     pub summary: String,
     pub all_day: bool,
-    /// Local start, length, zone, rule and exceptions.
+    /// Local start, length, zone, rules and exceptions.
     pub when: Recurrence,
+    /// The line the event starts on.
+    pub line: usize,
+}
+
+/// An event left out of an import, with the line and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub line: usize,
+    pub reason: String,
+}
+
+/// What a calendar file holds.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CalendarRead {
+    pub events: Vec<BusyEvent>,
+    pub skipped: Vec<Skipped>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -57,35 +80,71 @@ pub fn too_large() -> IcsError {
     err(0, "the file is larger than 10 MB; export a shorter period from the calendar app.")
 }
 
+/// The events of one VEVENT block, or the first line in it that could not
+/// be read.
+#[derive(Default)]
+struct RawEvent {
+    begin: usize,
+    props: Vec<Prop>,
+    bad: Option<Skipped>,
+}
+
+/// A VTIMEZONE block: its name, a location hint and its observances.
+#[derive(Default)]
+struct RawZone {
+    id: String,
+    location: Option<String>,
+    observances: Vec<Observance>,
+}
+
 /// Reads a calendar. `default_tz` is the person's zone, used for floating
 /// times and all-day events.
-pub fn parse(content: &str, default_tz: Tz) -> Result<Vec<BusyEvent>, IcsError> {
+pub fn parse(content: &str, default_tz: Tz) -> Result<CalendarRead, IcsError> {
     if content.len() > MAX_FILE_BYTES {
         return Err(too_large());
     }
-    let props = unfold(content)?;
-    if props.first().map(|p| (p.name.as_str(), p.value.to_uppercase())) != Some(("BEGIN", "VCALENDAR".into())) {
-        return Err(err(props.first().map_or(1, |p| p.line), "this is not an iCalendar file (it does not start with BEGIN:VCALENDAR)."));
+    let lines = unfold(content)?;
+    match lines.first() {
+        Some(Ok(p)) if p.name == "BEGIN" && ["VCALENDAR", "VEVENT"].contains(&p.value.trim().to_uppercase().as_str()) => {}
+        first => {
+            let line = first.map_or(1, |l| match l {
+                Ok(p) => p.line,
+                Err(s) => s.line,
+            });
+            return Err(err(line, "this is not an iCalendar file (it does not start with BEGIN:VCALENDAR)."));
+        }
     }
-    // Zones declared in the file, by TZID: a known IANA name, if any.
-    let mut zones: HashMap<String, Option<Tz>> = HashMap::new();
-    let mut events: Vec<Vec<Prop>> = Vec::new();
+    let mut zones: HashMap<String, ZoneDef> = HashMap::new();
+    let mut events: Vec<RawEvent> = Vec::new();
     let mut stack: Vec<(String, usize)> = Vec::new();
-    let mut current_event: Option<Vec<Prop>> = None;
-    let mut current_zone: Option<(String, Option<Tz>)> = None;
-    for p in props {
+    let mut event: Option<RawEvent> = None;
+    let mut raw_zone: Option<RawZone> = None;
+    let mut observance: Option<(bool, Vec<Prop>)> = None;
+    for line in lines {
+        let p = match line {
+            Ok(p) => p,
+            // Inside an event the event is skipped; elsewhere the line is ignored.
+            Err(bad) => {
+                if let Some(e) = event.as_mut() {
+                    e.bad.get_or_insert(bad);
+                }
+                continue;
+            }
+        };
+        let depth_name = stack.last().map(|(s, _)| s.as_str());
         match p.name.as_str() {
             "BEGIN" => {
-                let what = p.value.to_uppercase();
+                let what = p.value.trim().to_uppercase();
                 match what.as_str() {
-                    "VEVENT" => current_event = Some(Vec::new()),
-                    "VTIMEZONE" => current_zone = Some((String::new(), None)),
+                    "VEVENT" if event.is_none() => event = Some(RawEvent { begin: p.line, ..Default::default() }),
+                    "VTIMEZONE" => raw_zone = Some(RawZone::default()),
+                    "STANDARD" | "DAYLIGHT" if depth_name == Some("VTIMEZONE") => observance = Some((what == "DAYLIGHT", Vec::new())),
                     _ => {}
                 }
                 stack.push((what, p.line));
             }
             "END" => {
-                let what = p.value.to_uppercase();
+                let what = p.value.trim().to_uppercase();
                 match stack.pop() {
                     Some((open, _)) if open == what => {}
                     Some((open, at)) => {
@@ -94,8 +153,8 @@ pub fn parse(content: &str, default_tz: Tz) -> Result<Vec<BusyEvent>, IcsError> 
                     None => return Err(err(p.line, format!("END:{what} has no matching BEGIN."))),
                 }
                 match what.as_str() {
-                    "VEVENT" => {
-                        if let Some(e) = current_event.take() {
+                    "VEVENT" if !stack.iter().any(|(s, _)| s == "VEVENT") => {
+                        if let Some(e) = event.take() {
                             if events.len() == MAX_EVENTS {
                                 return Err(err(p.line, format!("the file has more than {MAX_EVENTS} events; export a shorter period.")));
                             }
@@ -103,143 +162,405 @@ pub fn parse(content: &str, default_tz: Tz) -> Result<Vec<BusyEvent>, IcsError> 
                         }
                     }
                     "VTIMEZONE" => {
-                        if let Some((id, tz)) = current_zone.take() {
-                            let tz = tz.or_else(|| zone_named(&id));
-                            zones.insert(id, tz);
+                        if let Some(z) = raw_zone.take() {
+                            if let Some(tz) = zone_of(&z) {
+                                zones.insert(tzid_key(&z.id), tz);
+                            }
+                        }
+                    }
+                    "STANDARD" | "DAYLIGHT" => {
+                        if let (Some(z), Some((_, props))) = (raw_zone.as_mut(), observance.take()) {
+                            z.observances.extend(read_observance(&props));
                         }
                     }
                     _ => {}
                 }
             }
-            _ => {
-                let depth_is_event = stack.last().is_some_and(|(s, _)| s == "VEVENT");
-                if depth_is_event {
-                    if let Some(e) = current_event.as_mut() {
-                        e.push(p);
-                    }
-                } else if let Some((id, tz)) = current_zone.as_mut() {
-                    match p.name.as_str() {
-                        "TZID" => *id = p.value.clone(),
-                        "X-LIC-LOCATION" => *tz = zone_named(&p.value),
-                        _ => {}
+            _ => match depth_name {
+                Some("VEVENT") => {
+                    if let Some(e) = event.as_mut() {
+                        e.props.push(p);
                     }
                 }
-            }
+                Some("STANDARD" | "DAYLIGHT") => {
+                    if let Some((_, props)) = observance.as_mut() {
+                        props.push(p);
+                    }
+                }
+                Some("VTIMEZONE") => {
+                    if let Some(z) = raw_zone.as_mut() {
+                        match p.name.as_str() {
+                            "TZID" => z.id = p.value.clone(),
+                            "X-LIC-LOCATION" => z.location = Some(p.value.clone()),
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            },
         }
     }
     if let Some((open, at)) = stack.pop() {
         return Err(err(at, format!("BEGIN:{open} is never closed; the file is cut short. Export it again.")));
     }
-
-    let mut out: Vec<BusyEvent> = Vec::new();
-    let mut moved: Vec<(String, NaiveDateTime)> = Vec::new();
-    for props in &events {
-        if let Some(event) = read_event(props, &zones, default_tz, &mut moved)? {
-            out.push(event);
-        }
-    }
-    // A moved instance replaces the original occurrence of its series.
-    for (uid, original) in moved {
-        if let Some(series) = out.iter_mut().find(|e| e.uid == uid && e.when.rule.is_some()) {
-            series.when.exdates.push(original);
-        }
-    }
-    Ok(out)
+    Ok(assemble(events, &zones, default_tz))
 }
 
-fn read_event(
-    props: &[Prop],
-    zones: &HashMap<String, Option<Tz>>,
-    default_tz: Tz,
-    moved: &mut Vec<(String, NaiveDateTime)>,
-) -> Result<Option<BusyEvent>, IcsError> {
+/// A zone a file names: an IANA zone, or the rules the file gives.
+#[derive(Clone)]
+enum ZoneDef {
+    Iana(Tz),
+    Custom(CustomZone),
+}
+
+/// The zone a VTIMEZONE block stands for: the IANA zone its name names,
+/// else the rules it carries, else the IANA zone its location names.
+fn zone_of(z: &RawZone) -> Option<ZoneDef> {
+    if let Some(tz) = zone_named(&z.id) {
+        return Some(ZoneDef::Iana(tz));
+    }
+    if !z.observances.is_empty() {
+        return Some(ZoneDef::Custom(CustomZone { observances: z.observances.clone() }));
+    }
+    z.location.as_deref().and_then(zone_named).map(ZoneDef::Iana)
+}
+
+/// A STANDARD or DAYLIGHT observance; one that cannot be read is left out.
+fn read_observance(props: &[Prop]) -> Option<Observance> {
     let get = |name: &str| props.iter().find(|p| p.name == name);
-    let begin = props.first().map_or(0, |p| p.line);
-    let free = get("TRANSP").is_some_and(|p| p.value.eq_ignore_ascii_case("TRANSPARENT"))
-        || get("STATUS").is_some_and(|p| p.value.eq_ignore_ascii_case("CANCELLED"))
-        || get("X-MICROSOFT-CDO-BUSYSTATUS").is_some_and(|p| p.value.eq_ignore_ascii_case("FREE"));
-    let uid = get("UID").map(|p| p.value.clone()).unwrap_or_default();
-    let start_prop = get("DTSTART").ok_or_else(|| err(begin, "an event has no start (DTSTART)."))?;
-    let start = read_time(start_prop, zones, default_tz)?;
-    // Times of exceptions are compared in the series' own wall-clock time.
-    let in_series_zone = |t: Time| -> NaiveDateTime {
-        if t.tz == start.tz || t.all_day {
+    let onset = get("DTSTART")?.value.trim();
+    let start = NaiveDateTime::parse_from_str(onset, "%Y%m%dT%H%M%S")
+        .or_else(|_| NaiveDate::parse_from_str(onset, "%Y%m%d").map(|d| d.and_time(chrono::NaiveTime::MIN)))
+        .ok()?;
+    let offset_from = utc_offset(&get("TZOFFSETFROM")?.value)?;
+    let offset_to = utc_offset(&get("TZOFFSETTO")?.value)?;
+    let rule = get("RRULE").map(|p| p.value.trim().to_owned()).filter(|r| r.is_ascii());
+    let rdates = props
+        .iter()
+        .filter(|p| p.name == "RDATE")
+        .flat_map(|p| p.value.split(','))
+        .filter_map(|v| NaiveDateTime::parse_from_str(v.trim(), "%Y%m%dT%H%M%S").ok())
+        .collect();
+    Some(Observance { start, offset_from, offset_to, rule, rdates })
+}
+
+/// `+0130` or `-053000` as seconds east of UTC; at most a day.
+fn utc_offset(v: &str) -> Option<i32> {
+    let v = v.trim();
+    let (sign, digits) = match v.as_bytes().first()? {
+        b'+' => (1, &v[1..]),
+        b'-' => (-1, &v[1..]),
+        _ => return None,
+    };
+    if !(digits.len() == 4 || digits.len() == 6) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| digits.get(r).map_or(0, |d| d.parse::<i32>().unwrap_or(0));
+    let (h, m, s) = (n(0..2), n(2..4), n(4..6));
+    (h < 24 && m < 60 && s < 60).then_some(sign * (h * 3600 + m * 60 + s))
+}
+
+/// TZIDs compare without quotes and backslash escapes (`Bangkok\, Hanoi`).
+fn tzid_key(id: &str) -> String {
+    let id = id.trim().trim_matches('"');
+    let mut out = String::with_capacity(id.len());
+    let mut chars = id.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(next) = chars.next() {
+                out.push(next);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// An event read, before instances are matched with their series.
+struct Read {
+    uid: String,
+    line: usize,
+    free: bool,
+    summary: String,
+    start: Time,
+    minutes: i64,
+    rules: Vec<(String, usize)>,
+    rdates: Vec<RDate>,
+    exdates: Vec<Time>,
+    /// RECURRENCE-ID and whether it has RANGE=THISANDFUTURE.
+    instance: Option<(Time, bool)>,
+    sequence: i64,
+}
+
+/// Matches moved instances with their series and makes the busy events.
+fn assemble(raw: Vec<RawEvent>, zones: &HashMap<String, ZoneDef>, default_tz: Tz) -> CalendarRead {
+    let mut skipped = Vec::new();
+    let mut reads: Vec<Read> = Vec::new();
+    for e in raw {
+        if let Some(bad) = e.bad {
+            skipped.push(Skipped { line: bad.line, reason: format!("{} The event from line {} was skipped.", bad.reason, e.begin) });
+            continue;
+        }
+        match read_event(&e, zones, default_tz) {
+            Ok(Some(r)) => reads.push(r),
+            Ok(None) => {}
+            Err(IcsError { line, message }) => skipped.push(Skipped { line, reason: format!("{} The event from line {} was skipped.", capitalize(&message), e.begin) }),
+        }
+    }
+    // Series by UID; instances apply to the series with their UID. Free
+    // series are kept until then: their busy instances still count.
+    let mut out: Vec<(BusyEvent, bool)> = Vec::new();
+    let mut series_of: HashMap<String, (usize, i64)> = HashMap::new();
+    let (series, mut instances): (Vec<Read>, Vec<Read>) = reads.into_iter().partition(|r| r.instance.is_none());
+    for r in series {
+        // The same event written again (a later SEQUENCE, or the same one
+        // later in the file) replaces the earlier copy (RFC 5545 3.8.7.4).
+        match series_of.get_mut(&r.uid).filter(|_| !r.uid.is_empty()) {
+            Some((i, sequence)) if *sequence <= r.sequence => {
+                out[*i] = (busy_event(&r), r.free);
+                *sequence = r.sequence;
+            }
+            Some(_) => {}
+            None => {
+                series_of.insert(r.uid.clone(), (out.len(), r.sequence));
+                out.push((busy_event(&r), r.free));
+            }
+        }
+    }
+    instances.sort_by_key(|r| r.instance.as_ref().map(|(t, _)| t.local));
+    // The parts of series after a RANGE=THISANDFUTURE change.
+    let mut parts: Vec<(BusyEvent, bool)> = Vec::new();
+    for r in instances {
+        let Some((id, future)) = &r.instance else { continue };
+        let Some(&(index, _)) = series_of.get(&r.uid) else {
+            // An instance without its series is an event of its own.
+            out.push((busy_event(&r), r.free));
+            continue;
+        };
+        let master = &out[index].0;
+        let Ok(zone) = master.when.zone() else { continue };
+        let original = if id.all_day || master.all_day || id.tz_name == master.when.time_zone { id.local } else { zone.local(id.zone.localize(id.local)) };
+        if master.when.exdates.contains(&original) {
+            // The series no longer has this instance: its change went with it.
+            continue;
+        }
+        if *future {
+            // This instance and all later ones move as it moved (RFC 5545 3.2.13).
+            let mut rest = master.clone();
+            rest.when.extra.before = None;
+            rest.when.extra.from = Some(original);
+            rest.when.extra.shift = (zone.local(r.start.zone.localize(r.start.local)) - original).num_minutes();
+            rest.when.minutes = r.minutes;
+            rest.summary = r.summary.clone();
+            rest.line = r.line;
+            let before = &mut out[index].0.when.extra.before;
+            *before = Some(before.map_or(original, |b| b.min(original)));
+            for (earlier, _) in parts.iter_mut().filter(|(e, _)| e.uid == r.uid) {
+                if earlier.when.extra.before.is_none_or(|b| b > original) {
+                    earlier.when.extra.before = Some(original);
+                }
+            }
+            parts.push((rest, r.free));
+        } else {
+            out[index].0.when.exdates.push(original);
+            for (part, _) in parts.iter_mut().filter(|(e, _)| e.uid == r.uid) {
+                part.when.exdates.push(original);
+            }
+            out.push((busy_event(&r), r.free));
+        }
+    }
+    out.extend(parts);
+    let mut events = Vec::new();
+    for (e, free) in out {
+        if free {
+            continue;
+        }
+        match e.when.validate() {
+            Ok(()) => events.push(e),
+            Err(problem) => skipped.push(Skipped { line: e.line, reason: format!("{problem} The event from line {} was skipped.", e.line) }),
+        }
+    }
+    skipped.sort_by_key(|s| s.line);
+    CalendarRead { events, skipped }
+}
+
+fn busy_event(r: &Read) -> BusyEvent {
+    let in_series_zone = |t: &Time| -> NaiveDateTime {
+        // A floating series compares its exceptions by the times written.
+        if t.tz_name == r.start.tz_name || t.all_day || r.start.floating {
             t.local
         } else {
-            super::recurrence::localize(t.tz, t.local).with_timezone(&start.tz).naive_local()
+            r.start.zone.local(t.zone.localize(t.local))
         }
     };
-    if let Some(rid) = get("RECURRENCE-ID") {
-        moved.push((uid.clone(), in_series_zone(read_time(rid, zones, default_tz)?)));
-    }
-    if free {
+    // A changed instance is that one occurrence, whatever rules it repeats.
+    let single = r.instance.is_some();
+    let mut rules = r.rules.iter().map(|(x, _)| x.clone()).filter(|_| !single);
+    // An instant with periods (RDATE;VALUE=PERIOD) is busy in the periods only.
+    let (minutes, instant) = match r.rdates.iter().find_map(|d| d.minutes) {
+        Some(period) if r.minutes == 0 => (period, Some(r.start.local).filter(|t| !r.rdates.iter().any(|d| d.start == *t))),
+        _ => (r.minutes, None),
+    };
+    let when = Recurrence {
+        start: r.start.local,
+        minutes,
+        time_zone: r.start.tz_name.clone(),
+        rule: rules.next(),
+        exdates: r.exdates.iter().map(in_series_zone).chain(instant).collect(),
+        extra: Extra { rules: rules.collect(), rdates: if single { Vec::new() } else { r.rdates.clone() }, zone: r.start.custom.clone(), ..Default::default() },
+    };
+    BusyEvent { uid: r.uid.clone(), summary: r.summary.clone(), all_day: r.start.all_day, when, line: r.line }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+fn read_event(e: &RawEvent, zones: &HashMap<String, ZoneDef>, default_tz: Tz) -> Result<Option<Read>, IcsError> {
+    let props = &e.props;
+    let get = |name: &str| props.iter().find(|p| p.name == name);
+    let free = get("TRANSP").is_some_and(|p| p.value.trim().eq_ignore_ascii_case("TRANSPARENT"))
+        || get("STATUS").is_some_and(|p| p.value.trim().eq_ignore_ascii_case("CANCELLED"))
+        || get("X-MICROSOFT-CDO-BUSYSTATUS").is_some_and(|p| p.value.trim().eq_ignore_ascii_case("FREE"));
+    let uid = get("UID").map(|p| p.value.clone()).unwrap_or_default();
+    let Some(start_prop) = get("DTSTART") else {
+        // Not busy time at all (a note or a to-do written as an event).
         return Ok(None);
-    }
+    };
+    let start = read_time(start_prop, zones, default_tz)?;
+    let instance = match get("RECURRENCE-ID") {
+        Some(p) => Some((read_time(p, zones, default_tz)?, p.param("RANGE").is_some_and(|r| r.eq_ignore_ascii_case("THISANDFUTURE")))),
+        None => None,
+    };
     let minutes = if let Some(end_prop) = get("DTEND") {
         let end = read_time(end_prop, zones, default_tz)?;
         // Both ends are in local time of their own zones; compare as instants
         // when the zones differ, else as wall-clock times.
-        if end.tz == start.tz {
+        if end.tz_name == start.tz_name || end.all_day {
             (end.local - start.local).num_minutes()
         } else {
-            (super::recurrence::localize(end.tz, end.local) - super::recurrence::localize(start.tz, start.local)).num_minutes()
+            (end.zone.localize(end.local) - start.zone.localize(start.local)).num_minutes()
         }
     } else if let Some(d) = get("DURATION") {
-        duration(&d.value).ok_or_else(|| err(d.line, format!("“{}” is not a duration such as PT1H or P1D.", d.value)))?.num_minutes()
+        duration(&d.value).ok_or_else(|| err(d.line, format!("“{}” is not a duration such as PT1H or P1D.", d.value.trim())))?.num_minutes()
     } else if start.all_day {
         24 * 60
     } else {
         0
     };
-    if minutes <= 0 {
-        // A reminder at one instant takes no time.
-        return Ok(None);
+    if minutes < 0 {
+        let end = get("DTEND").map_or(start_prop.line, |p| p.line);
+        return Err(err(end, "the event ends before it starts (RFC 5545 3.8.2.2)."));
     }
     let mut exdates = Vec::new();
     for ex in props.iter().filter(|p| p.name == "EXDATE") {
-        for one in ex.value.split(',') {
+        for one in ex.value.split(',').filter(|v| !v.trim().is_empty()) {
             let single = Prop { value: one.trim().to_owned(), ..ex.clone() };
-            exdates.push(in_series_zone(read_time(&single, zones, default_tz)?));
+            exdates.push(read_time(&single, zones, default_tz)?);
         }
     }
-    let rule = get("RRULE").map(|p| p.value.clone());
-    let when = Recurrence { start: start.local, minutes, time_zone: start.tz.name().to_owned(), rule, exdates };
-    if let Err(e) = when.validate() {
-        let line = get("RRULE").map_or(start_prop.line, |p| p.line);
-        return Err(err(line, e.to_string()));
+    let mut rdates = Vec::new();
+    for rd in props.iter().filter(|p| p.name == "RDATE") {
+        for one in rd.value.split(',').filter(|v| !v.trim().is_empty()) {
+            rdates.push(read_rdate(rd, one.trim(), &start, zones, default_tz)?);
+        }
     }
-    let summary = get("SUMMARY").map(|p| unescape(&p.value)).unwrap_or_else(|| "Busy".to_owned());
-    Ok(Some(BusyEvent { uid, summary, all_day: start.all_day, when }))
+    let rules = props.iter().filter(|p| p.name == "RRULE").map(|p| (p.value.trim().to_owned(), p.line)).collect::<Vec<_>>();
+    if minutes == 0 && (instance.is_some() || !rules.is_empty() || !rdates.iter().any(|r: &RDate| r.minutes.is_some())) {
+        // A reminder at one instant takes no time.
+        return Ok(None);
+    }
+    for (rule, line) in &rules {
+        // Checked on its own so that the message names its line.
+        let alone = Recurrence { start: start.local, minutes: 1, time_zone: "UTC".into(), rule: Some(rule.clone()), ..Default::default() };
+        alone.validate().map_err(|e| err(*line, e.to_string()))?;
+    }
+    let summary = get("SUMMARY").map(|p| unescape(&p.value)).filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "Busy".to_owned());
+    let sequence = get("SEQUENCE").and_then(|p| p.value.trim().parse().ok()).unwrap_or(0);
+    Ok(Some(Read { uid, line: e.begin, free, summary, start, minutes: minutes.max(0), rules, rdates, exdates, instance, sequence }))
+}
+
+/// One RDATE value: a date, a date-time or a period (`start/end` or
+/// `start/duration`), as a local start in the event's zone.
+fn read_rdate(p: &Prop, value: &str, start: &Time, zones: &HashMap<String, ZoneDef>, default_tz: Tz) -> Result<RDate, IcsError> {
+    let (first, period_end) = match value.split_once('/') {
+        Some((a, b)) => (a, Some(b)),
+        None => (value, None),
+    };
+    let at = read_time(&Prop { value: first.to_owned(), ..p.clone() }, zones, default_tz)?;
+    let local = |t: &Time| if t.tz_name == start.tz_name || t.all_day { t.local } else { start.zone.local(t.zone.localize(t.local)) };
+    let minutes = match period_end {
+        None => None,
+        Some(end) if end.starts_with(['P', '+', '-']) => {
+            Some(duration(end).ok_or_else(|| err(p.line, format!("“{end}” is not a duration such as PT1H.")))?.num_minutes())
+        }
+        Some(end) => {
+            let end = read_time(&Prop { value: end.to_owned(), ..p.clone() }, zones, default_tz)?;
+            Some((end.zone.localize(end.local) - at.zone.localize(at.local)).num_minutes())
+        }
+    };
+    if minutes.is_some_and(|m| m <= 0) {
+        return Err(err(p.line, format!("the period “{value}” ends before it starts.")));
+    }
+    Ok(RDate { start: local(&at), minutes })
 }
 
 struct Time {
     local: NaiveDateTime,
-    tz: Tz,
+    /// Written without a zone (RFC 5545 3.3.5, form #1).
+    floating: bool,
+    zone: Zone,
+    tz_name: String,
+    /// The rules of a zone the file defined, to store with the event.
+    custom: Option<CustomZone>,
     all_day: bool,
 }
 
-fn read_time(p: &Prop, zones: &HashMap<String, Option<Tz>>, default_tz: Tz) -> Result<Time, IcsError> {
+fn read_time(p: &Prop, zones: &HashMap<String, ZoneDef>, default_tz: Tz) -> Result<Time, IcsError> {
     let v = p.value.trim();
+    let in_range = |t: NaiveDateTime| -> Result<NaiveDateTime, IcsError> {
+        if zone::in_range(t) {
+            Ok(t)
+        } else {
+            Err(err(p.line, format!("“{v}” is outside the years {} to {} Liftoff plans in.", zone::YEARS.start(), zone::YEARS.end())))
+        }
+    };
+    let iana = |tz: Tz| (Zone::Iana(tz), tz.name().to_owned(), None);
     if p.param("VALUE").is_some_and(|t| t.eq_ignore_ascii_case("DATE")) || (v.len() == 8 && v.bytes().all(|b| b.is_ascii_digit())) {
         let day = NaiveDate::parse_from_str(v, "%Y%m%d").map_err(|_| err(p.line, format!("“{v}” is not a date such as 20261124.")))?;
-        return Ok(Time { local: day.and_hms_opt(0, 0, 0).expect("midnight exists"), tz: default_tz, all_day: true });
+        let (zone, tz_name, custom) = iana(default_tz);
+        return Ok(Time { local: in_range(day.and_time(chrono::NaiveTime::MIN))?, floating: true, zone, tz_name, custom, all_day: true });
     }
     let bad = || err(p.line, format!("“{v}” is not a date and time such as 20261124T090000."));
-    if let Some(utc) = v.strip_suffix('Z') {
-        let local = NaiveDateTime::parse_from_str(utc, "%Y%m%dT%H%M%S").map_err(|_| bad())?;
-        return Ok(Time { local, tz: Tz::UTC, all_day: false });
+    if let Some(utc) = v.strip_suffix('Z').or_else(|| v.strip_suffix('z')) {
+        let local = in_range(NaiveDateTime::parse_from_str(utc, "%Y%m%dT%H%M%S").map_err(|_| bad())?)?;
+        let (zone, tz_name, custom) = iana(Tz::UTC);
+        return Ok(Time { local, floating: false, zone, tz_name, custom, all_day: false });
     }
-    let local = NaiveDateTime::parse_from_str(v, "%Y%m%dT%H%M%S").map_err(|_| bad())?;
-    let tz = match p.param("TZID") {
-        None => default_tz,
-        Some(id) => match zones.get(id).copied().flatten().or_else(|| zone_named(id)) {
-            Some(tz) => tz,
-            None => {
-                return Err(err(p.line, format!("the time zone “{id}” is not one Liftoff knows. Export the calendar with standard (IANA) time zones.")));
+    let local = in_range(NaiveDateTime::parse_from_str(v, "%Y%m%dT%H%M%S").map_err(|_| bad())?)?;
+    let (zone, tz_name, custom) = match p.param("TZID") {
+        None => iana(default_tz),
+        Some(id) => {
+            let key = tzid_key(id);
+            match zones.get(&key) {
+                Some(ZoneDef::Iana(tz)) => iana(*tz),
+                Some(ZoneDef::Custom(c)) => (Zone::custom(c), key.clone(), Some(c.clone())),
+                None => match zone_named(&key) {
+                    Some(tz) => iana(tz),
+                    None => {
+                        return Err(err(
+                            p.line,
+                            format!("the time zone “{key}” is neither one Liftoff knows nor defined in the file (VTIMEZONE). Export the calendar with its time zones included."),
+                        ));
+                    }
+                },
             }
-        },
+        }
     };
-    Ok(Time { local, tz, all_day: false })
+    let floating = p.param("TZID").is_none();
+    Ok(Time { local, floating, zone, tz_name, custom, all_day: false })
 }
 
 /// A zone by IANA name, by the Windows names Outlook writes, or by
@@ -316,7 +637,8 @@ fn unescape(s: &str) -> String {
 }
 
 /// Joins folded lines and splits each into name, parameters and value.
-fn unfold(content: &str) -> Result<Vec<Prop>, IcsError> {
+/// A line that cannot be read is kept as the reason, for the event it is in.
+fn unfold(content: &str) -> Result<Vec<Result<Prop, Skipped>>, IcsError> {
     let content = content.strip_prefix('\u{feff}').unwrap_or(content);
     let mut logical: Vec<(usize, String)> = Vec::new();
     for (i, raw) in content.split('\n').enumerate() {
@@ -330,10 +652,10 @@ fn unfold(content: &str) -> Result<Vec<Prop>, IcsError> {
             logical.push((i + 1, raw.to_owned()));
         }
     }
-    logical.into_iter().map(|(line, text)| split_line(line, &text)).collect()
+    Ok(logical.into_iter().map(|(line, text)| split_line(line, &text)).collect())
 }
 
-fn split_line(line: usize, text: &str) -> Result<Prop, IcsError> {
+fn split_line(line: usize, text: &str) -> Result<Prop, Skipped> {
     // The value starts at the first ':' outside quotes.
     let mut quoted = false;
     let mut colon = None;
@@ -348,13 +670,13 @@ fn split_line(line: usize, text: &str) -> Result<Prop, IcsError> {
         }
     }
     let Some(colon) = colon else {
-        return Err(err(line, format!("“{}” is not a NAME:value line.", text.chars().take(40).collect::<String>())));
+        return Err(Skipped { line, reason: format!("“{}” is not a NAME:value line.", text.chars().take(40).collect::<String>()) });
     };
     let (head, value) = (&text[..colon], &text[colon + 1..]);
     let mut parts = head.split(';');
     let name = parts.next().unwrap_or_default().trim().to_uppercase();
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(err(line, format!("“{name}” is not a property name.")));
+        return Err(Skipped { line, reason: format!("“{}” is not a property name.", name.chars().take(40).collect::<String>()) });
     }
     let params = parts
         .filter_map(|p| p.split_once('='))
@@ -423,9 +745,11 @@ END:VCALENDAR\r
 
     #[test]
     fn reads_a_google_calendar_export() {
-        let events = parse(GOOGLE, berlin()).unwrap();
+        let read = parse(GOOGLE, berlin()).unwrap();
+        assert_eq!(read.skipped, []);
+        let events = read.events;
         let summaries: Vec<&str> = events.iter().map(|e| e.summary.as_str()).collect();
-        assert_eq!(summaries, ["Team stand-up", "Team stand-up (moved)", "Out of office", "Design review, with Finance"], "the free lunch is skipped");
+        assert_eq!(summaries, ["Team stand-up", "Out of office", "Design review, with Finance", "Team stand-up (moved)"], "the free lunch is skipped");
 
         let standup = &events[0];
         assert_eq!(standup.when.time_zone, "America/New_York");
@@ -434,41 +758,176 @@ END:VCALENDAR\r
         let week = standup.when.expand(utc(2026, 11, 23, 0, 0), utc(2026, 11, 28, 0, 0)).unwrap().occurrences;
         let starts: Vec<DateTime<Utc>> = week.iter().map(|o| o.start).collect();
         assert_eq!(starts, [utc(2026, 11, 23, 14, 30), utc(2026, 11, 25, 14, 30), utc(2026, 11, 27, 14, 30)]);
-        let moved = events[1].when.expand(utc(2026, 11, 24, 0, 0), utc(2026, 11, 25, 0, 0)).unwrap().occurrences;
+        let moved = events[3].when.expand(utc(2026, 11, 24, 0, 0), utc(2026, 11, 25, 0, 0)).unwrap().occurrences;
         assert_eq!(moved[0].start, utc(2026, 11, 24, 19, 0));
 
-        let leave = &events[2];
+        let leave = &events[1];
         assert!(leave.all_day);
         assert_eq!(leave.when.minutes, 2 * 24 * 60);
         let o = leave.when.expand(utc(2026, 11, 1, 0, 0), utc(2026, 12, 31, 0, 0)).unwrap().occurrences;
         assert_eq!((o[0].start, o[0].end), (utc(2026, 11, 29, 23, 0), utc(2026, 12, 1, 23, 0)), "whole days in the person's zone");
-        assert_eq!(events[3].when.minutes, 90);
+        assert_eq!(events[2].when.minutes, 90);
     }
 
     #[test]
     fn reads_outlook_and_thunderbird_zone_names_and_folded_lines() {
         let outlook = "BEGIN:VCALENDAR\nBEGIN:VTIMEZONE\nTZID:W. Europe Standard Time\nEND:VTIMEZONE\nBEGIN:VEVENT\nUID:1\nSUMMARY:Steering \n committee\nDTSTART;TZID=W. Europe Standard Time:20261124T100000\nDTEND;TZID=W. Europe Standard Time:20261124T110000\nEND:VEVENT\nEND:VCALENDAR\n";
-        let e = parse(outlook, Tz::UTC).unwrap();
+        let e = parse(outlook, Tz::UTC).unwrap().events;
         assert_eq!(e[0].summary, "Steering committee");
         assert_eq!(e[0].when.time_zone, "Europe/Berlin");
         let thunderbird = outlook.replace("W. Europe Standard Time", "/mozilla.org/20070129_1/Europe/Berlin");
-        assert_eq!(parse(&thunderbird, Tz::UTC).unwrap()[0].when.time_zone, "Europe/Berlin");
+        assert_eq!(parse(&thunderbird, Tz::UTC).unwrap().events[0].when.time_zone, "Europe/Berlin");
     }
 
     #[test]
     fn a_bad_file_names_the_line() {
         let cut = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:1\nDTSTART:20261124T100000Z\n";
         assert_eq!(parse(cut, berlin()).unwrap_err().to_string(), "Line 2: BEGIN:VEVENT is never closed; the file is cut short. Export it again.");
-        let bad_date = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:1\nDTSTART:2026-11-24\nDTEND:20261124T110000Z\nEND:VEVENT\nEND:VCALENDAR\n";
-        assert_eq!(parse(bad_date, berlin()).unwrap_err().line, 4);
-        let unknown_zone = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:1\nDTSTART;TZID=Narnia/Cair Paravel:20261124T100000\nDURATION:PT1H\nEND:VEVENT\nEND:VCALENDAR\n";
-        assert!(parse(unknown_zone, berlin()).unwrap_err().to_string().starts_with("Line 4: the time zone “Narnia/Cair Paravel”"));
-        let bad_rule = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:1\nDTSTART:20261124T100000Z\nDURATION:PT1H\nRRULE:FREQ=OFTEN\nEND:VEVENT\nEND:VCALENDAR\n";
-        assert_eq!(parse(bad_rule, berlin()).unwrap_err().line, 6);
-        assert!(parse("hello", berlin()).unwrap_err().to_string().contains("not a NAME:value line"));
+        // An event that cannot be read is skipped with its line; the rest is kept.
+        let good = "BEGIN:VEVENT\nUID:ok\nDTSTART:20261124T100000Z\nDURATION:PT1H\nEND:VEVENT\n";
+        let with = |bad: &str| format!("BEGIN:VCALENDAR\n{good}BEGIN:VEVENT\nUID:1\n{bad}END:VEVENT\nEND:VCALENDAR\n");
+        let skipped = |bad: &str| {
+            let read = parse(&with(bad), berlin()).unwrap();
+            assert_eq!(read.events.len(), 1, "{bad}");
+            assert_eq!(read.skipped.len(), 1, "{bad}");
+            (read.skipped[0].line, read.skipped[0].reason.clone())
+        };
+        assert_eq!(skipped("DTSTART:2026-11-24\nDTEND:20261124T110000Z\n").0, 9);
+        let (line, why) = skipped("DTSTART;TZID=Narnia/Cair Paravel:20261124T100000\nDURATION:PT1H\n");
+        assert_eq!(line, 9);
+        assert!(why.starts_with("The time zone “Narnia/Cair Paravel” is neither"), "{why}");
+        assert_eq!(skipped("DTSTART:20261124T100000Z\nDURATION:PT1H\nRRULE:FREQ=OFTEN\n").0, 11);
+        // The rrule crate slices weekdays as bytes: a non-ASCII one is refused, not a panic.
+        let (line, why) = skipped("DTSTART:20261124T100000Z\nDURATION:PT1H\nRRULE:FREQ=WEEKLY;BYDAY=MO\u{e9}\n");
+        assert_eq!(line, 11);
+        assert!(why.contains("“é” does not belong in a rule"), "{why}");
+        assert!(skipped("DTSTART:99991124T100000Z\nDURATION:PT1H\n").1.contains("outside the years 1800 to 2200"));
+        assert!(skipped("X-APPLE-RADIUS=49.9\nDTSTART:20261124T100000Z\nDURATION:PT1H\n").1.contains("is not a NAME:value line"));
+        // Outside events a line that cannot be read is ignored.
+        let stray = with("DTSTART:20261124T100000Z\nDURATION:PT1H\n").replacen("BEGIN:VEVENT", "X-WR-CALNAME=Broken\nBEGIN:VEVENT", 1);
+        assert_eq!(parse(&stray, berlin()).unwrap().events.len(), 2);
+        assert!(parse("hello", berlin()).unwrap_err().to_string().contains("not an iCalendar file"));
         assert!(parse("BEGIN:VCARD\nEND:VCARD\n", berlin()).unwrap_err().to_string().contains("not an iCalendar file"));
         let crossed = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nEND:VCALENDAR\n";
+        assert!(parse("BEGIN:VCALENDAR\nBEGIN:VEVENT\nX\nEND:VEVENT\nEND:VCALENDA\n", berlin()).is_err(), "a bad END refuses the whole file");
         assert!(parse(crossed, berlin()).unwrap_err().to_string().starts_with("Line 3: END:VCALENDAR closes BEGIN:VEVENT from line 2"));
+    }
+
+    fn occurrences(text: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+        let read = parse(text, berlin()).unwrap();
+        assert_eq!(read.skipped, [], "{text}");
+        let mut all: Vec<_> = read.events.iter().flat_map(|e| e.when.expand(from, to).unwrap().occurrences).map(|o| (o.start, o.end)).collect();
+        all.sort();
+        all
+    }
+
+    fn calendar(body: &str) -> String {
+        format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{}END:VCALENDAR\r\n", body.lines().map(|l| format!("{}\r\n", l.trim())).collect::<String>())
+    }
+
+    #[test]
+    fn the_recurrence_set_is_dtstart_rrules_and_rdates_minus_exdates() {
+        let text = calendar(
+            "BEGIN:VEVENT
+            UID:set
+            DTSTART:20270104T090000Z
+            DTEND:20270104T100000Z
+            RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=2
+            RRULE:FREQ=WEEKLY;BYDAY=WE;COUNT=1
+            RDATE:20270108T090000Z,20270109T120000Z
+            RDATE;VALUE=PERIOD:20270110T080000Z/PT3H,20270111T080000Z/20270111T083000Z
+            RDATE;VALUE=DATE:20270112
+            EXDATE:20270111T090000Z
+            END:VEVENT",
+        );
+        let got = occurrences(&text, utc(2027, 1, 1, 0, 0), utc(2027, 2, 1, 0, 0));
+        let h = |d, h, m| utc(2027, 1, d, h, m);
+        assert_eq!(
+            got,
+            [
+                (h(4, 9, 0), h(4, 10, 0)),
+                (h(6, 9, 0), h(6, 10, 0)),
+                (h(8, 9, 0), h(8, 10, 0)),
+                (h(9, 12, 0), h(9, 13, 0)),
+                (h(10, 8, 0), h(10, 11, 0)),
+                (h(11, 8, 0), h(11, 8, 30)),
+                // A date in a UTC series: its midnight, in the series' zone.
+                (h(12, 0, 0), h(12, 1, 0)),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_moved_instance_is_one_instance_and_thisandfuture_moves_the_rest() {
+        // The moved instance repeats the series' RRULE, as several clients write it.
+        let text = calendar(
+            "BEGIN:VEVENT
+            UID:s
+            DTSTART:20270104T090000Z
+            DURATION:PT1H
+            RRULE:FREQ=DAILY;COUNT=6
+            END:VEVENT
+            BEGIN:VEVENT
+            UID:s
+            RECURRENCE-ID:20270105T090000Z
+            DTSTART:20270105T150000Z
+            DURATION:PT30M
+            RRULE:FREQ=DAILY;COUNT=6
+            END:VEVENT
+            BEGIN:VEVENT
+            UID:s
+            RECURRENCE-ID;RANGE=THISANDFUTURE:20270107T090000Z
+            DTSTART:20270107T110000Z
+            DURATION:PT2H
+            END:VEVENT",
+        );
+        let got = occurrences(&text, utc(2027, 1, 1, 0, 0), utc(2027, 2, 1, 0, 0));
+        let h = |d, h, m| utc(2027, 1, d, h, m);
+        assert_eq!(
+            got,
+            [
+                (h(4, 9, 0), h(4, 10, 0)),
+                (h(5, 15, 0), h(5, 15, 30)),
+                (h(6, 9, 0), h(6, 10, 0)),
+                (h(7, 11, 0), h(7, 13, 0)),
+                (h(8, 11, 0), h(8, 13, 0)),
+                (h(9, 11, 0), h(9, 13, 0)),
+            ]
+        );
+    }
+
+    #[test]
+    fn zones_the_file_defines_under_names_that_are_not_iana_ones() {
+        // Outlook's display name with escaped commas, used with and without quotes.
+        let text = calendar(
+            "BEGIN:VTIMEZONE
+            TZID:(UTC+01:00) Amsterdam\\, Berlin\\, Bern
+            BEGIN:STANDARD
+            DTSTART:16011028T030000
+            RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10
+            TZOFFSETFROM:+0200
+            TZOFFSETTO:+0100
+            END:STANDARD
+            BEGIN:DAYLIGHT
+            DTSTART:16010325T020000
+            RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3
+            TZOFFSETFROM:+0100
+            TZOFFSETTO:+0200
+            END:DAYLIGHT
+            END:VTIMEZONE
+            BEGIN:VTIMEZONE
+            TZID:Unused zone
+            END:VTIMEZONE
+            BEGIN:VEVENT
+            UID:w
+            DTSTART;TZID=\"(UTC+01:00) Amsterdam, Berlin, Bern\":20270326T150000
+            DTEND;TZID=\"(UTC+01:00) Amsterdam, Berlin, Bern\":20270329T090000
+            RRULE:FREQ=WEEKLY;BYDAY=FR;COUNT=2
+            END:VEVENT",
+        );
+        let got = occurrences(&text, utc(2027, 3, 1, 0, 0), utc(2027, 5, 1, 0, 0));
+        // Friday 15:00 CET to Monday 09:00 CEST, then a week later in summer time.
+        assert_eq!(got, [(utc(2027, 3, 26, 14, 0), utc(2027, 3, 29, 7, 0)), (utc(2027, 4, 2, 13, 0), utc(2027, 4, 5, 7, 0))]);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod recurrence;
 pub mod timeline;
 pub mod window;
 pub mod windows;
+pub mod zone;
 
 use crate::rules::{ErrorKind, Kind};
 use crate::rules::FieldErrors;
@@ -34,6 +35,9 @@ pub enum PlanningError {
     /// A file that could not be written; the message says what to do.
     #[error("{0}")]
     Export(String),
+    /// Repeat rules that would take longer to expand than a read may.
+    #[error("{0}")]
+    TooMuchWork(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -47,7 +51,7 @@ impl From<rusqlite::Error> for PlanningError {
 impl Kind for PlanningError {
     fn kind(&self) -> ErrorKind {
         match self {
-            PlanningError::Invalid(_) | PlanningError::File(_) | PlanningError::Export(_) => ErrorKind::Invalid,
+            PlanningError::Invalid(_) | PlanningError::File(_) | PlanningError::Export(_) | PlanningError::TooMuchWork(_) => ErrorKind::Invalid,
             PlanningError::NotFound | PlanningError::ProjectNotFound | PlanningError::PersonNotFound => ErrorKind::NotFound,
             PlanningError::Store(e) => e.kind(),
         }

@@ -1,20 +1,26 @@
 //! Windows that repeat: a local start time in a named time zone, a length,
-//! and an optional RFC 5545 rule with exception dates.
+//! and RFC 5545 rules with extra and exception dates (the recurrence set of
+//! RFC 5545 3.8.5: DTSTART, the RRULEs and RDATEs, minus the EXDATEs).
 //!
 //! Occurrences keep their local wall-clock times across daylight-saving
 //! changes: "every Friday 15:00 to Monday 09:00" in Europe/Berlin starts at
 //! 15:00 and ends at 09:00 Berlin time on both sides of a change, so its
-//! length in real time is 65, 66 or 67 hours. A local time that does not
-//! exist (the hour skipped in spring) moves forward by the gap; one that
-//! happens twice (autumn) is taken the first time.
+//! length in real time is 65, 66 or 67 hours. Local times are placed as
+//! RFC 5545 3.3.5 says (see [`super::zone`]).
 //!
-//! Expansion is bounded: at most [`MAX_OCCURRENCES`] per query, and a rule
-//! that never matches stops after a bounded search, so no rule can hang the
-//! app.
+//! Expansion is bounded: at most [`MAX_OCCURRENCES`] per query and
+//! [`MAX_STEPS`] rule steps, every rule search gives up after the `rrule`
+//! crate's loop limit, and a [`Budget`] bounds the work of a whole import or
+//! timeline read, so no file can hang the app.
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Utc};
-use chrono_tz::Tz;
+use std::time::{Duration as Elapsed, Instant};
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use rrule::RRuleSet;
+use serde::{Deserialize, Serialize};
+
+pub use super::zone::localize;
+use super::zone::{self, CustomZone, Zone};
 
 /// The most occurrences one query returns; the rest are reported as cut off.
 pub const MAX_OCCURRENCES: u16 = 5000;
@@ -25,16 +31,69 @@ pub const MAX_STEPS: usize = 200_000;
 /// The longest a single window may be: 366 days.
 pub const MAX_MINUTES: i64 = 366 * 24 * 60;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The rule steps [`Recurrence::span`] walks to find a series' end.
+pub const SPAN_STEPS: usize = 1000;
+
+/// The most rules, extra dates and exceptions one recurrence may have.
+pub const MAX_DATES: usize = 5000;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Recurrence {
     /// Local to `time_zone`.
     pub start: NaiveDateTime,
     pub minutes: i64,
+    /// An IANA name, or the name a calendar file gave the zone in `extra.zone`.
     pub time_zone: String,
     /// The RRULE value, such as `FREQ=WEEKLY;BYDAY=FR`; `None` for a one-off window.
     pub rule: Option<String>,
     /// Local start times of occurrences to leave out.
     pub exdates: Vec<NaiveDateTime>,
+    /// What calendar files add; empty for windows made in Liftoff.
+    pub extra: Extra,
+}
+
+/// The parts of a recurrence only imported calendars have.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Extra {
+    /// More RRULEs: the set is their union (RFC 5545 3.8.5.3).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<String>,
+    /// RDATEs (RFC 5545 3.8.5.2), local to the zone.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rdates: Vec<RDate>,
+    /// The zone the file defined in a VTIMEZONE, when its name is not an
+    /// IANA one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zone: Option<CustomZone>,
+    /// Only the occurrences whose original start is at or after `from` and
+    /// before `before` (the parts of a series split by THISANDFUTURE).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<NaiveDateTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<NaiveDateTime>,
+    /// Minutes each occurrence moves from its original start (RANGE=THISANDFUTURE).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub shift: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+impl Extra {
+    pub fn is_empty(&self) -> bool {
+        *self == Extra::default()
+    }
+}
+
+/// An extra occurrence: its local start and, for a period, its own length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RDate {
+    pub start: NaiveDateTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,94 +117,231 @@ pub enum RecurrenceError {
     Length,
     #[error("The repeat rule is not valid: {0}. Write it as in a calendar, such as FREQ=WEEKLY;BYDAY=FR.")]
     Rule(String),
+    #[error("A date is outside the years 1800 to 2200 Liftoff plans in.")]
+    OutOfRange,
+    #[error("Reading the repeat rules took longer than Liftoff allows for one import or view ({0} seconds).")]
+    Budget(u64),
+}
+
+/// The time a whole import or timeline read may spend expanding rules.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    deadline: Option<Instant>,
+    seconds: u64,
+}
+
+impl Budget {
+    pub fn unlimited() -> Budget {
+        Budget { deadline: None, seconds: 0 }
+    }
+
+    pub fn seconds(seconds: u64) -> Budget {
+        Budget { deadline: Some(Instant::now() + Elapsed::from_secs(seconds)), seconds }
+    }
+
+    pub fn spent(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    fn check(&self) -> Result<(), RecurrenceError> {
+        if self.spent() {
+            Err(RecurrenceError::Budget(self.seconds))
+        } else {
+            Ok(())
+        }
+    }
 }
 
 impl Recurrence {
-    /// Checks the zone, the length and the rule without expanding anything.
+    /// Checks the zone, the length, the dates and the rules without
+    /// expanding anything.
     pub fn validate(&self) -> Result<(), RecurrenceError> {
-        self.rule_set().map(|_| ())
+        self.zone()?;
+        self.rule_sets().map(|_| ())
+    }
+
+    /// Every rule: `rule` and the extra ones.
+    fn rules(&self) -> impl Iterator<Item = &str> {
+        self.rule.as_deref().into_iter().chain(self.extra.rules.iter().map(String::as_str)).map(str::trim).filter(|r| !r.is_empty())
+    }
+
+    pub fn repeats(&self) -> bool {
+        self.rules().next().is_some() || !self.extra.rdates.is_empty()
+    }
+
+    /// The zone the local times are in.
+    pub fn zone(&self) -> Result<Zone, RecurrenceError> {
+        match &self.extra.zone {
+            Some(custom) => Ok(Zone::custom(custom)),
+            None => crate::time_zones::parse(&self.time_zone).map(Zone::Iana).ok_or_else(|| RecurrenceError::TimeZone(self.time_zone.clone())),
+        }
     }
 
     /// The occurrences that overlap `[from, to)`, in order.
+    pub fn expand(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Expansion, RecurrenceError> {
+        self.expand_within(from, to, &Budget::unlimited())
+    }
+
+    /// [`Recurrence::expand`] within the time left in `budget`.
     ///
-    /// The rule is expanded in wall-clock time (as if the zone were UTC, so
+    /// Rules are expanded in wall-clock time (as if the zone were UTC, so
     /// that no local time is missing or doubled), then each start and end is
     /// placed in the real zone.
-    pub fn expand(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Expansion, RecurrenceError> {
-        let tz = self.tz()?;
-        let Some(set) = self.rule_set()? else {
-            let one = self.occurrence_at(tz, self.start);
-            let occurrences = if one.start < to && one.end > from { vec![one] } else { Vec::new() };
-            return Ok(Expansion { occurrences, truncated: false });
-        };
+    pub fn expand_within(&self, from: DateTime<Utc>, to: DateTime<Utc>, budget: &Budget) -> Result<Expansion, RecurrenceError> {
+        let zone = self.zone()?;
+        let sets = self.rule_sets()?;
+        budget.check()?;
+        let shift = Duration::minutes(self.extra.shift);
+        let longest = self.extra.rdates.iter().filter_map(|r| r.minutes).fold(self.minutes, i64::max);
         // A window that starts before `from` may still reach into it; local
         // times differ from UTC by at most a day.
-        let earliest = (from.with_timezone(&tz).naive_local() - Duration::minutes(self.minutes) - Duration::days(1)).and_utc();
-        let latest = (to.with_timezone(&tz).naive_local() + Duration::days(1)).and_utc();
-        let mut occurrences = Vec::new();
+        let earliest = zone.local(from) - Duration::minutes(longest) - Duration::days(1) - shift;
+        let latest = zone.local(to) + Duration::days(1) - shift;
+        let mut starts: Vec<(NaiveDateTime, i64)> = Vec::new();
         let mut truncated = false;
-        for (step, d) in set.into_iter().enumerate() {
-            if step >= MAX_STEPS || occurrences.len() >= usize::from(MAX_OCCURRENCES) {
-                truncated = true;
-                break;
+        let within = |t: NaiveDateTime, minutes: i64, starts: &mut Vec<(NaiveDateTime, i64)>| {
+            if t >= earliest && t < latest {
+                starts.push((t, minutes));
             }
-            let local = d.naive_utc();
-            if local >= latest.naive_utc() {
-                break;
+        };
+        // DTSTART always counts as the first occurrence (RFC 5545 3.8.5.3).
+        within(self.start, self.minutes, &mut starts);
+        for r in &self.extra.rdates {
+            within(r.start, r.minutes.unwrap_or(self.minutes), &mut starts);
+        }
+        for set in sets {
+            for (step, d) in set.limit().into_iter().enumerate() {
+                if step >= MAX_STEPS || starts.len() > usize::from(MAX_OCCURRENCES) * 2 {
+                    truncated = true;
+                    break;
+                }
+                if step % 4096 == 4095 {
+                    budget.check()?;
+                }
+                let local = d.naive_utc();
+                if local >= latest {
+                    break;
+                }
+                within(local, self.minutes, &mut starts);
             }
-            if local < earliest.naive_utc() {
-                continue;
-            }
-            let o = self.occurrence_at(tz, local);
-            if o.start < to && o.end > from {
+            budget.check()?;
+        }
+        starts.sort_by_key(|(t, _)| *t);
+        starts.dedup_by_key(|(t, _)| *t);
+        let kept = starts.into_iter().filter(|(t, _)| {
+            !self.exdates.contains(t) && self.extra.from.is_none_or(|f| *t >= f) && self.extra.before.is_none_or(|b| *t < b)
+        });
+        let mut occurrences = Vec::new();
+        for (t, minutes) in kept {
+            let start = t + shift;
+            let o = Occurrence { start: zone.localize(start), end: zone.localize(start + Duration::minutes(minutes)) };
+            // One that falls wholly in a spring-forward gap takes no time.
+            if o.start < to && o.end > from && o.end > o.start {
+                if occurrences.len() >= usize::from(MAX_OCCURRENCES) {
+                    truncated = true;
+                    break;
+                }
                 occurrences.push(o);
             }
         }
         Ok(Expansion { occurrences, truncated })
     }
 
-    fn tz(&self) -> Result<Tz, RecurrenceError> {
-        crate::time_zones::parse(&self.time_zone).ok_or_else(|| RecurrenceError::TimeZone(self.time_zone.clone()))
+    /// When the recurrence first starts and, if it ends within
+    /// [`SPAN_STEPS`] steps of each rule, last ends: what a range query
+    /// needs to skip entries it cannot touch.
+    pub fn span(&self, budget: &Budget) -> Result<(DateTime<Utc>, Option<DateTime<Utc>>), RecurrenceError> {
+        let zone = self.zone()?;
+        let sets = self.rule_sets()?;
+        let shift = Duration::minutes(self.extra.shift);
+        let longest = self.extra.rdates.iter().filter_map(|r| r.minutes).fold(self.minutes, i64::max);
+        let earliest = self.extra.rdates.iter().map(|r| r.start).fold(self.start, NaiveDateTime::min);
+        let first = zone.localize(earliest + shift.min(Duration::zero()));
+        let mut last = self.start + Duration::minutes(self.minutes);
+        for r in &self.extra.rdates {
+            last = last.max(r.start + Duration::minutes(r.minutes.unwrap_or(self.minutes)));
+        }
+        let mut ends = true;
+        for set in sets {
+            budget.check()?;
+            let mut steps = set.limit().into_iter().take(SPAN_STEPS + 1).map(|d| d.naive_utc());
+            let mut n = 0;
+            for d in steps.by_ref() {
+                n += 1;
+                last = last.max(d + Duration::minutes(self.minutes));
+            }
+            ends &= n <= SPAN_STEPS;
+        }
+        let last = match (ends, self.extra.before) {
+            (true, before) => Some(before.map_or(last, |b| last.min(b + Duration::minutes(longest)))),
+            (false, Some(b)) => Some(b + Duration::minutes(longest)),
+            (false, None) => None,
+        };
+        Ok((first, last.map(|l| zone.localize(l + shift.max(Duration::zero())))))
     }
 
-    /// The rule set in wall-clock time: DTSTART, EXDATEs and UNTIL as local
-    /// times written as UTC.
-    fn rule_set(&self) -> Result<Option<RRuleSet>, RecurrenceError> {
-        let tz = self.tz()?;
-        if self.minutes < 1 || self.minutes > MAX_MINUTES {
+    /// One rule set per rule, in wall-clock time: DTSTART and UNTIL as local
+    /// times written as UTC. Also checks the length and the dates.
+    fn rule_sets(&self) -> Result<Vec<RRuleSet>, RecurrenceError> {
+        if self.minutes < 1 || self.minutes > MAX_MINUTES || self.extra.rdates.iter().any(|r| r.minutes.is_some_and(|m| m < 1 || m > MAX_MINUTES)) {
             return Err(RecurrenceError::Length);
         }
-        let Some(rule) = self.rule.as_deref().map(str::trim).filter(|r| !r.is_empty()) else {
-            return Ok(None);
-        };
-        let rule = rule.strip_prefix("RRULE:").unwrap_or(rule);
-        if rule.contains(['\n', '\r']) || rule.to_uppercase().contains("DTSTART") {
-            return Err(RecurrenceError::Rule("give only the rule itself, on one line".into()));
+        let dates = std::iter::once(self.start).chain(self.exdates.iter().copied()).chain(self.extra.rdates.iter().map(|r| r.start));
+        if self.exdates.len() + self.extra.rdates.len() + self.extra.rules.len() > MAX_DATES {
+            return Err(RecurrenceError::Rule(format!("more than {MAX_DATES} rules and dates")));
         }
-        let upper = rule.to_uppercase();
-        if upper.contains("FREQ=SECONDLY") || upper.contains("FREQ=MINUTELY") {
-            return Err(RecurrenceError::Rule("a window can repeat at most hourly".into()));
+        if !dates.into_iter().chain(self.extra.from).chain(self.extra.before).all(zone::in_range) || self.extra.shift.abs() > MAX_MINUTES * 10 {
+            return Err(RecurrenceError::OutOfRange);
         }
-        let rule = wall_clock_until(rule, tz)?;
+        let zone = self.zone()?;
         let stamp = |t: &NaiveDateTime| t.format("%Y%m%dT%H%M%SZ").to_string();
-        let mut text = format!("DTSTART:{}\nRRULE:{rule}", stamp(&self.start));
-        if !self.exdates.is_empty() {
-            let list: Vec<String> = self.exdates.iter().map(stamp).collect();
-            text.push_str(&format!("\nEXDATE:{}", list.join(",")));
+        let mut sets = Vec::new();
+        for rule in self.rules() {
+            let rule = rule.strip_prefix("RRULE:").unwrap_or(rule);
+            // A rule is letters, digits and ;=,-+ (RFC 5545 3.3.10). The
+            // rrule crate slices rules as bytes: it gets nothing else.
+            if let Some(c) = rule.chars().find(|c| !(c.is_ascii_alphanumeric() || ";=,-+".contains(*c))) {
+                return Err(RecurrenceError::Rule(format!("“{c}” does not belong in a rule, which is letters, digits and ;=,-+")));
+            }
+            if rule.contains(['\n', '\r']) || rule.to_uppercase().contains("DTSTART") {
+                return Err(RecurrenceError::Rule("give only the rule itself, on one line".into()));
+            }
+            let upper = rule.to_uppercase();
+            if upper.contains("FREQ=SECONDLY") || upper.contains("FREQ=MINUTELY") {
+                return Err(RecurrenceError::Rule("a window can repeat at most hourly".into()));
+            }
+            let rule = wall_clock_until(rule, &zone)?;
+            let text = format!("DTSTART:{}\nRRULE:{rule}", stamp(&self.start));
+            sets.push(text.parse::<RRuleSet>().map_err(|e| RecurrenceError::Rule(e.to_string()))?);
         }
-        text.parse::<RRuleSet>().map(Some).map_err(|e| RecurrenceError::Rule(e.to_string()))
+        Ok(sets)
     }
+}
 
-    fn occurrence_at(&self, tz: Tz, local_start: NaiveDateTime) -> Occurrence {
-        let end = local_start + Duration::minutes(self.minutes);
-        Occurrence { start: localize(tz, local_start), end: localize(tz, end) }
+impl Recurrence {
+    /// The rule as other calendar apps read it: UNTIL as the UTC instant
+    /// Liftoff means (RFC 5545 3.3.10 requires UTC with a zoned DTSTART).
+    pub fn rule_for_export(&self, rule: &str) -> Result<String, RecurrenceError> {
+        let zone = self.zone()?;
+        let wall = wall_clock_until(rule.trim().trim_start_matches("RRULE:"), &zone)?;
+        let parts: Vec<String> = wall
+            .split(';')
+            .map(|part| match part.split_once('=') {
+                Some((key, value)) if key.trim().eq_ignore_ascii_case("UNTIL") => {
+                    let local = NaiveDateTime::parse_from_str(value.trim().trim_end_matches('Z'), "%Y%m%dT%H%M%S").unwrap_or(self.start);
+                    format!("UNTIL={}", zone.localize(local).format("%Y%m%dT%H%M%SZ"))
+                }
+                _ => part.to_owned(),
+            })
+            .collect();
+        Ok(parts.join(";"))
     }
 }
 
 /// Rewrites a rule's UNTIL as a wall-clock time written as UTC: a UTC
-/// instant becomes its local time in `tz`; a date means the end of that day;
-/// a floating time stays as it is.
-fn wall_clock_until(rule: &str, tz: Tz) -> Result<String, RecurrenceError> {
+/// instant becomes its local time in `zone`; a date means the end of that
+/// day; a floating time stays as it is.
+fn wall_clock_until(rule: &str, zone: &Zone) -> Result<String, RecurrenceError> {
     let parts: Vec<String> = rule
         .split(';')
         .map(|part| {
@@ -157,33 +353,22 @@ fn wall_clock_until(rule: &str, tz: Tz) -> Result<String, RecurrenceError> {
             let bad = || RecurrenceError::Rule(format!("UNTIL={v} is not a date such as 20271231 or 20271231T170000Z"));
             let local = if let Some(utc) = v.strip_suffix('Z').or_else(|| v.strip_suffix('z')) {
                 let t = NaiveDateTime::parse_from_str(utc, "%Y%m%dT%H%M%S").map_err(|_| bad())?;
-                t.and_utc().with_timezone(&tz).naive_local()
+                if !zone::in_range(t) {
+                    return Err(RecurrenceError::OutOfRange);
+                }
+                zone.local(t.and_utc())
             } else if v.len() == 8 {
                 chrono::NaiveDate::parse_from_str(v, "%Y%m%d").map_err(|_| bad())?.and_hms_opt(23, 59, 59).ok_or_else(bad)?
             } else {
                 NaiveDateTime::parse_from_str(v, "%Y%m%dT%H%M%S").map_err(|_| bad())?
             };
+            if !zone::in_range(local) {
+                return Err(RecurrenceError::OutOfRange);
+            }
             Ok(format!("UNTIL={}", local.format("%Y%m%dT%H%M%SZ")))
         })
         .collect::<Result<_, _>>()?;
     Ok(parts.join(";"))
-}
-
-/// A local wall-clock time as a real instant. A time in a spring-forward gap
-/// moves forward by the gap; an autumn time that happens twice is taken the
-/// first time.
-pub fn localize(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
-    match tz.from_local_datetime(&local) {
-        LocalResult::Single(t) => t.with_timezone(&Utc),
-        LocalResult::Ambiguous(first, _) => first.with_timezone(&Utc),
-        LocalResult::None => {
-            // Gaps are at most a few hours; find the first existing minute.
-            (1..=240)
-                .find_map(|m| tz.from_local_datetime(&(local + Duration::minutes(m))).earliest())
-                .map(|t| t.with_timezone(&Utc))
-                .unwrap_or_else(|| local.and_utc())
-        }
-    }
 }
 
 #[cfg(test)]
@@ -201,6 +386,7 @@ mod tests {
             time_zone: tz.into(),
             rule: Some("FREQ=WEEKLY;BYDAY=FR".into()),
             exdates: Vec::new(),
+            extra: Default::default(),
         }
     }
 
@@ -251,6 +437,7 @@ mod tests {
             time_zone: "Europe/Berlin".into(),
             rule: Some("FREQ=MONTHLY;BYMONTHDAY=-2,-1".into()),
             exdates: Vec::new(),
+            extra: Default::default(),
         };
         let feb = r.expand(utc(2027, 2, 1, 0, 0), utc(2027, 3, 1, 0, 0)).unwrap().occurrences;
         let days: Vec<DateTime<Utc>> = feb.iter().map(|o| o.start).collect();
@@ -273,15 +460,16 @@ mod tests {
             time_zone: "UTC".into(),
             rule: Some("FREQ=HOURLY".into()),
             exdates: Vec::new(),
+            extra: Default::default(),
         };
         let e = every_minute.expand(utc(2027, 1, 1, 0, 0), utc(2037, 1, 1, 0, 0)).unwrap();
         assert!(e.truncated);
         assert!(e.occurrences.len() <= MAX_OCCURRENCES as usize);
-        // A rule that never matches ends its search (bounded by the rrule
-        // crate's iteration limit) instead of hanging.
         let never = Recurrence { rule: Some("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30".into()), minutes: 60, ..every_minute };
-        let e = never.expand(utc(2027, 1, 1, 0, 0), utc(2100, 1, 1, 0, 0));
-        assert!(matches!(&e, Ok(x) if x.occurrences.is_empty()) || e.is_err(), "{e:?}");
+        // A rule that never matches ends its search (the rrule crate's loop
+        // limit) instead of hanging; DTSTART still counts (RFC 5545 3.8.5.3).
+        let e = never.expand(utc(2027, 1, 1, 0, 0), utc(2100, 1, 1, 0, 0)).unwrap();
+        assert_eq!(e.occurrences, [Occurrence { start: utc(2027, 1, 1, 0, 0), end: utc(2027, 1, 1, 1, 0) }]);
     }
 
     #[test]
@@ -293,10 +481,12 @@ mod tests {
             time_zone: "Europe/Berlin".into(),
             rule: Some("FREQ=DAILY".into()),
             exdates: vec![local(2027, 3, 29, 2, 30)],
+            extra: Default::default(),
         };
         let e = r.expand(utc(2027, 3, 27, 0, 0), utc(2027, 3, 30, 12, 0)).unwrap().occurrences;
         let starts: Vec<DateTime<Utc>> = e.iter().map(|o| o.start).collect();
-        assert_eq!(starts, [utc(2027, 3, 27, 1, 30), utc(2027, 3, 28, 1, 0), utc(2027, 3, 30, 0, 30)]);
+        // 02:30 in the gap takes the offset before it (RFC 5545 3.3.5): 03:30 CEST.
+        assert_eq!(starts, [utc(2027, 3, 27, 1, 30), utc(2027, 3, 28, 1, 30), utc(2027, 3, 30, 0, 30)]);
         r.start = local(2027, 10, 30, 2, 30);
         r.exdates.clear();
         let e = r.expand(utc(2027, 10, 31, 0, 0), utc(2027, 10, 31, 2, 0)).unwrap().occurrences;
@@ -326,6 +516,7 @@ mod tests {
             time_zone: "UTC".into(),
             rule: Some("FREQ=HOURLY".into()),
             exdates: Vec::new(),
+            extra: Default::default(),
         };
         let e = hourly_since_2000.expand(utc(2027, 1, 1, 0, 0), utc(2027, 1, 2, 0, 0)).unwrap();
         assert!(e.truncated, "27 years of hours exceed the step bound");
@@ -348,12 +539,4 @@ mod tests {
         assert_eq!(r.validate(), Err(RecurrenceError::Length));
     }
 
-    #[test]
-    fn gap_and_repeated_local_times() {
-        let berlin: Tz = "Europe/Berlin".parse().unwrap();
-        // 02:30 does not exist on 28 March 2027: it becomes 03:00 CEST (01:00Z).
-        assert_eq!(localize(berlin, local(2027, 3, 28, 2, 30)), utc(2027, 3, 28, 1, 0));
-        // 02:30 happens twice on 31 October 2027: the first is 00:30Z.
-        assert_eq!(localize(berlin, local(2027, 10, 31, 2, 30)), utc(2027, 10, 31, 0, 30));
-    }
 }

@@ -316,6 +316,7 @@ mod tests {
             time_zone: "Europe/Berlin".into(),
             rule: Some("FREQ=WEEKLY;BYDAY=FR".into()),
             exdates: Vec::new(),
+            extra: Default::default(),
         };
         let horizon = (utc(2027, 3, 1, 0, 0), utc(2027, 3, 15, 0, 0));
         Picture {

@@ -211,6 +211,7 @@ pub fn recurrence_of(w: &CalendarWindow) -> Result<Recurrence, PlanningError> {
         time_zone: w.time_zone.clone(),
         rule: w.rule.clone(),
         exdates: w.exdates.iter().filter_map(|e| parse_local(e)).collect(),
+        extra: Default::default(),
     })
 }
 
@@ -222,7 +223,8 @@ fn invalid_rule(e: RecurrenceError) -> PlanningError {
     let field = match e {
         RecurrenceError::TimeZone(_) => "timeZone",
         RecurrenceError::Length => "minutes",
-        RecurrenceError::Rule(_) => "rule",
+        RecurrenceError::Rule(_) | RecurrenceError::Budget(_) => "rule",
+        RecurrenceError::OutOfRange => "startLocal",
     };
     invalid(field, &e.to_string())
 }
@@ -266,6 +268,7 @@ pub fn validate(conn: &Connection, project_id: &str, d: &CalendarWindowDraft) ->
             time_zone: clean.time_zone.clone(),
             rule: clean.rule.clone(),
             exdates: clean.exdates.iter().filter_map(|e| parse_local(e)).collect(),
+            extra: Default::default(),
         };
         if let Err(PlanningError::Invalid(f)) = r.validate().map_err(invalid_rule) {
             errors.extend(f);

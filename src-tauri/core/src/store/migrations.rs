@@ -74,6 +74,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "announcements: change items, drafts, approval and sends",
         files: &[sql_file!("0010_announcements.sql")],
     },
+    Migration {
+        version: 11,
+        name: "busy time: whole RFC 5545 recurrence sets and zones from calendar files",
+        files: &[sql_file!("0011_busy_recurrence_sets.sql")],
+    },
 ];
 
 /// The schema version this build of Liftoff writes.
