@@ -35,6 +35,54 @@ function calendar() {
   ].join("\r\n");
 }
 
+function outlookCalendar() {
+  // Outlook writes its zones under display names, defined in the file; one
+  // event carries an Apple line that is not NAME:value, one a rule with a
+  // character no rule has.
+  const day = new Date(Date.now() + 86400_000).toISOString().slice(0, 10).replaceAll("-", "");
+  return [
+    "BEGIN:VCALENDAR",
+    "PRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN",
+    "BEGIN:VTIMEZONE",
+    "TZID:(UTC+01:00) Amsterdam\\, Berlin\\, Bern",
+    "BEGIN:STANDARD",
+    "DTSTART:16011028T030000",
+    "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10",
+    "TZOFFSETFROM:+0200",
+    "TZOFFSETTO:+0100",
+    "END:STANDARD",
+    "BEGIN:DAYLIGHT",
+    "DTSTART:16010325T020000",
+    "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3",
+    "TZOFFSETFROM:+0100",
+    "TZOFFSETTO:+0200",
+    "END:DAYLIGHT",
+    "END:VTIMEZONE",
+    "BEGIN:VEVENT",
+    "UID:steering@northwind.example",
+    "SUMMARY:Steering committee",
+    `DTSTART;TZID="(UTC+01:00) Amsterdam, Berlin, Bern":${day}T100000`,
+    `DTEND;TZID="(UTC+01:00) Amsterdam, Berlin, Bern":${day}T113000`,
+    "END:VEVENT",
+    "BEGIN:VEVENT",
+    "UID:offsite@northwind.example",
+    "SUMMARY:Offsite",
+    "X-APPLE-RADIUS=49.91307046514149",
+    `DTSTART:${day}T130000Z`,
+    "DURATION:PT2H",
+    "END:VEVENT",
+    "BEGIN:VEVENT",
+    "UID:weekly@northwind.example",
+    "SUMMARY:Weekly sync",
+    `DTSTART:${day}T150000Z`,
+    "DURATION:PT1H",
+    "RRULE:FREQ=WEEKLY;BYDAY=MO\u00e9",
+    "END:VEVENT",
+    "END:VCALENDAR",
+    "",
+  ].join("\r\n");
+}
+
 function loadCsv() {
   // A week of requests per minute, hourly: busy afternoons.
   const lines = ["timestamp,requests_per_minute"];
@@ -59,6 +107,8 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
   const ics = join(home.root, "priya.ics");
   const broken = join(home.root, "broken.ics");
   const csv = join(home.root, "load.csv");
+  const outlook = join(home.root, "outlook.ics");
+  writeFileSync(outlook, outlookCalendar());
   const exported = join(home.root, "northwind.ics");
   writeFileSync(ics, calendar());
   writeFileSync(broken, calendar().replace("END:VEVENT\r\nBEGIN:VEVENT", "BEGIN:VEVENT"));
@@ -121,7 +171,7 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
     await (await s.find(`[data-testid=busy-person] option[value="${priya}"]`)).click();
     await answerFileDialogs(s, ics);
     await (await s.find("[data-testid=import-ics]")).click();
-    await s.waitForText("[data-testid=notice]", "2 busy events for Priya Nair imported from priya.ics");
+    await s.waitForText("[data-testid=notice]", "Imported 2 busy events for Priya Nair from priya.ics.");
     await answerFileDialogs(s, csv);
     await (await s.find("[data-testid=import-load]")).click();
     await s.waitForText("[data-testid=notice]", "168 samples imported from load.csv");
@@ -134,6 +184,7 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
     await (await s.find("[data-testid=import-ics]")).click();
     await s.waitForText("[data-testid=timeline-import-error]", "Line 14: END:VCALENDAR closes BEGIN:VEVENT from line 3");
     assert.deepEqual(sql(home, "SELECT count(*) AS n FROM busy_times WHERE source = 'priya.ics'"), [{ n: 2 }]);
+
     await s.execute("document.querySelector('[data-testid=main-content]').scrollTo(0, 0)");
 
     await app.shot("imports");
@@ -216,6 +267,22 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
     await app.shot("calendar-exported");
     const log = sql(home, `SELECT action FROM audit_log WHERE release_id = '${release.id}' AND action = 'release.window'`);
     assert.ok(log.length >= 3, "every planned window is in the audit log");
+
+    // An Outlook calendar: its own zone is read from the file, and the
+    // events that cannot be read are skipped and listed with their lines.
+    await answerFileDialogs(s, outlook);
+    await (await s.find("[data-testid=import-ics]")).click();
+    await s.waitForText("[data-testid=import-report]", "Imported 1 busy event for Priya Nair from outlook.ics, skipped 2:");
+    const report = await (await s.find("[data-testid=import-report]")).text();
+    assert.match(report, /Line 27: “X-APPLE-RADIUS=49\.91307046514149” is not a NAME:value line\. The event from line 24 was skipped\./);
+    assert.match(report, /Line 36: The repeat rule is not valid: “é” does not belong in a rule/);
+    const stored = sql(home, "SELECT summary, time_zone, extra FROM busy_times WHERE source = 'outlook.ics'");
+    assert.equal(stored.length, 1);
+    assert.equal(stored[0].summary, "Steering committee");
+    assert.equal(stored[0].time_zone, "(UTC+01:00) Amsterdam, Berlin, Bern");
+    assert.match(stored[0].extra, /"offsetTo":7200/, "the zone's rules are stored with the event");
+    await s.execute(`document.querySelector("[data-testid=import-report]").scrollIntoView({ block: "center" })`);
+    await app.shot("calendar-import-report");
   });
 
   assert.ok(existsSync(exported));
