@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The Python environment the SMTP tests run their server in
-# (src-tauri/core/tests/support/smtp_server.py, on aiosmtpd): created once
+# The Python environment of the tests (the SMTP server they run, and the
+# independent calendar reading of tests/calendars.rs): created once
 # under the build folder ($CARGO_TARGET_DIR/py), brought up to date when
 # tests/support/requirements.txt changes. Prints the path of its python on
 # standard output; everything else goes to standard error.
@@ -19,7 +19,7 @@ exec 9>"$CARGO_TARGET_DIR/py.lock"
 flock 9
 
 if [[ ! -x "$python" ]] || ! cmp -s "$requirements" "$venv/requirements.txt"; then
-  echo "== Python environment for the SMTP tests: $venv" >&2
+  echo "== Python environment for the tests: $venv" >&2
   if ! command -v python3 >/dev/null; then
     echo "Python 3 is not installed. Install python3 and python3-venv (scripts/setup.sh test does), then run this again." >&2
     exit 1
@@ -31,7 +31,7 @@ if [[ ! -x "$python" ]] || ! cmp -s "$requirements" "$venv/requirements.txt"; th
   fi
   if ! "$python" -m pip install --quiet -r "$requirements" >&2; then
     rm -rf "$venv"
-    echo "Could not install the test server's Python packages ($requirements). Check the connection to PyPI, then run this again." >&2
+    echo "Could not install the tests' Python packages ($requirements). Check the connection to PyPI, then run this again." >&2
     exit 1
   fi
   cp "$requirements" "$venv/requirements.txt"

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/setup.sh test
 
-echo "== Python environment for the SMTP test server (aiosmtpd)"
+echo "== Python environment for the tests (aiosmtpd; icalendar and recurring-ical-events)"
 LIFTOFF_TEST_PYTHON="$(scripts/pyenv.sh)"
 export LIFTOFF_TEST_PYTHON
 
