@@ -247,7 +247,7 @@ fn the_timeline_reads_everything_for_a_range_and_the_calendar_exports_it() {
 
     let text = ics_export::project_calendar(&store, &project.id, t0()).unwrap();
     let back = ics::parse(&text, chrono_tz::UTC).unwrap();
-    let summaries: Vec<&str> = back.iter().map(|e| e.summary.as_str()).collect();
+    let summaries: Vec<&str> = back.events.iter().map(|e| e.summary.as_str()).collect();
     assert_eq!(summaries, ["Release 2.4.0 – Tax (draft)", "Freeze: Weekend freeze"]);
 }
 

@@ -283,7 +283,7 @@ impl Recurrence {
     /// One rule set per rule, in wall-clock time: DTSTART and UNTIL as local
     /// times written as UTC. Also checks the length and the dates.
     fn rule_sets(&self) -> Result<Vec<RRuleSet>, RecurrenceError> {
-        if self.minutes < 1 || self.minutes > MAX_MINUTES || self.extra.rdates.iter().any(|r| r.minutes.is_some_and(|m| m < 1 || m > MAX_MINUTES)) {
+        if !(1..=MAX_MINUTES).contains(&self.minutes) || self.extra.rdates.iter().any(|r| r.minutes.is_some_and(|m| !(1..=MAX_MINUTES).contains(&m))) {
             return Err(RecurrenceError::Length);
         }
         let dates = std::iter::once(self.start).chain(self.exdates.iter().copied()).chain(self.extra.rdates.iter().map(|r| r.start));
@@ -485,8 +485,14 @@ mod tests {
         };
         let e = r.expand(utc(2027, 3, 27, 0, 0), utc(2027, 3, 30, 12, 0)).unwrap().occurrences;
         let starts: Vec<DateTime<Utc>> = e.iter().map(|o| o.start).collect();
-        // 02:30 in the gap takes the offset before it (RFC 5545 3.3.5): 03:30 CEST.
-        assert_eq!(starts, [utc(2027, 3, 27, 1, 30), utc(2027, 3, 28, 1, 30), utc(2027, 3, 30, 0, 30)]);
+        // 02:30 in the gap takes the offset before it (RFC 5545 3.3.5):
+        // 03:30 CEST, which is also where 03:30 wall-clock ends, so on that
+        // night the hour takes no time and is not an occurrence.
+        assert_eq!(starts, [utc(2027, 3, 27, 1, 30), utc(2027, 3, 30, 0, 30)]);
+        r.minutes = 120;
+        let e = r.expand(utc(2027, 3, 28, 0, 0), utc(2027, 3, 28, 12, 0)).unwrap().occurrences;
+        assert_eq!((e[0].start, e[0].end), (utc(2027, 3, 28, 1, 30), utc(2027, 3, 28, 2, 30)), "03:30 to 04:30 CEST");
+        r.minutes = 60;
         r.start = local(2027, 10, 30, 2, 30);
         r.exdates.clear();
         let e = r.expand(utc(2027, 10, 31, 0, 0), utc(2027, 10, 31, 2, 0)).unwrap().occurrences;
