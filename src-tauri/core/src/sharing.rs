@@ -76,7 +76,7 @@ pub enum ShareError {
     #[error("This is not a Liftoff project file (it has no \"format\": \"liftoff.project\"). Pick a file exported with “Export project”.")]
     NotAProjectFile,
     #[error("This file was written by a newer Liftoff (format version {found}; this one reads up to {VERSION}). Update Liftoff, then import it again.")]
-    NewerVersion { found: u32 },
+    NewerVersion { found: u64 },
     #[error("The file has a problem at {at}: {message} Nothing was imported.")]
     Invalid {
         at: String,
@@ -248,7 +248,7 @@ fn parse(json: &str) -> Result<ProjectFile, ShareError> {
         return Err(ShareError::NotAProjectFile);
     }
     match value.get("version").and_then(|v| v.as_u64()) {
-        Some(v) if v > VERSION as u64 => return Err(ShareError::NewerVersion { found: v as u32 }),
+        Some(v) if v > u64::from(VERSION) => return Err(ShareError::NewerVersion { found: v }),
         Some(_) => {}
         None => return Err(invalid("version", "The file has no format version.".into(), None)),
     }
@@ -308,4 +308,18 @@ fn free_name(tx: &rusqlite::Connection, wanted: &str) -> Result<String, ShareErr
         }
     }
     Ok(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_newer_version_is_named_as_written() {
+        // Beyond u32, the number was cut to its low bits: "format version 1;
+        // this one reads up to 1".
+        let json = r#"{"format": "liftoff.project", "version": 4294967297}"#;
+        let e = parse(json).unwrap_err().to_string();
+        assert!(e.starts_with("This file was written by a newer Liftoff (format version 4294967297; this one reads up to 1)."), "{e}");
+    }
 }

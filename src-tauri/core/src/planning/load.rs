@@ -3,6 +3,8 @@
 //! a weekly pattern entered by hand. The timeline draws it; window scoring
 //! prefers quiet times.
 
+use std::ops::RangeInclusive;
+
 use chrono::{DateTime, Datelike, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 
@@ -12,6 +14,14 @@ use super::recurrence::localize;
 pub const MAX_SAMPLES: usize = 600_000;
 /// The largest file an import reads.
 pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+/// The years (UTC) a sample may lie in. A time outside them is a wrong
+/// column or unit, not a measurement, and keeps the date arithmetic done on
+/// samples (local times, four weeks back, days around) far from chrono's
+/// limits, where it overflows.
+pub const YEARS: RangeInclusive<i32> = 1970..=2200;
+/// The largest load value: far above any real rate, and small enough that
+/// the sums of a year of samples stay finite.
+pub const MAX_VALUE: f64 = 1e15;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sample {
@@ -76,20 +86,38 @@ pub fn parse_csv(content: &str, tz: Tz) -> Result<Vec<Sample>, LoadError> {
             )));
         }
         let value = parse_number(cells[1], delimiter);
-        if !seen_data && value.is_none() && parse_time(cells[0], tz).is_none() {
+        let time = parse_time(cells[0], tz);
+        if !seen_data && value.is_none() && time == Time::Unreadable {
             // The header row.
             seen_data = true;
             continue;
         }
         seen_data = true;
-        let at = parse_time(cells[0], tz).ok_or_else(|| {
-            invalid(format!(
-                "Line {line}: “{}” is not a time Liftoff reads. Use 2026-11-02T09:00:00Z, 2026-11-02 10:00, or Unix seconds.",
-                shorten(cells[0])
-            ))
-        })?;
+        let at = match time {
+            Time::At(at) => at,
+            Time::OutOfRange => {
+                return Err(invalid(format!(
+                    "Line {line}: “{}” is outside the years Liftoff reads ({} to {}). Check that the first column holds times (Unix seconds or milliseconds), or remove the line.",
+                    shorten(cells[0]),
+                    YEARS.start(),
+                    YEARS.end()
+                )))
+            }
+            Time::Unreadable => {
+                return Err(invalid(format!(
+                    "Line {line}: “{}” is not a time Liftoff reads. Use 2026-11-02T09:00:00Z, 2026-11-02 10:00, or Unix seconds.",
+                    shorten(cells[0])
+                )))
+            }
+        };
         let value = match value {
-            Some(v) if v.is_finite() && v >= 0.0 => v,
+            Some(v) if (0.0..=MAX_VALUE).contains(&v) => v,
+            Some(v) if v.is_finite() && v > MAX_VALUE => {
+                return Err(invalid(format!(
+                    "Line {line}: “{}” is larger than Liftoff reads as a load (at most 10^15). Export the values in a larger unit, such as thousands, or remove the line.",
+                    shorten(cells[1])
+                )))
+            }
             _ => return Err(invalid(format!("Line {line}: “{}” is not a number of zero or more.", shorten(cells[1])))),
         };
         if samples.len() == MAX_SAMPLES {
@@ -139,19 +167,34 @@ fn shorten(s: &str) -> String {
     }
 }
 
-fn parse_time(s: &str, tz: Tz) -> Option<DateTime<Utc>> {
+/// A cell read as a time.
+#[derive(Debug, PartialEq)]
+enum Time {
+    At(DateTime<Utc>),
+    /// A time, but outside [`YEARS`].
+    OutOfRange,
+    Unreadable,
+}
+
+fn parse_time(s: &str, tz: Tz) -> Time {
+    let within = |t: DateTime<Utc>| if YEARS.contains(&t.year()) { Time::At(t) } else { Time::OutOfRange };
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.with_timezone(&Utc));
+        return within(t.with_timezone(&Utc));
     }
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        let n: i64 = s.parse().ok()?;
+        // More digits than an i64 holds is far out too.
+        let Ok(n) = s.parse::<i64>() else { return Time::OutOfRange };
         // Milliseconds from 2001 on have 13 digits; seconds have 10.
-        return if s.len() >= 13 { Utc.timestamp_millis_opt(n).single() } else { Utc.timestamp_opt(n, 0).single() };
+        let t = if s.len() >= 13 { Utc.timestamp_millis_opt(n).single() } else { Utc.timestamp_opt(n, 0).single() };
+        return t.map_or(Time::OutOfRange, within);
     }
-    ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
-        .map(|local| localize(tz, local))
+    match ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"].iter().find_map(|f| NaiveDateTime::parse_from_str(s, f).ok()) {
+        // Checked before it is placed in the zone: near chrono's limits
+        // (years ±262142) that overflows.
+        Some(local) if YEARS.contains(&local.year()) => within(localize(tz, local)),
+        Some(_) => Time::OutOfRange,
+        None => Time::Unreadable,
+    }
 }
 
 /// A typical week: the load per hour of each weekday (Monday first), local
@@ -312,6 +355,41 @@ mod tests {
         let one_cell = "2026-11-02T09:00:00Z\n";
         assert!(parse_csv(one_cell, berlin()).unwrap_err().to_string().starts_with("Line 1: expected a timestamp and a value"));
         assert!(parse_csv("timestamp,value\n", berlin()).unwrap_err().to_string().contains("no samples"));
+    }
+
+    #[test]
+    fn far_out_times_and_huge_values_are_refused_naming_the_line() {
+        let far = [
+            "9999-12-31T23:59:59Z",
+            "0000-01-01T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "2201-01-01T00:00:00Z",
+            // Unix seconds in 5138, milliseconds in 2286, more than an i64.
+            "99999999999",
+            "9999999999999",
+            "99999999999999999999",
+            // Local times near chrono's limits: placing them in a zone west
+            // of UTC overflowed.
+            "+262142-12-31 23:59:59",
+            "-262143-01-01 00:00",
+            "+99999-01-01 00:00",
+            "-5000-01-01 00:00",
+        ];
+        for time in far {
+            let csv = format!("timestamp,value\n2026-11-02T09:00:00Z,1\n{time},2\n");
+            for tz in [berlin(), chrono_tz::America::New_York] {
+                let e = parse_csv(&csv, tz).unwrap_err().to_string();
+                assert!(e.starts_with(&format!("Line 3: “{time}” is outside the years Liftoff reads (1970 to 2200).")), "{e}");
+            }
+        }
+        // The ends of the range are read.
+        let ends = "1970-01-01T00:00:00Z,1\n2200-12-31T23:59:59Z,2\n2200-12-31 12:00,3\n";
+        assert_eq!(parse_csv(ends, chrono_tz::America::New_York).unwrap().len(), 3);
+
+        let huge = "2026-11-02T09:00:00Z,1e308\n2026-11-02T09:01:00Z,1e308\n";
+        let e = parse_csv(huge, berlin()).unwrap_err().to_string();
+        assert!(e.starts_with("Line 1: “1e308” is larger than Liftoff reads as a load (at most 10^15)."), "{e}");
+        assert_eq!(parse_csv("2026-11-02T09:00:00Z,1e15\n", berlin()).unwrap()[0].value, MAX_VALUE);
     }
 
     #[test]
