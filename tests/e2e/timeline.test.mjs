@@ -95,10 +95,11 @@ function loadCsv() {
   return lines.join("\n") + "\n";
 }
 
-/** The release bars the canvas lists as its fallback content, once the view has settled. */
+/** The release bars the canvas lists as its fallback content, once the view has settled, in viewport coordinates. */
 const bars = (s) =>
-  s.execute(`return [...document.querySelectorAll("[data-testid=timeline-bar]")].map((b) => ({
-    id: b.dataset.releaseId, x: Number(b.dataset.x), y: Number(b.dataset.y), label: b.textContent }))`);
+  s.execute(`const r = document.querySelector("[data-testid=timeline-canvas]").getBoundingClientRect();
+    return [...document.querySelectorAll("[data-testid=timeline-bar]")].map((b) => ({
+    id: b.dataset.releaseId, x: r.left + Number(b.dataset.x), y: r.top + Number(b.dataset.y), label: b.textContent }))`);
 const WEEKDAY = "(Mon|Tue|Wed|Thu|Fri|Sat|Sun)";
 const msPerPx = (s) => s.execute(`return Number(document.querySelector("[data-testid=timeline-bars]").dataset.msPerPx)`);
 
