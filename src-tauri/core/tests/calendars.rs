@@ -16,14 +16,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chrono::{DateTime, TimeZone, Utc};
-use liftoff_core::people::{self, PersonDraft, Role};
 use liftoff_core::planning::busy;
-use liftoff_core::projects::{self, ProjectDraft};
-use liftoff_core::Store;
 
 #[path = "support/python.rs"]
 mod support_python;
 use support_python::{python, root};
+
+#[path = "support/person.rs"]
+mod support_person;
+use support_person::{person_in, World};
 
 const ZONE: &str = "Europe/Berlin";
 const FROM_YEAR: i32 = 1990;
@@ -121,28 +122,16 @@ fn minute(t: &serde_json::Value) -> String {
 /// at a time as the timeline reads it.
 fn liftoff(path: &Path) -> Reading {
     let t0 = Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_or_recover(dir.path(), t0).unwrap().store;
-    let project = projects::create(&store, &ProjectDraft { name: "Atlas".into(), time_zone: ZONE.into(), ..Default::default() }, t0).unwrap();
-    let draft = PersonDraft {
-        name: "Priya Nair".into(),
-        email: "priya@example.com".into(),
-        role: Role::Reviewer,
-        time_zone: ZONE.into(),
-        work_start: "09:00".into(),
-        work_end: "17:00".into(),
-        work_days: [true, true, true, true, true, false, false],
-    };
-    let person = people::create(&store, &project.id, &draft, t0).unwrap();
+    let World { store, project_id, person_id, .. } = &person_in(ZONE, t0);
     let content = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
-    if let Err(e) = busy::import_ics(&store, &person.id, "peer.ics", &content, t0) {
+    if let Err(e) = busy::import_ics(store, person_id, "peer.ics", &content, t0) {
         return Reading::Refused(e.to_string());
     }
     let stamp = |t: &str| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc).format("%Y-%m-%dT%H:%M:00Z").to_string();
     let mut out = Vec::new();
     for year in FROM_YEAR..TO_YEAR {
         let (from, to) = (utc_year(year), utc_year(year + 1));
-        for o in busy::between(&store, &project.id, from, to).unwrap() {
+        for o in busy::between(store, project_id, from, to).unwrap() {
             let start = DateTime::parse_from_rfc3339(&o.start).unwrap().with_timezone(&Utc);
             // Each occurrence once: in the year it starts (or the first year).
             if start >= from || year == FROM_YEAR {

@@ -7,10 +7,12 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use liftoff_core::people::{self, PersonDraft, Role};
 use liftoff_core::planning::busy;
-use liftoff_core::projects::{self, ProjectDraft};
 use liftoff_core::Store;
+
+#[path = "support/person.rs"]
+mod support_person;
+use support_person::{person_in, World};
 
 const SEEDS: &[&str] = &[
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTIMEZONE\r\nTZID:(UTC+01:00) Amsterdam\\, Berlin\r\nBEGIN:STANDARD\r\nDTSTART:16011028T030000\r\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nBEGIN:DAYLIGHT\r\nDTSTART:16010325T020000\r\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:a\r\nSUMMARY:Weekly\r\nDTSTART;TZID=\"(UTC+01:00) Amsterdam, Berlin\":20270104T100000\r\nDTEND;TZID=\"(UTC+01:00) Amsterdam, Berlin\":20270104T110000\r\nRRULE:FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20271231T230000Z\r\nEXDATE;TZID=\"(UTC+01:00) Amsterdam, Berlin\":20270106T100000\r\nRDATE;VALUE=PERIOD:20270109T080000Z/PT3H\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:a\r\nRECURRENCE-ID;RANGE=THISANDFUTURE:20270201T090000Z\r\nDTSTART:20270201T130000Z\r\nDURATION:PT2H\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
@@ -97,32 +99,20 @@ fn snapshot(store: &Store) -> Vec<String> {
 #[test]
 fn mutated_calendars_never_panic_hang_or_write_after_an_error() {
     let t0 = Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_or_recover(dir.path(), t0).unwrap().store;
-    let project = projects::create(&store, &ProjectDraft { name: "Atlas".into(), time_zone: "Europe/Berlin".into(), ..Default::default() }, t0).unwrap();
-    let draft = PersonDraft {
-        name: "Priya Nair".into(),
-        email: "priya@example.com".into(),
-        role: Role::Reviewer,
-        time_zone: "Europe/Berlin".into(),
-        work_start: "09:00".into(),
-        work_end: "17:00".into(),
-        work_days: [true, true, true, true, true, false, false],
-    };
-    let person = people::create(&store, &project.id, &draft, t0).unwrap();
+    let World { store, project_id, person_id, .. } = &person_in("Europe/Berlin", t0);
     let inputs: usize = std::env::var("LIFTOFF_FUZZ_INPUTS").ok().and_then(|n| n.parse().ok()).unwrap_or(2000);
     let mut rng = Rng(0x5eed_cafe_f00d_d00d);
     let (mut imported, mut refused, mut slowest) = (0, 0, Duration::ZERO);
     let started = Instant::now();
     for i in 0..inputs {
         let input = mutate(SEEDS[i % SEEDS.len()], &mut rng);
-        let before = snapshot(&store);
+        let before = snapshot(store);
         let began = Instant::now();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            let r = busy::import_ics(&store, &person.id, "fuzz.ics", &input, t0);
+            let r = busy::import_ics(store, person_id, "fuzz.ics", &input, t0);
             if r.is_ok() {
                 // The timeline reads what was stored, a year either side.
-                busy::between(&store, &project.id, Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(), Utc.with_ymd_and_hms(2028, 1, 1, 0, 0, 0).unwrap()).map(|_| ())?;
+                busy::between(store, project_id, Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(), Utc.with_ymd_and_hms(2028, 1, 1, 0, 0, 0).unwrap()).map(|_| ())?;
             }
             r.map(|_| ())
         }));
@@ -139,7 +129,7 @@ fn mutated_calendars_never_panic_hang_or_write_after_an_error() {
                 refused += 1;
                 let message = e.to_string();
                 assert!(message.contains("Line ") || message.contains("longer than"), "input {i}: a refusal names its line: {message}");
-                if snapshot(&store) != before {
+                if snapshot(store) != before {
                     std::fs::write(&path, &input).unwrap();
                     panic!("input {i} was refused ({message}) but changed the database; saved as {}", path.display());
                 }
@@ -153,25 +143,13 @@ fn mutated_calendars_never_panic_hang_or_write_after_an_error() {
 #[test]
 fn rules_that_never_occur_cannot_make_an_import_slow() {
     let t0 = Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_or_recover(dir.path(), t0).unwrap().store;
-    let project = projects::create(&store, &ProjectDraft { name: "Atlas".into(), time_zone: "Europe/Berlin".into(), ..Default::default() }, t0).unwrap();
-    let draft = PersonDraft {
-        name: "Priya Nair".into(),
-        email: "priya@example.com".into(),
-        role: Role::Reviewer,
-        time_zone: "Europe/Berlin".into(),
-        work_start: "09:00".into(),
-        work_end: "17:00".into(),
-        work_days: [true, true, true, true, true, false, false],
-    };
-    let person = people::create(&store, &project.id, &draft, t0).unwrap();
+    let World { store, project_id, person_id, .. } = &person_in("Europe/Berlin", t0);
     // 200 events whose hourly rule asks for 30 February.
     let events: String = (0..200)
         .map(|i| format!("BEGIN:VEVENT\nUID:{i}\nDTSTART:20270101T{:02}0000Z\nDURATION:PT1H\nRRULE:FREQ=HOURLY;COUNT=1000000;BYMONTH=2;BYMONTHDAY=30\nEND:VEVENT\n", i % 24))
         .collect();
     let began = Instant::now();
-    let report = busy::import_ics(&store, &person.id, "never.ics", &format!("BEGIN:VCALENDAR\n{events}END:VCALENDAR\n"), t0).unwrap();
+    let report = busy::import_ics(store, person_id, "never.ics", &format!("BEGIN:VCALENDAR\n{events}END:VCALENDAR\n"), t0).unwrap();
     let took = began.elapsed();
     println!("200 never-occurring rules: {} imported, {} skipped, in {took:.1?}", report.events, report.skipped.len());
     assert!(took < Duration::from_secs(busy::BUDGET_SECONDS + 10), "{took:?}");
@@ -182,6 +160,6 @@ fn rules_that_never_occur_cannot_make_an_import_slow() {
     }
     // Reading them back is bounded as well.
     let began = Instant::now();
-    busy::between(&store, &project.id, Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap(), Utc.with_ymd_and_hms(2028, 1, 1, 0, 0, 0).unwrap()).ok();
+    busy::between(store, project_id, Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap(), Utc.with_ymd_and_hms(2028, 1, 1, 0, 0, 0).unwrap()).ok();
     assert!(began.elapsed() < Duration::from_secs(busy::BUDGET_SECONDS + 10));
 }

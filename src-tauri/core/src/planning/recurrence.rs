@@ -156,8 +156,7 @@ impl Recurrence {
     /// Checks the zone, the length, the dates and the rules without
     /// expanding anything.
     pub fn validate(&self) -> Result<(), RecurrenceError> {
-        self.zone()?;
-        self.rule_sets().map(|_| ())
+        self.rule_sets(&self.zone()?).map(|_| ())
     }
 
     /// Every rule: `rule` and the extra ones.
@@ -167,6 +166,11 @@ impl Recurrence {
 
     pub fn repeats(&self) -> bool {
         self.rules().next().is_some() || !self.extra.rdates.is_empty()
+    }
+
+    /// The longest occurrence: the window's length or an RDATE period's.
+    fn longest(&self) -> i64 {
+        self.extra.rdates.iter().filter_map(|r| r.minutes).fold(self.minutes, i64::max)
     }
 
     /// The zone the local times are in.
@@ -189,10 +193,10 @@ impl Recurrence {
     /// placed in the real zone.
     pub fn expand_within(&self, from: DateTime<Utc>, to: DateTime<Utc>, budget: &Budget) -> Result<Expansion, RecurrenceError> {
         let zone = self.zone()?;
-        let sets = self.rule_sets()?;
+        let sets = self.rule_sets(&zone)?;
         budget.check()?;
         let shift = Duration::minutes(self.extra.shift);
-        let longest = self.extra.rdates.iter().filter_map(|r| r.minutes).fold(self.minutes, i64::max);
+        let longest = self.longest();
         // A window that starts before `from` may still reach into it; local
         // times differ from UTC by at most a day.
         let earliest = zone.local(from) - Duration::minutes(longest) - Duration::days(1) - shift;
@@ -228,8 +232,10 @@ impl Recurrence {
         }
         starts.sort_by_key(|(t, _)| *t);
         starts.dedup_by_key(|(t, _)| *t);
+        let mut exdates = self.exdates.clone();
+        exdates.sort();
         let kept = starts.into_iter().filter(|(t, _)| {
-            !self.exdates.contains(t) && self.extra.from.is_none_or(|f| *t >= f) && self.extra.before.is_none_or(|b| *t < b)
+            exdates.binary_search(t).is_err() && self.extra.from.is_none_or(|f| *t >= f) && self.extra.before.is_none_or(|b| *t < b)
         });
         let mut occurrences = Vec::new();
         for (t, minutes) in kept {
@@ -252,9 +258,9 @@ impl Recurrence {
     /// needs to skip entries it cannot touch.
     pub fn span(&self, budget: &Budget) -> Result<(DateTime<Utc>, Option<DateTime<Utc>>), RecurrenceError> {
         let zone = self.zone()?;
-        let sets = self.rule_sets()?;
+        let sets = self.rule_sets(&zone)?;
         let shift = Duration::minutes(self.extra.shift);
-        let longest = self.extra.rdates.iter().filter_map(|r| r.minutes).fold(self.minutes, i64::max);
+        let longest = self.longest();
         let earliest = self.extra.rdates.iter().map(|r| r.start).fold(self.start, NaiveDateTime::min);
         let first = zone.localize(earliest + shift.min(Duration::zero()));
         let mut last = self.start + Duration::minutes(self.minutes);
@@ -282,7 +288,7 @@ impl Recurrence {
 
     /// One rule set per rule, in wall-clock time: DTSTART and UNTIL as local
     /// times written as UTC. Also checks the length and the dates.
-    fn rule_sets(&self) -> Result<Vec<RRuleSet>, RecurrenceError> {
+    fn rule_sets(&self, zone: &Zone) -> Result<Vec<RRuleSet>, RecurrenceError> {
         if !(1..=MAX_MINUTES).contains(&self.minutes) || self.extra.rdates.iter().any(|r| r.minutes.is_some_and(|m| !(1..=MAX_MINUTES).contains(&m))) {
             return Err(RecurrenceError::Length);
         }
@@ -293,7 +299,6 @@ impl Recurrence {
         if !dates.into_iter().chain(self.extra.from).chain(self.extra.before).all(zone::in_range) || self.extra.shift.abs() > MAX_MINUTES * 10 {
             return Err(RecurrenceError::OutOfRange);
         }
-        let zone = self.zone()?;
         let stamp = |t: &NaiveDateTime| t.format("%Y%m%dT%H%M%SZ").to_string();
         let mut sets = Vec::new();
         for rule in self.rules() {
@@ -310,7 +315,7 @@ impl Recurrence {
             if upper.contains("FREQ=SECONDLY") || upper.contains("FREQ=MINUTELY") {
                 return Err(RecurrenceError::Rule("a window can repeat at most hourly".into()));
             }
-            let rule = wall_clock_until(rule, &zone)?;
+            let rule = wall_clock_until(rule, zone)?;
             let text = format!("DTSTART:{}\nRRULE:{rule}", stamp(&self.start));
             sets.push(text.parse::<RRuleSet>().map_err(|e| RecurrenceError::Rule(e.to_string()))?);
         }

@@ -6,6 +6,9 @@
 //! spring-forward gap uses the offset from before the gap (02:30 becomes
 //! 03:30), and a time that happens twice is taken the first time.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -21,13 +24,13 @@ pub fn in_range(t: NaiveDateTime) -> bool {
 
 /// A zone defined by a calendar file: its observances (STANDARD and
 /// DAYLIGHT), each from its onset with its rule or dates.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomZone {
     pub observances: Vec<Observance>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Observance {
     /// Local onset, in the offset in effect before it.
@@ -105,12 +108,29 @@ impl Transitions {
 #[derive(Debug, Clone)]
 pub enum Zone {
     Iana(Tz),
-    Custom(Box<Transitions>),
+    Custom(Arc<Transitions>),
 }
 
+/// The most custom zones whose changes are kept between reads.
+const CACHED_ZONES: usize = 64;
+
 impl Zone {
+    /// The zone a file defined. Its changes are worked out once and kept:
+    /// a timeline read places every occurrence of every event in it.
     pub fn custom(zone: &CustomZone) -> Zone {
-        Zone::Custom(Box::new(zone.transitions()))
+        static CACHE: OnceLock<Mutex<HashMap<CustomZone, Arc<Transitions>>>> = OnceLock::new();
+        let cache = CACHE.get_or_init(Default::default);
+        if let Some(t) = cache.lock().ok().and_then(|c| c.get(zone).cloned()) {
+            return Zone::Custom(t);
+        }
+        let transitions = Arc::new(zone.transitions());
+        if let Ok(mut c) = cache.lock() {
+            if c.len() >= CACHED_ZONES {
+                c.clear();
+            }
+            c.insert(zone.clone(), transitions.clone());
+        }
+        Zone::Custom(transitions)
     }
 
     /// A local wall-clock time as an instant (RFC 5545 3.3.5).
@@ -154,7 +174,7 @@ pub fn localize(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
                 LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.offset().fix().local_minus_utc(),
                 LocalResult::None => 0,
             };
-            (local - Duration::seconds(i64::from(offset))).and_utc()
+            local.checked_sub_signed(Duration::seconds(i64::from(offset))).unwrap_or(local).and_utc()
         }
     }
 }
