@@ -14,6 +14,7 @@
 #   scripts/bench.sh            everything
 #   scripts/bench.sh startup    only the start-up, memory and size comparison
 #   scripts/bench.sh deploy     only the deploy figures
+#   scripts/bench.sh cli        only the command-line binary's figures
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -24,6 +25,12 @@ if [[ "$what" == all ]]; then
 fi
 if [[ "$what" == all || "$what" == deploy ]]; then
   cargo run --release --locked -p liftoff-core --example deploy_bench
+fi
+# The command-line binary on its own: start-up, memory, lines per second.
+if [[ "$what" == all || "$what" == deploy || "$what" == cli ]]; then
+  cargo build --release --locked -p liftoff-cli --bin liftoff-cli
+  LIFTOFF_CLI="$CARGO_TARGET_DIR/release/liftoff-cli" cargo run --release --locked -p liftoff-cli --example cli_bench
+  [[ "$what" == cli ]] && exit 0
 fi
 # The release binaries and their .deb packages. Liftoff's front end is built
 # in the benchmark's mode (`npm run build:bench`): the same page plus the few

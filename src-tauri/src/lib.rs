@@ -1,7 +1,6 @@
 //! Liftoff's Tauri shell: app setup, thin command adapters over
 //! `liftoff-core`, and the window. No business logic lives here.
 
-pub mod cli;
 mod commands;
 pub mod error;
 pub mod live;
@@ -26,7 +25,7 @@ use crate::error::{AppError, ErrorCode};
 use crate::state::{local_user, AppState, Opening, StartupReport};
 
 /// Overrides where Liftoff keeps its data (tests, portable use).
-pub const DATA_DIR_ENV: &str = "LIFTOFF_DATA_DIR";
+pub use liftoff_cli::DATA_DIR_ENV;
 
 /// The typed IPC surface: every command the UI may call. The TypeScript
 /// bindings in `ui/src/lib/bindings.ts` are generated from this.
@@ -273,8 +272,11 @@ fn recover_runs(store: &Store) -> Vec<String> {
                     i.run.environment_name,
                     i.run.environment_name
                 );
-                if let Some(pg) = i.leftover_pgid {
-                    m.push_str(&format!(" Its processes (process group {pg}) are still running: stop them on the Deploys page."));
+                if !i.leftovers.is_empty() {
+                    m.push_str(&format!(
+                        " Its processes ({}) are still running: stop them on the Deploys page.",
+                        liftoff_core::deploy::procs::Proc::describe(&i.leftovers)
+                    ));
                 }
                 m
             })

@@ -149,15 +149,4 @@ fn background_failed(e: tauri::Error) -> AppError {
 
 /// The computer's account name, recorded as "who" when the user has not
 /// picked which person of the project they are.
-pub fn local_user() -> String {
-    let from_vars = ["USER", "USERNAME", "LOGNAME"].iter().filter_map(|v| std::env::var(v).ok());
-    // Without those (a service, a container), the home folder's name.
-    let from_home = std::env::var_os("HOME")
-        .or_else(|| std::env::var_os("USERPROFILE"))
-        .and_then(|h| std::path::Path::new(&h).file_name().map(|n| n.to_string_lossy().into_owned()));
-    from_vars
-        .chain(from_home)
-        .map(|v| v.trim().to_owned())
-        .find(|v| !v.is_empty())
-        .unwrap_or_else(|| "this computer's user".to_owned())
-}
+pub use liftoff_core::audit::local_user;

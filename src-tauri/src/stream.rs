@@ -47,9 +47,21 @@ impl Line for liftoff_core::deploy::runs::LogLine {
     }
 }
 
+impl Line for liftoff_core::deploy::engine::RunEvent {
+    fn bytes(&self) -> usize {
+        use liftoff_core::deploy::engine::RunEvent;
+        match self {
+            RunEvent::Lines { lines, .. } => lines.iter().map(|l| l.text.len() + 16).sum::<usize>() + 48,
+            _ => 512,
+        }
+    }
+}
+
 /// The sending end. Dropping it (or [`LineStream::finish`]) flushes the rest.
 pub struct LineStream<T: Line> {
     tx: mpsc::Sender<T>,
+    /// Items that must arrive (a step's end, the run's end): never dropped.
+    urgent: mpsc::UnboundedSender<T>,
     task: JoinHandle<u32>,
 }
 
@@ -57,7 +69,9 @@ impl<T: Line> LineStream<T> {
     /// Starts the flushing task on Tauri's async runtime.
     pub fn start(channel: Channel<LineBatch<T>>) -> LineStream<T> {
         let (tx, mut rx) = mpsc::channel::<T>(4096);
+        let (urgent, mut urgent_rx) = mpsc::unbounded_channel::<T>();
         let task = tauri::async_runtime::spawn(async move {
+            let mut urgent_open = true;
             let mut out = Pending { channel, batch: Vec::new(), bytes: 0, sent: 0 };
             let mut tick = tokio::time::interval(FLUSH_EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -69,12 +83,23 @@ impl<T: Line> LineStream<T> {
                 // the database by the window, as far as it wants them).
                 let room = out.batch.len() < MAX_LINES && out.bytes < MAX_BYTES;
                 tokio::select! {
+                    biased;
+                    item = urgent_rx.recv(), if urgent_open => match item {
+                        Some(item) => {
+                            out.bytes += item.bytes();
+                            out.batch.push(item);
+                        }
+                        None => urgent_open = false,
+                    },
                     line = rx.recv(), if room => match line {
                         Some(line) => {
                             out.bytes += line.bytes();
                             out.batch.push(line);
                         }
                         None => {
+                            while let Ok(item) = urgent_rx.try_recv() {
+                                out.batch.push(item);
+                            }
                             out.flush();
                             return out.sent;
                         }
@@ -83,7 +108,12 @@ impl<T: Line> LineStream<T> {
                 }
             }
         });
-        LineStream { tx, task }
+        LineStream { tx, urgent, task }
+    }
+
+    /// Queues an item that must arrive, however far behind the window is.
+    pub fn must(&self, item: T) {
+        let _ = self.urgent.send(item);
     }
 
     /// Queues one line; waits only when the window falls far behind.
@@ -100,6 +130,7 @@ impl<T: Line> LineStream<T> {
 
     /// Flushes what is left; returns how many lines were sent in all.
     pub async fn finish(self) -> u32 {
+        drop(self.urgent);
         drop(self.tx);
         self.task.await.unwrap_or(0)
     }

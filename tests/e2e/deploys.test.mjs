@@ -19,6 +19,7 @@ import { addCredential, answerFileDialogs, appBinary, fileDialogsAsked, freshHom
 
 const CANARY = "canary-Xq7/+v=9 \"deploy\" secret";
 const b64 = Buffer.from(CANARY).toString("base64");
+const hex = Buffer.from(CANARY).toString("hex");
 
 /** A loopback server answering /health with `status()`. */
 async function healthServer(status) {
@@ -72,10 +73,12 @@ test("deploy staging live, promote to production past the gate and a freeze, fai
       // The secret printed as it is, and base64-encoded: both must be masked.
       'echo "token is $DEPLOY_TOKEN"',
       'printf "%s" "$DEPLOY_TOKEN" | base64 -w0; echo',
+      // And as hexadecimal (od, xxd and digests print bytes so).
+      "printf '%s' \"$DEPLOY_TOKEN\" | od -An -tx1 | tr -d ' \\n'; echo",
       "for p in 10 50 100; do printf '\\rprogress %s%%' $p; sleep 0.3; done; echo",
       "printf '\\033[32mhealthy\\033[0m\\n'",
       "i=0; while [ $i -lt 2000 ]; do echo \"step $i\"; i=$((i+1)); done",
-      "sleep 1.5",
+      "sleep 4",
       'echo "done with $LIFTOFF_VERSION"',
     ].join("\n"),
   );
@@ -136,6 +139,16 @@ test("deploy staging live, promote to production past the gate and a freeze, fai
     await s.waitForContent("[data-testid=run-log]", "deploying 2.4.0 to staging");
     await s.waitForContent("[data-testid=run-log]", "step 1999");
     await app.shot("staging-live-log");
+    // The run's stream drives the view: the elapsed time ticks, its steps
+    // move, and the log stops following when the reader scrolls up.
+    const elapsed = async () => (await (await s.find("[data-testid=run-elapsed]")).getText()).trim();
+    const first = await elapsed();
+    await s.waitUntil(async () => (await elapsed()) !== first, `the elapsed time to tick past ${first}`, 5000);
+    await s.waitFor("[data-testid=run-step][data-state=running]");
+    await s.execute("const log = document.querySelector('[data-testid=run-log]'); log.scrollTop = -400; log.dispatchEvent(new Event('scroll'));");
+    await s.waitFor("[data-testid=run-log][data-following=false]");
+    await (await s.waitFor("[data-testid=run-log-jump]")).click();
+    await s.waitFor("[data-testid=run-log][data-following=true]");
     await s.waitForText("[data-testid=run-state]", "succeeded", { timeoutMs: 30000 });
     await app.shot("staging-verified");
 
@@ -146,7 +159,7 @@ test("deploy staging live, promote to production past the gate and a freeze, fai
     assert.equal(readFileSync(hashFile, "utf8").trim(), expected, "the child received the secret");
     const logText = sql(home, `SELECT group_concat(text, char(10)) AS t FROM deploy_log WHERE run_id = '${run.id}'`)[0].t;
     assert.ok(logText.includes("token is ***"), "the secret is masked in the stored log");
-    assert.ok(!logText.includes(CANARY) && !logText.includes(b64), "neither the secret nor its base64 is stored");
+    assert.ok(!logText.includes(CANARY) && !logText.includes(b64) && !logText.includes(hex), "neither the secret nor its base64 or hex is stored");
     assert.ok(logText.includes("progress 100%") && !logText.includes("progress 10%"), "progress lines collapse");
     assert.ok(logText.includes("healthy") && !logText.includes("\u001b"), "colours are stripped cleanly");
     const screen = await s.execute("return document.body.innerText");
@@ -329,7 +342,8 @@ test("a deploy from the command line shows up live in the open window and shares
     await s.waitForText("[data-testid=run-state]", "succeeded", { timeoutMs: 15000 });
     await s.waitForContent("[data-testid=env-card-development] [data-testid=env-current]", "2.4.0");
     await app.shot("cli-run-done");
-    const list = await cli(["runs", "--project", "Northwind Billing (sample)", "--env", "development"]);
+    // Global options may come first, as scripts write them.
+    const list = await cli(["--data-dir", home.data, "runs", "--project", "Northwind Billing (sample)", "--env", "development"]);
     assert.equal(list.code, 0);
     assert.match(list.out, /2\.4\.0 .*succeeded/);
 
@@ -339,9 +353,10 @@ test("a deploy from the command line shows up live in the open window and shares
     await s.waitForText("[data-testid=run-state]", "running");
     await (await s.waitFor("[data-testid=run-cancel]")).click();
     const stopped = await cancelled;
-    assert.notEqual(stopped.code, 0, stopped.out);
-    assert.match(stopped.out, /cancelled/i);
+    assert.equal(stopped.code, 5, `cancelled from the window exits 5: ${stopped.out}`);
+    assert.match(stopped.out, /Cancelled by/);
     await s.waitForText("[data-testid=run-state]", "cancelled", { timeoutMs: 15000 });
+    await s.waitForContent("[data-testid=run-outcome]", "Cancelled by");
     await app.shot("cli-run-cancelled-from-window");
   } finally {
     await app.quit();

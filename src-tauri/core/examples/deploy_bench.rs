@@ -16,8 +16,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use chrono::Utc;
 use liftoff_core::audit::Actor;
-use liftoff_core::deploy::engine::{self, Timing};
-use liftoff_core::deploy::runs::{self, LogLine};
+use liftoff_core::deploy::engine::{self, RunEvent, Timing};
+use liftoff_core::deploy::runs;
 use liftoff_core::deploy::target::{self, CommandSpec, CredentialUse, TargetKind, TargetSettings};
 use liftoff_core::deploy::{DeployRequest, RunState};
 use liftoff_core::projects::{self, ProjectDraft};
@@ -97,6 +97,7 @@ async fn main() {
         after: Vec::new(),
         smoke: Vec::new(),
         rollback_on_failure: false,
+        leave_background: false,
         blue_green: None,
     };
     target::set(&store, &env.id, &settings, Utc::now()).unwrap();
@@ -109,9 +110,11 @@ async fn main() {
     let run_id = job.run.id.clone();
     let mut seen = 0u64;
     let mut leaked = 0u64;
-    let mut sink = |lines: &[LogLine]| {
-        seen += lines.len() as u64;
-        leaked += lines.iter().filter(|l| l.text.contains(SECRET) || l.text.contains(&b64)).count() as u64;
+    let mut sink = |event: RunEvent| {
+        if let RunEvent::Lines { lines, .. } = event {
+            seen += lines.len() as u64;
+            leaked += lines.iter().filter(|l| l.text.contains(SECRET) || l.text.contains(&b64)).count() as u64;
+        }
     };
     let started = Instant::now();
     let run = engine::execute(store.clone(), job, CancellationToken::new(), Timing::default(), &mut sink).await;
@@ -153,7 +156,7 @@ async fn main() {
     for _ in 0..30 {
         let t0 = now_ns();
         let job = engine::start(&store, &keychain, &req, &actor, Utc::now(), Utc::now().date_naive()).unwrap();
-        let run = engine::execute(store.clone(), job, CancellationToken::new(), Timing { drain: Duration::from_millis(300), ..Timing::default() }, &mut |_: &[LogLine]| {}).await;
+        let run = engine::execute(store.clone(), job, CancellationToken::new(), Timing { drain: Duration::from_millis(300), ..Timing::default() }, &mut |_| {}).await;
         let t_end = now_ns();
         assert_eq!(run.state, RunState::Succeeded);
         let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap().trim().parse::<u128>().unwrap();

@@ -48,6 +48,21 @@ pub struct Actor {
     pub name: String,
 }
 
+/// This computer's user, named by its account: who acts when no person of
+/// the project is chosen (the window, the command line).
+pub fn local_user() -> String {
+    let from_vars = ["USER", "USERNAME", "LOGNAME"].iter().filter_map(|v| std::env::var(v).ok());
+    // Without those (a service, a container), the home folder's name.
+    let from_home = std::env::var_os("HOME")
+        .or_else(|| std::env::var_os("USERPROFILE"))
+        .and_then(|h| std::path::Path::new(&h).file_name().map(|n| n.to_string_lossy().into_owned()));
+    from_vars
+        .chain(from_home)
+        .map(|v| v.trim().to_owned())
+        .find(|v| !v.is_empty())
+        .unwrap_or_else(|| "this computer's user".to_owned())
+}
+
 impl Actor {
     /// Resolves the person the UI says is acting. `local_user` names the
     /// computer's account and is used when no person is chosen.

@@ -215,6 +215,7 @@ fn deploys(tx: &Connection, project: &Project, demo: &std::path::Path, now: Date
                 timeout_secs: 10,
             })],
             rollback_on_failure: false,
+            leave_background: false,
             blue_green: None,
         };
         tx.execute(

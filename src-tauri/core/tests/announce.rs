@@ -140,6 +140,7 @@ impl Fixture {
             after: Vec::new(),
             smoke: Vec::new(),
             rollback_on_failure: false,
+            leave_background: false,
             blue_green: None,
         };
         for env in ["staging", "production"] {

@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use chrono::Utc;
 use liftoff_core::audit::Actor;
-use liftoff_core::deploy::engine::{self, Timing};
+use liftoff_core::deploy::engine::{self, RunEvent, Timing};
 use liftoff_core::deploy::runs::{self, RunQuery};
 use liftoff_core::deploy::smoke::{CommandCheck, HttpCheck, SmokeCheck};
-use liftoff_core::deploy::target::{self, BlueGreen, CommandSpec, EnvVar, ExtraStep, TargetKind, TargetSettings};
-use liftoff_core::deploy::{CheckOutcome, Decision, DeployError, DeployRequest, RunKind, RunState};
+use liftoff_core::deploy::target::{self, BlueGreen, CommandSpec, EnvVar, ExtraStep, TargetSettings};
+use liftoff_core::deploy::{procs, CheckOutcome, Decision, DeployError, DeployRequest, RunKind, RunState};
 use liftoff_core::environments;
 use liftoff_core::planning::windows::{self, CalendarWindowDraft, WindowKind};
 use liftoff_core::projects::{self, Project, ProjectDraft};
@@ -84,7 +84,11 @@ impl Fixture {
     async fn deploy(&self, req: &DeployRequest) -> Result<Vec<runs::Run>, DeployError> {
         let job = engine::start(&self.store, &keychain(), req, &lead(), Utc::now(), Utc::now().date_naive())?;
         let mut lines = Vec::new();
-        let mut sink = |l: &[runs::LogLine]| lines.extend(l.iter().map(|l| l.text.clone()));
+        let mut sink = |e: RunEvent| {
+            if let RunEvent::Lines { lines: l, .. } = e {
+                lines.extend(l.into_iter().map(|l| l.text));
+            }
+        };
         let runs = engine::execute_with_rollback(self.store.clone(), &keychain(), job, CancellationToken::new(), fast(), &mut sink, &mut |_| {}).await;
         Ok(runs)
     }
@@ -113,18 +117,7 @@ fn shell(line: &str) -> CommandSpec {
 }
 
 fn settings(cmd: CommandSpec) -> TargetSettings {
-    TargetSettings {
-        kind: TargetKind::LocalCommand,
-        command: cmd,
-        working_dir: String::new(),
-        env: Vec::new(),
-        credentials: Vec::new(),
-        before: Vec::new(),
-        after: Vec::new(),
-        smoke: Vec::new(),
-        rollback_on_failure: false,
-        blue_green: None,
-    }
+    TargetSettings::local_command(cmd)
 }
 
 /// A loopback HTTP server answering each request with the next status of
@@ -228,9 +221,20 @@ async fn a_failing_step_stops_the_run_and_frees_the_lock() {
 async fn a_missing_program_or_folder_is_named_and_nothing_stays_locked() {
     let f = Fixture::new();
     f.set_target("staging", settings(command("/no/such/deploy.sh")));
-    let run = f.deploy(&f.request("staging", "1.0.0")).await.unwrap().remove(0);
+    // Preflight names it; no run starts.
+    let err = f.deploy(&f.request("staging", "1.0.0")).await.unwrap_err();
+    assert!(matches!(err, DeployError::PreflightFailed(_)), "{err}");
+    assert!(err.to_string().contains("/no/such/deploy.sh"), "{err}");
+    assert!(runs::list(&f.store, &f.project.id, &RunQuery::default()).unwrap().is_empty());
+    assert!(runs::status(&f.store, &f.project.id).unwrap()[1].lock.is_none());
+    // Gone between preflight and the step: the run fails saying so.
+    let script = f.script("vanishing.sh", "true");
+    f.set_target("staging", settings(command(&script)));
+    let job = engine::start(&f.store, &keychain(), &f.request("staging", "1.0.0"), &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
+    std::fs::remove_file(&script).unwrap();
+    let run = engine::execute(f.store.clone(), job, CancellationToken::new(), fast(), &mut |_| {}).await;
     assert_eq!(run.state, RunState::Failed);
-    assert!(run.outcome.contains("/no/such/deploy.sh"), "{}", run.outcome);
+    assert!(run.outcome.contains("vanishing.sh"), "{}", run.outcome);
     assert!(runs::status(&f.store, &f.project.id).unwrap()[1].lock.is_none());
 
     let mut s = settings(shell("true"));
@@ -302,7 +306,7 @@ async fn smoke_failure_is_failed_verification_and_rollback_returns_to_the_last_v
     assert_eq!(job.run.version, "2.3.1");
     let promotion = job.run.preflight.iter().find(|c| c.key == "promotion").unwrap();
     assert!(promotion.reason.contains("Skipped"));
-    let rolled = engine::execute(f.store.clone(), job, CancellationToken::new(), fast(), &mut |_: &[runs::LogLine]| {}).await;
+    let rolled = engine::execute(f.store.clone(), job, CancellationToken::new(), fast(), &mut |_| {}).await;
     assert_eq!(rolled.state, RunState::Succeeded, "{}", rolled.outcome);
     assert_eq!(releases::get(&f.store, &new).unwrap().state, ReleaseState::RolledBack);
     assert_eq!(runs::status(&f.store, &f.project.id).unwrap()[2].current.as_ref().unwrap().version, "2.3.1");
@@ -352,7 +356,7 @@ async fn blue_green_deploys_to_the_idle_slot_switches_and_switches_back() {
     // Rolling back is switching back: no redeploy.
     let job = engine::start_rollback(&f.store, &keychain(), &f.env("development"), &[], &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
     assert_eq!(job.run.kind, RunKind::SwitchBack);
-    let back = engine::execute(f.store.clone(), job, CancellationToken::new(), fast(), &mut |_: &[runs::LogLine]| {}).await;
+    let back = engine::execute(f.store.clone(), job, CancellationToken::new(), fast(), &mut |_| {}).await;
     assert_eq!(back.state, RunState::Succeeded, "{}", back.outcome);
     assert_eq!(back.steps.len(), 1, "only the switch ran");
     assert_eq!(std::fs::read_to_string(&live).unwrap(), "blue");
@@ -433,7 +437,7 @@ async fn a_cancel_asked_for_elsewhere_stops_the_run_and_its_children() {
     let job = engine::start(&f.store, &keychain(), &f.request("staging", "1.0"), &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
     let run_id = job.run.id.clone();
     let store = f.store.clone();
-    let running = tokio::spawn(async move { engine::execute(store, job, CancellationToken::new(), fast(), &mut |_: &[runs::LogLine]| {}).await });
+    let running = tokio::spawn(async move { engine::execute(store, job, CancellationToken::new(), fast(), &mut |_| {}).await });
     while !pid_file.exists() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -455,15 +459,15 @@ fn alive(pid: i32) -> bool {
 }
 
 #[test]
-fn a_killed_owner_that_nobody_reaped_counts_as_gone() {
+fn a_killed_process_that_nobody_reaped_counts_as_gone() {
     let mut sleeping = std::process::Command::new("sleep").arg("30").spawn().unwrap();
-    assert!(runs::owner_alive(sleeping.id() as i32));
+    assert!(procs::start_time(sleeping.id()).is_some());
     let exited = std::process::Command::new("true").spawn().unwrap();
-    let pid = exited.id() as i32;
+    let pid = exited.id();
     // Not waited for: a zombie until this process reaps it.
     std::thread::sleep(Duration::from_millis(300));
     assert!(std::path::Path::new(&format!("/proc/{pid}")).exists(), "still in the process table");
-    assert!(!runs::owner_alive(pid), "a zombie is not a live owner");
+    assert!(procs::start_time(pid).is_none(), "a zombie is not a live process");
     sleeping.kill().unwrap();
     sleeping.wait().unwrap();
     drop(exited);
@@ -538,7 +542,7 @@ fn a_run_left_by_a_dead_process_is_interrupted_and_its_lock_released() {
     let mut dead = dead;
     dead.wait().unwrap();
     let conn = rusqlite::Connection::open(f.store.db_path()).unwrap();
-    conn.execute("UPDATE deploy_runs SET owner_pid = ?1 WHERE id = ?2", rusqlite::params![dead_pid, job.run.id]).unwrap();
+    conn.execute("UPDATE deploy_runs SET owner_pid = ?1, owner = ?3 WHERE id = ?2", rusqlite::params![dead_pid, job.run.id, format!("{dead_pid}-0000")]).unwrap();
     conn.execute("INSERT INTO deploy_log (run_id, seq, stream, text) VALUES (?1, 1, 0, 'half way')", [&job.run.id]).unwrap();
     let found = runs::recover_interrupted(&f.store, Utc::now()).unwrap();
     assert_eq!(found.len(), 1);
@@ -621,4 +625,176 @@ fn two_processes_deploying_one_environment_at_the_same_moment_start_exactly_one_
     assert!(refused.contains("is deploying 9.9") || refused.contains("try again"), "{refused}");
     let runs = runs::list(&f.store, &f.project.id, &RunQuery::default()).unwrap();
     assert_eq!(runs.len(), 1, "exactly one run was recorded");
+}
+
+// ---- Every process a step starts is found and stopped --------------------
+
+/// A step that starts what escapes a process group: a `setsid` daemon, a
+/// double fork, and a grandchild that ignores TERM; then waits (or exits).
+fn escaping_step(dir: &Path, wait: bool) -> String {
+    let ready = dir.join("ready");
+    format!(
+        "setsid sh -c 'sleep 61' >/dev/null 2>&1 < /dev/null &\n\
+         ( (sleep 62 >/dev/null 2>&1 &) & )\n\
+         sh -c 'trap \"\" TERM; sleep 63' >/dev/null 2>&1 &\n\
+         sleep 0.3; touch {}\n{}",
+        ready.display(),
+        if wait { "sleep 60" } else { "echo started them" }
+    )
+}
+
+async fn wait_for(path: &Path) {
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    while !path.exists() {
+        assert!(std::time::Instant::now() < until, "{} never appeared", path.display());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancel_and_timeout_stop_daemons_that_left_the_group_and_a_term_ignoring_grandchild() {
+    for how in ["cancel", "timeout"] {
+        let f = Fixture::new();
+        let mut spec = shell(&escaping_step(f.dir.path(), true));
+        if how == "timeout" {
+            spec.timeout_secs = 2;
+        }
+        f.set_target("staging", settings(spec));
+        let job = engine::start(&f.store, &keychain(), &f.request("staging", "1.0"), &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
+        let run_id = job.run.id.clone();
+        let cancel = CancellationToken::new();
+        let (store, token) = (f.store.clone(), cancel.clone());
+        let running = tokio::spawn(async move { engine::execute(store, job, token, fast(), &mut |_| {}).await });
+        wait_for(&f.dir.path().join("ready")).await;
+        assert!(procs::of_run(Some(&run_id), None).len() >= 4, "{how}: the step and its escapees run: {:?}", procs::of_run(Some(&run_id), None));
+        if how == "cancel" {
+            cancel.cancel();
+        }
+        let run = tokio::time::timeout(Duration::from_secs(20), running).await.expect("stopped in time").unwrap();
+        let expected = if how == "cancel" { RunState::Cancelled } else { RunState::TimedOut };
+        assert_eq!(run.state, expected, "{how}: {}", run.outcome);
+        assert_eq!(procs::of_run(Some(&run_id), None), vec![], "{how}: no process of the run is left");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_a_step_leaves_running_is_stopped_unless_the_target_keeps_it() {
+    let f = Fixture::new();
+    f.set_target("staging", settings(shell(&escaping_step(f.dir.path(), false))));
+    let run = f.deploy(&f.request("staging", "1.0")).await.unwrap().remove(0);
+    assert_eq!(run.state, RunState::Succeeded, "{}", run.outcome);
+    assert_eq!(procs::of_run(Some(&run.id), None), vec![], "stopped with the step");
+    let log = f.log(&run.id).join("\n");
+    assert!(log.contains("background processes that Deploy left running"), "{log}");
+
+    let mut keep = settings(shell(&escaping_step(f.dir.path(), false)));
+    keep.leave_background = true;
+    f.set_target("staging", keep);
+    let run = f.deploy(&f.request("staging", "1.1")).await.unwrap().remove(0);
+    assert_eq!(run.state, RunState::Succeeded, "{}", run.outcome);
+    let left = procs::of_run(Some(&run.id), None);
+    assert!(left.len() >= 3, "left running as the target allows: {left:?}");
+    assert!(f.log(&run.id).join("\n").contains("processes running, as the target allows"));
+    procs::stop(Some(&run.id), None, Duration::from_secs(1));
+    assert_eq!(procs::of_run(Some(&run.id), None), vec![]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lock_whose_owner_pid_was_reused_by_another_process_is_taken_back() {
+    let f = Fixture::new();
+    f.set_target("staging", settings(shell("true")));
+    let job = engine::start(&f.store, &keychain(), &f.request("staging", "1.0"), &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
+    // Its owner died; its pid now belongs to an unrelated live process.
+    let mut unrelated = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+    let conn = rusqlite::Connection::open(f.store.db_path()).unwrap();
+    conn.execute(
+        "UPDATE deploy_runs SET owner_pid = ?1, owner = ?2 WHERE id = ?3",
+        rusqlite::params![unrelated.id(), format!("{}-0badc0ffee00", unrelated.id()), job.run.id],
+    )
+    .unwrap();
+    let next = engine::start(&f.store, &keychain(), &f.request("staging", "1.1"), &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
+    assert_eq!(runs::get(&f.store, &job.run.id).unwrap().state, RunState::Interrupted);
+    assert_eq!(runs::status(&f.store, &f.project.id).unwrap()[1].lock.as_ref().and_then(|l| l.run_id.clone()), Some(next.run.id.clone()));
+    assert!(f.audit_actions().contains(&"deploy.interrupted".to_owned()), "taken back with a note");
+    assert!(procs::start_time(unrelated.id()).is_some(), "the unrelated process was not touched");
+    unrelated.kill().unwrap();
+    unrelated.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_next_deploy_stops_what_an_interrupted_run_left_running() {
+    let f = Fixture::new();
+    f.set_target("staging", settings(shell("true")));
+    let job = engine::start(&f.store, &keychain(), &f.request("staging", "1.0"), &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
+    // What the killed run's step had started, with the run's cookie.
+    let mut daemon = std::process::Command::new("setsid").args(["sleep", "60"]).env(procs::COOKIE, &job.run.id).spawn().unwrap();
+    let conn = rusqlite::Connection::open(f.store.db_path()).unwrap();
+    conn.execute("UPDATE deploy_runs SET owner = 'gone-0000' WHERE id = ?1", [&job.run.id]).unwrap();
+    let found = runs::recover_interrupted(&f.store, Utc::now()).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].leftovers.iter().map(|p| p.pid).collect::<Vec<_>>(), vec![daemon.id()], "reported by its cookie");
+    let run = f.deploy(&f.request("staging", "1.1")).await.unwrap().remove(0);
+    assert_eq!(run.state, RunState::Succeeded);
+    assert!(f.log(&run.id).join("\n").contains(&format!("left running by the interrupted run {}", job.run.id)));
+    assert!(daemon.try_wait().unwrap().is_some() || daemon.wait().is_ok());
+    assert_eq!(procs::of_run(Some(&job.run.id), None), vec![]);
+    assert!(f.audit_actions().contains(&"deploy.leftoverStopped".to_owned()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn preflight_refuses_a_program_that_cannot_start_before_anything_changes() {
+    let f = Fixture::new();
+    let release = f.release("2.0.0");
+    let folder = f.dir.path().join("a-folder");
+    std::fs::create_dir(&folder).unwrap();
+    let no_exec = f.dir.path().join("deploy.sh");
+    std::fs::write(&no_exec, "#!/bin/sh\ntrue\n").unwrap();
+    let no_interpreter = f.script("py.sh", "");
+    std::fs::write(&no_interpreter, "#!/usr/bin/no-such-python\nprint(1)\n").unwrap();
+    let env_missing = f.script("envpy.sh", "");
+    std::fs::write(&env_missing, "#!/usr/bin/env no-such-tool-xyz\n").unwrap();
+    let cases = [
+        ("./missing.sh".to_owned(), "does not exist"),
+        ("no-such-program-xyz".to_owned(), "not found on the PATH"),
+        (folder.display().to_string(), "is a folder"),
+        (no_exec.display().to_string(), "not executable"),
+        (no_interpreter.clone(), "/usr/bin/no-such-python"),
+        (env_missing.clone(), "no-such-tool-xyz"),
+    ];
+    for (program, says) in cases {
+        f.set_target("production", settings(command(&program)));
+        let mut req = f.request("production", "2.0.0");
+        req.release_id = Some(release.clone());
+        req.decisions = ["gate", "promotion"].iter().map(|k| Decision { check: (*k).into(), decided_by: "Dana".into(), reason: "Testing the program check.".into() }).collect();
+        let checks = engine::preflight(&f.store, &keychain(), &req, Utc::now(), Utc::now().date_naive()).unwrap();
+        let program_check = checks.iter().find(|c| c.key == "program").unwrap();
+        assert_eq!(program_check.outcome, CheckOutcome::Fail, "{program}");
+        assert!(program_check.reason.contains(says), "{program}: {}", program_check.reason);
+        assert!(matches!(engine::start(&f.store, &keychain(), &req, &lead(), Utc::now(), Utc::now().date_naive()), Err(DeployError::PreflightFailed(_))));
+    }
+    assert!(runs::list(&f.store, &f.project.id, &RunQuery::default()).unwrap().is_empty(), "no run started");
+    assert_eq!(releases::get(&f.store, &release).unwrap().state, ReleaseState::Draft, "the release did not move");
+    assert!(!f.audit_actions().iter().any(|a| a == "gate.overridden"), "no override recorded for a run that did not start");
+}
+
+#[test]
+fn only_the_last_process_to_close_the_database_counts_as_a_clean_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let window = Store::open_or_recover(dir.path(), Utc::now()).unwrap();
+    assert!(!window.checked_after_crash);
+    // Command-line processes come and go while the window stays open.
+    for _ in 0..20 {
+        let cli = Store::open_or_recover(dir.path(), Utc::now()).unwrap();
+        assert!(!cli.checked_after_crash, "another process having it open is no crash");
+        cli.store.close_cleanly();
+    }
+    let marks = std::fs::read_dir(dir.path().join("liftoff.db.open.d")).unwrap().count();
+    assert_eq!(marks, 1, "the window's marker stays");
+    // The window crashes: the next opener checks the file.
+    window.store.abandon_for_tests();
+    let after = Store::open_or_recover(dir.path(), Utc::now()).unwrap();
+    assert!(after.checked_after_crash);
+    after.store.close_cleanly();
+    let again = Store::open_or_recover(dir.path(), Utc::now()).unwrap();
+    assert!(!again.checked_after_crash, "checked once; a clean close after it");
 }

@@ -29,6 +29,7 @@ const LANDED: &[(&str, &str)] = &[
     ("0009_deploy_cancel_requests.sql", "b420bf7f6300c49ba2a9432fca3e3db1581c6a18f3855a6ca8fcd0ab1c0442ae"),
     ("0010_announcements.sql", "12e4a80bbfe3c4c33e8da9ee0e26c686d5c1a131e2becfde448816adb87e5735"),
     ("0011_busy_recurrence_sets.sql", "b3786bcb9976b9457943e5a03d43dd63c1317e0ea2c10b62181d30074b95115a"),
+    ("0012_run_owners.sql", "aa3cd3f4909572ced481e65949d93942ffcd15852435666e5e8b642d36ab4b0e"),
 ];
 
 fn migrations_dir() -> PathBuf {

@@ -3,8 +3,8 @@
 
 use chrono::{Local, Utc};
 use liftoff_core::audit::Actor;
-use liftoff_core::deploy::engine::{self, Job, RollbackPlan, Timing};
-use liftoff_core::deploy::runs::{self, EnvironmentStatus, Interrupted, Lock, LogLine, LogPage, Run, RunQuery};
+use liftoff_core::deploy::engine::{self, Job, RollbackPlan, RunEvent, Timing};
+use liftoff_core::deploy::runs::{self, EnvironmentStatus, Interrupted, Lock, LogPage, Run, RunQuery};
 use liftoff_core::deploy::target::{self, Target, TargetSettings};
 use liftoff_core::deploy::{Decision, DeployRequest, PreflightCheck};
 use std::path::{Path, PathBuf};
@@ -55,10 +55,11 @@ fn actor_for(s: &liftoff_core::Store, environment_id: &str, actor: Option<&str>)
     Ok(Actor::resolve(&*s.reader()?, &env.project_id, actor, &local_user())?)
 }
 
-/// Starts a deploy after preflight; the log streams over `log`.
+/// Starts a deploy after preflight; the run's events (lines, steps, checks,
+/// its end) stream over `events`.
 #[tauri::command]
 #[specta::specta]
-pub async fn start_deploy(state: State<'_, AppState>, request: DeployRequest, actor: Option<String>, log: Channel<LineBatch<LogLine>>) -> Result<Run> {
+pub async fn start_deploy(state: State<'_, AppState>, request: DeployRequest, actor: Option<String>, events: Channel<LineBatch<RunEvent>>) -> Result<Run> {
     let keychain = state.keychain.clone();
     let job = state
         .with_store(move |s| {
@@ -66,7 +67,7 @@ pub async fn start_deploy(state: State<'_, AppState>, request: DeployRequest, ac
             Ok(engine::start(s, &keychain, &request, &who, Utc::now(), Local::now().date_naive())?)
         })
         .await?;
-    Ok(spawn(&state, job, log))
+    Ok(spawn(&state, job, events))
 }
 
 /// What a rollback would deploy, and its preflight; starts nothing.
@@ -87,7 +88,7 @@ pub async fn start_rollback(
     environment_id: String,
     decisions: Vec<Decision>,
     actor: Option<String>,
-    log: Channel<LineBatch<LogLine>>,
+    events: Channel<LineBatch<RunEvent>>,
 ) -> Result<Run> {
     let keychain = state.keychain.clone();
     let job = state
@@ -96,12 +97,12 @@ pub async fn start_rollback(
             Ok(engine::start_rollback(s, &keychain, &environment_id, &decisions, &who, Utc::now(), Local::now().date_naive())?)
         })
         .await?;
-    Ok(spawn(&state, job, log))
+    Ok(spawn(&state, job, events))
 }
 
-/// Runs the job in the background; the window follows it over `log` and
-/// through change events.
-fn spawn(state: &AppState, job: Job, log: Channel<LineBatch<LogLine>>) -> Run {
+/// Runs the job in the background; the window follows it over `events`
+/// (its start and end are also data changes, for other pages).
+fn spawn(state: &AppState, job: Job, events: Channel<LineBatch<RunEvent>>) -> Run {
     let run = job.run.clone();
     let token = CancellationToken::new();
     state.running_insert(&run.id, token.clone());
@@ -109,13 +110,14 @@ fn spawn(state: &AppState, job: Job, log: Channel<LineBatch<LogLine>>) -> Run {
     let keychain = state.keychain.clone();
     let state = state.clone();
     tauri::async_runtime::spawn(async move {
-        let stream = LineStream::start(log);
-        let mut sink = |lines: &[LogLine]| {
-            for l in lines {
-                // A window that falls behind misses lines here and reads
-                // them from the database by number.
-                stream.offer(l.clone());
+        let stream = LineStream::start(events);
+        let mut sink = |event: RunEvent| match event {
+            // A window that falls behind misses lines here and reads them
+            // from the database by number.
+            RunEvent::Lines { .. } => {
+                stream.offer(event);
             }
+            other => stream.must(other),
         };
         let first_id = job.run.id.clone();
         let mut next_ids = Vec::new();
@@ -138,17 +140,19 @@ fn spawn(state: &AppState, job: Job, log: Channel<LineBatch<LogLine>>) -> Run {
 #[tauri::command]
 #[specta::specta]
 pub async fn cancel_deploy(state: State<'_, AppState>, run_id: String, actor: Option<String>) -> Result<()> {
-    if state.running_cancel(&run_id) {
-        return Ok(());
-    }
-    // Run by the command line or another Liftoff: ask it through the database.
+    // Recorded (who cancelled, in the audit log and the run's outcome);
+    // the process that runs it stops it within a second.
+    let id = run_id.clone();
     state
         .with_store(move |s| {
-            let run = runs::get(s, &run_id)?;
+            let run = runs::get(s, &id)?;
             let who = actor_for(s, &run.environment_id, actor.as_deref())?;
-            Ok(runs::request_cancel(s, &run_id, &who, Utc::now())?)
+            Ok(runs::request_cancel(s, &id, &who, Utc::now())?)
         })
-        .await
+        .await?;
+    // Run by this window: at once.
+    state.running_cancel(&run_id);
+    Ok(())
 }
 
 #[tauri::command]
@@ -224,17 +228,17 @@ pub async fn unlock_environment(state: State<'_, AppState>, environment_id: Stri
 #[tauri::command]
 #[specta::specta]
 pub async fn deploy_leftovers(state: State<'_, AppState>, project_id: String) -> Result<Vec<Interrupted>> {
-    state.with_store(move |s| Ok(runs::leftovers(s, &project_id)?)).await
+    state.with_store(move |s| Ok(runs::leftovers(s, Some(&project_id))?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn stop_leftover(state: State<'_, AppState>, run_id: String, actor: Option<String>) -> Result<()> {
+pub async fn stop_leftover(state: State<'_, AppState>, run_id: String, actor: Option<String>) -> Result<u32> {
     state
         .with_store(move |s| {
             let run = runs::get(s, &run_id)?;
             let who = actor_for(s, &run.environment_id, actor.as_deref())?;
-            Ok(runs::stop_leftover(s, &run_id, &who, Utc::now())?)
+            Ok(runs::stop_leftover(s, &run_id, &who, Utc::now())?.len() as u32)
         })
         .await
 }

@@ -148,12 +148,15 @@ export const commands = {
 	clearDeployTarget: (environmentId: string) => __TAURI_INVOKE<null>("clear_deploy_target", { environmentId }),
 	/**  The checks a deploy would face now; starts nothing. */
 	deployPreflight: (request: DeployRequest) => __TAURI_INVOKE<PreflightCheck[]>("deploy_preflight", { request }),
-	/**  Starts a deploy after preflight; the log streams over `log`. */
-	startDeploy: (request: DeployRequest, actor: string | null, log: Channel<LineBatch<LogLine>>) => __TAURI_INVOKE<Run>("start_deploy", { request, actor, log }),
+	/**
+	 *  Starts a deploy after preflight; the run's events (lines, steps, checks,
+	 *  its end) stream over `events`.
+	 */
+	startDeploy: (request: DeployRequest, actor: string | null, events: Channel<LineBatch<RunEvent>>) => __TAURI_INVOKE<Run>("start_deploy", { request, actor, events }),
 	/**  What a rollback would deploy, and its preflight; starts nothing. */
 	rollbackPreflight: (environmentId: string, decisions: Decision[]) => __TAURI_INVOKE<RollbackPlan>("rollback_preflight", { environmentId, decisions }),
 	/**  Rolls the environment back to the last version that verified there. */
-	startRollback: (environmentId: string, decisions: Decision[], actor: string | null, log: Channel<LineBatch<LogLine>>) => __TAURI_INVOKE<Run>("start_rollback", { environmentId, decisions, actor, log }),
+	startRollback: (environmentId: string, decisions: Decision[], actor: string | null, events: Channel<LineBatch<RunEvent>>) => __TAURI_INVOKE<Run>("start_rollback", { environmentId, decisions, actor, events }),
 	/**
 	 *  Cancels a run: its process tree is stopped (TERM, then KILL after a
 	 *  grace period), by this window or by the process that runs it.
@@ -173,7 +176,7 @@ export const commands = {
 	unlockEnvironment: (environmentId: string, actor: string | null) => __TAURI_INVOKE<null>("unlock_environment", { environmentId, actor }),
 	/**  Interrupted runs of the project whose processes are still alive. */
 	deployLeftovers: (projectId: string) => __TAURI_INVOKE<Interrupted[]>("deploy_leftovers", { projectId }),
-	stopLeftover: (runId: string, actor: string | null) => __TAURI_INVOKE<null>("stop_leftover", { runId, actor }),
+	stopLeftover: (runId: string, actor: string | null) => __TAURI_INVOKE<number>("stop_leftover", { runId, actor }),
 	announceSettings: (projectId: string) => __TAURI_INVOKE<AnnounceSettings>("announce_settings", { projectId }),
 	setAnnounceSettings: (projectId: string, settings: AnnounceSettings) => __TAURI_INVOKE<AnnounceSettings>("set_announce_settings", { projectId, settings }),
 	changeItems: (releaseId: string) => __TAURI_INVOKE<ChangeList>("change_items", { releaseId }),
@@ -834,8 +837,8 @@ export type ImportReport = {
 /**  A run found "running" whose process is gone, from [`recover_interrupted`]. */
 export type Interrupted = {
 	run: Run,
-	/**  The step's process group, when it is still alive. */
-	leftoverPgid: number | null,
+	/**  Its processes still running (found by the run's cookie). */
+	leftovers: Proc[],
 };
 
 /**  The editable fields of an item (its state changes separately). */
@@ -988,6 +991,13 @@ export type PreflightCheck = {
 	overridable: boolean,
 	/**  The decision that overrode it, if one did. */
 	decision: Decision | null,
+};
+
+/**  A process of a run. */
+export type Proc = {
+	pid: number,
+	/**  The program's name, as the system shows it. */
+	name: string,
 };
 
 export type Progress = {
@@ -1156,10 +1166,28 @@ export type Run = {
 	steps: StepRecord[],
 	checks: CheckResult[],
 	ownerPid: number | null,
-	childPgid: number | null,
+	/**  The owner token of the process that executes it (see `store::owner`). */
+	owner: string | null,
 	logLines: number,
 	logCut: number,
 };
+
+/**
+ *  What a running deploy tells whoever follows it live (the window's
+ *  channel, the command line's terminal): one stream per run, so the window
+ *  needs no database reads to follow it. The database keeps the record.
+ */
+export type RunEvent = 
+/**  A run began (the first, or the rollback that follows it). */
+{ type: "started"; run: Run } | 
+/**  Lines of the log, masked, in order. */
+{ type: "lines"; runId: string; lines: LogLine[] } | 
+/**  A step started or ended: its record as it is now. */
+{ type: "step"; runId: string; index: number; step: StepRecord } | 
+/**  A smoke check's result. */
+{ type: "check"; runId: string; result: CheckResult } | 
+/**  The run ended: as recorded. */
+{ type: "ended"; run: Run };
 
 export type RunKind = "deploy" | "rollback" | "switchBack";
 
@@ -1363,6 +1391,12 @@ export type TargetSettings = {
 	/**  Roll back by itself when the smoke checks fail. */
 	rollbackOnFailure: boolean,
 	blueGreen: BlueGreen | null,
+	/**
+	 *  Processes a step starts in the background and leaves running when it
+	 *  exits are stopped with the step, unless this is set (then they are
+	 *  listed in the run's log and left running).
+	 */
+	leaveBackground?: boolean,
 };
 
 export type Template = {

@@ -1,9 +1,10 @@
-// Deploys: a run's live log, kept bounded, fed by the Channel of a run this
-// window started and, for runs started elsewhere (the command line, another
+// Deploys: a run's live log, kept bounded, and its steps, checks and end,
+// fed by the run's stream of events (the Channel of a run this window
+// started) and, for runs started elsewhere (the command line, another
 // Liftoff), read from the database as it grows.
 
 import { Channel } from "@tauri-apps/api/core";
-import { commands, type LineBatch, type LogLine, type Run, type RunKind, type RunState } from "./bindings";
+import { commands, type LineBatch, type LogLine, type Run, type RunEvent, type RunKind, type RunState } from "./bindings";
 import { call } from "./ipc";
 
 /**
@@ -110,11 +111,46 @@ export class RunLog {
   }
 }
 
-/** A channel whose batches go to `log`. */
-export function channelFor(log: () => RunLog | null): Channel<LineBatch<LogLine>> {
-  const channel = new Channel<LineBatch<LogLine>>();
-  channel.onmessage = (batch) => log()?.receive(batch.lines);
+/**
+ * A run as it is now, from its record and then its events: the window
+ * follows a run it started without reading the database.
+ */
+export function applyEvent(run: Run, event: RunEvent): Run {
+  switch (event.type) {
+    case "step": {
+      if (event.runId !== run.id || event.index >= run.steps.length) return run;
+      const steps = run.steps.slice();
+      steps[event.index] = event.step;
+      return { ...run, steps };
+    }
+    case "check":
+      if (event.runId !== run.id) return run;
+      return { ...run, checks: [...run.checks.filter((c) => c.name !== event.result.name), event.result] };
+    case "ended":
+      return event.run.id === run.id ? event.run : run;
+    default:
+      return run;
+  }
+}
+
+/**
+ * A channel for a run's events: lines go to `log` (the log shown for that
+ * run, whichever object holds it), everything else to `onEvent`.
+ */
+export function channelFor(log: (runId: string) => RunLog | null, onEvent: (event: RunEvent) => void): Channel<LineBatch<RunEvent>> {
+  const channel = new Channel<LineBatch<RunEvent>>();
+  channel.onmessage = (batch) => {
+    for (const event of batch.lines) {
+      if (event.type === "lines") log(event.runId)?.receive(event.lines);
+      else onEvent(event);
+    }
+  };
   return channel;
+}
+
+/** What the log shows of a long run, in words. */
+export function logCutText(shownHead: number, shownTail: number, total: number): string {
+  return `Showing the first ${shownHead.toLocaleString()} and newest ${shownTail.toLocaleString()} lines; all ${total.toLocaleString()} are kept: search or download the log.`;
 }
 
 export const STATE_LABEL: Record<RunState, string> = {

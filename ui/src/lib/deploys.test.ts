@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { LogLine, LogPage } from "./bindings";
+import type { LogLine, LogPage, Run, StepRecord } from "./bindings";
 
 // The database side of a run's log: what `runLog` would return.
 const stored: LogLine[] = [];
@@ -12,7 +12,7 @@ vi.mock("./bindings", () => ({
   },
 }));
 
-const { RunLog, HEAD, TAIL, duration } = await import("./deploys.svelte");
+const { RunLog, HEAD, TAIL, duration, applyEvent, logCutText } = await import("./deploys.svelte");
 
 const line = (seq: number): LogLine => ({ seq, stream: "out", text: `line ${seq}` });
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => line(from + i));
@@ -74,5 +74,34 @@ describe("durations", () => {
     expect(duration(t, "2026-11-28T10:00:42Z")).toBe("42 s");
     expect(duration(t, "2026-11-28T10:01:14Z")).toBe("1 min 14 s");
     expect(duration(t, "2026-11-28T12:05:00Z")).toBe("2 h 5 min");
+  });
+});
+
+describe("a run followed by its events", () => {
+  const step = (name: string, state: StepRecord["state"]): StepRecord => ({ name, state, startedAt: null, endedAt: null, durationMs: null, detail: "" });
+  const run = {
+    id: "r1",
+    state: "running",
+    steps: [step("Deploy", "pending"), step("Smoke: health", "pending")],
+    checks: [],
+  } as unknown as Run;
+
+  it("moves its steps, adds its checks and ends as recorded, ignoring other runs' events", () => {
+    let r = applyEvent(run, { type: "step", runId: "r1", index: 0, step: step("Deploy", "running") });
+    expect(r.steps.map((s) => s.state)).toEqual(["running", "pending"]);
+    expect(run.steps[0].state).toBe("pending");
+    r = applyEvent(r, { type: "step", runId: "other", index: 1, step: step("x", "failed") });
+    expect(r.steps[1].state).toBe("pending");
+    const check = { name: "health", passed: true, attempts: 1, elapsedMs: 5, status: 200, latencyMs: 5, detail: "200 OK" };
+    r = applyEvent(r, { type: "check", runId: "r1", result: check });
+    r = applyEvent(r, { type: "check", runId: "r1", result: check });
+    expect(r.checks).toHaveLength(1);
+    const ended = { ...r, state: "succeeded", outcome: "verified" } as Run;
+    expect(applyEvent(r, { type: "ended", run: ended }).state).toBe("succeeded");
+    expect(applyEvent(r, { type: "ended", run: { ...ended, id: "r2" } }).state).toBe("running");
+  });
+
+  it("says what a long log shows and where the rest is", () => {
+    expect(logCutText(100, 300, 1_000_000)).toBe("Showing the first 100 and newest 300 lines; all 1,000,000 are kept: search or download the log.");
   });
 });

@@ -39,6 +39,7 @@ const stored: TargetSettings = {
     { kind: "command", name: "Migrations", command: "./check.sh", timeoutSecs: 60 },
   ],
   rollbackOnFailure: true,
+  leaveBackground: true,
   blueGreen: { blueUrl: "https://blue.example.com", greenUrl: "https://green.example.com", switch: { program: "./switch.sh", args: [], throughShell: true, timeoutSecs: 120 } },
 };
 

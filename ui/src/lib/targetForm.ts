@@ -40,6 +40,7 @@ export type TargetDraft = {
   after: StepDraft[];
   smoke: SmokeDraft[];
   rollbackOnFailure: boolean;
+  leaveBackground: boolean;
   blueGreen: boolean;
   blueUrl: string;
   greenUrl: string;
@@ -59,6 +60,7 @@ export const blankDraft = (): TargetDraft => ({
   after: [],
   smoke: [],
   rollbackOnFailure: false,
+  leaveBackground: false,
   blueGreen: false,
   blueUrl: "",
   greenUrl: "",
@@ -196,6 +198,7 @@ export function fromSettings(s: TargetSettings): TargetDraft {
         : { kind: "command", name: c.name, command: c.command, timeoutSecs: c.timeoutSecs },
     ),
     rollbackOnFailure: s.rollbackOnFailure,
+    leaveBackground: s.leaveBackground ?? false,
     blueGreen: s.blueGreen !== null,
     blueUrl: s.blueGreen?.blueUrl ?? "",
     greenUrl: s.blueGreen?.greenUrl ?? "",
@@ -237,6 +240,7 @@ export function toSettings(d: TargetDraft): TargetSettings {
         : { kind: "command", name: c.name, command: c.command, timeoutSecs: c.timeoutSecs ?? 0 },
     ),
     rollbackOnFailure: d.rollbackOnFailure,
+    leaveBackground: d.leaveBackground,
     blueGreen: d.blueGreen
       ? { blueUrl: d.blueUrl.trim(), greenUrl: d.greenUrl.trim(), switch: shell(d.switchCommand, d.switchTimeoutSecs) }
       : null,

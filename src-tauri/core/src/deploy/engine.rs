@@ -219,8 +219,8 @@ fn start_kind(
         };
         tx.execute(
             "INSERT INTO deploy_runs (id, project_id, environment_id, release_id, version, build_ref, kind, previous_version, slot,
-                 started_by, started_at, state, preflight, steps, owner_pid)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'running', ?12, ?13, ?14)",
+                 started_by, started_at, state, preflight, steps, owner_pid, owner)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'running', ?12, ?13, ?14, ?15)",
             params![
                 run_id,
                 plan.project.id,
@@ -236,6 +236,7 @@ fn start_kind(
                 serde_json::to_string(&plan.checks).expect("checks serialize"),
                 serde_json::to_string(&steps).expect("steps serialize"),
                 std::process::id() as i64,
+                store.owner_token(),
             ],
         )?;
         // The lock, in the same transaction: a refusal takes the run back.
@@ -334,9 +335,31 @@ fn planned_steps(s: &TargetSettings, switch_only: bool) -> Vec<StepRecord> {
     out
 }
 
-/// Where the lines of a run go besides the database: the window's channel,
-/// the terminal of the command-line tool.
-pub type Sink<'a> = dyn FnMut(&[runs::LogLine]) + Send + 'a;
+/// What a running deploy tells whoever follows it live (the window's
+/// channel, the command line's terminal): one stream per run, so the window
+/// needs no database reads to follow it. The database keeps the record.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, specta::Type)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum RunEvent {
+    /// A run began (the first, or the rollback that follows it).
+    #[serde(rename_all = "camelCase")]
+    Started { run: Run },
+    /// Lines of the log, masked, in order.
+    #[serde(rename_all = "camelCase")]
+    Lines { run_id: String, lines: Vec<runs::LogLine> },
+    /// A step started or ended: its record as it is now.
+    #[serde(rename_all = "camelCase")]
+    Step { run_id: String, index: u32, step: StepRecord },
+    /// A smoke check's result.
+    #[serde(rename_all = "camelCase")]
+    Check { run_id: String, result: CheckResult },
+    /// The run ended: as recorded.
+    #[serde(rename_all = "camelCase")]
+    Ended { run: Run },
+}
+
+/// Where a run's events go besides the database.
+pub type Sink<'a> = dyn FnMut(RunEvent) + Send + 'a;
 
 struct Runner<'a, 's> {
     store: Arc<Store>,
@@ -348,43 +371,68 @@ struct Runner<'a, 's> {
     timing: Timing,
     steps: Vec<StepRecord>,
     checks: Vec<CheckResult>,
+    /// Processes left running on purpose (the target allows it), by pid and
+    /// start, so later steps do not list them again.
+    left_running: Vec<(u32, u64)>,
     sink: &'a mut Sink<'s>,
+}
+
+/// Runs blocking work (a database write, a wait) off the async runtime's
+/// threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(v) => v,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+/// Writes what the log has queued, off the runtime; the lines stay queued
+/// if the write fails.
+async fn flush_log(store: &Arc<Store>, log: &Arc<Mutex<LogWriter>>) {
+    let batch = lock(log).take();
+    let store = store.clone();
+    let (batch, result) = blocking(move || {
+        let r = batch.write(&store);
+        (batch, r)
+    })
+    .await;
+    if let Err(e) = &result {
+        log::warn!("deploy log not saved yet, will retry: {e}");
+    }
+    lock(log).settle(batch, &result);
 }
 
 impl Runner<'_, '_> {
     fn say(&mut self, stream: LogStream, text: &str) {
         let text = self.masker.mask(text).into_owned();
         let seq = lock(&self.log).push(stream, text.clone());
-        (self.sink)(&[runs::LogLine { seq: seq as i32, stream, text }]);
+        (self.sink)(RunEvent::Lines { run_id: self.job.run.id.clone(), lines: vec![runs::LogLine { seq: seq as i32, stream, text }] });
     }
 
-    fn flush(&mut self) {
-        if let Err(e) = lock(&self.log).flush(&self.store) {
-            log::warn!("deploy log not saved yet, will retry: {e}");
-        }
+    async fn flush(&mut self) {
+        flush_log(&self.store, &self.log).await;
     }
 
-    fn save_steps(&mut self) {
+    /// Saves the steps and checks (unreported: the stream tells the window).
+    async fn save_steps(&mut self) {
         let steps = serde_json::to_string(&self.steps).expect("steps serialize");
         let checks = serde_json::to_string(&self.checks).expect("checks serialize");
-        let (id, project) = (self.job.run.id.clone(), self.job.run.project_id.clone());
-        let r = self.store.write(|tx| {
-            tx.execute(
-                "UPDATE deploy_runs SET steps = ?2, checks = ?3 WHERE id = ?1",
-                params![id, steps, checks],
-            )?;
-            tx.changed(ChangeKind::Deploy, Some(&project), Some(&id));
-            Ok::<_, rusqlite::Error>(())
-        });
+        let (store, id) = (self.store.clone(), self.job.run.id.clone());
+        let r = blocking(move || store.write_unreported(|tx| tx.execute("UPDATE deploy_runs SET steps = ?2, checks = ?3 WHERE id = ?1", params![id, steps, checks]))).await;
         if let Err(e) = r {
             log::warn!("deploy steps not saved: {e}");
         }
     }
 
-    fn begin_step(&mut self, i: usize) {
+    fn step_event(&mut self, i: usize) {
+        (self.sink)(RunEvent::Step { run_id: self.job.run.id.clone(), index: i as u32, step: self.steps[i].clone() });
+    }
+
+    async fn begin_step(&mut self, i: usize) {
         self.steps[i].state = StepState::Running;
         self.steps[i].started_at = Some(clock::to_text(Utc::now()));
-        self.save_steps();
+        self.step_event(i);
+        self.save_steps().await;
     }
 
     fn end_step(&mut self, i: usize, ok: bool, detail: String, elapsed: Duration) {
@@ -393,70 +441,108 @@ impl Runner<'_, '_> {
         s.ended_at = Some(clock::to_text(Utc::now()));
         s.duration_ms = Some(elapsed.as_millis().min(i32::MAX as u128) as i32);
         s.detail = detail;
+        self.step_event(i);
+    }
+
+    fn check_event(&mut self, result: &CheckResult) {
+        (self.sink)(RunEvent::Check { run_id: self.job.run.id.clone(), result: result.clone() });
     }
 
     /// Runs one command step; returns how it ended.
     async fn command(&mut self, i: usize, spec: &CommandSpec, cancel: &CancellationToken) -> (StepEnd, Duration) {
-        self.begin_step(i);
+        self.begin_step(i).await;
         let name = self.steps[i].name.clone();
         self.say(LogStream::Liftoff, &format!("▶ {name}: {}", preflight::describe(spec)));
-        let env = self.job.env.clone();
         let cmd = StepCommand {
             program: spec.program.clone(),
             args: spec.args.clone(),
             through_shell: spec.through_shell,
             working_dir: self.job.working_dir.clone(),
-            env,
+            env: self.job.env.clone(),
             secret_env: self.job.secrets.iter().map(|(k, v)| (k.clone(), SecretValue::new(v.expose()))).collect(),
             timeout: Duration::from_secs(spec.timeout_secs.max(1) as u64),
             grace: self.timing.grace,
             drain: self.timing.drain,
+            cookie: Some(self.job.run.id.clone()),
         };
         let started = Instant::now();
-        let mut batch: Vec<runs::LogLine> = Vec::new();
         let outcome = {
-            let masker = &self.masker;
             let writer = &self.log;
             let sink = &mut self.sink;
-            let store = &self.store;
             let run_id = &self.job.run.id;
-            // The step's process group, recorded at once: if Liftoff dies
-            // during the step, the next start can find what is left.
-            let on_start = |pid: u32| {
-                let saved = store.write(|tx| tx.execute("UPDATE deploy_runs SET child_pgid = ?2 WHERE id = ?1", params![run_id, i64::from(pid)]));
-                if let Err(e) = saved {
-                    log::warn!("the process group of run {run_id} was not recorded: {e}");
-                }
-            };
-            exec::run_step(&cmd, masker, cancel, on_start, |lines| {
-                batch.clear();
-                let mut w = lock(writer);
-                for l in lines {
-                    let stream = match l.stream {
-                        exec::Stream::Out => LogStream::Out,
-                        exec::Stream::Err => LogStream::Err,
-                    };
-                    let seq = w.push(stream, l.text.clone());
-                    batch.push(runs::LogLine { seq: seq as i32, stream, text: l.text });
-                }
-                // A flood is written at once; otherwise the timer writes it.
-                if w.pending() >= 20_000 {
-                    if let Err(e) = w.flush(store) {
-                        log::warn!("deploy log not saved yet, will retry: {e}");
+            exec::run_step(&cmd, &self.masker, cancel, |_| {}, |lines| {
+                let mut batch = Vec::with_capacity(lines.len());
+                {
+                    // Queued only: the upkeep task writes them, off the
+                    // runtime (a flood's middle is dropped as it goes).
+                    let mut w = lock(writer);
+                    for l in lines {
+                        let stream = match l.stream {
+                            exec::Stream::Out => LogStream::Out,
+                            exec::Stream::Err => LogStream::Err,
+                        };
+                        let seq = w.push(stream, l.text.clone());
+                        batch.push(runs::LogLine { seq: seq as i32, stream, text: l.text });
                     }
                 }
-                drop(w);
-                (sink)(&batch);
+                (sink)(RunEvent::Lines { run_id: run_id.clone(), lines: batch });
             })
             .await
         };
         let elapsed = started.elapsed();
         let detail = describe_end(&outcome.end, spec.timeout_secs, outcome.stopped_with_kill);
         self.say(LogStream::Liftoff, &format!("{} {name}: {detail} ({:.1} s)", if outcome.succeeded() { "✔" } else { "✖" }, elapsed.as_secs_f64()));
+        if outcome.end != StepEnd::Cancelled && outcome.end != StepEnd::TimedOut {
+            self.background(&name).await;
+        }
         self.end_step(i, outcome.succeeded(), detail, elapsed);
-        self.flush();
-        self.save_steps();
+        self.flush().await;
+        self.save_steps().await;
         (outcome.end, elapsed)
+    }
+
+    /// After a step's process exited: what it left running in the
+    /// background is stopped, or (when the target says so) listed and left.
+    async fn background(&mut self, name: &str) {
+        let run_id = self.job.run.id.clone();
+        let found = {
+            let id = run_id.clone();
+            blocking(move || super::procs::of_run(Some(&id), None)).await
+        };
+        let found: Vec<_> = found.into_iter().filter(|p| !self.left_running.contains(&(p.pid, p.start))).collect();
+        if found.is_empty() {
+            return;
+        }
+        if self.job.settings.leave_background {
+            self.left_running.extend(found.iter().map(|p| (p.pid, p.start)));
+            self.say(
+                LogStream::Liftoff,
+                &format!("{name} left {} process{} running, as the target allows: {}", found.len(), plural(found.len()), super::procs::Proc::describe(&found)),
+            );
+            return;
+        }
+        let grace = self.timing.grace;
+        let stopped = blocking(move || super::procs::stop(Some(&run_id), None, grace)).await;
+        let mut said = format!(
+            "Stopped {} background process{} that {name} left running: {}{}.",
+            stopped.found.len(),
+            plural(stopped.found.len()),
+            super::procs::Proc::describe(&stopped.found),
+            if stopped.killed { " (some ignored TERM and were killed)" } else { "" }
+        );
+        if !stopped.left.is_empty() {
+            said.push_str(&format!(" Still running, could not be stopped: {}.", super::procs::Proc::describe(&stopped.left)));
+        }
+        said.push_str(" Tick “leave background processes running” on the target to keep them.");
+        self.say(LogStream::Liftoff, &said);
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "es"
     }
 }
 
@@ -472,13 +558,14 @@ fn describe_end(end: &StepEnd, timeout_secs: i32, killed: bool) -> String {
     }
 }
 
-/// Executes a started run to its end and records it. Lines go to the
-/// database and to `sink`, masked. Returns the run as recorded.
+/// Executes a started run to its end and records it. Events go to `sink`
+/// (lines masked). Returns the run as recorded.
 pub async fn execute(store: Arc<Store>, job: Job, cancel: CancellationToken, timing: Timing, sink: &mut Sink<'_>) -> Run {
     let secrets: Vec<&str> = job.secrets.iter().chain(job.smoke_auth.iter()).map(|(_, v)| v.expose()).collect();
     let masker = Masker::new(&secrets);
     let steps = planned_steps(&job.settings, job.switch_only);
-    let log = Arc::new(Mutex::new(LogWriter::new(&job.run.id, &job.run.project_id)));
+    let log = Arc::new(Mutex::new(LogWriter::new(&job.run.id)));
+    sink(RunEvent::Started { run: job.run.clone() });
     // Upkeep on a timer while the run goes: the log is written (so a quiet
     // step's lines are stored too), and a cancel asked for from another
     // process (a window, the command line) is picked up from the database.
@@ -487,21 +574,19 @@ pub async fn execute(store: Arc<Store>, job: Job, cancel: CancellationToken, tim
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(timing.flush_every).await;
-                {
-                    let mut w = lock(&log);
-                    if w.pending() > 0 {
-                        if let Err(e) = w.flush(&store) {
-                            log::warn!("deploy log not saved yet, will retry: {e}");
-                        }
-                    }
+                if lock(&log).pending() > 0 {
+                    flush_log(&store, &log).await;
                 }
-                if !cancel.is_cancelled() && matches!(runs::cancel_requested(&store, &run_id), Ok(Some(_))) {
-                    cancel.cancel();
+                if !cancel.is_cancelled() {
+                    let (store, id) = (store.clone(), run_id.clone());
+                    if matches!(blocking(move || runs::cancel_requested(&store, &id)).await, Ok(Some(_))) {
+                        cancel.cancel();
+                    }
                 }
             }
         })
     };
-    let mut runner = Runner { store: store.clone(), job: &job, masker, log: log.clone(), timing, steps, checks: Vec::new(), sink };
+    let mut runner = Runner { store: store.clone(), job: &job, masker, log: log.clone(), timing, steps, checks: Vec::new(), left_running: Vec::new(), sink };
     let what = match job.run.kind {
         RunKind::Deploy => "Deploying",
         RunKind::Rollback => "Rolling back to",
@@ -518,13 +603,55 @@ pub async fn execute(store: Arc<Store>, job: Job, cancel: CancellationToken, tim
             job.run.started_by
         ),
     );
-    let (state, outcome) = run_steps(&mut runner, &job, &cancel).await;
+    stop_interrupted_leftovers(&mut runner).await;
+    let (state, mut outcome) = run_steps(&mut runner, &job, &cancel).await;
     upkeep.abort();
+    if state == RunState::Cancelled {
+        let (s, id) = (store.clone(), job.run.id.clone());
+        if let Ok(Some(who)) = blocking(move || runs::cancel_requested(&s, &id)).await {
+            outcome.push_str(&format!(" Cancelled by {who}."));
+        }
+    }
     runner.say(LogStream::Liftoff, &format!("Run {}: {outcome}", state.label()));
     let steps = std::mem::take(&mut runner.steps);
     let checks = std::mem::take(&mut runner.checks);
-    let mut log = lock(&log);
-    finish(&store, &job, state, &outcome, &steps, &checks, &mut log)
+    let ending = Ending { run: job.run.clone(), protected: job.protected, slot: job.slot.clone(), replaces_release: job.replaces_release.clone() };
+    let run = {
+        let (store, log) = (store.clone(), log.clone());
+        blocking(move || finish(&store, &ending, state, &outcome, &steps, &checks, &mut lock(&log))).await
+    };
+    (runner.sink)(RunEvent::Ended { run: run.clone() });
+    run
+}
+
+/// Before the first step: processes that an interrupted run on the same
+/// environment left running are stopped (they would deploy over this run),
+/// and the log says so.
+async fn stop_interrupted_leftovers(r: &mut Runner<'_, '_>) {
+    let (store, env) = (r.store.clone(), r.job.run.environment_id.clone());
+    let stopped = blocking(move || -> Vec<(Run, Vec<super::procs::Proc>)> {
+        let Ok(left) = runs::leftovers(&store, None) else { return Vec::new() };
+        let actor = Actor { person_id: None, name: "Liftoff".into() };
+        left.into_iter()
+            .filter(|i| i.run.environment_id == env)
+            .filter_map(|i| runs::stop_leftover(&store, &i.run.id, &actor, Utc::now()).ok().map(|found| (i.run, found)))
+            .filter(|(_, found)| !found.is_empty())
+            .collect()
+    })
+    .await;
+    for (run, found) in stopped {
+        r.say(
+            LogStream::Liftoff,
+            &format!(
+                "Stopped {} process{} left running by the interrupted run {} of {}: {}.",
+                found.len(),
+                plural(found.len()),
+                run.id,
+                run.version,
+                super::procs::Proc::describe(&found)
+            ),
+        );
+    }
 }
 
 async fn run_steps(r: &mut Runner<'_, '_>, job: &Job, cancel: &CancellationToken) -> (RunState, String) {
@@ -570,7 +697,7 @@ async fn run_steps(r: &mut Runner<'_, '_>, job: &Job, cancel: &CancellationToken
     for check in &s.smoke {
         match check {
             SmokeCheck::Http(h) => {
-                r.begin_step(i);
+                r.begin_step(i).await;
                 let url = smoke::resolve_url(&h.url, &job.base_url);
                 r.say(LogStream::Liftoff, &format!("▶ Smoke check “{}”: {} {url}, expecting {}", h.name, h.method, h.expect_status));
                 let auth = h.credential.as_ref().and_then(|n| job.smoke_auth.iter().find(|(k, _)| k == n)).map(|(_, v)| format!("Bearer {}", v.expose()));
@@ -584,14 +711,15 @@ async fn run_steps(r: &mut Runner<'_, '_>, job: &Job, cancel: &CancellationToken
                 if !result.passed {
                     failed_checks.push(h.name.clone());
                 }
+                r.check_event(&result);
                 r.checks.push(result);
-                r.save_steps();
+                r.save_steps().await;
             }
             SmokeCheck::Command(c) => {
                 let spec = CommandSpec { program: c.command.clone(), args: Vec::new(), through_shell: true, timeout_secs: c.timeout_secs };
                 let (end, elapsed) = r.command(i, &spec, cancel).await;
                 let passed = matches!(end, StepEnd::Exited(0));
-                r.checks.push(CheckResult {
+                let result = CheckResult {
                     name: c.name.clone(),
                     passed,
                     attempts: 1,
@@ -599,11 +727,13 @@ async fn run_steps(r: &mut Runner<'_, '_>, job: &Job, cancel: &CancellationToken
                     status: None,
                     latency_ms: None,
                     detail: describe_end(&end, c.timeout_secs, false),
-                });
+                };
+                r.check_event(&result);
+                r.checks.push(result);
                 if !passed {
                     failed_checks.push(c.name.clone());
                 }
-                r.save_steps();
+                r.save_steps().await;
             }
         }
         if cancel.is_cancelled() {
@@ -627,7 +757,17 @@ async fn run_steps(r: &mut Runner<'_, '_>, job: &Job, cancel: &CancellationToken
     (RunState::Succeeded, format!("{} {what}.", job.run.version))
 }
 
-fn finish(store: &Store, job: &Job, state: RunState, outcome: &str, steps: &[StepRecord], checks: &[CheckResult], log: &mut LogWriter) -> Run {
+/// What recording a run's end needs of its job.
+struct Ending {
+    run: Run,
+    protected: bool,
+    slot: Option<(String, String)>,
+    replaces_release: Option<String>,
+}
+
+/// Records the run's end (retrying a busy database: it runs on a blocking
+/// thread, never on the async runtime).
+fn finish(store: &Store, job: &Ending, state: RunState, outcome: &str, steps: &[StepRecord], checks: &[CheckResult], log: &mut LogWriter) -> Run {
     let now = Utc::now();
     let at = clock::to_text(now);
     let run = &job.run;
@@ -721,7 +861,9 @@ pub async fn execute_with_rollback(
     let mut out = vec![first.clone()];
     if auto && first.state == RunState::FailedVerification && !cancel.is_cancelled() {
         let now = Utc::now();
-        match start_rollback(&store, keychain, &env_id, &[], &actor, now, now.date_naive()) {
+        // Its preflight reads the keychain and writes: off the runtime.
+        let (s, k) = (store.clone(), keychain.clone());
+        match blocking(move || start_rollback(&s, &k, &env_id, &[], &actor, now, now.date_naive())).await {
             Ok(job) => {
                 on_next(&job.run);
                 out.push(execute(store, job, cancel, timing, sink).await);

@@ -3,8 +3,9 @@
 //! Guarantees:
 //! - the step runs in a process group of its own, with no standard input,
 //!   its output and errors read at once as they arrive; a timeout or a
-//!   cancel stops the whole group (TERM, then KILL after the grace period),
-//!   grandchildren included;
+//!   cancel stops the whole group and every process holding the run's
+//!   cookie (TERM, then KILL after the grace period), grandchildren and
+//!   daemons that left the group included (see [`procs`]);
 //! - every line handed out is masked, stripped of terminal escape
 //!   sequences, valid UTF-8 (bad bytes become U+FFFD), one line without
 //!   its newline, at most [`MAX_PIECE`] bytes (a longer line comes in
@@ -12,8 +13,8 @@
 //! - secret values reach the step only through its environment, never its
 //!   command line, a log line or an error message;
 //! - a step that leaves a daemon behind holding its output open ends when
-//!   the step's own process exits, after a short drain; the daemon is left
-//!   running, as it was started on purpose;
+//!   the step's own process exits, after a short drain; whether the daemon
+//!   is then stopped is the engine's choice (the target's setting);
 //! - a step that cannot start says which of the working folder, the
 //!   program or its permissions is wrong, before anything runs.
 
@@ -30,6 +31,7 @@ use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::deploy::mask::{Masker, MASK, MIN_SECRET_CHARS};
+use crate::deploy::procs::{self, Signal};
 use crate::secrets::SecretValue;
 
 /// Between TERM and KILL, for callers with no reason to pick another.
@@ -47,11 +49,6 @@ const LINE_CAP: usize = 1024 * 1024;
 const READ_SIZE: usize = 64 * 1024;
 /// Lines handed to `on_lines` at most at once.
 const BATCH: usize = 1000;
-/// How often a stopping group is checked for members left.
-const POLL: Duration = Duration::from_millis(20);
-/// How long after KILL a group's members may take to go before `run_step`
-/// returns all the same (a process stuck in the kernel cannot be killed).
-const KILL_WAIT: Duration = Duration::from_secs(1);
 const ESC: u8 = 0x1b;
 
 /// Which pipe a line came from.
@@ -93,6 +90,9 @@ pub struct StepCommand {
     /// After the step's process exits, how long to keep reading pipes that
     /// a process it left behind holds open.
     pub drain: Duration,
+    /// The run's id: set as `LIFTOFF_RUN_ID`, by which the processes that
+    /// leave the step's group are found and stopped too ([`procs`]).
+    pub cookie: Option<String>,
 }
 
 impl StepCommand {
@@ -109,6 +109,7 @@ impl StepCommand {
             timeout: DEFAULT_TIMEOUT,
             grace: DEFAULT_GRACE,
             drain: DEFAULT_DRAIN,
+            cookie: None,
         }
     }
 }
@@ -207,6 +208,9 @@ pub async fn run_step(
     for (key, value) in &cmd.secret_env {
         command.env(key, value.expose());
     }
+    if let Some(cookie) = &cmd.cookie {
+        command.env(procs::COOKIE, cookie);
+    }
     let mut tries = 0;
     let mut child = loop {
         match command.spawn() {
@@ -223,7 +227,7 @@ pub async fn run_step(
     let started = Instant::now();
     let pid = child.id().unwrap_or(0);
     on_start(pid);
-    let mut guard = GroupGuard { pgid: pid, armed: true };
+    let mut guard = GroupGuard { pgid: pid, cookie: cmd.cookie.as_deref(), armed: true };
     let (Some(mut out), Some(mut err)) = (child.stdout.take(), child.stderr.take()) else {
         unreachable!("both pipes were asked for");
     };
@@ -240,21 +244,18 @@ pub async fn run_step(
     let deadline = after(started, cmd.timeout);
     let mut exit: Option<Result<ExitStatus, String>> = None;
     let mut stop: Option<StepEnd> = None;
-    let mut kill_at = far;
-    let mut next_poll = far;
-    // While stopping: the group has no member left (or has had a second
-    // since KILL to go).
+    // While stopping: TERM, then KILL, to the group and to every holder of
+    // the run's cookie, on a blocking thread; done when none is left.
+    let mut stopping: Option<tokio::task::JoinHandle<procs::Stopped>> = None;
     let mut group_done = false;
     let mut killed = false;
-    let mut give_up = far;
     let mut drain_until = far;
     let mut drained = false;
 
     enum Event {
         Cancel,
         Timeout,
-        Kill,
-        Poll,
+        Stopped(Result<procs::Stopped, tokio::task::JoinError>),
         Drained,
         Exit(io::Result<ExitStatus>),
         Out(io::Result<usize>),
@@ -270,8 +271,7 @@ pub async fn run_step(
         let event = tokio::select! {
             _ = cancel.cancelled(), if stop.is_none() => Event::Cancel,
             _ = sleep_until(deadline), if stop.is_none() && exit.is_none() => Event::Timeout,
-            _ = sleep_until(kill_at), if stop.is_some() && !group_done => Event::Kill,
-            _ = sleep_until(next_poll), if stop.is_some() && !group_done => Event::Poll,
+            done = async { stopping.as_mut().expect("guarded").await }, if stopping.is_some() && !group_done => Event::Stopped(done),
             _ = sleep_until(drain_until), if exit.is_some() && reading => Event::Drained,
             status = child.wait(), if exit.is_none() => Event::Exit(status),
             n = out.read(&mut out_buf), if out_open && !drained => Event::Out(n),
@@ -281,42 +281,27 @@ pub async fn run_step(
         match event {
             Event::Cancel | Event::Timeout if exit.is_none() => {
                 stop = Some(if matches!(event, Event::Cancel) { StepEnd::Cancelled } else { StepEnd::TimedOut });
-                if !signal_group(pid, Signal::Term) {
-                    let _ = child.start_kill();
-                }
-                let now = Instant::now();
-                kill_at = after(now, cmd.grace);
-                next_poll = now + POLL;
+                let (cookie, grace) = (cmd.cookie.clone(), cmd.grace);
+                stopping = Some(tokio::task::spawn_blocking(move || procs::stop(cookie.as_deref(), Some(pid), grace)));
+                // No process groups here: the process only.
+                #[cfg(not(unix))]
+                let _ = child.start_kill();
             }
             // Cancelled while draining after the step exited: stop reading.
             Event::Cancel | Event::Timeout => drained = true,
-            Event::Kill => {
-                if group_alive(pid) {
-                    signal_group(pid, Signal::Kill);
-                    killed = true;
-                    give_up = after(Instant::now(), KILL_WAIT);
+            Event::Stopped(done) => {
+                group_done = true;
+                if let Ok(done) = done {
+                    killed = done.killed;
                 }
-                kill_at = far;
-                // No process groups here: the process only.
-                #[cfg(not(unix))]
-                if exit.is_none() {
-                    let _ = child.start_kill();
-                    killed = true;
-                }
-            }
-            Event::Poll => {
-                let now = Instant::now();
-                if exit.is_some() && (!group_alive(pid) || now >= give_up) {
-                    group_done = true;
-                }
-                next_poll = now + POLL;
+                stopping = None;
             }
             Event::Drained => drained = true,
             Event::Exit(status) => {
                 exit = Some(status.map_err(|e| format!("Waiting for the step's process failed: {e}.")));
                 drain_until = after(Instant::now(), cmd.drain);
                 if stop.is_none() {
-                    // Whatever it left running was started on purpose.
+                    // What it left running is the engine's to judge.
                     guard.armed = false;
                 }
             }
@@ -362,158 +347,28 @@ fn end_of(status: ExitStatus) -> StepEnd {
     StepEnd::Exited(status.code().unwrap_or(-1))
 }
 
-/// Kills the step's group with KILL if `run_step`'s future is dropped
-/// while the step runs.
-struct GroupGuard {
+/// Kills the step's processes (its group and the run's cookie holders)
+/// with KILL if `run_step`'s future is dropped while the step runs.
+struct GroupGuard<'a> {
     pgid: u32,
+    cookie: Option<&'a str>,
     armed: bool,
 }
 
-impl Drop for GroupGuard {
+impl Drop for GroupGuard<'_> {
     fn drop(&mut self) {
         if self.armed {
-            signal_group(self.pgid, Signal::Kill);
-        }
-    }
-}
-
-// ---------------------------------------------------------------------
-// Process groups
-
-#[derive(Clone, Copy)]
-enum Signal {
-    Term,
-    Kill,
-}
-
-/// The group id as `kill` takes it, refusing 0 and 1 (`kill(0)` is our own
-/// group, `kill(-1)` every process we may signal).
-#[cfg(unix)]
-fn group_id(pgid: u32) -> Option<libc::pid_t> {
-    libc::pid_t::try_from(pgid).ok().filter(|&g| g > 1)
-}
-
-/// Sends the signal to every process of the group; false if there is no
-/// such group (or not on Unix).
-#[cfg(unix)]
-fn signal_group(pgid: u32, signal: Signal) -> bool {
-    let Some(group) = group_id(pgid) else { return false };
-    let signal = match signal {
-        Signal::Term => libc::SIGTERM,
-        Signal::Kill => libc::SIGKILL,
-    };
-    // SAFETY: kill has no memory effects; the id is a group's (negative, < -1).
-    unsafe { libc::kill(-group, signal) == 0 }
-}
-
-#[cfg(not(unix))]
-fn signal_group(_pgid: u32, _signal: Signal) -> bool {
-    false
-}
-
-/// Whether the process group still has a live member. Zombies (exited,
-/// not yet reaped by their parent) do not count: where init does not reap
-/// orphans (some containers), they would otherwise keep a group alive
-/// forever. On Linux this reads `/proc`; elsewhere it is `kill(-pgid, 0)`.
-#[cfg(unix)]
-pub fn group_alive(pgid: u32) -> bool {
-    let Some(group) = group_id(pgid) else { return false };
-    // SAFETY: signal 0 only checks that the group exists.
-    let exists = unsafe { libc::kill(-group, 0) } == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
-    if !exists {
-        return false;
-    }
-    #[cfg(target_os = "linux")]
-    if let Some(live) = linux_group_has_live_member(group) {
-        return live;
-    }
-    true
-}
-
-#[cfg(not(unix))]
-pub fn group_alive(_pgid: u32) -> bool {
-    false
-}
-
-/// Whether the process `pid` is running: it exists and is not a zombie (a
-/// killed process that nobody has reaped yet is dead, whatever `kill(pid,
-/// 0)` says).
-#[cfg(unix)]
-pub fn process_alive(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else { return false };
-    if pid <= 0 {
-        return false;
-    }
-    // SAFETY: signal 0 only checks that the process exists.
-    let exists = unsafe { libc::kill(pid, 0) } == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
-    if !exists {
-        return false;
-    }
-    #[cfg(target_os = "linux")]
-    if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        // The state is the field after the command name, which is in parentheses.
-        return stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X']));
-    }
-    true
-}
-
-#[cfg(not(unix))]
-pub fn process_alive(_pid: u32) -> bool {
-    true
-}
-
-#[cfg(target_os = "linux")]
-fn linux_group_has_live_member(group: libc::pid_t) -> Option<bool> {
-    let entries = std::fs::read_dir("/proc").ok()?;
-    let mut stat = String::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        if !name.as_encoded_bytes().first().is_some_and(u8::is_ascii_digit) {
-            continue;
-        }
-        stat.clear();
-        let mut path = PathBuf::from("/proc");
-        path.push(&name);
-        path.push("stat");
-        if let Ok(mut f) = std::fs::File::open(&path) {
-            use std::io::Read;
-            if f.read_to_string(&mut stat).is_err() {
-                continue;
+            procs::signal_group(self.pgid, Signal::Kill);
+            if self.cookie.is_some() {
+                procs::stop(self.cookie, Some(self.pgid), Duration::ZERO);
             }
-        } else {
-            continue;
-        }
-        // pid (comm) state ppid pgrp ...; comm may hold spaces and ')'.
-        let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else { continue };
-        let mut fields = after.split_ascii_whitespace();
-        let (Some(state), Some(_ppid), Some(pgrp)) = (fields.next(), fields.next(), fields.next()) else { continue };
-        if pgrp.parse::<libc::pid_t>().ok() == Some(group) && !matches!(state, "Z" | "X" | "x") {
-            return Some(true);
         }
     }
-    Some(false)
 }
 
-/// Stops a process group left over (say, after a crash): TERM, up to
-/// `grace` for it to go, then KILL. Blocks the calling thread. The caller
-/// vouches that the id is still the step's group: after a restart of the
-/// machine, or long enough, the number may have been reused.
-pub fn stop_group(pgid: u32, grace: Duration) {
-    if !group_alive(pgid) {
-        return;
-    }
-    signal_group(pgid, Signal::Term);
-    let now = std::time::Instant::now();
-    let until = now.checked_add(grace).unwrap_or(now + Duration::from_secs(3600));
-    while std::time::Instant::now() < until {
-        if !group_alive(pgid) {
-            return;
-        }
-        std::thread::sleep(POLL.min(until.saturating_duration_since(std::time::Instant::now())));
-    }
-    if group_alive(pgid) {
-        signal_group(pgid, Signal::Kill);
-    }
+/// Whether the step's group still has a live member (see [`procs::group_alive`]).
+pub fn group_alive(pgid: u32) -> bool {
+    procs::group_alive(pgid)
 }
 
 // ---------------------------------------------------------------------
@@ -541,6 +396,45 @@ fn check_working_dir(dir: &Path) -> Result<PathBuf, String> {
     // A relative program path is then taken from the same folder as the
     // step runs in, whatever Liftoff's own current folder.
     std::path::absolute(dir).map_err(|e| format!("The working folder {} cannot be used: {e}. {SET_FOLDER}", dir.display()))
+}
+
+/// Whether a step with this program could start in `working_dir` now: the
+/// folder, the program (found, a file, executable) and the interpreter on
+/// its `#!` line. What [`run_step`] would refuse, said before a run starts.
+pub(crate) fn check_program(program: &str, through_shell: bool, working_dir: &Path) -> Result<(), String> {
+    let dir = check_working_dir(working_dir)?;
+    if through_shell {
+        return if Path::new("/bin/sh").is_file() { Ok(()) } else { Err("The shell /bin/sh was not found. Untick 'run through sh' and give a program.".into()) };
+    }
+    let cmd = StepCommand::new(program, &dir);
+    let path = resolve_program(&cmd, &dir)?;
+    interpreter_problem(&path).map_or(Ok(()), Err)
+}
+
+/// A script whose `#!` interpreter is missing, in words.
+fn interpreter_problem(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let mut head = [0u8; 256];
+    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).ok()?;
+    let head = &head[..n];
+    let line = head.strip_prefix(b"#!")?;
+    let line = &line[..line.iter().position(|b| *b == b'\n').unwrap_or(line.len())];
+    let line = String::from_utf8_lossy(line);
+    let mut words = line.split_ascii_whitespace();
+    let interpreter = words.next()?;
+    let p = path.display();
+    if !Path::new(interpreter).is_file() {
+        return Some(format!("`{p}` names the interpreter {interpreter} on its first line (#!), which is not installed here. Fix that line, or tick 'run through sh'."));
+    }
+    // `#!/usr/bin/env NAME`: NAME must be on the PATH.
+    if interpreter.ends_with("/env") {
+        let name = words.find(|w| !w.starts_with('-'))?;
+        let path_var = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+        if !std::env::split_paths(&path_var).any(|d| d.join(name).is_file()) {
+            return Some(format!("`{p}` runs `{name}` (its #! line), which is not on the PATH. Install it, or fix the script's first line."));
+        }
+    }
+    None
 }
 
 fn not_executable(path: &Path) -> String {
@@ -1117,12 +1011,12 @@ mod tests {
         let pgid = ran.outcome.pid.unwrap();
         assert!(group_alive(pgid), "the daemon was started on purpose and is left running");
         let t = std::time::Instant::now();
-        stop_group(pgid, Duration::from_secs(1));
+        procs::stop(None, Some(pgid), Duration::from_secs(1));
         assert!(!group_alive(pgid));
         assert!(t.elapsed() < Duration::from_millis(900), "TERM was enough: {:?}", t.elapsed());
-        stop_group(pgid, Duration::from_secs(1));
-        stop_group(0, Duration::from_secs(1));
-        stop_group(1, Duration::from_secs(1));
+        procs::stop(None, Some(pgid), Duration::from_secs(1));
+        procs::stop(None, Some(0), Duration::from_secs(1));
+        procs::stop(None, Some(1), Duration::from_secs(1));
         assert!(!group_alive(0) && !group_alive(1));
     }
 

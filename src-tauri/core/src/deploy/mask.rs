@@ -16,6 +16,7 @@
 //! - percent-encoded: every byte but `A-Z a-z 0-9 - . _ ~` as `%XX`, with a
 //!   space as `%20` or as `+`, hex digits upper or lower case, and as
 //!   `application/x-www-form-urlencoded` writes it;
+//! - hexadecimal, lower and upper case (`xxd -p` and its like);
 //! - JSON-escaped, without the quotes: as serde_json and JavaScript write
 //!   it, and with non-ASCII escaped as `\uXXXX` as Python writes it;
 //! - for a value of several lines (a key file), each of its lines too, as
@@ -171,6 +172,11 @@ fn variants(secret: &str) -> Vec<String> {
         }
     }
     out.push(url::form_urlencoded::byte_serialize(bytes).collect());
+    // Hexadecimal (as `xxd -p`, `od`, `hexdump` or a digest tool prints
+    // bytes), lower and upper case.
+    for hex in [b"0123456789abcdef", b"0123456789ABCDEF"] {
+        out.push(bytes.iter().flat_map(|b| [hex[(b >> 4) as usize] as char, hex[(b & 15) as usize] as char]).collect());
+    }
     let json = serde_json::to_string(secret).expect("a string serializes");
     out.push(json[1..json.len() - 1].to_owned());
     out.push(json_ascii(secret));
@@ -234,8 +240,8 @@ mod tests {
         assert!(matches!(m.mask(plain), Cow::Borrowed(_)));
         assert_eq!(m.mask(plain), plain);
         assert_eq!(m.mask(""), "");
-        // The longest form is the padded base64 of the 14 bytes.
-        assert_eq!(m.longest(), b64(b"hunter2-canary").len());
+        // The longest form is the hexadecimal of the 14 bytes.
+        assert_eq!(m.longest(), 2 * "hunter2-canary".len());
     }
 
     #[test]
@@ -269,6 +275,19 @@ mod tests {
         }
         let basic = format!("Authorization: Basic {}", b64(format!("deploy:{secret}").as_bytes()));
         assert!(m.mask(&basic).contains(MASK), "{}", m.mask(&basic));
+    }
+
+    #[test]
+    fn hex_in_either_case_is_masked() {
+        let secret = "tok-9Z/é";
+        let m = Masker::new(&[secret]);
+        let lower: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+        let upper = lower.to_uppercase();
+        assert_eq!(m.mask(&format!("xxd: {lower}")), "xxd: ***");
+        assert_eq!(m.mask(&format!("HEX={upper};")), "HEX=***;");
+        // Mixed case is not a form tools write.
+        let mixed = format!("{}{}", &lower[..4], &upper[4..]);
+        assert_eq!(m.mask(&mixed), mixed);
     }
 
     #[test]
@@ -320,7 +339,7 @@ mod tests {
         // Overlapping values: the longer one wins, nothing is left over.
         let m = Masker::new(&["abcdef", "abcdefghij", "defghi"]);
         assert_eq!(m.mask("xabcdefghijx abcdefx defghix"), "x***x ***x ***x");
-        assert_eq!(m.longest(), "YWJjZGVmZ2hpag==".len());
+        assert_eq!(m.longest(), 2 * "abcdefghij".len(), "its hexadecimal");
         let m2 = Masker::new(&["first-one"]).extended(&["second-one"]);
         assert_eq!(m2.mask("first-one second-one"), "*** ***");
         assert!(!format!("{m2:?}").contains("first-one"));

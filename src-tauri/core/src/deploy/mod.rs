@@ -13,6 +13,7 @@ pub mod engine;
 pub mod exec;
 pub mod mask;
 pub mod preflight;
+pub mod procs;
 pub mod runs;
 pub mod smoke;
 pub mod target;

@@ -301,7 +301,7 @@ pub fn check(store: &Store, keychain: &Keychain, req: &DeployRequest, kind: RunK
         None => PreflightCheck::new("lock", "Lock", CheckOutcome::Pass, format!("Nobody else is deploying to {}.", environment.name)),
         Some(lock) => {
             let dead = match &lock.run_id {
-                Some(run_id) => runs::get_in(&conn, run_id)?.is_none_or(|r| !r.owner_pid.is_some_and(runs::owner_alive)),
+                Some(run_id) => runs::get_in(&conn, run_id)?.is_none_or(|r| r.state != runs::RunState::Running || !runs::owner_alive(&conn, &r)),
                 None => false,
             };
             if dead {
@@ -357,8 +357,39 @@ pub fn check(store: &Store, keychain: &Keychain, req: &DeployRequest, kind: RunK
         });
     }
 
+    // The programs: each command step can start (working folder, program,
+    // execute bit, interpreter), before anything changes state.
+    if let Some(t) = &target {
+        let problems = match target::working_dir(&t.settings, &project.repository) {
+            Err(message) => vec![message],
+            Ok(dir) => program_problems(&t.settings, &dir),
+        };
+        checks.push(if problems.is_empty() {
+            PreflightCheck::new("program", "Programs", CheckOutcome::Pass, "Every step's program is there and can be started.".into())
+        } else {
+            PreflightCheck::new("program", "Programs", CheckOutcome::Fail, problems.join(" "))
+        });
+    }
+
     let previous_version = runs::current_in(&conn, &environment.id)?.map(|r| r.version);
     Ok(Plan { project, environment, release, version, target, previous_version, checks })
+}
+
+/// Why a step of the target could not start, one sentence per step.
+fn program_problems(s: &target::TargetSettings, working_dir: &std::path::Path) -> Vec<String> {
+    let mut commands: Vec<(String, &target::CommandSpec)> = s.before.iter().map(|b| (format!("The step “{}”", b.name), &b.command)).collect();
+    commands.push(("The deploy".into(), &s.command));
+    commands.extend(s.after.iter().map(|a| (format!("The step “{}”", a.name), &a.command)));
+    if let Some(bg) = &s.blue_green {
+        commands.push(("The switch".into(), &bg.switch));
+    }
+    let mut out = Vec::new();
+    for (name, c) in commands {
+        if let Err(m) = super::exec::check_program(&c.program, c.through_shell, working_dir) {
+            out.push(format!("{name}: {m}"));
+        }
+    }
+    out
 }
 
 pub(crate) fn describe(c: &target::CommandSpec) -> String {

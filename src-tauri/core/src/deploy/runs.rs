@@ -2,9 +2,13 @@
 //!
 //! The lock is a row in `deploy_locks`, taken in the same write transaction
 //! that records the run: SQLite's single writer makes that atomic across
-//! processes (the window, the command-line tool, a second Liftoff). A lock
-//! whose run's process has died is taken back (the run becomes
-//! "interrupted").
+//! processes (the window, the command-line tool, a second Liftoff). A run
+//! belongs to the process that executes it, named by its owner token (see
+//! `store::owner`: a file the process holds locked, which the kernel lets go
+//! when it dies), so a pid reused by an unrelated process never passes for
+//! it. A lock whose run's process has died is taken back by whoever needs
+//! it (the run becomes "interrupted", with a note in the audit log), and
+//! every entry point runs [`recover_interrupted`] before it acts.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -134,7 +138,8 @@ pub struct Run {
     pub steps: Vec<StepRecord>,
     pub checks: Vec<CheckResult>,
     pub owner_pid: Option<i32>,
-    pub child_pgid: Option<i32>,
+    /// The owner token of the process that executes it (see `store::owner`).
+    pub owner: Option<String>,
     pub log_lines: i32,
     pub log_cut: i32,
 }
@@ -169,7 +174,7 @@ pub struct EnvironmentStatus {
 
 const COLUMNS: &str = "r.id, r.project_id, r.environment_id, e.name, r.release_id, r.version, r.build_ref, r.kind, r.previous_version,
      r.slot, r.started_by, r.started_at, r.ended_at, r.state, r.outcome, r.preflight, r.steps, r.checks, r.owner_pid,
-     r.child_pgid, r.log_lines, r.log_cut";
+     r.owner, r.log_lines, r.log_cut";
 const FROM: &str = "FROM deploy_runs r JOIN environments e ON e.id = r.environment_id";
 
 fn from_row(r: &Row) -> rusqlite::Result<Run> {
@@ -194,7 +199,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Run> {
         steps: serde_json::from_str(&json(16)?).unwrap_or_default(),
         checks: serde_json::from_str(&json(17)?).unwrap_or_default(),
         owner_pid: r.get(18)?,
-        child_pgid: r.get(19)?,
+        owner: r.get(19)?,
         log_lines: r.get(20)?,
         log_cut: r.get(21)?,
     })
@@ -313,13 +318,20 @@ pub(crate) fn current_in(conn: &Connection, environment_id: &str) -> rusqlite::R
 
 // ---- Locks -------------------------------------------------------------
 
-/// Is the process that owns a run still alive? A different host's process
-/// cannot be seen; the database is local, so every owner is on this host.
-pub fn owner_alive(pid: i32) -> bool {
-    if pid <= 0 {
-        return false;
+/// Is the process that executes the run still alive? Its owner token's
+/// marker is locked while it lives (see `store::owner`); a run recorded
+/// before tokens existed falls back to its pid.
+pub(crate) fn owner_alive(conn: &Connection, run: &Run) -> bool {
+    match (&run.owner, run.owner_pid) {
+        (Some(token), _) => data_dir_of(conn).is_some_and(|dir| crate::store::owner::alive(&dir, token)),
+        (None, Some(pid)) if pid > 0 => pid as u32 == std::process::id() || super::procs::start_time(pid as u32).is_some(),
+        _ => false,
     }
-    pid as u32 == std::process::id() || super::exec::process_alive(pid as u32)
+}
+
+/// The data folder of the database `conn` is open on.
+fn data_dir_of(conn: &Connection) -> Option<std::path::PathBuf> {
+    conn.path().filter(|p| !p.is_empty()).and_then(|p| std::path::Path::new(p).parent().map(|d| d.to_path_buf()))
 }
 
 /// The message that refuses a second deploy or a lock.
@@ -327,11 +339,12 @@ pub(crate) fn held_message(conn: &Connection, env_name: &str, lock: &Lock) -> ru
     if let Some(run_id) = &lock.run_id {
         if let Some(run) = get_in(conn, run_id)? {
             return Ok(format!(
-                "{env_name} is busy: {} is deploying {} there since {} ({}). Wait for it to end, or cancel it on the Deploys page.",
+                "{env_name} is busy: {} is deploying {} there since {} ({}). Wait for it to end, or cancel it on the Deploys page or with `liftoff cancel --run {}`.",
                 run.started_by,
                 run.version,
                 short_time(&run.started_at),
-                if run.kind == RunKind::Rollback { "a rollback" } else { "a deploy" }
+                if run.kind == RunKind::Rollback { "a rollback" } else { "a deploy" },
+                run.id
             ));
         }
     }
@@ -352,7 +365,7 @@ fn short_time(rfc3339: &str) -> String {
 fn release_if_dead(tx: &Connection, lock: &Lock, now: DateTime<Utc>) -> Result<bool, DeployError> {
     let Some(run_id) = &lock.run_id else { return Ok(false) };
     let Some(run) = get_in(tx, run_id)? else { return Ok(true) };
-    if run.state == RunState::Running && run.owner_pid.is_some_and(owner_alive) {
+    if run.state == RunState::Running && owner_alive(tx, &run) {
         return Ok(false);
     }
     if run.state == RunState::Running {
@@ -398,19 +411,20 @@ fn mark_interrupted(tx: &Connection, run: &Run, now: DateTime<Utc>) -> Result<()
 #[serde(rename_all = "camelCase")]
 pub struct Interrupted {
     pub run: Run,
-    /// The step's process group, when it is still alive.
-    pub leftover_pgid: Option<i32>,
+    /// Its processes still running (found by the run's cookie).
+    pub leftovers: Vec<super::procs::Proc>,
 }
 
-/// At start: every run left "running" by a process that is gone becomes
-/// interrupted, and its lock is released with a note in the audit log.
+/// Every run left "running" by a process that is gone becomes interrupted,
+/// and its lock is released with a note in the audit log. Every entry point
+/// calls it before it acts (the window at start, each command-line
+/// command): a read over the index of running runs, and a write only when
+/// one of them has lost its process.
 pub fn recover_interrupted(store: &Store, now: DateTime<Utc>) -> Result<Vec<Interrupted>, DeployError> {
-    // At every start: a read over the index of running runs, and a write
-    // only when one of them has lost its process.
     let orphaned: bool = store.read(|conn| -> Result<bool, DeployError> {
-        let mut stmt = conn.prepare_cached("SELECT owner_pid FROM deploy_runs WHERE state = 'running'")?;
-        let owners: Vec<Option<i32>> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-        Ok(owners.into_iter().any(|pid| !pid.is_some_and(owner_alive)))
+        let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} {FROM} WHERE r.state = 'running'"))?;
+        let running: Vec<Run> = stmt.query_map([], from_row)?.collect::<Result<_, _>>()?;
+        Ok(running.iter().any(|r| !owner_alive(conn, r)))
     })?;
     if !orphaned {
         return Ok(Vec::new());
@@ -420,7 +434,7 @@ pub fn recover_interrupted(store: &Store, now: DateTime<Utc>) -> Result<Vec<Inte
         let running: Vec<Run> = stmt.query_map([], from_row)?.collect::<Result<_, _>>()?;
         let mut out = Vec::new();
         for run in running {
-            if run.owner_pid.is_some_and(owner_alive) {
+            if owner_alive(tx, &run) {
                 continue;
             }
             mark_interrupted(tx, &run, now)?;
@@ -430,47 +444,49 @@ pub fn recover_interrupted(store: &Store, now: DateTime<Utc>) -> Result<Vec<Inte
         }
         Ok::<_, DeployError>(out)
     })?;
+    let ids: Vec<String> = found.iter().map(|r| r.id.clone()).collect();
+    let mut left = super::procs::of_runs(&ids);
     Ok(found
         .into_iter()
         .map(|run| {
-            let leftover_pgid = run.child_pgid.filter(|pg| *pg > 0 && super::exec::group_alive(*pg as u32));
-            Interrupted { run, leftover_pgid }
+            let leftovers = left.remove(&run.id).unwrap_or_default();
+            Interrupted { run, leftovers }
         })
         .collect())
 }
 
-/// Interrupted runs of the project whose process group is still alive.
-pub fn leftovers(store: &Store, project_id: &str) -> Result<Vec<Interrupted>, DeployError> {
+/// Interrupted runs (of the project, or all) whose processes still run.
+pub fn leftovers(store: &Store, project_id: Option<&str>) -> Result<Vec<Interrupted>, DeployError> {
     let conn = store.reader()?;
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} {FROM} WHERE r.project_id = ?1 AND r.state = 'interrupted' AND r.child_pgid IS NOT NULL
+        "SELECT {COLUMNS} {FROM} WHERE (?1 IS NULL OR r.project_id = ?1) AND r.state = 'interrupted'
          ORDER BY r.started_at DESC LIMIT 20"
     ))?;
     let runs: Vec<Run> = stmt.query_map(params![project_id], from_row)?.collect::<Result<_, _>>()?;
+    let ids: Vec<String> = runs.iter().map(|r| r.id.clone()).collect();
+    let mut left = super::procs::of_runs(&ids);
     Ok(runs
         .into_iter()
         .filter_map(|run| {
-            let pg = run.child_pgid.filter(|pg| *pg > 0 && super::exec::group_alive(*pg as u32))?;
-            Some(Interrupted { run, leftover_pgid: Some(pg) })
+            let leftovers = left.remove(&run.id)?;
+            Some(Interrupted { run, leftovers })
         })
         .collect())
 }
 
 /// Stops what an interrupted run left running (TERM, then KILL after the
-/// grace period), and notes it in the audit log.
-pub fn stop_leftover(store: &Store, run_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), DeployError> {
+/// grace period), and notes it in the audit log. Blocks for up to the grace
+/// period: call it off the async runtime.
+pub fn stop_leftover(store: &Store, run_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<Vec<super::procs::Proc>, DeployError> {
     let run = get(store, run_id)?;
     if run.state != RunState::Interrupted {
         return Err(DeployError::Refused("Only the processes of an interrupted run can be stopped here; cancel a running one instead.".into()));
     }
-    let Some(pg) = run.child_pgid.filter(|pg| *pg > 0) else {
-        return Err(DeployError::Refused("This run left no process behind.".into()));
-    };
-    if super::exec::group_alive(pg as u32) {
-        super::exec::stop_group(pg as u32, std::time::Duration::from_secs(5));
+    let stopped = super::procs::stop(Some(run_id), None, std::time::Duration::from_secs(5));
+    if stopped.found.is_empty() {
+        return Ok(Vec::new());
     }
     store.write(|tx| {
-        tx.execute("UPDATE deploy_runs SET child_pgid = NULL WHERE id = ?1", params![run_id])?;
         audit::record(
             tx,
             actor,
@@ -481,12 +497,21 @@ pub fn stop_leftover(store: &Store, run_id: &str, actor: &Actor, now: DateTime<U
                 item_id: None,
                 category: AuditCategory::Deploy,
                 action: "deploy.leftoverStopped",
-                summary: format!("Stopped the processes (group {pg}) left by the interrupted run of {} on {}", run.version, run.environment_name),
+                summary: format!(
+                    "Stopped {} process{} left by the interrupted run of {} on {}: {}",
+                    stopped.found.len(),
+                    if stopped.found.len() == 1 { "" } else { "es" },
+                    run.version,
+                    run.environment_name,
+                    super::procs::Proc::describe(&stopped.found)
+                ),
                 reason: "",
             },
         )?;
+        tx.changed(ChangeKind::Deploy, Some(&run.project_id), Some(run_id));
         Ok::<_, DeployError>(())
-    })
+    })?;
+    Ok(stopped.found)
 }
 
 /// Asks the process that runs a run to cancel it (for a run started by
@@ -720,15 +745,14 @@ pub fn log_text(store: &Store, run_id: &str) -> Result<String, DeployError> {
 /// Appends lines to a run's log in batches, keeping the head and the tail.
 pub(crate) struct LogWriter {
     run_id: String,
-    project_id: String,
     next_seq: i64,
     pending: Vec<(i64, LogStream, String)>,
     stored_cut_to: i64,
 }
 
 impl LogWriter {
-    pub fn new(run_id: &str, project_id: &str) -> LogWriter {
-        LogWriter { run_id: run_id.into(), project_id: project_id.into(), next_seq: 1, pending: Vec::new(), stored_cut_to: HEAD_LINES }
+    pub fn new(run_id: &str) -> LogWriter {
+        LogWriter { run_id: run_id.into(), next_seq: 1, pending: Vec::new(), stored_cut_to: HEAD_LINES }
     }
 
     /// Queues a line; returns its number.
@@ -754,38 +778,75 @@ impl LogWriter {
 
     /// Writes the queued lines, drops the middle of a long log, and counts.
     pub fn flush(&mut self, store: &Store) -> Result<(), DeployError> {
+        let batch = self.take();
+        let result = batch.write(store);
+        self.settle(batch, &result);
+        result
+    }
+
+    /// The queued lines, to write without holding the writer (see
+    /// [`LogBatch::write`]); hand them back with [`LogWriter::settle`].
+    pub fn take(&mut self) -> LogBatch {
         let total = self.total();
-        let lines = std::mem::take(&mut self.pending);
-        let cut_to = (total - TAIL_LINES).max(HEAD_LINES);
-        let cut = (total - HEAD_LINES - TAIL_LINES).max(0);
-        let result = store.write(|tx| {
+        LogBatch {
+            run_id: self.run_id.clone(),
+            lines: std::mem::take(&mut self.pending),
+            total,
+            cut_to: (total - TAIL_LINES).max(HEAD_LINES),
+            stored_cut_to: self.stored_cut_to,
+        }
+    }
+
+    /// After a write: counts what was cut, or keeps the lines for the next
+    /// try rather than lose them.
+    pub fn settle(&mut self, batch: LogBatch, result: &Result<(), DeployError>) {
+        if result.is_ok() {
+            self.stored_cut_to = self.stored_cut_to.max(batch.cut_to);
+        } else {
+            let mut back = batch.lines;
+            back.append(&mut self.pending);
+            self.pending = back;
+        }
+    }
+}
+
+/// Lines taken from a [`LogWriter`] to be written.
+pub(crate) struct LogBatch {
+    run_id: String,
+    lines: Vec<(i64, LogStream, String)>,
+    total: i64,
+    cut_to: i64,
+    stored_cut_to: i64,
+}
+
+impl LogBatch {
+    /// Writes the lines, drops the middle of a long log, and counts. Not
+    /// reported as a data change: the run's live stream carries the lines,
+    /// and its start and end are reported. Batches may be written in any
+    /// order (lines by number, counts only grow).
+    pub fn write(&self, store: &Store) -> Result<(), DeployError> {
+        let cut = (self.total - HEAD_LINES - TAIL_LINES).max(0);
+        store.write_unreported(|tx| {
             {
                 let mut insert = tx.prepare_cached("INSERT OR REPLACE INTO deploy_log (run_id, seq, stream, text) VALUES (?1, ?2, ?3, ?4)")?;
-                for (seq, stream, text) in &lines {
-                    if *seq > HEAD_LINES && *seq <= cut_to {
+                for (seq, stream, text) in &self.lines {
+                    if *seq > HEAD_LINES && *seq <= self.cut_to {
                         continue;
                     }
                     insert.execute(params![self.run_id, seq, stream.code(), text])?;
                 }
             }
-            if cut_to > self.stored_cut_to {
+            if self.cut_to > self.stored_cut_to {
                 tx.execute(
                     "DELETE FROM deploy_log WHERE run_id = ?1 AND seq > ?2 AND seq <= ?3",
-                    params![self.run_id, self.stored_cut_to, cut_to],
+                    params![self.run_id, self.stored_cut_to, self.cut_to],
                 )?;
             }
-            tx.execute("UPDATE deploy_runs SET log_lines = ?2, log_cut = ?3 WHERE id = ?1", params![self.run_id, total, cut])?;
-            tx.changed(ChangeKind::Deploy, Some(&self.project_id), Some(&self.run_id));
+            tx.execute(
+                "UPDATE deploy_runs SET log_lines = max(log_lines, ?2), log_cut = max(log_cut, ?3) WHERE id = ?1",
+                params![self.run_id, self.total, cut],
+            )?;
             Ok::<_, DeployError>(())
-        });
-        if result.is_ok() {
-            self.stored_cut_to = self.stored_cut_to.max(cut_to);
-        } else {
-            // Keep the lines for the next try rather than lose them.
-            let mut back = lines;
-            back.append(&mut self.pending);
-            self.pending = back;
-        }
-        result
+        })
     }
 }

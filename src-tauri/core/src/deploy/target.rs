@@ -92,6 +92,31 @@ pub struct TargetSettings {
     /// Roll back by itself when the smoke checks fail.
     pub rollback_on_failure: bool,
     pub blue_green: Option<BlueGreen>,
+    /// Processes a step starts in the background and leaves running when it
+    /// exits are stopped with the step, unless this is set (then they are
+    /// listed in the run's log and left running).
+    #[serde(default)]
+    pub leave_background: bool,
+}
+
+impl TargetSettings {
+    /// A local command target with this deploy step and nothing else (no
+    /// extra steps, smoke checks, credentials or slots).
+    pub fn local_command(command: CommandSpec) -> TargetSettings {
+        TargetSettings {
+            kind: TargetKind::LocalCommand,
+            command,
+            working_dir: String::new(),
+            env: Vec::new(),
+            credentials: Vec::new(),
+            before: Vec::new(),
+            after: Vec::new(),
+            smoke: Vec::new(),
+            rollback_on_failure: false,
+            blue_green: None,
+            leave_background: false,
+        }
+    }
 }
 
 /// An environment's target as stored, with the blue-green slot users are on.
@@ -294,6 +319,7 @@ pub fn validate(s: &TargetSettings) -> Result<TargetSettings, DeployError> {
         after,
         smoke: smoke_checks,
         rollback_on_failure: s.rollback_on_failure,
+        leave_background: s.leave_background,
         blue_green,
     })
 }

@@ -79,6 +79,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "busy time: whole RFC 5545 recurrence sets and zones from calendar files",
         files: &[sql_file!("0011_busy_recurrence_sets.sql")],
     },
+    Migration {
+        version: 12,
+        name: "deploys: a run's owner named by a token that a reused pid cannot match",
+        files: &[sql_file!("0012_run_owners.sql")],
+    },
 ];
 
 /// The schema version this build of Liftoff writes.

@@ -13,6 +13,7 @@
 pub mod backup;
 mod changes;
 pub mod migrations;
+pub mod owner;
 
 pub use changes::{Change, ChangeKind, ChangeSet};
 
@@ -113,6 +114,9 @@ pub struct Opened {
     pub recovery: Option<Recovery>,
     /// Problems that did not stop Liftoff.
     pub warnings: Vec<String>,
+    /// A process that had the database open ended without closing it, so
+    /// the whole file was checked (and found sound, or recovered).
+    pub checked_after_crash: bool,
 }
 
 /// The database handle: one writer connection, and read-only connections
@@ -140,15 +144,14 @@ pub struct Store {
     /// Counts commits, ours and (once noticed) other processes'.
     generation: AtomicU64,
     data_dir: PathBuf,
+    /// This process's "open" marker (see [`owner`]).
+    mark: Mutex<owner::Mark>,
 }
 
 type Listener = Arc<dyn Fn(&ChangeSet) + Send + Sync>;
 
 /// Idle read connections kept open; more are opened when needed.
 const IDLE_READERS: usize = 4;
-/// Written while the store is open, removed on a clean close: if it is
-/// there at start, the last run ended uncleanly and the file is checked.
-const OPEN_MARKER: &str = "liftoff.db.open";
 
 enum Problem {
     /// The file is not a usable database; recover from it.
@@ -172,10 +175,14 @@ impl Store {
             })?;
         }
         let db_path = data_dir.join(DB_FILE);
-        let marker = data_dir.join(OPEN_MARKER);
-        let unclean = marker.exists();
+        // Each process marks its own opening (see `owner`): a marker whose
+        // process died means the file may be damaged, whoever else has it
+        // open now.
+        let legacy = data_dir.join(owner::LEGACY_MARKER);
+        let (dead_marks, _) = owner::survey(data_dir, None);
+        let unclean = !dead_marks.is_empty() || legacy.exists();
         if unclean {
-            log::warn!("the last run did not close the database cleanly; checking it");
+            log::warn!("a process ended without closing the database; checking it");
         }
 
         let (mut conn, recovery) = match open_checked(&db_path, unclean) {
@@ -218,9 +225,12 @@ impl Store {
             }
             migrations::migrate_to(&mut conn, migrations::LATEST)?;
         }
-        if let Err(source) = fs::write(&marker, b"") {
-            return Err(StoreError::DataDir { path: marker.display().to_string(), source });
+        let mark = owner::Mark::take(data_dir).map_err(|source| StoreError::DataDir { path: data_dir.join(owner::OPEN_DIR).display().to_string(), source })?;
+        // Checked: the crashed processes' markers have done their work.
+        for dead in &dead_marks {
+            let _ = fs::remove_file(dead);
         }
+        let _ = fs::remove_file(&legacy);
 
         let touched = Arc::new(Mutex::new(BTreeSet::new()));
         let hook_touched = touched.clone();
@@ -237,8 +247,9 @@ impl Store {
             suspect: AtomicBool::new(false),
             generation: AtomicU64::new(0),
             data_dir: data_dir.to_owned(),
+            mark: Mutex::new(mark),
         };
-        Ok(Opened { store, recovery, warnings: Vec::new() })
+        Ok(Opened { store, recovery, warnings: Vec::new(), checked_after_crash: unclean })
     }
 
     /// A read-only connection, for as long as the guard lives. Reads never
@@ -264,6 +275,18 @@ impl Store {
     /// Nothing slow belongs in `f`: no keychain, network, child process or
     /// dialog. Other writers wait for it.
     pub fn write<T, E: From<rusqlite::Error>>(&self, f: impl FnOnce(&Tx) -> Result<T, E>) -> Result<T, E> {
+        self.write_with(true, f)
+    }
+
+    /// As [`Store::write`], but the commit is not reported as a data
+    /// change: for writes that a live stream already tells the window about
+    /// (a running deploy's log and steps), so open pages do not reload
+    /// several times a second. Other processes still notice the commit.
+    pub fn write_unreported<T, E: From<rusqlite::Error>>(&self, f: impl FnOnce(&Tx) -> Result<T, E>) -> Result<T, E> {
+        self.write_with(false, f)
+    }
+
+    fn write_with<T, E: From<rusqlite::Error>>(&self, report: bool, f: impl FnOnce(&Tx) -> Result<T, E>) -> Result<T, E> {
         let (out, changes) = {
             let mut conn = lock(&self.writer);
             lock(&self.touched).clear();
@@ -284,7 +307,7 @@ impl Store {
             }
             (out, changes)
         };
-        if !changes.is_empty() {
+        if report && !changes.is_empty() {
             self.notify(&ChangeSet { changes: changes.into_iter().collect(), external: false });
         }
         Ok(out)
@@ -373,17 +396,38 @@ impl Store {
         self.suspect.store(true, Ordering::SeqCst);
     }
 
-    /// Marks the database as closed cleanly, so that the next start skips
-    /// the integrity check. Call it when the app exits.
+    /// This process's owner token: names it as the owner of runs and
+    /// locks (see [`owner`]).
+    pub fn owner_token(&self) -> String {
+        lock(&self.mark).token().to_owned()
+    }
+
+    /// Marks the database as closed cleanly by this process, so that the
+    /// next start skips the integrity check. Call it when the app exits.
+    /// Only the last process to close it folds the WAL back into the file.
     pub fn close_cleanly(&self) {
+        let mut mark = lock(&self.mark);
         if self.suspect.load(Ordering::SeqCst) || DAMAGE_SEEN.load(Ordering::SeqCst) {
+            // Left behind unlocked: the next start checks the file.
+            mark.abandon();
             return;
         }
-        if let Ok(conn) = self.writer.lock() {
-            // Folds the WAL back into the file, as a last close would.
-            let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+        let (_, others) = owner::survey(&self.data_dir, Some(mark.token()));
+        if !others {
+            if let Ok(conn) = self.writer.lock() {
+                // Folds the WAL back into the file, as a last close would.
+                let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+            }
         }
-        let _ = fs::remove_file(self.data_dir.join(OPEN_MARKER));
+        mark.remove();
+    }
+
+    /// Ends as a crash would (the marker left, its lock given up), for
+    /// tests of what the next start does.
+    #[doc(hidden)]
+    pub fn abandon_for_tests(self) {
+        lock(&self.mark).abandon();
+        std::mem::forget(self);
     }
 }
 
