@@ -141,7 +141,7 @@ test("deploy staging live, promote to production past the gate and a freeze, fai
     await app.shot("staging-live-log");
     // The run's stream drives the view: the elapsed time ticks, its steps
     // move, and the log stops following when the reader scrolls up.
-    const elapsed = async () => (await (await s.find("[data-testid=run-elapsed]")).getText()).trim();
+    const elapsed = async () => (await (await s.find("[data-testid=run-elapsed]")).text()).trim();
     const first = await elapsed();
     await s.waitUntil(async () => (await elapsed()) !== first, `the elapsed time to tick past ${first}`, 5000);
     await s.waitFor("[data-testid=run-step][data-state=running]");
