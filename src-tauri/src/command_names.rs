@@ -119,5 +119,6 @@ pub const COMMAND_NAMES: &[&str] = &[
     "send_deliveries",
     "announcement_sends",
     "read_recipients_file",
+    "read_ca_certificate",
     "show_in_folder",
 ];

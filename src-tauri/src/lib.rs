@@ -153,6 +153,7 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::announce::send_deliveries,
             commands::announce::announcement_sends,
             commands::announce::read_recipients_file,
+            commands::announce::read_ca_certificate,
             commands::files::show_in_folder,
         ])
 }

@@ -36,10 +36,10 @@ function fixtureRepository(dir) {
 }
 
 /** aiosmtpd on loopback, saving what it receives; refuses `refuse`. */
-async function smtpServer(out, refuse) {
+async function smtpServer(out, refuse, extra = []) {
   const python = process.env.LIFTOFF_TEST_PYTHON || execFileSync(join(repoRoot, "scripts", "pyenv.sh"), { encoding: "utf8" }).trim();
   const script = join(repoRoot, "src-tauri", "core", "tests", "support", "smtp_server.py");
-  const child = spawn(python, [script, "--out", out, "--refuse", refuse], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(python, [script, "--out", out, "--refuse", refuse, ...extra], { stdio: ["pipe", "pipe", "inherit"] });
   const port = await new Promise((resolve, reject) => {
     child.stdout.once("data", (d) => resolve(Number(String(d).trim())));
     child.once("exit", (code) => reject(new Error(`the SMTP server exited (${code})`)));
@@ -189,7 +189,14 @@ test("compose from git, preview, approve, refused until verified, export the .em
 
     // Announce anyway, with who decided and why (audited).
     await (await s.find("[data-testid=announce-override]")).click();
+    // The decider is one of the project's people, or someone else by name;
+    // a reason of a few characters is refused as the deploy gate's is.
+    await s.waitFor("[data-testid=override-by-person]");
+    await s.execute("const el = document.querySelector('[data-testid=override-by-person]'); el.value = '__other__'; el.dispatchEvent(new Event('change', { bubbles: true }));");
     await typeInto(s, "[data-testid=override-by]", "Dana Okafor (CTO)");
+    await typeInto(s, "[data-testid=override-reason]", "PDF");
+    await (await s.find("[data-testid=override-confirm]")).click();
+    await s.waitForContent("#err-reason", "at least a sentence");
     await typeInto(s, "[data-testid=override-reason]", "Customers asked for the PDF export; the deploy is tonight.");
     await (await s.find("[data-testid=override-confirm]")).click();
     await s.waitForContent("[data-testid=announce-gate]", "decided to announce it anyway");
@@ -261,6 +268,81 @@ print(json.dumps({"subject": m["subject"], "from": m["from"], "type": m.get_cont
     await (await s.find("[data-testid=tab-timeline]")).click();
     await s.waitFor("canvas");
     await app.shot("announce-timeline");
+  } finally {
+    await app.quit();
+    smtp.stop();
+  }
+});
+
+/** A company CA and a certificate for 127.0.0.1 signed by it, made with openssl. */
+function companyCa(dir) {
+  mkdirSync(dir, { recursive: true });
+  const ssl = (...args) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  ssl("req", ...ec, "-x509", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Northwind internal CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+  ssl("req", ...ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost");
+  writeFileSync(join(dir, "server.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n");
+  ssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext");
+  const fingerprint = execFileSync("openssl", ["x509", "-noout", "-fingerprint", "-sha256", "-in", join(dir, "ca.pem")], { encoding: "utf8" }).trim().split("=").pop();
+  return { ca: join(dir, "ca.pem"), cert: join(dir, "server.pem"), key: join(dir, "server.key"), fingerprint };
+}
+
+test("a company mail server: STARTTLS with the company's own CA, added in the mail settings", async () => {
+  const home = freshHome("announce-ca");
+  const certs = companyCa(join(home.root, "pki"));
+  const out = join(home.root, "mail");
+  const smtp = await smtpServer(out, "nobody@example.com", ["--starttls", certs.cert, certs.key]);
+  const app = await launch(home, { testName: "announce-ca" });
+  try {
+    const s = app.session;
+    await (await s.waitFor("[data-testid=open-sample]")).click();
+    await s.waitForText("[data-testid=project-title]", "Northwind Billing");
+    await (await s.waitFor("[data-testid=tab-announcements]")).click();
+    await s.waitFor("[data-testid=announcements-page]");
+    await (await s.find("[data-testid=section-settings]")).click();
+    await (await s.waitFor("[data-testid=smtp-on]")).click();
+    await typeInto(s, "[data-testid=smtp-host]", "127.0.0.1");
+    await choose(s, "[data-testid=smtp-security]", "startTls");
+    await typeInto(s, "[data-testid=smtp-port]", String(smtp.port));
+    await typeInto(s, "[data-testid=smtp-from-address]", "news@northwind.example");
+    await typeInto(s, "[data-testid=test-address]", "lead@northwind.example");
+    await (await s.find("[data-testid=save-announce-settings]")).click();
+    await s.waitUntil(async () => sql(home, "SELECT 1 FROM announce_settings WHERE settings LIKE '%startTls%'").length === 1, "the settings to be saved");
+
+    // Without the company CA, a test send fails and says where it goes.
+    await (await s.find("[data-testid=section-drafts]")).click();
+    await (await s.waitFor("[data-testid=new-draft]")).click();
+    await s.waitFor("[data-testid=preview]");
+    await (await s.waitFor("[data-testid=send-test]")).click();
+    await s.waitUntil(async () => sql(home, "SELECT 1 FROM announce_sends WHERE kind = 'test' AND state = 'stopped' AND note LIKE '%Company CA certificate%'").length === 1, "the test send to stop at TLS", 30000);
+    // The reason is on the page, in the history of what went out.
+    await (await s.waitFor("[data-testid=section-drafts]")).click();
+    await s.waitForContent("[data-testid=send-note]", "Company CA certificate");
+    await app.shot("announce-ca-missing");
+
+    // A file that is not a certificate is refused beside the field.
+    await (await s.find("[data-testid=section-settings]")).click();
+    const notPem = join(home.root, "not-a-cert.crt");
+    writeFileSync(notPem, "hello");
+    await answerFileDialogs(s, notPem);
+    await (await s.waitFor("[data-testid=smtp-ca-choose]")).click();
+    await s.waitForContent("#err-cacertificate", "PEM");
+    // The CA file, shown by the fingerprint openssl gives.
+    await answerFileDialogs(s, certs.ca);
+    await (await s.find("[data-testid=smtp-ca-choose]")).click();
+    await s.waitForText("[data-testid=smtp-ca-fingerprint]", certs.fingerprint);
+    await (await s.find("[data-testid=save-announce-settings]")).click();
+    await s.waitUntil(async () => sql(home, "SELECT 1 FROM announce_settings WHERE settings LIKE '%caCertificate%BEGIN CERTIFICATE%'").length === 1, "the CA to be saved");
+    await app.shot("announce-ca-settings");
+
+    // Now the test send goes through TLS to the company server.
+    await (await s.find("[data-testid=section-drafts]")).click();
+    await (await s.waitFor("[data-testid=send-test]")).click();
+    await s.waitUntil(async () => received(out).includes("lead@northwind.example"), "the test message to arrive over TLS", 30000);
+    await app.shot("announce-ca-sent");
+  } catch (e) {
+    await app.shot("failure").catch(() => {});
+    throw e;
   } finally {
     await app.quit();
     smtp.stop();

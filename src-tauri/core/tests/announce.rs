@@ -28,6 +28,9 @@ use liftoff_core::secrets::Keychain;
 use liftoff_core::Store;
 use tokio_util::sync::CancellationToken;
 
+#[path = "support/python.rs"]
+mod support_python;
+
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
         .arg("-C")
@@ -320,6 +323,72 @@ async fn nothing_goes_out_before_production_is_verified_and_a_rollback_drafts_a_
     assert!(view.gate.allowed, "{}", view.gate.reason);
     assert!(view.rendered.unwrap().text_of("subject").contains("2.4.0"));
     assert!(!drafts::gate(&f.store, &f.release).unwrap().allowed, "the rolled-back release itself may not be announced again");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_override_and_verified_hold_only_while_the_release_runs_on_production() {
+    let f = Fixture::new();
+    items::read_from_git(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
+    // The announcement override follows the deploy gate's rule.
+    assert!(matches!(drafts::override_gate(&f.store, &f.release, "L", "x", &lead(), Utc::now()), Err(AnnounceError::Invalid(_))));
+    let gate = drafts::override_gate(&f.store, &f.release, "Dana Okafor (CTO)", "Customers were promised the PDF export today.", &lead(), Utc::now()).unwrap();
+    assert!(gate.allowed && !gate.verified);
+    // A copy of a draft may reach users: it is recorded.
+    let draft = drafts::create(&f.store, &f.release, Channel::InApp, Audience::EndUsers, &lead(), Utc::now()).unwrap();
+    let copied = sends::copy_text(&f.store, &draft.id, "markdown", &lead(), Utc::now()).unwrap();
+    assert!(!copied.is_empty());
+    assert_eq!(f.count("SELECT COUNT(*) FROM announce_sends WHERE kind = 'export' AND subject = 'copied as Markdown'"), 1);
+
+    f.deploy_to_production().await;
+    assert!(drafts::gate(&f.store, &f.release).unwrap().verified);
+
+    // An older version deployed to production over it: 2.4.0 no longer runs
+    // there, so it is not verified, the override no longer stands, and
+    // whoever may have heard (the copy) gets a correction draft.
+    let older = releases::create(&f.store, &f.project.id, &ReleaseDraft { version: "2.3.9".into(), name: "Back".into(), scope: String::new(), target_date: None }, &lead(), Utc::now())
+        .unwrap()
+        .id;
+    releases::gate::override_gate(&f.store, &older, &f.env("production"), "Lena", "Going back to the last good build.", &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
+    for env in ["staging", "production"] {
+        let req = DeployRequest { environment_id: f.env(env), release_id: Some(older.clone()), version: "2.3.9".into(), build_ref: String::new(), decisions: Vec::new(), accept_warnings: true };
+        let job = engine::start(&f.store, &keychain(), &req, &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
+        let timing = Timing { grace: Duration::from_millis(300), drain: Duration::from_millis(200), flush_every: Duration::from_millis(50) };
+        let run = engine::execute(f.store.clone(), job, CancellationToken::new(), timing, &mut |_| {}).await;
+        assert_eq!(run.state, RunState::Succeeded, "{env}: {}", run.outcome);
+    }
+    assert_eq!(releases::get(&f.store, &f.release).unwrap().state, ReleaseState::RolledBack);
+    let gate = drafts::gate(&f.store, &f.release).unwrap();
+    assert!(!gate.allowed && !gate.verified, "{}", gate.reason);
+    assert_eq!(f.count("SELECT COUNT(*) FROM announce_overrides"), 0, "the override was voided");
+    assert!(f.audit_actions().contains(&"announcement.overrideVoided".to_owned()));
+    let list = drafts::list(&f.store, &f.release).unwrap();
+    assert!(list.iter().any(|(d, _)| d.correction && d.channel == Channel::InApp), "a correction for the copied channel");
+}
+
+/// The release-notes feed of hostile commits, as feedparser (a feed
+/// reader's parser) reads it: well-formed, and the text as written.
+#[test]
+fn the_feed_of_hostile_commits_passes_a_feed_parser() {
+    use liftoff_core::announce::render::{self, FeedEntry};
+    let hostile = "Bell \u{7} escape \u{1b}[31m </title><script>alert(1)</script> & [link](javascript:x) \u{202E}rtl";
+    let entry = FeedEntry {
+        version: "2.4.0".into(),
+        title: hostile.into(),
+        html: format!("<ul><li>{}</li></ul>", render::xml_text(hostile).replace('&', "&amp;").replace('<', "&lt;")),
+        published: "2026-12-01T09:00:00Z".into(),
+        link: "https://example.com/releases/2.4.0".into(),
+    };
+    let xml = render::atom_feed("Billing \u{1f}", "https://example.com/releases.atom", &[entry]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("feed.atom");
+    std::fs::write(&path, &xml).unwrap();
+    let script = "import feedparser, json, sys\nd = feedparser.parse(sys.argv[1])\nprint(json.dumps({'bozo': d.bozo, 'error': str(d.get('bozo_exception', '')), 'title': d.entries[0].title if d.entries else None, 'n': len(d.entries)}))";
+    let out = Command::new(support_python::python()).args(["-c", script]).arg(&path).output().expect("python runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["bozo"] == serde_json::json!(false) || report["bozo"] == serde_json::json!(0), "{report} for {xml}");
+    assert_eq!(report["n"], 1);
+    assert!(report["title"].as_str().unwrap().contains("</title><script>alert(1)</script>"), "the title is text: {report}");
 }
 
 #[test]

@@ -798,3 +798,13 @@ fn only_the_last_process_to_close_the_database_counts_as_a_clean_close() {
     let again = Store::open_or_recover(dir.path(), Utc::now()).unwrap();
     assert!(!again.checked_after_crash, "checked once; a clean close after it");
 }
+
+#[test]
+fn versions_compare_by_their_numbers() {
+    for (a, b) in [("2.3.1", "2.4.0"), ("2.3.10", "2.4.0"), ("2.4.0-rc.1", "2.4.0"), ("v1.9", "1.10"), ("2.4", "2.4.1")] {
+        assert!(engine::version_older(a, b), "{a} < {b}");
+        assert!(!engine::version_older(b, a), "not {b} < {a}");
+    }
+    assert!(!engine::version_older("2.4.0", "2.4.0"));
+    assert!(!engine::version_older("2.4.0+build.7", "2.4.0"));
+}

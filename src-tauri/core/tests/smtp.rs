@@ -228,6 +228,25 @@ fn an_untrusted_certificate_is_a_tls_error_that_says_what_to_check() {
     assert_eq!(err.kind, SendErrorKind::Tls, "{err}");
     assert!(err.message.starts_with("Could not set up TLS with 127.0.0.1: "), "{err}");
     assert!(err.message.contains("(587 STARTTLS, 465 TLS)") && !err.recipient_refused, "{err}");
+    assert!(err.message.contains("Company CA certificate"), "the error says where a company CA goes: {err}");
+
+    // The company CA as the mail settings take it: read from its PEM file,
+    // shown by the fingerprint openssl gives, and then trusted.
+    let ca = liftoff_core::announce::settings::read_ca_certificate(&dir.path().join("ca.pem")).unwrap();
+    let out = Command::new("openssl").args(["x509", "-noout", "-fingerprint", "-sha256", "-in"]).arg(dir.path().join("ca.pem")).output().unwrap();
+    let openssl_says = String::from_utf8_lossy(&out.stdout);
+    assert!(openssl_says.trim().ends_with(&ca.fingerprint), "{openssl_says} vs {}", ca.fingerprint);
+    let trusting = Mailer::new(settings(server.port, Security::StartTls), Some(Zeroizing::new(PASSWORD.into())))
+        .unwrap()
+        .with_extra_root_certificate(ca.pem.as_bytes())
+        .unwrap();
+    if let Err(err) = trusting.test_connection() {
+        assert_ne!(err.kind, SendErrorKind::Tls, "TLS is set up with the company CA: {err}");
+    }
+    // Not a certificate: refused, saying what to give.
+    std::fs::write(dir.path().join("der.cer"), b"\x30\x82\x01\x0a binary").unwrap();
+    let bad = liftoff_core::announce::settings::read_ca_certificate(&dir.path().join("der.cer")).unwrap_err().to_string();
+    assert!(bad.contains("PEM"), "{bad}");
 
     // Implicit TLS against a STARTTLS port: the handshake fails, in words.
     let err = mailer(&certs, server.port, Security::Tls, PASSWORD).test_connection().unwrap_err();
@@ -281,12 +300,95 @@ fn record(states: &mut HashMap<String, DeliveryState>, order: &mut Vec<String>, 
         SendEvent::Sending { address } => (address, DeliveryState::Unknown),
         SendEvent::Sent { address } => (address, DeliveryState::Sent),
         SendEvent::Failed { address, .. } => (address, DeliveryState::Failed),
-        SendEvent::Pending { address } => (address, DeliveryState::Pending),
+        SendEvent::Pending { address } | SendEvent::Deferred { address, .. } => (address, DeliveryState::Pending),
         SendEvent::Unknown { address, .. } => (address, DeliveryState::Unknown),
     };
     order.push(format!("{state:?} {address}"));
     states.insert(address.clone(), state);
     Ok(())
+}
+
+#[test]
+fn a_deferred_recipient_does_not_stop_the_audience_and_is_retried_with_back_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = certs(dir.path());
+    let out = dir.path().join("out");
+    let auth = format!("{USER}:{PASSWORD}");
+    // bob is greylisted twice; dave's server is full for longer than the run
+    // tries.
+    let server = Server::start(
+        dir.path(),
+        &[
+            "--starttls",
+            certs.cert.to_str().unwrap(),
+            certs.key.to_str().unwrap(),
+            "--auth",
+            &auth,
+            "--defer",
+            "bob@example.org:2",
+            "--defer",
+            "dave@example.org:99",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let mailer = mailer(&certs, server.port, Security::StartTls, PASSWORD);
+    let list = parse_recipients("ana@example.org\nbob@example.org\ncarol@example.org\ndave@example.org\neve@example.org\n").unwrap();
+    let mut states = HashMap::new();
+    let mut order = Vec::new();
+    let options = SendOptions { rate_per_minute: 0, retry_failed: false, deferred_backoff_secs: 1 };
+    let started = Instant::now();
+    let summary = send_all(&mailer, &email(), &list, &|_| DeliveryState::Pending, &options, &AtomicBool::new(false), &mut |e| {
+        record(&mut states, &mut order, e)
+    });
+    // Back-off of 1, 2 and 4 s between the rounds for dave.
+    assert!(started.elapsed() >= Duration::from_secs(7), "{:?}", started.elapsed());
+    assert_eq!(summary.stopped, None, "a deferral stops nobody else");
+    assert_eq!(summary.sent, 4, "{order:?}");
+    assert!(summary.failed.is_empty());
+    assert_eq!(summary.deferred.len(), 1);
+    assert_eq!(summary.deferred[0].address, "dave@example.org");
+    assert_eq!(summary.deferred[0].error.code, Some(451));
+    assert!(summary.deferred[0].error.message.contains("451 4.7.1"), "{}", summary.deferred[0].error);
+    assert_eq!(states["dave@example.org"], DeliveryState::Pending, "pending for a resume");
+    let counts = count_per_recipient(&out);
+    assert_eq!(counts.len(), 4);
+    assert!(counts.values().all(|n| *n == 1), "nobody twice: {counts:?}");
+    assert!(counts.contains_key("bob@example.org"), "bob went out on a later round");
+    // A resume goes past dave without stopping there.
+    let before = states.clone();
+    let already = |a: &str| before.get(a).copied().unwrap_or(DeliveryState::Pending);
+    let summary = send_all(&mailer, &email(), &list, &already, &SendOptions { deferred_backoff_secs: 0, ..options }, &AtomicBool::new(false), &mut |_| Ok(()));
+    assert_eq!((summary.sent, summary.deferred.len(), summary.skipped_already, summary.stopped), (0, 1, 4, None));
+}
+
+#[test]
+fn a_connection_dropped_at_rcpt_is_reported_as_that() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = certs(dir.path());
+    let out = dir.path().join("out");
+    let auth = format!("{USER}:{PASSWORD}");
+    let server = Server::start(
+        dir.path(),
+        &["--starttls", certs.cert.to_str().unwrap(), certs.key.to_str().unwrap(), "--auth", &auth, "--drop-at-rcpt", "bob@example.org", "--out", out.to_str().unwrap()],
+    );
+    let mailer = mailer(&certs, server.port, Security::StartTls, PASSWORD);
+    let list = parse_recipients("ana@example.org\nbob@example.org\ncarol@example.org\n").unwrap();
+    let mut states = HashMap::new();
+    let mut order = Vec::new();
+    let summary = send_all(&mailer, &email(), &list, &|_| DeliveryState::Pending, &SendOptions { rate_per_minute: 0, ..SendOptions::default() }, &AtomicBool::new(false), &mut |e| {
+        record(&mut states, &mut order, e)
+    });
+    let stopped = summary.stopped.expect("the run stops at a dropped connection");
+    assert!(stopped.contains("was closed before the message to bob@example.org was sent"), "{stopped}");
+    assert!(!stopped.contains("SMTP port"), "{stopped}");
+    assert_eq!(states["bob@example.org"], DeliveryState::Pending, "nothing went out: pending");
+    // The resume sends to bob and carol.
+    let before = states.clone();
+    let already = |a: &str| before.get(a).copied().unwrap_or(DeliveryState::Pending);
+    let summary = send_all(&mailer, &email(), &list, &already, &SendOptions { rate_per_minute: 0, ..SendOptions::default() }, &AtomicBool::new(false), &mut |_| Ok(()));
+    assert_eq!((summary.sent, summary.stopped), (2, None));
+    assert!(count_per_recipient(&out).values().all(|n| *n == 1));
 }
 
 #[test]
@@ -313,7 +415,7 @@ fn a_refused_recipient_fails_alone_and_a_resume_sends_only_the_new_one() {
     let list = parse_recipients("ana@example.org\nbob@example.org\ncarol@example.org\ndave@example.org\neve@example.org\n").unwrap();
     let mut states = HashMap::new();
     let mut order = Vec::new();
-    let options = SendOptions { rate_per_minute: 600, retry_failed: false };
+    let options = SendOptions { rate_per_minute: 600, retry_failed: false, ..SendOptions::default() };
     let started = Instant::now();
     let summary = send_all(&mailer, &email(), &list, &|_| DeliveryState::Pending, &options, &AtomicBool::new(false), &mut |e| {
         record(&mut states, &mut order, e)
@@ -340,7 +442,7 @@ fn a_refused_recipient_fails_alone_and_a_resume_sends_only_the_new_one() {
     let before = states.clone();
     let already = |a: &str| before.get(a).copied().unwrap_or(DeliveryState::Pending);
     let mut order = Vec::new();
-    let summary = send_all(&mailer, &email(), &list, &already, &SendOptions { rate_per_minute: 0, retry_failed: false }, &AtomicBool::new(false), &mut |e| {
+    let summary = send_all(&mailer, &email(), &list, &already, &SendOptions { rate_per_minute: 0, retry_failed: false, ..SendOptions::default() }, &AtomicBool::new(false), &mut |e| {
         record(&mut states, &mut order, e)
     });
     assert_eq!((summary.sent, summary.skipped_already, summary.failed.len(), summary.stopped), (1, 5, 0, None));
@@ -352,7 +454,7 @@ fn a_refused_recipient_fails_alone_and_a_resume_sends_only_the_new_one() {
     // Asked to, a resume retries the failed one (refused again), nobody else.
     let before = states.clone();
     let already = |a: &str| before.get(a).copied().unwrap_or(DeliveryState::Pending);
-    let summary = send_all(&mailer, &email(), &list, &already, &SendOptions { rate_per_minute: 0, retry_failed: true }, &AtomicBool::new(false), &mut |_| Ok(()));
+    let summary = send_all(&mailer, &email(), &list, &already, &SendOptions { rate_per_minute: 0, retry_failed: true, ..SendOptions::default() }, &AtomicBool::new(false), &mut |_| Ok(()));
     assert_eq!((summary.sent, summary.failed.len(), summary.skipped_already), (0, 1, 5));
     assert_eq!(count_per_recipient(&out).values().sum::<usize>(), 5);
 }
@@ -381,7 +483,7 @@ fn a_connection_lost_after_the_data_leaves_that_one_unknown_and_never_resent() {
     let list = parse_recipients("ana@example.org\nbob@example.org\ncarol@example.org\n").unwrap();
     let mut states = HashMap::new();
     let mut order = Vec::new();
-    let options = SendOptions { rate_per_minute: 0, retry_failed: true };
+    let options = SendOptions { rate_per_minute: 0, retry_failed: true, ..SendOptions::default() };
     let summary = send_all(&mailer, &email(), &list, &|_| DeliveryState::Pending, &options, &AtomicBool::new(false), &mut |e| record(&mut states, &mut order, e));
     assert_eq!(summary.sent, 1);
     assert_eq!(summary.uncertain, ["bob@example.org"]);
@@ -443,7 +545,7 @@ later@example.org
 ").unwrap();
     let mut states = HashMap::new();
     let mut order = Vec::new();
-    let options = SendOptions { rate_per_minute: 0, retry_failed: false };
+    let options = SendOptions { rate_per_minute: 0, retry_failed: false, ..SendOptions::default() };
     let summary = send_all(&mailer, &email(), &list, &|_| DeliveryState::Pending, &options, &AtomicBool::new(false), &mut |e| record(&mut states, &mut order, e));
     assert_eq!((summary.sent, summary.failed.len()), (1, 5));
     let stopped = summary.stopped.unwrap();
@@ -468,7 +570,7 @@ fn cancelling_stops_between_messages() {
     let cancel = AtomicBool::new(false);
     let mut sent = 0;
     // 60 a minute: the cancel lands during the second's wait, well before it.
-    let summary = send_all(&mailer, &email(), &list, &|_| DeliveryState::Pending, &SendOptions { rate_per_minute: 60, retry_failed: false }, &cancel, &mut |e| {
+    let summary = send_all(&mailer, &email(), &list, &|_| DeliveryState::Pending, &SendOptions { rate_per_minute: 60, retry_failed: false, ..SendOptions::default() }, &cancel, &mut |e| {
         if matches!(e, SendEvent::Sent { .. }) {
             sent += 1;
             cancel.store(true, Ordering::SeqCst);

@@ -12,7 +12,7 @@ use liftoff_core::announce::drafts::{self, Approval, Draft, DraftView, SendGate}
 use liftoff_core::announce::items::{self, ChangeItem, ChangeList, ItemEdit, ReadReport};
 use liftoff_core::announce::render::{self, Variable};
 use liftoff_core::announce::sends::{self, Delivery, ExportFormat, SendProgress, Send, SendKind};
-use liftoff_core::announce::settings::{self, AnnounceSettings};
+use liftoff_core::announce::settings::{self, AnnounceSettings, CaCertificate};
 use liftoff_core::announce::{release_of, Audience, Channel as Medium, Owner};
 use liftoff_core::audit::Actor;
 use liftoff_core::{files, Store};
@@ -249,11 +249,24 @@ pub async fn read_recipients_file(state: State<'_, AppState>, path: String) -> R
     state.with_store(move |_| Ok(settings::read_recipients_file(Path::new(&path))?)).await
 }
 
+/// A CA certificate file (picked in the Open dialog) for the mail
+/// settings, checked, with its fingerprint.
+#[tauri::command]
+#[specta::specta]
+pub async fn read_ca_certificate(state: State<'_, AppState>, path: String) -> Result<CaCertificate> {
+    state.with_store(move |_| Ok(settings::read_ca_certificate(Path::new(&path))?)).await
+}
+
 /// The draft rendered for copying: Markdown, HTML or plain text.
 #[tauri::command]
 #[specta::specta]
-pub async fn copy_text(state: State<'_, AppState>, draft_id: String, format: String) -> Result<String> {
-    state.with_store(move |s| Ok(sends::copy_text(s, &draft_id, &format)?)).await
+pub async fn copy_text(state: State<'_, AppState>, draft_id: String, format: String, actor: Option<String>) -> Result<String> {
+    state
+        .with_store(move |s| {
+            let who = actor_for_draft(s, &draft_id, actor.as_deref())?;
+            Ok(sends::copy_text(s, &draft_id, &format, &who, Utc::now())?)
+        })
+        .await
 }
 
 /// Starts a test send or a send to the draft's audience; progress streams

@@ -209,7 +209,7 @@ export const commands = {
 	 */
 	exportDraft: (draftId: string, format: ExportFormat, path: string, actor: string | null) => __TAURI_INVOKE<string>("export_draft", { draftId, format, path, actor }),
 	/**  The draft rendered for copying: Markdown, HTML or plain text. */
-	copyText: (draftId: string, format: string) => __TAURI_INVOKE<string>("copy_text", { draftId, format }),
+	copyText: (draftId: string, format: string, actor: string | null) => __TAURI_INVOKE<string>("copy_text", { draftId, format, actor }),
 	/**
 	 *  Starts a test send or a send to the draft's audience; progress streams
 	 *  over `progress`, and the sends list follows through change events.
@@ -227,6 +227,11 @@ export const commands = {
 	 *  before saving the settings.
 	 */
 	readRecipientsFile: (path: string) => __TAURI_INVOKE<string>("read_recipients_file", { path }),
+	/**
+	 *  A CA certificate file (picked in the Open dialog) for the mail
+	 *  settings, checked, with its fingerprint.
+	 */
+	readCaCertificate: (path: string) => __TAURI_INVOKE<CaCertificate>("read_ca_certificate", { path }),
 	/**
 	 *  Opens the folder of a file this window saved in the OS's file manager.
 	 *  Only such files: the window cannot have any other folder opened, nor
@@ -256,6 +261,13 @@ export type AnnounceSettings = {
 	recipients: AudienceRecipients[],
 	/**  Messages per minute at most. */
 	ratePerMinute: number,
+	/**
+	 *  A company's own certificate authority (or a self-signed server
+	 *  certificate) that the mail server's TLS certificate is checked
+	 *  against, besides the system's. A certificate is public: it is kept
+	 *  with the settings, and shown by its fingerprint.
+	 */
+	caCertificate?: CaCertificate | null,
 };
 
 /**  The release's drafts, its sends and whether it may be announced. */
@@ -368,6 +380,19 @@ export type BusyOccurrence = {
 	/**  RFC 3339, UTC. */
 	start: string,
 	end: string,
+};
+
+/**  A CA certificate as read from its PEM file. */
+export type CaCertificate = {
+	/**  The file as read (PEM), one certificate or a chain. */
+	pem: string,
+	/**
+	 *  SHA-256 of the first certificate (DER), as `AB:CD:…`: what the
+	 *  server's administrator can compare.
+	 */
+	fingerprint: string,
+	/**  The file it was read from, to show. */
+	fileName: string,
 };
 
 export type CalendarWindow = {

@@ -20,7 +20,8 @@ export type FileKind =
   | "announcement" // announcement exports
   | "loadCsv" // monitoring exports, imported
   | "peopleCalendar" // people's calendars, imported
-  | "recipients"; // recipient lists, imported
+  | "recipients" // recipient lists, imported
+  | "certificate"; // a mail server's CA certificate, read
 
 /** What the Open dialog offers, per kind of file. */
 const OPEN_FILTERS: Partial<Record<FileKind, DialogFilter[]>> = {
@@ -29,6 +30,7 @@ const OPEN_FILTERS: Partial<Record<FileKind, DialogFilter[]>> = {
   loadCsv: [{ name: "Monitoring export (.csv)", extensions: ["csv", "txt"] }],
   peopleCalendar: [{ name: "Calendar (.ics)", extensions: ["ics"] }],
   recipients: [{ name: "Recipients (.csv, .txt)", extensions: ["csv", "txt"] }],
+  certificate: [{ name: "Certificate (.pem, .crt, .cer)", extensions: ["pem", "crt", "cer"] }],
 };
 
 /** Names of the file types Liftoff saves, by extension. */

@@ -284,7 +284,10 @@ pub fn read(repo: &Path, from: Option<&str>, to: &str) -> Result<Vec<SuggestedIt
             "--no-color",
             "-z",
             &max,
-            "--format=%H%x1f%h%x1f%P%x1f%aN%x1f%aI%x1f%B",
+            // One field a line: git refuses a newline in a name (an ident
+            // is one line of the commit object), and hashes and dates have
+            // none, so no field can shift another; the message comes last.
+            "--format=%H%n%h%n%P%n%aN%n%aI%n%B",
             &range,
             "--",
         ],
@@ -456,14 +459,15 @@ struct RawCommit {
 }
 
 impl RawCommit {
-    /// Fields: hash, short hash, parents, author, date, raw message. The
-    /// message comes last so that nothing it contains can shift a field.
+    /// Fields, one a line: hash, short hash, parents, author, date, then the
+    /// raw message. Nothing a name or a message holds can shift a field.
+    /// Text that users will read is cleaned ([`clean_text`]).
     fn parse(record: &str) -> Option<RawCommit> {
         let record = record.trim_start_matches('\n');
         if record.is_empty() {
             return None;
         }
-        let mut fields = record.splitn(6, '\x1f');
+        let mut fields = record.splitn(6, '\n');
         let sha = fields.next()?.trim().to_owned();
         let short = fields.next()?.trim().to_owned();
         let parents: Vec<String> = fields
@@ -471,16 +475,19 @@ impl RawCommit {
             .split_whitespace()
             .map(str::to_owned)
             .collect();
-        let author = fields.next()?.trim().to_owned();
+        let author = clean_text(fields.next()?, MAX_NAME_CHARS);
         let date = fields.next()?.trim().to_owned();
         let message = fields.next().unwrap_or("").trim();
-        if sha.is_empty() {
+        let hex = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
+        if !hex(&sha) || !hex(&short) || !parents.iter().all(|p| hex(p)) {
             return None;
         }
         let (subject, body) = split_message(message);
+        let subject = clean_text(&subject, MAX_TEXT_CHARS);
         let merge = parents.len() > 1;
         let pr = pr_number(&subject, &body);
         let (kind, scope, breaking, breaking_note, description) = conventional(&subject, &body);
+        let breaking_note = breaking_note.map(|n| clean_text(&n, MAX_TEXT_CHARS));
         Some(RawCommit {
             commit: Commit {
                 sha,
@@ -502,9 +509,50 @@ impl RawCommit {
     }
 }
 
+/// The longest item text read from git, in characters: what a hand edit
+/// may hold.
+pub const MAX_TEXT_CHARS: usize = 500;
+/// The longest author name kept.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// Commit text as users may read it: control characters (C0, DEL, C1) and
+/// the invisible bidirectional controls (which can make text read in
+/// another order than it is stored, as in "Trojan Source") removed,
+/// whitespace runs made one space, at most `max` characters (cut at a
+/// character, with an ellipsis).
+pub fn clean_text(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max * 4));
+    let mut count = 0;
+    for word in text.split(|c: char| c.is_whitespace() || c.is_control()) {
+        let word = word.chars().filter(|&c| !is_bidi_control(c) && c != '\u{FEFF}');
+        for (i, c) in word.enumerate() {
+            if i == 0 && !out.is_empty() {
+                out.push(' ');
+                count += 1;
+            }
+            out.push(c);
+            count += 1;
+        }
+        if count > max {
+            break;
+        }
+    }
+    if count > max {
+        out = out.chars().take(max.saturating_sub(1)).collect::<String>().trim_end().to_owned();
+        out.push('…');
+    }
+    out
+}
+
+/// The Unicode characters that only steer the direction of text.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Subject (the first paragraph joined on one line, as `%s` does) and body.
+/// A lone carriage return ends a line as a newline does.
 fn split_message(message: &str) -> (String, String) {
-    let normalized = message.replace("\r\n", "\n");
+    let normalized = message.replace("\r\n", "\n").replace('\r', "\n");
     let mut lines = normalized.lines();
     let mut subject_lines = Vec::new();
     for line in lines.by_ref() {
@@ -827,6 +875,45 @@ mod tests {
         run_at(dir, &args, &date);
     }
 
+    /// Contributors' names and messages cannot forge fields, and what users
+    /// will read of them is clean text of a bounded length.
+    #[test]
+    fn hostile_names_and_messages_are_read_as_what_they_are() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        run(d, &["init", "-q"]);
+        commit(d, "Initial commit");
+        run(d, &["tag", "v1.0.0"]);
+        // A name holding the old field separator, a forged date and a
+        // breaking subject.
+        commit_as(d, "Eve\x1f2099-01-01T00:00:00+00:00\x1ffeat!: pwned <eve@example.com>", "chore: tidy the build");
+        commit(d, "fix: sign\u{202E}in again\u{2066} for\u{200F} all");
+        commit(d, &format!("feat: {}", "long ".repeat(20_000)));
+        commit(d, "feat: add export\rwith a lone carriage return");
+        commit(d, "fix: bell\u{7} and escape\u{1b}[31m characters");
+        let raw = d.join("msg");
+        std::fs::write(&raw, b"fix: caf\xe9 latin-1 bytes\n").unwrap();
+        run(d, &["commit", "--allow-empty", "-q", "-F", raw.to_str().unwrap()]);
+        run(d, &["tag", "v1.1.0"]);
+        let items = read(d, Some("v1.0.0"), "v1.1.0").expect("reads");
+        assert_eq!(items.len(), 6);
+        let by = |prefix: &str| items.iter().find(|i| i.commit.subject.starts_with(prefix)).unwrap_or_else(|| panic!("{prefix}: {items:#?}"));
+        let chore = by("chore:");
+        assert!(!chore.include && chore.category != Category::Breaking, "{chore:?}");
+        assert_eq!(chore.commit.author, "Eve 2099-01-01T00:00:00+00:00 feat!: pwned", "the name is a name, cleaned");
+        assert!(chore.commit.date.starts_with("2024-05-01"), "{}", chore.commit.date);
+        let rtl = by("fix: sign");
+        assert_eq!(rtl.text, "Signin again for all", "bidirectional controls removed, nothing else");
+        let long = items.iter().find(|i| i.commit.subject.starts_with("feat: long")).unwrap();
+        assert!(long.commit.subject.chars().count() <= MAX_TEXT_CHARS && long.text.chars().count() <= MAX_TEXT_CHARS, "capped: {} and {}", long.commit.subject.chars().count(), long.text.chars().count());
+        let cr = by("feat: add export");
+        assert_eq!((cr.commit.kind.as_deref(), cr.text.as_str()), (Some("feat"), "Add export with a lone carriage return"), "a lone CR is a line break");
+        let ctl = by("fix: bell");
+        assert!(!ctl.text.chars().any(char::is_control), "{:?}", ctl.text);
+        let latin = by("fix: caf");
+        assert!(latin.text.starts_with("Caf"), "{:?}", latin.text);
+    }
+
     /// v1.0.0, then on main: a plain commit, conventional ones, breaking
     /// ones, a squashed fix, a chore, a merged pull request; then v1.1.0.
     fn sample_repo() -> tempfile::TempDir {
@@ -980,7 +1067,7 @@ mod tests {
     #[test]
     fn a_merge_without_merged_commits_stays_excluded() {
         let mut merge = RawCommit::parse(
-            "aaaa\x1faa\x1fbbbb cccc\x1fAda\x1f2024-05-01T10:00:00+00:00\x1fMerge branch 'x'\n\nSee merge request group/proj!45\n",
+            "aaaa\naa\nbbbb cccc\nAda\n2024-05-01T10:00:00+00:00\nMerge branch 'x'\n\nSee merge request group/proj!45\n",
         )
         .expect("parses");
         assert_eq!(merge.commit.pr, Some(45));

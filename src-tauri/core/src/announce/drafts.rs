@@ -17,7 +17,7 @@ use super::settings::{self, AnnounceSettings};
 use super::{items, record, AnnounceError, Audience};
 use crate::audit::Actor;
 use crate::release::{self as releases, Release, ReleaseState};
-use crate::rules::{is_one_line, FieldErrors};
+use crate::rules::FieldErrors;
 use crate::{clock, Store};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -383,6 +383,7 @@ fn context_in(conn: &Connection, release: &Release, draft: &Draft, settings: &An
         .into_iter()
         .map(|i| render::Item {
             category_label: i.category.label().to_owned(),
+            markdown: i.edited || i.commit_sha.is_none(),
             text: i.text,
             category: i.category,
             audiences: i.audiences,
@@ -472,20 +473,25 @@ pub(crate) fn gate_in(conn: &Connection, release: &Release) -> Result<SendGate, 
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    let verified_run: bool = match &production {
-        None => false,
-        Some((env, _)) => conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM deploy_runs WHERE release_id = ?1 AND environment_id = ?2 AND kind = 'deploy' AND state = 'succeeded')",
-            params![release.id, env],
-            |r| r.get(0),
-        )?,
+    // Verified means running verified now: what production runs (its last
+    // run that changed it) is this release's deploy, and its smoke checks
+    // passed. A later deploy of another version, a rollback or a failed
+    // verification closes the gate again.
+    let running_now = match &production {
+        None => None,
+        Some((env, _)) => crate::deploy::runs::current_in(conn, env)?,
     };
-    // A protected production also moved the release to verified; an
-    // unprotected one only has the run. Rolled back or cancelled undoes it.
-    let verified = verified_run && !matches!(release.state, ReleaseState::RolledBack | ReleaseState::Cancelled);
-    let over: Option<(String, String)> = conn
-        .query_row("SELECT decided_by, reason FROM announce_overrides WHERE release_id = ?1", params![release.id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+    let verified = running_now.as_ref().is_some_and(|r| {
+        r.release_id.as_deref() == Some(release.id.as_str()) && r.state == crate::deploy::RunState::Succeeded && r.kind == crate::deploy::RunKind::Deploy
+    }) && !matches!(release.state, ReleaseState::RolledBack | ReleaseState::Cancelled);
+    // An override stands for the release as it was when it was decided: a
+    // rollback or a cancellation voids it (and a rollback removes it).
+    let over: Option<(String, String)> = if matches!(release.state, ReleaseState::RolledBack | ReleaseState::Cancelled) {
+        None
+    } else {
+        conn.query_row("SELECT decided_by, reason FROM announce_overrides WHERE release_id = ?1", params![release.id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+    };
     let env_name = production.as_ref().map(|p| p.1.as_str()).unwrap_or("production");
     let reason = if verified {
         format!("{} is verified on {env_name}.", release.version)
@@ -532,17 +538,8 @@ fn gate_for(conn: &Connection, release: &Release, draft: &Draft) -> Result<SendG
 /// Records that the release may be announced before it is verified on
 /// production: who decided, and why (in the audit log too).
 pub fn override_gate(store: &Store, release_id: &str, decided_by: &str, reason: &str, actor: &Actor, now: DateTime<Utc>) -> Result<SendGate, AnnounceError> {
-    let (decided_by, reason) = (decided_by.trim(), reason.trim());
-    let mut errors = FieldErrors::new();
-    if decided_by.is_empty() || !is_one_line(decided_by, 200) {
-        errors.insert("decidedBy".into(), "Say who decided to announce before production is verified.".into());
-    }
-    if reason.is_empty() || reason.chars().count() > 2000 {
-        errors.insert("reason".into(), "Say why it goes out before production is verified (at most 2,000 characters).".into());
-    }
-    if !errors.is_empty() {
-        return Err(AnnounceError::Invalid(errors));
-    }
+    // The same rule as the deploy gate's override: who, and a sentence of why.
+    let (decided_by, reason) = crate::rules::decision(decided_by, reason).map_err(AnnounceError::Invalid)?;
     store.write(|tx| {
         let release = release_in(tx, release_id)?;
         let at = clock::to_text(now);
@@ -611,15 +608,37 @@ pub fn set_release_state(
     store.write(|tx| {
         let release = releases::set_state_in(tx, id, to, reason, actor, now, today)?;
         if to == ReleaseState::RolledBack {
-            draft_corrections_in(tx, id, actor, now)?;
+            release_pulled_in(tx, id, actor, now)?;
         }
         Ok(release)
     })
 }
 
+/// The release stopped running on production (a rollback, a switch back, a
+/// deploy of an older version): an "announce anyway" decided for it no
+/// longer stands, and whoever heard of it gets a correction draft. The
+/// deploy engine calls it in the write that records the run's end.
+pub fn release_pulled_in(tx: &Connection, release_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), AnnounceError> {
+    let removed = tx.execute("DELETE FROM announce_overrides WHERE release_id = ?1", params![release_id])?;
+    if removed > 0 {
+        let release = release_in(tx, release_id)?;
+        let at = clock::to_text(now);
+        record(
+            tx,
+            actor,
+            &at,
+            &release.project_id,
+            release_id,
+            "announcement.overrideVoided",
+            format!("The decision to announce {} before it was verified no longer stands: it stopped running on production", release.version),
+            "",
+        )?;
+    }
+    draft_corrections_in(tx, release_id, actor, now)
+}
+
 /// After a rollback: a correction draft for every channel and audience that
 /// already heard about the release (sent or exported), unless one exists.
-/// The deploy engine calls it when a rollback replaces a release.
 pub fn draft_corrections_in(tx: &Connection, release_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), AnnounceError> {
     let mut stmt = tx.prepare(
         "SELECT DISTINCT a.channel, a.audience FROM announcements a JOIN announce_sends s ON s.announcement_id = a.id

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::rules::{ErrorKind, Kind};
 
 pub use recipients::{parse_recipients, Recipient, RecipientsError};
-pub use send::{send_all, DeliveryState, Failure, SendEvent, SendOptions, SendSummary};
+pub use send::{send_all, DeliveryState, Failure, SendEvent, SendOptions, SendSummary, DEFERRED_ROUNDS};
 pub use smtp::{Mailer, Security, SendError, SendErrorKind, SmtpSettings};
 
 /// An announcement as an email, the same for every recipient.
@@ -90,9 +90,17 @@ fn headers(email: &Email, now: DateTime<Utc>) -> Result<(MessageBuilder, Address
     // A Message-ID is ASCII; a sender's domain written in another script
     // (not yet punycode) gives way to a neutral one.
     let domain = if from.domain().is_ascii() { from.domain() } else { "liftoff.invalid" };
-    let mut builder = Message::builder()
-        .from(Mailbox::new(name_of(&email.from_name), from.clone()))
-        .subject(one_line(&email.subject))
+    let subject = one_line(&email.subject);
+    let builder = Message::builder().from(Mailbox::new(name_of(&email.from_name), from.clone()));
+    // An ASCII subject that looks like an encoded word (`=?utf-8?q?…?=`)
+    // would be written as it is and shown decoded by mail programs:
+    // encode it, so they show what was written.
+    let builder = if subject.contains("=?") {
+        builder.raw_header(HeaderValue::dangerous_new_pre_encoded(HeaderName::new_from_ascii_str("Subject"), subject.clone(), encoded_words(&subject)))
+    } else {
+        builder.subject(subject)
+    };
+    let mut builder = builder
         .date(SystemTime::from(now))
         .message_id(Some(format!("<{}@{}>", uuid::Uuid::now_v7().simple(), domain)));
     if let Some(reply_to) = email.reply_to.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
@@ -111,6 +119,28 @@ fn finish(builder: MessageBuilder, email: &Email) -> Result<Message, MailError> 
 fn mailbox_of(to: &Recipient) -> Result<Mailbox, MailError> {
     let address: Address = to.address.trim().parse().map_err(|_| MailError::InvalidTo(shown(&to.address)))?;
     Ok(Mailbox::new(to.name.as_deref().and_then(name_of), address))
+}
+
+/// `text` as RFC 2047 encoded words (UTF-8, base64), each within the
+/// 75 characters the RFC allows (and the header's lines within 78),
+/// folded onto continuation lines. Only
+/// printable ASCII comes out, so nothing in `text` can break the header.
+fn encoded_words(text: &str) -> String {
+    use base64::Engine;
+    let mut words = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        // 36 bytes of UTF-8 make 48 of base64, 60 with the markers: a
+        // line with "Subject: " stays within 78 characters.
+        let mut cut = rest.len().min(36);
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (chunk, after) = rest.split_at(cut);
+        words.push(format!("=?utf-8?b?{}?=", base64::engine::general_purpose::STANDARD.encode(chunk)));
+        rest = after;
+    }
+    words.join("\r\n ")
 }
 
 /// Text for a header: one line, control characters as spaces.
@@ -154,6 +184,21 @@ mod tests {
     fn header_block(bytes: &[u8]) -> String {
         let text = String::from_utf8_lossy(bytes).into_owned();
         text.split("\r\n\r\n").next().unwrap_or_default().to_owned()
+    }
+
+    #[test]
+    fn a_subject_that_looks_like_an_encoded_word_is_read_as_written() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 22, 14, 30, 5).unwrap();
+        for subject in ["=?utf-8?q?Reset_your_password_now?=", "Release 2.4 =?iso-8859-1?b?SGk=?= and a very long subject that needs more than one encoded word to be written"] {
+            let mut e = email();
+            e.subject = subject.into();
+            let bytes = build(&e, &lena(), now).unwrap().formatted();
+            assert!(bytes.is_ascii());
+            let head = header_block(&bytes);
+            assert!(head.lines().all(|l| l.len() <= 78), "{head}");
+            let parsed = mail_parser::MessageParser::default().parse(&bytes[..]).unwrap();
+            assert_eq!(parsed.subject(), Some(subject), "{head}");
+        }
     }
 
     #[test]

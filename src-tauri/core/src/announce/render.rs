@@ -349,6 +349,11 @@ pub struct Item {
     pub author: String,
     /// The short commit hash.
     pub commit: String,
+    /// The text is the lead's own (an edit or an item added by hand) and
+    /// may use Markdown; otherwise it is a commit's text, which is shown as
+    /// text in every output, whatever it holds.
+    #[serde(skip)]
+    pub markdown: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -420,6 +425,7 @@ impl Context {
                 pr: i.commit.pr,
                 author: i.commit.author.clone(),
                 commit: i.commit.short.clone(),
+                markdown: false,
             })
             .collect();
         let groups = group_items(&items);
@@ -452,6 +458,7 @@ impl Context {
             pr,
             author: "Ada Lovelace".to_owned(),
             commit: commit.to_owned(),
+            markdown: false,
         };
         let items = vec![
             item("Export reports as CSV", Category::New, Some(41), "3f2a9c1"),
@@ -509,6 +516,32 @@ impl Context {
 }
 
 /// Items by category in [`Category::ALL`] order; empty groups left out.
+impl Context {
+    /// The context with each item's text (and author) as `text` and
+    /// `author` make them, in the list and in the groups alike.
+    fn with_item_texts(&self, text: impl Fn(&Item) -> String, author: impl Fn(&str) -> String) -> Context {
+        let mut ctx = self.clone();
+        ctx.items = self.items.iter().map(|i| Item { text: text(i), author: author(&i.author), ..i.clone() }).collect();
+        ctx.groups = group_items(&ctx.items);
+        ctx
+    }
+}
+
+/// Text as Markdown that shows it as it is: every ASCII punctuation
+/// character that Markdown could read as syntax (links, emphasis, code,
+/// headings, lists, HTML, entities) is escaped with a backslash, as
+/// CommonMark allows for any ASCII punctuation.
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '{' | '}' | '#' | '+' | '-' | '.' | '!' | '<' | '>' | '|' | '~' | '&' | '=') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 pub(crate) fn group_items(items: &[Item]) -> Vec<Group> {
     Category::ALL
         .into_iter()
@@ -625,7 +658,11 @@ pub fn render(
     ctx: &Context,
 ) -> Result<Rendered, RenderError> {
     let env = environment();
-    let root = context_value(ctx);
+    // Commit text is text: escaped where the part is Markdown, as it is
+    // where the part is plain text; the lead's own Markdown is rendered in
+    // Markdown parts and read as text in plain ones.
+    let markdown_root = context_value(&ctx.with_item_texts(|i| if i.markdown { i.text.clone() } else { escape_markdown(&i.text) }, escape_markdown));
+    let plain_root = context_value(&ctx.with_item_texts(|i| if i.markdown { markdown_to_text(&i.text) } else { i.text.clone() }, str::to_owned));
     let mut parts = Vec::new();
     for spec in channel.parts() {
         let Some(source) = templates.get(spec.name) else {
@@ -636,7 +673,8 @@ pub fn render(
                     .to_owned(),
             });
         };
-        let output = render_part(&env, spec.name, source, &root)?;
+        let root = if spec.markdown { &markdown_root } else { &plain_root };
+        let output = render_part(&env, spec.name, source, root)?;
         let part = if spec.markdown {
             let markdown = output.trim().to_owned();
             RenderedPart {
@@ -1461,6 +1499,13 @@ pub enum FeedError {
     BadDate { version: String, published: String },
 }
 
+/// Text that XML 1.0 can hold: the control characters it forbids (all of
+/// C0 but tab, newline and carriage return) and U+FFFE/U+FFFF removed. One
+/// such character from a commit made every feed with it unreadable.
+pub fn xml_text(text: &str) -> String {
+    text.chars().filter(|&c| !matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')).collect()
+}
+
 /// The release notes as an Atom feed. `feed_id` is the feed's permanent
 /// address (its `<id>`, and its `self` link when it is http(s)); each
 /// entry's id is its link, or `feed_id#version` without one.
@@ -1488,12 +1533,12 @@ pub fn atom_feed(
         } else {
             link.to_owned()
         });
-        entry.set_title(Text::plain(e.title.clone()));
+        entry.set_title(Text::plain(xml_text(&e.title)));
         entry.set_updated(published);
         entry.set_published(Some(published));
         let mut content = Content::default();
         content.set_content_type(Some("html".to_owned()));
-        content.set_value(Some(e.html.clone()));
+        content.set_value(Some(xml_text(&e.html)));
         entry.set_content(Some(content));
         if !link.is_empty() {
             let mut alternate = Link::default();
@@ -1506,6 +1551,7 @@ pub fn atom_feed(
 
     let mut feed = Feed::default();
     feed.set_id(feed_id);
+    let project_name = &xml_text(project_name);
     feed.set_title(Text::plain(format!("{project_name} release notes")));
     feed.set_updated(newest.unwrap_or_else(|| chrono::Utc::now().fixed_offset()));
     let mut author = Person::default();
@@ -1762,9 +1808,11 @@ mod tests {
             "{html}"
         );
 
-        // The same through a template and an item's text.
+        // The same through a template and the lead's own item text (which
+        // may use Markdown, sanitized).
         let mut ctx = Context::sample();
         ctx.items[0].text = "<script>alert('x')</script> <img src=x onerror=alert(1)>".into();
+        ctx.items[0].markdown = true;
         let rendered = render(
             Channel::ReleaseNotes,
             &Templates::from_pairs(&[(
@@ -1784,6 +1832,86 @@ mod tests {
             "{}",
             rendered.parts[0].text
         );
+    }
+
+    /// A commit's text is text in every output: no link, heading, HTML or
+    /// template syntax of a contributor's becomes active, and it reads as
+    /// written.
+    #[test]
+    fn commit_text_stays_text_in_every_output() {
+        let hostile = [
+            "[Reset your password](https://evil.example/reset)",
+            "</li></ul><h1>URGENT: update now</h1>",
+            "<script>alert(1)</script><img src=x onerror=alert(2)><iframe src=https://evil.example>",
+            "[x](javascript:alert(1)) *bold* `code` # heading {{ release.version }}",
+            "1. not a list & not &amp; an entity \\ back",
+        ];
+        let templates = Templates::from_pairs(&[
+            ("subject", "{% for item in items %}{{ item.text }} {% endfor %}"),
+            ("preheader", "x"),
+            ("body", "{% for item in items %}\n- {{ item.text }}\n{% endfor %}\n\n{% for item in items %}\n{{ item.text }}\n\n{% endfor %}"),
+        ]);
+        for text in hostile {
+            let mut ctx = Context::sample();
+            ctx.items.truncate(1);
+            ctx.items[0].text = text.to_owned();
+            ctx.groups = group_items(&ctx.items);
+            let rendered = render(Channel::Email, &templates, &ctx).expect("renders");
+            let body = rendered.part("body").unwrap();
+            let html = body.html.as_deref().unwrap();
+            for active in ["<a ", "<h1", "<script", "<img", "<iframe", "<strong", "<em>", "<code", "<ol", "href="] {
+                assert!(!html.contains(active), "{text:?}: {active} in {html}");
+            }
+            // Read back, each output shows the text as written.
+            assert!(body.text.contains(text), "{text:?} in the plain text: {}", body.text);
+            assert!(rendered.part("subject").unwrap().text.contains(text), "subject: {}", rendered.part("subject").unwrap().text);
+            let shown: String = html.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&");
+            assert!(shown.contains(text), "{text:?} in the HTML: {html}");
+            assert!(!body.text.contains("(javascript:") || text.contains("(javascript:"), "{}", body.text);
+        }
+        // The lead's own rewrite may use Markdown.
+        let mut ctx = Context::sample();
+        ctx.items.truncate(1);
+        ctx.items[0].text = "Read the **new** [guide](https://example.com/guide)".into();
+        ctx.items[0].markdown = true;
+        ctx.groups = group_items(&ctx.items);
+        let rendered = render(Channel::Email, &templates, &ctx).expect("renders");
+        let html = rendered.part("body").unwrap().html.clone().unwrap();
+        assert!(html.contains("<strong>new</strong>") && html.contains("href=\"https://example.com/guide\""), "{html}");
+        assert!(rendered.part("subject").unwrap().text.contains("Read the new guide"), "{}", rendered.part("subject").unwrap().text);
+    }
+
+    #[test]
+    fn the_feed_is_well_formed_xml_whatever_a_commit_holds() {
+        let entry = FeedEntry {
+            version: "2.4.0".into(),
+            title: "Bell \u{7} escape \u{1b}[31m unit \u{1f} separator".into(),
+            html: "<p>Control \u{7}\u{1b}\u{1f} characters and \u{fffe}</p>".into(),
+            published: "2024-05-02T09:00:00Z".into(),
+            link: String::new(),
+        };
+        let xml = atom_feed("Acme \u{7}", "https://example.com/releases.atom", &[entry]).expect("feed");
+        quick_xml_check(&xml);
+        let feed: atom_syndication::Feed = xml.parse().expect("parses back");
+        assert_eq!(feed.entries()[0].title().as_str(), "Bell  escape [31m unit  separator");
+    }
+
+    /// The document read to its end by an XML parser, and no character
+    /// that XML 1.0 forbids in it, raw or as a character reference.
+    fn quick_xml_check(xml: &str) {
+        assert!(!xml.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')), "{xml:?}");
+        for n in (0..32).filter(|n| ![9, 10, 13].contains(n)) {
+            assert!(!xml.contains(&format!("&#{n};")) && !xml.contains(&format!("&#x{n:x};")), "{xml}");
+        }
+        let mut reader = quick_xml::Reader::from_str(xml);
+        reader.config_mut().check_end_names = true;
+        loop {
+            match reader.read_event() {
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(_) => {}
+                Err(e) => panic!("not well-formed XML: {e} in {xml}"),
+            }
+        }
     }
 
     #[test]

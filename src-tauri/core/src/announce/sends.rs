@@ -298,7 +298,18 @@ pub fn run(
     };
     let outcome = deliver(store, keychain, &send, &settings, &email, &recipients, cancel, extra_root_pem, on_progress, &now);
     let note = match &outcome {
-        Ok(summary) => summary.stopped.clone().unwrap_or_default(),
+        Ok(summary) => match (&summary.stopped, summary.deferred.as_slice()) {
+            (Some(stopped), _) => stopped.clone(),
+            (None, []) => String::new(),
+            (None, deferred) => format!(
+                "{} recipient{} still deferred by their mail server after {} tries ({}). Nothing went out to {}; resume later to try again.",
+                deferred.len(),
+                if deferred.len() == 1 { " was" } else { "s were" },
+                mail::DEFERRED_ROUNDS + 1,
+                deferred.iter().take(3).map(|d| d.error.message.as_str()).collect::<Vec<_>>().join(" "),
+                if deferred.len() == 1 { "it" } else { "them" }
+            ),
+        },
         Err(e) => e.to_string(),
     };
     finish(store, &send, &project_id, &note, now())?;
@@ -325,6 +336,9 @@ fn deliver(
         None => None,
     };
     let mut mailer = Mailer::new(smtp.clone(), password)?;
+    if let Some(ca) = &settings.ca_certificate {
+        mailer = mailer.with_extra_root_certificate(ca.pem.as_bytes())?;
+    }
     if let Some(pem) = extra_root_pem {
         mailer = mailer.with_extra_root_certificate(pem)?;
     }
@@ -337,11 +351,13 @@ fn deliver(
             SendEvent::Sent { address } => (address.as_str(), "sent", String::new()),
             SendEvent::Failed { address, error } => (address.as_str(), "failed", error.message.clone()),
             SendEvent::Pending { address } => (address.as_str(), "pending", String::new()),
+            // Nothing went out; tried again later in this run and by a resume.
+            SendEvent::Deferred { address, error } => (address.as_str(), "pending", error.message.clone()),
             // It may have arrived: it stays "sending", never sent again.
             SendEvent::Unknown { address, error } => (address.as_str(), "sending", error.message.clone()),
         };
         store
-            .write(|tx| {
+            .write_unreported(|tx| {
                 // No change event per recipient: the window follows a send
                 // over its progress channel, and pages read the send again
                 // when it ends (`finish`), not once per message.
@@ -362,7 +378,7 @@ fn deliver(
                 progress.done += 1;
                 progress.failed += 1;
             }
-            SendEvent::Pending { .. } => progress.current = None,
+            SendEvent::Pending { .. } | SendEvent::Deferred { .. } => progress.current = None,
             SendEvent::Unknown { .. } => progress.done += 1,
         }
         on_progress(progress.clone());
@@ -371,7 +387,7 @@ fn deliver(
     // Only the send's pending rows are handed over: those reached by an
     // earlier send were left out when it started.
     let already = |_: &str| DeliveryState::Pending;
-    let options = SendOptions { rate_per_minute: settings.rate_per_minute, retry_failed: false };
+    let options = SendOptions { rate_per_minute: settings.rate_per_minute, ..SendOptions::default() };
     Ok(mail::send_all(&mailer, email, recipients, &already, &options, cancel, &mut on_event))
 }
 
@@ -461,24 +477,10 @@ pub fn export(store: &Store, draft_id: &str, format: ExportFormat, actor: &Actor
             ExportFormat::Markdown => rendered.main_markdown().into_bytes(),
             ExportFormat::Html => rendered.html_document().into_bytes(),
         };
+        // Every output is recorded, ungated ones too: a rollback drafts a
+        // correction for whoever may have heard (see `drafts::release_pulled_in`).
+        record_output(tx, &draft, &release, &file_name, actor, now)?;
         if for_users {
-            let at = clock::to_text(now);
-            let id = uuid::Uuid::now_v7().to_string();
-            tx.execute(
-                "INSERT INTO announce_sends (id, announcement_id, release_id, kind, audience, started_by, started_at, finished_at, state, subject, text, html)
-                 VALUES (?1, ?2, ?3, 'export', ?4, ?5, ?6, ?6, 'done', ?7, '', '')",
-                params![id, draft_id, release.id, draft.audience.as_str(), actor.name, at, file_name],
-            )?;
-            record(
-                tx,
-                actor,
-                &at,
-                &release.project_id,
-                &release.id,
-                "announcement.exported",
-                format!("Exported the {} announcement of {} for {} as {file_name}", draft.channel.label().to_lowercase(), release.version, draft.audience.label().to_lowercase()),
-                "",
-            )?;
             went_out_in(tx, &release.id, actor, now)?;
         }
         Ok(Export { file_name, bytes })
@@ -523,13 +525,39 @@ pub fn export_name(store: &Store, draft_id: &str, format: ExportFormat) -> Resul
 }
 
 /// The draft's message for copying: `markdown`, `html` or `text`. A
-/// drafting aid, like the release-notes file: not gated.
-pub fn copy_text(store: &Store, draft_id: &str, format: &str) -> Result<String, AnnounceError> {
-    let conn = store.reader()?;
-    let (_, _, rendered) = drafts::for_test_in(&conn, draft_id)?;
-    Ok(match format {
-        "html" => rendered.main_html(),
-        "text" => rendered.text_of_body(),
-        _ => rendered.main_markdown(),
+/// drafting aid, like the release-notes file: not gated, but recorded, as
+/// what is copied may reach users.
+pub fn copy_text(store: &Store, draft_id: &str, format: &str, actor: &Actor, now: DateTime<Utc>) -> Result<String, AnnounceError> {
+    store.write(|tx| {
+        let (draft, release, rendered) = drafts::for_test_in(tx, draft_id)?;
+        let (text, what) = match format {
+            "html" => (rendered.main_html(), "HTML"),
+            "text" => (rendered.text_of_body(), "plain text"),
+            _ => (rendered.main_markdown(), "Markdown"),
+        };
+        record_output(tx, &draft, &release, &format!("copied as {what}"), actor, now)?;
+        Ok(text)
     })
+}
+
+/// Records that an output of the draft left Liftoff (a file, a copy): as an
+/// "export" row of its sends and in the audit log.
+fn record_output(tx: &Connection, draft: &Draft, release: &Release, what: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), AnnounceError> {
+    let at = clock::to_text(now);
+    tx.execute(
+        "INSERT INTO announce_sends (id, announcement_id, release_id, kind, audience, started_by, started_at, finished_at, state, subject, text, html)
+         VALUES (?1, ?2, ?3, 'export', ?4, ?5, ?6, ?6, 'done', ?7, '', '')",
+        params![uuid::Uuid::now_v7().to_string(), draft.id, release.id, draft.audience.as_str(), actor.name, at, what],
+    )?;
+    record(
+        tx,
+        actor,
+        &at,
+        &release.project_id,
+        &release.id,
+        "announcement.exported",
+        format!("Exported the {} announcement of {} for {}: {what}", draft.channel.label().to_lowercase(), release.version, draft.audience.label().to_lowercase()),
+        "",
+    )?;
+    Ok(())
 }

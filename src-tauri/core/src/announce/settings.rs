@@ -57,6 +57,64 @@ pub struct AnnounceSettings {
     pub recipients: Vec<AudienceRecipients>,
     /// Messages per minute at most.
     pub rate_per_minute: u32,
+    /// A company's own certificate authority (or a self-signed server
+    /// certificate) that the mail server's TLS certificate is checked
+    /// against, besides the system's. A certificate is public: it is kept
+    /// with the settings, and shown by its fingerprint.
+    #[serde(default)]
+    pub ca_certificate: Option<CaCertificate>,
+}
+
+/// A CA certificate as read from its PEM file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct CaCertificate {
+    /// The file as read (PEM), one certificate or a chain.
+    pub pem: String,
+    /// SHA-256 of the first certificate (DER), as `AB:CD:…`: what the
+    /// server's administrator can compare.
+    pub fingerprint: String,
+    /// The file it was read from, to show.
+    pub file_name: String,
+}
+
+/// The largest certificate file read.
+const CERT_MAX: usize = 256 * 1024;
+
+/// Reads a CA certificate file (PEM) for the mail settings: refused, with
+/// what to do, unless it holds a certificate TLS can use.
+pub fn read_ca_certificate(path: &std::path::Path) -> Result<CaCertificate, AnnounceError> {
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let too_big = std::fs::metadata(path).is_ok_and(|m| m.len() > CERT_MAX as u64);
+    if too_big {
+        return Err(AnnounceError::File(format!("{file_name} is larger than 256 KB: it is not a certificate. Pick the CA certificate's PEM file.")));
+    }
+    let bytes = std::fs::read(path).map_err(|e| AnnounceError::File(format!("{file_name} could not be read ({e}). Check that the file is there and readable.")))?;
+    // A DER or PKCS#12 file is binary: say so rather than "not UTF-8".
+    let pem = String::from_utf8_lossy(&bytes);
+    check_ca_certificate(&pem, &file_name).map_err(AnnounceError::File)
+}
+
+/// The certificate with its fingerprint, or why it cannot be used.
+pub fn check_ca_certificate(pem: &str, file_name: &str) -> Result<CaCertificate, String> {
+    let der = first_certificate_der(pem).ok_or_else(|| {
+        format!("{file_name} is not a certificate in PEM form (a text file with “-----BEGIN CERTIFICATE-----”). Export the CA certificate as PEM (Base64), not DER or PKCS#12.")
+    })?;
+    lettre::transport::smtp::client::Certificate::from_pem(pem.as_bytes())
+        .map_err(|e| format!("{file_name} holds a certificate that cannot be used for TLS ({e}). Export the CA certificate again as PEM."))?;
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(&der);
+    let fingerprint = digest.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":");
+    Ok(CaCertificate { pem: pem.to_owned(), fingerprint, file_name: file_name.to_owned() })
+}
+
+/// The DER bytes of the first `CERTIFICATE` block of a PEM text.
+fn first_certificate_der(pem: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let start = pem.find("-----BEGIN CERTIFICATE-----")? + "-----BEGIN CERTIFICATE-----".len();
+    let end = start + pem[start..].find("-----END CERTIFICATE-----")?;
+    let body: String = pem[start..end].chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD.decode(body).ok().filter(|d| !d.is_empty())
 }
 
 impl Default for AnnounceSettings {
@@ -70,6 +128,7 @@ impl Default for AnnounceSettings {
             test_address: String::new(),
             recipients: Vec::new(),
             rate_per_minute: 60,
+            ca_certificate: None,
         }
     }
 }
@@ -192,6 +251,16 @@ pub(crate) fn validate(conn: &Connection, project_id: &str, s: &AnnounceSettings
             recipients.push(r.clone());
         }
     }
+    let ca_certificate = match &s.ca_certificate {
+        None => None,
+        Some(c) => match check_ca_certificate(&c.pem, &c.file_name) {
+            Ok(c) => Some(c),
+            Err(message) => {
+                errors.insert("caCertificate".into(), message);
+                None
+            }
+        },
+    };
     if !(1..=6000).contains(&s.rate_per_minute) {
         errors.insert("ratePerMinute".into(), "Send between 1 and 6,000 messages a minute.".into());
     }
@@ -207,5 +276,6 @@ pub(crate) fn validate(conn: &Connection, project_id: &str, s: &AnnounceSettings
         test_address,
         recipients,
         rate_per_minute: s.rate_per_minute,
+        ca_certificate,
     })
 }

@@ -279,11 +279,49 @@ fn start_kind(
         secrets,
         smoke_auth,
         protected: plan.environment.protected,
-        replaces_release: if kind == RunKind::Deploy { None } else { replaces_release },
+        replaces_release: if kind == RunKind::Deploy { downgraded_release(store, &plan)? } else { replaces_release },
         slot,
         switch_only: kind == RunKind::SwitchBack,
         base_url,
     })
+}
+
+/// On production, a deploy of an older version than the release running
+/// there takes that release off it, as a rollback would: the release it
+/// replaces, if so.
+fn downgraded_release(store: &Store, plan: &Plan) -> Result<Option<String>, DeployError> {
+    if !plan.environment.protected {
+        return Ok(None);
+    }
+    let conn = store.reader()?;
+    let Some(current) = runs::current_in(&conn, &plan.environment.id)? else { return Ok(None) };
+    let Some(current_release) = current.release_id.clone() else { return Ok(None) };
+    if plan.release.as_ref().is_some_and(|r| r.id == current_release) || !version_older(&plan.version, &current.version) {
+        return Ok(None);
+    }
+    Ok(Some(current_release))
+}
+
+/// Whether version `a` is older than `b`, comparing their numbers in turn
+/// (2.3.10 < 2.4.0; a pre-release such as 2.4.0-rc.1 before 2.4.0).
+pub fn version_older(a: &str, b: &str) -> bool {
+    fn parts(v: &str) -> (Vec<u64>, bool) {
+        let v = v.trim().trim_start_matches(['v', 'V']);
+        let (main, pre) = match v.split_once(['-', '+']) {
+            Some((m, _)) => (m, v.contains('-')),
+            None => (v, false),
+        };
+        (main.split('.').map(|p| p.chars().take_while(char::is_ascii_digit).collect::<String>().parse().unwrap_or(0)).collect(), pre)
+    }
+    let ((mut na, pa), (mut nb, pb)) = (parts(a), parts(b));
+    let len = na.len().max(nb.len());
+    na.resize(len, 0);
+    nb.resize(len, 0);
+    match na.cmp(&nb) {
+        std::cmp::Ordering::Less => true,
+        std::cmp::Ordering::Greater => false,
+        std::cmp::Ordering::Equal => pa && !pb,
+    }
 }
 
 type Revealed = (Vec<(String, SecretValue)>, Vec<(String, SecretValue)>);
@@ -816,11 +854,13 @@ fn finish(store: &Store, job: &Ending, state: RunState, outcome: &str, steps: &[
                     }
                 }
             }
-            if run.kind != RunKind::Deploy && state == RunState::Succeeded {
+            // The release this run took off the environment: a rollback's,
+            // or a newer one an older version was deployed over.
+            if state == RunState::Succeeded {
                 if let Some(rel) = &job.replaces_release {
                     if Some(rel) != run.release_id.as_ref() {
                         releases::move_by_deploy(tx, rel, ReleaseState::RolledBack, &format!("rolled back to {} on {}", run.version, run.environment_name), &actor, now)?;
-                        crate::announce::drafts::draft_corrections_in(tx, rel, &actor, now).map_err(|e| DeployError::Refused(e.to_string()))?;
+                        crate::announce::drafts::release_pulled_in(tx, rel, &actor, now).map_err(|e| DeployError::Refused(e.to_string()))?;
                     }
                 }
             }

@@ -15,6 +15,12 @@ process dying), so no server outlives its test.
     --drop-after-data ADDRESS
                           take (and save) a message to ADDRESS, then close
                           the connection instead of answering (repeatable)
+    --defer ADDRESS:N     answer RCPT TO:<ADDRESS> with 451 (greylisting, a
+                          full mailbox) the first N times, then take it
+                          (repeatable)
+    --drop-at-rcpt ADDRESS
+                          close the connection instead of answering
+                          RCPT TO:<ADDRESS>, the first time (repeatable)
 """
 
 import argparse
@@ -35,8 +41,10 @@ def free_port():
 
 
 class Handler:
-    def __init__(self, refuse, drop, out, refuse_sender=False):
+    def __init__(self, refuse, drop, out, refuse_sender=False, defer=None, drop_at_rcpt=()):
         self.refuse_sender = refuse_sender
+        self.defer = {a.lower(): n for a, n in (defer or {}).items()}
+        self.drop_at_rcpt = {a.lower() for a in drop_at_rcpt}
         self.refuse = {a.lower() for a in refuse}
         self.drop = {a.lower() for a in drop}
         self.out = out
@@ -51,6 +59,14 @@ class Handler:
         return "250 2.1.0 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        key = address.lower()
+        if key in self.drop_at_rcpt:
+            self.drop_at_rcpt.discard(key)
+            server.transport.abort()
+            return None
+        if self.defer.get(key, 0) > 0:
+            self.defer[key] -= 1
+            return f"451 4.7.1 <{address}>: Recipient address rejected: greylisted, try again later"
         if address.lower() in self.refuse:
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         envelope.rcpt_tos.append(address)
@@ -101,6 +117,8 @@ def main():
     parser.add_argument("--refuse-sender", action="store_true")
     parser.add_argument("--drop-after-data", action="append", default=[], metavar="ADDRESS")
     parser.add_argument("--out", metavar="DIR")
+    parser.add_argument("--defer", action="append", default=[], metavar="ADDRESS:N")
+    parser.add_argument("--drop-at-rcpt", action="append", default=[], metavar="ADDRESS")
     args = parser.parse_args()
 
     options = {}
@@ -118,7 +136,8 @@ def main():
     if args.out:
         os.makedirs(args.out, exist_ok=True)
 
-    controller = Controller(Handler(args.refuse, args.drop_after_data, args.out, args.refuse_sender), hostname="127.0.0.1", port=free_port(),
+    defer = {a: int(n) for a, _, n in (d.rpartition(":") for d in args.defer)}
+    controller = Controller(Handler(args.refuse, args.drop_after_data, args.out, args.refuse_sender, defer, args.drop_at_rcpt), hostname="127.0.0.1", port=free_port(),
                             ssl_context=ssl_context, server_hostname="smtp.test", **options)
     controller.start()
     print(controller.port, flush=True)

@@ -36,6 +36,10 @@ pub enum SendEvent {
     Sent { address: String },
     /// Refused for this recipient alone; the run goes on.
     Failed { address: String, error: SendError },
+    /// This recipient's server asked to try again later (a 4xx at RCPT):
+    /// nothing went out, it stays pending, and the run goes on; it is tried
+    /// again at the end of this run, with back-off, and by a resume.
+    Deferred { address: String, error: SendError },
     /// The run stops before this recipient's message went out: it is
     /// pending again.
     Pending { address: String },
@@ -52,11 +56,18 @@ pub struct SendOptions {
     /// Also send to recipients who failed before. By default a resume sends
     /// only to those pending: a refused address is usually refused again.
     pub retry_failed: bool,
+    /// Deferred recipients are tried again after this many seconds, then
+    /// after twice as long each time, up to [`DEFERRED_ROUNDS`] times.
+    pub deferred_backoff_secs: u32,
 }
+
+/// How many times a run tries a deferred recipient again before leaving it
+/// pending for a resume.
+pub const DEFERRED_ROUNDS: u32 = 3;
 
 impl Default for SendOptions {
     fn default() -> Self {
-        SendOptions { rate_per_minute: 30, retry_failed: false }
+        SendOptions { rate_per_minute: 30, retry_failed: false, deferred_backoff_secs: 60 }
     }
 }
 
@@ -74,6 +85,9 @@ pub struct SendSummary {
     pub sent: u32,
     /// Refused in this run, each for its own reason.
     pub failed: Vec<Failure>,
+    /// Still deferred by their server at the end of this run (tried again
+    /// with back-off): pending, for a resume.
+    pub deferred: Vec<Failure>,
     /// Left out because they were sent before (or failed before, unless
     /// failed ones are retried), or listed twice.
     pub skipped_already: u32,
@@ -123,7 +137,6 @@ pub fn send_all(
             DeliveryState::Unknown => summary.uncertain.push(recipient.address.clone()),
         }
     }
-    let total = todo.len();
     // The sender, subject and parts are the same for all: a fault there
     // stops the run before anything is sent.
     if let Err(e) = headers(email, Utc::now()) {
@@ -135,104 +148,135 @@ pub fn send_all(
     let mut carried = 0usize;
     let mut refused_in_a_row = 0u32;
     let mut last_start: Option<Instant> = None;
-    for (i, recipient) in todo.iter().enumerate() {
-        if let Some(start) = last_start {
-            wait_until(start + interval, cancel);
-        }
-        if cancel.load(Ordering::SeqCst) {
-            summary.stopped = Some(stop_text("Sending was cancelled.", summary.sent, total - i));
-            break;
-        }
-        let address = recipient.address.clone();
-        let msg = match build(email, recipient, Utc::now()) {
-            Ok(msg) => msg,
-            Err(e) => {
-                let error = SendError::new(SendErrorKind::Recipient, None, e.to_string());
-                if let Err(e) = on_event(SendEvent::Failed { address: address.clone(), error: error.clone() }) {
-                    summary.stopped = Some(unrecorded(&e, summary.sent));
-                    break;
-                }
-                summary.failed.push(Failure { address, error });
-                continue;
+    // Deferred recipients go round again after the others, with back-off.
+    let mut round = 0u32;
+    let mut queue: Vec<&Recipient> = todo.clone();
+    let mut deferred: Vec<(&Recipient, SendError)> = Vec::new();
+    'rounds: loop {
+        for (i, recipient) in queue.iter().copied().enumerate() {
+            let total = queue.len();
+            if let Some(start) = last_start {
+                wait_until(start + interval, cancel);
             }
-        };
-        last_start = Some(Instant::now());
-
-        // A connection that stopped answering (closed for idling, or after
-        // its server's quota of messages) is replaced before the message.
-        if conn.as_mut().is_some_and(|c| c.has_broken() || !c.test_connected()) {
-            conn = None;
-        }
-        if conn.is_none() {
-            match mailer.connect() {
-                Ok(c) => (conn, carried) = (Some(c), 0),
+            if cancel.load(Ordering::SeqCst) {
+                summary.stopped = Some(stop_text("Sending was cancelled.", summary.sent, total - i));
+                break;
+            }
+            let address = recipient.address.clone();
+            let msg = match build(email, recipient, Utc::now()) {
+                Ok(msg) => msg,
                 Err(e) => {
-                    summary.stopped = Some(stop_text(&e.message, summary.sent, total - i));
+                    let error = SendError::new(SendErrorKind::Recipient, None, e.to_string());
+                    if let Err(e) = on_event(SendEvent::Failed { address: address.clone(), error: error.clone() }) {
+                        summary.stopped = Some(unrecorded(&e, summary.sent));
+                        break;
+                    }
+                    summary.failed.push(Failure { address, error });
+                    continue;
+                }
+            };
+            last_start = Some(Instant::now());
+
+            // A connection that stopped answering (closed for idling, or after
+            // its server's quota of messages) is replaced before the message.
+            if conn.as_mut().is_some_and(|c| c.has_broken() || !c.test_connected()) {
+                conn = None;
+            }
+            if conn.is_none() {
+                match mailer.connect() {
+                    Ok(c) => (conn, carried) = (Some(c), 0),
+                    Err(e) => {
+                        summary.stopped = Some(stop_text(&e.message, summary.sent, total - i));
+                        break;
+                    }
+                }
+            }
+            if let Err(e) = on_event(SendEvent::Sending { address: address.clone() }) {
+                summary.stopped = Some(unrecorded(&e, summary.sent));
+                break;
+            }
+            let mut outcome = match conn.as_mut() {
+                Some(c) => mailer.transaction(c, &msg),
+                None => break,
+            };
+            // Refused at MAIL FROM on a connection that already carried mail:
+            // nothing of this message went out, so one fresh connection may try.
+            if let Outcome::NotSent { retry: true, .. } = outcome {
+                if carried > 0 {
+                    match mailer.connect() {
+                        Ok(mut c) => {
+                            outcome = mailer.transaction(&mut c, &msg);
+                            (conn, carried) = (Some(c), 0);
+                        }
+                        Err(e) => outcome = Outcome::NotSent { error: e, retry: false },
+                    }
+                }
+            }
+            let recorded = match outcome {
+                Outcome::Sent => {
+                    summary.sent += 1;
+                    carried += 1;
+                    refused_in_a_row = 0;
+                    on_event(SendEvent::Sent { address })
+                }
+                Outcome::Refused(error) => {
+                    log::warn!("announcement mail: {}", error.message);
+                    refused_in_a_row += 1;
+                    summary.failed.push(Failure { address: address.clone(), error: error.clone() });
+                    on_event(SendEvent::Failed { address, error })
+                }
+                Outcome::Deferred(error) => {
+                    log::info!("announcement mail deferred: {}", error.message);
+                    carried += 1;
+                    deferred.push((recipient, error.clone()));
+                    on_event(SendEvent::Deferred { address, error })
+                }
+                Outcome::NotSent { error, .. } => {
+                    summary.stopped = Some(stop_text(&error.message, summary.sent, total - i));
+                    conn = None;
+                    let _ = on_event(SendEvent::Pending { address });
                     break;
                 }
-            }
-        }
-        if let Err(e) = on_event(SendEvent::Sending { address: address.clone() }) {
-            summary.stopped = Some(unrecorded(&e, summary.sent));
-            break;
-        }
-        let mut outcome = match conn.as_mut() {
-            Some(c) => mailer.transaction(c, &msg),
-            None => break,
-        };
-        // Refused at MAIL FROM on a connection that already carried mail:
-        // nothing of this message went out, so one fresh connection may try.
-        if let Outcome::NotSent { retry: true, .. } = outcome {
-            if carried > 0 {
-                match mailer.connect() {
-                    Ok(mut c) => {
-                        outcome = mailer.transaction(&mut c, &msg);
-                        (conn, carried) = (Some(c), 0);
-                    }
-                    Err(e) => outcome = Outcome::NotSent { error: e, retry: false },
+                Outcome::Unknown(error) => {
+                    summary.uncertain.push(address.clone());
+                    summary.stopped = Some(stop_text(&error.message, summary.sent, total - i - 1));
+                    conn = None;
+                    let _ = on_event(SendEvent::Unknown { address, error });
+                    break;
                 }
-            }
-        }
-        let recorded = match outcome {
-            Outcome::Sent => {
-                summary.sent += 1;
-                carried += 1;
-                refused_in_a_row = 0;
-                on_event(SendEvent::Sent { address })
-            }
-            Outcome::Refused(error) => {
-                log::warn!("announcement mail: {}", error.message);
-                refused_in_a_row += 1;
-                summary.failed.push(Failure { address: address.clone(), error: error.clone() });
-                on_event(SendEvent::Failed { address, error })
-            }
-            Outcome::NotSent { error, .. } => {
-                summary.stopped = Some(stop_text(&error.message, summary.sent, total - i));
-                conn = None;
-                let _ = on_event(SendEvent::Pending { address });
+            };
+            if let Err(e) = recorded {
+                summary.stopped = Some(unrecorded(&e, summary.sent));
                 break;
             }
-            Outcome::Unknown(error) => {
-                summary.uncertain.push(address.clone());
-                summary.stopped = Some(stop_text(&error.message, summary.sent, total - i - 1));
-                conn = None;
-                let _ = on_event(SendEvent::Unknown { address, error });
+            if refused_in_a_row >= REFUSED_IN_A_ROW_STOP && i + 1 < total {
+                let last = summary.failed.last().map(|f| f.error.message.as_str()).unwrap_or_default();
+                let reason = format!(
+                    "{refused_in_a_row} recipients in a row were refused (the last: {last}). That points to the account or the provider’s sending limits more than to the addresses: check them. To try the refused ones again, resume with “retry failed”."
+                );
+                summary.stopped = Some(stop_text(&reason, summary.sent, total - i - 1));
                 break;
             }
-        };
-        if let Err(e) = recorded {
-            summary.stopped = Some(unrecorded(&e, summary.sent));
-            break;
         }
-        if refused_in_a_row >= REFUSED_IN_A_ROW_STOP && i + 1 < total {
-            let last = summary.failed.last().map(|f| f.error.message.as_str()).unwrap_or_default();
-            let reason = format!(
-                "{refused_in_a_row} recipients in a row were refused (the last: {last}). That points to the account or the provider’s sending limits more than to the addresses: check them. To try the refused ones again, resume with “retry failed”."
-            );
-            summary.stopped = Some(stop_text(&reason, summary.sent, total - i - 1));
-            break;
+        if summary.stopped.is_some() || deferred.is_empty() || round >= DEFERRED_ROUNDS {
+            break 'rounds;
         }
+        // Back-off before the next round: 1x, 2x, 4x the base.
+        let wait = Duration::from_secs(u64::from(options.deferred_backoff_secs) << round);
+        round += 1;
+        wait_until(Instant::now() + wait, cancel);
+        if cancel.load(Ordering::SeqCst) {
+            summary.stopped = Some(stop_text("Sending was cancelled.", summary.sent, deferred.len()));
+            break 'rounds;
+        }
+        queue = deferred.drain(..).map(|(r, _)| r).collect();
+        // The connection may have idled out meanwhile: a fresh one.
+        if let Some(mut c) = conn.take() {
+            let _ = c.command(Quit);
+        }
+        last_start = None;
     }
+    summary.deferred = deferred.into_iter().map(|(r, error)| Failure { address: r.address.clone(), error }).collect();
     if let Some(mut c) = conn {
         let _ = c.command(Quit);
     }

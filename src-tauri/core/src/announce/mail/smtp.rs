@@ -240,6 +240,9 @@ pub(super) enum Outcome {
     Sent,
     /// Refused for this recipient alone.
     Refused(SendError),
+    /// This recipient's server said "not now" (a 4xx at RCPT: greylisting,
+    /// a full mailbox, a rate limit): nothing went out; try it again later.
+    Deferred(SendError),
     /// Not sent, and the run stops; `retry` when a fresh connection may help.
     NotSent { error: SendError, retry: bool },
     /// The message may or may not have been taken; the run stops.
@@ -292,7 +295,7 @@ impl Mailer {
         let _ = conn.command(Quit);
         match outcome {
             Outcome::Sent => Ok(()),
-            Outcome::Refused(e) | Outcome::NotSent { error: e, .. } | Outcome::Unknown(e) => Err(e),
+            Outcome::Refused(e) | Outcome::Deferred(e) | Outcome::NotSent { error: e, .. } | Outcome::Unknown(e) => Err(e),
         }
     }
 
@@ -403,6 +406,12 @@ impl Mailer {
         for address in envelope.to() {
             if let Err(e) = conn.command(Rcpt::new(address.clone(), vec![])) {
                 let error = self.error(Step::Recipient, &e, Some(address.as_ref()));
+                if e.is_transient() {
+                    if conn.command(Rset).is_err() {
+                        conn.abort();
+                    }
+                    return Outcome::Deferred(error);
+                }
                 if error.recipient_refused {
                     // End the transaction; a connection that cannot is
                     // dropped, and the next message opens another.
@@ -465,8 +474,22 @@ impl Mailer {
                     self.timeout.as_secs()
                 ),
             )
+        } else if matches!(step, Step::Sender | Step::Recipient | Step::Data) && !e.is_permanent() && !e.is_transient() {
+            // No reply at all: the server closed the connection (or it
+            // broke) before the message was sent.
+            (
+                K::Connection,
+                format!(
+                    "The connection to {host} was closed before the message to {address} was sent ({reason}); nothing of it went out. Resume to send to the rest."
+                ),
+            )
         } else if e.is_tls() || handshake_failed {
-            (K::Tls, format!("Could not set up TLS with {host}: {reason}. Check the port and security setting (587 STARTTLS, 465 TLS)."))
+            (
+                K::Tls,
+                format!(
+                    "Could not set up TLS with {host}: {reason}. Check the port and security setting (587 STARTTLS, 465 TLS). If the server's certificate is from your company's own certificate authority (or self-signed), add that CA certificate under “Company CA certificate” in the mail settings."
+                ),
+            )
         } else if e.is_permanent() || e.is_transient() {
             match (step, code) {
                 (Step::Login, Some(c)) if e.is_transient() => {
