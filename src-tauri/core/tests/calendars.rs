@@ -50,7 +50,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("issue_132_swapped_start_and_end.ics", "3.8.2.2: as above"),
     // Readings the RFC decides differently from the reference.
     ("parsing_error.ics", "3.8.4.7: UID is required; two events without one are two events, not one series written twice"),
-    ("issue_253_additional_recurrence_id.ics", "3.8.4.4: the changed instance (29 July) is kept as the busy time the person's calendar shows, though the series ended before it"),
     ("event_with_recurrence.ics", "3.3.5: a floating DTSTART is local time (Europe/Berlin here); the reference reads the series as UTC because its EXDATEs are"),
     ("issue_75_range_parameter.ics", "3.3.10: UNTIL is inclusive, so UNTIL=20250920 keeps the occurrence on 20 September; the reference stops at its midnight"),
 ];
@@ -196,8 +195,143 @@ fn describe(name: &str, ours: &Reading, theirs: &Reading) -> String {
 }
 
 
+/// A calendar imported by Liftoff (its report, and the busy time read back
+/// as the timeline reads it) and read by the reference.
+struct Both {
+    report: busy::BusyImport,
+    ours: Reading,
+    theirs: Reading,
+}
+
+fn read_both(events: &str) -> Both {
+    let text = format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//EN\r\n{}END:VCALENDAR\r\n", events.lines().map(|l| format!("{}\r\n", l.trim())).collect::<String>());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("case.ics");
+    std::fs::write(&file, &text).unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap();
+    let World { store, person_id, .. } = &person_in(ZONE, t0);
+    let report = busy::import_ics(store, person_id, "case.ics", &text, t0).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let theirs = reference(std::slice::from_ref(&file)).remove(&file).unwrap();
+    Both { report, ours: liftoff(&file), theirs }
+}
+
+fn busy_hours(spans: &[(&str, &str)]) -> Reading {
+    Reading::Busy(spans.iter().map(|(s, e)| (format!("2027-01-{s}:00Z"), format!("2027-01-{e}:00Z"))).collect())
+}
+
+/// RFC 5545 3.8.4.4, 3.8.7.4: a change made to an instance of an earlier
+/// version of a series (a lower SEQUENCE) that the revised series no longer
+/// has adds no busy time; one it still has applies.
+#[test]
+fn a_stale_change_of_a_revised_series_adds_no_busy_time() {
+    let series = "BEGIN:VEVENT
+        UID:standup
+        SEQUENCE:2
+        DTSTART:20270104T100000Z
+        DURATION:PT1H
+        RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=3
+        END:VEVENT";
+    // Moved when the series was on Tuesdays at 09:00 (SEQUENCE 1).
+    let stale = "BEGIN:VEVENT
+        UID:standup
+        SEQUENCE:1
+        RECURRENCE-ID:20270105T090000Z
+        DTSTART:20270105T150000Z
+        DURATION:PT1H
+        END:VEVENT";
+    let still_there = "BEGIN:VEVENT
+        UID:standup
+        SEQUENCE:1
+        RECURRENCE-ID:20270111T100000Z
+        DTSTART:20270111T120000Z
+        DURATION:PT1H
+        END:VEVENT";
+    let both = read_both(&[series, stale, still_there].join("\n"));
+    assert_eq!(both.report.skipped, []);
+    assert_eq!(both.ours, busy_hours(&[("04T10:00", "04T11:00"), ("11T12:00", "11T13:00"), ("18T10:00", "18T11:00")]));
+    // The reference drops such a change only when it repeats the series'
+    // rule (as Google writes it); then both read the same.
+    let google = stale.replace("DURATION:PT1H", "DURATION:PT1H\nRRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=3");
+    let both = read_both(&[series, &google, still_there].join("\n"));
+    assert_eq!(both.ours, both.theirs);
+    assert_eq!(both.ours, busy_hours(&[("04T10:00", "04T11:00"), ("11T12:00", "11T13:00"), ("18T10:00", "18T11:00")]));
+}
+
+/// RFC 5545 3.8.5.3: DTSTART is the first instance, even of a rule whose
+/// UNTIL lies before it. (The reference reads no instance: Confluence ends
+/// a deleted series that way. Liftoff shows the one instance the file
+/// defines.)
+#[test]
+fn a_series_that_ends_before_it_starts_is_imported_as_its_first_instance() {
+    let both = read_both(
+        "BEGIN:VEVENT
+        UID:until
+        DTSTART:20270104T100000Z
+        DURATION:PT1H
+        RRULE:FREQ=DAILY;UNTIL=20270101T000000Z
+        END:VEVENT",
+    );
+    assert_eq!((both.report.events, both.report.skipped.len()), (1, 0));
+    assert_eq!(both.ours, busy_hours(&[("04T10:00", "04T11:00")]));
+}
+
+/// RFC 5545 3.8.4.7, 3.8.7.4: one UID is one event. Of two copies the one
+/// with the higher SEQUENCE is kept, of equal ones the first, as the
+/// reference keeps them; the import report names the copy left out.
+#[test]
+fn of_two_events_with_one_uid_the_import_keeps_one_and_reports_the_other() {
+    let both = read_both(
+        "BEGIN:VEVENT
+        UID:review
+        DTSTART:20270104T100000Z
+        DURATION:PT1H
+        END:VEVENT
+        BEGIN:VEVENT
+        UID:review
+        DTSTART:20270106T100000Z
+        DURATION:PT1H
+        END:VEVENT",
+    );
+    assert_eq!(both.ours, both.theirs);
+    assert_eq!(both.ours, busy_hours(&[("04T10:00", "04T11:00")]));
+    assert_eq!(both.report.events, 1);
+    assert_eq!(both.report.skipped.len(), 1, "{:?}", both.report.skipped);
+    assert_eq!(both.report.skipped[0].line, 9);
+    assert!(both.report.skipped[0].reason.contains("the UID and the SEQUENCE of the event from line 4"), "{}", both.report.skipped[0].reason);
+}
+
+/// RFC 5545 3.3.10: COUNT and UNTIL must not be in one rule. The import
+/// leaves out the part that would end the series later, says so, and keeps
+/// the event with the occurrences both parts allow, as the reference reads it.
+#[test]
+fn a_rule_with_count_and_until_is_imported_without_one_of_them_and_reported() {
+    let both = read_both(
+        "BEGIN:VEVENT
+        UID:count-and-until
+        DTSTART:20270104T100000Z
+        DURATION:PT1H
+        RRULE:FREQ=DAILY;COUNT=10;UNTIL=20270107T000000Z
+        END:VEVENT",
+    );
+    assert_eq!(both.ours, both.theirs);
+    assert_eq!(both.ours, busy_hours(&[("04T10:00", "04T11:00"), ("05T10:00", "05T11:00"), ("06T10:00", "06T11:00")]));
+    assert_eq!(both.report.events, 1);
+    let [note] = both.report.skipped.as_slice() else { panic!("{:?}", both.report.skipped) };
+    assert_eq!(note.line, 8);
+    assert!(note.reason.contains("COUNT=10 was left out") && note.reason.ends_with("The event from line 4 was kept."), "{}", note.reason);
+}
+
+/// Occurrences of the exported calendar that Liftoff's own expansion has
+/// and the reference's reading of the file does not, each with the RFC 5545
+/// section that makes Liftoff's reading the file's meaning.
+const EXPORT_KNOWN: &[((&str, &str), &str)] = &[(
+    ("2027-03-28T01:30:00Z", "2027-03-28T02:30:00Z"),
+    "3.3.5, 3.3.6: DTSTART 02:30 Europe/Berlin on the night the clocks go forward is 01:30Z (the offset before the gap), and DURATION:PT1H is an exact hour; the reference adds the hour as wall-clock time, to 03:30 CEST, which is 01:30Z again, and reads no time at all",
+)];
+
 /// The calendar Liftoff exports, read back by the independent
-/// implementation over two years: the same occurrences as Liftoff's own.
+/// implementation over two years: the same occurrences as Liftoff's own,
+/// except those in [`EXPORT_KNOWN`].
 #[test]
 fn the_exported_calendar_reads_back_the_same_in_the_independent_implementation() {
     use chrono::NaiveDate;
@@ -217,7 +351,8 @@ fn the_exported_calendar_reads_back_the_same_in_the_independent_implementation()
         window(local(2027, 1, 8, 15, 0), 66 * 60, "Europe/Berlin", Some("FREQ=WEEKLY;BYDAY=FR"), vec![local(2027, 4, 2, 15, 0)]),
         // The last two days of each month, until a date (UNTIL goes out in UTC).
         window(local(2027, 1, 30, 0, 0), 24 * 60, "America/New_York", Some("FREQ=MONTHLY;BYMONTHDAY=-2,-1;UNTIL=20280131"), vec![]),
-        // Daily at 02:30, which does not exist on the night clocks go forward.
+        // Daily at 02:30, which does not exist on the night clocks go
+        // forward: then 01:30Z for a full hour (see EXPORT_KNOWN).
         window(local(2027, 3, 1, 2, 30), 60, "Europe/Berlin", Some("FREQ=DAILY;COUNT=60"), vec![]),
         // A southern-hemisphere zone and a zone without summer time.
         window(local(2027, 1, 4, 22, 0), 4 * 60, "Australia/Sydney", Some("FREQ=WEEKLY;BYDAY=MO"), vec![]),
@@ -252,10 +387,12 @@ fn the_exported_calendar_reads_back_the_same_in_the_independent_implementation()
         .expect("python runs");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     let theirs: Vec<(String, String)> = v["busy"].as_array().unwrap_or_else(|| panic!("{v}")).iter().map(|p| (minute(&p[0]), minute(&p[1]))).collect();
-    let only_ours: Vec<_> = ours.iter().filter(|x| !theirs.contains(x)).take(5).collect();
+    let only_ours: Vec<(&str, &str)> = ours.iter().filter(|x| !theirs.contains(x)).map(|(s, e)| (s.as_str(), e.as_str())).collect();
     let only_theirs: Vec<_> = theirs.iter().filter(|x| !ours.contains(x)).take(5).collect();
     println!("exported calendar: {} occurrences over two years, {} read back", ours.len(), theirs.len());
-    assert_eq!(ours, theirs, "only Liftoff: {only_ours:?}\nonly the reference: {only_theirs:?}\n\n{text}");
+    let known: Vec<(&str, &str)> = EXPORT_KNOWN.iter().map(|(o, _)| *o).collect();
+    assert!(only_theirs.is_empty() && only_ours == known, "only Liftoff: {only_ours:?} (known: {known:?})\nonly the reference: {only_theirs:?}\n\n{text}");
+    assert_eq!(ours.len(), theirs.len() + known.len());
     // UNTIL is UTC on a zoned start (RFC 5545 3.3.10); lengths are nominal.
     assert!(text.contains("UNTIL=20280201T045959Z"), "{text}");
     assert!(text.contains("DURATION:P2DT18H"), "{text}");

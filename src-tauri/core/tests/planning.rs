@@ -251,6 +251,46 @@ fn the_timeline_reads_everything_for_a_range_and_the_calendar_exports_it() {
     assert_eq!(summaries, ["Release 2.4.0 – Tax (draft)", "Freeze: Weekend freeze"]);
 }
 
+/// RFC 5545 3.3.5, 3.3.6: an hour from 02:30 Berlin on the night the
+/// clocks go forward starts at 01:30Z (the offset before the gap) and lasts
+/// the full hour, in the timeline, in the checks and in the exported file.
+#[test]
+fn a_window_starting_in_the_spring_gap_is_the_same_hour_in_the_timeline_the_checks_and_the_export() {
+    use liftoff_core::planning::window::{conflicts, ConflictKind};
+    use liftoff_core::planning::{ics, ics_export, picture};
+    let (_dir, store, project, _) = setup();
+    let upgrade = CalendarWindowDraft {
+        kind: Some(WindowKind::Freeze),
+        name: "Database upgrade".into(),
+        reason: "The primary is read-only".into(),
+        start_local: "2027-03-28T02:30".into(),
+        minutes: 60,
+        time_zone: "Europe/Berlin".into(),
+        rule: None,
+        exdates: Vec::new(),
+        environment_ids: Vec::new(),
+    };
+    windows::create(&store, &project.id, &upgrade, t0()).unwrap();
+    let (from, to) = (utc(2027, 3, 27, 0, 0), utc(2027, 3, 30, 0, 0));
+
+    let (timeline, _) = windows::occurrences(&store, &project.id, from, to).unwrap();
+    let spans: Vec<(&str, &str)> = timeline.iter().map(|o| (o.start.as_str(), o.end.as_str())).collect();
+    assert_eq!(spans, [("2027-03-28T01:30:00Z", "2027-03-28T02:30:00Z")]);
+
+    let lead = Actor { person_id: None, name: "lead".into() };
+    let release = releases::create(&store, &project.id, &ReleaseDraft { version: "2.4.0".into(), name: "Tax".into(), ..Default::default() }, &lead, t0()).unwrap();
+    let p = picture::for_release(&store, &release.id, &[], from, to).unwrap();
+    let frozen = |s, e| conflicts(&p, s, e, chrono_tz::UTC).iter().any(|c| c.kind == ConflictKind::Freeze);
+    assert!(frozen(utc(2027, 3, 28, 2, 0), utc(2027, 3, 28, 2, 15)), "inside the hour");
+    assert!(!frozen(utc(2027, 3, 28, 2, 30), utc(2027, 3, 28, 3, 0)), "after it");
+
+    let text = ics_export::project_calendar(&store, &project.id, t0()).unwrap();
+    assert!(text.contains("DTSTART;TZID=Europe/Berlin:20270328T023000\r\nDURATION:PT1H\r\n"), "{text}");
+    let back = ics::parse(&text, chrono_tz::UTC).unwrap();
+    let o = back.events[0].when.expand(from, to).unwrap().occurrences;
+    assert_eq!((o.len(), o[0].start, o[0].end), (1, utc(2027, 3, 28, 1, 30), utc(2027, 3, 28, 2, 30)));
+}
+
 #[test]
 fn on_call_overrides_manual_busy_time_and_a_pattern_by_hand() {
     use liftoff_core::planning::picture;

@@ -55,10 +55,11 @@ pub fn import_ics(store: &Store, person_id: &str, file_name: &str, content: &str
         .optional()?
         .ok_or(PlanningError::PersonNotFound)?;
     let tz = time_zones::parse(&tz_name).unwrap_or(chrono_tz::UTC);
-    let read = ics::parse(content, tz).map_err(|e| PlanningError::File(format!("{e}")))?;
-    let mut skipped: Vec<SkippedEvent> = read.skipped.iter().map(|s| SkippedEvent { line: s.line as i32, reason: s.reason.clone() }).collect();
-    // Where each event starts and ends, within one budget for the whole file.
+    // One budget for the whole file: reading it and where each event
+    // starts and ends.
     let budget = Budget::seconds(BUDGET_SECONDS);
+    let read = ics::parse_within(content, tz, &budget).map_err(|e| PlanningError::File(format!("{e}")))?;
+    let mut skipped: Vec<SkippedEvent> = read.skipped.iter().map(|s| SkippedEvent { line: s.line as i32, reason: s.reason.clone() }).collect();
     let mut events = Vec::new();
     for e in read.events {
         match e.when.span(&budget) {

@@ -11,13 +11,21 @@
 //! event (the report names the line and why), and outside events it is
 //! ignored. A file that is not a calendar, or whose BEGIN and END lines do
 //! not match, is refused whole with its line.
+//!
+//! Where writers break the RFC's rules, its sections decide: of two events
+//! with one UID the higher SEQUENCE (else the first) is kept and the other
+//! reported (3.8.4.7, 3.8.7.4); a change to an instance that the revised
+//! series no longer has is dropped (3.8.4.4); a rule with both COUNT and
+//! UNTIL loses, with a report, the part that would end it later (3.3.10);
+//! a rule that ends before DTSTART leaves DTSTART as the one instance
+//! (3.8.5.3).
 
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
 
-use super::recurrence::{Extra, RDate, Recurrence};
+use super::recurrence::{Budget, Extra, RDate, Recurrence};
 use super::zone::{self, CustomZone, Observance, Zone};
 
 pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
@@ -100,6 +108,13 @@ struct RawZone {
 /// Reads a calendar. `default_tz` is the person's zone, used for floating
 /// times and all-day events.
 pub fn parse(content: &str, default_tz: Tz) -> Result<CalendarRead, IcsError> {
+    parse_within(content, default_tz, &Budget::unlimited())
+}
+
+/// [`parse`] within the time left in `budget` for repeat rules (matching
+/// changed instances with their series, rules with both COUNT and UNTIL).
+/// What cannot be worked out in time is read as if the file were sound.
+pub fn parse_within(content: &str, default_tz: Tz, budget: &Budget) -> Result<CalendarRead, IcsError> {
     if content.len() > MAX_FILE_BYTES {
         return Err(too_large());
     }
@@ -203,7 +218,7 @@ pub fn parse(content: &str, default_tz: Tz) -> Result<CalendarRead, IcsError> {
     if let Some((open, at)) = stack.pop() {
         return Err(err(at, format!("BEGIN:{open} is never closed; the file is cut short. Export it again.")));
     }
-    Ok(assemble(events, &zones, default_tz))
+    Ok(assemble(events, &zones, default_tz, budget))
 }
 
 /// A zone a file names: an IANA zone, or the rules the file gives.
@@ -291,10 +306,22 @@ struct Read {
     /// RECURRENCE-ID and whether it has RANGE=THISANDFUTURE.
     instance: Option<(Time, bool)>,
     sequence: i64,
+    /// Parts of the event left out, for the import report.
+    notes: Vec<Skipped>,
+}
+
+/// The copy of a series kept for a UID.
+struct Series {
+    /// Where its busy event is in the output.
+    index: usize,
+    sequence: i64,
+    line: usize,
+    /// Its recurrence as the file gives it, before changed instances apply.
+    as_read: Recurrence,
 }
 
 /// Matches moved instances with their series and makes the busy events.
-fn assemble(raw: Vec<RawEvent>, zones: &HashMap<String, ZoneDef>, default_tz: Tz) -> CalendarRead {
+fn assemble(raw: Vec<RawEvent>, zones: &HashMap<String, ZoneDef>, default_tz: Tz, budget: &Budget) -> CalendarRead {
     let mut skipped = Vec::new();
     let mut reads: Vec<Read> = Vec::new();
     for e in raw {
@@ -302,8 +329,13 @@ fn assemble(raw: Vec<RawEvent>, zones: &HashMap<String, ZoneDef>, default_tz: Tz
             skipped.push(Skipped { line: bad.line, reason: format!("{} The event from line {} was skipped.", bad.reason, e.begin) });
             continue;
         }
-        match read_event(&e, zones, default_tz) {
-            Ok(Some(r)) => reads.push(r),
+        match read_event(&e, zones, default_tz, budget) {
+            Ok(Some(mut r)) => {
+                if !r.free {
+                    skipped.append(&mut r.notes);
+                }
+                reads.push(r);
+            }
             Ok(None) => {}
             Err(IcsError { line, message }) => skipped.push(Skipped { line, reason: format!("{} The event from line {} was skipped.", capitalize(&message), e.begin) }),
         }
@@ -311,20 +343,38 @@ fn assemble(raw: Vec<RawEvent>, zones: &HashMap<String, ZoneDef>, default_tz: Tz
     // Series by UID; instances apply to the series with their UID. Free
     // series are kept until then: their busy instances still count.
     let mut out: Vec<(BusyEvent, bool)> = Vec::new();
-    let mut series_of: HashMap<String, (usize, i64)> = HashMap::new();
+    let mut series_of: HashMap<String, Series> = HashMap::new();
     let (series, mut instances): (Vec<Read>, Vec<Read>) = reads.into_iter().partition(|r| r.instance.is_none());
     for r in series {
-        // The same event written again (a later SEQUENCE, or the same one
-        // later in the file) replaces the earlier copy (RFC 5545 3.8.7.4).
+        // One UID names one event (RFC 5545 3.8.4.7): two copies without
+        // RECURRENCE-ID are two versions of it, and the higher SEQUENCE is
+        // the newer (3.8.7.4). With equal SEQUENCEs the first in the file
+        // is kept, as the reference reading (recurring-ical-events) keeps
+        // it, so that both read the same busy time. A copy left out that
+        // would have added other busy time is reported with its line: two
+        // different events an app gave one UID must not lose one silently.
+        let event = busy_event(&r);
         match series_of.get_mut(&r.uid).filter(|_| !r.uid.is_empty()) {
-            Some((i, sequence)) if *sequence <= r.sequence => {
-                out[*i] = (busy_event(&r), r.free);
-                *sequence = r.sequence;
+            Some(kept) => {
+                let replaces = r.sequence > kept.sequence;
+                let (kept_line, left_out_line) = if replaces { (r.line, kept.line) } else { (kept.line, r.line) };
+                let (left_out, left_out_free, kept_when) = if replaces { (&out[kept.index].0, out[kept.index].1, &event.when) } else { (&event, r.free, &out[kept.index].0.when) };
+                if !left_out_free && left_out.when != *kept_when {
+                    let why = if r.sequence == kept.sequence {
+                        format!("It has the UID and the SEQUENCE of the event from line {kept_line}: one UID is one event (RFC 5545 3.8.4.7), and of two copies with the same SEQUENCE the first in the file is kept.")
+                    } else {
+                        format!("It has the UID of the event from line {kept_line} and a lower SEQUENCE: one UID is one event (RFC 5545 3.8.4.7), and the higher SEQUENCE is its newer version (3.8.7.4).")
+                    };
+                    skipped.push(Skipped { line: left_out_line, reason: format!("{why} The event from line {left_out_line} was skipped.") });
+                }
+                if replaces {
+                    *kept = Series { index: kept.index, sequence: r.sequence, line: r.line, as_read: event.when.clone() };
+                    out[kept.index] = (event, r.free);
+                }
             }
-            Some(_) => {}
             None => {
-                series_of.insert(r.uid.clone(), (out.len(), r.sequence));
-                out.push((busy_event(&r), r.free));
+                series_of.insert(r.uid.clone(), Series { index: out.len(), sequence: r.sequence, line: r.line, as_read: event.when.clone() });
+                out.push((event, r.free));
             }
         }
     }
@@ -333,16 +383,24 @@ fn assemble(raw: Vec<RawEvent>, zones: &HashMap<String, ZoneDef>, default_tz: Tz
     let mut parts: Vec<(BusyEvent, bool)> = Vec::new();
     for r in instances {
         let Some((id, future)) = &r.instance else { continue };
-        let Some(&(index, _)) = series_of.get(&r.uid) else {
+        let Some(series) = series_of.get(&r.uid) else {
             // An instance without its series is an event of its own.
             out.push((busy_event(&r), r.free));
             continue;
         };
+        let index = series.index;
         let master = &out[index].0;
         let Ok(zone) = master.when.zone() else { continue };
         let original = if id.all_day || master.all_day || id.tz_name == master.when.time_zone { id.local } else { zone.local(id.zone.localize(id.local)) };
         if master.when.exdates.contains(&original) {
             // The series no longer has this instance: its change went with it.
+            continue;
+        }
+        if r.sequence < series.sequence && !series.as_read.starts_at(original, budget).unwrap_or(true) {
+            // A change to an earlier version of the series (a lower
+            // SEQUENCE) of an instance the revised series no longer has:
+            // the revision took it away, and the change with it (RFC 5545
+            // 3.8.4.4, 3.8.7.4).
             continue;
         }
         if *future {
@@ -418,7 +476,7 @@ fn capitalize(s: &str) -> String {
     c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
-fn read_event(e: &RawEvent, zones: &HashMap<String, ZoneDef>, default_tz: Tz) -> Result<Option<Read>, IcsError> {
+fn read_event(e: &RawEvent, zones: &HashMap<String, ZoneDef>, default_tz: Tz, budget: &Budget) -> Result<Option<Read>, IcsError> {
     let props = &e.props;
     let get = |name: &str| props.iter().find(|p| p.name == name);
     let free = get("TRANSP").is_some_and(|p| p.value.trim().eq_ignore_ascii_case("TRANSPARENT"))
@@ -467,7 +525,28 @@ fn read_event(e: &RawEvent, zones: &HashMap<String, ZoneDef>, default_tz: Tz) ->
             rdates.push(read_rdate(rd, one.trim(), &start, zones, default_tz)?);
         }
     }
-    let rules = props.iter().filter(|p| p.name == "RRULE").map(|p| (p.value.trim().to_owned(), p.line)).collect::<Vec<_>>();
+    let mut notes = Vec::new();
+    let mut rules = Vec::new();
+    for p in props.iter().filter(|p| p.name == "RRULE") {
+        let rule = p.value.trim().to_owned();
+        // Both COUNT and UNTIL (RFC 5545 3.3.10 allows one): the part that
+        // would end the series later is left out and reported, so the event
+        // keeps the occurrences both parts allow.
+        let series = Recurrence { start: start.local, minutes: 1, time_zone: start.tz_name.clone(), extra: Extra { zone: start.custom.clone(), ..Extra::default() }, ..Recurrence::default() };
+        match series.without_later_end(&rule, budget) {
+            Some((kept, left_out)) => {
+                notes.push(Skipped {
+                    line: p.line,
+                    reason: format!(
+                        "The rule has both COUNT and UNTIL, which RFC 5545 3.3.10 does not allow: {left_out} was left out, and the series ends where the other part ends it. The event from line {} was kept.",
+                        e.begin
+                    ),
+                });
+                rules.push((kept, p.line));
+            }
+            None => rules.push((rule, p.line)),
+        }
+    }
     if minutes == 0 && (instance.is_some() || !rules.is_empty() || !rdates.iter().any(|r: &RDate| r.minutes.is_some())) {
         // A reminder at one instant takes no time.
         return Ok(None);
@@ -479,7 +558,7 @@ fn read_event(e: &RawEvent, zones: &HashMap<String, ZoneDef>, default_tz: Tz) ->
     }
     let summary = get("SUMMARY").map(|p| unescape(&p.value)).filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "Busy".to_owned());
     let sequence = get("SEQUENCE").and_then(|p| p.value.trim().parse().ok()).unwrap_or(0);
-    Ok(Some(Read { uid, line: e.begin, free, summary, start, minutes: minutes.max(0), rules, rdates, exdates, instance, sequence }))
+    Ok(Some(Read { uid, line: e.begin, free, summary, start, minutes: minutes.max(0), rules, rdates, exdates, instance, sequence, notes }))
 }
 
 /// One RDATE value: a date, a date-time or a period (`start/end` or
@@ -894,6 +973,142 @@ END:VCALENDAR\r
                 (h(9, 11, 0), h(9, 13, 0)),
             ]
         );
+    }
+
+    type Spans = Vec<(DateTime<Utc>, DateTime<Utc>)>;
+
+    /// Every occurrence of a read, and its report.
+    fn read_with_report(text: &str) -> (Spans, Vec<Skipped>) {
+        let read = parse(text, berlin()).unwrap();
+        let (from, to) = (utc(2026, 1, 1, 0, 0), utc(2028, 1, 1, 0, 0));
+        let mut all: Vec<_> = read.events.iter().flat_map(|e| e.when.expand(from, to).unwrap().occurrences).map(|o| (o.start, o.end)).collect();
+        all.sort();
+        (all, read.skipped)
+    }
+
+    #[test]
+    fn a_change_to_an_instance_the_revised_series_no_longer_has_adds_no_busy_time() {
+        // The series was Tuesdays at 09:00 (SEQUENCE 1), when 5 January
+        // was moved; it is now Mondays at 10:00 (SEQUENCE 2). A change of
+        // SEQUENCE 1 to an instance the series still has still applies.
+        let text = calendar(
+            "BEGIN:VEVENT
+            UID:s
+            SEQUENCE:2
+            DTSTART:20270104T100000Z
+            DURATION:PT1H
+            RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=4
+            END:VEVENT
+            BEGIN:VEVENT
+            UID:s
+            SEQUENCE:1
+            RECURRENCE-ID:20270105T090000Z
+            DTSTART:20270105T150000Z
+            DURATION:PT1H
+            END:VEVENT
+            BEGIN:VEVENT
+            UID:s
+            SEQUENCE:1
+            RECURRENCE-ID:20270118T100000Z
+            DTSTART:20270118T120000Z
+            DURATION:PT1H
+            END:VEVENT
+            BEGIN:VEVENT
+            UID:s
+            SEQUENCE:2
+            RECURRENCE-ID:20270111T100000Z
+            DTSTART:20270111T160000Z
+            DURATION:PT1H
+            END:VEVENT",
+        );
+        let (got, skipped) = read_with_report(&text);
+        assert_eq!(skipped, []);
+        let h = |d, h| (utc(2027, 1, d, h, 0), utc(2027, 1, d, h + 1, 0));
+        assert_eq!(got, [h(4, 10), h(11, 16), h(18, 12), h(25, 10)], "nothing on 5 January");
+        // The same stale change with the series' own SEQUENCE is the
+        // person's calendar as it stands: kept.
+        let (got, _) = read_with_report(&text.replacen("SEQUENCE:1", "SEQUENCE:2", 1));
+        assert!(got.contains(&h(5, 15)), "{got:?}");
+    }
+
+    #[test]
+    fn a_rule_that_ends_before_it_starts_is_one_occurrence() {
+        let text = calendar(
+            "BEGIN:VEVENT
+            UID:u
+            DTSTART:20270104T100000Z
+            DURATION:PT1H
+            RRULE:FREQ=DAILY;UNTIL=20270101T000000Z
+            END:VEVENT",
+        );
+        let (got, skipped) = read_with_report(&text);
+        assert_eq!(skipped, []);
+        assert_eq!(got, [(utc(2027, 1, 4, 10, 0), utc(2027, 1, 4, 11, 0))], "DTSTART is the first instance (RFC 5545 3.8.5.3)");
+    }
+
+    #[test]
+    fn of_two_events_with_one_uid_one_is_kept_and_the_other_reported() {
+        let two = |first: &str, second: &str| {
+            calendar(&format!(
+                "BEGIN:VEVENT
+                UID:d
+                {first}
+                DTSTART:20270104T100000Z
+                DURATION:PT1H
+                END:VEVENT
+                BEGIN:VEVENT
+                UID:d
+                {second}
+                DTSTART:20270106T100000Z
+                DURATION:PT1H
+                END:VEVENT"
+            ))
+        };
+        let monday = (utc(2027, 1, 4, 10, 0), utc(2027, 1, 4, 11, 0));
+        let wednesday = (utc(2027, 1, 6, 10, 0), utc(2027, 1, 6, 11, 0));
+        // The same SEQUENCE: the first in the file, as the reference reads it.
+        let (got, skipped) = read_with_report(&two("SEQUENCE:0", "SEQUENCE:0"));
+        assert_eq!(got, [monday]);
+        assert_eq!(skipped.len(), 1, "{skipped:?}");
+        assert_eq!(skipped[0].line, 9);
+        assert!(skipped[0].reason.starts_with("It has the UID and the SEQUENCE of the event from line 3"), "{}", skipped[0].reason);
+        assert!(skipped[0].reason.ends_with("The event from line 9 was skipped."), "{}", skipped[0].reason);
+        // A higher SEQUENCE is the newer version, wherever it is.
+        let (got, skipped) = read_with_report(&two("SEQUENCE:1", "SEQUENCE:2"));
+        assert_eq!(got, [wednesday]);
+        assert_eq!(skipped[0].line, 3);
+        assert!(skipped[0].reason.contains("from line 9 and a lower SEQUENCE"), "{}", skipped[0].reason);
+        let (got, skipped) = read_with_report(&two("SEQUENCE:2", "SEQUENCE:1"));
+        assert_eq!((got, skipped[0].line), (vec![monday], 9));
+        // The same event exported twice is no loss to report.
+        let (got, skipped) = read_with_report(&two("SEQUENCE:0", "SEQUENCE:0").replace("20270106T100000Z", "20270104T100000Z"));
+        assert_eq!((got, skipped), (vec![monday], vec![]));
+    }
+
+    #[test]
+    fn a_rule_with_count_and_until_keeps_its_event_without_one_of_them() {
+        let text = calendar(
+            "BEGIN:VEVENT
+            UID:c
+            DTSTART:20270104T100000Z
+            DURATION:PT1H
+            RRULE:FREQ=DAILY;COUNT=3;UNTIL=20270110T000000Z
+            END:VEVENT
+            BEGIN:VEVENT
+            UID:c2
+            DTSTART:20270204T100000Z
+            DURATION:PT1H
+            RRULE:FREQ=DAILY;COUNT=10;UNTIL=20270207T000000Z
+            END:VEVENT",
+        );
+        let (got, skipped) = read_with_report(&text);
+        let days = |m, d: &[u32]| d.iter().map(|d| (utc(2027, m, *d, 10, 0), utc(2027, m, *d, 11, 0))).collect::<Vec<_>>();
+        assert_eq!(got, [days(1, &[4, 5, 6]), days(2, &[4, 5, 6])].concat(), "each series ends where the first of its two parts ends it");
+        let lines: Vec<usize> = skipped.iter().map(|s| s.line).collect();
+        assert_eq!(lines, [7, 13], "{skipped:?}");
+        assert!(skipped[0].reason.contains("RFC 5545 3.3.10") && skipped[0].reason.contains("UNTIL=20270110T000000Z was left out"), "{}", skipped[0].reason);
+        assert!(skipped[0].reason.ends_with("The event from line 3 was kept."), "{}", skipped[0].reason);
+        assert!(skipped[1].reason.contains("COUNT=10 was left out"), "{}", skipped[1].reason);
     }
 
     #[test]

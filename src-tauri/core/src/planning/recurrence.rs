@@ -6,7 +6,11 @@
 //! changes: "every Friday 15:00 to Monday 09:00" in Europe/Berlin starts at
 //! 15:00 and ends at 09:00 Berlin time on both sides of a change, so its
 //! length in real time is 65, 66 or 67 hours. Local times are placed as
-//! RFC 5545 3.3.5 says (see [`super::zone`]).
+//! RFC 5545 3.3.5 says (see [`super::zone`]). A start the clock skips (in a
+//! spring-forward gap) takes the offset before the gap and the occurrence
+//! lasts its full length from there, as the `DURATION` an export writes for
+//! it means (3.3.6): 02:30 for an hour on the night Berlin's clocks go
+//! forward is 01:30Z to 02:30Z in the timeline, the checks and the file.
 //!
 //! Expansion is bounded: at most [`MAX_OCCURRENCES`] per query and
 //! [`MAX_STEPS`] rule steps, every rule search gives up after the `rrule`
@@ -189,8 +193,8 @@ impl Recurrence {
     /// [`Recurrence::expand`] within the time left in `budget`.
     ///
     /// Rules are expanded in wall-clock time (as if the zone were UTC, so
-    /// that no local time is missing or doubled), then each start and end is
-    /// placed in the real zone.
+    /// that no local time is missing or doubled), then each occurrence is
+    /// placed in the real zone ([`place`]).
     pub fn expand_within(&self, from: DateTime<Utc>, to: DateTime<Utc>, budget: &Budget) -> Result<Expansion, RecurrenceError> {
         let zone = self.zone()?;
         let sets = self.rule_sets(&zone)?;
@@ -201,6 +205,26 @@ impl Recurrence {
         // times differ from UTC by at most a day.
         let earliest = zone.local(from) - Duration::minutes(longest) - Duration::days(1) - shift;
         let latest = zone.local(to) + Duration::days(1) - shift;
+        let (starts, mut truncated) = self.starts(sets, earliest, latest, budget)?;
+        let mut occurrences = Vec::new();
+        for (t, minutes) in starts {
+            let o = place(&zone, t + shift, minutes);
+            if o.start < to && o.end > from && o.end > o.start {
+                if occurrences.len() >= usize::from(MAX_OCCURRENCES) {
+                    truncated = true;
+                    break;
+                }
+                occurrences.push(o);
+            }
+        }
+        Ok(Expansion { occurrences, truncated })
+    }
+
+    /// The wall-clock starts in `[earliest, latest)`, each with its length,
+    /// in order: DTSTART, the RDATEs and the rules' starts, without the
+    /// EXDATEs and those outside `extra.from`/`extra.before`. `true` when
+    /// the step bound cut the walk short.
+    fn starts(&self, sets: Vec<RRuleSet>, earliest: NaiveDateTime, latest: NaiveDateTime, budget: &Budget) -> Result<(Vec<(NaiveDateTime, i64)>, bool), RecurrenceError> {
         let mut starts: Vec<(NaiveDateTime, i64)> = Vec::new();
         let mut truncated = false;
         let within = |t: NaiveDateTime, minutes: i64, starts: &mut Vec<(NaiveDateTime, i64)>| {
@@ -234,23 +258,22 @@ impl Recurrence {
         starts.dedup_by_key(|(t, _)| *t);
         let mut exdates = self.exdates.clone();
         exdates.sort();
-        let kept = starts.into_iter().filter(|(t, _)| {
+        starts.retain(|(t, _)| {
             exdates.binary_search(t).is_err() && self.extra.from.is_none_or(|f| *t >= f) && self.extra.before.is_none_or(|b| *t < b)
         });
-        let mut occurrences = Vec::new();
-        for (t, minutes) in kept {
-            let start = t + shift;
-            let o = Occurrence { start: zone.localize(start), end: zone.localize(start + Duration::minutes(minutes)) };
-            // One that falls wholly in a spring-forward gap takes no time.
-            if o.start < to && o.end > from && o.end > o.start {
-                if occurrences.len() >= usize::from(MAX_OCCURRENCES) {
-                    truncated = true;
-                    break;
-                }
-                occurrences.push(o);
-            }
-        }
-        Ok(Expansion { occurrences, truncated })
+        Ok((starts, truncated))
+    }
+
+    /// Whether the recurrence has an occurrence whose original start (before
+    /// any THISANDFUTURE shift) is the wall-clock time `t`: DTSTART, an RDATE
+    /// or a rule's start that no EXDATE removes. What cannot be told within
+    /// the step bound counts as an occurrence.
+    pub fn starts_at(&self, t: NaiveDateTime, budget: &Budget) -> Result<bool, RecurrenceError> {
+        let zone = self.zone()?;
+        let sets = self.rule_sets(&zone)?;
+        budget.check()?;
+        let (starts, truncated) = self.starts(sets, t, t + Duration::seconds(1), budget)?;
+        Ok(truncated || starts.iter().any(|(s, _)| *s == t))
     }
 
     /// When the recurrence first starts and, if it ends within
@@ -283,7 +306,10 @@ impl Recurrence {
             (false, Some(b)) => Some(b + Duration::minutes(longest)),
             (false, None) => None,
         };
-        Ok((first, last.map(|l| zone.localize(l + shift.max(Duration::zero())))))
+        // An occurrence that starts in a spring-forward gap ends up to the
+        // gap's length after its wall-clock end ([`place`]); gaps last at
+        // most a day.
+        Ok((first, last.map(|l| zone.localize(l + shift.max(Duration::zero())) + Duration::days(1))))
     }
 
     /// One rule set per rule, in wall-clock time: DTSTART and UNTIL as local
@@ -316,6 +342,12 @@ impl Recurrence {
                 return Err(RecurrenceError::Rule("a window can repeat at most hourly".into()));
             }
             let rule = wall_clock_until(rule, zone)?;
+            if until_of(&rule).is_some_and(|until| until < self.start) {
+                // A rule that ends before DTSTART adds no occurrence, and
+                // DTSTART is still the first one (RFC 5545 3.8.5.3), so the
+                // recurrence is that one occurrence (and its RDATEs).
+                continue;
+            }
             let text = format!("DTSTART:{}\nRRULE:{rule}", stamp(&self.start));
             sets.push(text.parse::<RRuleSet>().map_err(|e| RecurrenceError::Rule(e.to_string()))?);
         }
@@ -324,6 +356,34 @@ impl Recurrence {
 }
 
 impl Recurrence {
+    /// A rule with both COUNT and UNTIL, which RFC 5545 3.3.10 does not
+    /// allow, without the part that would end the series later, so that
+    /// the occurrences are those both parts allow (where readers that honour
+    /// both end it). A COUNT that is not a number of occurrences is the part
+    /// left out. Returns the rule and the part left out as written; `None`
+    /// when the rule has at most one of them.
+    pub fn without_later_end(&self, rule: &str, budget: &Budget) -> Option<(String, String)> {
+        let parts: Vec<&str> = rule.trim().trim_start_matches("RRULE:").split(';').collect();
+        let named = |name: &str| parts.iter().position(|p| p.split_once('=').is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case(name)));
+        let (count_at, until_at) = (named("COUNT")?, named("UNTIL")?);
+        let without = |i: usize| parts.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, p)| *p).collect::<Vec<_>>().join(";");
+        let count = parts[count_at].split_once('=').and_then(|(_, v)| v.trim().parse::<usize>().ok()).filter(|n| *n > 0);
+        let drop = match count {
+            None => count_at,
+            Some(count) => {
+                // COUNT ends the series first when UNTIL alone allows more
+                // starts. The walk is bounded: past SPAN_STEPS starts, or
+                // without time left, UNTIL is kept.
+                let until_only = Recurrence { rule: Some(without(count_at)), exdates: Vec::new(), extra: Extra { zone: self.extra.zone.clone(), ..Extra::default() }, ..self.clone() };
+                let more = !budget.spent()
+                    && count < SPAN_STEPS
+                    && until_only.zone().and_then(|z| until_only.rule_sets(&z)).is_ok_and(|sets| sets.into_iter().next().is_some_and(|set| set.limit().into_iter().nth(count).is_some()));
+                if more { until_at } else { count_at }
+            }
+        };
+        Some((without(drop), parts[drop].trim().to_owned()))
+    }
+
     /// The rule as other calendar apps read it: UNTIL as the UTC instant
     /// Liftoff means (RFC 5545 3.3.10 requires UTC with a zoned DTSTART).
     pub fn rule_for_export(&self, rule: &str) -> Result<String, RecurrenceError> {
@@ -341,6 +401,34 @@ impl Recurrence {
             .collect();
         Ok(parts.join(";"))
     }
+}
+
+/// The UNTIL of a rule [`wall_clock_until`] rewrote, as wall-clock time.
+fn until_of(wall_clock_rule: &str) -> Option<NaiveDateTime> {
+    wall_clock_rule.split(';').find_map(|part| {
+        let (key, value) = part.split_once('=')?;
+        key.trim().eq_ignore_ascii_case("UNTIL").then(|| NaiveDateTime::parse_from_str(value.trim(), "%Y%m%dT%H%M%SZ").ok())?
+    })
+}
+
+/// Where an occurrence that starts at wall-clock time `start` and lasts
+/// `minutes` lies. Its start is placed as RFC 5545 3.3.5 says and it ends
+/// at its wall-clock end, except that a start the clock skips (in a
+/// spring-forward gap) takes the offset before the gap and the occurrence
+/// lasts its full length from there, as the `DURATION` Liftoff exports for
+/// it means (3.3.6: whole days to the same wall-clock time, the rest as
+/// exact time). Without that, 02:30 for an hour on the night the clocks go
+/// forward would end at 03:30, the very instant it starts, and vanish from
+/// the timeline and the checks while the exported file says 01:30Z to 02:30Z.
+fn place(zone: &Zone, start: NaiveDateTime, minutes: i64) -> Occurrence {
+    let at = zone.localize(start);
+    let end = if zone.local(at) == start {
+        zone.localize(start + Duration::minutes(minutes))
+    } else {
+        let days = minutes.div_euclid(24 * 60);
+        zone.localize(start + Duration::days(days)) + Duration::minutes(minutes - days * 24 * 60)
+    };
+    Occurrence { start: at, end }
 }
 
 /// Rewrites a rule's UNTIL as a wall-clock time written as UTC: a UTC
@@ -489,15 +577,32 @@ mod tests {
             extra: Default::default(),
         };
         let e = r.expand(utc(2027, 3, 27, 0, 0), utc(2027, 3, 30, 12, 0)).unwrap().occurrences;
-        let starts: Vec<DateTime<Utc>> = e.iter().map(|o| o.start).collect();
-        // 02:30 in the gap takes the offset before it (RFC 5545 3.3.5):
-        // 03:30 CEST, which is also where 03:30 wall-clock ends, so on that
-        // night the hour takes no time and is not an occurrence.
-        assert_eq!(starts, [utc(2027, 3, 27, 1, 30), utc(2027, 3, 30, 0, 30)]);
+        let spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = e.iter().map(|o| (o.start, o.end)).collect();
+        // 02:30 in the gap takes the offset before it (RFC 5545 3.3.5),
+        // 01:30Z (03:30 CEST), and lasts its full hour, as the exported
+        // DURATION:PT1H means (3.3.6); the 29th is an exception.
+        assert_eq!(
+            spans,
+            [
+                (utc(2027, 3, 27, 1, 30), utc(2027, 3, 27, 2, 30)),
+                (utc(2027, 3, 28, 1, 30), utc(2027, 3, 28, 2, 30)),
+                (utc(2027, 3, 30, 0, 30), utc(2027, 3, 30, 1, 30)),
+            ]
+        );
         r.minutes = 120;
         let e = r.expand(utc(2027, 3, 28, 0, 0), utc(2027, 3, 28, 12, 0)).unwrap().occurrences;
-        assert_eq!((e[0].start, e[0].end), (utc(2027, 3, 28, 1, 30), utc(2027, 3, 28, 2, 30)), "03:30 to 04:30 CEST");
+        assert_eq!((e[0].start, e[0].end), (utc(2027, 3, 28, 1, 30), utc(2027, 3, 28, 3, 30)), "03:30 to 05:30 CEST");
+        // Longer than a day: the days to the same wall-clock time, then the rest.
+        r.minutes = 25 * 60;
+        let e = r.expand(utc(2027, 3, 28, 0, 0), utc(2027, 3, 28, 12, 0)).unwrap().occurrences;
+        let night = e.iter().find(|o| o.start == utc(2027, 3, 28, 1, 30)).unwrap();
+        assert_eq!(night.end, utc(2027, 3, 29, 1, 30), "to Monday 03:30 CEST, as P1DT1H");
+        // The range read and the stored span reach the end of the longer hour.
         r.minutes = 60;
+        let night = r.expand(utc(2027, 3, 28, 2, 0), utc(2027, 3, 28, 2, 10)).unwrap().occurrences;
+        assert_eq!(night.len(), 1, "02:00Z is inside the hour that started at 01:30Z");
+        let one_off = Recurrence { start: local(2027, 3, 28, 2, 30), rule: None, ..r.clone() };
+        assert!(one_off.span(&Budget::unlimited()).unwrap().1.unwrap() >= utc(2027, 3, 28, 2, 30));
         r.start = local(2027, 10, 30, 2, 30);
         r.exdates.clear();
         let e = r.expand(utc(2027, 10, 31, 0, 0), utc(2027, 10, 31, 2, 0)).unwrap().occurrences;
@@ -511,6 +616,48 @@ mod tests {
             let n = r.expand(utc(2027, 1, 1, 0, 0), utc(2027, 3, 1, 0, 0)).unwrap().occurrences.len();
             assert_eq!(n, 3, "{until}: Fridays 8, 15 and 22 January");
         }
+    }
+
+    #[test]
+    fn a_rule_that_ends_before_it_starts_leaves_the_first_occurrence() {
+        // DTSTART is the first occurrence whatever the rule says (RFC 5545
+        // 3.8.5.3); the rule adds none.
+        let r = weekend_freeze_until("Europe/Berlin", "20270101");
+        assert_eq!(r.validate(), Ok(()));
+        let e = r.expand(utc(2026, 1, 1, 0, 0), utc(2028, 1, 1, 0, 0)).unwrap().occurrences;
+        assert_eq!(e, [Occurrence { start: utc(2027, 1, 8, 14, 0), end: utc(2027, 1, 11, 8, 0) }]);
+        let (first, last) = r.span(&Budget::unlimited()).unwrap();
+        assert_eq!(first, utc(2027, 1, 8, 14, 0));
+        assert!(last.is_some_and(|l| l >= utc(2027, 1, 11, 8, 0) && l <= utc(2027, 1, 12, 8, 0)), "{last:?}");
+    }
+
+    #[test]
+    fn of_count_and_until_the_part_that_ends_the_series_later_is_left_out() {
+        let r = weekend_freeze("Europe/Berlin", local(2027, 1, 8, 15, 0));
+        let b = Budget::unlimited();
+        let left_out = |rule: &str| r.without_later_end(rule, &b);
+        let pair = |kept: &str, out: &str| Some((kept.to_owned(), out.to_owned()));
+        // Three Fridays come before 1 March: COUNT ends the series first.
+        assert_eq!(left_out("FREQ=WEEKLY;BYDAY=FR;COUNT=3;UNTIL=20270301"), pair("FREQ=WEEKLY;BYDAY=FR;COUNT=3", "UNTIL=20270301"));
+        // 22 January comes before the tenth Friday: UNTIL ends it first.
+        assert_eq!(left_out("FREQ=WEEKLY;BYDAY=FR;COUNT=10;UNTIL=20270122"), pair("FREQ=WEEKLY;BYDAY=FR;UNTIL=20270122", "COUNT=10"));
+        // Both end it on the third Friday; a COUNT that is no count goes.
+        assert_eq!(left_out("RRULE:FREQ=WEEKLY;BYDAY=FR;UNTIL=20270122;COUNT=3"), pair("FREQ=WEEKLY;BYDAY=FR;UNTIL=20270122", "COUNT=3"));
+        assert_eq!(left_out("FREQ=WEEKLY;UNTIL=20270122;COUNT=-1"), pair("FREQ=WEEKLY;UNTIL=20270122", "COUNT=-1"));
+        assert_eq!(left_out("FREQ=WEEKLY;COUNT=3"), None);
+        assert_eq!(left_out("FREQ=WEEKLY;UNTIL=20270122"), None);
+    }
+
+    #[test]
+    fn whether_a_series_has_an_occurrence_at_a_time() {
+        let mut r = weekend_freeze("Europe/Berlin", local(2027, 1, 8, 15, 0));
+        r.exdates.push(local(2027, 4, 2, 15, 0));
+        let b = Budget::unlimited();
+        assert!(r.starts_at(local(2027, 1, 8, 15, 0), &b).unwrap(), "DTSTART");
+        assert!(r.starts_at(local(2027, 3, 26, 15, 0), &b).unwrap());
+        assert!(!r.starts_at(local(2027, 3, 26, 16, 0), &b).unwrap(), "not at 16:00");
+        assert!(!r.starts_at(local(2027, 3, 25, 15, 0), &b).unwrap(), "not on a Thursday");
+        assert!(!r.starts_at(local(2027, 4, 2, 15, 0), &b).unwrap(), "an exception");
     }
 
     fn weekend_freeze_until(tz: &str, until: &str) -> Recurrence {
