@@ -185,6 +185,41 @@ fn daily_backups_are_taken_once_a_day_and_pruned() {
 }
 
 #[test]
+fn the_upkeep_removes_what_interrupted_and_pruned_backups_left_and_keeps_the_backups() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
+    projects::create(&store, &draft("Atlas"), t0()).unwrap();
+    let yesterday = store.daily_maintenance(t0() - Duration::days(1)).unwrap().expect("a daily backup");
+    let backups = store.backups_dir();
+    // A daily backup cut short by a power cut: a database-sized .partial
+    // and its journal, last written two hours ago.
+    let partial = backups.join("liftoff-20261120T090000Z-daily.db.partial");
+    fs::copy(&yesterday, &partial).unwrap();
+    let journal = backups.join("liftoff-20261120T090000Z-daily.db.partial-journal");
+    fs::write(&journal, b"journal").unwrap();
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 3600);
+    for path in [&partial, &journal] {
+        fs::File::options().write(true).open(path).unwrap().set_modified(two_hours_ago).unwrap();
+    }
+    // A pruned backup's -wal and -shm.
+    let stray = [backups.join("liftoff-20261001T090000Z-daily.db-wal"), backups.join("liftoff-20261001T090000Z-daily.db-shm")];
+    for path in &stray {
+        fs::write(path, b"stray").unwrap();
+    }
+
+    let today = store.daily_maintenance(t0()).unwrap().expect("today's backup");
+    for gone in [&partial, &journal].into_iter().chain(&stray) {
+        assert!(!gone.exists(), "{} is still there", gone.display());
+    }
+    let mut left: Vec<String> = fs::read_dir(&backups).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    left.sort();
+    assert_eq!(left, ["liftoff-20261121T090000Z-daily.db", "liftoff-20261122T090000Z-daily.db"]);
+    let kept: Vec<_> = backup::list(&backups).into_iter().map(|b| b.path).collect();
+    assert_eq!(kept, [today, yesterday]);
+    assert!(kept.iter().all(|b| backup::is_intact(b)));
+}
+
+#[test]
 fn opening_leaves_the_daily_backup_to_the_background() {
     let dir = tempfile::tempdir().unwrap();
     drop(Store::open_or_recover(dir.path(), t0()).unwrap());

@@ -367,8 +367,14 @@ impl Store {
     /// Takes the daily backup if one is due and prunes old ones. Returns the
     /// new backup's path, if one was taken. Reads through its own connection,
     /// so writes go on meanwhile.
+    ///
+    /// Before and after, it removes what interrupted and pruned backups left
+    /// ([`backup::clean`]): before, so that a database-sized `.partial` from
+    /// a crash does not take the room the new backup needs. The upkeep runs
+    /// this a minute after start and then hourly, so start-up stays quick.
     pub fn daily_maintenance(&self, now: DateTime<Utc>) -> Result<Option<PathBuf>, StoreError> {
         let dir = self.backups_dir();
+        backup::clean(&dir);
         let taken = if backup::daily_due(&dir, now) {
             let reader = self.reader()?;
             Some(backup::write(&reader, &dir, "daily", now)?)
@@ -376,6 +382,7 @@ impl Store {
             None
         };
         backup::prune(&dir, now);
+        backup::clean(&dir);
         Ok(taken)
     }
 
