@@ -275,7 +275,7 @@ fn recover_runs(store: &Store) -> Vec<String> {
                 );
                 if !i.leftovers.is_empty() {
                     m.push_str(&format!(
-                        " Its processes ({}) are still running: stop them on the Deploys page.",
+                        " Its processes are still running: {}. Stop them on the Deploys page; the next deploy there stops them too.",
                         liftoff_core::deploy::procs::Proc::describe(&i.leftovers)
                     ));
                 }

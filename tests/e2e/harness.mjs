@@ -82,7 +82,7 @@ async function waitForDriver(base, child, output) {
  * WebDriver session. `quit()` ends the app. `application` starts another
  * binary instead (the benchmark's empty app, or a wrapper around Liftoff).
  */
-export async function launch(home, { testName, env: extraEnv = {}, application = appBinary() } = {}) {
+export async function launch(home, { testName, env: extraEnv = {}, application = appBinary(), args = [] } = {}) {
   const port = await freePort();
   const nativePort = await freePort();
   const env = {
@@ -106,7 +106,7 @@ export async function launch(home, { testName, env: extraEnv = {}, application =
   let session;
   try {
     await waitForDriver(base, driver, output);
-    session = await Session.create(base, { browserName: "wry", "tauri:options": { application } });
+    session = await Session.create(base, { browserName: "wry", "tauri:options": { application, args } });
   } catch (e) {
     // A driver left running would keep the test process alive.
     driver.kill("SIGTERM");

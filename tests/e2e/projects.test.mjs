@@ -65,6 +65,21 @@ test("a new project is stored and is still there after a restart", async () => {
   }
 });
 
+test("--data-dir opens the window on that folder", async () => {
+  const home = freshHome("data-dir-flag");
+  const other = join(home.root, "elsewhere");
+  // No LIFTOFF_DATA_DIR: the option alone decides.
+  const app = await launch(home, { testName: "data-dir-flag", env: { LIFTOFF_DATA_DIR: "" }, args: ["--data-dir", other] });
+  try {
+    const s = app.session;
+    await s.waitForContent("[data-testid=data-dir]", other);
+    assert.ok(existsSync(join(other, "liftoff.db")), "the database is in the folder given");
+    assert.ok(!existsSync(join(home.data, "liftoff.db")), "and not in the default one");
+  } finally {
+    await app.quit();
+  }
+});
+
 test("an empty name is refused beside the field and nothing is stored", async () => {
   const home = freshHome("empty-name");
   const app = await launch(home, { testName: "empty-name" });

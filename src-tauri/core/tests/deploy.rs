@@ -808,3 +808,32 @@ fn versions_compare_by_their_numbers() {
     assert!(!engine::version_older("2.4.0", "2.4.0"));
     assert!(!engine::version_older("2.4.0+build.7", "2.4.0"));
 }
+
+/// A running deploy's log and steps travel on its stream: the store reports
+/// its start and its end as data changes, not each log write, so open pages
+/// do not reload several times a second.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_raises_data_changes_at_its_start_and_end_only() {
+    let f = Fixture::new();
+    let mut s = settings(shell("i=0; while [ $i -lt 20 ]; do echo \"line $i\"; i=$((i+1)); sleep 0.05; done"));
+    s.before = vec![ExtraStep { name: "Backup".into(), command: shell("echo backup") }];
+    f.set_target("staging", s);
+    let reports = Arc::new(std::sync::Mutex::new(0usize));
+    let counter = reports.clone();
+    f.store.subscribe(move |set| {
+        if set.changes.iter().any(|c| c.kind == liftoff_core::store::ChangeKind::Deploy) {
+            *counter.lock().unwrap() += 1;
+        }
+    });
+    let mut events = Vec::new();
+    let job = engine::start(&f.store, &keychain(), &f.request("staging", "1.0"), &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
+    let run = engine::execute(f.store.clone(), job, CancellationToken::new(), fast(), &mut |e| events.push(e)).await;
+    assert_eq!(run.state, RunState::Succeeded, "{}", run.outcome);
+    assert_eq!(*reports.lock().unwrap(), 2, "the run's start and its end");
+    // The stream told it all: every step's start and end, every line, the end.
+    let steps = events.iter().filter(|e| matches!(e, RunEvent::Step { .. })).count();
+    assert_eq!(steps, 4, "two steps, each started and ended");
+    let lines: usize = events.iter().map(|e| if let RunEvent::Lines { lines, .. } = e { lines.len() } else { 0 }).sum();
+    assert_eq!(lines as i32, run.log_lines, "every stored line came over the stream");
+    assert!(matches!(events.first(), Some(RunEvent::Started { .. })) && matches!(events.last(), Some(RunEvent::Ended { .. })));
+}

@@ -477,13 +477,24 @@ pub(crate) fn gate_in(conn: &Connection, release: &Release) -> Result<SendGate, 
     // run that changed it) is this release's deploy, and its smoke checks
     // passed. A later deploy of another version, a rollback or a failed
     // verification closes the gate again.
-    let running_now = match &production {
+    // (What production runs now is its last run that changed it, as
+    // `deploy::runs::current_in` reads it; read here without importing
+    // the deploy engine, which imports this module.)
+    let running_now: Option<(Option<String>, String, String)> = match &production {
         None => None,
-        Some((env, _)) => crate::deploy::runs::current_in(conn, env)?,
+        Some((env, _)) => conn
+            .query_row(
+                "SELECT release_id, state, kind FROM deploy_runs WHERE environment_id = ?1 AND state IN ('succeeded', 'failedVerification')
+                 ORDER BY started_at DESC, id DESC LIMIT 1",
+                params![env],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?,
     };
-    let verified = running_now.as_ref().is_some_and(|r| {
-        r.release_id.as_deref() == Some(release.id.as_str()) && r.state == crate::deploy::RunState::Succeeded && r.kind == crate::deploy::RunKind::Deploy
-    }) && !matches!(release.state, ReleaseState::RolledBack | ReleaseState::Cancelled);
+    let verified = running_now
+        .as_ref()
+        .is_some_and(|(release_id, state, kind)| release_id.as_deref() == Some(release.id.as_str()) && state == "succeeded" && kind == "deploy")
+        && !matches!(release.state, ReleaseState::RolledBack | ReleaseState::Cancelled);
     // An override stands for the release as it was when it was decided: a
     // rollback or a cancellation voids it (and a rollback removes it).
     let over: Option<(String, String)> = if matches!(release.state, ReleaseState::RolledBack | ReleaseState::Cancelled) {

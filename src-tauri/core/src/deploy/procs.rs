@@ -46,8 +46,9 @@ pub struct Proc {
 }
 
 impl Proc {
+    /// `sleep (4242), sh (4243)`, at most eight named.
     pub fn describe(list: &[Proc]) -> String {
-        let mut out: Vec<String> = list.iter().take(8).map(|p| format!("{} ({})", p.pid, p.name)).collect();
+        let mut out: Vec<String> = list.iter().take(8).map(|p| format!("{} ({})", p.name, p.pid)).collect();
         if list.len() > 8 {
             out.push(format!("and {} more", list.len() - 8));
         }
