@@ -76,6 +76,17 @@ async function choose(s, css, value) {
   );
 }
 
+/**
+ * Acts as the person `id`: every "acting as" / "You are" choice on the
+ * screen (the window's header and the page may each have one).
+ */
+async function actAs(s, id) {
+  await s.waitFor("[data-testid=acting-as]");
+  await s.execute(
+    `for (const el of document.querySelectorAll('[data-testid=acting-as]')) { el.value = ${JSON.stringify(id)}; el.dispatchEvent(new Event('change', { bubbles: true })); }`,
+  );
+}
+
 test("compose from git, preview, approve, refused until verified, export the .eml, send to a real SMTP server and resume", async () => {
   const home = freshHome("announce");
   const repo = join(home.root, "repo");
@@ -126,8 +137,8 @@ test("compose from git, preview, approve, refused until verified, export the .em
     await typeInto(s, "[data-testid=smtp-host]", "127.0.0.1");
     await choose(s, "[data-testid=smtp-security]", "plain");
     await typeInto(s, "[data-testid=smtp-port]", String(smtp.port));
-    await typeInto(s, "[data-testid=smtp-from-name]", "Northwind Billing – Team");
-    await typeInto(s, "[data-testid=smtp-from-address]", "news@northwind.example");
+    await typeInto(s, "[data-testid=sender-name]", "Northwind Billing – Team");
+    await typeInto(s, "[data-testid=sender-address]", "news@northwind.example");
     await typeInto(s, "[data-testid=test-address]", "lead@northwind.example");
     // The audience from a file, read by Liftoff from the path the Open dialog gave.
     const users = join(home.root, "end-users.txt");
@@ -150,18 +161,20 @@ test("compose from git, preview, approve, refused until verified, export the .em
     assert.equal((await s.findAll("[data-testid=template-error]")).length, 0);
     await app.shot("announce-draft-preview");
 
-    // A typo in the template names its line; fixing it clears the error.
+    // A typo in the template (behind "Customize template") names its line;
+    // fixing it clears the error.
+    await s.execute("document.querySelector('[data-testid=customize-template]').open = true");
     const body = await s.execute("return document.querySelector('[data-testid=part-body]').value");
     await s.execute(
       `const el = document.querySelector('[data-testid=part-body]'); el.value = ${JSON.stringify(body + "\n{{ relase.version }}")}; el.dispatchEvent(new Event('input', { bubbles: true }));`,
     );
-    await (await s.find("[data-testid=save-draft]")).click();
+    await (await s.find("[data-testid=save-template]")).click();
     await s.waitForContent("[data-testid=template-error]", "relase");
     await app.shot("announce-template-error");
     await s.execute(
       `const el = document.querySelector('[data-testid=part-body]'); el.value = ${JSON.stringify(body)}; el.dispatchEvent(new Event('input', { bubbles: true }));`,
     );
-    await (await s.find("[data-testid=save-draft]")).click();
+    await (await s.find("[data-testid=save-template]")).click();
     await s.waitUntil(async () => (await s.findAll("[data-testid=template-error]")).length === 0, "the error to go");
 
     // The preview is served with its own, script-free policy.
@@ -172,7 +185,7 @@ test("compose from git, preview, approve, refused until verified, export the .em
     const omar = sql(home, "SELECT id FROM people WHERE name LIKE 'Omar%'")[0].id;
     await choose(s, "[data-testid=draft-reviewer]", omar);
     await s.waitUntil(async () => sql(home, `SELECT 1 FROM announcements WHERE id = '${draft}' AND reviewer_id = '${omar}'`).length === 1, "the reviewer");
-    await choose(s, "[data-testid=acting-as]", omar);
+    await actAs(s, omar);
     await (await s.waitFor("[data-testid=approve-draft]:not([disabled])")).click();
     await s.waitForContent("[data-testid=draft-approval]", "Approved by Omar");
 
@@ -299,12 +312,13 @@ test("a company mail server: STARTTLS with the company's own CA, added in the ma
     await s.waitForText("[data-testid=project-title]", "Northwind Billing");
     await (await s.waitFor("[data-testid=tab-announcements]")).click();
     await s.waitFor("[data-testid=announcements-page]");
-    await (await s.find("[data-testid=section-settings]")).click();
+    // The sections show once the release's announcements are read.
+    await (await s.waitFor("[data-testid=section-settings]")).click();
     await (await s.waitFor("[data-testid=smtp-on]")).click();
     await typeInto(s, "[data-testid=smtp-host]", "127.0.0.1");
     await choose(s, "[data-testid=smtp-security]", "startTls");
     await typeInto(s, "[data-testid=smtp-port]", String(smtp.port));
-    await typeInto(s, "[data-testid=smtp-from-address]", "news@northwind.example");
+    await typeInto(s, "[data-testid=sender-address]", "news@northwind.example");
     await typeInto(s, "[data-testid=test-address]", "lead@northwind.example");
     await (await s.find("[data-testid=save-announce-settings]")).click();
     await s.waitUntil(async () => sql(home, "SELECT 1 FROM announce_settings WHERE settings LIKE '%startTls%'").length === 1, "the settings to be saved");
@@ -346,5 +360,247 @@ test("a company mail server: STARTTLS with the company's own CA, added in the ma
   } finally {
     await app.quit();
     smtp.stop();
+  }
+});
+
+/** A date as the drafts read it: `2026-12-15` is `15 December 2026`. */
+function inWords(iso) {
+  return new Date(`${iso}T00:00:00Z`).toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+}
+
+/** Scrolls the element matching `css` to the top of the page's own scrolling area. */
+async function scrollTo(s, css) {
+  await s.execute(`document.querySelector(${JSON.stringify(css)})?.scrollIntoView({ block: "start" })`);
+}
+
+/** Shots of the drafts at 1280x820 and at the smallest window, 960x620. */
+async function shotsAtBothSizes(s, app, label, css) {
+  for (const [width, height] of [
+    [1280, 820],
+    [960, 620],
+  ]) {
+    await s.cmd("POST", "/window/rect", { width, height });
+    await s.waitUntil(async () => (await s.execute("return window.innerWidth")) <= width, `the window at ${width}`);
+    if (css) await scrollTo(s, css);
+    await app.shot(`${label}-${width}`);
+  }
+  await s.cmd("POST", "/window/rect", { width: 1280, height: 820 });
+}
+
+test("a lead's words, not template code; copy that follows the release's state; an .eml that needs only a sender", async () => {
+  const home = freshHome("announce-words");
+  const repo = join(home.root, "repo");
+  fixtureRepository(repo);
+  let app = await launch(home, { testName: "announce-words" });
+  const draftWhere = (release) => `SELECT id, parts, words, approved_digest FROM announcements WHERE release_id = '${release}' AND channel = 'email'`;
+  let release;
+  try {
+    const s = app.session;
+    await s.cmd("POST", "/window/rect", { width: 1280, height: 820 });
+    await (await s.waitFor("[data-testid=open-sample]")).click();
+    await s.waitForText("[data-testid=project-title]", "Northwind Billing");
+    const projectId = sql(home, "SELECT id FROM projects")[0].id;
+    sql(home, `UPDATE projects SET repository = '${repo}' WHERE id = '${projectId}'`);
+    const r = sql(home, "SELECT id, target_date FROM releases WHERE version = '2.4.0'")[0];
+    release = r.id;
+    const date = inWords(r.target_date);
+    assert.ok(r.target_date > new Date().toISOString().slice(0, 10), "the sample's 2.4.0 is still to come");
+
+    await (await s.waitFor("[data-testid=tab-announcements]")).click();
+    await s.waitFor("[data-testid=announcements-page]");
+    await (await s.waitFor("[data-testid=read-changes]:not([disabled])")).click();
+    await s.waitUntil(async () => (await s.findAll("[data-testid=change-item]")).length === 5, "five change items");
+
+    // 5. Words, not template code: the draft reads as its readers will
+    // read it, the items a list of their own, the template tucked away.
+    await (await s.find("[data-testid=section-drafts]")).click();
+    await (await s.waitFor("[data-testid=new-draft]")).click();
+    await s.waitFor("[data-testid=draft-words]");
+    const opening = await (await s.waitFor("[data-testid=words-body-0]")).property("value");
+    assert.equal(opening, `Hello,\n\nNorthwind Billing (sample) 2.4.0 (Tax engine switch) will be available on ${date}. Here is what changed.`);
+    const shown = await s.execute("return [...document.querySelectorAll('[data-testid=draft-words] textarea, [data-testid=draft-words] input')].map((e) => e.value).join('\\n')");
+    assert.ok(!shown.includes("{%") && !shown.includes("{{"), shown);
+    assert.ok(!shown.includes(r.target_date), "dates in words, never ISO");
+    assert.equal(await s.execute("return document.querySelector('[data-testid=customize-template]').open"), false, "the template is behind its disclosure");
+    const listed = sql(home, `SELECT COUNT(*) AS n FROM change_items WHERE release_id = '${release}' AND included = 1 AND audiences LIKE '%endUsers%'`)[0].n;
+    assert.equal((await s.findAll("[data-testid=words-item]")).length, listed, "the draft's items, one input each");
+    await s.waitForContent("[data-testid=draft-timing]", "The approval covers both");
+    await shotsAtBothSizes(s, app, "words", "[data-testid=drafts]");
+
+    // The lead changes one sentence of the opening and writes the preheader;
+    // and rewords an item in place.
+    const mine = opening.replace("Here is what changed.", "Here is what changes for you.");
+    await setText(s, "[data-testid=words-body-0]", mine);
+    await setText(s, "[data-testid=words-preheader-0]", "Invoices as PDF, and three more changes.");
+    await (await s.find("[data-testid=save-draft]:not([disabled])")).click();
+    await s.waitUntil(async () => sql(home, draftWhere(release))[0]?.parts.includes("what changes for you"), "the words to be saved");
+    const stored = sql(home, draftWhere(release))[0];
+    assert.ok(JSON.parse(stored.parts).body.includes("{% block changes %}"), "the list stays the template's");
+    assert.deepEqual(Object.keys(JSON.parse(stored.words)).sort(), ["body", "preheader"]);
+    const pdf = await s.execute("return [...document.querySelectorAll('[data-testid=words-item]')].findIndex((el) => el.value.includes('PDF'))");
+    assert.ok(pdf >= 0);
+    await s.execute(
+      `const el = document.querySelectorAll('[data-testid=words-item]')[${pdf}]; el.value = 'Download any invoice as a PDF'; el.dispatchEvent(new Event('change', { bubbles: true }));`,
+    );
+    await s.waitUntil(async () => sql(home, "SELECT 1 FROM change_items WHERE text = 'Download any invoice as a PDF' AND edited = 1").length === 1, "the item's edit");
+
+    // A new commit, read again from git: the list takes it, the words stay;
+    // the preheader counted the items, and the page says it was written before.
+    git(repo, "commit", "--allow-empty", "-q", "-m", "feat: remind customers of unpaid invoices");
+    git(repo, "tag", "-f", "v2.4.0");
+    await (await s.find("[data-testid=section-changes]")).click();
+    await (await s.waitFor("[data-testid=read-changes]:not([disabled])")).click();
+    await s.waitUntil(async () => (await s.findAll("[data-testid=change-item]")).length === 6, "six change items");
+    await (await s.find("[data-testid=section-drafts]")).click();
+    await s.waitUntil(
+      async () => (await s.execute("return [...document.querySelectorAll('[data-testid=words-item]')].map((e) => e.value).join('|')")).includes("Remind customers"),
+      "the new item in the draft's list",
+    );
+    assert.equal(await (await s.find("[data-testid=words-body-0]")).property("value"), mine, "the lead's words are kept");
+    const items = await s.execute("return [...document.querySelectorAll('[data-testid=words-item]')].map((e) => e.value)");
+    assert.ok(items.includes("Download any invoice as a PDF"), items.join("|"));
+    await s.waitForContent("[data-testid=words-preheader] [data-testid=words-stale]", `with ${listed + 1} changes`);
+    assert.equal(await (await s.find("[data-testid=words-preheader-0]")).property("value"), "Invoices as PDF, and three more changes.");
+    assert.equal((await s.findAll("[data-testid=words-body] [data-testid=words-stale]")).length, 0, "the opening does not count the items");
+    await shotsAtBothSizes(s, app, "words-written-before", "[data-testid=words-preheader]");
+    await (await s.find("[data-testid=keep-words]")).click();
+    await s.waitUntil(async () => (await s.findAll("[data-testid=words-stale]")).length === 0, "the notice to go once the words are kept");
+    assert.ok(JSON.parse(sql(home, draftWhere(release))[0].words).preheader["0"].wrote.includes(`with ${listed + 1} changes`));
+
+    // 7. Approving an email and its .eml wait for a sender, and say so beside
+    // the buttons, before any dialog.
+    const omar = sql(home, "SELECT id FROM people WHERE name LIKE 'Omar%'")[0].id;
+    await choose(s, "[data-testid=draft-reviewer]", omar);
+    await actAs(s, omar);
+    await s.waitForContent("[data-testid=approve-needs]", "a From address (Settings, Sender)");
+    await s.waitFor("[data-testid=approve-draft][disabled]");
+    await s.waitForContent("[data-testid=export-eml-needs]", "a From address");
+    await s.waitForContent("[data-testid=export-eml-needs]", "Omar");
+    await s.waitFor("[data-testid=export-eml][disabled]");
+    await s.waitForContent("[data-testid=preview-from]", "nobody yet");
+    await scrollTo(s, "[aria-label=Review]");
+    await app.shot("needs-a-sender");
+
+    // A sender and no mail server at all.
+    await (await s.find("[data-testid=section-settings]")).click();
+    await typeInto(s, "[data-testid=sender-name]", "Northwind Billing");
+    await typeInto(s, "[data-testid=sender-address]", "news@northwind.example");
+    await (await s.find("[data-testid=save-announce-settings]")).click();
+    await s.waitUntil(async () => sql(home, `SELECT settings FROM announce_settings WHERE settings LIKE '%news@northwind.example%'`).length === 1, "the sender to be saved");
+    const saved = JSON.parse(sql(home, "SELECT settings FROM announce_settings")[0].settings);
+    assert.deepEqual([saved.sender, saved.smtp], [{ name: "Northwind Billing", address: "news@northwind.example" }, null]);
+    await (await s.find("[data-testid=section-drafts]")).click();
+    await s.waitForContent("[data-testid=preview-from]", "Northwind Billing <news@northwind.example>");
+    await (await s.waitFor("[data-testid=approve-draft]:not([disabled])")).click();
+    await s.waitForContent("[data-testid=draft-approval]", "Approved by Omar");
+
+    // 6. The release is not verified: the Deliver section's own sentence.
+    await s.waitForText(
+      "[data-testid=deliver-waiting]",
+      "Exports for users and sending wait until 2.4.0 runs verified on production, or someone decides to announce it anyway.",
+    );
+    await (await s.find("[data-testid=announce-override]")).click();
+    await s.waitFor("[data-testid=override-by-person]");
+    await s.execute("const el = document.querySelector('[data-testid=override-by-person]'); el.value = '__other__'; el.dispatchEvent(new Event('change', { bubbles: true }));");
+    await typeInto(s, "[data-testid=override-by]", "Dana Okafor (CTO)");
+    await typeInto(s, "[data-testid=override-reason]", "Customers asked for the PDF export; the deploy is on its date.");
+    await (await s.find("[data-testid=override-confirm]")).click();
+    await s.waitForContent("[data-testid=announce-gate]", "decided to announce it anyway");
+    assert.equal((await s.findAll("[data-testid=export-eml-needs]")).length, 0, "nothing missing any more");
+
+    // The .eml: a sender, no mail server.
+    const emlPath = join(home.root, "words.eml");
+    await answerFileDialogs(s, emlPath);
+    await (await s.waitFor("[data-testid=export-eml]:not([disabled])")).click();
+    await s.waitForText("[data-testid=export-result-path]", emlPath);
+    assert.equal((await fileDialogsAsked(s)).length, 1);
+    const eml = JSON.parse(
+      execFileSync(
+        "python3",
+        [
+          "-c",
+          `import email, email.policy, json, sys
+m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.default)
+print(json.dumps({"from": m["from"], "text": m.get_body(("plain",)).get_content()}))`,
+          emlPath,
+        ],
+        { encoding: "utf8" },
+      ),
+    );
+    assert.equal(eml.from, "Northwind Billing <news@northwind.example>");
+    assert.ok(eml.text.includes(`will be available on ${date}. Here is what changes for you.`), eml.text);
+    assert.ok(eml.text.includes("Remind customers") && eml.text.includes("Download any invoice as a PDF"), eml.text);
+    assert.ok(!eml.text.includes(r.target_date) && !eml.text.includes("is now available"), eml.text);
+
+    // The mail server, its port, security, user name and rate: recipients
+    // read none of them, and the approval stands.
+    const digest = sql(home, draftWhere(release))[0].approved_digest;
+    await (await s.find("[data-testid=section-settings]")).click();
+    await (await s.waitFor("[data-testid=smtp-on]")).click();
+    await typeInto(s, "[data-testid=smtp-host]", "127.0.0.1");
+    await choose(s, "[data-testid=smtp-security]", "plain");
+    await typeInto(s, "[data-testid=smtp-port]", "2525");
+    await typeInto(s, "[data-testid=smtp-username]", "lena");
+    await typeInto(s, "[data-testid=rate]", "30");
+    await typeInto(s, "[data-testid=test-address]", "lead@northwind.example");
+    await (await s.find("[data-testid=save-announce-settings]")).click();
+    await s.waitUntil(async () => sql(home, "SELECT 1 FROM announce_settings WHERE settings LIKE '%2525%'").length === 1, "the server to be saved");
+    await shotsAtBothSizes(s, app, "settings", "[data-testid=sender]");
+    await (await s.find("[data-testid=section-drafts]")).click();
+    await s.waitForContent("[data-testid=draft-approval]", "Approved by Omar");
+    assert.equal(sql(home, draftWhere(release))[0].approved_digest, digest);
+    await shotsAtBothSizes(s, app, "deliver", "[aria-label=Deliver]");
+
+    // 6. A release rolled back before anything about it went out: nothing to
+    // correct, no "announce anyway", and its own sentence beside the buttons.
+    const old = sql(home, "SELECT id FROM releases WHERE version = '2.3.1'")[0].id;
+    sql(home, `UPDATE releases SET state = 'rolledBack' WHERE id = '${old}'`);
+    await s.waitUntil(
+      async () => (await s.execute("return [...document.querySelectorAll('[data-testid=announce-release] option')].map((o) => o.textContent).join('|')")).includes("2.3.1 · Dunning fixes (rolled back)"),
+      "the rollback to show",
+    );
+    await choose(s, "[data-testid=announce-release]", old);
+    await s.waitForContent("[data-testid=announce-gate]", "2.3.1 was rolled back before anything about it went out, so there is nothing to correct.");
+    const gate = await s.execute("return document.querySelector('[data-testid=announce-gate]').textContent");
+    assert.ok(gate.includes("Rolled back.") && !gate.includes("correction instead") && !gate.includes("Send the correction"), gate);
+    assert.equal((await s.findAll("[data-testid=announce-override]")).length, 0, "no deciding to announce a rolled-back release");
+    await (await s.find("[data-testid=section-drafts]")).click();
+    await (await s.waitFor("[data-testid=new-draft]")).click();
+    await s.waitForText("[data-testid=deliver-waiting]", "Exports for users and sending are closed while 2.3.1 is rolled back.");
+    assert.equal(sql(home, `SELECT COUNT(*) AS n FROM announcements WHERE release_id = '${old}' AND correction = 1`)[0].n, 0);
+    await shotsAtBothSizes(s, app, "rolled-back", "[data-testid=announce-gate]");
+  } catch (e) {
+    await app.shot("failure").catch(() => {});
+    throw e;
+  } finally {
+    await app.quit();
+  }
+
+  // The same pages in the dark.
+  app = await launch(home, { testName: "announce-words", env: { GTK_THEME: "Adwaita:dark" } });
+  try {
+    const s = app.session;
+    await (await s.waitForText("[data-testid=project-row]", "Northwind Billing")).click();
+    await (await s.waitFor("[data-testid=tab-announcements]")).click();
+    await s.waitFor("[data-testid=announcements-page]");
+    assert.equal(await s.execute("return matchMedia('(prefers-color-scheme: dark)').matches"), true);
+    await choose(s, "[data-testid=announce-release]", release);
+    await (await s.waitFor("[data-testid=section-drafts]")).click();
+    await s.waitFor("[data-testid=draft-words]");
+    await shotsAtBothSizes(s, app, "dark-words", "[data-testid=drafts]");
+    await shotsAtBothSizes(s, app, "dark-deliver", "[aria-label=Deliver]");
+    await (await s.find("[data-testid=section-settings]")).click();
+    await shotsAtBothSizes(s, app, "dark-settings", "[data-testid=sender]");
+    const old = sql(home, "SELECT id FROM releases WHERE version = '2.3.1'")[0].id;
+    await choose(s, "[data-testid=announce-release]", old);
+    await (await s.find("[data-testid=section-drafts]")).click();
+    await s.waitForContent("[data-testid=announce-gate]", "nothing to correct");
+    await s.waitFor("[data-testid=deliver-waiting]");
+    await shotsAtBothSizes(s, app, "dark-rolled-back", "[data-testid=announce-gate]");
+  } catch (e) {
+    await app.shot("failure").catch(() => {});
+    throw e;
+  } finally {
+    await app.quit();
   }
 });

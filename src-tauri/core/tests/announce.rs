@@ -12,9 +12,9 @@ use std::time::Duration;
 use chrono::Utc;
 use liftoff_core::announce::drafts::{self, Approval};
 use liftoff_core::announce::items::{self, ItemEdit};
-use liftoff_core::announce::mail::{Security, SmtpSettings};
+use liftoff_core::announce::mail::Security;
 use liftoff_core::announce::sends::{self, ExportFormat};
-use liftoff_core::announce::settings::{self, AnnounceSettings, Support};
+use liftoff_core::announce::settings::{self, AnnounceSettings, EmailSender, MailServer, Support};
 use liftoff_core::announce::{AnnounceError, Audience, Category, Channel};
 use liftoff_core::audit::Actor;
 use liftoff_core::deploy::engine::{self, Timing};
@@ -242,15 +242,9 @@ async fn nothing_goes_out_before_production_is_verified_and_a_rollback_drafts_a_
     let f = Fixture::new();
     items::read_from_git(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
     let support = Support { helpdesk: "https://help.example.com".into(), feedback: "https://example.com/feedback".into(), ..Support::default() };
-    let smtp = SmtpSettings {
-        host: "localhost".into(),
-        port: 2525,
-        security: Security::Plain,
-        username: String::new(),
-        from_name: "Billing Team – Ärger-frei".into(),
-        from_address: "news@example.com".into(),
-    };
-    settings::set(&f.store, &f.project.id, &AnnounceSettings { support, smtp: Some(smtp), ..AnnounceSettings::default() }, Utc::now()).unwrap();
+    let smtp = MailServer { host: "localhost".into(), port: 2525, security: Security::Plain, username: String::new() };
+    let sender = EmailSender { name: "Billing Team – Ärger-frei".into(), address: "news@example.com".into() };
+    settings::set(&f.store, &f.project.id, &AnnounceSettings { support, sender, smtp: Some(smtp), ..AnnounceSettings::default() }, Utc::now()).unwrap();
     let draft = drafts::create(&f.store, &f.release, Channel::Email, Audience::EndUsers, &lead(), Utc::now()).unwrap();
     let mut parts = draft.parts.clone();
     parts.insert("subject".into(), "Neu in {{ release.version }}: Rechnungen als PDF".into());
@@ -400,4 +394,266 @@ fn a_recipients_file_is_read_within_the_limit() {
     let huge = dir.path().join("everyone.csv");
     std::fs::File::create(&huge).unwrap().set_len(5 * 1024 * 1024).unwrap();
     assert_eq!(settings::read_recipients_file(&huge).unwrap_err().to_string(), "This list is larger than 4 MB. Split the audience.");
+}
+
+/// The lead's words: the draft in pieces, one rewritten, a new read and an
+/// item left out, the page's word when the template would now write a piece
+/// otherwise, and the approval through it all.
+#[test]
+fn the_lead_edits_words_not_template_code_and_a_new_read_keeps_them() {
+    use liftoff_core::announce::words::{PieceKind, WordsEdit};
+    let f = Fixture::new();
+    items::read_from_git(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
+    let sender = EmailSender { name: "Billing".into(), address: "news@example.com".into() };
+    settings::set(&f.store, &f.project.id, &AnnounceSettings { sender, ..AnnounceSettings::default() }, Utc::now()).unwrap();
+    let draft = drafts::create(&f.store, &f.release, Channel::Email, Audience::EndUsers, &lead(), Utc::now()).unwrap();
+    let view = drafts::view(&f.store, &draft.id).unwrap();
+    let body = view.words.iter().find(|w| w.part == "body").unwrap();
+    let kinds: Vec<PieceKind> = body.pieces.iter().map(|p| p.kind).collect();
+    assert_eq!(kinds, [PieceKind::Words, PieceKind::Changes, PieceKind::Words], "words, the list of items, words");
+    assert_eq!(body.pieces[0].text, "Hello,\n\nBilling 2.4.0 (Invoices) is now available. Here is what changed.");
+    assert!(!body.pieces[0].text.contains("{%") && !body.pieces[2].text.contains("{%"), "words, not template code");
+    assert_eq!(view.items.len() as u32, view.item_count, "the items the draft lists, to edit in place");
+    let preheader = view.words.iter().find(|w| w.part == "preheader").unwrap();
+    assert_eq!(preheader.pieces[0].text, format!("Billing 2.4.0 is now available with {} changes.", view.item_count));
+
+    // The lead rewrites the opening and the preheader; the reviewer approves.
+    let edits = vec![
+        WordsEdit { part: "body".into(), piece: 0, text: "Hi,\n\nInvoices come as **PDF** now, and {{ braces }} stay braces.".into() },
+        WordsEdit { part: "preheader".into(), piece: 0, text: "Four changes, one of them PDFs.".into() },
+    ];
+    drafts::set_words(&f.store, &draft.id, &edits, &lead(), Utc::now()).unwrap();
+    let rita = f.person("Rita");
+    drafts::set_reviewer(&f.store, &draft.id, rita.person_id.as_deref(), &lead(), Utc::now()).unwrap();
+    drafts::approve(&f.store, &draft.id, &rita, Utc::now()).unwrap();
+    let view = drafts::view(&f.store, &draft.id).unwrap();
+    let rendered = view.rendered.clone().unwrap();
+    let text = rendered.text_of_body();
+    assert!(text.starts_with("Hi,\n\nInvoices come as PDF now, and {{ braces }} stay braces."), "{text}");
+    assert!(rendered.main_html().contains("<strong>PDF</strong>"));
+    assert!(text.contains("Totals round half up"), "the list is still the items: {text}");
+    let body = view.words.iter().find(|w| w.part == "body").unwrap();
+    assert!(body.pieces[0].own && !body.pieces[2].own);
+    assert_eq!(body.pieces[0].template_now, None);
+
+    // A new read from git: the words stay, the list is the items.
+    items::read_from_git(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
+    let view = drafts::view(&f.store, &draft.id).unwrap();
+    assert_eq!(view.approval, Approval::Approved, "nothing the draft says changed");
+    assert!(view.rendered.as_ref().unwrap().text_of_body().starts_with("Hi,\n\nInvoices come as PDF now"));
+
+    // An item left out: the list follows and the opening stays as written;
+    // the preheader the lead wrote counted the items, and the template would
+    // now write it otherwise: the page says so.
+    let totals = view.items.iter().find(|i| i.text.contains("Totals")).unwrap().clone();
+    let edit = ItemEdit { text: totals.text.clone(), category: totals.category, audiences: totals.audiences.clone(), included: false };
+    items::update(&f.store, &totals.id, &edit, &lead(), Utc::now()).unwrap();
+    let view = drafts::view(&f.store, &draft.id).unwrap();
+    assert_eq!(view.approval, Approval::Withdrawn, "the list changed");
+    let text = view.rendered.as_ref().unwrap().text_of_body();
+    assert!(!text.contains("Totals round half up") && text.starts_with("Hi,\n\nInvoices come as PDF now"), "{text}");
+    let body = view.words.iter().find(|w| w.part == "body").unwrap();
+    assert_eq!(body.pieces[0].template_now, None, "the opening does not depend on the items");
+    let preheader = view.words.iter().find(|w| w.part == "preheader").unwrap();
+    assert_eq!(preheader.pieces[0].text, "Four changes, one of them PDFs.", "the lead's words are kept");
+    let now_says = format!("Billing 2.4.0 is now available with {} changes.", view.item_count);
+    assert_eq!(preheader.pieces[0].template_now.as_deref(), Some(now_says.as_str()));
+
+    // Keeping the words changes nothing the draft says: an approval stands.
+    drafts::approve(&f.store, &draft.id, &rita, Utc::now()).unwrap();
+    drafts::keep_words(&f.store, &draft.id, "preheader", 0, &lead(), Utc::now()).unwrap();
+    let view = drafts::view(&f.store, &draft.id).unwrap();
+    assert_eq!(view.approval, Approval::Approved);
+    assert_eq!(view.words.iter().find(|w| w.part == "preheader").unwrap().pieces[0].template_now, None);
+    // Taking the template's words again does change it.
+    drafts::use_template_words(&f.store, &draft.id, "preheader", 0, &lead(), Utc::now()).unwrap();
+    let view = drafts::view(&f.store, &draft.id).unwrap();
+    assert_eq!(view.approval, Approval::Waiting, "an edit of the draft asks for a new approval");
+    let preheader = view.words.iter().find(|w| w.part == "preheader").unwrap();
+    assert_eq!((preheader.pieces[0].text.as_str(), preheader.pieces[0].own), (now_says.as_str(), false));
+    // Words written back to what the template writes follow it again.
+    let opening = drafts::view(&f.store, &draft.id).unwrap();
+    let original = "Hello,\n\nBilling 2.4.0 (Invoices) is now available. Here is what changed.";
+    drafts::set_words(&f.store, &draft.id, &[WordsEdit { part: "body".into(), piece: 0, text: original.into() }], &lead(), Utc::now()).unwrap();
+    let view = drafts::view(&f.store, &draft.id).unwrap();
+    assert!(!view.words.iter().find(|w| w.part == "body").unwrap().pieces[0].own, "{:?}", opening.words);
+    assert_eq!(f.count("SELECT COUNT(*) FROM announcements WHERE words <> '{}'"), 0, "no record of words left");
+    let actions = f.audit_actions();
+    assert!(actions.contains(&"announcement.wordsKept".to_owned()), "{actions:?}");
+
+    // A piece that is not words, or no longer there, is refused with what to do.
+    let err = drafts::set_words(&f.store, &draft.id, &[WordsEdit { part: "body".into(), piece: 1, text: "x".into() }], &lead(), Utc::now()).unwrap_err();
+    assert!(err.to_string().contains("reload the draft"), "{err}");
+}
+
+fn in_days(days: i64) -> String {
+    (Utc::now().date_naive() + chrono::Duration::days(days)).format("%Y-%m-%d").to_string()
+}
+
+fn date_words(iso: &str) -> String {
+    liftoff_core::announce::render::date_in_words(iso)
+}
+
+/// A release still to come reads as coming on its date, in words; once it
+/// runs verified on production it reads as available, and its approval
+/// stands through that.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_wording_follows_the_release_and_its_coming_out_withdraws_no_approval() {
+    let f = Fixture::new();
+    let date = in_days(20);
+    releases::update(
+        &f.store,
+        &f.release,
+        &ReleaseDraft { version: "2.4.0".into(), name: "Invoices".into(), scope: String::new(), target_date: Some(date.clone()) },
+        &lead(),
+        Utc::now(),
+    )
+    .unwrap();
+    items::read_from_git(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
+    let sender = EmailSender { name: "Billing".into(), address: "news@example.com".into() };
+    settings::set(&f.store, &f.project.id, &AnnounceSettings { sender, ..AnnounceSettings::default() }, Utc::now()).unwrap();
+    let draft = drafts::create(&f.store, &f.release, Channel::Email, Audience::EndUsers, &lead(), Utc::now()).unwrap();
+    let notes = drafts::create(&f.store, &f.release, Channel::ReleaseNotes, Audience::EndUsers, &lead(), Utc::now()).unwrap();
+    let view = drafts::view(&f.store, &draft.id).unwrap();
+    let text = view.rendered.as_ref().unwrap().text_of_body();
+    let words = date_words(&date);
+    assert!(text.contains(&format!("Billing 2.4.0 (Invoices) will be available on {words}.")), "{text}");
+    assert!(!text.contains(&date) && !text.contains("now available"), "never the ISO date, never 'now' before it is: {text}");
+    assert!(view.timing.as_deref().unwrap_or("").contains("covers both"), "{:?}", view.timing);
+    let notes_text = drafts::view(&f.store, &notes.id).unwrap().rendered.unwrap().text_of_body();
+    assert!(notes_text.contains(&format!("Planned for {words}.")), "{notes_text}");
+
+    let rita = f.person("Rita");
+    drafts::set_reviewer(&f.store, &draft.id, rita.person_id.as_deref(), &lead(), Utc::now()).unwrap();
+    drafts::approve(&f.store, &draft.id, &rita, Utc::now()).unwrap();
+    f.deploy_to_production().await;
+    let view = drafts::view(&f.store, &draft.id).unwrap();
+    assert_eq!(view.approval, Approval::Approved, "coming out withdraws no approval");
+    let text = view.rendered.as_ref().unwrap().text_of_body();
+    assert!(text.contains("Billing 2.4.0 (Invoices) is now available."), "{text}");
+    let export = sends::export(&f.store, &draft.id, ExportFormat::Eml, &lead(), Utc::now()).unwrap();
+    let message = mail_parser::MessageParser::default().parse(&export.bytes).unwrap();
+    assert!(message.body_text(0).unwrap().contains("is now available."));
+}
+
+/// Each state of the gate has its own sentences: a release rolled back
+/// before anything went out has nothing to correct, and nobody is told to
+/// send a correction that does not exist; one rolled back after it went
+/// out offers its correction.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_correction_is_offered_only_after_something_went_out() {
+    use liftoff_core::announce::drafts::GateStage;
+    let f = Fixture::new();
+    items::read_from_git(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
+    let gate = drafts::gate(&f.store, &f.release).unwrap();
+    assert_eq!(gate.stage, GateStage::NotVerified);
+    assert_eq!(gate.waiting, "Exports for users and sending wait until 2.4.0 runs verified on production, or someone decides to announce it anyway.");
+    let draft = drafts::create(&f.store, &f.release, Channel::InApp, Audience::EndUsers, &lead(), Utc::now()).unwrap();
+    f.deploy_to_production().await;
+    let gate = drafts::gate(&f.store, &f.release).unwrap();
+    assert_eq!((gate.stage, gate.waiting.as_str()), (GateStage::Verified, ""));
+
+    // Rolled back, and nothing went out: nothing to correct.
+    drafts::set_release_state(&f.store, &f.release, ReleaseState::RolledBack, "The PDF export broke.", &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
+    let gate = drafts::gate(&f.store, &f.release).unwrap();
+    assert_eq!(gate.stage, GateStage::RolledBack);
+    assert!(!gate.allowed);
+    assert_eq!(
+        gate.reason,
+        "2.4.0 was rolled back before anything about it went out, so there is nothing to correct. Deploy it (or a fixed version) to production again and let its smoke checks pass to announce it."
+    );
+    assert!(!gate.reason.contains("Send the correction"));
+    assert_eq!(gate.waiting, "Exports for users and sending are closed while 2.4.0 is rolled back.");
+    assert!(drafts::list(&f.store, &f.release).unwrap().iter().all(|(d, _)| !d.correction), "no correction drafted");
+    let view = drafts::view(&f.store, &draft.id).unwrap();
+    assert_eq!(view.gate.waiting, gate.waiting, "the draft's sentence is the gate's own, not a piece of another");
+    // Announcing it anyway is refused rather than recorded to no effect.
+    let err = drafts::override_gate(&f.store, &f.release, "Dana Okafor (CTO)", "Customers were promised the PDF export today.", &lead(), Utc::now()).unwrap_err();
+    assert!(err.to_string().contains("rolled back"), "{err}");
+    assert_eq!(f.count("SELECT COUNT(*) FROM announce_overrides"), 0);
+
+    // Something went out (a copy may reach users), then a rollback: its
+    // correction is offered, and may go out.
+    drafts::set_release_state(&f.store, &f.release, ReleaseState::Planned, "Fixed; again.", &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
+    sends::copy_text(&f.store, &draft.id, "markdown", &lead(), Utc::now()).unwrap();
+    drafts::set_release_state(&f.store, &f.release, ReleaseState::Ready, "Ready again.", &lead(), Utc::now(), Utc::now().date_naive()).ok();
+    f.deploy_to_production().await;
+    drafts::set_release_state(&f.store, &f.release, ReleaseState::RolledBack, "Broke again.", &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
+    let gate = drafts::gate(&f.store, &f.release).unwrap();
+    assert_eq!(gate.stage, GateStage::RolledBackAfterAnnouncing);
+    assert!(gate.reason.contains("Send its correction"), "{}", gate.reason);
+    let correction = drafts::list(&f.store, &f.release).unwrap().into_iter().find(|(d, _)| d.correction).expect("a correction").0;
+    let view = drafts::view(&f.store, &correction.id).unwrap();
+    assert_eq!((view.gate.stage, view.gate.allowed, view.gate.waiting.as_str()), (GateStage::CorrectionDue, true, ""));
+}
+
+/// An .eml needs a From address and nothing of the mail server; what the
+/// reviewer approves is what recipients read, so the server's settings
+/// withdraw nothing and the sender's do.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_eml_needs_only_a_sender_and_the_mail_server_withdraws_no_approval() {
+    use liftoff_core::announce::drafts::NeedKind;
+    let f = Fixture::new();
+    items::read_from_git(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
+    let draft = drafts::create(&f.store, &f.release, Channel::Email, Audience::EndUsers, &lead(), Utc::now()).unwrap();
+    let rita = f.person("Rita");
+    drafts::set_reviewer(&f.store, &draft.id, rita.person_id.as_deref(), &lead(), Utc::now()).unwrap();
+    let view = drafts::view(&f.store, &draft.id).unwrap();
+    let needs: Vec<NeedKind> = view.needs.iter().map(|n| n.kind).collect();
+    assert!(needs.contains(&NeedKind::Sender) && needs.contains(&NeedKind::Approval), "{needs:?}");
+    assert_eq!(view.from, None);
+    // Recipients read who it is from: the reviewer approves it with the rest.
+    let err = drafts::approve(&f.store, &draft.id, &rita, Utc::now()).unwrap_err();
+    assert!(err.to_string().contains("Settings, Sender"), "{err}");
+
+    // A sender, and no mail server at all.
+    let sender = EmailSender { name: "Billing".into(), address: "news@example.com".into() };
+    settings::set(&f.store, &f.project.id, &AnnounceSettings { sender: sender.clone(), ..AnnounceSettings::default() }, Utc::now()).unwrap();
+    drafts::approve(&f.store, &draft.id, &rita, Utc::now()).unwrap();
+    drafts::override_gate(&f.store, &f.release, "Dana Okafor (CTO)", "Customers were promised the PDF export today.", &lead(), Utc::now()).unwrap();
+    let view = drafts::view(&f.store, &draft.id).unwrap();
+    assert_eq!(view.from.as_deref(), Some("Billing <news@example.com>"));
+    let needs: Vec<NeedKind> = view.needs.iter().map(|n| n.kind).collect();
+    assert!(!needs.contains(&NeedKind::Sender) && !needs.contains(&NeedKind::Approval) && needs.contains(&NeedKind::Server), "{needs:?}");
+    sends::check_export(&f.store, &draft.id, ExportFormat::Eml).unwrap();
+    let export = sends::export(&f.store, &draft.id, ExportFormat::Eml, &lead(), Utc::now()).unwrap();
+    let message = mail_parser::MessageParser::default().parse(&export.bytes).unwrap();
+    let from = message.from().and_then(|a| a.first()).unwrap();
+    assert_eq!((from.name(), from.address()), (Some("Billing"), Some("news@example.com")));
+
+    // The mail server, its port, security, user name, rate, the test
+    // address and the recipients: recipients read none of them.
+    let mut s = settings::get(&f.store, &f.project.id).unwrap();
+    s.smtp = Some(MailServer { host: "smtp.example.com".into(), port: 587, security: Security::StartTls, username: "lena".into() });
+    settings::set(&f.store, &f.project.id, &s, Utc::now()).unwrap();
+    s.smtp = Some(MailServer { host: "localhost".into(), port: 2525, security: Security::Plain, username: String::new() });
+    s.rate_per_minute = 10;
+    s.test_address = "lena@example.com".into();
+    s.recipients = vec![settings::AudienceRecipients { audience: Audience::EndUsers, text: "ann@example.com".into() }];
+    settings::set(&f.store, &f.project.id, &s, Utc::now()).unwrap();
+    assert_eq!(drafts::view(&f.store, &draft.id).unwrap().approval, Approval::Approved);
+    // Who it comes from: they read that.
+    s.sender.name = "Billing Team".into();
+    settings::set(&f.store, &f.project.id, &s, Utc::now()).unwrap();
+    assert_eq!(drafts::view(&f.store, &draft.id).unwrap().approval, Approval::Withdrawn);
+
+    // Without a sender the approval no longer holds (recipients would read
+    // no From): the page lists both, and the .eml is refused before any file
+    // is picked, with nothing recorded.
+    drafts::approve(&f.store, &draft.id, &rita, Utc::now()).unwrap();
+    let before = f.count("SELECT COUNT(*) FROM announce_sends");
+    s.sender = EmailSender::default();
+    s.smtp = None;
+    settings::set(&f.store, &f.project.id, &s, Utc::now()).unwrap();
+    let view = drafts::view(&f.store, &draft.id).unwrap();
+    let needs: Vec<NeedKind> = view.needs.iter().map(|n| n.kind).collect();
+    assert!(needs.contains(&NeedKind::Sender) && needs.contains(&NeedKind::Approval), "{needs:?}");
+    assert!(matches!(sends::check_export(&f.store, &draft.id, ExportFormat::Eml), Err(AnnounceError::NotApproved(_))));
+    assert_eq!(f.count("SELECT COUNT(*) FROM announce_sends"), before);
+    // A mail server needs a sender: the settings say so at the field.
+    s.smtp = Some(MailServer { host: "smtp.example.com".into(), ..MailServer::default() });
+    match settings::set(&f.store, &f.project.id, &s, Utc::now()).unwrap_err() {
+        AnnounceError::Invalid(fields) => assert!(fields.contains_key("sender.address"), "{fields:?}"),
+        other => panic!("{other}"),
+    }
 }

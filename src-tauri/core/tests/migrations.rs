@@ -30,6 +30,7 @@ const LANDED: &[(&str, &str)] = &[
     ("0010_announcements.sql", "12e4a80bbfe3c4c33e8da9ee0e26c686d5c1a131e2becfde448816adb87e5735"),
     ("0011_busy_recurrence_sets.sql", "b3786bcb9976b9457943e5a03d43dd63c1317e0ea2c10b62181d30074b95115a"),
     ("0012_run_owners.sql", "aa3cd3f4909572ced481e65949d93942ffcd15852435666e5e8b642d36ab4b0e"),
+    ("0013_announcement_words.sql", "a8b69aff8bf2b1a178b7d86cb1b5b95eff76f4f6294892b0e54438fd3424b8c0"),
 ];
 
 fn migrations_dir() -> PathBuf {

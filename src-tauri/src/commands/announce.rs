@@ -13,6 +13,7 @@ use liftoff_core::announce::items::{self, ChangeItem, ChangeList, ItemEdit, Read
 use liftoff_core::announce::render::{self, Variable};
 use liftoff_core::announce::sends::{self, Delivery, ExportFormat, SendProgress, Send, SendKind};
 use liftoff_core::announce::settings::{self, AnnounceSettings, CaCertificate};
+use liftoff_core::announce::words::WordsEdit;
 use liftoff_core::announce::{release_of, Audience, Channel as Medium, Owner};
 use liftoff_core::audit::Actor;
 use liftoff_core::{files, Store};
@@ -150,6 +151,42 @@ pub async fn update_draft(state: State<'_, AppState>, draft_id: String, parts: B
         .await
 }
 
+/// Saves the lead's words: each edit rewrites one piece of a part.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_draft_words(state: State<'_, AppState>, draft_id: String, edits: Vec<WordsEdit>, actor: Option<String>) -> Result<Draft> {
+    state
+        .with_store(move |s| {
+            let who = actor_for_draft(s, &draft_id, actor.as_deref())?;
+            Ok(drafts::set_words(s, &draft_id, &edits, &who, Utc::now())?)
+        })
+        .await
+}
+
+/// Keeps the lead's words of a piece that its template would now write otherwise.
+#[tauri::command]
+#[specta::specta]
+pub async fn keep_draft_words(state: State<'_, AppState>, draft_id: String, part: String, piece: u32, actor: Option<String>) -> Result<Draft> {
+    state
+        .with_store(move |s| {
+            let who = actor_for_draft(s, &draft_id, actor.as_deref())?;
+            Ok(drafts::keep_words(s, &draft_id, &part, piece, &who, Utc::now())?)
+        })
+        .await
+}
+
+/// Puts the template's words back in place of the lead's, in one piece.
+#[tauri::command]
+#[specta::specta]
+pub async fn use_template_words(state: State<'_, AppState>, draft_id: String, part: String, piece: u32, actor: Option<String>) -> Result<Draft> {
+    state
+        .with_store(move |s| {
+            let who = actor_for_draft(s, &draft_id, actor.as_deref())?;
+            Ok(drafts::use_template_words(s, &draft_id, &part, piece, &who, Utc::now())?)
+        })
+        .await
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn reset_draft(state: State<'_, AppState>, draft_id: String, actor: Option<String>) -> Result<Draft> {
@@ -214,12 +251,19 @@ pub async fn override_announce_gate(state: State<'_, AppState>, release_id: Stri
 }
 
 /// Where an export is suggested to go: the downloads folder, under the
-/// file's own name.
+/// file's own name. Asked before the Save dialog opens, it first checks
+/// that the export would go through (approved, the release verified, an
+/// email's sender), so that nobody picks a file for a refused export.
 #[tauri::command]
 #[specta::specta]
 pub async fn suggested_announcement_path(app: AppHandle, state: State<'_, AppState>, draft_id: String, format: ExportFormat) -> Result<String> {
     let dir = app.path().download_dir().or_else(|_| app.path().home_dir()).unwrap_or_else(|_| PathBuf::from("."));
-    state.with_store(move |s| Ok(dir.join(sends::export_name(s, &draft_id, format)?).display().to_string())).await
+    state
+        .with_store(move |s| {
+            sends::check_export(s, &draft_id, format)?;
+            Ok(dir.join(sends::export_name(s, &draft_id, format)?).display().to_string())
+        })
+        .await
 }
 
 /// Exports the draft to `path` (from the Save dialog, which has asked

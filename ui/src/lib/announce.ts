@@ -1,5 +1,5 @@
 // Labels and small helpers of the Announcements page.
-import type { Audience, Category, ExportFormat, Medium as Channel, SendKind } from "./bindings";
+import type { Audience, Category, ExportFormat, GateStage, Medium as Channel, Need, NeedKind, SendKind } from "./bindings";
 
 export const CHANNELS: Channel[] = ["email", "inApp", "social", "releaseNotes"];
 export const CHANNEL_LABEL: Record<Channel, string> = {
@@ -63,4 +63,40 @@ export const PARTS: Record<Channel, string[]> = {
   inApp: ["text", "link"],
   social: ["text"],
   releaseNotes: ["body"],
+};
+
+// Parts written on one line (an input rather than a text area).
+export const PART_ONE_LINE: Record<string, boolean> = { subject: true, preheader: true, link: true };
+
+// The key of a piece of the draft's words in the editor's unsaved edits.
+export function pieceKey(part: string, piece: number): string {
+  return `${part}:${piece}`;
+}
+
+// What each way out of a draft waits for (besides the release's gate,
+// which has its own sentence): the kinds of DraftView.needs.
+export const NEEDED_BY: Record<"approve" | "eml" | "usersFile" | "test" | "audience", NeedKind[]> = {
+  approve: ["template", "sender"],
+  eml: ["template", "approval", "sender"],
+  usersFile: ["template", "approval"],
+  test: ["template", "sender", "server", "testAddress"],
+  audience: ["template", "approval", "sender", "server", "recipients"],
+};
+
+/** What `way` still waits for, as a sentence ("Needs …."), or "" when nothing. */
+export function needsSentence(needs: Need[], way: keyof typeof NEEDED_BY): string {
+  const list = needs.filter((n) => NEEDED_BY[way].includes(n.kind)).map((n) => n.text);
+  return list.length ? `Needs ${list.join("; ")}.` : "";
+}
+
+// The gate panel's heading for each stage (its sentence comes from the core).
+export const GATE_HEADING: Record<GateStage, string> = {
+  verified: "Ready to go out.",
+  overridden: "Going out before it is verified.",
+  notVerified: "Not yet.",
+  rolledBack: "Rolled back.",
+  rolledBackAfterAnnouncing: "Rolled back after it was announced.",
+  cancelled: "Cancelled.",
+  correctionDue: "Correction due.",
+  correctionNotNeeded: "Correction not needed.",
 };

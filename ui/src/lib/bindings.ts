@@ -189,6 +189,12 @@ export const commands = {
 	createDraft: (releaseId: string, channel: Medium, audience: Audience, actor: string | null) => __TAURI_INVOKE<Draft>("create_draft", { releaseId, channel, audience, actor }),
 	draftView: (draftId: string) => __TAURI_INVOKE<DraftView>("draft_view", { draftId }),
 	updateDraft: (draftId: string, parts: { [key in string]: string }, actor: string | null) => __TAURI_INVOKE<Draft>("update_draft", { draftId, parts, actor }),
+	/**  Saves the lead's words: each edit rewrites one piece of a part. */
+	setDraftWords: (draftId: string, edits: WordsEdit[], actor: string | null) => __TAURI_INVOKE<Draft>("set_draft_words", { draftId, edits, actor }),
+	/**  Keeps the lead's words of a piece that its template would now write otherwise. */
+	keepDraftWords: (draftId: string, part: string, piece: number, actor: string | null) => __TAURI_INVOKE<Draft>("keep_draft_words", { draftId, part, piece, actor }),
+	/**  Puts the template's words back in place of the lead's, in one piece. */
+	useTemplateWords: (draftId: string, part: string, piece: number, actor: string | null) => __TAURI_INVOKE<Draft>("use_template_words", { draftId, part, piece, actor }),
 	resetDraft: (draftId: string, actor: string | null) => __TAURI_INVOKE<Draft>("reset_draft", { draftId, actor }),
 	saveProjectTemplate: (draftId: string, actor: string | null) => __TAURI_INVOKE<null>("save_project_template", { draftId, actor }),
 	setDraftReviewer: (draftId: string, personId: string | null, actor: string | null) => __TAURI_INVOKE<Draft>("set_draft_reviewer", { draftId, personId, actor }),
@@ -199,7 +205,9 @@ export const commands = {
 	overrideAnnounceGate: (releaseId: string, decidedBy: string, reason: string, actor: string | null) => __TAURI_INVOKE<SendGate>("override_announce_gate", { releaseId, decidedBy, reason, actor }),
 	/**
 	 *  Where an export is suggested to go: the downloads folder, under the
-	 *  file's own name.
+	 *  file's own name. Asked before the Save dialog opens, it first checks
+	 *  that the export would go through (approved, the release verified, an
+	 *  email's sender), so that nobody picks a file for a refused export.
 	 */
 	suggestedAnnouncementPath: (draftId: string, format: ExportFormat) => __TAURI_INVOKE<string>("suggested_announcement_path", { draftId, format }),
 	/**
@@ -253,7 +261,13 @@ export type AnnounceSettings = {
 	productUrl: string,
 	/**  Where the release notes are published (a page or a feed). */
 	releaseNotesUrl: string,
-	smtp: SmtpSettings | null,
+	/**
+	 *  Who the email comes from. (Settings stored before it stood apart
+	 *  from the mail server get it there: see [`read_stored`].)
+	 */
+	sender: EmailSender,
+	/**  The mail server, when Liftoff sends the email itself. */
+	smtp: MailServer | null,
 	/**  The environment credential (kind SMTP password) that holds the password. */
 	smtpCredentialId: string | null,
 	/**  Where a test send goes: the lead's own address. */
@@ -686,6 +700,36 @@ export type DraftView = {
 	gate: SendGate,
 	/**  How many included items the draft's audience gets. */
 	itemCount: number,
+	/**
+	 *  The draft in pieces for the words editor, part by part (empty when
+	 *  a template does not render).
+	 */
+	words: PartWords[],
+	/**
+	 *  The change items the draft lists (included, for its audience), to
+	 *  edit in place, by category as the built-in templates group them.
+	 */
+	items: ChangeItem[],
+	/**  The email's From line as recipients see it, once a sender is set. */
+	from: string | null,
+	/**  What each way out still needs (each kind once). */
+	needs: Need[],
+	/**
+	 *  When the wording follows whether the release is out yet: what the
+	 *  reviewer approves, in words.
+	 */
+	timing: string | null,
+};
+
+/**  Who the email comes from, as its recipients read it. */
+export type EmailSender = {
+	/**
+	 *  The name recipients see, such as "The Acme team" (templates read it
+	 *  as `sender.name`).
+	 */
+	name: string,
+	/**  The From address: all an `.eml` needs. */
+	address: string,
 };
 
 export type EnvVar = {
@@ -811,6 +855,26 @@ export type GateReport = {
 	/**  The override in force, if any. */
 	override: GateOverride | null,
 };
+
+/**
+ *  Where a release (or a correction) stands for going out: each stage has
+ *  its own sentences.
+ */
+export type GateStage = 
+/**  It runs verified on production. */
+"verified" | 
+/**  Not verified, but someone decided to announce it anyway. */
+"overridden" | 
+/**  Not verified on production yet. */
+"notVerified" | 
+/**  Rolled back before anything about it reached anyone: nothing to correct. */
+"rolledBack" | 
+/**  Rolled back after users may have heard of it: its corrections go out instead. */
+"rolledBackAfterAnnouncing" | "cancelled" | 
+/**  A correction of a release that was rolled back: it may go out. */
+"correctionDue" | 
+/**  A correction of a release that is no longer rolled back. */
+"correctionNotNeeded";
 
 export type GateState = 
 /**  Every required item is complete. */
@@ -951,6 +1015,18 @@ export type LogPage = {
 
 export type LogStream = "out" | "err" | "liftoff";
 
+/**
+ *  The lead's mail server, for sending from Liftoff (an `.eml` does not
+ *  need it). Recipients never see it: a change here withdraws no approval.
+ */
+export type MailServer = {
+	host: string,
+	port: number,
+	security: Security,
+	/**  Empty when the server takes mail without a login. */
+	username: string,
+};
+
 /**  Busy time entered by hand. */
 export type ManualBusy = {
 	id: string,
@@ -980,6 +1056,37 @@ export type MissingItem = {
 	why: string,
 };
 
+/**
+ *  Something a way out of the draft (an approval, an export, a send) waits
+ *  for, in words.
+ */
+export type Need = {
+	kind: NeedKind,
+	text: string,
+};
+
+export type NeedKind = 
+/**  The template does not render. */
+"template" | 
+/**  The reviewer's approval. */
+"approval" | 
+/**  The release verified on production (or a decision to announce anyway). */
+"release" | 
+/**  A From address (an email's approval, export and sends). */
+"sender" | 
+/**  A mail server (sends). */
+"server" | 
+/**  The lead's own address (test sends). */
+"testAddress" | 
+/**  Addresses of the draft's audience (sends to it). */
+"recipients";
+
+/**  A part of the draft in pieces. */
+export type PartWords = {
+	part: string,
+	pieces: Piece[],
+};
+
 export type Person = {
 	id: string,
 	projectId: string,
@@ -1005,6 +1112,27 @@ export type PersonDraft = {
 	workEnd: string,
 	workDays: [boolean, boolean, boolean, boolean, boolean, boolean, boolean],
 };
+
+/**  One piece of a part, as the words editor shows it. */
+export type Piece = {
+	kind: PieceKind,
+	/**  What it says now (Markdown in a Markdown part). */
+	text: string,
+	/**  The lead's own words rather than the template's. */
+	own: boolean,
+	/**
+	 *  The lead's words were written before something they depend on
+	 *  changed: what the template would write here now.
+	 */
+	templateNow: string | null,
+};
+
+/**  What a piece of a part is. */
+export type PieceKind = 
+/**  Words the lead edits. */
+"words" | 
+/**  The change items' block: the list of items. */
+"changes";
 
 export type PreflightCheck = {
 	/**  `target`, `gate`, `freeze`, `window`, `promotion`, `lock`, `credentials`. */
@@ -1275,8 +1403,17 @@ export type SendGate = {
 	allowed: boolean,
 	/**  Verified on production (the last environment of the pipeline). */
 	verified: boolean,
-	/**  In words: why it may or may not go out. */
+	stage: GateStage,
+	/**
+	 *  In words: where the release stands and what to do (the page's
+	 *  gate panel shows it).
+	 */
 	reason: string,
+	/**
+	 *  Beside the buttons that reach users while they wait: what they wait
+	 *  for, in a sentence of its own. Empty when they do not wait.
+	 */
+	waiting: string,
 	overrideBy: string | null,
 	overrideReason: string | null,
 };
@@ -1305,17 +1442,6 @@ export type SmokeCheck = {
 } & HttpCheck | {
 	kind: "command",
 } & CommandCheck;
-
-/**  The lead's mail server; the password is kept in the keychain, not here. */
-export type SmtpSettings = {
-	host: string,
-	port: number,
-	security: Security,
-	/**  Empty when the server takes mail without a login. */
-	username: string,
-	fromName: string,
-	fromAddress: string,
-};
 
 /**  A post's length as one network counts it. */
 export type SocialLength = {
@@ -1517,6 +1643,13 @@ export type WindowOccurrence = {
 	/**  RFC 3339, UTC. */
 	start: string,
 	end: string,
+};
+
+/**  The lead's new text for one piece of words. */
+export type WordsEdit = {
+	part: string,
+	piece: number,
+	text: string,
 };
 
 /**  A span of someone's working hours. */

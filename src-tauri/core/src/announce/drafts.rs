@@ -1,9 +1,13 @@
 //! Drafts: one per release, channel and audience, each from a template (the
 //! project's own, or the built-in one), reviewed and approved with the
-//! checklists' sign-off model. An approval holds a digest of what it saw:
-//! any later change to what the draft renders withdraws it. Nothing goes
-//! out before the release is verified on production, unless someone
-//! decided otherwise and said why.
+//! checklists' sign-off model. The lead edits a draft's words, not its
+//! template code (see [`super::words`]); the words are written into the
+//! draft's templates, so what a draft says is always what they render.
+//!
+//! An approval holds a digest of what recipients read (see [`digest_in`]):
+//! any later change to it withdraws the approval, and nothing else does.
+//! Nothing goes out before the release is verified on production, unless
+//! someone decided otherwise and said why.
 
 use std::collections::BTreeMap;
 
@@ -12,8 +16,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::render::{self, Channel, Rendered};
+use super::render::{self, Channel, Rendered, Renderer};
 use super::settings::{self, AnnounceSettings};
+use super::words::{self, PartWords, PieceKind, WordsEdit, Written, WrittenMap};
 use super::{items, record, AnnounceError, Audience};
 use crate::audit::Actor;
 use crate::release::{self as releases, Release, ReleaseState};
@@ -49,6 +54,28 @@ pub enum Approval {
     Withdrawn,
 }
 
+/// Where a release (or a correction) stands for going out: each stage has
+/// its own sentences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum GateStage {
+    /// It runs verified on production.
+    Verified,
+    /// Not verified, but someone decided to announce it anyway.
+    Overridden,
+    /// Not verified on production yet.
+    NotVerified,
+    /// Rolled back before anything about it reached anyone: nothing to correct.
+    RolledBack,
+    /// Rolled back after users may have heard of it: its corrections go out instead.
+    RolledBackAfterAnnouncing,
+    Cancelled,
+    /// A correction of a release that was rolled back: it may go out.
+    CorrectionDue,
+    /// A correction of a release that is no longer rolled back.
+    CorrectionNotNeeded,
+}
+
 /// Whether anything may go out for the release yet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -56,8 +83,13 @@ pub struct SendGate {
     pub allowed: bool,
     /// Verified on production (the last environment of the pipeline).
     pub verified: bool,
-    /// In words: why it may or may not go out.
+    pub stage: GateStage,
+    /// In words: where the release stands and what to do (the page's
+    /// gate panel shows it).
     pub reason: String,
+    /// Beside the buttons that reach users while they wait: what they wait
+    /// for, in a sentence of its own. Empty when they do not wait.
+    pub waiting: String,
     pub override_by: Option<String>,
     pub override_reason: Option<String>,
 }
@@ -76,6 +108,47 @@ pub struct DraftView {
     pub gate: SendGate,
     /// How many included items the draft's audience gets.
     pub item_count: u32,
+    /// The draft in pieces for the words editor, part by part (empty when
+    /// a template does not render).
+    pub words: Vec<PartWords>,
+    /// The change items the draft lists (included, for its audience), to
+    /// edit in place, by category as the built-in templates group them.
+    pub items: Vec<items::ChangeItem>,
+    /// The email's From line as recipients see it, once a sender is set.
+    pub from: Option<String>,
+    /// What each way out still needs (each kind once).
+    pub needs: Vec<Need>,
+    /// When the wording follows whether the release is out yet: what the
+    /// reviewer approves, in words.
+    pub timing: Option<String>,
+}
+
+/// Something a way out of the draft (an approval, an export, a send) waits
+/// for, in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Need {
+    pub kind: NeedKind,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum NeedKind {
+    /// The template does not render.
+    Template,
+    /// The reviewer's approval.
+    Approval,
+    /// The release verified on production (or a decision to announce anyway).
+    Release,
+    /// A From address (an email's approval, export and sends).
+    Sender,
+    /// A mail server (sends).
+    Server,
+    /// The lead's own address (test sends).
+    TestAddress,
+    /// Addresses of the draft's audience (sends to it).
+    Recipients,
 }
 
 const COLUMNS: &str = "a.id, a.release_id, a.channel, a.audience, a.correction, a.parts, a.reviewer_id, p.name, a.approved_by, a.approved_at,
@@ -130,19 +203,19 @@ pub fn list(store: &Store, release_id: &str) -> Result<Vec<(Draft, Approval)>, A
 }
 
 fn approval_of(conn: &Connection, draft: &Draft, digest: Option<&str>) -> Result<Approval, AnnounceError> {
-    // Rendering is needed only to compare with an approval.
-    let rendered = match (&draft.approved_at, digest) {
-        (Some(_), Some(_)) => render_in(conn, draft).ok().map(|(_, r)| r),
+    // The digest is worked out only to compare with an approval.
+    let now = match (&draft.approved_at, digest) {
+        (Some(_), Some(_)) => digest_in(conn, draft).ok(),
         _ => None,
     };
-    Ok(approval(draft, digest, rendered.as_ref()))
+    Ok(approval(draft, digest, now.as_deref()))
 }
 
-/// Where the draft's approval stands, given what it renders now (`None`
-/// when it does not render).
-fn approval(draft: &Draft, digest: Option<&str>, rendered: Option<&Rendered>) -> Approval {
-    match (&draft.approved_at, digest, rendered) {
-        (Some(_), Some(d), Some(r)) if digest_of(r) == d => Approval::Approved,
+/// Where the draft's approval stands, given the digest of what it says now
+/// (`None` when it does not render).
+fn approval(draft: &Draft, approved: Option<&str>, now: Option<&str>) -> Approval {
+    match (&draft.approved_at, approved, now) {
+        (Some(_), Some(a), Some(n)) if a == n => Approval::Approved,
         (Some(_), _, _) => Approval::Withdrawn,
         _ => Approval::Waiting,
     }
@@ -211,35 +284,174 @@ fn create_in(tx: &Connection, release_id: &str, channel: Channel, audience: Audi
 /// The largest template part kept.
 const PART_MAX: usize = 100_000;
 
-/// Saves the draft's templates. An approved draft loses its approval.
+/// Saves the draft's templates (the "Customize template" editor). An
+/// approved draft whose templates change loses its approval.
 pub fn update_parts(store: &Store, id: &str, parts: &BTreeMap<String, String>, actor: &Actor, now: DateTime<Utc>) -> Result<Draft, AnnounceError> {
     store.write(|tx| {
         let (current, _) = draft_in(tx, id)?;
-        let clean = check_parts(current.channel, parts)?;
-        if clean == current.parts {
-            return Ok(current);
-        }
-        let release = release_in(tx, &current.release_id)?;
-        let at = clock::to_text(now);
-        tx.execute(
-            "UPDATE announcements SET parts = ?2, approved_by = NULL, approved_at = NULL, approved_digest = NULL, updated_at = ?3 WHERE id = ?1",
-            params![id, serde_json::to_string(&clean).expect("parts serialize"), at],
+        let written = written_in(tx, id)?;
+        save_in(tx, &current, parts.clone(), &written, "Edited the template of", actor, now)
+    })
+}
+
+/// Saves new templates for a draft with the record of the lead's words
+/// (kept where the words are still in them). When the templates change,
+/// the approval is withdrawn and audited; when only the record does,
+/// nothing the draft says changed, and the approval stands.
+fn save_in(
+    tx: &Connection,
+    current: &Draft,
+    parts: BTreeMap<String, String>,
+    written: &WrittenMap,
+    what: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Draft, AnnounceError> {
+    let clean = check_parts(current.channel, &parts)?;
+    let kept: WrittenMap = clean
+        .iter()
+        .map(|(name, source)| (name.clone(), words::holding(written, name, source)))
+        .filter(|(_, pieces)| !pieces.is_empty())
+        .collect();
+    let words_json = serde_json::to_string(&kept).expect("words serialize");
+    if clean == current.parts {
+        tx.execute("UPDATE announcements SET words = ?2 WHERE id = ?1", params![current.id, words_json])?;
+        return Ok(draft_in(tx, &current.id)?.0);
+    }
+    let release = release_in(tx, &current.release_id)?;
+    let at = clock::to_text(now);
+    tx.execute(
+        "UPDATE announcements SET parts = ?2, words = ?3, approved_by = NULL, approved_at = NULL, approved_digest = NULL, updated_at = ?4 WHERE id = ?1",
+        params![current.id, serde_json::to_string(&clean).expect("parts serialize"), words_json, at],
+    )?;
+    let label = draft_label(current);
+    record(tx, actor, &at, &release.project_id, &release.id, "announcement.edited", format!("{what} the {label}"), "")?;
+    if let Some(by) = &current.approved_by {
+        record(
+            tx,
+            actor,
+            &at,
+            &release.project_id,
+            &release.id,
+            "announcement.approvalWithdrawn",
+            format!("{by}'s approval of the {label} was withdrawn: the draft changed after it"),
+            "",
         )?;
-        let label = draft_label(&current);
-        record(tx, actor, &at, &release.project_id, &release.id, "announcement.edited", format!("Edited the {label}"), "")?;
-        if let Some(by) = &current.approved_by {
-            record(
-                tx,
-                actor,
-                &at,
-                &release.project_id,
-                &release.id,
-                "announcement.approvalWithdrawn",
-                format!("{by}'s approval of the {label} was withdrawn: the draft changed after it"),
-                "",
-            )?;
+    }
+    Ok(draft_in(tx, &current.id)?.0)
+}
+
+/// The record of the lead's words in a draft.
+fn written_in(conn: &Connection, id: &str) -> Result<WrittenMap, AnnounceError> {
+    let json: String = conn.query_row("SELECT words FROM announcements WHERE id = ?1", params![id], |r| r.get(0)).optional()?.ok_or(AnnounceError::DraftNotFound)?;
+    Ok(serde_json::from_str(&json).unwrap_or_default())
+}
+
+fn no_part(channel: Channel, part: &str) -> AnnounceError {
+    AnnounceError::Invalid(FieldErrors::from([(format!("parts.{part}"), format!("A {} has no part called “{part}”.", channel.label()))]))
+}
+
+/// Saves the lead's words: each edit rewrites one piece of words of a part
+/// (see [`words`]). A piece rewritten to what its template writes follows
+/// the template again. The approval is withdrawn when what the draft says
+/// changed.
+pub fn set_words(store: &Store, id: &str, edits: &[WordsEdit], actor: &Actor, now: DateTime<Utc>) -> Result<Draft, AnnounceError> {
+    store.write(|tx| {
+        let (current, _) = draft_in(tx, id)?;
+        let release = release_in(tx, &current.release_id)?;
+        let settings = settings::get_in(tx, &release.project_id)?;
+        let ctx = context_in(tx, &release, &current, &settings)?;
+        let renderer = Renderer::new(&ctx);
+        let mut parts = current.parts.clone();
+        let mut written = written_in(tx, id)?;
+        for edit in edits {
+            let spec = current.channel.spec(&edit.part).ok_or_else(|| no_part(current.channel, &edit.part))?;
+            if edit.text.len() > PART_MAX {
+                return Err(AnnounceError::Invalid(FieldErrors::from([(
+                    format!("parts.{}", edit.part),
+                    "This part is longer than 100,000 characters.".to_owned(),
+                )])));
+            }
+            let source = parts.get(&edit.part).cloned().unwrap_or_default();
+            let spans = words::pieces_of(&source);
+            let index = edit.piece as usize;
+            let Some(span) = spans.get(index).filter(|s| s.kind == PieceKind::Words) else {
+                return Err(AnnounceError::Refused(
+                    "This part of the draft changed while you were writing (its template was edited). Copy your text, reload the draft and write it again.".into(),
+                ));
+            };
+            let text = render::tidy(&spec, &edit.text);
+            let piece = &source[span.range.clone()];
+            if renderer.output(&spec, piece).map_err(AnnounceError::Template)? == text {
+                continue;
+            }
+            let held = words::holding(&written, &edit.part, &source);
+            let template = held.get(&edit.piece).map(|w| w.template.clone()).unwrap_or_else(|| piece.to_owned());
+            let template_says = renderer.output(&spec, &template).ok();
+            let mut pieces = held;
+            if template_says.as_deref() == Some(text.as_str()) {
+                // Back to what the template writes: it follows the template again.
+                parts.insert(edit.part.clone(), words::replace(&source, span, &template));
+                pieces.remove(&edit.piece);
+            } else {
+                let mine = words::words_source(&spec, &text, &spans, index);
+                parts.insert(edit.part.clone(), words::replace(&source, span, &mine));
+                pieces.insert(edit.piece, Written { template, wrote: template_says.unwrap_or_default(), source: mine });
+            }
+            written.insert(edit.part.clone(), pieces);
         }
-        Ok(draft_in(tx, id)?.0)
+        save_in(tx, &current, parts, &written, "Edited the words of", actor, now)
+    })
+}
+
+/// The lead keeps their words of a piece although its template would now
+/// write something else: the page stops pointing it out. Nothing the draft
+/// says changes, so an approval stands.
+pub fn keep_words(store: &Store, id: &str, part: &str, piece: u32, actor: &Actor, now: DateTime<Utc>) -> Result<Draft, AnnounceError> {
+    store.write(|tx| {
+        let (current, _) = draft_in(tx, id)?;
+        let spec = current.channel.spec(part).ok_or_else(|| no_part(current.channel, part))?;
+        let release = release_in(tx, &current.release_id)?;
+        let settings = settings::get_in(tx, &release.project_id)?;
+        let renderer = Renderer::new(&context_in(tx, &release, &current, &settings)?);
+        let source = current.parts.get(part).cloned().unwrap_or_default();
+        let mut written = written_in(tx, id)?;
+        let mut held = words::holding(&written, part, &source);
+        let Some(w) = held.get_mut(&piece) else {
+            return Ok(current);
+        };
+        w.wrote = renderer.output(&spec, &w.template).map_err(AnnounceError::Template)?;
+        written.insert(part.to_owned(), held);
+        let at = clock::to_text(now);
+        record(
+            tx,
+            actor,
+            &at,
+            &release.project_id,
+            &release.id,
+            "announcement.wordsKept",
+            format!("Kept the lead's words in the {} although its template now writes them otherwise", draft_label(&current)),
+            "",
+        )?;
+        save_in(tx, &current, current.parts.clone(), &written, "Kept the words of", actor, now)
+    })
+}
+
+/// Puts the template back where the lead wrote over a piece: it follows
+/// the template (and the items, the release, the settings) again.
+pub fn use_template_words(store: &Store, id: &str, part: &str, piece: u32, actor: &Actor, now: DateTime<Utc>) -> Result<Draft, AnnounceError> {
+    store.write(|tx| {
+        let (current, _) = draft_in(tx, id)?;
+        current.channel.spec(part).ok_or_else(|| no_part(current.channel, part))?;
+        let source = current.parts.get(part).cloned().unwrap_or_default();
+        let written = written_in(tx, id)?;
+        let held = words::holding(&written, part, &source);
+        let (Some(w), Some(span)) = (held.get(&piece), words::pieces_of(&source).get(piece as usize).cloned()) else {
+            return Ok(current);
+        };
+        let mut parts = current.parts.clone();
+        parts.insert(part.to_owned(), words::replace(&source, &span, &w.template));
+        save_in(tx, &current, parts, &written, "Went back to the template's words in", actor, now)
     })
 }
 
@@ -336,7 +548,11 @@ pub fn set_reviewer(store: &Store, id: &str, person_id: Option<&str>, actor: &Ac
     })
 }
 
-/// The reviewer approves what the draft renders now.
+/// What approving an email waits for when it has no sender.
+const APPROVE_NEEDS_SENDER: &str =
+    "Set who the email comes from first (Settings, Sender): recipients read it, so the reviewer approves it with the rest.";
+
+/// The reviewer approves what the draft says now.
 pub fn approve(store: &Store, id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<Draft, AnnounceError> {
     store.write(|tx| {
         let (current, _) = draft_in(tx, id)?;
@@ -346,34 +562,82 @@ pub fn approve(store: &Store, id: &str, actor: &Actor, now: DateTime<Utc>) -> Re
         if actor.person_id.as_deref() != Some(reviewer_id) {
             return Err(AnnounceError::NotReviewer { reviewer: current.reviewer_name.clone().unwrap_or_default() });
         }
-        let (release, rendered) = render_in(tx, &current)?;
+        let (release, _) = render_in(tx, &current)?;
+        if current.channel == Channel::Email && !settings::get_in(tx, &release.project_id)?.sender.is_set() {
+            return Err(AnnounceError::Refused(APPROVE_NEEDS_SENDER.into()));
+        }
         let at = clock::to_text(now);
         tx.execute(
             "UPDATE announcements SET approved_by = ?2, approved_at = ?3, approved_digest = ?4 WHERE id = ?1",
-            params![id, actor.name, at, digest_of(&rendered)],
+            params![id, actor.name, at, digest_in(tx, &current)?],
         )?;
         record(tx, actor, &at, &release.project_id, &release.id, "announcement.approved", format!("Approved the {}", draft_label(&current)), "")?;
         Ok(draft_in(tx, id)?.0)
     })
 }
 
-fn digest_of(rendered: &Rendered) -> String {
-    let json = serde_json::to_vec(rendered).expect("rendered serialize");
-    Sha256::digest(&json).iter().map(|b| format!("{b:02x}")).collect()
+/// What the reviewer approves, as a digest of what recipients read: every
+/// part as it reads now and as it reads on the other side of the release
+/// coming out ([`readings`]: "will be available on …", then "is now
+/// available"), so that the day it comes out withdraws nothing; and for
+/// an email, who it comes from. Not the mail server, its port, security,
+/// user name or rate, nor the recipients and test address: they change how
+/// the draft goes out, not what it says.
+fn digest_in(conn: &Connection, draft: &Draft) -> Result<String, AnnounceError> {
+    let release = release_in(conn, &draft.release_id)?;
+    let settings = settings::get_in(conn, &release.project_id)?;
+    let ctx = context_in(conn, &release, draft, &settings)?;
+    let readings = readings(draft, &ctx)?;
+    let from = (draft.channel == Channel::Email).then(|| settings.sender.from_line());
+    let json = serde_json::to_vec(&(readings, from)).expect("rendered serialize");
+    Ok(Sha256::digest(&json).iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// The template context of a draft: its release, the included items for
-/// its audience, the project's support links.
+/// The draft as it reads once the release is out and, when it has a date,
+/// before (once when the two read the same).
+fn readings(draft: &Draft, ctx: &render::Context) -> Result<Vec<Rendered>, AnnounceError> {
+    let templates = render::Templates(draft.parts.clone());
+    let mut out: Vec<Rendered> = Vec::with_capacity(2);
+    for upcoming in [false, true] {
+        if upcoming && ctx.release.iso_date.is_empty() {
+            continue;
+        }
+        let mut c = ctx.clone();
+        c.release.upcoming = upcoming;
+        let r = render::render(draft.channel, &templates, &c).map_err(AnnounceError::Template)?;
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// Today's date where the project is.
+fn today_in(zone: &str) -> chrono::NaiveDate {
+    match zone.parse::<chrono_tz::Tz>() {
+        Ok(tz) => Utc::now().with_timezone(&tz).date_naive(),
+        Err(_) => Utc::now().date_naive(),
+    }
+}
+
+/// The template context of a draft: its release (its date in words, and
+/// whether it is still to come), the included items for its audience, the
+/// project's support links and sender.
 fn context_in(conn: &Connection, release: &Release, draft: &Draft, settings: &AnnounceSettings) -> Result<render::Context, AnnounceError> {
-    let project: String = conn.query_row("SELECT name FROM projects WHERE id = ?1", params![release.project_id], |r| r.get(0))?;
-    let items: Vec<items::ChangeItem> =
-        items::items_in(conn, &release.id)?.into_iter().filter(|i| i.included && i.audiences.contains(&draft.audience)).collect();
+    let (project, zone): (String, String) =
+        conn.query_row("SELECT name, time_zone FROM projects WHERE id = ?1", params![release.project_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let items: Vec<items::ChangeItem> = draft_items_in(conn, release, draft)?;
+    let iso_date = release.target_date.clone().unwrap_or_default();
+    let out = matches!(release.state, ReleaseState::Verified | ReleaseState::Released);
+    let upcoming = !out && chrono::NaiveDate::parse_from_str(&iso_date, "%Y-%m-%d").is_ok_and(|d| d > today_in(&zone));
     let mut ctx = render::Context::new(
         &project,
         render::ReleaseInfo {
             version: release.version.clone(),
             name: release.name.clone(),
-            date: release.target_date.clone().unwrap_or_default(),
+            date: render::date_in_words(&iso_date),
+            iso_date,
+            upcoming,
             scope: release.scope.clone(),
         },
         draft.audience,
@@ -395,11 +659,16 @@ fn context_in(conn: &Connection, release: &Release, draft: &Draft, settings: &An
     ctx.groups = render::group_items(&ctx.items);
     ctx.support = settings.support.clone();
     ctx.links = render::Links { release_notes: settings.release_notes_url.clone(), product: settings.product_url.clone() };
-    ctx.sender = render::Sender { name: settings.smtp.as_ref().map(|m| m.from_name.clone()).unwrap_or_else(|| project.clone()) };
+    ctx.sender = render::Sender { name: settings.sender.name.trim().to_owned() };
     if draft.correction {
         ctx.rolled_back_to = live_version_in(conn, release)?.unwrap_or_default();
     }
     Ok(ctx)
+}
+
+/// The change items a draft lists: the included ones meant for its audience.
+fn draft_items_in(conn: &Connection, release: &Release, draft: &Draft) -> Result<Vec<items::ChangeItem>, AnnounceError> {
+    Ok(items::items_in(conn, &release.id)?.into_iter().filter(|i| i.included && i.audiences.contains(&draft.audience)).collect())
 }
 
 /// Renders the draft as it stands.
@@ -422,6 +691,10 @@ pub fn view(store: &Store, id: &str) -> Result<DraftView, AnnounceError> {
         Ok(r) => (Some(r), None),
         Err(e) => (None, Some(e.to_string())),
     };
+    let words = match &rendered {
+        Some(_) => words_of(&draft, &ctx, &written_in(&conn, id)?).unwrap_or_default(),
+        None => Vec::new(),
+    };
     let mut warnings = Vec::new();
     if draft.channel == Channel::Email && !settings.support.has_help_or_feedback() {
         warnings.push(
@@ -441,12 +714,76 @@ pub fn view(store: &Store, id: &str) -> Result<DraftView, AnnounceError> {
     for s in social.iter().filter(|s| s.over) {
         warnings.push(format!("The post is {} characters as {} counts them; its limit is {}.", s.count, s.network, s.limit));
     }
-    let approval = approval(&draft, digest.as_deref(), rendered.as_ref());
+    let approval = approval(&draft, digest.as_deref(), digest_in(&conn, &draft).ok().as_deref());
     if approval == Approval::Withdrawn {
-        warnings.push("What this draft says changed after it was approved (its template, the items or the settings). Ask the reviewer to approve it again.".into());
+        warnings.push(
+            "What this draft says changed after it was approved (its words, its items, its sender or the links in Settings). Ask the reviewer to approve it again."
+                .into(),
+        );
     }
     let gate = gate_for(&conn, &release, &draft)?;
-    Ok(DraftView { draft, rendered, error, warnings, social, approval, gate, item_count })
+    let timing = match readings(&draft, &ctx) {
+        Ok(r) if r.len() > 1 => Some(format!(
+            "The wording follows the release: until {v} is out it reads as coming on {date}; once it is out (that day, or verified on production before), as available now. The approval covers both.",
+            v = release.version,
+            date = ctx.release.date
+        )),
+        _ => None,
+    };
+    let needs = needs_of(&draft, error.is_some(), approval, &settings);
+    let from = if draft.channel == Channel::Email { settings.sender.from_line() } else { None };
+    // In the order the built-in templates list them: by category.
+    let mut items = draft_items_in(&conn, &release, &draft)?;
+    items.sort_by_key(|i| super::Category::ALL.iter().position(|c| *c == i.category));
+    Ok(DraftView { draft, rendered, error, warnings, social, approval, gate, item_count, words, items, from, needs, timing })
+}
+
+/// The draft's parts in pieces, for the words editor.
+fn words_of(draft: &Draft, ctx: &render::Context, written: &WrittenMap) -> Result<Vec<PartWords>, render::RenderError> {
+    let renderer = Renderer::new(ctx);
+    draft
+        .channel
+        .parts()
+        .iter()
+        .map(|spec| {
+            let source = draft.parts.get(spec.name).map(String::as_str).unwrap_or("");
+            words::part_words(spec, &renderer, source, &words::holding(written, spec.name, source))
+        })
+        .collect()
+}
+
+/// What the draft's ways out still need, besides the release's gate (its
+/// own sentence): each as a short phrase the page lists beside the buttons
+/// that wait for it.
+fn needs_of(draft: &Draft, broken: bool, approval: Approval, settings: &AnnounceSettings) -> Vec<Need> {
+    let mut needs = Vec::new();
+    let mut need = |kind: NeedKind, text: String| needs.push(Need { kind, text });
+    if broken {
+        need(NeedKind::Template, "a template that renders (see the error above)".into());
+    }
+    let reviewer = draft.reviewer_name.clone();
+    match (approval, reviewer) {
+        (Approval::Approved, _) => {}
+        (Approval::Withdrawn, Some(r)) => need(NeedKind::Approval, format!("{r}'s approval again (the draft changed after it)")),
+        (Approval::Withdrawn, None) => need(NeedKind::Approval, "the reviewer's approval again (the draft changed after it)".into()),
+        (Approval::Waiting, Some(r)) => need(NeedKind::Approval, format!("{r}'s approval")),
+        (Approval::Waiting, None) => need(NeedKind::Approval, "a reviewer's approval (choose the reviewer under Review)".into()),
+    }
+    if draft.channel == Channel::Email {
+        if !settings.sender.is_set() {
+            need(NeedKind::Sender, "a From address (Settings, Sender)".into());
+        }
+        if settings.smtp.is_none() {
+            need(NeedKind::Server, "a mail server (Settings, Mail server)".into());
+        }
+        if settings.test_address.trim().is_empty() {
+            need(NeedKind::TestAddress, "your address for test sends (Settings, Mail server)".into());
+        }
+        if !settings.recipients_of(draft.audience).is_ok_and(|r| !r.is_empty()) {
+            need(NeedKind::Recipients, format!("addresses for {} (Settings, Recipients)", draft.audience.label().to_lowercase()));
+        }
+    }
+    needs
 }
 
 /// The version production runs now, from its last successful run.
@@ -504,23 +841,47 @@ pub(crate) fn gate_in(conn: &Connection, release: &Release) -> Result<SendGate, 
             .optional()?
     };
     let env_name = production.as_ref().map(|p| p.1.as_str()).unwrap_or("production");
-    let reason = if verified {
-        format!("{} is verified on {env_name}.", release.version)
+    let v = &release.version;
+    // A correction is drafted only for those who may have heard of the
+    // release (see `draft_corrections_in`): it is offered only then.
+    let corrected: bool =
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM announcements WHERE release_id = ?1 AND correction = 1)", params![release.id], |r| r.get(0))?;
+    let (stage, reason, waiting) = if verified {
+        (GateStage::Verified, format!("{v} is verified on {env_name}: its announcements may go out."), String::new())
     } else if let Some((by, why)) = &over {
-        format!("{} is not verified on {env_name}, but {by} decided to announce it anyway: {why}", release.version)
+        (GateStage::Overridden, format!("{v} is not verified on {env_name}, but {by} decided to announce it anyway: {why}"), String::new())
+    } else if release.state == ReleaseState::RolledBack && corrected {
+        (
+            GateStage::RolledBackAfterAnnouncing,
+            format!(
+                "{v} was rolled back after people heard of it. Send its correction (the drafts marked “Correction”) to those who did; {v} itself is announced again only once it runs verified on {env_name}."
+            ),
+            format!("Exports for users and sending are closed: {v} was rolled back. Its correction goes out instead."),
+        )
     } else if release.state == ReleaseState::RolledBack {
-        format!("{} was rolled back. Send the correction instead, or deploy it again.", release.version)
+        (
+            GateStage::RolledBack,
+            format!("{v} was rolled back before anything about it went out, so there is nothing to correct. Deploy it (or a fixed version) to {env_name} again and let its smoke checks pass to announce it."),
+            format!("Exports for users and sending are closed while {v} is rolled back."),
+        )
+    } else if release.state == ReleaseState::Cancelled {
+        (GateStage::Cancelled, format!("{v} was cancelled: it is not announced."), format!("Exports for users and sending are closed: {v} was cancelled."))
     } else {
-        format!(
-            "{} is not verified on {env_name} yet (the release is {}). Deploy it there and let its smoke checks pass; or record who decided to announce it anyway, and why.",
-            release.version,
-            release.state.label()
+        (
+            GateStage::NotVerified,
+            format!(
+                "{v} is not verified on {env_name} yet (the release is {}). Deploy it there and let its smoke checks pass; or record who decided to announce it anyway, and why.",
+                release.state.label()
+            ),
+            format!("Exports for users and sending wait until {v} runs verified on {env_name}, or someone decides to announce it anyway."),
         )
     };
     Ok(SendGate {
         allowed: verified || over.is_some(),
         verified,
+        stage,
         reason,
+        waiting,
         override_by: over.as_ref().map(|o| o.0.clone()),
         override_reason: over.map(|o| o.1),
     })
@@ -532,18 +893,18 @@ fn gate_for(conn: &Connection, release: &Release, draft: &Draft) -> Result<SendG
     if !draft.correction {
         return gate_in(conn, release);
     }
+    let v = &release.version;
     let rolled_back = release.state == ReleaseState::RolledBack;
-    Ok(SendGate {
-        allowed: rolled_back,
-        verified: rolled_back,
-        reason: if rolled_back {
-            format!("{} was rolled back: the correction may go out.", release.version)
-        } else {
-            format!("{} is {} now, not rolled back: this correction is no longer needed.", release.version, release.state.label())
-        },
-        override_by: None,
-        override_reason: None,
-    })
+    let (stage, reason, waiting) = if rolled_back {
+        (GateStage::CorrectionDue, format!("{v} was rolled back: this correction may go out to those who heard of it."), String::new())
+    } else {
+        (
+            GateStage::CorrectionNotNeeded,
+            format!("{v} is {} now, not rolled back: this correction is no longer needed.", release.state.label()),
+            format!("This correction does not go out: {v} is no longer rolled back."),
+        )
+    };
+    Ok(SendGate { allowed: rolled_back, verified: rolled_back, stage, reason, waiting, override_by: None, override_reason: None })
 }
 
 /// Records that the release may be announced before it is verified on
@@ -553,6 +914,18 @@ pub fn override_gate(store: &Store, release_id: &str, decided_by: &str, reason: 
     let (decided_by, reason) = crate::rules::decision(decided_by, reason).map_err(AnnounceError::Invalid)?;
     store.write(|tx| {
         let release = release_in(tx, release_id)?;
+        // A rollback or a cancellation voids a decision: one made after it
+        // would allow nothing, so it is not recorded.
+        match release.state {
+            ReleaseState::RolledBack => {
+                return Err(AnnounceError::Refused(format!(
+                    "{} was rolled back: announcing it anyway is not possible. Deploy it again and let it be verified on production to announce it.",
+                    release.version
+                )))
+            }
+            ReleaseState::Cancelled => return Err(AnnounceError::Refused(format!("{} was cancelled: it is not announced.", release.version))),
+            _ => {}
+        }
         let at = clock::to_text(now);
         tx.execute(
             "INSERT INTO announce_overrides (release_id, decided_by, reason, at) VALUES (?1, ?2, ?3, ?4)
@@ -578,7 +951,7 @@ pub fn override_gate(store: &Store, release_id: &str, decided_by: &str, reason: 
 pub(crate) fn ready_in(conn: &Connection, id: &str) -> Result<(Draft, Release, Rendered), AnnounceError> {
     let (draft, digest) = draft_in(conn, id)?;
     let (release, rendered) = render_in(conn, &draft)?;
-    match approval(&draft, digest.as_deref(), Some(&rendered)) {
+    match approval(&draft, digest.as_deref(), digest_in(conn, &draft).ok().as_deref()) {
         Approval::Approved => {}
         Approval::Withdrawn => {
             return Err(AnnounceError::NotApproved(
@@ -688,7 +1061,7 @@ pub(crate) fn withdraw_changed_in(tx: &Connection, release_id: &str, actor: &Act
     ))?;
     let approved = stmt.query_map(params![release_id], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
     for (draft, digest) in approved {
-        let still = matches!(render_in(tx, &draft), Ok((_, r)) if Some(digest_of(&r)) == digest);
+        let still = digest_in(tx, &draft).ok() == digest;
         if still {
             continue;
         }

@@ -7,6 +7,8 @@
 //! - [`render`]: templates, Markdown, sanitizing and each channel's output;
 //! - [`drafts`]: a draft per channel and audience, its approval and the
 //!   rule that nothing goes out before production is verified;
+//! - [`words`]: a draft's words as the lead edits them (its templates read
+//!   as words around the change items' list);
 //! - [`mail`]: the `.eml` file and SMTP; [`sends`]: sends recorded one row
 //!   per recipient, so a resume never sends to anyone twice.
 
@@ -18,6 +20,7 @@ mod output;
 pub mod render;
 pub mod sends;
 pub mod settings;
+pub mod words;
 
 use crate::credentials::CredentialError;
 use crate::release::ReleaseError;

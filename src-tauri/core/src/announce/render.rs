@@ -94,6 +94,11 @@ impl Channel {
         }
     }
 
+    /// The part of this channel called `name`.
+    pub fn spec(self, name: &str) -> Option<PartSpec> {
+        self.parts().iter().find(|p| p.name == name).copied()
+    }
+
     /// The parts a draft of this channel has, in editing order. The in-app
     /// text is Markdown (the app shows its HTML or its plain text); a social
     /// post is plain text, as networks show it.
@@ -169,12 +174,17 @@ pub fn builtin(channel: Channel, correction: bool) -> Templates {
 const EMAIL_SUBJECT: &str = "What's new in {{ project.name }} {{ release.version }}\
 {% if release.name %}: {{ release.name }}{% endif %}";
 
-const EMAIL_PREHEADER: &str = "{{ project.name }} {{ release.version }} is now available\
+const EMAIL_PREHEADER: &str = "{{ project.name }} {{ release.version }} \
+{% if release.upcoming %}will be available on {{ release.date }}{% else %}is now available{% endif %}\
 {% if items %} with {{ items|length }} {% if items|length == 1 %}change{% else %}changes{% endif %}{% endif %}.";
 
+// The change items are listed inside `{% block changes %}`: the words
+// editor shows that block as the list of items, and the rest as words the
+// lead edits (see `super::words`).
 const EMAIL_BODY: &str = r#"Hello,
 
-{{ project.name }} {{ release.version }}{% if release.name %} ({{ release.name }}){% endif %} is now available{% if release.date %} as of {{ release.date }}{% endif %}.{% if items %} Here is what changed.{% endif +%}
+{{ project.name }} {{ release.version }}{% if release.name %} ({{ release.name }}){% endif %} {% if release.upcoming %}will be available on {{ release.date }}{% else %}is now available{% endif %}.{% if items %} Here is what changed.{% endif +%}
+{% block changes %}
 {% for group in groups %}
 
 ## {{ group.label }}
@@ -187,6 +197,7 @@ const EMAIL_BODY: &str = r#"Hello,
 
 This update brings improvements behind the scenes. There is nothing you need to do.
 {% endif %}
+{% endblock %}
 {% if links.releaseNotes %}
 
 [Read the full release notes]({{ links.releaseNotes }})
@@ -226,14 +237,18 @@ We recently told you about {{ project.name }} {{ release.version }}. Soon after 
 ## What this means for you
 
 - {{ project.name }} works as it did {% if rolledBackTo %}in version {{ rolledBackTo }}{% else %}before this update{% endif %}.
-{% if items %}
-- The changes we announced are not available for now, including:
-{% for item in items[:5] %}
-  - {{ item.text }}
-{% endfor %}
-{% endif %}
 - You do not need to do anything.
 - We will let you know as soon as the update is available again.
+{% block changes %}
+{% if items %}
+
+The changes we announced are not available for now, including:
+
+{% for item in items[:5] %}
+- {{ item.text }}
+{% endfor %}
+{% endif %}
+{% endblock %}
 {% if support.helpdesk or support.contact %}
 
 If something does not work as expected, {% if support.helpdesk %}[contact our help desk]({{ support.helpdesk }}){% else %}contact us at {{ support.contact }}{% endif %}.
@@ -242,7 +257,8 @@ If something does not work as expected, {% if support.helpdesk %}[contact our he
 {% if sender.name %}{{ sender.name }}{% else %}The {{ project.name }} team{% endif +%}
 "#;
 
-const IN_APP_TEXT: &str = r#"**{{ project.name }} {{ release.version }}** is here.
+const IN_APP_TEXT: &str = r#"**{{ project.name }} {{ release.version }}** {% if release.upcoming %}is coming on {{ release.date }}{% else %}is here{% endif %}.
+{% block changes %}
 {% if items %}
 
 {% for item in items[:3] %}
@@ -252,6 +268,7 @@ const IN_APP_TEXT: &str = r#"**{{ project.name }} {{ release.version }}** is her
 - And {{ items|length - 3 }} more
 {% endif %}
 {% endif %}
+{% endblock %}
 "#;
 
 const IN_APP_TEXT_CORRECTION: &str =
@@ -264,10 +281,12 @@ We are sorry for the trouble and will let you know when the update is back.";
 const IN_APP_LINK: &str =
     "{% if links.releaseNotes %}{{ links.releaseNotes }}{% else %}{{ links.product }}{% endif %}";
 
-const SOCIAL_TEXT: &str = r#"{{ project.name }} {{ release.version }} is out!
+const SOCIAL_TEXT: &str = r#"{{ project.name }} {{ release.version }} {% if release.upcoming %}is coming on {{ release.date }}{% else %}is out{% endif %}!
+{% block changes %}
 {% for item in items[:3] %}
 • {{ item.text }}
 {% endfor %}
+{% endblock %}
 {% if links.releaseNotes %}
 
 {{ links.releaseNotes }}
@@ -284,12 +303,13 @@ const SOCIAL_TEXT_CORRECTION: &str = r#"A correction about {{ project.name }} {{
 const NOTES_BODY: &str = r#"# {{ project.name }} {{ release.version }}{% if release.name %}: {{ release.name }}{% endif +%}
 {% if release.date %}
 
-Released {{ release.date }}.
+{% if release.upcoming %}Planned for {{ release.date }}.{% else %}Released {{ release.date }}.{% endif +%}
 {% endif %}
 {% if release.scope %}
 
 {{ release.scope }}
 {% endif %}
+{% block changes %}
 {% for group in groups %}
 
 ## {{ group.label }}
@@ -302,11 +322,13 @@ Released {{ release.date }}.
 
 No user-facing changes in this release.
 {% endif %}
+{% endblock %}
 "#;
 
 const NOTES_BODY_CORRECTION: &str = r#"# {{ project.name }} {{ release.version }} (rolled back)
 
 > **This release was rolled back{% if rolledBackTo %} to {{ rolledBackTo }}{% endif %}.** We found a problem after it was published. The changes below are not available for now, and {{ project.name }} works as it did before this release. We will announce when they are available again.
+{% block changes %}
 {% for group in groups %}
 
 ## {{ group.label }}
@@ -315,6 +337,7 @@ const NOTES_BODY_CORRECTION: &str = r#"# {{ project.name }} {{ release.version }
 - {{ item.text }}{% if item.pr %} (#{{ item.pr }}){% endif +%}
 {% endfor %}
 {% endfor %}
+{% endblock %}
 "#;
 
 // ---------------------------------------------------------------------------
@@ -331,8 +354,14 @@ pub struct ProjectInfo {
 pub struct ReleaseInfo {
     pub version: String,
     pub name: String,
-    /// As the draft should show it (the release's date, `YYYY-MM-DD`).
+    /// The release's date in words, as readers read it: `15 December 2026`.
     pub date: String,
+    /// The same date as `2026-12-15`, for links and machines.
+    pub iso_date: String,
+    /// The release is still to come: its date is ahead and it is not out
+    /// yet. The built-in templates say "will be available on …" then, and
+    /// "is now available" once it is out.
+    pub upcoming: bool,
     /// What the release contains, in the lead's words.
     pub scope: String,
 }
@@ -488,7 +517,9 @@ impl Context {
             release: ReleaseInfo {
                 version: "2.4.0".to_owned(),
                 name: "Aurora".to_owned(),
-                date: "2024-05-02".to_owned(),
+                date: "2 May 2024".to_owned(),
+                iso_date: "2024-05-02".to_owned(),
+                upcoming: false,
                 scope: "CSV export and faster search.".to_owned(),
             },
             groups: group_items(&items),
@@ -566,6 +597,21 @@ pub struct Variable {
     pub description: String,
 }
 
+/// A date as readers read it: `2026-12-15` becomes `15 December 2026`.
+/// The built-in templates are English, so the months are; text that is
+/// not a date is kept as it is.
+pub fn date_in_words(iso: &str) -> String {
+    const MONTHS: [&str; 12] =
+        ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+    match chrono::NaiveDate::parse_from_str(iso.trim(), "%Y-%m-%d") {
+        Ok(d) => {
+            use chrono::Datelike;
+            format!("{} {} {}", d.day(), MONTHS[d.month0() as usize], d.year())
+        }
+        Err(_) => iso.to_owned(),
+    }
+}
+
 /// Every variable templates can use. `item.…` and `group.…` are the
 /// fields of each entry of `items` and `groups` in a `{% for %}` loop.
 pub fn variables() -> Vec<Variable> {
@@ -573,7 +619,9 @@ pub fn variables() -> Vec<Variable> {
         ("project.name", "The project's name."),
         ("release.version", "The release's version, such as 2.4.0."),
         ("release.name", "The release's name, if it has one."),
-        ("release.date", "The release date (YYYY-MM-DD)."),
+        ("release.date", "The release date in words, such as 15 December 2026."),
+        ("release.isoDate", "The release date as 2026-12-15, for links and machines."),
+        ("release.upcoming", "Whether the release is still to come (its date is ahead and it is not out yet): {% if release.upcoming %}will be available on {{ release.date }}{% else %}is now available{% endif %}."),
         ("release.scope", "What the release contains, in your words from the release page."),
         ("items", "The included changes for this audience: {% for item in items %}…{% endfor %}."),
         ("item.text", "The change, as users read it."),
@@ -596,7 +644,7 @@ pub fn variables() -> Vec<Variable> {
         ("links.releaseNotes", "The address of the published release notes, if set."),
         ("links.product", "The product's address, if set."),
         ("rolledBackTo", "The version users are back on after a rollback (for corrections)."),
-        ("sender.name", "Who the announcement is from."),
+        ("sender.name", "Who the announcement is from: the sender's name in Settings."),
     ]
     .into_iter()
     .map(|(name, description)| Variable { name: name.to_owned(), description: description.to_owned() })
@@ -657,12 +705,7 @@ pub fn render(
     templates: &Templates,
     ctx: &Context,
 ) -> Result<Rendered, RenderError> {
-    let env = environment();
-    // Commit text is text: escaped where the part is Markdown, as it is
-    // where the part is plain text; the lead's own Markdown is rendered in
-    // Markdown parts and read as text in plain ones.
-    let markdown_root = context_value(&ctx.with_item_texts(|i| if i.markdown { i.text.clone() } else { escape_markdown(&i.text) }, escape_markdown));
-    let plain_root = context_value(&ctx.with_item_texts(|i| if i.markdown { markdown_to_text(&i.text) } else { i.text.clone() }, str::to_owned));
+    let renderer = Renderer::new(ctx);
     let mut parts = Vec::new();
     for spec in channel.parts() {
         let Some(source) = templates.get(spec.name) else {
@@ -673,32 +716,75 @@ pub fn render(
                     .to_owned(),
             });
         };
-        let root = if spec.markdown { &markdown_root } else { &plain_root };
-        let output = render_part(&env, spec.name, source, root)?;
+        let output = renderer.output(spec, source)?;
         let part = if spec.markdown {
-            let markdown = output.trim().to_owned();
             RenderedPart {
                 name: spec.name.to_owned(),
-                html: Some(markdown_to_html(&markdown)),
-                text: markdown_to_text(&markdown),
-                source: markdown,
+                html: Some(markdown_to_html(&output)),
+                text: markdown_to_text(&output),
+                source: output,
             }
         } else {
-            let text = if spec.one_line {
-                output.split_whitespace().collect::<Vec<_>>().join(" ")
-            } else {
-                trim_lines(&output)
-            };
             RenderedPart {
                 name: spec.name.to_owned(),
-                source: text.clone(),
+                source: output.clone(),
                 html: None,
-                text,
+                text: output,
             }
         };
         parts.push(part);
     }
     Ok(Rendered { channel, parts })
+}
+
+/// Template sources rendered with one context: what [`render`] does for
+/// each part, and what the words editor does for each piece of a part.
+pub(crate) struct Renderer {
+    env: Environment<'static>,
+    markdown_root: Value,
+    plain_root: Value,
+}
+
+impl Renderer {
+    pub(crate) fn new(ctx: &Context) -> Renderer {
+        // Commit text is text: escaped where the part is Markdown, as it is
+        // where the part is plain text; the lead's own Markdown is rendered in
+        // Markdown parts and read as text in plain ones.
+        Renderer {
+            env: environment(),
+            markdown_root: context_value(&ctx.with_item_texts(|i| if i.markdown { i.text.clone() } else { escape_markdown(&i.text) }, escape_markdown)),
+            plain_root: context_value(&ctx.with_item_texts(|i| if i.markdown { markdown_to_text(&i.text) } else { i.text.clone() }, str::to_owned)),
+        }
+    }
+
+    /// What `source` writes as the part `spec`: Markdown trimmed, a
+    /// one-line part on one line, plain text with tidy lines.
+    pub(crate) fn output(&self, spec: &PartSpec, source: &str) -> Result<String, RenderError> {
+        let root = if spec.markdown { &self.markdown_root } else { &self.plain_root };
+        let output = render_part(&self.env, spec.name, source, root)?;
+        Ok(tidy(spec, &output))
+    }
+
+}
+
+/// Whether `source` is a template on its own (its tags all closed).
+pub(crate) fn compiles(source: &str) -> bool {
+    fn parse(env: &Environment<'_>, source: &str) -> bool {
+        env.template_from_str(source).is_ok()
+    }
+    parse(&environment(), source)
+}
+
+/// Text as the part `spec` keeps it: Markdown trimmed, a one-line part on
+/// one line, plain text with tidy lines.
+pub(crate) fn tidy(spec: &PartSpec, text: &str) -> String {
+    if spec.markdown {
+        text.trim().to_owned()
+    } else if spec.one_line {
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    } else {
+        trim_lines(text)
+    }
 }
 
 fn environment() -> Environment<'static> {
@@ -1677,6 +1763,36 @@ mod tests {
             "{}",
             notes.parts[0].source
         );
+    }
+
+    #[test]
+    fn dates_read_as_words_and_the_wording_follows_the_release() {
+        assert_eq!(date_in_words("2026-12-15"), "15 December 2026");
+        assert_eq!(date_in_words("2027-01-05"), "5 January 2027");
+        assert_eq!(date_in_words("soon"), "soon");
+        for channel in Channel::ALL {
+            for upcoming in [false, true] {
+                let mut ctx = Context::sample();
+                ctx.release.upcoming = upcoming;
+                let rendered = render(channel, &builtin(channel, false), &ctx).unwrap();
+                let all: String = rendered.parts.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\n");
+                assert!(!all.contains("2024-05-02"), "{channel:?}: never the ISO date: {all}");
+                if upcoming {
+                    assert!(all.contains("2 May 2024"), "{channel:?}: {all}");
+                }
+                if channel == Channel::Email {
+                    let body = rendered.text_of("body");
+                    let preheader = rendered.text_of("preheader");
+                    if upcoming {
+                        assert!(body.contains("Acme Reports 2.4.0 (Aurora) will be available on 2 May 2024."), "{body}");
+                        assert!(preheader.starts_with("Acme Reports 2.4.0 will be available on 2 May 2024"), "{preheader}");
+                    } else {
+                        assert!(body.contains("Acme Reports 2.4.0 (Aurora) is now available. Here is what changed."), "{body}");
+                        assert!(!body.contains("as of") && !body.contains("will be"), "{body}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

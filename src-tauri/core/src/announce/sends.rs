@@ -169,14 +169,19 @@ pub fn deliveries(store: &Store, send_id: &str) -> Result<Vec<Delivery>, Announc
     Ok(rows)
 }
 
-/// The email a draft makes, from the settings' sender.
+/// What an email without a sender is refused with.
+pub(crate) const NO_SENDER: &str = "The email needs a sender: give the address it comes from under Settings, Sender.";
+/// What sending without a mail server is refused with.
+pub(crate) const NO_SERVER: &str = "Sending from Liftoff needs your mail server: set it under Settings, Mail server (SMTP). An .eml needs only the sender.";
+
+/// The email a draft makes, from the settings' sender: all an `.eml` needs.
 fn email_of(settings: &AnnounceSettings, rendered: &Rendered) -> Result<Email, AnnounceError> {
-    let Some(smtp) = &settings.smtp else {
-        return Err(AnnounceError::Refused("Set the sender and the mail server (SMTP) in the announcement settings first.".into()));
-    };
+    if !settings.sender.is_set() {
+        return Err(AnnounceError::Refused(NO_SENDER.into()));
+    }
     Ok(Email {
-        from_name: smtp.from_name.clone(),
-        from_address: smtp.from_address.clone(),
+        from_name: settings.sender.name.trim().to_owned(),
+        from_address: settings.sender.address.trim().to_owned(),
         reply_to: None,
         subject: rendered.text_of("subject").trim().to_owned(),
         text: rendered.text_of_body(),
@@ -204,6 +209,9 @@ pub fn start(store: &Store, draft_id: &str, kind: SendKind, retry_failed: bool, 
         email_draft(&draft)?;
         let settings = settings::get_in(tx, &release.project_id)?;
         let email = email_of(&settings, &rendered)?;
+        if settings.smtp.is_none() {
+            return Err(AnnounceError::Refused(NO_SERVER.into()));
+        }
         let running: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM announce_sends WHERE announcement_id = ?1 AND state = 'running')",
             params![draft_id],
@@ -288,7 +296,7 @@ pub fn run(
         let settings = settings::get_in(&conn, &project_id)?;
         let (subject, text, html): (String, String, String) =
             conn.query_row("SELECT subject, text, html FROM announce_sends WHERE id = ?1", params![send_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        let smtp = settings.smtp.clone().ok_or_else(|| AnnounceError::Refused("Set the mail server (SMTP) in the announcement settings first.".into()))?;
+        let smtp = settings.smtp_settings().ok_or_else(|| AnnounceError::Refused(NO_SERVER.into()))?;
         let email = Email { from_name: smtp.from_name, from_address: smtp.from_address, reply_to: None, subject, text, html };
         let mut stmt = conn.prepare("SELECT address, name, line FROM announce_deliveries WHERE send_id = ?1 AND state = 'pending' ORDER BY line, address")?;
         let recipients = stmt
@@ -330,12 +338,12 @@ fn deliver(
     on_progress: &mut dyn FnMut(SendProgress),
     now: &dyn Fn() -> DateTime<Utc>,
 ) -> Result<mail::SendSummary, AnnounceError> {
-    let smtp = settings.smtp.as_ref().ok_or_else(|| AnnounceError::Refused("Set the mail server (SMTP) in the announcement settings first.".into()))?;
+    let smtp = settings.smtp_settings().ok_or_else(|| AnnounceError::Refused(NO_SERVER.into()))?;
     let password = match &settings.smtp_credential_id {
         Some(id) => Some(Zeroizing::new(credentials::reveal(store, keychain, id, now())?.expose().to_owned())),
         None => None,
     };
-    let mut mailer = Mailer::new(smtp.clone(), password)?;
+    let mut mailer = Mailer::new(smtp, password)?;
     if let Some(ca) = &settings.ca_certificate {
         mailer = mailer.with_extra_root_certificate(ca.pem.as_bytes())?;
     }
@@ -485,6 +493,20 @@ pub fn export(store: &Store, draft_id: &str, format: ExportFormat, actor: &Actor
         }
         Ok(Export { file_name, bytes })
     })
+}
+
+/// Whether the draft exports to `format` now, checked as [`export`] checks
+/// it but without writing anything: asked before the Save dialog opens,
+/// so that a lead never picks a file for an export that is refused.
+pub fn check_export(store: &Store, draft_id: &str, format: ExportFormat) -> Result<(), AnnounceError> {
+    let conn = store.reader()?;
+    let for_users = matches!(format, ExportFormat::Eml | ExportFormat::InAppJson | ExportFormat::Atom);
+    let (draft, release, rendered) = if for_users { drafts::ready_in(&conn, draft_id)? } else { drafts::for_test_in(&conn, draft_id)? };
+    if format == ExportFormat::Eml {
+        email_draft(&draft)?;
+        email_of(&settings::get_in(&conn, &release.project_id)?, &rendered)?;
+    }
+    Ok(())
 }
 
 fn file_name(release: &Release, format: ExportFormat) -> String {

@@ -1,15 +1,20 @@
-//! A project's announcement settings: support and feedback links, the mail
-//! server and the recipients of each audience. Stored as JSON without any
-//! secret: the SMTP password is an environment's credential in the keychain,
-//! named here by its id.
+//! A project's announcement settings: support and feedback links, who the
+//! email comes from, the mail server and the recipients of each audience.
+//! Stored as JSON without any secret: the SMTP password is an environment's
+//! credential in the keychain, named here by its id.
+//!
+//! The sender stands apart from the mail server: an `.eml` needs only a From
+//! address, and what a reviewer approves (see `drafts`) includes the sender,
+//! which recipients read, but not the server, which they never see.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use super::mail::{self, Recipient, SmtpSettings};
+use super::mail::smtp::check_server;
+use super::mail::{self, Recipient, Security, SmtpSettings};
 use super::{AnnounceError, Audience};
-use crate::rules::FieldErrors;
+use crate::rules::{is_one_line, FieldErrors};
 use crate::{clock, Store};
 
 /// Where users get help after the update, and where they tell us.
@@ -32,6 +37,54 @@ impl Support {
     }
 }
 
+/// Who the email comes from, as its recipients read it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailSender {
+    /// The name recipients see, such as "The Acme team" (templates read it
+    /// as `sender.name`).
+    pub name: String,
+    /// The From address: all an `.eml` needs.
+    pub address: String,
+}
+
+impl EmailSender {
+    /// Whether the address is one an email can come from.
+    pub fn is_set(&self) -> bool {
+        self.address.trim().parse::<lettre::Address>().is_ok()
+    }
+
+    /// The From line as a mail program shows it; `None` without an address.
+    pub fn from_line(&self) -> Option<String> {
+        if !self.is_set() {
+            return None;
+        }
+        let address = self.address.trim();
+        Some(match self.name.trim() {
+            "" => address.to_owned(),
+            name => format!("{name} <{address}>"),
+        })
+    }
+}
+
+/// The lead's mail server, for sending from Liftoff (an `.eml` does not
+/// need it). Recipients never see it: a change here withdraws no approval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct MailServer {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    /// Empty when the server takes mail without a login.
+    pub username: String,
+}
+
+impl Default for MailServer {
+    fn default() -> Self {
+        MailServer { host: String::new(), port: Security::StartTls.default_port(), security: Security::StartTls, username: String::new() }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct AudienceRecipients {
@@ -49,7 +102,11 @@ pub struct AnnounceSettings {
     pub product_url: String,
     /// Where the release notes are published (a page or a feed).
     pub release_notes_url: String,
-    pub smtp: Option<SmtpSettings>,
+    /// Who the email comes from. (Settings stored before it stood apart
+    /// from the mail server get it there: see [`read_stored`].)
+    pub sender: EmailSender,
+    /// The mail server, when Liftoff sends the email itself.
+    pub smtp: Option<MailServer>,
     /// The environment credential (kind SMTP password) that holds the password.
     pub smtp_credential_id: Option<String>,
     /// Where a test send goes: the lead's own address.
@@ -123,6 +180,7 @@ impl Default for AnnounceSettings {
             support: Support::default(),
             product_url: String::new(),
             release_notes_url: String::new(),
+            sender: EmailSender::default(),
             smtp: None,
             smtp_credential_id: None,
             test_address: String::new(),
@@ -136,6 +194,19 @@ impl Default for AnnounceSettings {
 impl AnnounceSettings {
     pub fn recipients_text(&self, audience: Audience) -> &str {
         self.recipients.iter().find(|r| r.audience == audience).map(|r| r.text.as_str()).unwrap_or("")
+    }
+
+    /// What the mailer needs: the server with the sender; `None` without a
+    /// server.
+    pub fn smtp_settings(&self) -> Option<SmtpSettings> {
+        self.smtp.as_ref().map(|m| SmtpSettings {
+            host: m.host.clone(),
+            port: m.port,
+            security: m.security,
+            username: m.username.clone(),
+            from_name: self.sender.name.trim().to_owned(),
+            from_address: self.sender.address.trim().to_owned(),
+        })
     }
 
     /// The audience's recipients, read from their text.
@@ -163,8 +234,23 @@ pub(crate) fn get_in(conn: &Connection, project_id: &str) -> Result<AnnounceSett
         .optional()?;
     match json {
         None => Ok(AnnounceSettings::default()),
-        Some(json) => serde_json::from_str(&json).map_err(|_| AnnounceError::SettingsDamaged),
+        Some(json) => read_stored(&json).ok_or(AnnounceError::SettingsDamaged),
     }
+}
+
+/// Settings as stored. Settings saved before the sender stood apart from
+/// the mail server kept it in `smtp` (`fromName`, `fromAddress`): they
+/// become the sender.
+fn read_stored(json: &str) -> Option<AnnounceSettings> {
+    let mut value: serde_json::Value = serde_json::from_str(json).ok()?;
+    let object = value.as_object_mut()?;
+    if !object.contains_key("sender") {
+        let smtp = object.get("smtp").and_then(|s| s.as_object());
+        let field = |k: &str| smtp.and_then(|s| s.get(k)).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+        let sender = EmailSender { name: field("fromName"), address: field("fromAddress") };
+        object.insert("sender".into(), serde_json::to_value(sender).ok()?);
+    }
+    serde_json::from_value(value).ok()
 }
 
 /// Checks every field and saves the settings.
@@ -208,13 +294,23 @@ pub(crate) fn validate(conn: &Connection, project_id: &str, s: &AnnounceSettings
     };
     let product_url = check_link(&mut errors, "productUrl", &s.product_url, "The product address", false);
     let release_notes_url = check_link(&mut errors, "releaseNotesUrl", &s.release_notes_url, "The release notes page", false);
+    let sender = EmailSender { name: s.sender.name.trim().to_owned(), address: s.sender.address.trim().to_owned() };
+    if !is_one_line(&sender.name, 100) {
+        errors.insert("sender.name".into(), "Keep the sender name on one line, under 100 characters.".into());
+    }
+    if !sender.address.is_empty() && !sender.is_set() {
+        errors.insert("sender.address".into(), format!("“{}” is not an email address. Enter the address the email comes from, such as releases@example.com.", sender.address));
+    }
     let smtp = match &s.smtp {
         None => None,
-        Some(smtp) => {
-            if let Err(fields) = smtp.validate() {
-                errors.extend(fields.into_iter().map(|(k, v)| (format!("smtp.{k}"), v)));
+        Some(server) => {
+            let mut fields = FieldErrors::new();
+            check_server(&server.host, server.port, server.security, &server.username, &mut fields);
+            errors.extend(fields.into_iter().map(|(k, v)| (format!("smtp.{k}"), v)));
+            if sender.address.is_empty() {
+                errors.insert("sender.address".into(), "Sending from Liftoff needs the address the email comes from, such as releases@example.com.".into());
             }
-            Some(smtp.clone())
+            Some(MailServer { host: server.host.trim().to_owned(), ..server.clone() })
         }
     };
     let smtp_credential_id = s.smtp_credential_id.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
@@ -271,6 +367,7 @@ pub(crate) fn validate(conn: &Connection, project_id: &str, s: &AnnounceSettings
         support,
         product_url,
         release_notes_url,
+        sender,
         smtp,
         smtp_credential_id,
         test_address,
@@ -278,4 +375,31 @@ pub(crate) fn validate(conn: &Connection, project_id: &str, s: &AnnounceSettings
         rate_per_minute: s.rate_per_minute,
         ca_certificate,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_saved_with_the_sender_in_the_mail_server_keep_their_sender() {
+        let old = r#"{"support":{"helpdesk":"","faq":"","contact":"","feedback":""},"productUrl":"","releaseNotesUrl":"",
+            "smtp":{"host":"smtp.example.com","port":587,"security":"startTls","username":"me","fromName":"Acme","fromAddress":"news@example.com"},
+            "smtpCredentialId":null,"testAddress":"","recipients":[],"ratePerMinute":60}"#;
+        let s = read_stored(old).unwrap();
+        assert_eq!(s.sender, EmailSender { name: "Acme".into(), address: "news@example.com".into() });
+        assert_eq!(s.smtp.as_ref().unwrap().host, "smtp.example.com");
+        let mailer = s.smtp_settings().unwrap();
+        assert_eq!((mailer.from_name.as_str(), mailer.from_address.as_str(), mailer.username.as_str()), ("Acme", "news@example.com", "me"));
+        // Saved again, it reads the same.
+        assert_eq!(read_stored(&serde_json::to_string(&s).unwrap()).unwrap(), s);
+        assert!(read_stored("[]").is_none());
+    }
+
+    #[test]
+    fn the_from_line_needs_an_address() {
+        assert_eq!(EmailSender { name: "Acme".into(), address: String::new() }.from_line(), None);
+        assert_eq!(EmailSender { name: " ".into(), address: "a@example.com".into() }.from_line().as_deref(), Some("a@example.com"));
+        assert_eq!(EmailSender { name: "Acme".into(), address: "a@example.com".into() }.from_line().as_deref(), Some("Acme <a@example.com>"));
+    }
 }

@@ -84,6 +84,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "deploys: a run's owner named by a token that a reused pid cannot match",
         files: &[sql_file!("0012_run_owners.sql")],
     },
+    Migration {
+        version: 13,
+        name: "announcements: the lead's words in a draft, with the template they replaced",
+        files: &[sql_file!("0013_announcement_words.sql")],
+    },
 ];
 
 /// The schema version this build of Liftoff writes.

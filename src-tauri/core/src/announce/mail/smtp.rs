@@ -85,21 +85,7 @@ fn is_local(host: &str) -> bool {
 impl SmtpSettings {
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut errors = FieldErrors::new();
-        let host = self.host.trim();
-        if host.is_empty() || host.len() > 253 || host.contains("://") || host.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
-            errors.insert("host".into(), "Enter the mail server’s host name, such as smtp.example.com.".into());
-        } else if self.security == Security::Plain && !is_local(host) {
-            errors.insert(
-                "security".into(),
-                "Sending without encryption is allowed only to this computer (localhost). Choose STARTTLS (port 587) or TLS (port 465).".into(),
-            );
-        }
-        if self.port == 0 {
-            errors.insert("port".into(), "Enter a port from 1 to 65535: 587 for STARTTLS, 465 for TLS.".into());
-        }
-        if !is_one_line(&self.username, 320) {
-            errors.insert("username".into(), "Keep the user name on one line, under 320 characters.".into());
-        }
+        check_server(&self.host, self.port, self.security, &self.username, &mut errors);
         if !is_one_line(&self.from_name, 100) {
             errors.insert("fromName".into(), "Keep the sender name on one line, under 100 characters.".into());
         }
@@ -111,6 +97,26 @@ impl SmtpSettings {
         } else {
             Err(errors)
         }
+    }
+}
+
+/// The mail server's fields, checked: `host`, `security`, `port` and
+/// `username` errors go into `errors`.
+pub fn check_server(host: &str, port: u16, security: Security, username: &str, errors: &mut FieldErrors) {
+    let host = host.trim();
+    if host.is_empty() || host.len() > 253 || host.contains("://") || host.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
+        errors.insert("host".into(), "Enter the mail server’s host name, such as smtp.example.com.".into());
+    } else if security == Security::Plain && !is_local(host) {
+        errors.insert(
+            "security".into(),
+            "Sending without encryption is allowed only to this computer (localhost). Choose STARTTLS (port 587) or TLS (port 465).".into(),
+        );
+    }
+    if port == 0 {
+        errors.insert("port".into(), "Enter a port from 1 to 65535: 587 for STARTTLS, 465 for TLS.".into());
+    }
+    if !is_one_line(username, 320) {
+        errors.insert("username".into(), "Keep the user name on one line, under 320 characters.".into());
     }
 }
 
