@@ -118,6 +118,13 @@ pub fn get(store: &Store, id: &str) -> Result<Project, ProjectError> {
     get_in(&*store.reader()?, id)?.ok_or(ProjectError::NotFound)
 }
 
+/// The zone a project's times are written in (UTC for a project that is
+/// gone or names a zone Liftoff does not know).
+pub(crate) fn time_zone_in(conn: &Connection, id: &str) -> rusqlite::Result<chrono_tz::Tz> {
+    let name: Option<String> = conn.query_row("SELECT time_zone FROM projects WHERE id = ?1", params![id], |r| r.get(0)).optional()?;
+    Ok(clock::zone(name.as_deref().unwrap_or("UTC")))
+}
+
 pub fn create(store: &Store, draft: &ProjectDraft, now: DateTime<Utc>) -> Result<Project, ProjectError> {
     store.write(|tx| create_in(tx, draft, now))
 }

@@ -1052,7 +1052,7 @@ export type MissingItem = {
 	section: string,
 	title: string,
 	status: ItemStatus | null,
-	/**  In words: "open, overdue since 2026-11-20", "awaiting sign-off by Dana". */
+	/**  In words: "open, owner Omar; overdue since Fri 20 Nov", "awaiting sign-off by Dana". */
 	why: string,
 };
 

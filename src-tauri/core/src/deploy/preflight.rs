@@ -86,10 +86,19 @@ impl Plan {
     }
 }
 
-fn fmt_time(rfc3339: &str, tz: chrono_tz::Tz) -> String {
+/// A stored time as the window writes it, naming the zone: "Mon 7 Dec 09:00 Europe/Berlin".
+fn fmt_time(rfc3339: &str, tz: chrono_tz::Tz, now: DateTime<Utc>) -> String {
     DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| t.with_timezone(&tz).format("%a %d %b %H:%M %Z").to_string())
+        .map(|t| format!("{} {}", crate::clock::words(t.with_timezone(&Utc), tz, Some(now)), tz.name()))
         .unwrap_or_else(|_| rfc3339.to_owned())
+}
+
+/// A stored span as the window writes it: "Thu 10 Dec 10:00 to 11:30 Europe/Berlin".
+fn fmt_span(start: &str, end: &str, tz: chrono_tz::Tz, now: DateTime<Utc>) -> String {
+    match (DateTime::parse_from_rfc3339(start), DateTime::parse_from_rfc3339(end)) {
+        (Ok(s), Ok(e)) => crate::clock::span_words(s.with_timezone(&Utc), e.with_timezone(&Utc), tz, Some(now)),
+        _ => format!("{start} to {end}"),
+    }
 }
 
 /// Runs every check for `req`; reads only.
@@ -97,7 +106,7 @@ pub fn check(store: &Store, keychain: &Keychain, req: &DeployRequest, kind: RunK
     let conn = store.reader()?;
     let environment = crate::environments::get(store, &req.environment_id).map_err(|_| DeployError::EnvironmentNotFound)?;
     let project = crate::projects::get(store, &environment.project_id).map_err(|e| DeployError::Refused(e.to_string()))?;
-    let tz: chrono_tz::Tz = project.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let tz = crate::clock::zone(&project.time_zone);
     let release = match &req.release_id {
         Some(id) => Some(releases::get_in(&conn, id)?.ok_or(DeployError::ReleaseNotFound)?),
         None => None,
@@ -218,7 +227,7 @@ pub fn check(store: &Store, keychain: &Keychain, req: &DeployRequest, kind: RunK
                 format!(
                     "“{}” is on until {}{}. Deploying now needs an emergency decision.",
                     f.name,
-                    fmt_time(&f.end, tz),
+                    fmt_time(&f.end, tz, now),
                     if f.reason.is_empty() { String::new() } else { format!(" ({})", f.reason) }
                 ),
             );
@@ -236,13 +245,13 @@ pub fn check(store: &Store, keychain: &Keychain, req: &DeployRequest, kind: RunK
                 (Some(s), Some(e)) => {
                     let now_text = crate::clock::to_text(now);
                     if s.as_str() <= now_text.as_str() && now_text.as_str() < e.as_str() {
-                        PreflightCheck::new("window", "Planned window", CheckOutcome::Pass, format!("Inside the planned window, {} to {}.", fmt_time(s, tz), fmt_time(e, tz)))
+                        PreflightCheck::new("window", "Planned window", CheckOutcome::Pass, format!("Inside the planned window, {}.", fmt_span(s, e, tz, now)))
                     } else {
                         PreflightCheck::new(
                             "window",
                             "Planned window",
                             CheckOutcome::Warn,
-                            format!("Outside the planned window ({} to {}). Confirm to deploy anyway.", fmt_time(s, tz), fmt_time(e, tz)),
+                            format!("Outside the planned window ({}). Confirm to deploy anyway.", fmt_span(s, e, tz, now)),
                         )
                     }
                 }
@@ -275,7 +284,7 @@ pub fn check(store: &Store, keychain: &Keychain, req: &DeployRequest, kind: RunK
                         )
                         .optional()?;
                     match verified {
-                        Some(at) => PreflightCheck::new("promotion", "Promotion", CheckOutcome::Pass, format!("{version} verified on {before_name} ({}).", fmt_time(&at, tz))),
+                        Some(at) => PreflightCheck::new("promotion", "Promotion", CheckOutcome::Pass, format!("{version} verified on {before_name} ({}).", fmt_time(&at, tz, now))),
                         None => {
                             let mut c = PreflightCheck::new(
                                 "promotion",
@@ -307,7 +316,7 @@ pub fn check(store: &Store, keychain: &Keychain, req: &DeployRequest, kind: RunK
             if dead {
                 PreflightCheck::new("lock", "Lock", CheckOutcome::Pass, "The lock left by an interrupted run will be released.".into())
             } else {
-                PreflightCheck::new("lock", "Lock", CheckOutcome::Fail, runs::held_message(&conn, &environment.name, &lock)?)
+                PreflightCheck::new("lock", "Lock", CheckOutcome::Fail, runs::held_message(&conn, &environment.name, &lock, tz, now)?)
             }
         }
     });

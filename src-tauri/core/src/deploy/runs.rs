@@ -334,15 +334,16 @@ fn data_dir_of(conn: &Connection) -> Option<std::path::PathBuf> {
     conn.path().filter(|p| !p.is_empty()).and_then(|p| std::path::Path::new(p).parent().map(|d| d.to_path_buf()))
 }
 
-/// The message that refuses a second deploy or a lock.
-pub(crate) fn held_message(conn: &Connection, env_name: &str, lock: &Lock) -> rusqlite::Result<String> {
+/// The message that refuses a second deploy or a lock, its times in `tz`
+/// as the window writes them.
+pub(crate) fn held_message(conn: &Connection, env_name: &str, lock: &Lock, tz: chrono_tz::Tz, now: DateTime<Utc>) -> rusqlite::Result<String> {
     if let Some(run_id) = &lock.run_id {
         if let Some(run) = get_in(conn, run_id)? {
             return Ok(format!(
                 "{env_name} is busy: {} is deploying {} there since {} ({}). Wait for it to end, or cancel it on the Deploys page or with `liftoff cancel --run {}`.",
                 run.started_by,
                 run.version,
-                short_time(&run.started_at),
+                short_time(&run.started_at, tz, Some(now)),
                 if run.kind == RunKind::Rollback { "a rollback" } else { "a deploy" },
                 run.id
             ));
@@ -351,13 +352,16 @@ pub(crate) fn held_message(conn: &Connection, env_name: &str, lock: &Lock) -> ru
     Ok(format!(
         "{env_name} is locked by {} since {}: “{}”. Unlock it on the Deploys page when it may be deployed again.",
         lock.held_by,
-        short_time(&lock.since),
+        short_time(&lock.since, tz, Some(now)),
         lock.reason
     ))
 }
 
-fn short_time(rfc3339: &str) -> String {
-    DateTime::parse_from_rfc3339(rfc3339).map(|t| t.with_timezone(&Utc).format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|_| rfc3339.to_owned())
+/// "Sun 6 Dec 22:16 Europe/Berlin"; with `now` `None` (text that is kept) with its year.
+fn short_time(rfc3339: &str, tz: chrono_tz::Tz, now: Option<DateTime<Utc>>) -> String {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| format!("{} {}", clock::words(t.with_timezone(&Utc), tz, now), tz.name()))
+        .unwrap_or_else(|_| rfc3339.to_owned())
 }
 
 /// Takes back the lock of a run whose process has died, inside `tx`:
@@ -561,7 +565,8 @@ pub fn lock(store: &Store, environment_id: &str, reason: &str, actor: &Actor, no
         let env = crate::environments::get_in(tx, environment_id)?.ok_or(DeployError::EnvironmentNotFound)?;
         if let Some(held) = lock_in(tx, environment_id)? {
             if !release_if_dead(tx, &held, now)? {
-                return Err(DeployError::Locked(held_message(tx, &env.name, &held)?));
+                let tz = crate::projects::time_zone_in(tx, &env.project_id)?;
+                return Err(DeployError::Locked(held_message(tx, &env.name, &held, tz, now)?));
             }
         }
         let at = clock::to_text(now);
@@ -609,7 +614,13 @@ pub fn unlock(store: &Store, environment_id: &str, actor: &Actor, now: DateTime<
                 item_id: None,
                 category: AuditCategory::Deploy,
                 action: "deploy.unlocked",
-                summary: format!("Unlocked {} (locked by {} since {}: {})", env.name, held.held_by, held.since, held.reason),
+                summary: format!(
+                    "Unlocked {} (locked by {} since {}: {})",
+                    env.name,
+                    held.held_by,
+                    short_time(&held.since, crate::projects::time_zone_in(tx, &env.project_id)?, None),
+                    held.reason
+                ),
                 reason: "",
             },
         )?;
@@ -623,7 +634,8 @@ pub fn unlock(store: &Store, environment_id: &str, actor: &Actor, now: DateTime<
 pub(crate) fn take_lock(tx: &Connection, env: &Environment, run_id: &str, held_by: &str, reason: &str, now: DateTime<Utc>) -> Result<(), DeployError> {
     if let Some(held) = lock_in(tx, &env.id)? {
         if !release_if_dead(tx, &held, now)? {
-            return Err(DeployError::Locked(held_message(tx, &env.name, &held)?));
+            let tz = crate::projects::time_zone_in(tx, &env.project_id)?;
+            return Err(DeployError::Locked(held_message(tx, &env.name, &held, tz, now)?));
         }
     }
     tx.execute(

@@ -81,7 +81,7 @@ pub fn conflicts(p: &Picture, start: DateTime<Utc>, end: DateTime<Utc>, shown_in
     let mut out = Vec::new();
     for f in &p.freezes {
         if let Some(o) = f.occurrences.iter().find(|o| overlaps(o, &window)) {
-            out.push(Conflict { kind: ConflictKind::Freeze, message: format!("overlaps the freeze “{}” ({})", f.name, span(o, shown_in)) });
+            out.push(Conflict { kind: ConflictKind::Freeze, message: format!("overlaps the freeze “{}” ({})", f.name, span(o, shown_in, start)) });
         }
     }
     if let Some(share) = load_share(p, &window) {
@@ -96,7 +96,7 @@ pub fn conflicts(p: &Picture, start: DateTime<Utc>, end: DateTime<Utc>, shown_in
         if let Some((o, what)) = person.busy.iter().find(|(o, _)| overlaps(o, &window)) {
             out.push(Conflict {
                 kind: ConflictKind::PersonBusy,
-                message: format!("{} ({}) is busy: {} ({})", person.name, person.role, what, span(o, shown_in)),
+                message: format!("{} ({}) is busy: {} ({})", person.name, person.role, what, span(o, shown_in, start)),
             });
         }
         match working_day_end(person, start, end) {
@@ -264,11 +264,11 @@ fn overlaps(a: &Occurrence, b: &Occurrence) -> bool {
 }
 
 /// "Fri 11 Dec 15:00 to Mon 14 Dec 09:00 Europe/Berlin", or within one day
-/// "Tue 8 Dec 10:00 to 11:30 Europe/Berlin".
-fn span(o: &Occurrence, tz: Tz) -> String {
-    let (start, end) = (o.start.with_timezone(&tz), o.end.with_timezone(&tz));
-    let to = if start.date_naive() == end.date_naive() { end.format("%H:%M") } else { end.format("%a %-d %b %H:%M") };
-    format!("{} to {} {}", start.format("%a %-d %b %H:%M"), to, tz.name())
+/// "Tue 8 Dec 10:00 to 11:30 Europe/Berlin", as the window writes spans;
+/// the year is written when it is not that of `window` (the window judged,
+/// which is what the reader has in mind).
+fn span(o: &Occurrence, tz: Tz, window: DateTime<Utc>) -> String {
+    crate::clock::span_words(o.start, o.end, tz, Some(window))
 }
 
 fn minutes_text(d: Duration) -> String {

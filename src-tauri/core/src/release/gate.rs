@@ -23,7 +23,7 @@ pub struct MissingItem {
     pub section: String,
     pub title: String,
     pub status: Option<ItemStatus>,
-    /// In words: "open, overdue since 2026-11-20", "awaiting sign-off by Dana".
+    /// In words: "open, owner Omar; overdue since Fri 20 Nov", "awaiting sign-off by Dana".
     pub why: String,
 }
 
@@ -70,7 +70,7 @@ pub fn evaluate(conn: &Connection, release_id: &str, environment_id: &str, today
         .optional()?;
     let (name, protected) = env.ok_or(ReleaseError::EnvironmentNotFound)?;
     let items = checklists::load_items(conn, release_id, today)?;
-    report(conn, release_id, environment_id, name, protected, &items)
+    report(conn, release_id, environment_id, name, protected, &items, today)
 }
 
 /// The gate of each protected environment of the release's project, in
@@ -82,7 +82,7 @@ pub fn evaluate_protected(conn: &Connection, release_id: &str, today: NaiveDate)
         conn.prepare_cached("SELECT id, name FROM environments WHERE project_id = ?1 AND protected = 1 ORDER BY position")?;
     let envs: Vec<(String, String)> =
         stmt.query_map(params![release.project_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
-    envs.into_iter().map(|(id, name)| report(conn, release_id, &id, name, true, &items)).collect()
+    envs.into_iter().map(|(id, name)| report(conn, release_id, &id, name, true, &items, today)).collect()
 }
 
 /// For the deploy engine: `Ok` with the report when the release may go to
@@ -103,8 +103,9 @@ fn report(
     environment_name: String,
     protected: bool,
     items: &[ChecklistItem],
+    today: NaiveDate,
 ) -> Result<GateReport, ReleaseError> {
-    let missing = missing_items(items);
+    let missing = missing_items(items, today);
     let passed = missing.is_empty();
     let override_ = if protected && !passed { active_override(conn, release_id, environment_id)? } else { None };
     Ok(GateReport {
@@ -119,8 +120,10 @@ fn report(
     })
 }
 
-/// The required items that are not complete, each with the reason in words.
-pub fn missing_items(items: &[ChecklistItem]) -> Vec<MissingItem> {
+/// The required items that are not complete, each with the reason in words
+/// (a due date as the window writes days: "Fri 20 Nov", its year when it is
+/// not `today`'s).
+pub fn missing_items(items: &[ChecklistItem], today: NaiveDate) -> Vec<MissingItem> {
     if items.is_empty() {
         return vec![MissingItem {
             item_id: None,
@@ -144,7 +147,8 @@ pub fn missing_items(items: &[ChecklistItem]) -> Vec<MissingItem> {
             };
             if i.overdue {
                 if let Some(due) = &i.due_date {
-                    why.push_str(&format!("; overdue since {due}"));
+                    let day = NaiveDate::parse_from_str(due, "%Y-%m-%d").map(|d| crate::clock::date_words(d, Some(today)));
+                    why.push_str(&format!("; overdue since {}", day.as_deref().unwrap_or(due)));
                 }
             }
             MissingItem { item_id: Some(i.id.clone()), section: i.section.clone(), title: i.title.clone(), status: Some(i.status), why }

@@ -488,9 +488,9 @@ pub(crate) fn set_window_in(
                 freeze_override_reason = NULL, freeze_override_by = NULL WHERE id = ?1",
         params![id, start, end, environment_id, at],
     )?;
-    let mut summary = match (&start, &end) {
-        (Some(s), Some(e)) => format!("Planned the window {s} to {e}"),
-        _ => "Cleared the planned window".to_owned(),
+    let mut summary = match window {
+        Some((s, e)) => format!("Planned the window {}", window_words(tx, &current.project_id, s, e)?),
+        None => "Cleared the planned window".to_owned(),
     };
     if current.freeze_override_reason.is_some() {
         summary.push_str("; the freeze override for the old window ended");
@@ -530,6 +530,12 @@ pub fn set_on_call(store: &Store, id: &str, person_id: Option<&str>, actor: &Act
     })
 }
 
+/// A window as the audit log keeps it: in the project's zone, as the window
+/// writes times, with the year (the entry is read later, maybe in another).
+fn window_words(conn: &Connection, project_id: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> rusqlite::Result<String> {
+    Ok(clock::span_words(start, end, crate::projects::time_zone_in(conn, project_id)?, None))
+}
+
 /// Records an emergency decision to release inside a freeze, for the
 /// release's current window: who decided and why, in the audit log.
 pub fn override_freeze(store: &Store, id: &str, decided_by: &str, reason: &str, actor: &Actor, now: DateTime<Utc>) -> Result<Release, ReleaseError> {
@@ -553,7 +559,13 @@ pub fn override_freeze(store: &Store, id: &str, decided_by: &str, reason: &str, 
             item_id: None,
             category: AuditCategory::Gate,
             action: "freeze.overridden",
-            summary: format!("Overrode the freeze for the window {s} to {e}, decided by {decided_by}"),
+            summary: match (DateTime::parse_from_rfc3339(s), DateTime::parse_from_rfc3339(e)) {
+                (Ok(s), Ok(e)) => format!(
+                    "Overrode the freeze for the window {}, decided by {decided_by}",
+                    window_words(tx, &current.project_id, s.with_timezone(&Utc), e.with_timezone(&Utc))?
+                ),
+                _ => format!("Overrode the freeze for the window {s} to {e}, decided by {decided_by}"),
+            },
             reason,
         };
         audit::record(tx, actor, &at, change)?;

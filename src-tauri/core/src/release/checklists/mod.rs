@@ -490,7 +490,7 @@ fn describe_changes(conn: &Connection, current: &ChecklistItem, clean: &ItemDraf
         ));
     }
     if current.due_date != clean.due_date {
-        changes.push(format!("due {} → {}", or_none(&current.due_date), or_none(&clean.due_date)));
+        changes.push(format!("due {} → {}", due_words(&current.due_date), due_words(&clean.due_date)));
     }
     if current.evidence != clean.evidence {
         changes.push(format!("evidence {}", if clean.evidence.is_empty() { "removed".to_owned() } else { clean.evidence.clone() }));
@@ -499,6 +499,16 @@ fn describe_changes(conn: &Connection, current: &ChecklistItem, clean: &ItemDraf
         changes.push("notes".to_owned());
     }
     Ok(changes)
+}
+
+/// A due date as the window writes days, with its year (history is read
+/// later): "Fri 4 Dec 2026", or "none".
+fn due_words(due: &Option<String>) -> String {
+    match due.as_deref().map(|d| (d, chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d"))) {
+        Some((_, Ok(day))) => crate::clock::date_words(day, None),
+        Some((d, Err(_))) => d.to_owned(),
+        None => "none".to_owned(),
+    }
 }
 
 fn or_none(s: &Option<String>) -> &str {
