@@ -1,14 +1,19 @@
-// End-to-end: the timeline. The first view shows the sample's next release
-// with its label, a legend and an axis with weekdays; the freezes read as
-// sentences. Import a calendar and a load export, see them, drag a release
-// into a freeze and see the conflict in the zone the view is set to, apply a
-// suggestion, export the calendar; a damaged calendar changes nothing.
+// End-to-end: the timeline. The first view selects the sample's next
+// release, shows its bar with its label, lists its conflict, and has a
+// legend and an axis with weekdays; the freezes read as sentences. Import a
+// calendar and a load export, see them, drag a release into a freeze and see
+// the conflict in the zone the view is set to, apply a suggestion, export the
+// calendar; a damaged calendar changes nothing. In the dark theme, five deploy
+// runs a few seconds apart are one marker with their count that opens as a
+// list, and the rolled-back release looks it. Each at 1280x820 and at the
+// minimum window size, 960x620.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { answerFileDialogs, fileDialogsAsked, freshHome, sql, withApp } from "./harness.mjs";
+import { answerFileDialogs, appBinary, fileDialogsAsked, freshHome, sql, withApp } from "./harness.mjs";
 
 const HOUR = 3600_000;
 
@@ -101,7 +106,46 @@ const bars = (s) =>
     return [...document.querySelectorAll("[data-testid=timeline-bar]")].map((b) => ({
     id: b.dataset.releaseId, x: r.left + Number(b.dataset.x), y: r.top + Number(b.dataset.y), label: b.textContent }))`);
 const WEEKDAY = "(Mon|Tue|Wed|Thu|Fri|Sat|Sun)";
+/** A day as Liftoff writes it: "Tue 15 Dec", with its year when that is not this year. */
+const DAY = `${WEEKDAY} \\d+ \\w{3}( \\d{4})?`;
 const msPerPx = (s) => s.execute(`return Number(document.querySelector("[data-testid=timeline-bars]").dataset.msPerPx)`);
+
+/** The first view: the next release selected, its conflict listed, in view without scrolling. */
+async function nextReleaseSelected(s) {
+  await s.waitForText("[data-testid=selected-release] h3", "2.4.0 Tax engine switch");
+  await s.waitForText("[data-testid=conflicts]", "is busy: Dentist");
+  const conflicts = await (await s.find("[data-testid=conflicts]")).text();
+  assert.match(conflicts, new RegExp(`Omar Haddad \\([^)]+\\) is busy: Dentist \\(${DAY} 10:30 to 12:00 Europe/Berlin\\)`));
+  const [bottom, height] = await s.execute(`return [document.querySelector("[data-testid=conflicts]").getBoundingClientRect().bottom, window.innerHeight]`);
+  assert.ok(bottom <= height, `the conflicts are in view without scrolling (${bottom} of ${height} px)`);
+  return conflicts;
+}
+
+/** Sets the window's size and waits until the page has it. */
+async function resize(s, width, height) {
+  await s.cmd("POST", "/window/rect", { width, height });
+  await s.waitUntil(async () => (await s.execute("return window.innerWidth")) <= width, `the window at ${width}x${height}`);
+  // The canvas redraws and its fallback content settles.
+  await new Promise((r) => setTimeout(r, 400));
+}
+
+/** The runs' marker with its count, once the view has stopped moving (two reads 300 ms apart agree). */
+async function settledMarker(s) {
+  let last = null;
+  return s.waitUntil(async () => {
+    const g = await at(s, "[data-testid=timeline-run-group]");
+    const same = g && last && g.x === last.x && g.y === last.y && g.count === last.count;
+    last = g;
+    if (!same) await new Promise((r) => setTimeout(r, 300));
+    return same && g.count === 5 && g;
+  }, "one marker for the five runs, settled");
+}
+
+/** The canvas's place on screen plus an item's place within it (its data-x, data-y). */
+const at = (s, css) =>
+  s.execute(`const r = document.querySelector("[data-testid=timeline-canvas]").getBoundingClientRect();
+    const e = document.querySelector(arguments[0]);
+    return e && { x: r.left + Number(e.dataset.x), y: r.top + Number(e.dataset.y), count: Number(e.dataset.count), text: e.textContent };`, [css]);
 
 test("the timeline shows imports, flags a window dragged into a freeze, applies a suggestion and exports the calendar", async () => {
   const home = freshHome("timeline");
@@ -130,23 +174,34 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
       "the release's bar, with its label, in the first view",
     );
     first.msPerPx = await msPerPx(s);
-    assert.match(first.label, new RegExp(`^2\\.4\\.0 Tax engine switch · checklist \\d+/\\d+: ${WEEKDAY} \\d+ \\w{3} 10:00 to 11:30 Europe/Berlin$`));
+    assert.match(first.label, new RegExp(`^2\\.4\\.0 Tax engine switch · checklist \\d+/\\d+: ${DAY} 10:00 to 11:30 Europe/Berlin$`));
+    // It is selected as the page opens, with what its window has against it:
+    // Omar, who owns checklist items, has a dentist appointment then.
+    await nextReleaseSelected(s);
     const axisLabels = await s.execute(`return [...document.querySelectorAll("[data-testid=timeline-axis] li")].map((l) => l.textContent)`);
     assert.ok(axisLabels.some((l) => new RegExp(`^${WEEKDAY} \\d{1,2}( [A-Z][a-z]{2})?$`).test(l)), `an axis label with a weekday: ${axisLabels.join(", ")}`);
     const legend = await (await s.find("[data-testid=timeline-legend]")).text();
-    for (const word of ["planned", "freeze", "maintenance", "load: quiet to peak", "working hours", "busy", "succeeded", "failed verification", "announcement went out"]) {
+    for (const word of ["planned", "✓ verified", "✓ released", "↩ rolled back", "✕ cancelled", "freeze", "maintenance", "load: quiet to peak", "working hours", "busy", "succeeded", "failed verification", "runs close together", "announcement went out"]) {
       assert.ok(legend.includes(word), `the legend says “${word}”: ${legend}`);
     }
     await app.shot("first-view");
+    await resize(s, 960, 620);
+    await nextReleaseSelected(s);
+    assert.equal(await s.execute(`return document.querySelector('[data-release-id="${release0.id}"]').dataset.labelled`), "true", "the bar keeps its label at the minimum size");
+    await app.shot("first-view-minimum-size");
+    await resize(s, 1280, 820);
 
     // At Weeks zoom the 90-minute window is still a block with its label,
     // and a click on it selects the release.
     await (await s.find("[data-testid=zoom-weeks]")).click();
     const weeks = await s.waitUntil(async () => {
       const b = (await bars(s)).find((b) => b.id === release0.id);
-      return (await msPerPx(s)) > first.msPerPx * 1.3 && b && (await s.execute(`return document.querySelector('[data-release-id="${release0.id}"]').dataset.labelled`)) === "true" && b;
+      return (await msPerPx(s)) > first.msPerPx * 1.1 && b && (await s.execute(`return document.querySelector('[data-release-id="${release0.id}"]').dataset.labelled`)) === "true" && b;
     }, "the release's labelled bar at Weeks zoom");
     assert.ok(90 * 60_000 / (await msPerPx(s)) < 4, "the window itself is narrower than 4 px at this zoom");
+    // A click beside it clears the selection; one on it selects it again.
+    await s.drag(weeks.x + (weeks.x > 700 ? -150 : 150), weeks.y, weeks.x + (weeks.x > 700 ? -150 : 150), weeks.y, 1);
+    await s.waitUntil(async () => (await s.findAll("[data-testid=selected-release]")).length === 0, "nothing selected");
     await s.drag(weeks.x, weeks.y, weeks.x, weeks.y, 1);
     await s.waitForText("[data-testid=selected-release] h3", "2.4.0 Tax engine switch");
     await app.shot("weeks-zoom-selected");
@@ -157,7 +212,7 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
     await s.waitForText("[data-testid=freeze-words]", "The last 2 days of each month (Europe/Berlin)");
     await s.waitForText("[data-testid=freeze-words]", "Every Wednesday from 22:00 to midnight (Europe/Berlin)");
     const nexts = await s.execute(`return [...document.querySelectorAll("[data-testid=freeze-next]")].map((e) => e.textContent)`);
-    assert.ok(nexts.some((n) => new RegExp(`^(next|now): Fri \\d+ \\w{3} 15:00 to Mon \\d+ \\w{3} 09:00 Europe/Berlin$`).test(n)), nexts.join(" | "));
+    assert.ok(nexts.some((n) => new RegExp(`^(next|now): Fri \\d+ \\w{3}( \\d{4})? 15:00 to Mon \\d+ \\w{3}( \\d{4})? 09:00 Europe/Berlin$`).test(n)), nexts.join(" | "));
     const rules = await s.execute(`return [...document.querySelectorAll("[data-testid=freeze-rule-text]")].map((e) => e.textContent)`);
     assert.ok(rules.includes("RRULE:FREQ=MONTHLY;BYMONTHDAY=-2"), rules.join(" | "));
     await (await s.find("[data-testid=freeze-windows] details summary")).click();
@@ -205,7 +260,7 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
     await s.drag(bar.x, bar.y, bar.x + dx, bar.y);
     await s.waitForText("[data-testid=conflicts]", "overlaps the freeze “Weekend freeze”");
     // Said in the view's zone, as the freeze was defined: 15:00 Berlin, not 14:00 UTC.
-    assert.match(await (await s.find("[data-testid=conflicts]")).text(), new RegExp(`“Weekend freeze” \\(Fri \\d+ \\w{3} 15:00 to Mon \\d+ \\w{3} 09:00 Europe/Berlin\\)`));
+    assert.match(await (await s.find("[data-testid=conflicts]")).text(), new RegExp(`“Weekend freeze” \\(Fri \\d+ \\w{3}( \\d{4})? 15:00 to Mon \\d+ \\w{3}( \\d{4})? 09:00 Europe/Berlin\\)`));
     await app.shot("dragged-into-freeze");
 
     // An emergency release inside the freeze needs who decided and why.
@@ -229,7 +284,7 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
     // axis follow, and say so.
     await (await s.find(`[data-testid=timeline-zone] option[value="local"]`)).click();
     await s.waitForText("[data-testid=conflicts]", "09:00 to Mon");
-    assert.match(await (await s.find("[data-testid=conflicts]")).text(), new RegExp(`“Weekend freeze” \\(Fri \\d+ \\w{3} 09:00 to Mon \\d+ \\w{3} 03:00 America/New_York\\)`));
+    assert.match(await (await s.find("[data-testid=conflicts]")).text(), new RegExp(`“Weekend freeze” \\(Fri \\d+ \\w{3}( \\d{4})? 09:00 to Mon \\d+ \\w{3}( \\d{4})? 03:00 America/New_York\\)`));
     assert.equal(await (await s.find("[data-testid=window-zone]")).text(), "America/New_York");
     await s.waitUntil(async () => (await s.execute(`return document.querySelector("[data-testid=timeline-axis]").getAttribute("aria-label")`)) === "Time axis in America/New_York", "the axis in New York time");
     const inNewYork = new Date(moved).toLocaleString("sv-SE", { timeZone: "America/New_York" }).slice(0, 16);
@@ -246,7 +301,7 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
     // the entries share once.
     const entries = await s.execute(`return [...document.querySelectorAll("[data-testid=suggestion] strong")].map((e) => e.textContent)`);
     assert.ok(entries.length >= 1);
-    for (const e of entries) assert.match(e, new RegExp(`^${WEEKDAY} \\d+ \\w{3} \\d\\d:\\d\\d to \\d\\d:\\d\\d Europe/Berlin$`));
+    for (const e of entries) assert.match(e, new RegExp(`^${DAY} \\d\\d:\\d\\d to \\d\\d:\\d\\d Europe/Berlin$`));
     assert.equal(new Set(entries).size, entries.length, "no entry twice");
     const why = await s.execute(`return document.querySelector("[data-testid=suggestions]").parentElement.textContent`);
     assert.match(why, /no freeze/);
@@ -292,4 +347,102 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
   assert.match(text, /SUMMARY:Release 2\.4\.0 – Tax engine switch \(planned\)/);
   assert.match(text, /SUMMARY:Freeze: Weekend freeze/);
   assert.match(text, /RRULE:FREQ=WEEKLY;BYDAY=FR/);
+});
+
+test("in the dark: five deploy runs seconds apart are one marker with their count that lists them, and a rolled-back release looks it", async () => {
+  const home = freshHome("timeline-runs");
+  const project = "Northwind Billing (sample)";
+  /** The command line on this data folder, as a script or a CI job would run it. */
+  const cli = (...args) =>
+    new Promise((resolve) => {
+      const child = spawn(appBinary(), ["--data-dir", home.data, ...args], { env: { ...process.env, LIFTOFF_DATA_DIR: home.data }, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.stderr.on("data", (d) => (out += d));
+      child.on("exit", (code) => resolve({ code, out }));
+    });
+  // Whatever freeze holds when the test runs, the decision is on record.
+  const freeze = ["--override", "freeze=Lena Fischer:The end-to-end test deploys whenever it runs."];
+
+  await withApp(home, { testName: "timeline-runs", env: { GTK_THEME: "Adwaita:dark" } }, async (s, app) => {
+    assert.equal(await s.execute("return matchMedia('(prefers-color-scheme: dark)').matches"), true, "the dark theme");
+    await (await s.waitFor("[data-testid=open-sample]")).click();
+    await (await s.waitFor("[data-testid=tab-timeline]")).click();
+    await nextReleaseSelected(s);
+    await app.shot("dark-first-view");
+    await resize(s, 960, 620);
+    await nextReleaseSelected(s);
+    await app.shot("dark-first-view-minimum-size");
+    await resize(s, 1280, 820);
+
+    // Through the pipeline and back, from the command line, while the window
+    // is open: five runs within a minute.
+    const runs = [
+      ["deploy", "--project", project, "--env", "development", "--version", "2.4.0", "--yes"],
+      ["deploy", "--project", project, "--env", "staging", "--version", "2.4.0", "--yes"],
+      ["deploy", "--project", project, "--env", "production", "--version", "2.4.0", "--yes", "--override", "gate=Lena Fischer:Checked by hand with the tax office this morning.", ...freeze],
+      ["rollback", "--project", project, "--env", "production", ...freeze],
+      ["rollback", "--project", project, "--env", "development"],
+    ];
+    for (const args of runs) {
+      const { code, out } = await cli(...args);
+      assert.equal(code, 0, `liftoff ${args.join(" ")}: ${out}`);
+    }
+    assert.equal(sql(home, "SELECT state FROM releases WHERE version = '2.4.0'")[0].state, "rolledBack");
+    const ids = sql(home, "SELECT id FROM deploy_runs ORDER BY started_at DESC LIMIT 5").map((r) => r.id);
+
+    // At the Hours zoom around now the five are one block that says "5 runs".
+    await (await s.find("[data-testid=zoom-hours]")).click();
+    await (await s.find("[data-testid=timeline-today]")).click();
+    const marker = await settledMarker(s);
+    assert.match(marker.text, /^5 deploy runs, /);
+    assert.equal((await s.findAll("[data-testid=timeline-run-group]")).length, 1, "one marker, not slivers");
+    await s.drag(marker.x, marker.y, marker.x, marker.y, 1);
+    await s.waitFor("[data-testid=run-group-list]");
+    const items = await s.execute(`return [...document.querySelectorAll("[data-testid=run-group-item]")].map((b) => ({ id: b.dataset.runId, text: b.textContent.replace(/\\s+/g, " ").trim() }))`);
+    assert.deepEqual(new Set(items.map((i) => i.id)), new Set(ids), "the list holds the five runs");
+    assert.ok(items.some((i) => /^2\.4\.0 → production deploy, succeeded/.test(i.text)), items.map((i) => i.text).join(" | "));
+    assert.ok(items.some((i) => /^2\.3\.1 → production rollback, succeeded/.test(i.text)), items.map((i) => i.text).join(" | "));
+    // Each says when, relatively: they ran a minute ago at most.
+    for (const i of items) assert.match(i.text, /(just now|\d+ min ago)$/);
+    await app.shot("dark-runs-listed");
+
+    // At the minimum size the list fits in the window too.
+    await s.pressKeys(["\uE00C"]);
+    await s.waitUntil(async () => (await s.findAll("[data-testid=run-group-list]")).length === 0, "Escape closes the list");
+    await resize(s, 960, 620);
+    const small = await settledMarker(s);
+    await s.drag(small.x, small.y, small.x, small.y, 1);
+    await s.waitFor("[data-testid=run-group-list]");
+    const box = await s.execute(`const r = document.querySelector("[data-testid=run-group-list]").getBoundingClientRect(); return { left: r.left, right: r.right, width: window.innerWidth }`);
+    assert.ok(box.left >= 0 && box.right <= box.width, `the list is not cut off: ${JSON.stringify(box)}`);
+    await app.shot("dark-runs-listed-minimum-size");
+
+    // One of them opens on the Deploys page.
+    const rollback = items.find((i) => i.text.startsWith("2.3.1 → production rollback"));
+    await (await s.find(`[data-testid=run-group-item][data-run-id="${rollback.id}"]`)).click();
+    await s.waitFor(`[data-testid=run-view][data-run-id="${rollback.id}"]`);
+    await resize(s, 1280, 820);
+
+    // Back on the timeline, the rolled-back release is no longer the next
+    // one (so the view is not framed on it: the weeks ahead show it), and
+    // its bar says it was rolled back.
+    await (await s.find("[data-testid=tab-timeline]")).click();
+    await (await s.waitFor("[data-testid=zoom-weeks]")).click();
+    await s.execute(`document.querySelector("[data-testid=timeline-canvas]").focus()`);
+    await s.pressKeys(["\uE014"]);
+    const release = sql(home, "SELECT id FROM releases WHERE version = '2.4.0'")[0];
+    const bar = await s.waitUntil(
+      async () => (await s.execute(`const b = document.querySelector('[data-testid=timeline-bar][data-release-id="${release.id}"]'); return b && { state: b.dataset.state, labelled: b.dataset.labelled, label: b.textContent }`)) ?? false,
+      "the release's bar",
+    );
+    assert.equal(bar.state, "rolledBack");
+    assert.equal(bar.labelled, "true");
+    assert.match(bar.label, /^↩ 2\.4\.0 Tax engine switch · rolled back: /);
+    assert.equal((await s.findAll("[data-testid=selected-release]")).length, 0, "a rolled-back release is not selected as the next one");
+    await app.shot("dark-rolled-back");
+    await resize(s, 960, 620);
+    await app.shot("dark-rolled-back-minimum-size");
+    await resize(s, 1280, 820);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { axis, DAY, formatLocal, formatSpan, formatWhen, HOUR, LabelRow, loadColour, MINUTE, groupSuggestions, pack, parseLocal, snap, splitReasons, tickStep, ticks, zoneOffset } from "./timeline";
+import { axis, DAY, formatLocal, group, HOUR, LabelRow, loadColour, groupSuggestions, pack, parseLocal, RELEASE_LOOK, releaseNote, snap, splitReasons, tickStep, ticks, widen, worstRunState, zoneOffset } from "./timeline";
 
 describe("time zones", () => {
   it("know Berlin's offsets on both sides of a change", () => {
@@ -46,17 +46,6 @@ describe("packing", () => {
   });
 });
 
-describe("times in words", () => {
-  it("say the weekday and the zone", () => {
-    // 14:00 UTC on Friday 11 December 2026 is 15:00 in Berlin.
-    const t = Date.UTC(2026, 11, 11, 14, 0);
-    expect(formatWhen(t, "Europe/Berlin")).toBe("Fri 11 Dec 15:00");
-    expect(formatWhen(t, "UTC")).toBe("Fri 11 Dec 14:00");
-    expect(formatSpan(t, Date.UTC(2026, 11, 14, 8, 0), "Europe/Berlin")).toBe("Fri 11 Dec 15:00 to Mon 14 Dec 09:00 Europe/Berlin");
-    expect(formatSpan(t, t + 90 * MINUTE, "America/New_York")).toBe("Fri 11 Dec 09:00 to 10:30 America/New_York");
-  });
-});
-
 describe("the axis", () => {
   const berlin = "Europe/Berlin";
   it("labels hours under their days", () => {
@@ -74,7 +63,7 @@ describe("the axis", () => {
     expect(roomy.step).toBe(DAY);
     expect(roomy.ticks[0].label).toBe("Sun 29 Nov");
     expect(roomy.context.map((c) => c.label)).toEqual(["November 2026", "December 2026"]);
-    const tight = axis(from, from + 16 * DAY, (16 * DAY) / 850, berlin);
+    const tight = axis(from, from + 15 * DAY, (15 * DAY) / 850, berlin);
     expect(tight.step).toBe(DAY);
     expect(tight.ticks[0].label).toBe("Sun 29");
     // Three weeks on the same width: a tick each Monday.
@@ -93,7 +82,9 @@ describe("the axis", () => {
 
   it("leaves room for each kind of label", () => {
     expect(tickStep(HOUR / 60)).toBe(HOUR);
-    expect(tickStep(DAY / 50)).toBe(DAY);
+    expect(tickStep(DAY / 56)).toBe(DAY);
+    // 50 px a day is too little for "Wed 16" and the room around it: weeks.
+    expect(tickStep(DAY / 50)).toBe(7 * DAY);
     expect(tickStep(DAY / 40)).toBe(7 * DAY);
   });
 });
@@ -161,5 +152,69 @@ describe("suggestions", () => {
     ]);
     // 11:00 in Berlin is 05:00 in New York on each of those days too: still one entry.
     expect(groupSuggestions(list, "America/New_York")[0]).toEqual({ first: 0, sameTime: [1, 3] });
+  });
+});
+
+describe("bars and runs", () => {
+  it("are at least wide enough for their label, about the middle of their window", () => {
+    // A 90-minute window 4 px wide, a version 30 px wide with 5 px either side.
+    expect(widen(500, 504, 40)).toEqual({ x0: 482, x1: 522 });
+    // A wide window keeps its own edges.
+    expect(widen(100, 300, 40)).toEqual({ x0: 100, x1: 300 });
+  });
+
+  it("that would touch in a row are one group, wide enough for its count", () => {
+    const item = (id: string, x0: number, w = 6) => ({ x0, x1: x0 + w, item: id });
+    const countPx = (n: number) => 40 + n;
+    // Five runs in eleven minutes at Hours zoom (40 s a pixel): 4 px apart.
+    const five = [0, 4, 8, 12, 16].map((dx, i) => item(`run${i}`, 300 + dx));
+    const groups = group([...five, item("later", 600)], 3, countPx);
+    expect(groups.map((g) => g.items)).toEqual([["run0", "run1", "run2", "run3", "run4"], ["later"]]);
+    // The group reaches far enough for "5 runs"; a single run keeps its size.
+    expect(groups[0]).toMatchObject({ x0: 300, x1: 345 });
+    expect(groups[1]).toMatchObject({ x0: 600, x1: 606 });
+  });
+
+  it("join a group that its count made wide enough to reach them", () => {
+    const countPx = () => 50;
+    const items = [
+      { x0: 100, x1: 106, item: "a" },
+      { x0: 108, x1: 114, item: "b" },
+      // 30 px after b: apart from b, but inside the 50 px that "2 runs" needs.
+      { x0: 144, x1: 150, item: "c" },
+      { x0: 200, x1: 206, item: "d" },
+    ];
+    expect(group(items, 3, countPx).map((g) => g.items)).toEqual([["a", "b", "c"], ["d"]]);
+  });
+
+  it("sort what they are given and keep items apart that do not touch", () => {
+    const groups = group(
+      [
+        { x0: 50, x1: 60, item: "second" },
+        { x0: 10, x1: 20, item: "first" },
+      ],
+      3,
+      () => 100,
+    );
+    expect(groups.map((g) => g.items)).toEqual([["first"], ["second"]]);
+    expect(group([], 3, () => 0)).toEqual([]);
+  });
+
+  it("in a group take the colour of the run that most needs a look", () => {
+    expect(worstRunState(["succeeded", "succeeded", "failedVerification", "succeeded", "succeeded"])).toBe("failedVerification");
+    expect(worstRunState(["succeeded", "running"])).toBe("running");
+    expect(worstRunState(["cancelled", "failed", "timedOut"])).toBe("failed");
+    expect(worstRunState(["succeeded"])).toBe("succeeded");
+  });
+
+  it("of releases that are no plan any more look different, and say so", () => {
+    expect(RELEASE_LOOK.planned).toBe("solid");
+    expect(RELEASE_LOOK.released).toBe("done");
+    expect(RELEASE_LOOK.rolledBack).toBe("hatched");
+    expect(RELEASE_LOOK.cancelled).toBe("outline");
+    expect(releaseNote("planned", 2, 40)).toBe("checklist 2/40");
+    expect(releaseNote("draft", 0, 0)).toBe("no checklist");
+    expect(releaseNote("rolledBack", 2, 40)).toBe("rolled back");
+    expect(releaseNote("released", 40, 40)).toBe("released");
   });
 });

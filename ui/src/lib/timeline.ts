@@ -2,7 +2,7 @@
 // snapping, packing, and placing labels so that none overprints another.
 // The drawing itself is in TimelineCanvas.svelte; these are tested alone.
 
-import type { ReleaseState } from "./bindings";
+import type { ReleaseState, RunState } from "./bindings";
 
 /** What the timeline shows: its left edge and its zoom. */
 export type View = { start: number; msPerPx: number };
@@ -32,6 +32,8 @@ export const LANE_COLOURS = {
   maintenanceWash: "rgba(120, 120, 140, 0.10)",
   work: "rgba(47, 158, 110, 0.18)",
   busy: "rgba(198, 47, 59, 0.55)",
+  /** Several releases (or runs) drawn as one block with their count. */
+  group: "#5e6580",
 };
 
 /** The load band's colour at `share` of the peak (0 to 1). */
@@ -100,7 +102,8 @@ const STEPS = [15 * MINUTE, 30 * MINUTE, HOUR, 3 * HOUR, 6 * HOUR, DAY, 7 * DAY,
  * room than days ("Fri 11"). `minPx` overrides both.
  */
 export function tickStep(msPerPx: number, minPx?: number): number {
-  return STEPS.find((s) => s / msPerPx >= (minPx ?? (s >= DAY ? 46 : 44))) ?? 90 * DAY;
+  // A day's short label ("Wed 16") is about 44 px, with the room beside it 54.
+  return STEPS.find((s) => s / msPerPx >= (minPx ?? (s >= DAY ? 54 : 44))) ?? 90 * DAY;
 }
 
 const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
@@ -120,27 +123,10 @@ function wall(t: number, tz: string) {
   };
 }
 
-/** "Fri 11 Dec" of instant `t` in `tz`. */
+/** "Fri 11 Dec" of instant `t` in `tz`: the axis's day labels (no year: the row above says it). */
 export function formatDay(t: number, tz: string): string {
   const w = wall(t, tz);
   return `${WEEKDAYS[w.weekday]} ${w.day} ${MONTHS[w.month]}`;
-}
-
-/** "Fri 11 Dec 15:00" of instant `t` in `tz`. */
-export function formatWhen(t: number, tz: string): string {
-  const w = wall(t, tz);
-  return `${WEEKDAYS[w.weekday]} ${w.day} ${MONTHS[w.month]} ${w.hh}:${w.mm}`;
-}
-
-/**
- * A span in `tz`, saying which zone: "Fri 11 Dec 15:00 to Mon 14 Dec 09:00
- * Europe/Berlin", or "Tue 8 Dec 10:00 to 11:30 Europe/Berlin" within a day.
- */
-export function formatSpan(start: number, end: number, tz: string): string {
-  const a = formatWhen(start, tz);
-  const b = formatWhen(end, tz);
-  const sameDay = formatDay(start, tz) === formatDay(end, tz);
-  return `${a} to ${sameDay ? b.slice(b.length - 5) : b} ${tz}`;
 }
 
 export type AxisLabel = { t: number; label: string };
@@ -172,7 +158,8 @@ export function axis(from: number, to: number, msPerPx: number, tz: string): Axi
     return { step, ticks: instants.map((t) => { const w = wall(t, tz); return { t, label: `${w.hh}:${w.mm}` }; }), context };
   }
   if (step < 30 * DAY) {
-    const roomy = step / msPerPx >= 76;
+    // "Sun 13 Dec" is about 76 px; with the room between labels, 86.
+    const roomy = step / msPerPx >= 86;
     const label = (t: number) => (roomy ? formatDay(t, tz) : formatDay(t, tz).replace(/ \w+$/, ""));
     const first = wall(from, tz);
     const monthStart = zonedToUtc(Date.UTC(first.year, first.month, 1), tz);
@@ -323,6 +310,76 @@ export class LabelRow {
     this.free = Math.max(this.free, spot.x + Math.min(textPx, spot.max) + this.gap);
     return spot;
   }
+}
+
+/**
+ * How a release's bar looks besides its colour: a plan is a solid bar with
+ * its checklist progress; one that went out ("done") is solid with a tick
+ * and no progress; one rolled back is hatched; a cancelled one an outline.
+ * The legend draws the same.
+ */
+export type BarLook = "solid" | "done" | "hatched" | "outline";
+export const RELEASE_LOOK: Record<ReleaseState, BarLook> = {
+  draft: "solid",
+  planned: "solid",
+  ready: "solid",
+  deploying: "solid",
+  verified: "done",
+  released: "done",
+  rolledBack: "hatched",
+  cancelled: "outline",
+};
+
+/** What a release's label says after its version and name: its checklist while it is a plan, else its state. */
+export function releaseNote(state: ReleaseState, complete: number, items: number): string {
+  if (state === "draft" || state === "planned" || state === "ready") return items ? `checklist ${complete}/${items}` : "no checklist";
+  return { deploying: "deploying", verified: "verified", released: "released", rolledBack: "rolled back", cancelled: "cancelled" }[state];
+}
+
+/** The mark before the version of a release that is no longer a plan. */
+export const RELEASE_MARK: Partial<Record<ReleaseState, string>> = { verified: "✓", released: "✓", rolledBack: "↩", cancelled: "✕" };
+
+/**
+ * The drawn extent of an item from `x0` to `x1`: at least `minPx` wide,
+ * widened about its middle, so that a 90-minute window is a block with room
+ * for its version at any zoom.
+ */
+export function widen(x0: number, x1: number, minPx: number): { x0: number; x1: number } {
+  if (x1 - x0 >= minPx) return { x0, x1 };
+  const mid = (x0 + x1) / 2;
+  return { x0: mid - minPx / 2, x1: mid + minPx / 2 };
+}
+
+export type Group<T> = { x0: number; x1: number; items: T[] };
+
+/**
+ * The items of one row (their drawn extents) as groups, so that no two
+ * blocks overlap or crowd each other: an item that starts less than `gap`
+ * px after the end of the group before it joins that group. A group of n
+ * items (n > 1) is one block at least `minPx(n)` wide, room for its count,
+ * which may take in the items after it too. Groups come left to right,
+ * their items in order of their left edges.
+ */
+export function group<T>(items: { x0: number; x1: number; item: T }[], gap: number, minPx: (n: number) => number): Group<T>[] {
+  const out: Group<T>[] = [];
+  for (const it of [...items].sort((a, b) => a.x0 - b.x0)) {
+    const last = out[out.length - 1];
+    if (last && it.x0 < last.x1 + gap) {
+      last.items.push(it.item);
+      last.x1 = Math.max(last.x1, it.x1, last.x0 + minPx(last.items.length));
+    } else {
+      out.push({ x0: it.x0, x1: it.x1, items: [it.item] });
+    }
+  }
+  return out;
+}
+
+// From the state that needs a look most to the one that needs it least.
+const RUN_CONCERN: RunState[] = ["failed", "timedOut", "failedVerification", "running", "interrupted", "cancelled", "succeeded"];
+
+/** The state a group of runs is coloured by: the one that most needs a look. */
+export function worstRunState(states: RunState[]): RunState {
+  return RUN_CONCERN.find((s) => states.includes(s)) ?? "succeeded";
 }
 
 /**
