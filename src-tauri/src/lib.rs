@@ -57,6 +57,7 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::credentials::reveal_credential,
             commands::credentials::delete_credential,
             commands::people::list_people,
+            commands::people::suggested_person,
             commands::people::create_person,
             commands::people::update_person,
             commands::people::delete_person,
@@ -115,6 +116,7 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::deploys::set_deploy_target,
             commands::deploys::clear_deploy_target,
             commands::deploys::deploy_preflight,
+            commands::deploys::deploy_shipping,
             commands::deploys::start_deploy,
             commands::deploys::rollback_preflight,
             commands::deploys::start_rollback,
@@ -188,6 +190,7 @@ pub fn run() {
             // The window paints while the database opens (and, after an
             // unclean shutdown, is checked) on this thread.
             let dir = data_dir(app);
+            open_window(app, dir.as_ref().ok())?;
             let handle = app.handle().clone();
             std::thread::Builder::new().name("open-store".into()).spawn(move || {
                 // Commands wait for this answer: a panic must still give one.
@@ -228,6 +231,22 @@ pub fn run() {
             }
         }
     });
+}
+
+/// The main window, as tauri.conf.json describes it, with the webview's own
+/// data (its cache and storage) in the data folder in use, so that a
+/// `LIFTOFF_DATA_DIR` or `--data-dir` folder holds everything of that
+/// Liftoff (tests and portable use depend on it).
+fn open_window(app: &tauri::App, data_dir: Option<&PathBuf>) -> tauri::Result<()> {
+    let Some(config) = app.config().app.windows.iter().find(|w| w.label == "main").cloned() else {
+        return Ok(());
+    };
+    let mut builder = tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?;
+    if let Some(dir) = data_dir.and_then(|d| std::path::absolute(d.join("webview")).ok()) {
+        builder = builder.data_directory(dir);
+    }
+    builder.build()?;
+    Ok(())
 }
 
 /// One window per data folder: a second start on the same folder focuses

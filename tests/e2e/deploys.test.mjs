@@ -56,6 +56,17 @@ async function typeInto(s, css, text) {
   await el.type(text);
 }
 
+async function chooseValue(s, css, value) {
+  await s.waitFor(css);
+  await s.execute(`const el = document.querySelector(${JSON.stringify(css)}); el.value = ${JSON.stringify(value)}; el.dispatchEvent(new Event('change', { bubbles: true }));`);
+}
+
+/** In a decider picker, "Someone else…", to type a name. */
+async function chooseOther(s, testid) {
+  await chooseValue(s, `[data-testid=${testid}-person]`, "__other__");
+  await s.waitFor(`[data-testid=${testid}]`);
+}
+
 test("deploy staging live, promote to production past the gate and a freeze, fail verification, roll back", async () => {
   const home = freshHome("deploys");
   const health = await healthServer(() => 200);
@@ -134,7 +145,13 @@ test("deploy staging live, promote to production past the gate and a freeze, fai
     // Deploy 2.4.0 to staging: the dialog shows preflight before anything starts.
     await (await s.waitFor("[data-testid=deploy-staging]")).click();
     await s.waitFor("[data-testid=preflight-credentials][data-outcome=pass]");
+    // What ships: the commits since 2.3.1 from the sample's repository; its
+    // breaking change is a warning to confirm.
+    await s.waitForContent("[data-testid=shipping]", "since v2.3.1");
+    await s.waitForContent("[data-testid=shipping]", "remove the v1 invoices endpoint");
+    await s.waitFor("[data-testid=preflight-changes][data-outcome=warn]");
     await app.shot("staging-preflight");
+    await (await s.waitFor("[data-testid=accept-warnings]")).click();
     await (await s.waitFor("[data-testid=deploy-start]:not([disabled])")).click();
     await s.waitForContent("[data-testid=run-log]", "deploying 2.4.0 to staging");
     await s.waitForContent("[data-testid=run-log]", "step 1999");
@@ -190,13 +207,28 @@ test("deploy staging live, promote to production past the gate and a freeze, fai
     await s.waitForContent("[data-testid=preflight-promotion]", "verified on staging");
     await s.waitFor("[data-testid=deploy-start][disabled]");
     await app.shot("production-stopped-at-the-gate");
+    // A decision stays as typed until it is recorded: a pause mid-sentence
+    // records nothing and takes no field away.
     await (await s.find("[data-testid=override-gate]")).click();
+    await chooseOther(s, "decision-gate-by");
     await typeInto(s, "[data-testid=decision-gate-by]", "Dana Okafor (CTO)");
-    await typeInto(s, "[data-testid=decision-gate-reason]", "The tax engine must switch before the month-end run.");
+    await typeInto(s, "[data-testid=decision-gate-reason]", "The tax");
+    await new Promise((r) => setTimeout(r, 1200));
+    assert.equal((await s.findAll("[data-testid=decision-gate-reason]")).length, 1, "the field is still there after a pause");
+    assert.equal((await s.findAll("[data-testid=decision-gate-recorded]")).length, 0, "nothing recorded yet");
+    await (await s.find("[data-testid=decision-gate-record]")).click();
+    await s.waitForText("[data-testid=decision-gate-reason-error]", "at least a sentence");
+    await (await s.find("[data-testid=decision-gate-reason]")).type(" engine must switch before the month-end run.");
+    await (await s.find("[data-testid=decision-gate-record]")).click();
+    await s.waitFor("[data-testid=decision-gate-recorded]");
+    // The freeze's decider is one of the project's people.
     await (await s.find("[data-testid=override-freeze]")).click();
-    await typeInto(s, "[data-testid=decision-freeze-by]", "Dana Okafor (CTO)");
+    const lena = await s.execute("return [...document.querySelector('[data-testid=decision-freeze-by-person]').options].find((o) => o.value.startsWith('Lena')).value");
+    await chooseValue(s, "[data-testid=decision-freeze-by-person]", lena);
     await typeInto(s, "[data-testid=decision-freeze-reason]", "Emergency: invoices are wrong without it.");
+    await (await s.find("[data-testid=decision-freeze-record]")).click();
     await s.waitUntil(async () => (await s.findAll("[data-testid=preflight] li[data-outcome=fail] .decided")).length === 2, "both overrides to show");
+    await s.waitForContent("[data-testid=decision-freeze-recorded]", "Lena Fischer (lead) decided");
     const accept = await s.findAll("[data-testid=accept-warnings]");
     if (accept.length) await accept[0].click();
     await app.shot("production-overridden");
@@ -209,9 +241,11 @@ test("deploy staging live, promote to production past the gate and a freeze, fai
     // Roll back in one click (the freeze still holds, so it asks who decided).
     await (await s.find("[data-testid=run-rollback]")).click();
     await s.waitForContent("[data-testid=rollback-summary]", "2.3.1");
-    await (await s.waitFor("[data-testid=override-freeze]")).click();
-    await typeInto(s, "[data-testid=decision-freeze-by]", "Lena Fischer");
+    // Minutes after the deploy's override, the rollback offers to reuse it.
+    await (await s.waitFor("[data-testid=reuse-decision-freeze]")).click();
+    await s.waitUntil(async () => (await (await s.find("[data-testid=decision-freeze-reason]")).property("value")).startsWith("Emergency"), "the deploy's reason filled in");
     await typeInto(s, "[data-testid=decision-freeze-reason]", "Back to the last good version at once.");
+    await (await s.find("[data-testid=decision-freeze-record]")).click();
     await (await s.waitFor("[data-testid=deploy-start]:not([disabled])")).click();
     await s.waitForText("[data-testid=run-state]", "succeeded", { timeoutMs: 30000 });
     await s.waitForContent("[data-testid=env-card-production] [data-testid=env-current]", "2.3.1");
@@ -265,6 +299,7 @@ test("Liftoff killed during a run: at the next start the run is interrupted, the
     settings.smoke = [];
     sql(home, `UPDATE deploy_targets SET settings = '${JSON.stringify(settings).replaceAll("'", "''")}' WHERE environment_id = '${envs.development}'`);
     await (await s.waitFor("[data-testid=deploy-development]")).click();
+    await (await s.waitFor("[data-testid=accept-warnings]")).click();
     await (await s.waitFor("[data-testid=deploy-start]:not([disabled])")).click();
     await s.waitForContent("[data-testid=run-log]", "starting a long deploy");
     await s.waitForContent("[data-testid=env-card-development] [data-testid=env-lock]", "Busy: deploying 2.4.0");
@@ -332,7 +367,8 @@ test("a deploy from the command line shows up live in the open window and shares
     await (await s.find("[data-testid=unlock-development]")).click();
     await s.waitUntil(async () => (await s.findAll("[data-testid=unlock-development]")).length === 0, "the lock to go");
 
-    const running = cli(["deploy", "--project", "Northwind Billing (sample)", "--env", "development", "--version", "2.4.0", "--build-ref", "v2.4.0"]);
+    // 2.4.0 brings a breaking change: confirmed with --yes.
+    const running = cli(["deploy", "--project", "Northwind Billing (sample)", "--env", "development", "--version", "2.4.0", "--build-ref", "v2.4.0", "--yes"]);
     // The window follows the run while the command line runs it.
     await s.waitForContent("[data-testid=run-log]", "Fetching artifact billing-2.4.0", { timeoutMs: 15000 });
     await app.shot("cli-run-live");
@@ -358,6 +394,46 @@ test("a deploy from the command line shows up live in the open window and shares
     await s.waitForText("[data-testid=run-state]", "cancelled", { timeoutMs: 15000 });
     await s.waitForContent("[data-testid=run-outcome]", "Cancelled by");
     await app.shot("cli-run-cancelled-from-window");
+  } finally {
+    await app.quit();
+  }
+});
+
+test("nothing moves under the pointer: a notice floats over the page, and a hint line has its room", async () => {
+  const home = freshHome("deploy-steady");
+  const app = await launch(home, { testName: "deploy-steady" });
+  const rect = (css) => app.session.execute(`const r = document.querySelector(${JSON.stringify(css)}).getBoundingClientRect(); return [Math.round(r.x), Math.round(r.y), Math.round(r.width), Math.round(r.height)];`);
+  try {
+    const s = app.session;
+    await openSampleDeploys(s);
+    // A run of the history, at the foot of the page, scrolled to the end.
+    await (await s.waitFor("[data-testid=history-row] button, [data-testid=history-row] a")).click();
+    await s.waitFor("[data-testid=run-download]");
+    await s.execute("const c = document.querySelector('[data-testid=main-content]'); c.scrollTo(0, c.scrollHeight)");
+    const before = await rect("[data-testid=run-download]");
+    const logPath = join(home.root, "run.log");
+    await answerFileDialogs(s, logPath);
+    await (await s.find("[data-testid=run-download]")).click();
+    await s.waitForContent("[data-testid=notice-message]", "Saved the log");
+    assert.deepEqual(await rect("[data-testid=run-download]"), before, "the notice moved the button it appeared near");
+    // The notice floats beside the navigation, not over it.
+    const [noticeX] = await rect("[data-testid=notice]");
+    const [, , sidebarWidth] = await rect("nav");
+    assert.ok(noticeX >= sidebarWidth, `the notice (x ${noticeX}) stays off the navigation (${sidebarWidth} px)`);
+    await app.shot("notice-floats");
+
+    // In the Deploy dialog, ticking the warning's box moves no button.
+    await s.execute("document.querySelector('[data-testid=main-content]').scrollTo(0, 0)");
+    await (await s.waitFor("[data-testid=deploy-staging]")).click();
+    await s.waitFor("[data-testid=preflight]");
+    await s.waitUntil(async () => (await s.findAll("[data-testid=deploy-why-not], [data-testid=deploy-start]:not([disabled])")).length > 0, "preflight to settle");
+    // 2.4.0's planned window is ahead: deploying now is a warning to confirm.
+    const accept = await s.waitFor("[data-testid=accept-warnings]");
+    const start = await rect("[data-testid=deploy-start]");
+    await accept.click();
+    await s.waitFor("[data-testid=deploy-start]:not([disabled])");
+    assert.deepEqual(await rect("[data-testid=deploy-start]"), start, "ticking the box moved the Deploy button");
+    await app.shot("deploy-dialog-steady");
   } finally {
     await app.quit();
   }

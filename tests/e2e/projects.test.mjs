@@ -75,6 +75,13 @@ test("--data-dir opens the window on that folder", async () => {
     await s.waitForContent("[data-testid=data-dir]", other);
     assert.ok(existsSync(join(other, "liftoff.db")), "the database is in the folder given");
     assert.ok(!existsSync(join(home.data, "liftoff.db")), "and not in the default one");
+    // The webview's cache and storage too: the folder is the whole data folder.
+    await s.execute("localStorage.setItem('probe', 'x')");
+    await s.waitUntil(async () => existsSync(join(other, "webview")), "the webview's data in the folder given");
+    for (const outside of [join(home.xdgData, "dev.liftoff.app"), join(home.cache, "dev.liftoff.app")]) {
+      const left = existsSync(outside) ? readdirSync(outside) : [];
+      assert.deepEqual(left, [], `nothing written to ${outside}`);
+    }
   } finally {
     await app.quit();
   }

@@ -128,11 +128,14 @@ test("a release is checked, signed off, stopped at the gate, overridden and audi
 
     // An override needs who decided and why.
     await (await s.find("[data-testid=override-gate]")).click();
-    await (await s.waitFor("#override-by")).type("Lena");
+    // Who decided: one of the project's people, or someone else by name.
+    await s.waitFor("[data-testid=gate-override-by-person]");
+    await s.execute("const el = document.querySelector('[data-testid=gate-override-by-person]'); el.value = '__other__'; el.dispatchEvent(new Event('change', { bubbles: true }));");
+    await (await s.waitFor("[data-testid=gate-override-by]")).type("Lena");
     await (await s.find("[data-testid=override-submit]")).click();
     await s.waitForText("[data-testid=override-reason-error]", "at least a sentence");
     const reason = "Invoice backlog costs more than the risk; training and transfer follow in January.";
-    await (await s.find("#override-by")).type(" Fischer (CTO)");
+    await (await s.find("[data-testid=gate-override-by]")).type(" Fischer (CTO)");
     await (await s.find("#override-reason")).type(reason);
     await (await s.find("[data-testid=override-submit]")).click();
     await s.waitForText("[data-testid=gate-verdict]", "overridden");

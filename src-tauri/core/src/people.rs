@@ -115,6 +115,46 @@ pub fn list(store: &Store, project_id: &str) -> Result<Vec<Person>, PersonError>
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The person of the project this computer's user most likely is: the one
+/// whose email is git's `user.email` here, else whose email's local part or
+/// name is the computer's account name. `None` when nobody matches (or two
+/// people would).
+pub fn suggested_me(store: &Store, project_id: &str) -> Result<Option<String>, PersonError> {
+    let people = list(store, project_id)?;
+    let git_email = std::process::Command::new("git")
+        .args(["config", "--get", "user.email"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_lowercase())
+        .filter(|e| !e.is_empty());
+    Ok(suggest_among(&people, git_email.as_deref(), &crate::audit::local_user()))
+}
+
+fn suggest_among(people: &[Person], git_email: Option<&str>, account: &str) -> Option<String> {
+    let one = |found: Vec<&Person>| if found.len() == 1 { Some(found[0].id.clone()) } else { None };
+    if let Some(email) = git_email {
+        if let Some(id) = one(people.iter().filter(|p| p.email.trim().eq_ignore_ascii_case(email)).collect()) {
+            return Some(id);
+        }
+    }
+    let account = account.trim().to_lowercase();
+    if account.is_empty() {
+        return None;
+    }
+    let by_account = people
+        .iter()
+        .filter(|p| {
+            let local = p.email.split('@').next().unwrap_or("").to_lowercase();
+            let first = p.name.split_whitespace().next().unwrap_or("").to_lowercase();
+            local == account || first == account || p.name.to_lowercase().replace(' ', "") == account
+        })
+        .collect();
+    one(by_account)
+}
+
 pub fn create(store: &Store, project_id: &str, draft: &PersonDraft, now: DateTime<Utc>) -> Result<Person, PersonError> {
     store.write(|tx| create_in(tx, project_id, draft, now))
 }
@@ -286,6 +326,29 @@ fn from_row(row: &Row) -> rusqlite::Result<Person> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_suggested_person_is_git_s_email_then_the_account_and_never_a_guess_between_two() {
+        let person = |id: &str, name: &str, email: &str| Person {
+            id: id.into(),
+            project_id: "p".into(),
+            name: name.into(),
+            email: email.into(),
+            role: Role::Developer,
+            time_zone: "UTC".into(),
+            work_start: "09:00".into(),
+            work_end: "17:00".into(),
+            work_days: [true; 7],
+            created_at: String::new(),
+            updated_at: String::new(),
+        };
+        let people = vec![person("l", "Lena Fischer", "lena@northwind.example"), person("o", "Omar Haddad", "omar@northwind.example"), person("o2", "Omar Said", "o.said@x.example")];
+        assert_eq!(suggest_among(&people, Some("LENA@northwind.example"), "root"), Some("l".into()));
+        assert_eq!(suggest_among(&people, None, "lena"), Some("l".into()));
+        assert_eq!(suggest_among(&people, Some("nobody@x"), "omar"), None, "two Omars: no guess");
+        assert_eq!(suggest_among(&people, None, "root"), None);
+    }
+
 
     fn draft() -> PersonDraft {
         PersonDraft {

@@ -6,6 +6,7 @@ use liftoff_core::audit::Actor;
 use liftoff_core::deploy::engine::{self, Job, RollbackPlan, RunEvent, Timing};
 use liftoff_core::deploy::runs::{self, EnvironmentStatus, Interrupted, Lock, LogPage, Run, RunQuery};
 use liftoff_core::deploy::target::{self, Target, TargetSettings};
+use liftoff_core::deploy::shipping::Shipping;
 use liftoff_core::deploy::{Decision, DeployRequest, PreflightCheck};
 use std::path::{Path, PathBuf};
 
@@ -48,6 +49,13 @@ pub async fn clear_deploy_target(state: State<'_, AppState>, environment_id: Str
 pub async fn deploy_preflight(state: State<'_, AppState>, request: DeployRequest) -> Result<Vec<PreflightCheck>> {
     let keychain = state.keychain.clone();
     state.with_store(move |s| Ok(engine::preflight(s, &keychain, &request, Utc::now(), Local::now().date_naive())?)).await
+}
+
+/// The commits a deploy would bring to its environment; starts nothing.
+#[tauri::command]
+#[specta::specta]
+pub async fn deploy_shipping(state: State<'_, AppState>, request: DeployRequest) -> Result<Shipping> {
+    state.with_store(move |s| Ok(engine::shipping(s, &request)?)).await
 }
 
 fn actor_for(s: &liftoff_core::Store, environment_id: &str, actor: Option<&str>) -> Result<Actor> {
@@ -100,6 +108,9 @@ pub async fn start_rollback(
     Ok(spawn(&state, job, events))
 }
 
+/// Lines per event on the window's stream.
+const LINES_PER_EVENT: usize = 16;
+
 /// Runs the job in the background; the window follows it over `events`
 /// (its start and end are also data changes, for other pages).
 fn spawn(state: &AppState, job: Job, events: Channel<LineBatch<RunEvent>>) -> Run {
@@ -112,10 +123,14 @@ fn spawn(state: &AppState, job: Job, events: Channel<LineBatch<RunEvent>>) -> Ru
     tauri::async_runtime::spawn(async move {
         let stream = LineStream::start(events);
         let mut sink = |event: RunEvent| match event {
-            // A window that falls behind misses lines here and reads them
+            // In small pieces, so that a batch of the stream stays within
+            // its bytes (a step hands over up to 1,000 lines at once). A
+            // window that falls behind misses lines here and reads them
             // from the database by number.
-            RunEvent::Lines { .. } => {
-                stream.offer(event);
+            RunEvent::Lines { run_id, lines } => {
+                for piece in lines.chunks(LINES_PER_EVENT) {
+                    stream.offer(RunEvent::Lines { run_id: run_id.clone(), lines: piece.to_vec() });
+                }
             }
             other => stream.must(other),
         };

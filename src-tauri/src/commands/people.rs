@@ -5,6 +5,14 @@ use tauri::State;
 use crate::error::Result;
 use crate::state::AppState;
 
+/// The person this computer's user most likely is (git's user.email, else
+/// the account name), to preselect "You are".
+#[tauri::command]
+#[specta::specta]
+pub async fn suggested_person(state: State<'_, AppState>, project_id: String) -> Result<Option<String>> {
+    state.with_store(move |s| Ok(people::suggested_me(s, &project_id)?)).await
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn list_people(state: State<'_, AppState>, project_id: String) -> Result<Vec<Person>> {

@@ -39,6 +39,11 @@ export const commands = {
 	revealCredential: (id: string) => __TAURI_INVOKE<string>("reveal_credential", { id }),
 	deleteCredential: (id: string) => __TAURI_INVOKE<null>("delete_credential", { id }),
 	listPeople: (projectId: string) => __TAURI_INVOKE<Person[]>("list_people", { projectId }),
+	/**
+	 *  The person this computer's user most likely is (git's user.email, else
+	 *  the account name), to preselect "You are".
+	 */
+	suggestedPerson: (projectId: string) => __TAURI_INVOKE<string | null>("suggested_person", { projectId }),
 	createPerson: (projectId: string, draft: PersonDraft) => __TAURI_INVOKE<Person>("create_person", { projectId, draft }),
 	updatePerson: (id: string, draft: PersonDraft) => __TAURI_INVOKE<Person>("update_person", { id, draft }),
 	deletePerson: (id: string) => __TAURI_INVOKE<null>("delete_person", { id }),
@@ -148,6 +153,8 @@ export const commands = {
 	clearDeployTarget: (environmentId: string) => __TAURI_INVOKE<null>("clear_deploy_target", { environmentId }),
 	/**  The checks a deploy would face now; starts nothing. */
 	deployPreflight: (request: DeployRequest) => __TAURI_INVOKE<PreflightCheck[]>("deploy_preflight", { request }),
+	/**  The commits a deploy would bring to its environment; starts nothing. */
+	deployShipping: (request: DeployRequest) => __TAURI_INVOKE<Shipping>("deploy_shipping", { request }),
 	/**
 	 *  Starts a deploy after preflight; the run's events (lines, steps, checks,
 	 *  its end) stream over `events`.
@@ -1431,6 +1438,29 @@ export type SendProgress = {
 };
 
 export type SendState = "running" | "done" | "stopped";
+
+/**  One commit about to ship. */
+export type ShipCommit = {
+	short: string,
+	/**  Its subject, as text (cleaned as change items are). */
+	subject: string,
+	/**  The conventional type (`feat`, `fix`, …), when it has one. */
+	kind: string | null,
+	pr: number | null,
+	breaking: boolean,
+};
+
+/**  The commits a deploy would bring to an environment. */
+export type Shipping = {
+	/**  What runs there now (a tag or commit), if anything. */
+	from: string | null,
+	/**  What would run there after the deploy. */
+	to: string,
+	/**  Newest first; merges left out. */
+	commits: ShipCommit[],
+	/**  Why the list is empty or partial, when it is. */
+	note: string | null,
+};
 
 export type SkippedEvent = {
 	line: number,

@@ -1,6 +1,7 @@
 // The one place errors and confirmations are shown to the user. Components
-// report here; <Notices> renders the list in a tray under the page (it
-// covers neither the navigation nor the page), newest first. Validation
+// report here; <Notices> renders the list floating over the page's lower
+// right corner (never over the navigation; the page keeps room below itself
+// to scroll what a notice covers above it), newest first. Validation
 // errors are the exception: forms show those beside their fields.
 //
 // The API:
@@ -15,7 +16,8 @@
 //                                 this key is solved: they go.
 //   dismiss(id)                   the user closed a notice.
 //   clearErrors()                 the page changed (nav's `go()` calls it):
-//                                 errors about the page left go with it.
+//                                 errors and confirmations about the page
+//                                 left go with it.
 //
 // Options (all optional):
 //   key        what the notice is about, such as "import-project" or
@@ -119,10 +121,20 @@ export function resolved(key: string): void {
   dismissWhere((n) => n.kind === "error" && n.key === key);
 }
 
-/** The page changed: errors about the page left are out of date. */
+/**
+ * The page changed: its errors are out of date, and so are confirmations
+ * of what was done there before; a confirmation of what just led here (an
+ * import that opens the project it made) stays.
+ */
 export function clearErrors(): void {
-  dismissWhere((n) => n.kind === "error");
+  const now = Date.now();
+  dismissWhere((n) => n.kind === "error" || now - (born.get(n.id) ?? now) > JUST_NOW_MS);
 }
+
+/** When each notice appeared, by id. */
+const born = new Map<number, number>();
+/** A confirmation younger than this belongs to the page it led to. */
+const JUST_NOW_MS = 1500;
 
 /** The pointer or focus is on a notice: it stays while it is read. */
 export function hold(id: number): void {
@@ -190,6 +202,7 @@ function push(kind: Notice["kind"], message: string, options: NoticeOptions): nu
       (kind === "info" && n.kind === "info" && !n.action),
   );
   notices.list = [...notices.list, notice];
+  born.set(notice.id, Date.now());
   while (notices.list.length > MAX_SHOWN) dismiss(notices.list[0].id);
   return notice.id;
 }

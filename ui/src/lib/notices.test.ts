@@ -150,3 +150,21 @@ describe("notices", () => {
     expect(notices.list.map((n) => [n.kind, n.message])).toEqual([["error", "No file manager is installed."]]);
   });
 });
+
+describe("a change of page", () => {
+  it("takes the old page's errors and earlier confirmations with it, not the one that led there", () => {
+    vi.useFakeTimers();
+    try {
+      inform("Saved the settings.", { timeoutMs: 60_000 });
+      vi.advanceTimersByTime(3000);
+      go({ page: "projects" });
+      expect(messages()).toEqual([]);
+      reportError("The server refused the login.");
+      inform("Project “Atlas” imported.");
+      go({ page: "project", id: "p1", tab: "releases" });
+      expect(messages()).toEqual(["Project “Atlas” imported."]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

@@ -96,20 +96,35 @@ export const AUDIT_CATEGORIES: { category: AuditCategory; label: string }[] = [
 // computer's account)". Kept on this computer only.
 const ACTOR_KEY = "liftoff.actingAs.";
 
-export function loadActor(projectId: string): string | null {
+/** Stored for "me (this computer's account)", chosen on purpose. */
+const ACCOUNT = "-";
+// When storage is refused (private mode, a full disk): this session only.
+const fallback = new Map<string, string>();
+
+function stored(projectId: string): string | null {
   try {
-    return localStorage.getItem(ACTOR_KEY + projectId) || null;
+    return localStorage.getItem(ACTOR_KEY + projectId);
   } catch {
-    return null;
+    return fallback.get(projectId) ?? null;
   }
 }
 
+export function loadActor(projectId: string): string | null {
+  const v = stored(projectId);
+  return v && v !== ACCOUNT ? v : null;
+}
+
+/** Whether "You are" was ever set for the project (by the user or its default). */
+export function actorChosen(projectId: string): boolean {
+  return stored(projectId) !== null;
+}
+
 export function saveActor(projectId: string, personId: string | null): void {
+  const v = personId ?? ACCOUNT;
   try {
-    if (personId) localStorage.setItem(ACTOR_KEY + projectId, personId);
-    else localStorage.removeItem(ACTOR_KEY + projectId);
+    localStorage.setItem(ACTOR_KEY + projectId, v);
   } catch {
-    // Private mode or a full disk: the choice lasts for this session only.
+    fallback.set(projectId, v);
   }
 }
 

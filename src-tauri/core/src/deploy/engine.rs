@@ -68,6 +68,21 @@ pub fn preflight(store: &Store, keychain: &Keychain, req: &DeployRequest, now: D
     Ok(preflight::check(store, keychain, req, RunKind::Deploy, now, today)?.checks)
 }
 
+/// The commits a deploy of `req` would bring to its environment (see
+/// [`super::shipping`]); changes nothing.
+pub fn shipping(store: &Store, req: &DeployRequest) -> Result<super::shipping::Shipping, DeployError> {
+    let conn = store.reader()?;
+    let env = crate::environments::get_in(&conn, &req.environment_id)?.ok_or(DeployError::EnvironmentNotFound)?;
+    let running = runs::current_in(&conn, &env.id)?.map(|r| r.version);
+    let version = match (req.version.trim(), &req.release_id) {
+        ("", Some(id)) => releases::get_in(&conn, id)?.map(|r| r.version).unwrap_or_default(),
+        (v, _) => v.to_owned(),
+    };
+    drop(conn);
+    let repository = crate::projects::get(store, &env.project_id).map(|p| p.repository).unwrap_or_default();
+    Ok(super::shipping::between(&repository, running.as_deref(), preflight::shipping_to(req, &version)))
+}
+
 /// Starts a deploy: preflight again (it may have changed since the lead
 /// looked), the decisions recorded, then the run and its lock in one write.
 pub fn start(store: &Store, keychain: &Keychain, req: &DeployRequest, actor: &Actor, now: DateTime<Utc>, today: NaiveDate) -> Result<Job, DeployError> {

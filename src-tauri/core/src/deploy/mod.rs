@@ -15,6 +15,7 @@ pub mod mask;
 pub mod preflight;
 pub mod procs;
 pub mod runs;
+pub mod shipping;
 pub mod smoke;
 pub mod target;
 

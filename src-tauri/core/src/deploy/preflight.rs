@@ -381,7 +381,46 @@ pub fn check(store: &Store, keychain: &Keychain, req: &DeployRequest, kind: RunK
     }
 
     let previous_version = runs::current_in(&conn, &environment.id)?.map(|r| r.version);
+
+    // What ships: a breaking change among the commits is a warning.
+    if kind == RunKind::Deploy {
+        let shipping = super::shipping::between(&project.repository, previous_version.as_deref(), shipping_to(req, &version));
+        let breaking = shipping.breaking();
+        checks.push(if breaking.is_empty() {
+            let reason = match (&shipping.note, shipping.commits.len()) {
+                (Some(note), _) => note.clone(),
+                (None, 0) => "No new commits.".into(),
+                (None, n) => format!("{n} commit{} since {}, none breaking.", if n == 1 { "" } else { "s" }, shipping.from.as_deref().unwrap_or("the start")),
+            };
+            PreflightCheck::new("changes", "Changes", CheckOutcome::Pass, reason)
+        } else {
+            let list: Vec<String> = breaking.iter().take(3).map(|c| format!("“{}” ({})", c.subject, c.short)).collect();
+            PreflightCheck::new(
+                "changes",
+                "Changes",
+                CheckOutcome::Warn,
+                format!(
+                    "{} brings {} breaking change{}: {}. Check that what depends on it is ready.",
+                    version,
+                    breaking.len(),
+                    if breaking.len() == 1 { "" } else { "s" },
+                    list.join(", ")
+                ),
+            )
+        });
+    }
+
     Ok(Plan { project, environment, release, version, target, previous_version, checks })
+}
+
+/// What a deploy brings: its build reference, else its version.
+pub(crate) fn shipping_to<'a>(req: &'a DeployRequest, version: &'a str) -> &'a str {
+    let build = req.build_ref.trim();
+    if build.is_empty() {
+        version
+    } else {
+        build
+    }
 }
 
 /// Why a step of the target could not start, one sentence per step.
