@@ -265,6 +265,9 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
 
     // An emergency release inside the freeze needs who decided and why.
     await (await s.waitFor("[data-testid=override-freeze]")).click();
+    // Who decided: one of the project's people, or someone else by name.
+    await s.waitFor("[data-testid=freeze-override-by-person]");
+    await s.execute("const el = document.querySelector('[data-testid=freeze-override-by-person]'); el.value = '__other__'; el.dispatchEvent(new Event('change', { bubbles: true }));");
     await (await s.waitFor("[data-testid=freeze-override-by]")).type("Lena Fischer (CTO)");
     await (await s.find("[data-testid=freeze-override-submit]")).click();
     await s.waitForText("[data-testid=freeze-override-reason-error]", "Explain the decision");

@@ -357,6 +357,11 @@ async fn an_override_and_verified_hold_only_while_the_release_runs_on_production
     assert!(f.audit_actions().contains(&"announcement.overrideVoided".to_owned()));
     let list = drafts::list(&f.store, &f.release).unwrap();
     assert!(list.iter().any(|(d, _)| d.correction && d.channel == Channel::InApp), "a correction for the copied channel");
+    // Production offers no "roll back" to the release it rolled back.
+    match engine::rollback_request(&f.store, &f.env("production")) {
+        Ok((req, _, _)) => assert_ne!(req.version, "2.4.0", "a rolled-back release is no rollback target"),
+        Err(e) => assert!(e.to_string().contains("Nothing to roll back to"), "{e}"),
+    }
 }
 
 /// The release-notes feed of hostile commits, as feedparser (a feed

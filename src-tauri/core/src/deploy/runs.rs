@@ -241,11 +241,14 @@ pub fn list(store: &Store, project_id: &str, q: &RunQuery) -> Result<Vec<Run>, D
 }
 
 /// The last run on the environment that verified (succeeded), other than
-/// `excluding_version`: what a rollback deploys.
+/// `excluding_version` and other than a release that was rolled back (going
+/// back to it would be rolling forward into what was taken off): what a
+/// rollback deploys.
 pub(crate) fn last_verified(conn: &Connection, environment_id: &str, excluding_version: Option<&str>) -> rusqlite::Result<Option<Run>> {
     conn.query_row(
         &format!(
             "SELECT {COLUMNS} {FROM} WHERE r.environment_id = ?1 AND r.state = 'succeeded' AND (?2 IS NULL OR r.version <> ?2)
+               AND NOT EXISTS (SELECT 1 FROM releases x WHERE x.id = r.release_id AND x.state = 'rolledBack')
              ORDER BY r.started_at DESC, r.id DESC LIMIT 1"
         ),
         params![environment_id, excluding_version],
