@@ -155,6 +155,28 @@ fn sigint_sigterm_and_sighup_cancel_the_run_cleanly_and_stop_every_process() {
 }
 
 #[test]
+fn a_signal_cancels_a_rollback_as_it_does_a_deploy() {
+    let d = Data::new("true");
+    for v in ["1.0", "1.1"] {
+        let out = d.run(&["deploy", "--project", "Shop", "--env", "staging", "--version", v]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    }
+    d.set_step(&stubborn_step(&d.ready()));
+    let child = d.cmd(&["rollback", "--project", "Shop", "--env", "staging"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    wait_for(&d.ready());
+    let run = d.runs().remove(0);
+    assert_eq!((run.kind, run.version.as_str()), (liftoff_core::deploy::RunKind::Rollback, "1.0"));
+    signal(&child, libc::SIGTERM);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(143), "{}", text(&out));
+    let run = runs::get(&d.store, &run.id).unwrap();
+    assert_eq!(run.state, RunState::Cancelled);
+    assert!(run.outcome.contains("Cancelled by SIGTERM to the command line"), "{}", run.outcome);
+    assert_eq!(procs::of_run(Some(&run.id), None), vec![]);
+    assert!(runs::status(&d.store, &d.project_id).unwrap()[1].lock.is_none());
+}
+
+#[test]
 fn liftoff_cancel_stops_a_deploy_run_by_another_process() {
     let d = Data::new("true");
     d.set_step(&stubborn_step(&d.ready()));
@@ -226,9 +248,9 @@ fn exit_codes_follow_the_readme_table() {
 #[test]
 fn the_window_s_marker_outlives_command_line_processes_and_its_crash_is_checked() {
     let d = Data::new("true");
-    // `d.store` stands for the open window.
-    for _ in 0..20 {
-        let out = d.run(&["runs", "--project", "Shop"]);
+    // `d.store` stands for the open window; 20 command-line deploys come and go.
+    for i in 0..20 {
+        let out = d.run(&["deploy", "--project", "Shop", "--env", "staging", "--version", &format!("1.{i}")]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out));
         assert!(!text(&out).contains("was checked"), "{}", text(&out));
     }
