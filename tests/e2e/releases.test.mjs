@@ -139,6 +139,8 @@ test("a release is checked, signed off, stopped at the gate, overridden and audi
     await (await s.find("#override-reason")).type(reason);
     await (await s.find("[data-testid=override-submit]")).click();
     await s.waitForText("[data-testid=gate-verdict]", "overridden");
+    // The confirmation names who it was recorded as ("You are" in the header).
+    await s.waitForContent("[data-testid=notice-message]", "recorded as");
     assert.match(await (await s.find("[data-testid=gate-override]")).text(), /Lena Fischer \(CTO\) with 21 required items missing/);
     await (await s.find("[data-testid=move-ready]")).click();
     await s.waitForText("[data-testid=release-state]", "Ready");
