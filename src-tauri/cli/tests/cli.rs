@@ -136,6 +136,24 @@ fn kill_9_of_a_deploy_is_recovered_by_the_next_command_and_the_next_deploy_stops
 }
 
 #[test]
+fn liftoff_cancel_stops_what_a_killed_deploy_left_running() {
+    let d = Data::new("true");
+    d.set_step(&stubborn_step(&d.ready()));
+    let mut child = d.deploy("1.0");
+    wait_for(&d.ready());
+    let run_id = d.runs().remove(0).id;
+    signal(&child, libc::SIGKILL);
+    child.wait().unwrap();
+    assert!(!procs::of_run(Some(&run_id), None).is_empty(), "its processes outlive the kill");
+    let out = d.run(&["cancel", "--run", &run_id]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("Stopped what the interrupted run"), "{}", text(&out));
+    assert_eq!(runs::get(&d.store, &run_id).unwrap().state, RunState::Interrupted);
+    assert_eq!(procs::of_run(Some(&run_id), None), vec![], "0 processes left");
+    assert!(d.audit().iter().any(|(a, _)| a == "deploy.leftoverStopped"));
+}
+
+#[test]
 fn sigint_sigterm_and_sighup_cancel_the_run_cleanly_and_stop_every_process() {
     for (sig, name, code) in [(libc::SIGINT, "SIGINT", 130), (libc::SIGTERM, "SIGTERM", 143), (libc::SIGHUP, "SIGHUP", 129)] {
         let d = Data::new("true");
