@@ -366,11 +366,6 @@ impl Drop for GroupGuard<'_> {
     }
 }
 
-/// Whether the step's group still has a live member (see [`procs::group_alive`]).
-pub fn group_alive(pgid: u32) -> bool {
-    procs::group_alive(pgid)
-}
-
 // ---------------------------------------------------------------------
 // Before starting: clear reasons a step cannot start
 
@@ -783,6 +778,7 @@ fn utf8_complete_end(buf: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::deploy::procs::group_alive;
 
     const SECRET: &str = "s3cr3t-T0ken-value";
 
