@@ -146,9 +146,21 @@ export async function launch(home, { testName, env: extraEnv = {}, application =
         driver.stdout.destroy();
         driver.stderr.destroy();
         // Liftoff runs once per data folder: a start on the same folder
-        // before this one has gone would hand over to it. Wait (a little)
-        // until no process of this app on this folder is left.
-        for (let waited = 0; appRunning(application, home) && waited < 5000; waited += 50) {
+        // before this one has gone would hand over to it (and the next
+        // session would wait for a window that never comes). Wait until no
+        // process of this app on this folder is left; one that lingers
+        // past 10 s is killed, as a person would end a stuck app.
+        for (let waited = 0; appPids(application, home).length && waited < 10000; waited += 50) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        for (const pid of appPids(application, home)) {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // gone meanwhile
+          }
+        }
+        for (let waited = 0; appPids(application, home).length && waited < 2000; waited += 50) {
           await new Promise((r) => setTimeout(r, 50));
         }
       }
@@ -157,26 +169,27 @@ export async function launch(home, { testName, env: extraEnv = {}, application =
   return app;
 }
 
-/** Whether a live (not zombie) process of `application` runs with `home`'s data folder. */
-function appRunning(application, home) {
+/** The live (not zombie) processes of `application` that run with `home`'s data folder. */
+function appPids(application, home) {
   let exe;
   try {
     exe = realpathSync(application);
   } catch {
-    return false;
+    return [];
   }
   const wanted = `LIFTOFF_DATA_DIR=${home.data}\0`;
+  const found = [];
   for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
     try {
       if (readlinkSync(`/proc/${pid}/exe`) !== exe) continue;
       if (/^\S+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, "utf8"))) continue;
-      if (readFileSync(`/proc/${pid}/environ`, "latin1").includes(wanted)) return true;
+      if (readFileSync(`/proc/${pid}/environ`, "latin1").includes(wanted)) found.push(Number(pid));
     } catch {
       // gone, or not ours to read
     }
   }
-  return false;
+  return found;
 }
 
 /**
