@@ -48,20 +48,7 @@ pub struct Actor {
     pub name: String,
 }
 
-/// This computer's user, named by its account: who acts when no person of
-/// the project is chosen (the window, the command line).
-pub fn local_user() -> String {
-    let from_vars = ["USER", "USERNAME", "LOGNAME"].iter().filter_map(|v| std::env::var(v).ok());
-    // Without those (a service, a container), the home folder's name.
-    let from_home = std::env::var_os("HOME")
-        .or_else(|| std::env::var_os("USERPROFILE"))
-        .and_then(|h| std::path::Path::new(&h).file_name().map(|n| n.to_string_lossy().into_owned()));
-    from_vars
-        .chain(from_home)
-        .map(|v| v.trim().to_owned())
-        .find(|v| !v.is_empty())
-        .unwrap_or_else(|| "this computer's user".to_owned())
-}
+pub use crate::people::local_user;
 
 impl Actor {
     /// Resolves the person the UI says is acting. `local_user` names the
@@ -70,10 +57,7 @@ impl Actor {
         match person_id {
             None => Ok(Actor { person_id: None, name: local_user.to_owned() }),
             Some(id) => {
-                let name: Option<String> = conn
-                    .query_row("SELECT name FROM people WHERE id = ?1 AND project_id = ?2", params![id, project_id], |r| r.get(0))
-                    .optional()?;
-                match name {
+                match crate::people::name_in_project(conn, id, project_id)? {
                     Some(name) => Ok(Actor { person_id: Some(id.to_owned()), name }),
                     None => Err(AuditError::UnknownActor),
                 }

@@ -172,6 +172,8 @@ pub fn add(
 }
 
 fn environment_project(conn: &Connection, environment_id: &str) -> Result<String, CredentialError> {
+    // Asked here, not of `environments`: deleting an environment deletes
+    // its credentials, so that module depends on this one.
     conn.query_row("SELECT project_id FROM environments WHERE id = ?1", params![environment_id], |r| r.get(0))
         .optional()?
         .ok_or(CredentialError::EnvironmentNotFound)

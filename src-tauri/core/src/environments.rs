@@ -102,10 +102,31 @@ pub fn insert_defaults(conn: &Connection, project_id: &str, now: DateTime<Utc>) 
 }
 
 pub fn list(store: &Store, project_id: &str) -> Result<Vec<Environment>, EnvironmentError> {
-    let conn = store.reader()?;
+    Ok(list_in(&*store.reader()?, project_id)?)
+}
+
+/// The project's environments in pipeline order: the first stage first,
+/// production (the last) last.
+pub fn list_in(conn: &Connection, project_id: &str) -> rusqlite::Result<Vec<Environment>> {
     let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE project_id = ?1 ORDER BY position"))?;
     let rows = stmt.query_map(params![project_id], from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect()
+}
+
+/// The environment `id` if it belongs to `project_id`.
+pub fn in_project(conn: &Connection, id: &str, project_id: &str) -> rusqlite::Result<Option<Environment>> {
+    conn.query_row(&format!("{SELECT} WHERE id = ?1 AND project_id = ?2"), params![id, project_id], from_row).optional()
+}
+
+/// The project an environment belongs to, or `None` when it is gone.
+pub fn project_of(conn: &Connection, id: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT project_id FROM environments WHERE id = ?1", params![id], |r| r.get(0)).optional()
+}
+
+/// The project's first protected environment (where freezes and windows
+/// apply when none is named).
+pub fn first_protected(conn: &Connection, project_id: &str) -> rusqlite::Result<Option<Environment>> {
+    Ok(list_in(conn, project_id)?.into_iter().find(|e| e.protected))
 }
 
 pub fn get(store: &Store, id: &str) -> Result<Environment, EnvironmentError> {
@@ -285,6 +306,17 @@ fn ensure_name_free(conn: &Connection, project_id: &str, name: &str, except: Opt
 }
 
 const SELECT: &str = "SELECT id, project_id, name, position, url, health_url, colour, protected, created_at, updated_at FROM environments";
+
+/// Points every environment of a project at a service on this computer,
+/// one path per environment (the sample's demo service).
+pub(crate) fn use_local_service_in(tx: &Connection, project_id: &str, port: u16) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE environments SET url = 'http://127.0.0.1:' || ?2 || '/' || name, health_url = 'http://127.0.0.1:' || ?2 || '/' || name || '/health'
+         WHERE project_id = ?1",
+        params![project_id, port],
+    )?;
+    Ok(())
+}
 
 pub(crate) fn get_in(conn: &Connection, id: &str) -> Result<Option<Environment>, EnvironmentError> {
     Ok(conn.query_row(&format!("{SELECT} WHERE id = ?1"), params![id], from_row).optional()?)

@@ -108,6 +108,49 @@ impl Kind for PersonError {
     }
 }
 
+/// This computer's user, named by its account: who acts when no person of
+/// the project is chosen (the window, the command line).
+pub fn local_user() -> String {
+    let from_vars = ["USER", "USERNAME", "LOGNAME"].iter().filter_map(|v| std::env::var(v).ok());
+    // Without those (a service, a container), the home folder's name.
+    let from_home = std::env::var_os("HOME")
+        .or_else(|| std::env::var_os("USERPROFILE"))
+        .and_then(|h| std::path::Path::new(&h).file_name().map(|n| n.to_string_lossy().into_owned()));
+    from_vars
+        .chain(from_home)
+        .map(|v| v.trim().to_owned())
+        .find(|v| !v.is_empty())
+        .unwrap_or_else(|| "this computer's user".to_owned())
+}
+
+/// What a form says when the person picked is not (or no longer) in the
+/// project.
+pub const NOT_IN_PROJECT: &str = "That person is no longer in this project. Pick someone from the list.";
+
+/// The name of the person `person_id` of `project_id`, or `None` when no
+/// such person is in that project: the one "is this person in the project"
+/// question, asked wherever a person is picked.
+pub fn name_in_project(conn: &Connection, person_id: &str, project_id: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT name FROM people WHERE id = ?1 AND project_id = ?2", params![person_id, project_id], |r| r.get(0)).optional()
+}
+
+/// A person's name, in whatever project.
+pub fn name_of(conn: &Connection, person_id: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT name FROM people WHERE id = ?1", params![person_id], |r| r.get(0)).optional()
+}
+
+/// A person's time zone (as stored), or `None` when there is no such person.
+pub fn time_zone_of(conn: &Connection, person_id: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT time_zone FROM people WHERE id = ?1", params![person_id], |r| r.get(0)).optional()
+}
+
+/// The project's people as (id, email, name), for matching imported names.
+pub fn contacts(conn: &Connection, project_id: &str) -> rusqlite::Result<Vec<(String, String, String)>> {
+    let mut stmt = conn.prepare_cached("SELECT id, email, name FROM people WHERE project_id = ?1")?;
+    let rows = stmt.query_map(params![project_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    rows.collect()
+}
+
 pub fn list(store: &Store, project_id: &str) -> Result<Vec<Person>, PersonError> {
     let conn = store.reader()?;
     let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE project_id = ?1 ORDER BY name COLLATE NOCASE"))?;
@@ -130,7 +173,7 @@ pub fn suggested_me(store: &Store, project_id: &str) -> Result<Option<String>, P
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_lowercase())
         .filter(|e| !e.is_empty());
-    Ok(suggest_among(&people, git_email.as_deref(), &crate::audit::local_user()))
+    Ok(suggest_among(&people, git_email.as_deref(), &local_user()))
 }
 
 fn suggest_among(people: &[Person], git_email: Option<&str>, account: &str) -> Option<String> {
@@ -162,7 +205,7 @@ pub fn create(store: &Store, project_id: &str, draft: &PersonDraft, now: DateTim
 /// [`create`] inside the caller's transaction.
 pub(crate) fn create_in(tx: &Connection, project_id: &str, draft: &PersonDraft, now: DateTime<Utc>) -> Result<Person, PersonError> {
     let clean = validate(draft)?;
-    let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1)", params![project_id], |r| r.get(0))?;
+    let exists: bool = crate::projects::find_in(tx, project_id)?.is_some();
     if !exists {
         return Err(PersonError::ProjectNotFound);
     }

@@ -118,6 +118,13 @@ pub fn get(store: &Store, id: &str) -> Result<Project, ProjectError> {
     get_in(&*store.reader()?, id)?.ok_or(ProjectError::NotFound)
 }
 
+/// Every project's name (archived ones too): names are unique.
+pub(crate) fn names_in(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT name FROM projects")?;
+    let names = stmt.query_map([], |r| r.get::<_, String>(0))?.collect();
+    names
+}
+
 /// The zone a project's times are written in (UTC for a project that is
 /// gone or names a zone Liftoff does not know).
 pub(crate) fn time_zone_in(conn: &Connection, id: &str) -> rusqlite::Result<chrono_tz::Tz> {
@@ -129,37 +136,47 @@ pub fn create(store: &Store, draft: &ProjectDraft, now: DateTime<Utc>) -> Result
     store.write(|tx| create_in(tx, draft, now))
 }
 
-/// [`create`] inside the caller's transaction.
-pub(crate) fn create_in(tx: &Connection, draft: &ProjectDraft, now: DateTime<Utc>) -> Result<Project, ProjectError> {
-    let clean = validate(draft)?;
-    ensure_name_free(tx, &clean.name, None)?;
-    let id = uuid::Uuid::now_v7().to_string();
-    let at = clock::to_text(now);
+/// Writes a new project row of a checked draft (no environments).
+pub(crate) fn insert_in(tx: &Connection, id: &str, clean: &ProjectDraft, at: &str) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT INTO projects (id, name, description, repository, time_zone, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
         params![id, clean.name, clean.description, clean.repository, clean.time_zone, at],
     )?;
+    Ok(())
+}
+
+/// [`create`] inside the caller's transaction.
+pub(crate) fn create_in(tx: &Connection, draft: &ProjectDraft, now: DateTime<Utc>) -> Result<Project, ProjectError> {
+    let clean = validate(draft)?;
+    ensure_name_free(tx, &clean.name, None)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    insert_in(tx, &id, &clean, &clock::to_text(now))?;
     crate::environments::insert_defaults(tx, &id, now)?;
     let project = get_in(tx, &id)?.ok_or(ProjectError::NotFound)?;
     Ok(project)
 }
 
+/// Edits a project. Its name is in its announcements: the shell edits
+/// through [`crate::announce::update_project`].
 pub fn update(store: &Store, id: &str, draft: &ProjectDraft, now: DateTime<Utc>) -> Result<Project, ProjectError> {
     let clean = validate(draft)?;
-    store.write(|tx| {
-        ensure_name_free(tx, &clean.name, Some(id))?;
-        let changed = tx.execute(
-            "UPDATE projects SET name = ?2, description = ?3, repository = ?4, time_zone = ?5, updated_at = ?6
-             WHERE id = ?1",
-            params![id, clean.name, clean.description, clean.repository, clean.time_zone, clock::to_text(now)],
-        )?;
-        if changed == 0 {
-            return Err(ProjectError::NotFound);
-        }
-        let project = get_in(tx, id)?.ok_or(ProjectError::NotFound)?;
-        Ok(project)
-    })
+    store.write(|tx| update_in(tx, id, &clean, now))
+}
+
+/// [`update`] inside the caller's transaction, of a validated draft.
+pub(crate) fn update_in(tx: &rusqlite::Connection, id: &str, clean: &ProjectDraft, now: DateTime<Utc>) -> Result<Project, ProjectError> {
+    ensure_name_free(tx, &clean.name, Some(id))?;
+    let changed = tx.execute(
+        "UPDATE projects SET name = ?2, description = ?3, repository = ?4, time_zone = ?5, updated_at = ?6
+         WHERE id = ?1",
+        params![id, clean.name, clean.description, clean.repository, clean.time_zone, clock::to_text(now)],
+    )?;
+    if changed == 0 {
+        return Err(ProjectError::NotFound);
+    }
+    let project = get_in(tx, id)?.ok_or(ProjectError::NotFound)?;
+    Ok(project)
 }
 
 /// Archives (`true`) or restores (`false`) a project.
@@ -180,12 +197,7 @@ pub fn set_archived(store: &Store, id: &str, archived: bool, now: DateTime<Utc>)
 /// what still holds them stay, and the error says why.
 pub fn delete(store: &Store, keychain: &Keychain, id: &str) -> Result<(), ProjectError> {
     get(store, id)?;
-    let environment_ids: Vec<String> = {
-        let conn = store.reader()?;
-        let mut stmt = conn.prepare("SELECT id FROM environments WHERE project_id = ?1")?;
-        let ids = stmt.query_map(params![id], |r| r.get(0))?.collect::<Result<_, _>>()?;
-        ids
-    };
+    let environment_ids: Vec<String> = crate::environments::list_in(&*store.reader()?, id)?.into_iter().map(|e| e.id).collect();
     for environment_id in environment_ids {
         crate::credentials::delete_all_in_environment(store, keychain, &environment_id)?;
     }
@@ -319,14 +331,18 @@ fn ensure_name_free(conn: &Connection, name: &str, except_id: Option<&str>) -> R
 }
 
 fn get_in(conn: &Connection, id: &str) -> Result<Option<Project>, ProjectError> {
-    Ok(conn
-        .query_row(
-            "SELECT id, name, description, repository, time_zone, archived_at, created_at, updated_at
-             FROM projects WHERE id = ?1",
-            params![id],
-            from_row,
-        )
-        .optional()?)
+    Ok(find_in(conn, id)?)
+}
+
+/// The project `id`, or `None` when it is gone.
+pub(crate) fn find_in(conn: &Connection, id: &str) -> rusqlite::Result<Option<Project>> {
+    conn.query_row(
+        "SELECT id, name, description, repository, time_zone, archived_at, created_at, updated_at
+         FROM projects WHERE id = ?1",
+        params![id],
+        from_row,
+    )
+    .optional()
 }
 
 fn from_row(row: &Row) -> rusqlite::Result<Project> {

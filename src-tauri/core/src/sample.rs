@@ -60,13 +60,7 @@ pub fn open_sample_project(store: &Store, now: DateTime<Utc>) -> Result<Project,
 
 /// Each sample environment's address and health URL, on the demo service.
 fn demo_urls(tx: &Connection, project: &Project, port: u16) -> Result<(), String> {
-    tx.execute(
-        "UPDATE environments SET url = 'http://127.0.0.1:' || ?2 || '/' || name, health_url = 'http://127.0.0.1:' || ?2 || '/' || name || '/health'
-         WHERE project_id = ?1",
-        rusqlite::params![project.id, port],
-    )
-    .map_err(|e| e.to_string())?;
-    Ok(())
+    crate::environments::use_local_service_in(tx, &project.id, port).map_err(|e| e.to_string())
 }
 
 /// Starts the sample's demo service (once per process) on the port its
@@ -174,11 +168,8 @@ fn deploys(tx: &Connection, project: &Project, demo: &std::path::Path, now: Date
     use crate::deploy::smoke::{CommandCheck, SmokeCheck};
     use crate::deploy::target::{CommandSpec, ExtraStep, TargetKind, TargetSettings};
     let err = |e: &dyn std::fmt::Display| e.to_string();
-    let envs: Vec<(String, String, bool)> = {
-        let mut stmt = tx.prepare("SELECT id, name, protected FROM environments WHERE project_id = ?1 ORDER BY position").map_err(|e| err(&e))?;
-        let rows = stmt.query_map([&project.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(|e| err(&e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| err(&e))?
-    };
+    let envs: Vec<(String, String, bool)> =
+        crate::environments::list_in(tx, &project.id).map_err(|e| err(&e))?.into_iter().map(|e| (e.id, e.name, e.protected)).collect();
     let old = releases::create_in(
         tx,
         &project.id,
@@ -187,7 +178,7 @@ fn deploys(tx: &Connection, project: &Project, demo: &std::path::Path, now: Date
         now - Days::new(22),
     )
     .map_err(|e| err(&e))?;
-    tx.execute("UPDATE releases SET state = 'released' WHERE id = ?1", [&old.id]).map_err(|e| err(&e))?;
+    crate::release::set_past_state_in(tx, &old.id, crate::release::ReleaseState::Released).map_err(|e| err(&e))?;
     for (n, (env_id, env_name, protected)) in envs.iter().enumerate() {
         let settings = TargetSettings {
             kind: TargetKind::LocalCommand,
@@ -218,11 +209,8 @@ fn deploys(tx: &Connection, project: &Project, demo: &std::path::Path, now: Date
             leave_background: false,
             blue_green: None,
         };
-        tx.execute(
-            "INSERT INTO deploy_targets (environment_id, kind, settings, updated_at) VALUES (?1, 'localCommand', ?2, ?3)",
-            rusqlite::params![env_id, serde_json::to_string(&settings).map_err(|e| err(&e))?, crate::clock::to_text(now)],
-        )
-        .map_err(|e| err(&e))?;
+        let settings = crate::deploy::target::validate(&settings).map_err(|e| err(&e))?;
+        crate::deploy::target::set_in(tx, env_id, &settings, now).map_err(|e| err(&e))?;
         // 2.3.1's runs, a day apart through the pipeline.
         let started = now - Days::new(21) + chrono::Duration::days(n as i64) + chrono::Duration::hours(9);
         let ended = started + chrono::Duration::seconds(74);
@@ -233,24 +221,30 @@ fn deploys(tx: &Connection, project: &Project, demo: &std::path::Path, now: Date
                 "endedAt": crate::clock::to_text(at + chrono::Duration::milliseconds(ms)), "durationMs": ms, "detail": "exit code 0"})
         };
         let steps = serde_json::json!([step("Deploy", 71_000, started), step("Smoke: The live version is the one deployed", 40, started + chrono::Duration::seconds(71))]);
-        tx.execute(
-            "INSERT INTO deploy_runs (id, project_id, environment_id, release_id, version, build_ref, kind, started_by, started_at, ended_at,
-                 state, outcome, preflight, steps, checks, log_lines)
-             VALUES (?1, ?2, ?3, ?4, '2.3.1', 'v2.3.1', 'deploy', 'Lena Fischer', ?5, ?6, 'succeeded', ?7, '[]', ?8, '[]', 3)",
-            rusqlite::params![run_id, project.id, env_id, old.id, crate::clock::to_text(started), crate::clock::to_text(ended), outcome, steps.to_string()],
-        )
-        .map_err(|e| err(&e))?;
-        for (seq, text) in [
+        let lines: Vec<String> = vec![
             format!("Deploying Northwind Billing (sample) 2.3.1 to {env_name}"),
             "Rolling out to 3 instances (max unavailable 1)".to_owned(),
             format!("Deployed 2.3.1 to {env_name}"),
-        ]
-        .iter()
-        .enumerate()
-        {
-            tx.execute("INSERT INTO deploy_log (run_id, seq, stream, text) VALUES (?1, ?2, 0, ?3)", rusqlite::params![run_id, seq as i64 + 1, text])
-                .map_err(|e| err(&e))?;
-        }
+        ];
+        crate::deploy::runs::insert_past_in(
+            tx,
+            &crate::deploy::runs::Past {
+                id: &run_id,
+                project_id: &project.id,
+                environment_id: env_id,
+                release_id: Some(&old.id),
+                version: "2.3.1",
+                build_ref: "v2.3.1",
+                started_by: "Lena Fischer",
+                started_at: started,
+                ended_at: ended,
+                state: crate::deploy::RunState::Succeeded,
+                outcome,
+                steps: &steps.to_string(),
+                log: &lines,
+            },
+        )
+        .map_err(|e| err(&e))?;
     }
     // What the demo script would have left after 2.3.1.
     let state = demo.join("state");
@@ -343,10 +337,7 @@ fn plan(tx: &Connection, project: &Project, release_id: &str, lead: &Actor, now:
     let berlin: chrono_tz::Tz = "Europe/Berlin".parse().map_err(|e| err(&e))?;
     let local_now = now.with_timezone(&berlin);
     // Freezes hold production; the other stages may be deployed any time.
-    let production: Vec<String> = tx
-        .query_row("SELECT id FROM environments WHERE project_id = ?1 AND protected = 1 ORDER BY position LIMIT 1", [&project.id], |r| r.get(0))
-        .map(|id: String| vec![id])
-        .unwrap_or_default();
+    let production: Vec<String> = crate::environments::first_protected(tx, &project.id).ok().flatten().map(|e| vec![e.id]).unwrap_or_default();
     // The Friday on or before today, so that the freeze has begun already.
     let friday = local_now.date_naive() - Days::new(u64::from((local_now.weekday().num_days_from_monday() + 3) % 7));
     let window = |kind, name: &str, reason: &str, start: String, minutes, rule: &str| CalendarWindowDraft {
@@ -378,6 +369,7 @@ fn plan(tx: &Connection, project: &Project, release_id: &str, lead: &Actor, now:
     // Four weeks of requests per minute, every 15 minutes: busy office
     // hours, quiet nights, heavier on Mondays.
     let mut t = now - chrono::Duration::days(28);
+    let mut samples = Vec::new();
     while t < now {
         let local = t.with_timezone(&berlin);
         let hour = f64::from(local.hour()) + f64::from(local.minute()) / 60.0;
@@ -385,11 +377,10 @@ fn plan(tx: &Connection, project: &Project, release_id: &str, lead: &Actor, now:
         let office = if (8.0..18.0).contains(&hour) { (std::f64::consts::PI * (hour - 8.0) / 10.0).sin() } else { 0.0 };
         let monday = if local.weekday().num_days_from_monday() == 0 { 1.25 } else { 1.0 };
         let value = 120.0 + if workday { 1800.0 * office * monday } else { 250.0 * office };
-        tx.execute("INSERT INTO load_samples (project_id, at, value) VALUES (?1, ?2, ?3)", rusqlite::params![project.id, t.timestamp(), value.round()])
-            .map_err(|e| err(&e))?;
+        samples.push((t.timestamp(), value.round()));
         t += chrono::Duration::minutes(15);
     }
-    crate::planning::profile::rebuild_hours(tx, &project.id).map_err(|e| err(&e))?;
+    crate::planning::profile::replace_samples_in(tx, &project.id, samples).map_err(|e| err(&e))?;
     let target = window_day(now).and_hms_opt(10, 0, 0).ok_or("no such time")?;
     let start = localize(berlin, target);
     releases::set_window_in(tx, release_id, Some((start, start + chrono::Duration::minutes(90))), None, lead, now).map_err(|e| err(&e))?;

@@ -7,7 +7,6 @@
 
 use crate::rules::{Cause, ErrorKind, Kind};
 use chrono::{DateTime, Utc};
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 use crate::credentials::{self, CredentialKind};
@@ -219,10 +218,7 @@ pub fn import(store: &Store, json: &str, now: DateTime<Utc>) -> Result<ImportRep
         let name = free_name(tx, &project_draft.name)?;
         let project_id = uuid::Uuid::now_v7().to_string();
         let at = clock::to_text(now);
-        tx.execute(
-            "INSERT INTO projects (id, name, description, repository, time_zone, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-            params![project_id, name, project_draft.description, project_draft.repository, project_draft.time_zone, at],
-        )?;
+        projects::insert_in(tx, &project_id, &ProjectDraft { name: name.clone(), ..project_draft.clone() }, &at)?;
         let mut to_fill = Vec::new();
         for (position, (env, creds)) in envs.iter().enumerate() {
             environments::insert(tx, &project_id, env, position as i64, &at)?;
@@ -283,11 +279,7 @@ fn field_of_project(e: &ProjectError) -> Option<String> {
 /// with " (2)", " (3)"… after it, the base shortened so that the whole still
 /// fits the name limit. The final name is checked like a typed one.
 fn free_name(tx: &rusqlite::Connection, wanted: &str) -> Result<String, ShareError> {
-    let taken: Vec<String> = {
-        let mut stmt = tx.prepare("SELECT name FROM projects")?;
-        let names = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
-        names.into_iter().map(|n| n.to_lowercase()).collect()
-    };
+    let taken: Vec<String> = projects::names_in(tx)?.into_iter().map(|n| n.to_lowercase()).collect();
     let name = if !taken.contains(&wanted.to_lowercase()) {
         wanted.to_owned()
     } else {

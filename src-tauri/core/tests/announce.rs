@@ -15,7 +15,7 @@ use liftoff_core::announce::items::{self, ItemEdit};
 use liftoff_core::announce::mail::Security;
 use liftoff_core::announce::sends::{self, ExportFormat};
 use liftoff_core::announce::settings::{self, AnnounceSettings, EmailSender, MailServer, Support};
-use liftoff_core::announce::{AnnounceError, Audience, Category, Channel};
+use liftoff_core::announce::{self, AnnounceError, Audience, Category, Channel};
 use liftoff_core::audit::Actor;
 use liftoff_core::deploy::engine::{self, Timing};
 use liftoff_core::deploy::target::{self, CommandSpec, TargetKind, TargetSettings};
@@ -170,7 +170,7 @@ impl Fixture {
 #[test]
 fn change_items_come_from_git_and_the_leads_edits_survive_a_new_read() {
     let f = Fixture::new();
-    let report = items::read_from_git(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
+    let report = announce::read_changes(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
     assert_eq!(report.from_ref.as_deref(), Some("v2.3.1"), "the tag before the release's own");
     assert_eq!(report.to_ref, "v2.4.0", "the version resolves to its tag");
     assert_eq!(report.commits, 5);
@@ -187,10 +187,10 @@ fn change_items_come_from_git_and_the_leads_edits_survive_a_new_read() {
     // The lead rewrites one and adds one by hand; a new read keeps both.
     let edit = ItemEdit { text: "Invoices can be downloaded as PDF".into(), category: Category::New, audiences: vec![Audience::EndUsers], included: true };
     let pdf = by_text("Export invoices as PDF");
-    items::update(&f.store, &pdf.id, &edit, &lead(), Utc::now()).unwrap();
+    announce::update_item(&f.store, &pdf.id, &edit, &lead(), Utc::now()).unwrap();
     let manual = ItemEdit { text: "New help pages for billing".into(), category: Category::Improved, audiences: vec![Audience::EndUsers], included: true };
-    items::add(&f.store, &f.release, &manual, &lead(), Utc::now()).unwrap();
-    let again = items::read_from_git(&f.store, &f.release, Some("v2.3.1"), Some("2.4.0"), &lead(), Utc::now()).unwrap();
+    announce::add_item(&f.store, &f.release, &manual, &lead(), Utc::now()).unwrap();
+    let again = announce::read_changes(&f.store, &f.release, Some("v2.3.1"), Some("2.4.0"), &lead(), Utc::now()).unwrap();
     assert_eq!((again.added, again.kept, again.removed), (0, 1, 0));
     let texts: Vec<String> = again.list.items.iter().map(|i| i.text.clone()).collect();
     assert!(texts.contains(&"Invoices can be downloaded as PDF".to_owned()), "{texts:?}");
@@ -198,7 +198,7 @@ fn change_items_come_from_git_and_the_leads_edits_survive_a_new_read() {
 
     // Bad input: a tag that does not exist names the ones that do, and
     // changes nothing.
-    let err = items::read_from_git(&f.store, &f.release, Some("v9.9"), None, &lead(), Utc::now()).unwrap_err();
+    let err = announce::read_changes(&f.store, &f.release, Some("v9.9"), None, &lead(), Utc::now()).unwrap_err();
     let message = err.to_string();
     assert!(message.contains("v9.9") && message.contains("v2.3.1"), "{message}");
     assert_eq!(items::list(&f.store, &f.release).unwrap().items.len(), 6);
@@ -210,13 +210,13 @@ fn change_items_come_from_git_and_the_leads_edits_survive_a_new_read() {
         Utc::now(),
     )
     .unwrap();
-    assert!(matches!(items::read_from_git(&f.store, &f.release, None, None, &lead(), Utc::now()), Err(AnnounceError::NoRepository)));
+    assert!(matches!(announce::read_changes(&f.store, &f.release, None, None, &lead(), Utc::now()), Err(AnnounceError::NoRepository)));
 }
 
 #[test]
 fn a_draft_renders_sanitized_and_a_template_error_names_its_line() {
     let f = Fixture::new();
-    items::read_from_git(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
+    announce::read_changes(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
     let draft = drafts::create(&f.store, &f.release, Channel::Email, Audience::EndUsers, &lead(), Utc::now()).unwrap();
     let view = drafts::view(&f.store, &draft.id).unwrap();
     assert!(view.error.is_none(), "{:?}", view.error);
@@ -240,11 +240,11 @@ fn a_draft_renders_sanitized_and_a_template_error_names_its_line() {
 #[tokio::test(flavor = "multi_thread")]
 async fn nothing_goes_out_before_production_is_verified_and_a_rollback_drafts_a_correction() {
     let f = Fixture::new();
-    items::read_from_git(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
+    announce::read_changes(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
     let support = Support { helpdesk: "https://help.example.com".into(), feedback: "https://example.com/feedback".into(), ..Support::default() };
     let smtp = MailServer { host: "localhost".into(), port: 2525, security: Security::Plain, username: String::new() };
     let sender = EmailSender { name: "Billing Team – Ärger-frei".into(), address: "news@example.com".into() };
-    settings::set(&f.store, &f.project.id, &AnnounceSettings { support, sender, smtp: Some(smtp), ..AnnounceSettings::default() }, Utc::now()).unwrap();
+    announce::set_settings(&f.store, &f.project.id, &AnnounceSettings { support, sender, smtp: Some(smtp), ..AnnounceSettings::default() }, &lead(), Utc::now()).unwrap();
     let draft = drafts::create(&f.store, &f.release, Channel::Email, Audience::EndUsers, &lead(), Utc::now()).unwrap();
     let mut parts = draft.parts.clone();
     parts.insert("subject".into(), "Neu in {{ release.version }}: Rechnungen als PDF".into());
@@ -258,7 +258,7 @@ async fn nothing_goes_out_before_production_is_verified_and_a_rollback_drafts_a_
     assert_eq!(drafts::view(&f.store, &draft.id).unwrap().approval, Approval::Approved);
     let item = items::list(&f.store, &f.release).unwrap().items.into_iter().find(|i| i.included && i.audiences.contains(&Audience::EndUsers)).unwrap();
     let edit = ItemEdit { text: "Totals are now exact".into(), category: item.category, audiences: item.audiences.clone(), included: true };
-    items::update(&f.store, &item.id, &edit, &lead(), Utc::now()).unwrap();
+    announce::update_item(&f.store, &item.id, &edit, &lead(), Utc::now()).unwrap();
     assert_eq!(drafts::view(&f.store, &draft.id).unwrap().approval, Approval::Withdrawn, "what it says changed");
     assert!(matches!(sends::export(&f.store, &draft.id, ExportFormat::Eml, &lead(), Utc::now()), Err(AnnounceError::NotApproved(_))));
     drafts::approve(&f.store, &draft.id, &rita, Utc::now()).unwrap();
@@ -298,7 +298,7 @@ async fn nothing_goes_out_before_production_is_verified_and_a_rollback_drafts_a_
     // until start-up marks it stopped; then a resume takes the rest.
     let mut with_list = settings::get(&f.store, &f.project.id).unwrap();
     with_list.recipients = vec![settings::AudienceRecipients { audience: Audience::EndUsers, text: "ann@example.com\nbo@example.com".into() }];
-    settings::set(&f.store, &f.project.id, &with_list, Utc::now()).unwrap();
+    announce::set_settings(&f.store, &f.project.id, &with_list, &lead(), Utc::now()).unwrap();
     let first = sends::start(&f.store, &draft.id, sends::SendKind::Audience, false, &lead(), Utc::now()).unwrap();
     assert_eq!(first.total, 2);
     assert!(matches!(sends::start(&f.store, &draft.id, sends::SendKind::Audience, false, &lead(), Utc::now()), Err(AnnounceError::AlreadySending)));
@@ -308,7 +308,7 @@ async fn nothing_goes_out_before_production_is_verified_and_a_rollback_drafts_a_
     assert_eq!(sends::get(&f.store, &first.id).unwrap().pending, 0, "the stopped send hands its untried addresses over");
 
     // Rolled back after it went out: a correction for the same audience.
-    drafts::set_release_state(&f.store, &f.release, ReleaseState::RolledBack, "The PDF export broke.", &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
+    announce::set_release_state(&f.store, &f.release, ReleaseState::RolledBack, "The PDF export broke.", &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
     let list = drafts::list(&f.store, &f.release).unwrap();
     let correction = list.iter().find(|(d, _)| d.correction).map(|(d, _)| d.clone()).expect("a correction was drafted");
     assert_eq!((correction.channel, correction.audience), (Channel::Email, Audience::EndUsers));
@@ -322,7 +322,7 @@ async fn nothing_goes_out_before_production_is_verified_and_a_rollback_drafts_a_
 #[tokio::test(flavor = "multi_thread")]
 async fn an_override_and_verified_hold_only_while_the_release_runs_on_production() {
     let f = Fixture::new();
-    items::read_from_git(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
+    announce::read_changes(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
     // The announcement override follows the deploy gate's rule.
     assert!(matches!(drafts::override_gate(&f.store, &f.release, "L", "x", &lead(), Utc::now()), Err(AnnounceError::Invalid(_))));
     let gate = drafts::override_gate(&f.store, &f.release, "Dana Okafor (CTO)", "Customers were promised the PDF export today.", &lead(), Utc::now()).unwrap();
@@ -408,9 +408,9 @@ fn a_recipients_file_is_read_within_the_limit() {
 fn the_lead_edits_words_not_template_code_and_a_new_read_keeps_them() {
     use liftoff_core::announce::words::{PieceKind, WordsEdit};
     let f = Fixture::new();
-    items::read_from_git(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
+    announce::read_changes(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
     let sender = EmailSender { name: "Billing".into(), address: "news@example.com".into() };
-    settings::set(&f.store, &f.project.id, &AnnounceSettings { sender, ..AnnounceSettings::default() }, Utc::now()).unwrap();
+    announce::set_settings(&f.store, &f.project.id, &AnnounceSettings { sender, ..AnnounceSettings::default() }, &lead(), Utc::now()).unwrap();
     let draft = drafts::create(&f.store, &f.release, Channel::Email, Audience::EndUsers, &lead(), Utc::now()).unwrap();
     let view = drafts::view(&f.store, &draft.id).unwrap();
     let body = view.words.iter().find(|w| w.part == "body").unwrap();
@@ -442,7 +442,7 @@ fn the_lead_edits_words_not_template_code_and_a_new_read_keeps_them() {
     assert_eq!(body.pieces[0].template_now, None);
 
     // A new read from git: the words stay, the list is the items.
-    items::read_from_git(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
+    announce::read_changes(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
     let view = drafts::view(&f.store, &draft.id).unwrap();
     assert_eq!(view.approval, Approval::Approved, "nothing the draft says changed");
     assert!(view.rendered.as_ref().unwrap().text_of_body().starts_with("Hi,\n\nInvoices come as PDF now"));
@@ -452,7 +452,7 @@ fn the_lead_edits_words_not_template_code_and_a_new_read_keeps_them() {
     // now write it otherwise: the page says so.
     let totals = view.items.iter().find(|i| i.text.contains("Totals")).unwrap().clone();
     let edit = ItemEdit { text: totals.text.clone(), category: totals.category, audiences: totals.audiences.clone(), included: false };
-    items::update(&f.store, &totals.id, &edit, &lead(), Utc::now()).unwrap();
+    announce::update_item(&f.store, &totals.id, &edit, &lead(), Utc::now()).unwrap();
     let view = drafts::view(&f.store, &draft.id).unwrap();
     assert_eq!(view.approval, Approval::Withdrawn, "the list changed");
     let text = view.rendered.as_ref().unwrap().text_of_body();
@@ -473,7 +473,7 @@ fn the_lead_edits_words_not_template_code_and_a_new_read_keeps_them() {
     // Taking the template's words again does change it.
     drafts::use_template_words(&f.store, &draft.id, "preheader", 0, &lead(), Utc::now()).unwrap();
     let view = drafts::view(&f.store, &draft.id).unwrap();
-    assert_eq!(view.approval, Approval::Waiting, "an edit of the draft asks for a new approval");
+    assert_eq!(view.approval, Approval::Withdrawn, "an edit of the draft asks for a new approval");
     let preheader = view.words.iter().find(|w| w.part == "preheader").unwrap();
     assert_eq!((preheader.pieces[0].text.as_str(), preheader.pieces[0].own), (now_says.as_str(), false));
     // Words written back to what the template writes follow it again.
@@ -514,9 +514,9 @@ async fn the_wording_follows_the_release_and_its_coming_out_withdraws_no_approva
         Utc::now(),
     )
     .unwrap();
-    items::read_from_git(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
+    announce::read_changes(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
     let sender = EmailSender { name: "Billing".into(), address: "news@example.com".into() };
-    settings::set(&f.store, &f.project.id, &AnnounceSettings { sender, ..AnnounceSettings::default() }, Utc::now()).unwrap();
+    announce::set_settings(&f.store, &f.project.id, &AnnounceSettings { sender, ..AnnounceSettings::default() }, &lead(), Utc::now()).unwrap();
     let draft = drafts::create(&f.store, &f.release, Channel::Email, Audience::EndUsers, &lead(), Utc::now()).unwrap();
     let notes = drafts::create(&f.store, &f.release, Channel::ReleaseNotes, Audience::EndUsers, &lead(), Utc::now()).unwrap();
     let view = drafts::view(&f.store, &draft.id).unwrap();
@@ -549,7 +549,7 @@ async fn the_wording_follows_the_release_and_its_coming_out_withdraws_no_approva
 async fn a_correction_is_offered_only_after_something_went_out() {
     use liftoff_core::announce::drafts::GateStage;
     let f = Fixture::new();
-    items::read_from_git(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
+    announce::read_changes(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
     let gate = drafts::gate(&f.store, &f.release).unwrap();
     assert_eq!(gate.stage, GateStage::NotVerified);
     assert_eq!(gate.waiting, "Exports for users and sending wait until 2.4.0 runs verified on production, or someone decides to announce it anyway.");
@@ -559,7 +559,7 @@ async fn a_correction_is_offered_only_after_something_went_out() {
     assert_eq!((gate.stage, gate.waiting.as_str()), (GateStage::Verified, ""));
 
     // Rolled back, and nothing went out: nothing to correct.
-    drafts::set_release_state(&f.store, &f.release, ReleaseState::RolledBack, "The PDF export broke.", &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
+    announce::set_release_state(&f.store, &f.release, ReleaseState::RolledBack, "The PDF export broke.", &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
     let gate = drafts::gate(&f.store, &f.release).unwrap();
     assert_eq!(gate.stage, GateStage::RolledBack);
     assert!(!gate.allowed);
@@ -579,11 +579,11 @@ async fn a_correction_is_offered_only_after_something_went_out() {
 
     // Something went out (a copy may reach users), then a rollback: its
     // correction is offered, and may go out.
-    drafts::set_release_state(&f.store, &f.release, ReleaseState::Planned, "Fixed; again.", &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
+    announce::set_release_state(&f.store, &f.release, ReleaseState::Planned, "Fixed; again.", &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
     sends::copy_text(&f.store, &draft.id, "markdown", &lead(), Utc::now()).unwrap();
-    drafts::set_release_state(&f.store, &f.release, ReleaseState::Ready, "Ready again.", &lead(), Utc::now(), Utc::now().date_naive()).ok();
+    announce::set_release_state(&f.store, &f.release, ReleaseState::Ready, "Ready again.", &lead(), Utc::now(), Utc::now().date_naive()).ok();
     f.deploy_to_production().await;
-    drafts::set_release_state(&f.store, &f.release, ReleaseState::RolledBack, "Broke again.", &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
+    announce::set_release_state(&f.store, &f.release, ReleaseState::RolledBack, "Broke again.", &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
     let gate = drafts::gate(&f.store, &f.release).unwrap();
     assert_eq!(gate.stage, GateStage::RolledBackAfterAnnouncing);
     assert!(gate.reason.contains("Send its correction"), "{}", gate.reason);
@@ -599,7 +599,7 @@ async fn a_correction_is_offered_only_after_something_went_out() {
 async fn an_eml_needs_only_a_sender_and_the_mail_server_withdraws_no_approval() {
     use liftoff_core::announce::drafts::NeedKind;
     let f = Fixture::new();
-    items::read_from_git(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
+    announce::read_changes(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
     let draft = drafts::create(&f.store, &f.release, Channel::Email, Audience::EndUsers, &lead(), Utc::now()).unwrap();
     let rita = f.person("Rita");
     drafts::set_reviewer(&f.store, &draft.id, rita.person_id.as_deref(), &lead(), Utc::now()).unwrap();
@@ -613,7 +613,7 @@ async fn an_eml_needs_only_a_sender_and_the_mail_server_withdraws_no_approval() 
 
     // A sender, and no mail server at all.
     let sender = EmailSender { name: "Billing".into(), address: "news@example.com".into() };
-    settings::set(&f.store, &f.project.id, &AnnounceSettings { sender: sender.clone(), ..AnnounceSettings::default() }, Utc::now()).unwrap();
+    announce::set_settings(&f.store, &f.project.id, &AnnounceSettings { sender: sender.clone(), ..AnnounceSettings::default() }, &lead(), Utc::now()).unwrap();
     drafts::approve(&f.store, &draft.id, &rita, Utc::now()).unwrap();
     drafts::override_gate(&f.store, &f.release, "Dana Okafor (CTO)", "Customers were promised the PDF export today.", &lead(), Utc::now()).unwrap();
     let view = drafts::view(&f.store, &draft.id).unwrap();
@@ -630,16 +630,16 @@ async fn an_eml_needs_only_a_sender_and_the_mail_server_withdraws_no_approval() 
     // address and the recipients: recipients read none of them.
     let mut s = settings::get(&f.store, &f.project.id).unwrap();
     s.smtp = Some(MailServer { host: "smtp.example.com".into(), port: 587, security: Security::StartTls, username: "lena".into() });
-    settings::set(&f.store, &f.project.id, &s, Utc::now()).unwrap();
+    announce::set_settings(&f.store, &f.project.id, &s, &lead(), Utc::now()).unwrap();
     s.smtp = Some(MailServer { host: "localhost".into(), port: 2525, security: Security::Plain, username: String::new() });
     s.rate_per_minute = 10;
     s.test_address = "lena@example.com".into();
     s.recipients = vec![settings::AudienceRecipients { audience: Audience::EndUsers, text: "ann@example.com".into() }];
-    settings::set(&f.store, &f.project.id, &s, Utc::now()).unwrap();
+    announce::set_settings(&f.store, &f.project.id, &s, &lead(), Utc::now()).unwrap();
     assert_eq!(drafts::view(&f.store, &draft.id).unwrap().approval, Approval::Approved);
     // Who it comes from: they read that.
     s.sender.name = "Billing Team".into();
-    settings::set(&f.store, &f.project.id, &s, Utc::now()).unwrap();
+    announce::set_settings(&f.store, &f.project.id, &s, &lead(), Utc::now()).unwrap();
     assert_eq!(drafts::view(&f.store, &draft.id).unwrap().approval, Approval::Withdrawn);
 
     // Without a sender the approval no longer holds (recipients would read
@@ -649,7 +649,7 @@ async fn an_eml_needs_only_a_sender_and_the_mail_server_withdraws_no_approval() 
     let before = f.count("SELECT COUNT(*) FROM announce_sends");
     s.sender = EmailSender::default();
     s.smtp = None;
-    settings::set(&f.store, &f.project.id, &s, Utc::now()).unwrap();
+    announce::set_settings(&f.store, &f.project.id, &s, &lead(), Utc::now()).unwrap();
     let view = drafts::view(&f.store, &draft.id).unwrap();
     let needs: Vec<NeedKind> = view.needs.iter().map(|n| n.kind).collect();
     assert!(needs.contains(&NeedKind::Sender) && needs.contains(&NeedKind::Approval), "{needs:?}");
@@ -657,8 +657,78 @@ async fn an_eml_needs_only_a_sender_and_the_mail_server_withdraws_no_approval() 
     assert_eq!(f.count("SELECT COUNT(*) FROM announce_sends"), before);
     // A mail server needs a sender: the settings say so at the field.
     s.smtp = Some(MailServer { host: "smtp.example.com".into(), ..MailServer::default() });
-    match settings::set(&f.store, &f.project.id, &s, Utc::now()).unwrap_err() {
+    match announce::set_settings(&f.store, &f.project.id, &s, &lead(), Utc::now()).unwrap_err() {
         AnnounceError::Invalid(fields) => assert!(fields.contains_key("sender.address"), "{fields:?}"),
         other => panic!("{other}"),
     }
+}
+
+/// The one approval rule, whatever changes what a draft says: the draft's
+/// words, its items, the settings, the release, the project. Each withdraws
+/// the approval in the same write, audited with its cause, and undoing the
+/// change does not bring it back; a change that alters nothing the draft
+/// says withdraws nothing.
+#[test]
+fn an_approval_stands_while_what_the_draft_says_is_unchanged_whatever_changed_it() {
+    let f = Fixture::new();
+    announce::read_changes(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
+    let sender = EmailSender { name: "Billing".into(), address: "news@example.com".into() };
+    let base = AnnounceSettings { sender, ..AnnounceSettings::default() };
+    announce::set_settings(&f.store, &f.project.id, &base, &lead(), Utc::now()).unwrap();
+    let draft = drafts::create(&f.store, &f.release, Channel::Email, Audience::EndUsers, &lead(), Utc::now()).unwrap();
+    let rita = f.person("Rita");
+    drafts::set_reviewer(&f.store, &draft.id, rita.person_id.as_deref(), &lead(), Utc::now()).unwrap();
+    let approval = || drafts::view(&f.store, &draft.id).unwrap().approval;
+    let withdrawn = || {
+        let conn = rusqlite::Connection::open(f.store.db_path()).unwrap();
+        let mut stmt = conn.prepare("SELECT summary FROM audit_log WHERE action = 'announcement.approvalWithdrawn' ORDER BY id").unwrap();
+        stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().collect::<Result<Vec<_>, _>>().unwrap()
+    };
+
+    // The settings: a change recipients read (who it is from), then undone.
+    drafts::approve(&f.store, &draft.id, &rita, Utc::now()).unwrap();
+    let renamed = AnnounceSettings { sender: EmailSender { name: "Billing Team".into(), ..base.sender.clone() }, ..base.clone() };
+    announce::set_settings(&f.store, &f.project.id, &renamed, &lead(), Utc::now()).unwrap();
+    assert_eq!(approval(), Approval::Withdrawn);
+    assert_eq!(withdrawn().len(), 1, "{:?}", withdrawn());
+    assert!(withdrawn()[0].ends_with("the announcement settings changed"), "{:?}", withdrawn());
+    announce::set_settings(&f.store, &f.project.id, &base, &lead(), Utc::now()).unwrap();
+    assert_eq!(approval(), Approval::Withdrawn, "undoing the change does not bring the approval back");
+    // A settings change recipients do not read withdraws nothing.
+    drafts::approve(&f.store, &draft.id, &rita, Utc::now()).unwrap();
+    announce::set_settings(&f.store, &f.project.id, &AnnounceSettings { test_address: "ops@example.com".into(), ..base.clone() }, &lead(), Utc::now()).unwrap();
+    assert_eq!((approval(), withdrawn().len()), (Approval::Approved, 1), "the test address is not read by recipients");
+
+    // The release's name, changed and changed back: withdrawn for good.
+    let rename = |name: &str| {
+        let d = ReleaseDraft { version: "2.4.0".into(), name: name.into(), scope: String::new(), target_date: None };
+        announce::update_release(&f.store, &f.release, &d, &lead(), Utc::now()).unwrap();
+    };
+    rename("Invoices as PDF");
+    assert_eq!(approval(), Approval::Withdrawn);
+    assert!(withdrawn().last().unwrap().ends_with("the release changed"), "{:?}", withdrawn());
+    rename("Invoices");
+    assert_eq!(approval(), Approval::Withdrawn, "undoing the change does not bring the approval back");
+
+    // The project's name is in the draft too.
+    drafts::approve(&f.store, &draft.id, &rita, Utc::now()).unwrap();
+    let d = ProjectDraft { name: "Billing Cloud".into(), description: String::new(), repository: f.project.repository.clone(), time_zone: "UTC".into() };
+    announce::update_project(&f.store, &f.project.id, &d, &lead(), Utc::now()).unwrap();
+    assert_eq!(approval(), Approval::Withdrawn);
+    assert!(withdrawn().last().unwrap().ends_with("the project changed"), "{:?}", withdrawn());
+
+    // The items, and the draft's own words: the same rule, the same record.
+    drafts::approve(&f.store, &draft.id, &rita, Utc::now()).unwrap();
+    let item = items::list(&f.store, &f.release).unwrap().items.into_iter().find(|i| i.included && i.audiences.contains(&Audience::EndUsers)).unwrap();
+    let edit = ItemEdit { text: "Totals are now exact".into(), category: item.category, audiences: item.audiences.clone(), included: true };
+    announce::update_item(&f.store, &item.id, &edit, &lead(), Utc::now()).unwrap();
+    assert_eq!(approval(), Approval::Withdrawn);
+    assert!(withdrawn().last().unwrap().ends_with("its change items changed"), "{:?}", withdrawn());
+    drafts::approve(&f.store, &draft.id, &rita, Utc::now()).unwrap();
+    let mut parts = drafts::view(&f.store, &draft.id).unwrap().draft.parts;
+    parts.insert("subject".into(), "New in {{ release.version }}: exact totals".into());
+    drafts::update_parts(&f.store, &draft.id, &parts, &lead(), Utc::now()).unwrap();
+    assert_eq!(approval(), Approval::Withdrawn);
+    assert!(withdrawn().last().unwrap().ends_with("the draft changed after it"), "{:?}", withdrawn());
+    assert_eq!(f.audit_actions().iter().filter(|a| *a == "announcement.approvalWithdrawn").count(), 5, "one record per withdrawal, none for undoing");
 }

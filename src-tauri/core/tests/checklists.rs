@@ -113,7 +113,7 @@ fn a_checklist_starts_from_a_template_and_is_logged() {
     let template = w.template("Release readiness");
     let n = checklists::start(&w.store, &release.id, &ChecklistSource::Template(template.clone()), &w.lead, t0()).unwrap();
     assert_eq!(n, 25);
-    let view = checklists::view(&w.store, &release.id, today()).unwrap();
+    let view = releases::view(&w.store, &release.id, today()).unwrap();
     assert_eq!(view.items.len(), 25);
     assert!(view.items.iter().all(|i| i.state == ItemState::Open && i.owner_id.is_none()));
     let sections: Vec<&str> = view.progress.sections.iter().map(|s| s.section.as_str()).collect();
@@ -124,7 +124,7 @@ fn a_checklist_starts_from_a_template_and_is_logged() {
     // A second start is refused, and changes nothing.
     let again = checklists::start(&w.store, &release.id, &ChecklistSource::Template(template), &w.lead, t0());
     assert!(matches!(again, Err(ReleaseError::ChecklistExists)));
-    assert_eq!(checklists::view(&w.store, &release.id, today()).unwrap().items.len(), 25);
+    assert_eq!(releases::view(&w.store, &release.id, today()).unwrap().items.len(), 25);
     let log = w.log(&release);
     assert_eq!(log[0].action, "checklist.started");
     assert!(log[0].summary.contains("Release readiness"), "{}", log[0].summary);
@@ -139,7 +139,7 @@ fn copying_another_release_keeps_people_and_starts_open() {
     checklists::set_item_state(&w.store, &item, ItemState::Done, "", &w.lead, t0()).unwrap();
     let second = w.release("2.4.0");
     checklists::start(&w.store, &second.id, &ChecklistSource::Release(first.id.clone()), &w.lead, t0()).unwrap();
-    let copied = checklists::view(&w.store, &second.id, today()).unwrap().items;
+    let copied = releases::view(&w.store, &second.id, today()).unwrap().items;
     assert_eq!(copied.len(), 1);
     assert_eq!(copied[0].title, "Backups taken");
     assert_eq!(copied[0].owner_id.as_deref(), Some(w.owner.id.as_str()));
@@ -161,7 +161,7 @@ fn only_the_reviewers_sign_off_completes_an_item() {
     let done = checklists::set_item_state(&w.store, &item, ItemState::Done, "", &omar, t0()).unwrap();
     assert_eq!(done.status, ItemStatus::AwaitingReview);
     assert!(!done.complete);
-    assert_eq!(checklists::view(&w.store, &release.id, today()).unwrap().progress.overall.awaiting_review, 1);
+    assert_eq!(releases::view(&w.store, &release.id, today()).unwrap().progress.overall.awaiting_review, 1);
 
     // The owner cannot sign off their own item.
     let refused = checklists::review(&w.store, &item, true, "", &omar, t0());
@@ -171,7 +171,7 @@ fn only_the_reviewers_sign_off_completes_an_item() {
     assert_eq!(signed.status, ItemStatus::Done);
     assert!(signed.complete);
     assert_eq!(signed.signed_off_by.as_deref(), Some("Dana Auditor"));
-    assert_eq!(checklists::view(&w.store, &release.id, today()).unwrap().progress.overall.complete, 1);
+    assert_eq!(releases::view(&w.store, &release.id, today()).unwrap().progress.overall.complete, 1);
 
     // Reopening withdraws the sign-off.
     let reopened = checklists::set_item_state(&w.store, &item, ItemState::Open, "", &omar, t0()).unwrap();
@@ -299,7 +299,7 @@ fn an_override_needs_a_name_and_a_reason_and_is_audited() {
     assert_eq!((o.decided_by.as_str(), o.reason.as_str(), o.missing_items), ("Lena Fischer (CTO)", reason, 3));
     assert!(gate::require(&w.store, &release.id, &prod, today()).is_ok());
     // The view shows it on the release.
-    let view = checklists::view(&w.store, &release.id, today()).unwrap();
+    let view = releases::view(&w.store, &release.id, today()).unwrap();
     assert_eq!(view.gates.len(), 1);
     assert_eq!(view.gates[0].override_.as_ref().unwrap().decided_by, "Lena Fischer (CTO)");
 
@@ -337,13 +337,13 @@ fn overdue_items_stand_out() {
     let mut draft = ItemDraft { section: "Prepare".into(), title: "Backups taken".into(), required: true, ..ItemDraft::default() };
     draft.due_date = Some("2026-11-20".into());
     checklists::update_item(&w.store, &id, &draft, &w.lead, t0()).unwrap();
-    let view = checklists::view(&w.store, &release.id, today()).unwrap();
+    let view = releases::view(&w.store, &release.id, today()).unwrap();
     assert!(view.items[0].overdue);
     assert_eq!(view.progress.overall.overdue, 1);
     // Written as the window writes days: the weekday, no year within this one.
     assert!(view.gates[0].missing[0].why.ends_with("; overdue since Fri 20 Nov"), "{}", view.gates[0].missing[0].why);
     checklists::set_item_state(&w.store, &id, ItemState::Done, "", &w.lead, t0()).unwrap();
-    assert!(!checklists::view(&w.store, &release.id, today()).unwrap().items[0].overdue, "done items are not overdue");
+    assert!(!releases::view(&w.store, &release.id, today()).unwrap().items[0].overdue, "done items are not overdue");
 }
 
 #[test]
@@ -401,8 +401,8 @@ fn checklists_round_trip_through_json_and_csv() {
         let other = w.release("2.5.0");
         let n = transfer::import_checklist(&w.store, &other.id, "x", &out, &w.lead, t0()).unwrap();
         assert_eq!(n, 2);
-        let before = checklists::view(&w.store, &release.id, today()).unwrap().items;
-        let after = checklists::view(&w.store, &other.id, today()).unwrap().items;
+        let before = releases::view(&w.store, &release.id, today()).unwrap().items;
+        let after = releases::view(&w.store, &other.id, today()).unwrap().items;
         for (x, y) in before.iter().zip(&after) {
             assert_eq!(
                 (&x.section, &x.title, &x.detail, x.required, &x.owner_id, &x.reviewer_id, &x.due_date, x.state, &x.state_reason, &x.evidence, &x.notes),
@@ -463,7 +463,7 @@ fn checklist_files_are_read_from_their_paths_within_their_limits() {
     std::fs::File::create(&huge).unwrap().set_len(6 * 1024 * 1024).unwrap();
     let e = transfer::import_checklist_file(&w.store, &release.id, &huge, &w.lead, t0()).unwrap_err().to_string();
     assert_eq!(e, "The file is 6.0 MB; a checklist file is at most 5 MB. Pick the right file, or split it.");
-    assert_eq!(checklists::view(&w.store, &release.id, today()).unwrap().items.len(), 1);
+    assert_eq!(releases::view(&w.store, &release.id, today()).unwrap().items.len(), 1);
 }
 
 #[test]
@@ -473,11 +473,11 @@ fn a_checklist_import_with_an_unknown_person_writes_nothing() {
     let csv = "section,title,owner\nPrepare,Backups taken,omar@example.com\nPrepare,Smoke tests,nobody@example.com\n";
     let e = transfer::import_checklist(&w.store, &release.id, "c.csv", csv, &w.lead, t0()).unwrap_err().to_string();
     assert!(e.starts_with("Line 3, column “owner”: nobody in this project has the address or name “nobody@example.com”"), "{e}");
-    assert!(checklists::view(&w.store, &release.id, today()).unwrap().items.is_empty());
+    assert!(releases::view(&w.store, &release.id, today()).unwrap().items.is_empty());
     assert_eq!(w.log(&release).len(), 1, "only the release's creation is logged");
     let ok = "section,title,owner,state,reason\nPrepare,Backups taken,OMAR@example.com,not applicable,Nightly backups cover it\n";
     transfer::import_checklist(&w.store, &release.id, "c.csv", ok, &w.lead, t0()).unwrap();
-    let items = checklists::view(&w.store, &release.id, today()).unwrap().items;
+    let items = releases::view(&w.store, &release.id, today()).unwrap().items;
     assert_eq!(items[0].owner_name.as_deref(), Some("Omar Developer"));
     assert_eq!(items[0].state, ItemState::NotApplicable);
 }
@@ -531,7 +531,7 @@ fn the_sample_project_shows_a_release_under_way() {
     assert_eq!(old.release.state, ReleaseState::Released);
     let current = list.iter().find(|r| r.release.version == "2.4.0").unwrap();
     assert_eq!((current.items, current.complete), (25, 2));
-    let view = checklists::view(&store, &current.release.id, today()).unwrap();
+    let view = releases::view(&store, &current.release.id, today()).unwrap();
     assert_eq!(view.release.state, ReleaseState::Planned);
     assert_eq!(view.progress.overall.awaiting_review, 1);
     assert_eq!(view.progress.overall.overdue, 1);
@@ -581,7 +581,7 @@ fn only_people_of_the_project_can_act_and_huge_files_are_refused() {
     let many = format!("section,title\n{}", "Prepare,Backups taken\n".repeat(1001));
     let e = transfer::import_checklist(&w.store, &release.id, "many.csv", &many, &w.lead, t0()).unwrap_err().to_string();
     assert!(e.contains("at most 1000"), "{e}");
-    assert!(checklists::view(&w.store, &release.id, today()).unwrap().items.is_empty());
+    assert!(releases::view(&w.store, &release.id, today()).unwrap().items.is_empty());
 }
 
 #[test]
@@ -602,7 +602,7 @@ fn a_sign_off_covers_what_was_reviewed_and_reviewers_cannot_vanish() {
     assert!(same.complete);
 
     // New evidence needs a new sign-off.
-    let mut draft = checklists::view(&w.store, &release.id, today()).unwrap().items[0].clone();
+    let mut draft = releases::view(&w.store, &release.id, today()).unwrap().items[0].clone();
     draft.evidence = "https://ci.example.com/runs/813".into();
     let d = ItemDraft {
         section: draft.section,
@@ -623,7 +623,7 @@ fn a_sign_off_covers_what_was_reviewed_and_reviewers_cannot_vanish() {
     // Once signed off, the reviewer may leave; the item stays complete.
     checklists::review(&w.store, &item, true, "", &dana, t0()).unwrap();
     people::delete(&w.store, &w.reviewer.id.clone()).unwrap();
-    assert!(checklists::view(&w.store, &release.id, today()).unwrap().items[0].complete);
+    assert!(releases::view(&w.store, &release.id, today()).unwrap().items[0].complete);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use std::io::{Read, Write};
 
 use chrono::Utc;
-use liftoff_core::announce::items;
+use liftoff_core::announce;
 use liftoff_core::audit::Actor;
 use liftoff_core::planning::picture;
 use liftoff_core::{environments, release as releases, sample, Store};
@@ -46,7 +46,7 @@ fn the_sample_has_one_conflict_working_health_urls_and_changes_to_announce() {
 
     // The repository holds 2.3.1..2.4.0 in conventional commits.
     let lead = Actor { person_id: None, name: "Lena".into() };
-    let report = items::read_from_git(&store, &release.id, None, None, &lead, Utc::now()).unwrap();
+    let report = announce::read_changes(&store, &release.id, None, None, &lead, Utc::now()).unwrap();
     assert_eq!((report.from_ref.as_deref(), report.to_ref.as_str(), report.commits), (Some("v2.3.1"), "v2.4.0", 6));
     assert!(report.list.items.iter().any(|i| i.breaking));
 }

@@ -41,7 +41,12 @@ pub async fn announce_settings(state: State<'_, AppState>, project_id: String) -
 #[tauri::command]
 #[specta::specta]
 pub async fn set_announce_settings(state: State<'_, AppState>, project_id: String, settings: AnnounceSettings) -> Result<AnnounceSettings> {
-    state.with_store(move |s| Ok(settings::set(s, &project_id, &settings, Utc::now())?)).await
+    state
+        .with_store(move |s| {
+            let who = liftoff_core::audit::Actor { person_id: None, name: crate::state::local_user() };
+            Ok(liftoff_core::announce::set_settings(s, &project_id, &settings, &who, Utc::now())?)
+        })
+        .await
 }
 
 #[tauri::command]
@@ -57,7 +62,7 @@ pub async fn read_changes(state: State<'_, AppState>, release_id: String, from: 
     state
         .with_store(move |s| {
             let who = actor_in_release(s, &release_id, actor.as_deref())?;
-            Ok(items::read_from_git(s, &release_id, from.as_deref(), to.as_deref(), &who, Utc::now())?)
+            Ok(liftoff_core::announce::read_changes(s, &release_id, from.as_deref(), to.as_deref(), &who, Utc::now())?)
         })
         .await
 }
@@ -68,7 +73,7 @@ pub async fn add_change_item(state: State<'_, AppState>, release_id: String, edi
     state
         .with_store(move |s| {
             let who = actor_in_release(s, &release_id, actor.as_deref())?;
-            Ok(items::add(s, &release_id, &edit, &who, Utc::now())?)
+            Ok(liftoff_core::announce::add_item(s, &release_id, &edit, &who, Utc::now())?)
         })
         .await
 }
@@ -79,7 +84,7 @@ pub async fn update_change_item(state: State<'_, AppState>, item_id: String, edi
     state
         .with_store(move |s| {
             let who = actor_in_release(s, &release_of(s, Owner::Item, &item_id)?, actor.as_deref())?;
-            Ok(items::update(s, &item_id, &edit, &who, Utc::now())?)
+            Ok(liftoff_core::announce::update_item(s, &item_id, &edit, &who, Utc::now())?)
         })
         .await
 }
@@ -90,7 +95,7 @@ pub async fn delete_change_item(state: State<'_, AppState>, item_id: String, act
     state
         .with_store(move |s| {
             let who = actor_in_release(s, &release_of(s, Owner::Item, &item_id)?, actor.as_deref())?;
-            Ok(items::delete(s, &item_id, &who, Utc::now())?)
+            Ok(liftoff_core::announce::delete_item(s, &item_id, &who, Utc::now())?)
         })
         .await
 }

@@ -21,7 +21,12 @@ pub async fn create_project(state: State<'_, AppState>, draft: ProjectDraft) -> 
 #[tauri::command]
 #[specta::specta]
 pub async fn update_project(state: State<'_, AppState>, id: String, draft: ProjectDraft) -> Result<Project> {
-    state.with_store(move |s| Ok(projects::update(s, &id, &draft, Utc::now())?)).await
+    state
+        .with_store(move |s| {
+            let who = liftoff_core::audit::Actor { person_id: None, name: crate::state::local_user() };
+            Ok(liftoff_core::announce::update_project(s, &id, &draft, &who, Utc::now())?)
+        })
+        .await
 }
 
 #[tauri::command]

@@ -5,9 +5,9 @@
 
 use chrono::{Local, Utc};
 use liftoff_core::audit::{self, Actor, AuditEntry, AuditQuery};
-use liftoff_core::release::checklists::{self, ChecklistItem, ChecklistSource, ItemDraft, ItemState, ReleaseView};
+use liftoff_core::release::checklists::{self, ChecklistItem, ChecklistSource, ItemDraft, ItemState};
 use liftoff_core::release::gate::{self, GateReport};
-use liftoff_core::release::{self as releases, Release, ReleaseDraft, ReleaseState, ReleaseSummary};
+use liftoff_core::release::{self as releases, Release, ReleaseDraft, ReleaseState, ReleaseSummary, ReleaseView};
 use serde::Serialize;
 use tauri::State;
 
@@ -37,7 +37,7 @@ pub async fn update_release(state: State<'_, AppState>, id: String, draft: Relea
     state
         .with_store(move |s| {
             let who = Actor::for_release(&*s.reader()?, &id, actor.as_deref(), &local_user())?;
-            Ok(releases::update(s, &id, &draft, &who, Utc::now())?)
+            Ok(liftoff_core::announce::update_release(s, &id, &draft, &who, Utc::now())?)
         })
         .await
 }
@@ -54,7 +54,7 @@ pub async fn set_release_state(
     state
         .with_store(move |s| {
             let who = Actor::for_release(&*s.reader()?, &id, actor.as_deref(), &local_user())?;
-            Ok(liftoff_core::announce::drafts::set_release_state(s, &id, to, &reason, &who, Utc::now(), Local::now().date_naive())?)
+            Ok(liftoff_core::announce::set_release_state(s, &id, to, &reason, &who, Utc::now(), Local::now().date_naive())?)
         })
         .await
 }
@@ -63,7 +63,7 @@ pub async fn set_release_state(
 #[tauri::command]
 #[specta::specta]
 pub async fn release_view(state: State<'_, AppState>, id: String) -> Result<ReleaseView> {
-    state.with_store(move |s| Ok(checklists::view(s, &id, Local::now().date_naive())?)).await
+    state.with_store(move |s| Ok(releases::view(s, &id, Local::now().date_naive())?)).await
 }
 
 #[tauri::command]

@@ -321,23 +321,12 @@ fn save_in(
     let release = release_in(tx, &current.release_id)?;
     let at = clock::to_text(now);
     tx.execute(
-        "UPDATE announcements SET parts = ?2, words = ?3, approved_by = NULL, approved_at = NULL, approved_digest = NULL, updated_at = ?4 WHERE id = ?1",
+        "UPDATE announcements SET parts = ?2, words = ?3, updated_at = ?4 WHERE id = ?1",
         params![current.id, serde_json::to_string(&clean).expect("parts serialize"), words_json, at],
     )?;
     let label = draft_label(current);
     record(tx, actor, &at, &release.project_id, &release.id, "announcement.edited", format!("{what} the {label}"), "")?;
-    if let Some(by) = &current.approved_by {
-        record(
-            tx,
-            actor,
-            &at,
-            &release.project_id,
-            &release.id,
-            "announcement.approvalWithdrawn",
-            format!("{by}'s approval of the {label} was withdrawn: the draft changed after it"),
-            "",
-        )?;
-    }
+    settle_in(tx, &release.id, actor, &at, "the draft changed after it")?;
     Ok(draft_in(tx, &current.id)?.0)
 }
 
@@ -526,14 +515,8 @@ pub fn set_reviewer(store: &Store, id: &str, person_id: Option<&str>, actor: &Ac
         let name: Option<String> = match person_id {
             None => None,
             Some(p) => Some(
-                tx.query_row("SELECT name FROM people WHERE id = ?1 AND project_id = ?2", params![p, release.project_id], |r| r.get(0))
-                    .optional()?
-                    .ok_or_else(|| {
-                        AnnounceError::Invalid(FieldErrors::from([(
-                            "reviewerId".to_owned(),
-                            "That person is no longer in this project. Pick someone from the list.".to_owned(),
-                        )]))
-                    })?,
+                crate::people::name_in_project(tx, p, &release.project_id)?
+                    .ok_or_else(|| AnnounceError::Invalid(FieldErrors::from([("reviewerId".to_owned(), crate::people::NOT_IN_PROJECT.to_owned())])))?,
             ),
         };
         let at = clock::to_text(now);
@@ -624,8 +607,7 @@ fn today_in(zone: &str) -> chrono::NaiveDate {
 /// whether it is still to come), the included items for its audience, the
 /// project's support links and sender.
 fn context_in(conn: &Connection, release: &Release, draft: &Draft, settings: &AnnounceSettings) -> Result<render::Context, AnnounceError> {
-    let (project, zone): (String, String) =
-        conn.query_row("SELECT name, time_zone FROM projects WHERE id = ?1", params![release.project_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let (project, zone) = crate::projects::find_in(conn, &release.project_id)?.map(|p| (p.name, p.time_zone)).ok_or(AnnounceError::ReleaseNotFound)?;
     let items: Vec<items::ChangeItem> = draft_items_in(conn, release, draft)?;
     let iso_date = release.target_date.clone().unwrap_or_default();
     let out = matches!(release.state, ReleaseState::Verified | ReleaseState::Released);
@@ -803,13 +785,7 @@ fn live_version_in(conn: &Connection, release: &Release) -> Result<Option<String
 /// smoke checks included, and it was not rolled back since), or an
 /// override recorded with who decided and why.
 pub(crate) fn gate_in(conn: &Connection, release: &Release) -> Result<SendGate, AnnounceError> {
-    let production: Option<(String, String)> = conn
-        .query_row(
-            "SELECT id, name FROM environments WHERE project_id = ?1 ORDER BY position DESC LIMIT 1",
-            params![release.project_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+    let production: Option<(String, String)> = crate::environments::list_in(conn, &release.project_id)?.pop().map(|e| (e.id, e.name));
     // Verified means running verified now: what production runs (its last
     // run that changed it) is this release's deploy, and its smoke checks
     // passed. A later deploy of another version, a rollback or a failed
@@ -977,32 +953,9 @@ pub(crate) fn for_test_in(conn: &Connection, id: &str) -> Result<(Draft, Release
     Ok((draft, release, rendered))
 }
 
-/// Moves a release to `to` (see [`releases::set_state`]); a move to rolled
-/// back drafts the corrections in the same transaction.
-#[allow(clippy::too_many_arguments)]
-pub fn set_release_state(
-    store: &Store,
-    id: &str,
-    to: ReleaseState,
-    reason: &str,
-    actor: &Actor,
-    now: DateTime<Utc>,
-    today: chrono::NaiveDate,
-) -> Result<Release, AnnounceError> {
-    store.write(|tx| {
-        let release = releases::set_state_in(tx, id, to, reason, actor, now, today)?;
-        if to == ReleaseState::RolledBack {
-            release_pulled_in(tx, id, actor, now)?;
-        }
-        Ok(release)
-    })
-}
-
-/// The release stopped running on production (a rollback, a switch back, a
-/// deploy of an older version): an "announce anyway" decided for it no
-/// longer stands, and whoever heard of it gets a correction draft. The
-/// deploy engine calls it in the write that records the run's end.
-pub fn release_pulled_in(tx: &Connection, release_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), AnnounceError> {
+/// An "announce anyway" decided for a release that stopped running on
+/// production no longer stands (see [`super::release_pulled_in`]).
+pub(crate) fn void_override_in(tx: &Connection, release_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), AnnounceError> {
     let removed = tx.execute("DELETE FROM announce_overrides WHERE release_id = ?1", params![release_id])?;
     if removed > 0 {
         let release = release_in(tx, release_id)?;
@@ -1018,12 +971,12 @@ pub fn release_pulled_in(tx: &Connection, release_id: &str, actor: &Actor, now: 
             "",
         )?;
     }
-    draft_corrections_in(tx, release_id, actor, now)
+    Ok(())
 }
 
 /// After a rollback: a correction draft for every channel and audience that
 /// already heard about the release (sent or exported), unless one exists.
-pub fn draft_corrections_in(tx: &Connection, release_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), AnnounceError> {
+pub(crate) fn draft_corrections_in(tx: &Connection, release_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), AnnounceError> {
     let mut stmt = tx.prepare(
         "SELECT DISTINCT a.channel, a.audience FROM announcements a JOIN announce_sends s ON s.announcement_id = a.id
          WHERE a.release_id = ?1 AND a.correction = 0 AND s.kind IN ('audience', 'export')
@@ -1053,23 +1006,38 @@ pub fn preview(store: &Store, id: &str, dark: bool) -> Result<String, AnnounceEr
     render_in(&conn, &draft).map(|(_, rendered)| rendered.preview(dark))
 }
 
-/// After a change to the release's items: every approved draft whose text
-/// changed with it loses its approval, in the audit log too.
-pub(crate) fn withdraw_changed_in(tx: &Connection, release_id: &str, actor: &Actor, at: &str) -> Result<(), AnnounceError> {
+/// The one approval rule: an approval stands while what the draft says is
+/// unchanged. After any write that may change what a release's drafts say
+/// (their words, their items, the settings, the release or the project),
+/// every approved draft whose digest ([`digest_in`]) no longer matches the
+/// approved one loses its approval, recorded with `cause` in the audit
+/// log; undoing the change later does not bring it back.
+pub(crate) fn settle_in(tx: &Connection, release_id: &str, actor: &Actor, at: &str, cause: &str) -> Result<(), AnnounceError> {
     let mut stmt = tx.prepare(&format!(
         "SELECT {COLUMNS} FROM announcements a LEFT JOIN people p ON p.id = a.reviewer_id WHERE a.release_id = ?1 AND a.approved_digest IS NOT NULL"
     ))?;
     let approved = stmt.query_map(params![release_id], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
     for (draft, digest) in approved {
-        let still = digest_in(tx, &draft).ok() == digest;
-        if still {
+        let now = digest_in(tx, &draft).ok();
+        if approval(&draft, digest.as_deref(), now.as_deref()) == Approval::Approved {
             continue;
         }
         let release = release_in(tx, release_id)?;
         tx.execute("UPDATE announcements SET approved_digest = NULL WHERE id = ?1", params![draft.id])?;
         let by = draft.approved_by.as_deref().unwrap_or("the reviewer");
-        let summary = format!("{by}'s approval of the {} was withdrawn: its change items changed", draft_label(&draft));
+        let summary = format!("{by}'s approval of the {} was withdrawn: {cause}", draft_label(&draft));
         record(tx, actor, at, &release.project_id, release_id, "announcement.approvalWithdrawn", summary, "")?;
     }
     Ok(())
+}
+
+/// The releases of a project with an approved draft: those whose approvals
+/// a change to the project or its settings may withdraw.
+pub(crate) fn approved_releases_in(tx: &Connection, project_id: &str) -> Result<Vec<String>, AnnounceError> {
+    let mut stmt = tx.prepare(
+        "SELECT DISTINCT a.release_id FROM announcements a JOIN releases r ON r.id = a.release_id
+         WHERE r.project_id = ?1 AND a.approved_digest IS NOT NULL ORDER BY a.release_id",
+    )?;
+    let ids = stmt.query_map(params![project_id], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(ids)
 }

@@ -10,7 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::changes::{self, SuggestedItem};
-use super::{drafts, record, AnnounceError, Audience, Category};
+use super::{record, AnnounceError, Audience, Category};
 use crate::audit::Actor;
 use crate::release::{self as releases, Release};
 use crate::rules::{is_one_line, FieldErrors};
@@ -91,7 +91,7 @@ pub fn list(store: &Store, release_id: &str) -> Result<ChangeList, AnnounceError
 
 pub(crate) fn list_in(conn: &Connection, release_id: &str) -> Result<ChangeList, AnnounceError> {
     let release = release_in(conn, release_id)?;
-    let repository: String = conn.query_row("SELECT repository FROM projects WHERE id = ?1", params![release.project_id], |r| r.get(0))?;
+    let repository = crate::projects::find_in(conn, &release.project_id)?.map(|p| p.repository).unwrap_or_default();
     let source = conn
         .query_row("SELECT from_ref, to_ref, read_at, read_by FROM change_sources WHERE release_id = ?1", params![release_id], |r| {
             Ok(ChangeSource { from_ref: r.get(0)?, to_ref: r.get(1)?, read_at: r.get(2)?, read_by: r.get(3)? })
@@ -146,7 +146,7 @@ fn audiences_text(a: &[Audience]) -> String {
 
 /// The project's repository as a local folder, or why it cannot be read.
 fn repository_folder(conn: &Connection, project_id: &str) -> Result<std::path::PathBuf, AnnounceError> {
-    let repo: String = conn.query_row("SELECT repository FROM projects WHERE id = ?1", params![project_id], |r| r.get(0))?;
+    let repo = crate::projects::find_in(conn, project_id)?.map(|p| p.repository).unwrap_or_default();
     let repo = repo.trim();
     if repo.is_empty() || repo.contains("://") || repo.starts_with("git@") {
         return Err(AnnounceError::NoRepository);
@@ -154,19 +154,19 @@ fn repository_folder(conn: &Connection, project_id: &str) -> Result<std::path::P
     Ok(Path::new(repo).to_path_buf())
 }
 
+/// What a read of the release's commits from git found, before it is
+/// merged into the items (see [`merge_in`]).
+pub(crate) struct GitRead {
+    pub release: Release,
+    pub from: Option<String>,
+    pub to: String,
+    pub suggested: Vec<SuggestedItem>,
+}
+
 /// Reads the release's commits from git (`from..to`; an empty `to` is the
-/// release's version tag, an empty `from` the tag before it) and merges
-/// them into its items in one transaction: new commits are added, items
-/// the lead edited are kept, others are refreshed, and commits no longer in
-/// the range are removed. Items added by hand stay.
-pub fn read_from_git(
-    store: &Store,
-    release_id: &str,
-    from: Option<&str>,
-    to: Option<&str>,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<ReadReport, AnnounceError> {
+/// release's version tag, an empty `from` the tag before it). Nothing is
+/// written: [`super::read_changes`] merges what it found.
+pub(crate) fn read_git(store: &Store, release_id: &str, from: Option<&str>, to: Option<&str>) -> Result<GitRead, AnnounceError> {
     let (release, folder) = {
         let conn = store.reader()?;
         let release = release_in(&conn, release_id)?;
@@ -183,10 +183,17 @@ pub fn read_from_git(
         None => changes::previous_tag(&folder, &to)?,
     };
     let suggested = changes::read(&folder, from.as_deref(), &to)?;
-    store.write(|tx| merge_in(tx, &release, from.as_deref(), &to, &suggested, actor, now))
+    Ok(GitRead { release, from, to, suggested })
 }
 
-fn merge_in(
+/// Merges what git gave into the release's items: new commits are added,
+/// items the lead edited are kept, others are refreshed, and commits no
+/// longer in the range are removed. Items added by hand stay.
+pub(crate) fn merge_in(tx: &Connection, read: &GitRead, actor: &Actor, now: DateTime<Utc>) -> Result<ReadReport, AnnounceError> {
+    merge_suggested_in(tx, &read.release, read.from.as_deref(), &read.to, &read.suggested, actor, now)
+}
+
+fn merge_suggested_in(
     tx: &Connection,
     release: &Release,
     from: Option<&str>,
@@ -282,7 +289,6 @@ fn merge_in(
         format!("Read {} commits ({range}): {added} new, {kept} edited kept, {} removed", suggested.len(), gone.len()),
         "",
     )?;
-    drafts::withdraw_changed_in(tx, &release.id, actor, &at)?;
     Ok(ReadReport {
         from_ref: from.map(str::to_owned),
         to_ref: to.to_owned(),
@@ -314,63 +320,55 @@ fn validate(edit: &ItemEdit) -> Result<ItemEdit, AnnounceError> {
     Ok(ItemEdit { text, category: edit.category, audiences, included: edit.included })
 }
 
-/// Adds an item by hand, after the others.
-pub fn add(store: &Store, release_id: &str, edit: &ItemEdit, actor: &Actor, now: DateTime<Utc>) -> Result<ChangeItem, AnnounceError> {
+/// Adds an item by hand, after the others (see [`super::add_item`]).
+pub(crate) fn add_in(tx: &Connection, release_id: &str, edit: &ItemEdit, actor: &Actor, now: DateTime<Utc>) -> Result<ChangeItem, AnnounceError> {
     let clean = validate(edit)?;
-    store.write(|tx| {
-        let release = release_in(tx, release_id)?;
-        let at = clock::to_text(now);
-        let id = uuid::Uuid::now_v7().to_string();
-        tx.execute(
-            "INSERT INTO change_items (id, release_id, position, commit_sha, subject, author, text, category, audiences, included, edited, updated_at)
-             VALUES (?1, ?2, (SELECT COALESCE(MAX(position) + 1, 0) FROM change_items WHERE release_id = ?2), NULL, '', ?3, ?4, ?5, ?6, ?7, 1, ?8)",
-            params![id, release_id, actor.name, clean.text, clean.category.as_str(), audiences_text(&clean.audiences), clean.included, at],
-        )?;
-        record(tx, actor, &at, &release.project_id, release_id, "announcement.itemAdded", format!("Added the change item “{}”", clean.text), "")?;
-        drafts::withdraw_changed_in(tx, release_id, actor, &at)?;
-        item_in(tx, &id)
-    })
+    let release = release_in(tx, release_id)?;
+    let at = clock::to_text(now);
+    let id = uuid::Uuid::now_v7().to_string();
+    tx.execute(
+        "INSERT INTO change_items (id, release_id, position, commit_sha, subject, author, text, category, audiences, included, edited, updated_at)
+         VALUES (?1, ?2, (SELECT COALESCE(MAX(position) + 1, 0) FROM change_items WHERE release_id = ?2), NULL, '', ?3, ?4, ?5, ?6, ?7, 1, ?8)",
+        params![id, release_id, actor.name, clean.text, clean.category.as_str(), audiences_text(&clean.audiences), clean.included, at],
+    )?;
+    record(tx, actor, &at, &release.project_id, release_id, "announcement.itemAdded", format!("Added the change item “{}”", clean.text), "")?;
+    item_in(tx, &id)
 }
 
-/// Saves the lead's edit of an item.
-pub fn update(store: &Store, item_id: &str, edit: &ItemEdit, actor: &Actor, now: DateTime<Utc>) -> Result<ChangeItem, AnnounceError> {
+/// Saves the lead's edit of an item (see [`super::update_item`]).
+pub(crate) fn update_in(tx: &Connection, item_id: &str, edit: &ItemEdit, actor: &Actor, now: DateTime<Utc>) -> Result<ChangeItem, AnnounceError> {
     let clean = validate(edit)?;
-    store.write(|tx| {
-        let current = item_in(tx, item_id)?;
-        if current.text == clean.text && current.category == clean.category && current.audiences == clean.audiences && current.included == clean.included {
-            return Ok(current);
-        }
-        let release = release_in(tx, &current.release_id)?;
-        let at = clock::to_text(now);
-        tx.execute(
-            "UPDATE change_items SET text = ?2, category = ?3, audiences = ?4, included = ?5, edited = 1, updated_at = ?6 WHERE id = ?1",
-            params![item_id, clean.text, clean.category.as_str(), audiences_text(&clean.audiences), clean.included, at],
-        )?;
-        let what = if current.included != clean.included && current.text == clean.text {
-            format!("{} the change item “{}”", if clean.included { "Included" } else { "Left out" }, clean.text)
-        } else {
-            format!("Edited the change item “{}”", clean.text)
-        };
-        record(tx, actor, &at, &release.project_id, &release.id, "announcement.itemEdited", what, "")?;
-        drafts::withdraw_changed_in(tx, &release.id, actor, &at)?;
-        item_in(tx, item_id)
-    })
+    let current = item_in(tx, item_id)?;
+    if current.text == clean.text && current.category == clean.category && current.audiences == clean.audiences && current.included == clean.included {
+        return Ok(current);
+    }
+    let release = release_in(tx, &current.release_id)?;
+    let at = clock::to_text(now);
+    tx.execute(
+        "UPDATE change_items SET text = ?2, category = ?3, audiences = ?4, included = ?5, edited = 1, updated_at = ?6 WHERE id = ?1",
+        params![item_id, clean.text, clean.category.as_str(), audiences_text(&clean.audiences), clean.included, at],
+    )?;
+    let what = if current.included != clean.included && current.text == clean.text {
+        format!("{} the change item “{}”", if clean.included { "Included" } else { "Left out" }, clean.text)
+    } else {
+        format!("Edited the change item “{}”", clean.text)
+    };
+    record(tx, actor, &at, &release.project_id, &release.id, "announcement.itemEdited", what, "")?;
+    item_in(tx, item_id)
 }
 
 /// Deletes an item added by hand; a commit's item can only be left out.
-pub fn delete(store: &Store, item_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), AnnounceError> {
-    store.write(|tx| {
-        let current = item_in(tx, item_id)?;
-        if current.commit_sha.is_some() {
-            return Err(AnnounceError::Refused(
-                "An item read from a commit comes back with the next read. Leave it out (untick Include) instead.".into(),
-            ));
-        }
-        let release = release_in(tx, &current.release_id)?;
-        let at = clock::to_text(now);
-        tx.execute("DELETE FROM change_items WHERE id = ?1", params![item_id])?;
-        record(tx, actor, &at, &release.project_id, &release.id, "announcement.itemDeleted", format!("Deleted the change item “{}”", current.text), "")?;
-        drafts::withdraw_changed_in(tx, &release.id, actor, &at)?;
-        Ok(())
-    })
+/// Returns the item's release (see [`super::delete_item`]).
+pub(crate) fn delete_in(tx: &Connection, item_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<String, AnnounceError> {
+    let current = item_in(tx, item_id)?;
+    if current.commit_sha.is_some() {
+        return Err(AnnounceError::Refused(
+            "An item read from a commit comes back with the next read. Leave it out (untick Include) instead.".into(),
+        ));
+    }
+    let release = release_in(tx, &current.release_id)?;
+    let at = clock::to_text(now);
+    tx.execute("DELETE FROM change_items WHERE id = ?1", params![item_id])?;
+    record(tx, actor, &at, &release.project_id, &release.id, "announcement.itemDeleted", format!("Deleted the change item “{}”", current.text), "")?;
+    Ok(release.id)
 }

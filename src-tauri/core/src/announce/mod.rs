@@ -11,6 +11,13 @@
 //!   as words around the change items' list);
 //! - [`mail`]: the `.eml` file and SMTP; [`sends`]: sends recorded one row
 //!   per recipient, so a resume never sends to anyone twice.
+//!
+//! This module orchestrates the rules that span its children, each in the
+//! write that causes it: an edit of the change items, the settings, the
+//! release or the project is followed by the one approval rule
+//! ([`drafts::settle_in`]: an approval stands while what the draft says is
+//! unchanged), and a release that stopped running on production drafts its
+//! corrections ([`release_pulled_in`]).
 
 pub mod changes;
 pub mod drafts;
@@ -22,11 +29,17 @@ pub mod sends;
 pub mod settings;
 pub mod words;
 
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::Connection;
+
+use crate::audit::Actor;
 use crate::credentials::CredentialError;
+use crate::projects::{Project, ProjectDraft, ProjectError};
+use crate::release::{Release, ReleaseDraft, ReleaseState};
 use crate::release::ReleaseError;
 use crate::rules::{ErrorKind, FieldErrors, Kind};
 use crate::secrets::KeychainError;
-use crate::StoreError;
+use crate::{clock, Store, StoreError};
 
 pub use changes::{Audience, Category};
 pub use render::Channel;
@@ -79,6 +92,8 @@ pub enum AnnounceError {
     #[error(transparent)]
     Release(#[from] ReleaseError),
     #[error(transparent)]
+    Project(#[from] ProjectError),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -108,12 +123,15 @@ impl Kind for AnnounceError {
             E::Keychain(_) => ErrorKind::Keychain,
             E::Credentials(e) => e.kind(),
             E::Release(e) => e.kind(),
+            E::Project(e) => e.kind(),
             E::Store(e) => e.kind(),
         }
     }
     fn fields(&self) -> Option<&FieldErrors> {
         match self {
             AnnounceError::Invalid(f) => Some(f),
+            AnnounceError::Release(e) => e.fields(),
+            AnnounceError::Project(e) => e.fields(),
             _ => None,
         }
     }
@@ -163,4 +181,123 @@ pub fn release_of(store: &crate::Store, owner: Owner, id: &str) -> Result<String
     };
     let found: Option<String> = store.reader()?.query_row(sql, [id], |r| r.get(0)).optional()?;
     found.ok_or(missing)
+}
+
+/// Adds a change item by hand; approvals follow.
+pub fn add_item(store: &Store, release_id: &str, edit: &items::ItemEdit, actor: &Actor, now: DateTime<Utc>) -> Result<items::ChangeItem, AnnounceError> {
+    store.write(|tx| {
+        let item = items::add_in(tx, release_id, edit, actor, now)?;
+        drafts::settle_in(tx, release_id, actor, &clock::to_text(now), "its change items changed")?;
+        Ok(item)
+    })
+}
+
+/// Saves the lead's edit of a change item; approvals follow.
+pub fn update_item(store: &Store, item_id: &str, edit: &items::ItemEdit, actor: &Actor, now: DateTime<Utc>) -> Result<items::ChangeItem, AnnounceError> {
+    store.write(|tx| {
+        let item = items::update_in(tx, item_id, edit, actor, now)?;
+        drafts::settle_in(tx, &item.release_id, actor, &clock::to_text(now), "its change items changed")?;
+        Ok(item)
+    })
+}
+
+/// Deletes a change item added by hand; approvals follow.
+pub fn delete_item(store: &Store, item_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), AnnounceError> {
+    store.write(|tx| {
+        let release_id = items::delete_in(tx, item_id, actor, now)?;
+        drafts::settle_in(tx, &release_id, actor, &clock::to_text(now), "its change items changed")
+    })
+}
+
+/// Reads the release's commits from git (outside any write: git may be
+/// slow) and merges them into its items in one write; approvals follow.
+pub fn read_changes(
+    store: &Store,
+    release_id: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<items::ReadReport, AnnounceError> {
+    let read = items::read_git(store, release_id, from, to)?;
+    store.write(|tx| {
+        let report = items::merge_in(tx, &read, actor, now)?;
+        drafts::settle_in(tx, release_id, actor, &clock::to_text(now), "its change items changed")?;
+        Ok(report)
+    })
+}
+
+/// Saves the project's announcement settings; approvals of drafts whose
+/// text they change (the sender, the links) follow.
+pub fn set_settings(
+    store: &Store,
+    project_id: &str,
+    settings: &settings::AnnounceSettings,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<settings::AnnounceSettings, AnnounceError> {
+    store.write(|tx| {
+        let saved = settings::set_in(tx, project_id, settings, now)?;
+        settle_project_in(tx, project_id, actor, now, "the announcement settings changed")?;
+        Ok(saved)
+    })
+}
+
+/// Edits a release (its version, name, scope or date); approvals of its
+/// drafts follow.
+pub fn update_release(store: &Store, id: &str, draft: &ReleaseDraft, actor: &Actor, now: DateTime<Utc>) -> Result<Release, AnnounceError> {
+    let clean = crate::release::validate(draft)?;
+    store.write(|tx| {
+        let release = crate::release::update_in(tx, id, &clean, actor, now)?;
+        drafts::settle_in(tx, id, actor, &clock::to_text(now), "the release changed")?;
+        Ok(release)
+    })
+}
+
+/// Edits a project (its name is in every draft); approvals follow.
+pub fn update_project(store: &Store, id: &str, draft: &ProjectDraft, actor: &Actor, now: DateTime<Utc>) -> Result<Project, AnnounceError> {
+    let clean = crate::projects::validate(draft)?;
+    store.write(|tx| {
+        let project = crate::projects::update_in(tx, id, &clean, now)?;
+        settle_project_in(tx, id, actor, now, "the project changed")?;
+        Ok(project)
+    })
+}
+
+fn settle_project_in(tx: &Connection, project_id: &str, actor: &Actor, now: DateTime<Utc>, cause: &str) -> Result<(), AnnounceError> {
+    let at = clock::to_text(now);
+    for release_id in drafts::approved_releases_in(tx, project_id)? {
+        drafts::settle_in(tx, &release_id, actor, &at, cause)?;
+    }
+    Ok(())
+}
+
+/// Moves a release to `to` (see [`crate::release::set_state`]); a move to
+/// rolled back is a release pulled from production ([`release_pulled_in`]),
+/// in the same transaction.
+pub fn set_release_state(
+    store: &Store,
+    id: &str,
+    to: ReleaseState,
+    reason: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<Release, AnnounceError> {
+    store.write(|tx| {
+        let release = crate::release::set_state_in(tx, id, to, reason, actor, now, today)?;
+        if to == ReleaseState::RolledBack {
+            release_pulled_in(tx, id, actor, now)?;
+        }
+        Ok(release)
+    })
+}
+
+/// The release stopped running on production (a rollback, a switch back, a
+/// deploy of an older version): an "announce anyway" decided for it no
+/// longer stands, and whoever heard of it gets a correction draft. The
+/// deploy module calls it in the write that records the run's end.
+pub fn release_pulled_in(tx: &Connection, release_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), AnnounceError> {
+    drafts::void_override_in(tx, release_id, actor, now)?;
+    drafts::draft_corrections_in(tx, release_id, actor, now)
 }

@@ -292,7 +292,7 @@ pub fn run(
     let (send, settings, email, recipients, project_id) = {
         let conn = store.reader()?;
         let send = get_in(&conn, send_id)?;
-        let project_id: String = conn.query_row("SELECT project_id FROM releases WHERE id = ?1", params![send.release_id], |r| r.get(0))?;
+        let project_id = crate::release::get_in(&conn, &send.release_id)?.ok_or(AnnounceError::ReleaseNotFound)?.project_id;
         let settings = settings::get_in(&conn, &project_id)?;
         let (subject, text, html): (String, String, String) =
             conn.query_row("SELECT subject, text, html FROM announce_sends WHERE id = ?1", params![send_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;

@@ -253,12 +253,9 @@ fn read_stored(json: &str) -> Option<AnnounceSettings> {
     serde_json::from_value(value).ok()
 }
 
-/// Checks every field and saves the settings.
-pub fn set(store: &Store, project_id: &str, settings: &AnnounceSettings, now: DateTime<Utc>) -> Result<AnnounceSettings, AnnounceError> {
-    store.write(|tx| set_in(tx, project_id, settings, now))
-}
-
-/// [`set`] inside the caller's transaction.
+/// Checks every field and saves the settings, inside the caller's
+/// transaction (see [`super::set_settings`], which applies the approval
+/// rule after it).
 pub(crate) fn set_in(tx: &Connection, project_id: &str, settings: &AnnounceSettings, now: DateTime<Utc>) -> Result<AnnounceSettings, AnnounceError> {
     let clean = validate(tx, project_id, settings)?;
     let json = serde_json::to_string(&clean).expect("settings serialize");

@@ -13,11 +13,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::exec::{self, StepCommand, StepEnd};
 use super::mask::Masker;
-use super::preflight::{self, CheckOutcome, Plan};
+use super::preflight::{self, Plan};
 use super::runs::{self, LogStream, LogWriter, Run, RunKind, RunState, StepRecord, StepState};
 use super::smoke::{self, CheckResult, SmokeCheck};
 use super::target::{CommandSpec, TargetSettings};
-use super::{DeployError, DeployRequest};
+use super::{CheckOutcome, Decision, DeployError, DeployRequest, PreflightCheck};
 use crate::audit::{self, Actor, AuditCategory, Change};
 use crate::release::{self as releases, gate, ReleaseState};
 use crate::secrets::{Keychain, SecretValue};
@@ -64,7 +64,7 @@ pub struct Job {
 }
 
 /// Checks preflight for `req` and shows the result; changes nothing.
-pub fn preflight(store: &Store, keychain: &Keychain, req: &DeployRequest, now: DateTime<Utc>, today: NaiveDate) -> Result<Vec<preflight::PreflightCheck>, DeployError> {
+pub fn preflight(store: &Store, keychain: &Keychain, req: &DeployRequest, now: DateTime<Utc>, today: NaiveDate) -> Result<Vec<PreflightCheck>, DeployError> {
     Ok(preflight::check(store, keychain, req, RunKind::Deploy, now, today)?.checks)
 }
 
@@ -126,7 +126,7 @@ pub struct RollbackPlan {
     pub version: String,
     /// Blue-green: users are switched back to the other slot, no redeploy.
     pub switch_back: bool,
-    pub checks: Vec<preflight::PreflightCheck>,
+    pub checks: Vec<PreflightCheck>,
 }
 
 /// The preflight of a rollback (the promotion rule skipped); changes nothing.
@@ -134,7 +134,7 @@ pub fn rollback_preflight(
     store: &Store,
     keychain: &Keychain,
     environment_id: &str,
-    decisions: &[preflight::Decision],
+    decisions: &[Decision],
     now: DateTime<Utc>,
     today: NaiveDate,
 ) -> Result<RollbackPlan, DeployError> {
@@ -150,7 +150,7 @@ pub fn start_rollback(
     store: &Store,
     keychain: &Keychain,
     environment_id: &str,
-    decisions: &[preflight::Decision],
+    decisions: &[Decision],
     actor: &Actor,
     now: DateTime<Utc>,
     today: NaiveDate,
@@ -232,27 +232,24 @@ fn start_kind(
             RunKind::Rollback => format!("rolling back to {}", plan.version),
             RunKind::SwitchBack => format!("switching back to {}", plan.version),
         };
-        tx.execute(
-            "INSERT INTO deploy_runs (id, project_id, environment_id, release_id, version, build_ref, kind, previous_version, slot,
-                 started_by, started_at, state, preflight, steps, owner_pid, owner)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'running', ?12, ?13, ?14, ?15)",
-            params![
-                run_id,
-                plan.project.id,
-                plan.environment.id,
-                plan.release.as_ref().map(|r| r.id.clone()),
-                plan.version,
-                req.build_ref.trim(),
-                kind.as_str(),
-                plan.previous_version,
-                slot.as_ref().map(|(s, _)| s.clone()),
-                actor.name,
-                at,
-                serde_json::to_string(&plan.checks).expect("checks serialize"),
-                serde_json::to_string(&steps).expect("steps serialize"),
-                std::process::id() as i64,
-                store.owner_token(),
-            ],
+        runs::insert_started_in(
+            tx,
+            &runs::Started {
+                id: &run_id,
+                project_id: &plan.project.id,
+                environment_id: &plan.environment.id,
+                release_id: plan.release.as_ref().map(|r| r.id.as_str()),
+                version: &plan.version,
+                build_ref: req.build_ref.trim(),
+                kind,
+                previous_version: plan.previous_version.as_deref(),
+                slot: slot.as_ref().map(|(s, _)| s.as_str()),
+                started_by: &actor.name,
+                at: &at,
+                preflight: &plan.checks,
+                steps: &steps,
+                owner: &store.owner_token(),
+            },
         )?;
         // The lock, in the same transaction: a refusal takes the run back.
         runs::take_lock(tx, &plan.environment, &run_id, &actor.name, &why, now)?;
@@ -471,7 +468,7 @@ impl Runner<'_, '_> {
         let steps = serde_json::to_string(&self.steps).expect("steps serialize");
         let checks = serde_json::to_string(&self.checks).expect("checks serialize");
         let (store, id) = (self.store.clone(), self.job.run.id.clone());
-        let r = blocking(move || store.write_unreported(|tx| tx.execute("UPDATE deploy_runs SET steps = ?2, checks = ?3 WHERE id = ?1", params![id, steps, checks]))).await;
+        let r = blocking(move || store.write_unreported(|tx| runs::save_progress_in(tx, &id, &steps, &checks))).await;
         if let Err(e) = r {
             log::warn!("deploy steps not saved: {e}");
         }
@@ -839,16 +836,13 @@ fn finish(store: &Store, job: &Ending, state: RunState, outcome: &str, steps: &[
     let mut attempt = 0;
     loop {
         let r = store.write(|tx| {
-            tx.execute(
-                "UPDATE deploy_runs SET state = ?2, ended_at = ?3, outcome = ?4, steps = ?5, checks = ?6 WHERE id = ?1",
-                params![run.id, state.as_str(), at, outcome, steps_json, checks_json],
-            )?;
+            runs::end_in(tx, &run.id, state, &at, &outcome, &steps_json, &checks_json)?;
             if state == RunState::Succeeded {
                 if let Some((slot, _)) = &job.slot {
-                    tx.execute("UPDATE deploy_targets SET live_slot = ?2 WHERE environment_id = ?1", params![run.environment_id, slot])?;
+                    super::target::set_live_slot_in(tx, &run.environment_id, slot)?;
                 }
             }
-            tx.execute("DELETE FROM deploy_locks WHERE environment_id = ?1 AND run_id = ?2", params![run.environment_id, run.id])?;
+            runs::release_lock_in(tx, &run.environment_id, &run.id)?;
             let action = match state {
                 RunState::Succeeded => "deploy.succeeded",
                 RunState::FailedVerification => "deploy.failedVerification",
@@ -874,8 +868,7 @@ fn finish(store: &Store, job: &Ending, state: RunState, outcome: &str, steps: &[
             if state == RunState::Succeeded {
                 if let Some(rel) = &job.replaces_release {
                     if Some(rel) != run.release_id.as_ref() {
-                        releases::move_by_deploy(tx, rel, ReleaseState::RolledBack, &format!("rolled back to {} on {}", run.version, run.environment_name), &actor, now)?;
-                        crate::announce::drafts::release_pulled_in(tx, rel, &actor, now).map_err(|e| DeployError::Refused(e.to_string()))?;
+                        super::release_replaced_in(tx, rel, &run.version, &run.environment_name, &actor, now)?;
                     }
                 }
             }

@@ -8,6 +8,11 @@
 //! - [`engine`]: executes a run: steps as child processes ([`exec`]), every
 //!   line through the [`mask`], smoke checks ([`smoke`]), blue-green switch,
 //!   the release's state, rollback.
+//!
+//! This module holds what its children share (the preflight check types
+//! that [`preflight`] works out and [`runs`] stores) and the rules that
+//! reach beyond it: a run that takes a release off its environment rolls it
+//! back and drafts its corrections ([`release_replaced_in`]).
 
 pub mod engine;
 pub mod exec;
@@ -27,8 +32,51 @@ use crate::rules::{ErrorKind, FieldErrors, Kind};
 use crate::secrets::KeychainError;
 use crate::StoreError;
 
-pub use preflight::{CheckOutcome, Decision, PreflightCheck};
 pub use runs::{Run, RunKind, RunState};
+
+// What a preflight check found: the engine records it with the run
+// (runs), preflight works it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum CheckOutcome {
+    Pass,
+    Warn,
+    Fail,
+}
+
+/// A decision that overrides a failed check: who decided, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Decision {
+    /// The check's key: `gate`, `freeze` or `promotion`.
+    pub check: String,
+    pub decided_by: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct PreflightCheck {
+    /// `target`, `gate`, `freeze`, `window`, `promotion`, `lock`, `credentials`.
+    pub key: String,
+    pub label: String,
+    pub outcome: CheckOutcome,
+    pub reason: String,
+    /// A failure that a decision (who and why) may override.
+    pub overridable: bool,
+    /// The decision that overrode it, if one did.
+    pub decision: Option<Decision>,
+}
+
+impl PreflightCheck {
+    pub(crate) fn new(key: &str, label: &str, outcome: CheckOutcome, reason: String) -> PreflightCheck {
+        PreflightCheck { key: key.into(), label: label.into(), outcome, reason, overridable: false, decision: None }
+    }
+    /// Failed, and not overridden.
+    pub fn blocks(&self) -> bool {
+        self.outcome == CheckOutcome::Fail && self.decision.is_none()
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
@@ -114,4 +162,22 @@ pub struct DeployRequest {
     pub decisions: Vec<Decision>,
     /// The lead saw the warnings (outside the window) and goes ahead.
     pub accept_warnings: bool,
+}
+
+/// A run took `release_id` off its environment (a rollback's, or a newer
+/// release an older version was deployed over): the release is rolled
+/// back, and what announcements said of it follows
+/// ([`crate::announce::release_pulled_in`]), in the write that records the
+/// run's end.
+pub(crate) fn release_replaced_in(
+    tx: &rusqlite::Connection,
+    release_id: &str,
+    version: &str,
+    environment: &str,
+    actor: &crate::audit::Actor,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), DeployError> {
+    let why = format!("rolled back to {version} on {environment}");
+    crate::release::move_by_deploy(tx, release_id, crate::release::ReleaseState::RolledBack, &why, actor, now)?;
+    crate::announce::release_pulled_in(tx, release_id, actor, now).map_err(|e| DeployError::Refused(e.to_string()))
 }

@@ -5,60 +5,17 @@
 //! the target and the credentials cannot be overridden.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{params, OptionalExtension};
-use serde::{Deserialize, Serialize};
+use rusqlite::params;
 
 use super::runs::{self, RunKind};
 use super::target::{self, Target};
-use super::{DeployError, DeployRequest};
+use super::{CheckOutcome, Decision, DeployError, DeployRequest, PreflightCheck};
 use crate::environments::Environment;
 use crate::planning::windows::WindowKind;
 use crate::projects::Project;
 use crate::release::{self as releases, gate, Release};
 use crate::secrets::{Keychain, SecretKey};
 use crate::Store;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub enum CheckOutcome {
-    Pass,
-    Warn,
-    Fail,
-}
-
-/// A decision that overrides a failed check: who decided, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct Decision {
-    /// The check's key: `gate`, `freeze` or `promotion`.
-    pub check: String,
-    pub decided_by: String,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct PreflightCheck {
-    /// `target`, `gate`, `freeze`, `window`, `promotion`, `lock`, `credentials`.
-    pub key: String,
-    pub label: String,
-    pub outcome: CheckOutcome,
-    pub reason: String,
-    /// A failure that a decision (who and why) may override.
-    pub overridable: bool,
-    /// The decision that overrode it, if one did.
-    pub decision: Option<Decision>,
-}
-
-impl PreflightCheck {
-    fn new(key: &str, label: &str, outcome: CheckOutcome, reason: String) -> PreflightCheck {
-        PreflightCheck { key: key.into(), label: label.into(), outcome, reason, overridable: false, decision: None }
-    }
-    /// Failed, and not overridden.
-    pub fn blocks(&self) -> bool {
-        self.outcome == CheckOutcome::Fail && self.decision.is_none()
-    }
-}
 
 /// The sentence that refuses a deploy whose preflight failed.
 pub fn refusal(checks: &[PreflightCheck]) -> String {
@@ -265,24 +222,15 @@ pub fn check(store: &Store, keychain: &Keychain, req: &DeployRequest, kind: RunK
         let mut c = if kind != RunKind::Deploy {
             PreflightCheck::new("promotion", "Promotion", CheckOutcome::Pass, "Skipped: a rollback returns to a version that verified here.".into())
         } else {
-            let before: Option<(String, String)> = conn
-                .query_row(
-                    "SELECT id, name FROM environments WHERE project_id = ?1 AND position < ?2 ORDER BY position DESC LIMIT 1",
-                    params![project.id, environment.position],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
+            let before: Option<(String, String)> = crate::environments::list_in(&conn, &project.id)?
+                .into_iter()
+                .filter(|e| e.position < environment.position)
+                .next_back()
+                .map(|e| (e.id, e.name));
             match before {
                 None => PreflightCheck::new("promotion", "Promotion", CheckOutcome::Pass, format!("{} is the first stage of the pipeline.", environment.name)),
                 Some((before_id, before_name)) => {
-                    let verified: Option<String> = conn
-                        .query_row(
-                            "SELECT coalesce(ended_at, started_at) FROM deploy_runs WHERE environment_id = ?1 AND version = ?2 AND state = 'succeeded'
-                             ORDER BY started_at DESC LIMIT 1",
-                            params![before_id, version],
-                            |r| r.get(0),
-                        )
-                        .optional()?;
+                    let verified: Option<String> = runs::verified_at(&conn, &before_id, &version)?;
                     match verified {
                         Some(at) => PreflightCheck::new("promotion", "Promotion", CheckOutcome::Pass, format!("{version} verified on {before_name} ({}).", fmt_time(&at, tz, now))),
                         None => {

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
-use super::preflight::PreflightCheck;
+use super::PreflightCheck;
 use super::smoke::CheckResult;
 use super::DeployError;
 use crate::audit::{self, Actor, AuditCategory, Change};
@@ -265,6 +265,18 @@ fn latest(conn: &Connection, environment_id: &str, state: Option<&str>) -> rusql
         ),
         params![environment_id, state],
         from_row,
+    )
+    .optional()
+}
+
+/// When `version` last verified on the environment (its run's end), if it
+/// ever did.
+pub(crate) fn verified_at(conn: &Connection, environment_id: &str, version: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT coalesce(ended_at, started_at) FROM deploy_runs WHERE environment_id = ?1 AND version = ?2 AND state = 'succeeded'
+         ORDER BY started_at DESC LIMIT 1",
+        params![environment_id, version],
+        |r| r.get(0),
     )
     .optional()
 }
@@ -629,6 +641,119 @@ pub fn unlock(store: &Store, environment_id: &str, actor: &Actor, now: DateTime<
         )?;
         Ok(())
     })
+}
+
+/// A run as it starts (see [`insert_started_in`]).
+pub(crate) struct Started<'a> {
+    pub id: &'a str,
+    pub project_id: &'a str,
+    pub environment_id: &'a str,
+    pub release_id: Option<&'a str>,
+    pub version: &'a str,
+    pub build_ref: &'a str,
+    pub kind: RunKind,
+    pub previous_version: Option<&'a str>,
+    pub slot: Option<&'a str>,
+    pub started_by: &'a str,
+    pub at: &'a str,
+    pub preflight: &'a [PreflightCheck],
+    pub steps: &'a [StepRecord],
+    /// This process's owner token ([`crate::Store::owner_token`]).
+    pub owner: &'a str,
+}
+
+/// Records a run that starts now, owned by this process.
+pub(crate) fn insert_started_in(tx: &Connection, r: &Started) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO deploy_runs (id, project_id, environment_id, release_id, version, build_ref, kind, previous_version, slot,
+             started_by, started_at, state, preflight, steps, owner_pid, owner)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'running', ?12, ?13, ?14, ?15)",
+        params![
+            r.id,
+            r.project_id,
+            r.environment_id,
+            r.release_id,
+            r.version,
+            r.build_ref,
+            r.kind.as_str(),
+            r.previous_version,
+            r.slot,
+            r.started_by,
+            r.at,
+            serde_json::to_string(r.preflight).expect("checks serialize"),
+            serde_json::to_string(r.steps).expect("steps serialize"),
+            std::process::id() as i64,
+            r.owner,
+        ],
+    )?;
+    Ok(())
+}
+
+/// A run that ended before (the sample project's history): no preflight,
+/// no checks, its log lines on stdout.
+pub(crate) struct Past<'a> {
+    pub id: &'a str,
+    pub project_id: &'a str,
+    pub environment_id: &'a str,
+    pub release_id: Option<&'a str>,
+    pub version: &'a str,
+    pub build_ref: &'a str,
+    pub started_by: &'a str,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub state: RunState,
+    pub outcome: &'a str,
+    /// The steps, as JSON.
+    pub steps: &'a str,
+    pub log: &'a [String],
+}
+
+/// Records a deploy that ran before, with its log.
+pub(crate) fn insert_past_in(tx: &Connection, r: &Past) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO deploy_runs (id, project_id, environment_id, release_id, version, build_ref, kind, started_by, started_at, ended_at,
+             state, outcome, preflight, steps, checks, log_lines)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'deploy', ?7, ?8, ?9, ?10, ?11, '[]', ?12, '[]', ?13)",
+        params![
+            r.id,
+            r.project_id,
+            r.environment_id,
+            r.release_id,
+            r.version,
+            r.build_ref,
+            r.started_by,
+            clock::to_text(r.started_at),
+            clock::to_text(r.ended_at),
+            r.state.as_str(),
+            r.outcome,
+            r.steps,
+            r.log.len() as i64
+        ],
+    )?;
+    for (seq, text) in r.log.iter().enumerate() {
+        tx.execute("INSERT INTO deploy_log (run_id, seq, stream, text) VALUES (?1, ?2, 0, ?3)", params![r.id, seq as i64 + 1, text])?;
+    }
+    Ok(())
+}
+
+/// Saves a running run's steps and checks (JSON).
+pub(crate) fn save_progress_in(tx: &Connection, id: &str, steps: &str, checks: &str) -> rusqlite::Result<usize> {
+    tx.execute("UPDATE deploy_runs SET steps = ?2, checks = ?3 WHERE id = ?1", params![id, steps, checks])
+}
+
+/// Records how a run ended.
+pub(crate) fn end_in(tx: &Connection, id: &str, state: RunState, at: &str, outcome: &str, steps: &str, checks: &str) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE deploy_runs SET state = ?2, ended_at = ?3, outcome = ?4, steps = ?5, checks = ?6 WHERE id = ?1",
+        params![id, state.as_str(), at, outcome, steps, checks],
+    )?;
+    Ok(())
+}
+
+/// Frees the environment's lock if `run_id` holds it.
+pub(crate) fn release_lock_in(tx: &Connection, environment_id: &str, run_id: &str) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM deploy_locks WHERE environment_id = ?1 AND run_id = ?2", params![environment_id, run_id])?;
+    Ok(())
 }
 
 /// Takes the environment's lock for a new run, inside the transaction

@@ -162,23 +162,24 @@ pub(crate) fn get_in(conn: &Connection, environment_id: &str) -> Result<Option<T
 /// Saves (replaces) the environment's target after checking every field.
 pub fn set(store: &Store, environment_id: &str, settings: &TargetSettings, now: DateTime<Utc>) -> Result<Target, DeployError> {
     let clean = validate(settings)?;
-    store.write(|tx| {
-        let exists: bool =
-            tx.query_row("SELECT EXISTS (SELECT 1 FROM environments WHERE id = ?1)", params![environment_id], |r| r.get(0))?;
-        if !exists {
-            return Err(DeployError::EnvironmentNotFound);
-        }
-        let json = serde_json::to_string(&clean).expect("settings serialize");
-        // Slots that are no longer used forget which one was live.
-        let keep_slot = clean.blue_green.is_some();
-        tx.execute(
-            "INSERT INTO deploy_targets (environment_id, kind, settings, live_slot, updated_at) VALUES (?1, ?2, ?3, NULL, ?4)
-             ON CONFLICT (environment_id) DO UPDATE SET kind = excluded.kind, settings = excluded.settings,
-                 live_slot = CASE WHEN ?5 THEN live_slot END, updated_at = excluded.updated_at",
-            params![environment_id, clean.kind.as_str(), json, clock::to_text(now), keep_slot],
-        )?;
-        get_in(tx, environment_id)?.ok_or(DeployError::EnvironmentNotFound)
-    })
+    store.write(|tx| set_in(tx, environment_id, &clean, now))
+}
+
+/// [`set`] inside the caller's transaction, of checked settings.
+pub(crate) fn set_in(tx: &Connection, environment_id: &str, clean: &TargetSettings, now: DateTime<Utc>) -> Result<Target, DeployError> {
+    if crate::environments::project_of(tx, environment_id)?.is_none() {
+        return Err(DeployError::EnvironmentNotFound);
+    }
+    let json = serde_json::to_string(clean).expect("settings serialize");
+    // Slots that are no longer used forget which one was live.
+    let keep_slot = clean.blue_green.is_some();
+    tx.execute(
+        "INSERT INTO deploy_targets (environment_id, kind, settings, live_slot, updated_at) VALUES (?1, ?2, ?3, NULL, ?4)
+         ON CONFLICT (environment_id) DO UPDATE SET kind = excluded.kind, settings = excluded.settings,
+             live_slot = CASE WHEN ?5 THEN live_slot END, updated_at = excluded.updated_at",
+        params![environment_id, clean.kind.as_str(), json, clock::to_text(now), keep_slot],
+    )?;
+    get_in(tx, environment_id)?.ok_or(DeployError::EnvironmentNotFound)
 }
 
 /// Removes the target: the environment can no longer be deployed to.
@@ -335,4 +336,10 @@ pub fn working_dir(settings: &TargetSettings, repository: &str) -> Result<PathBu
         return Err("The target has no working folder, and the project's repository is not a local folder. Set the target's working folder.".into());
     }
     Ok(PathBuf::from(repo))
+}
+
+/// The blue-green slot that now serves users, after a run switched to it.
+pub(crate) fn set_live_slot_in(tx: &rusqlite::Connection, environment_id: &str, slot: &str) -> rusqlite::Result<()> {
+    tx.execute("UPDATE deploy_targets SET live_slot = ?2 WHERE environment_id = ?1", rusqlite::params![environment_id, slot])?;
+    Ok(())
 }

@@ -2,7 +2,7 @@
 //! hand, stored per person, and expanded over a range.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
 use super::ics;
@@ -49,11 +49,7 @@ pub const BUDGET_SECONDS: u64 = 5;
 /// and reported with their lines; a file that is not a calendar, or is cut
 /// or damaged, changes nothing.
 pub fn import_ics(store: &Store, person_id: &str, file_name: &str, content: &str, now: DateTime<Utc>) -> Result<BusyImport, PlanningError> {
-    let tz_name: String = store
-        .reader()?
-        .query_row("SELECT time_zone FROM people WHERE id = ?1", params![person_id], |r| r.get(0))
-        .optional()?
-        .ok_or(PlanningError::PersonNotFound)?;
+    let tz_name: String = crate::people::time_zone_of(&*store.reader()?, person_id)?.ok_or(PlanningError::PersonNotFound)?;
     let tz = time_zones::parse(&tz_name).unwrap_or(chrono_tz::UTC);
     // One budget for the whole file: reading it and where each event
     // starts and ends.
@@ -175,8 +171,7 @@ pub fn add_manual(store: &Store, person_id: &str, summary: &str, start: DateTime
             "Keep the description to one line of 200 characters or fewer.".to_owned(),
         )])));
     }
-    let exists: bool = store.reader()?.query_row("SELECT EXISTS (SELECT 1 FROM people WHERE id = ?1)", params![person_id], |r| r.get(0))?;
-    if !exists {
+    if crate::people::name_of(&*store.reader()?, person_id)?.is_none() {
         return Err(PlanningError::PersonNotFound);
     }
     let when = Recurrence { start: start.naive_utc(), minutes, time_zone: "UTC".into(), rule: None, exdates: Vec::new(), extra: Default::default() };

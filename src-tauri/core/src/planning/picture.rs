@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use chrono_tz::Tz;
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 
 use super::window::{self as judge, Blocked, Conflict, OtherRelease, PersonTime, Picture};
 use super::windows::{self, WindowKind};
@@ -34,14 +34,7 @@ pub fn for_release(
 ) -> Result<Picture, PlanningError> {
     let release = releases::get(store, release_id)?;
     let project_id = release.project_id.clone();
-    let default_env: Option<String> = store
-        .reader()?
-        .query_row(
-            "SELECT id FROM environments WHERE project_id = ?1 AND protected = 1 ORDER BY position LIMIT 1",
-            params![project_id],
-            |r| r.get::<_, String>(0),
-        )
-        .optional()?;
+    let default_env: Option<String> = crate::environments::first_protected(&*store.reader()?, &project_id)?.map(|e| e.id);
     let environment = release.window_environment_id.clone().or_else(|| default_env.clone());
     // Windows that start before `to` may end well after it.
     let reach = to + Duration::days(7);

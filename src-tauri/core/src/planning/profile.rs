@@ -24,12 +24,8 @@ pub struct LoadSummary {
 }
 
 fn project_tz(store: &Store, project_id: &str) -> Result<chrono_tz::Tz, PlanningError> {
-    let name: String = store
-        .reader()?
-        .query_row("SELECT time_zone FROM projects WHERE id = ?1", params![project_id], |r| r.get(0))
-        .optional()?
-        .ok_or(PlanningError::ProjectNotFound)?;
-    Ok(time_zones::parse(&name).unwrap_or(chrono_tz::UTC))
+    let project = crate::projects::find_in(&*store.reader()?, project_id)?.ok_or(PlanningError::ProjectNotFound)?;
+    Ok(time_zones::parse(&project.time_zone).unwrap_or(chrono_tz::UTC))
 }
 
 /// Replaces the project's samples with those in `content` (see
@@ -38,17 +34,23 @@ pub fn import_csv(store: &Store, project_id: &str, content: &str) -> Result<Load
     let tz = project_tz(store, project_id)?;
     let samples = load::parse_csv(content, tz).map_err(|e| PlanningError::File(e.to_string()))?;
     store.write(|tx| -> Result<(), PlanningError> {
-        tx.execute("DELETE FROM load_samples WHERE project_id = ?1", params![project_id])?;
-        let mut stmt = tx.prepare_cached("INSERT OR REPLACE INTO load_samples (project_id, at, value) VALUES (?1, ?2, ?3)")?;
-        for s in &samples {
-            stmt.execute(params![project_id, s.at.timestamp(), s.value])?;
-        }
-        rebuild_hours(tx, project_id)?;
+        replace_samples_in(tx, project_id, samples.iter().map(|s| (s.at.timestamp(), s.value)))?;
         // Both tables are WITHOUT ROWID, which SQLite's change hook does not see.
         tx.changed(ChangeKind::Load, Some(project_id), None);
         Ok(())
     })?;
     summary(store, project_id)
+}
+
+/// Replaces the project's load samples (seconds since 1970, value) and
+/// the hourly figures worked out from them.
+pub(crate) fn replace_samples_in(tx: &Connection, project_id: &str, samples: impl IntoIterator<Item = (i64, f64)>) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM load_samples WHERE project_id = ?1", params![project_id])?;
+    let mut stmt = tx.prepare_cached("INSERT OR REPLACE INTO load_samples (project_id, at, value) VALUES (?1, ?2, ?3)")?;
+    for (at, value) in samples {
+        stmt.execute(params![project_id, at, value])?;
+    }
+    rebuild_hours(tx, project_id)
 }
 
 /// Replaces the project's load profile with the monitoring export at `path`
@@ -60,7 +62,7 @@ pub fn import_csv_file(store: &Store, project_id: &str, path: &std::path::Path) 
 
 /// Writes the hourly aggregates of the project's samples again, in the
 /// caller's transaction (after any change to the samples).
-pub(crate) fn rebuild_hours(tx: &Connection, project_id: &str) -> rusqlite::Result<()> {
+fn rebuild_hours(tx: &Connection, project_id: &str) -> rusqlite::Result<()> {
     tx.execute("DELETE FROM load_hourly WHERE project_id = ?1", params![project_id])?;
     tx.execute(
         "INSERT INTO load_hourly (project_id, hour, max, total, samples)

@@ -138,7 +138,7 @@ pub fn create(store: &Store, project_id: &str, draft: &CalendarWindowDraft, now:
 
 /// [`create`] inside the caller's transaction.
 pub(crate) fn create_in(tx: &Connection, project_id: &str, draft: &CalendarWindowDraft, now: DateTime<Utc>) -> Result<CalendarWindow, PlanningError> {
-    let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1)", params![project_id], |r| r.get(0))?;
+    let exists: bool = crate::projects::find_in(tx, project_id)?.is_some();
     if !exists {
         return Err(PlanningError::ProjectNotFound);
     }
@@ -275,12 +275,7 @@ pub fn validate(conn: &Connection, project_id: &str, d: &CalendarWindowDraft) ->
         }
     }
     for id in &clean.environment_ids {
-        let ok: bool = conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM environments WHERE id = ?1 AND project_id = ?2)",
-            params![id, project_id],
-            |r| r.get(0),
-        )?;
-        if !ok {
+        if crate::environments::in_project(conn, id, project_id)?.is_none() {
             errors.insert("environmentIds".into(), "Pick environments of this project.".into());
         }
     }

@@ -61,14 +61,8 @@ pub struct GateReport {
 /// The gate's verdict for deploying `release_id` to `environment_id`.
 pub fn evaluate(conn: &Connection, release_id: &str, environment_id: &str, today: NaiveDate) -> Result<GateReport, ReleaseError> {
     let release = releases::get_in(conn, release_id)?.ok_or(ReleaseError::NotFound)?;
-    let env: Option<(String, bool)> = conn
-        .query_row(
-            "SELECT name, protected FROM environments WHERE id = ?1 AND project_id = ?2",
-            params![environment_id, release.project_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let (name, protected) = env.ok_or(ReleaseError::EnvironmentNotFound)?;
+    let env = crate::environments::in_project(conn, environment_id, &release.project_id)?.ok_or(ReleaseError::EnvironmentNotFound)?;
+    let (name, protected) = (env.name, env.protected);
     let items = checklists::load_items(conn, release_id, today)?;
     report(conn, release_id, environment_id, name, protected, &items, today)
 }
@@ -78,11 +72,8 @@ pub fn evaluate(conn: &Connection, release_id: &str, environment_id: &str, today
 pub fn evaluate_protected(conn: &Connection, release_id: &str, today: NaiveDate) -> Result<Vec<GateReport>, ReleaseError> {
     let release = releases::get_in(conn, release_id)?.ok_or(ReleaseError::NotFound)?;
     let items = checklists::load_items(conn, release_id, today)?;
-    let mut stmt =
-        conn.prepare_cached("SELECT id, name FROM environments WHERE project_id = ?1 AND protected = 1 ORDER BY position")?;
-    let envs: Vec<(String, String)> =
-        stmt.query_map(params![release.project_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
-    envs.into_iter().map(|(id, name)| report(conn, release_id, &id, name, true, &items, today)).collect()
+    let envs = crate::environments::list_in(conn, &release.project_id)?;
+    envs.into_iter().filter(|e| e.protected).map(|e| report(conn, release_id, &e.id, e.name, true, &items, today)).collect()
 }
 
 /// For the deploy engine: `Ok` with the report when the release may go to

@@ -278,6 +278,28 @@ const GATE_COLUMNS: &str = "(SELECT e.name FROM environments e WHERE e.project_i
           AND o.environment_id = (SELECT e.id FROM environments e WHERE e.project_id = r.project_id AND e.protected = 1
                                   ORDER BY e.position LIMIT 1))";
 
+/// Everything the release screen shows, read in one go.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseView {
+    pub release: Release,
+    pub items: Vec<checklists::ChecklistItem>,
+    pub progress: checklists::Progress,
+    /// One report per protected environment, in pipeline order.
+    pub gates: Vec<gate::GateReport>,
+}
+
+/// The release screen: the release, its checklist and its progress, and the
+/// gate of each protected environment (the parent reads its children).
+pub fn view(store: &Store, release_id: &str, today: NaiveDate) -> Result<ReleaseView, ReleaseError> {
+    let release = get(store, release_id)?;
+    let conn = store.reader()?;
+    let items = checklists::load_items(&conn, release_id, today)?;
+    let progress = checklists::progress::of(&items);
+    let gates = gate::evaluate_protected(&conn, release_id, today)?;
+    Ok(ReleaseView { release, items, progress, gates })
+}
+
 /// The project's releases (in one state, or all), newest target first, each
 /// with its progress and production gate.
 pub fn list(store: &Store, project_id: &str, state: Option<ReleaseState>) -> Result<Vec<ReleaseSummary>, ReleaseError> {
@@ -317,7 +339,7 @@ pub fn create(store: &Store, project_id: &str, draft: &ReleaseDraft, actor: &Act
 /// [`create`] inside the caller's transaction.
 pub(crate) fn create_in(tx: &Connection, project_id: &str, draft: &ReleaseDraft, actor: &Actor, now: DateTime<Utc>) -> Result<Release, ReleaseError> {
     let clean = validate(draft)?;
-    let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1)", params![project_id], |r| r.get(0))?;
+    let exists: bool = crate::projects::find_in(tx, project_id)?.is_some();
     if !exists {
         return Err(ReleaseError::ProjectNotFound);
     }
@@ -335,40 +357,45 @@ pub(crate) fn create_in(tx: &Connection, project_id: &str, draft: &ReleaseDraft,
     Ok(release)
 }
 
+/// Edits a release. What its announcements say follows it: the shell edits
+/// through [`crate::announce::update_release`].
 pub fn update(store: &Store, id: &str, draft: &ReleaseDraft, actor: &Actor, now: DateTime<Utc>) -> Result<Release, ReleaseError> {
     let clean = validate(draft)?;
-    store.write(|tx| {
-        let current = get_in(tx, id)?.ok_or(ReleaseError::NotFound)?;
-        ensure_version_free(tx, &current.project_id, &clean.version, Some(id))?;
-        let mut changes = Vec::new();
-        if current.version != clean.version {
-            changes.push(format!("version {} → {}", current.version, clean.version));
-        }
-        if current.name != clean.name {
-            changes.push(format!("name “{}” → “{}”", current.name, clean.name));
-        }
-        if current.scope != clean.scope {
-            changes.push("scope".to_owned());
-        }
-        if current.target_date != clean.target_date {
-            changes.push(format!(
-                "target date {} → {}",
-                current.target_date.as_deref().unwrap_or("none"),
-                clean.target_date.as_deref().unwrap_or("none")
-            ));
-        }
-        if changes.is_empty() {
-            return Ok(current);
-        }
-        let at = clock::to_text(now);
-        tx.execute(
-            "UPDATE releases SET version = ?2, name = ?3, scope = ?4, target_date = ?5, updated_at = ?6 WHERE id = ?1",
-            params![id, clean.version, clean.name, clean.scope, clean.target_date, at],
-        )?;
-        log(tx, actor, &at, (&current.project_id, id), "release.edited", format!("Edited {}", changes.join("; ")), "")?;
-        let release = get_in(tx, id)?.ok_or(ReleaseError::NotFound)?;
-        Ok(release)
-    })
+    store.write(|tx| update_in(tx, id, &clean, actor, now))
+}
+
+/// [`update`] inside the caller's transaction, of a validated draft.
+pub(crate) fn update_in(tx: &Connection, id: &str, clean: &ReleaseDraft, actor: &Actor, now: DateTime<Utc>) -> Result<Release, ReleaseError> {
+    let current = get_in(tx, id)?.ok_or(ReleaseError::NotFound)?;
+    ensure_version_free(tx, &current.project_id, &clean.version, Some(id))?;
+    let mut changes = Vec::new();
+    if current.version != clean.version {
+        changes.push(format!("version {} → {}", current.version, clean.version));
+    }
+    if current.name != clean.name {
+        changes.push(format!("name “{}” → “{}”", current.name, clean.name));
+    }
+    if current.scope != clean.scope {
+        changes.push("scope".to_owned());
+    }
+    if current.target_date != clean.target_date {
+        changes.push(format!(
+            "target date {} → {}",
+            current.target_date.as_deref().unwrap_or("none"),
+            clean.target_date.as_deref().unwrap_or("none")
+        ));
+    }
+    if changes.is_empty() {
+        return Ok(current);
+    }
+    let at = clock::to_text(now);
+    tx.execute(
+        "UPDATE releases SET version = ?2, name = ?3, scope = ?4, target_date = ?5, updated_at = ?6 WHERE id = ?1",
+        params![id, clean.version, clean.name, clean.scope, clean.target_date, at],
+    )?;
+    log(tx, actor, &at, (&current.project_id, id), "release.edited", format!("Edited {}", changes.join("; ")), "")?;
+    let release = get_in(tx, id)?.ok_or(ReleaseError::NotFound)?;
+    Ok(release)
 }
 
 /// Moves a release to `to`. Moving to "ready" or "deploying" asks the gate
@@ -407,6 +434,13 @@ pub(crate) fn set_state_in(tx: &Connection, id: &str, to: ReleaseState, reason: 
     log(tx, actor, &at, (&current.project_id, id), "release.state", format!("Moved the release from {} to {}", current.state.label(), to.label()), reason.trim())?;
     let release = get_in(tx, id)?.ok_or(ReleaseError::NotFound)?;
     Ok(release)
+}
+
+/// Sets a state the release had in the past, without the rules and the
+/// audit entry of a move (the sample project's history).
+pub(crate) fn set_past_state_in(tx: &Connection, id: &str, state: ReleaseState) -> rusqlite::Result<()> {
+    tx.execute("UPDATE releases SET state = ?2 WHERE id = ?1", params![id, state.as_str()])?;
+    Ok(())
 }
 
 /// Moves a release as a deploy found it: deploying when a run to a
@@ -465,12 +499,7 @@ pub(crate) fn set_window_in(
         }
     }
     if let Some(env) = environment_id {
-        let ok: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM environments WHERE id = ?1 AND project_id = ?2)",
-            params![env, current.project_id],
-            |r| r.get(0),
-        )?;
-        if !ok {
+        if crate::environments::in_project(tx, env, &current.project_id)?.is_none() {
             return Err(ReleaseError::EnvironmentNotFound);
         }
     }
@@ -506,14 +535,8 @@ pub fn set_on_call(store: &Store, id: &str, person_id: Option<&str>, actor: &Act
         let name: Option<String> = match person_id {
             None => None,
             Some(p) => Some(
-                tx.query_row("SELECT name FROM people WHERE id = ?1 AND project_id = ?2", params![p, current.project_id], |r| r.get(0))
-                    .optional()?
-                    .ok_or_else(|| {
-                        ReleaseError::Invalid(FieldErrors::from([(
-                            "personId".to_owned(),
-                            "That person is no longer in this project. Pick someone from the list.".to_owned(),
-                        )]))
-                    })?,
+                crate::people::name_in_project(tx, p, &current.project_id)?
+                    .ok_or_else(|| ReleaseError::Invalid(FieldErrors::from([("personId".to_owned(), crate::people::NOT_IN_PROJECT.to_owned())])))?,
             ),
         };
         if current.on_call_id.as_deref() == person_id {

@@ -17,7 +17,6 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Actor, AuditCategory, Change};
-use crate::release::gate::{self, GateReport};
 use crate::rules::FieldErrors;
 use crate::release::{self as releases, Release, ReleaseError};
 use crate::{clock, Store};
@@ -122,32 +121,12 @@ pub struct ItemDraft {
     pub notes: String,
 }
 
-/// Everything the release screen shows, read in one go.
-#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct ReleaseView {
-    pub release: Release,
-    pub items: Vec<ChecklistItem>,
-    pub progress: Progress,
-    /// One report per protected environment, in pipeline order.
-    pub gates: Vec<GateReport>,
-}
-
 /// Where a new checklist comes from.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase", tag = "kind", content = "id")]
 pub enum ChecklistSource {
     Template(String),
     Release(String),
-}
-
-pub fn view(store: &Store, release_id: &str, today: NaiveDate) -> Result<ReleaseView, ReleaseError> {
-    let release = releases::get(store, release_id)?;
-    let conn = store.reader()?;
-    let items = load_items(&conn, release_id, today)?;
-    let progress = progress::of(&items);
-    let gates = gate::evaluate_protected(&conn, release_id, today)?;
-    Ok(ReleaseView { release, items, progress, gates })
 }
 
 /// Starts an empty release's checklist from a template or another release
@@ -518,7 +497,7 @@ fn or_none(s: &Option<String>) -> &str {
 fn person_name(conn: &Connection, id: Option<&str>) -> rusqlite::Result<Option<String>> {
     match id {
         None => Ok(None),
-        Some(id) => conn.query_row("SELECT name FROM people WHERE id = ?1", params![id], |r| r.get(0)).optional(),
+        Some(id) => crate::people::name_of(conn, id),
     }
 }
 
@@ -539,13 +518,8 @@ pub fn validate(conn: &Connection, project_id: &str, draft: &ItemDraft) -> Resul
     let mut errors = check_text(&clean);
     for (field, id) in [("ownerId", &clean.owner_id), ("reviewerId", &clean.reviewer_id)] {
         if let Some(id) = id {
-            let known: bool = conn.query_row(
-                "SELECT EXISTS (SELECT 1 FROM people WHERE id = ?1 AND project_id = ?2)",
-                params![id, project_id],
-                |r| r.get(0),
-            )?;
-            if !known {
-                errors.insert(field.into(), "That person is not in this project any more. Pick someone from the list.".into());
+            if crate::people::name_in_project(conn, id, project_id)?.is_none() {
+                errors.insert(field.into(), crate::people::NOT_IN_PROJECT.into());
             }
         }
     }

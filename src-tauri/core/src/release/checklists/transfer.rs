@@ -703,20 +703,13 @@ fn free_template_name(store: &Store, wanted: &str) -> Result<String, ReleaseErro
 }
 
 fn emails_by_id(store: &Store, project_id: &str) -> Result<HashMap<String, String>, ReleaseError> {
-    let conn = store.reader()?;
-    let mut stmt = conn.prepare_cached("SELECT id, email FROM people WHERE project_id = ?1")?;
-    let rows = stmt.query_map(params![project_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    Ok(crate::people::contacts(&*store.reader()?, project_id)?.into_iter().map(|(id, email, _)| (id, email)).collect())
 }
 
 /// People by lower-cased email and by lower-cased name.
 fn people_lookup(store: &Store, project_id: &str) -> Result<HashMap<String, String>, ReleaseError> {
-    let conn = store.reader()?;
-    let mut stmt = conn.prepare_cached("SELECT id, email, name FROM people WHERE project_id = ?1")?;
     let mut map = HashMap::new();
-    let rows = stmt.query_map(params![project_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
-    for row in rows {
-        let (id, email, name) = row?;
+    for (id, email, name) in crate::people::contacts(&*store.reader()?, project_id)? {
         map.entry(name.to_lowercase()).or_insert_with(|| id.clone());
         map.insert(email.to_lowercase(), id);
     }
