@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::announce::changes::{Audience, Category, SuggestedItem};
+use crate::announce::changes::SuggestedItem;
+use crate::announce::{Audience, Category};
 
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]

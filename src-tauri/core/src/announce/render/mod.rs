@@ -111,7 +111,7 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::announce::changes::Audience;
+    use crate::announce::Audience;
 
     fn notes(source: &str) -> Result<Rendered, RenderError> {
         let templates = Templates::from_pairs(&[("body", source)]);
