@@ -7,11 +7,16 @@
 //! - [`runs`]: runs, their log (head and tail kept), locks and history;
 //! - [`engine`]: executes a run: steps as child processes ([`exec`]), every
 //!   line through the [`mask`], smoke checks ([`smoke`]), blue-green switch,
-//!   the release's state, rollback.
+//!   the release's state, rollback;
+//! - [`lines`]: output bytes made log lines (escapes, UTF-8, pieces);
+//!   [`procs`]: a run's processes found and stopped; `os`: what differs
+//!   between operating systems, kept out of the rest.
 
 pub mod engine;
 pub mod exec;
+pub mod lines;
 pub mod mask;
+mod os;
 pub mod preflight;
 pub mod procs;
 pub mod runs;
