@@ -12,7 +12,8 @@
 //! - [`mail`]: the `.eml` file and SMTP; [`sends`]: sends recorded one row
 //!   per recipient, so a resume never sends to anyone twice.
 //!
-//! This module orchestrates the rules that span its children, each in the
+//! Here: the [`Category`] and [`Audience`] of a change, which every child
+//! shares, and the module's error. This module also orchestrates the rules that span its children, each in the
 //! write that causes it: an edit of the change items, the settings, the
 //! release or the project is followed by the one approval rule
 //! ([`drafts::settle_in`]: an approval stands while what the draft says is
@@ -32,6 +33,8 @@ pub mod words;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::Connection;
 
+use serde::{Deserialize, Serialize};
+
 use crate::audit::Actor;
 use crate::credentials::CredentialError;
 use crate::projects::{Project, ProjectDraft, ProjectError};
@@ -41,8 +44,105 @@ use crate::rules::{ErrorKind, FieldErrors, Kind};
 use crate::secrets::KeychainError;
 use crate::{clock, Store, StoreError};
 
-pub use changes::{Audience, Category};
 pub use render::Channel;
+
+/// Where a change is listed in an announcement.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, specta::Type,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum Category {
+    New,
+    Improved,
+    Fixed,
+    Breaking,
+    Deprecated,
+    Security,
+}
+
+impl Category {
+    /// Every category, in the order announcements list them.
+    pub const ALL: [Category; 6] = [
+        Category::Breaking,
+        Category::Security,
+        Category::New,
+        Category::Improved,
+        Category::Fixed,
+        Category::Deprecated,
+    ];
+
+    /// The heading users read.
+    pub fn label(self) -> &'static str {
+        match self {
+            Category::New => "New",
+            Category::Improved => "Improved",
+            Category::Fixed => "Fixed",
+            Category::Breaking => "Breaking changes",
+            Category::Deprecated => "Deprecated",
+            Category::Security => "Security",
+        }
+    }
+
+    /// The key templates and the UI use (`breaking`, `new`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::New => "new",
+            Category::Improved => "improved",
+            Category::Fixed => "fixed",
+            Category::Breaking => "breaking",
+            Category::Deprecated => "deprecated",
+            Category::Security => "security",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == key)
+    }
+}
+
+/// Who a change matters to; each announcement draft is for one audience.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, specta::Type,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum Audience {
+    EndUsers,
+    Admins,
+    Developers,
+    Internal,
+}
+
+impl Audience {
+    pub const ALL: [Audience; 4] = [
+        Audience::EndUsers,
+        Audience::Admins,
+        Audience::Developers,
+        Audience::Internal,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Audience::EndUsers => "End users",
+            Audience::Admins => "Admins",
+            Audience::Developers => "Developers and API users",
+            Audience::Internal => "Internal",
+        }
+    }
+
+    /// The camelCase key, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::EndUsers => "endUsers",
+            Audience::Admins => "admins",
+            Audience::Developers => "developers",
+            Audience::Internal => "internal",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Audience> {
+        Audience::ALL.into_iter().find(|a| a.as_str() == key)
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AnnounceError {

@@ -7,7 +7,10 @@
 //! - [`runs`]: runs, their log (head and tail kept), locks and history;
 //! - [`engine`]: executes a run: steps as child processes ([`exec`]), every
 //!   line through the [`mask`], smoke checks ([`smoke`]), blue-green switch,
-//!   the release's state, rollback.
+//!   the release's state, rollback;
+//! - [`lines`]: output bytes made log lines (escapes, UTF-8, pieces);
+//!   [`procs`]: a run's processes found and stopped; `os`: what differs
+//!   between operating systems, kept out of the rest.
 //!
 //! This module holds what its children share (the preflight check types
 //! that [`preflight`] works out and [`runs`] stores) and the rules that
@@ -16,7 +19,9 @@
 
 pub mod engine;
 pub mod exec;
+pub mod lines;
 pub mod mask;
+mod os;
 pub mod preflight;
 pub mod procs;
 pub mod runs;

@@ -6,6 +6,9 @@
 //! still starting gets `within_secs` to come up: failed attempts are retried
 //! with back-off until then. Command checks are only described here; the
 //! deploy engine runs them with its own executor.
+//!
+//! One file: about 460 lines of one check's settings, run and verdict;
+//! its tests, each against a local server, are the other half.
 
 use std::time::{Duration, Instant};
 

@@ -9,19 +9,24 @@
 //! - every line handed out is masked, stripped of terminal escape
 //!   sequences, valid UTF-8 (bad bytes become U+FFFD), one line without
 //!   its newline, at most [`MAX_PIECE`] bytes (a longer line comes in
-//!   pieces); a progress line redrawn with `\r` comes as its last state;
+//!   pieces); a progress line redrawn with `\r` comes as its last state
+//!   (the bytes become lines in [`super::lines`]);
 //! - secret values reach the step only through its environment, never its
 //!   command line, a log line or an error message;
 //! - a step that leaves a daemon behind holding its output open ends when
 //!   the step's own process exits, after a short drain; whether the daemon
 //!   is then stopped is the engine's choice (the target's setting);
 //! - a step that cannot start says which of the working folder, the
-//!   program or its permissions is wrong, before anything runs.
+//!   program or its permissions is wrong, before anything runs (`start.rs`).
+//!
+//! What differs between systems (process groups, signals) is in
+//! [`super::os`].
 
-use std::borrow::Cow;
+mod start;
+
 use std::ffi::OsString;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
@@ -30,9 +35,14 @@ use tokio::process::Command;
 use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
+use super::lines::Lines;
+use super::os::{self, Signal};
+use super::procs;
 use crate::deploy::mask::{Masker, MASK, MIN_SECRET_CHARS};
-use crate::deploy::procs::{self, Signal};
 use crate::secrets::SecretValue;
+
+pub use super::lines::{LogLine, Stream, MAX_PIECE};
+pub(crate) use start::check_program;
 
 /// Between TERM and KILL, for callers with no reason to pick another.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
@@ -40,31 +50,8 @@ pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 pub const DEFAULT_DRAIN: Duration = Duration::from_millis(300);
 /// A step's time limit, for callers with no reason to pick another.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-/// The longest line handed out, in bytes; longer lines come in pieces.
-pub const MAX_PIECE: usize = 64 * 1024;
-/// A line is assembled up to about this many bytes before being handed
-/// out in pieces without waiting for its end.
-const LINE_CAP: usize = 1024 * 1024;
 /// Bytes read at once from each pipe.
 const READ_SIZE: usize = 64 * 1024;
-/// Lines handed to `on_lines` at most at once.
-const BATCH: usize = 1000;
-const ESC: u8 = 0x1b;
-
-/// Which pipe a line came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
-    Out,
-    Err,
-}
-
-/// One line of a step's output: masked, without escape sequences or its
-/// newline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogLine {
-    pub stream: Stream,
-    pub text: String,
-}
 
 /// What to run for one step.
 #[derive(Debug)]
@@ -183,7 +170,7 @@ pub async fn run_step(
         stopped_with_kill: false,
     };
 
-    let working_dir = match check_working_dir(&cmd.working_dir) {
+    let working_dir = match start::check_working_dir(&cmd.working_dir) {
         Ok(dir) => dir,
         Err(message) => return failed(message),
     };
@@ -192,7 +179,7 @@ pub async fn run_step(
         args.extend(cmd.args.iter().map(OsString::from));
         (PathBuf::from("/bin/sh"), args)
     } else {
-        match resolve_program(cmd, &working_dir) {
+        match start::resolve_program(cmd, &working_dir) {
             Ok(path) => (path, cmd.args.iter().map(OsString::from).collect()),
             Err(message) => return failed(message),
         }
@@ -200,8 +187,7 @@ pub async fn run_step(
 
     let mut command = Command::new(&program);
     command.args(&args).current_dir(&working_dir).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
-    #[cfg(unix)]
-    command.process_group(0);
+    os::own_group(&mut command);
     for (key, value) in &cmd.env {
         command.env(key, value);
     }
@@ -217,11 +203,11 @@ pub async fn run_step(
             Ok(child) => break child,
             // A script written a moment ago may still be open for writing
             // in a process forked meanwhile: wait a little and try again.
-            Err(e) if text_file_busy(&e) && tries < 20 => {
+            Err(e) if os::text_file_busy(&e) && tries < 20 => {
                 tries += 1;
                 tokio::time::sleep(Duration::from_millis(25)).await;
             }
-            Err(e) => return failed(spawn_error(cmd, &program, &e)),
+            Err(e) => return failed(start::spawn_error(cmd, &program, &e)),
         }
     };
     let started = Instant::now();
@@ -232,9 +218,7 @@ pub async fn run_step(
         unreachable!("both pipes were asked for");
     };
 
-    let mut sink = Sink { masker, on_lines, batch: Vec::with_capacity(BATCH), scratch: Vec::new(), count: 0 };
-    let mut out_line = Pending::new(Stream::Out);
-    let mut err_line = Pending::new(Stream::Err);
+    let mut lines = Lines::new(masker, on_lines);
     let mut out_buf = vec![0u8; READ_SIZE];
     let mut err_buf = vec![0u8; READ_SIZE];
     let (mut out_open, mut err_open) = (true, true);
@@ -283,9 +267,10 @@ pub async fn run_step(
                 stop = Some(if matches!(event, Event::Cancel) { StepEnd::Cancelled } else { StepEnd::TimedOut });
                 let (cookie, grace) = (cmd.cookie.clone(), cmd.grace);
                 stopping = Some(tokio::task::spawn_blocking(move || procs::stop(cookie.as_deref(), Some(pid), grace)));
-                // No process groups here: the process only.
-                #[cfg(not(unix))]
-                let _ = child.start_kill();
+                if !os::GROUPS {
+                    // No process groups here: the process only.
+                    let _ = child.start_kill();
+                }
             }
             // Cancelled while draining after the step exited: stop reading.
             Event::Cancel | Event::Timeout => drained = true,
@@ -305,23 +290,15 @@ pub async fn run_step(
                     guard.armed = false;
                 }
             }
-            Event::Out(Ok(n)) if n > 0 => {
-                out_line.feed(&out_buf[..n], &mut sink);
-                sink.flush();
-            }
+            Event::Out(Ok(n)) if n > 0 => lines.feed(Stream::Out, &out_buf[..n]),
             Event::Out(_) => out_open = false,
-            Event::Err(Ok(n)) if n > 0 => {
-                err_line.feed(&err_buf[..n], &mut sink);
-                sink.flush();
-            }
+            Event::Err(Ok(n)) if n > 0 => lines.feed(Stream::Err, &err_buf[..n]),
             Event::Err(_) => err_open = false,
             Event::Nothing => break,
         }
     }
     guard.armed = false;
-    out_line.finish(&mut sink);
-    err_line.finish(&mut sink);
-    sink.flush();
+    lines.finish();
 
     let end = match (stop, exit) {
         (Some(why), _) => why,
@@ -329,22 +306,15 @@ pub async fn run_step(
         (None, Some(Err(message))) => StepEnd::FailedToStart(masker.mask(&message).into_owned()),
         (None, None) => StepEnd::FailedToStart("The step's process could not be followed.".into()),
     };
-    StepOutcome { end, pid: Some(pid), elapsed: started.elapsed(), lines: sink.count, stopped_with_kill: killed }
+    StepOutcome { end, pid: Some(pid), elapsed: started.elapsed(), lines: lines.count(), stopped_with_kill: killed }
 }
 
-#[cfg(unix)]
 fn end_of(status: ExitStatus) -> StepEnd {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
+    match (status.code(), os::exit_signal(&status)) {
         (Some(code), _) => StepEnd::Exited(code),
         (None, Some(signal)) => StepEnd::Signalled(signal),
         (None, None) => StepEnd::Exited(-1),
     }
-}
-
-#[cfg(not(unix))]
-fn end_of(status: ExitStatus) -> StepEnd {
-    StepEnd::Exited(status.code().unwrap_or(-1))
 }
 
 /// Kills the step's processes (its group and the run's cookie holders)
@@ -358,7 +328,7 @@ struct GroupGuard<'a> {
 impl Drop for GroupGuard<'_> {
     fn drop(&mut self) {
         if self.armed {
-            procs::signal_group(self.pgid, Signal::Kill);
+            os::signal_group(self.pgid, Signal::Kill);
             if self.cookie.is_some() {
                 procs::stop(self.cookie, Some(self.pgid), Duration::ZERO);
             }
@@ -366,423 +336,16 @@ impl Drop for GroupGuard<'_> {
     }
 }
 
-// ---------------------------------------------------------------------
-// Before starting: clear reasons a step cannot start
-
-const SET_FOLDER: &str = "Set the target's working folder, or the project's repository folder.";
-
-/// The working folder, made absolute, or why it cannot be used.
-fn check_working_dir(dir: &Path) -> Result<PathBuf, String> {
-    match std::fs::metadata(dir) {
-        Ok(meta) if meta.is_dir() => {}
-        Ok(_) => return Err(format!("The working folder {} is a file, not a folder. {SET_FOLDER}", dir.display())),
-        Err(_) => return Err(format!("The working folder {} does not exist. {SET_FOLDER}", dir.display())),
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        if let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) {
-            // SAFETY: c is a valid NUL-terminated path.
-            if unsafe { libc::access(c.as_ptr(), libc::X_OK) } != 0 {
-                return Err(format!("The working folder {} cannot be entered: permission denied. {SET_FOLDER}", dir.display()));
-            }
-        }
-    }
-    // A relative program path is then taken from the same folder as the
-    // step runs in, whatever Liftoff's own current folder.
-    std::path::absolute(dir).map_err(|e| format!("The working folder {} cannot be used: {e}. {SET_FOLDER}", dir.display()))
-}
-
-/// Whether a step with this program could start in `working_dir` now: the
-/// folder, the program (found, a file, executable) and the interpreter on
-/// its `#!` line. What [`run_step`] would refuse, said before a run starts.
-pub(crate) fn check_program(program: &str, through_shell: bool, working_dir: &Path) -> Result<(), String> {
-    let dir = check_working_dir(working_dir)?;
-    if through_shell {
-        return if Path::new("/bin/sh").is_file() { Ok(()) } else { Err("The shell /bin/sh was not found. Untick 'run through sh' and give a program.".into()) };
-    }
-    let cmd = StepCommand::new(program, &dir);
-    let path = resolve_program(&cmd, &dir)?;
-    interpreter_problem(&path).map_or(Ok(()), Err)
-}
-
-/// A script whose `#!` interpreter is missing, in words.
-fn interpreter_problem(path: &Path) -> Option<String> {
-    use std::io::Read;
-    let mut head = [0u8; 256];
-    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).ok()?;
-    let head = &head[..n];
-    let line = head.strip_prefix(b"#!")?;
-    let line = &line[..line.iter().position(|b| *b == b'\n').unwrap_or(line.len())];
-    let line = String::from_utf8_lossy(line);
-    let mut words = line.split_ascii_whitespace();
-    let interpreter = words.next()?;
-    let p = path.display();
-    if !Path::new(interpreter).is_file() {
-        return Some(format!("`{p}` names the interpreter {interpreter} on its first line (#!), which is not installed here. Fix that line, or tick 'run through sh'."));
-    }
-    // `#!/usr/bin/env NAME`: NAME must be on the PATH.
-    if interpreter.ends_with("/env") {
-        let name = words.find(|w| !w.starts_with('-'))?;
-        let path_var = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
-        if !std::env::split_paths(&path_var).any(|d| d.join(name).is_file()) {
-            return Some(format!("`{p}` runs `{name}` (its #! line), which is not on the PATH. Install it, or fix the script's first line."));
-        }
-    }
-    None
-}
-
-fn not_executable(path: &Path) -> String {
-    let p = path.display();
-    format!("`{p}` is not executable. Run chmod +x {p}, or tick 'run through sh'.")
-}
-
-fn is_executable(meta: &std::fs::Metadata) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        meta.permissions().mode() & 0o111 != 0
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = meta;
-        true
-    }
-}
-
-/// The program's full path, or why it cannot be run.
-fn resolve_program(cmd: &StepCommand, working_dir: &Path) -> Result<PathBuf, String> {
-    let name = cmd.program.as_str();
-    if name.trim().is_empty() {
-        return Err("No program is set for this step. Set the program to run, or tick 'run through sh' and write the commands.".into());
-    }
-    if name.contains('/') || (cfg!(windows) && name.contains('\\')) {
-        let path = Path::new(name);
-        let full = if path.is_absolute() {
-            path.to_path_buf()
-        } else {
-            working_dir.join(path.components().filter(|c| *c != std::path::Component::CurDir).collect::<PathBuf>())
-        };
-        return match std::fs::metadata(&full) {
-            Ok(meta) if meta.is_dir() => Err(format!("`{}` is a folder, not a program. Give the path of the program to run.", full.display())),
-            Ok(meta) if !is_executable(&meta) => Err(not_executable(&full)),
-            Ok(_) => Ok(full),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(format!(
-                "The program `{name}` was not found: {} does not exist. Check the path (it is taken from the working folder {}).",
-                full.display(),
-                cmd.working_dir.display()
-            )),
-            Err(e) => Err(format!("The program `{name}` cannot be read at {}: {e}.", full.display())),
-        };
-    }
-    let path_var = cmd
-        .env
-        .iter()
-        .rev()
-        .find(|(k, _)| k == "PATH")
-        .map(|(_, v)| OsString::from(v))
-        .or_else(|| std::env::var_os("PATH"))
-        .unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
-    let mut not_exec = None;
-    for dir in std::env::split_paths(&path_var) {
-        let dir = if dir.as_os_str().is_empty() { working_dir.to_path_buf() } else { working_dir.join(dir) };
-        let candidate = dir.join(name);
-        if let Ok(meta) = std::fs::metadata(&candidate) {
-            if meta.is_file() {
-                if is_executable(&meta) {
-                    return Ok(candidate);
-                }
-                not_exec.get_or_insert(candidate);
-            }
-        }
-    }
-    if let Some(path) = not_exec {
-        return Err(not_executable(&path));
-    }
-    if working_dir.join(name).is_file() {
-        Err(format!("The program `{name}` was not found on the PATH. There is a `{name}` in the working folder: write `./{name}` to run it from there."))
-    } else {
-        Err(format!("The program `{name}` was not found on the PATH. Give its full path, or its path from the working folder (such as `./{name}`), or install it."))
-    }
-}
-
-#[cfg(unix)]
-fn text_file_busy(e: &io::Error) -> bool {
-    e.raw_os_error() == Some(libc::ETXTBSY)
-}
-
-#[cfg(not(unix))]
-fn text_file_busy(_e: &io::Error) -> bool {
-    false
-}
-
-/// Why the system refused to start the program, in the user's terms.
-fn spawn_error(cmd: &StepCommand, program: &Path, e: &io::Error) -> String {
-    let p = program.display();
-    #[cfg(unix)]
-    match e.raw_os_error() {
-        Some(libc::ENOENT) if cmd.through_shell => return format!("The shell {p} was not found. Untick 'run through sh' and give a program."),
-        Some(libc::ENOENT) if program.is_file() => {
-            return format!("`{p}` could not be started: the interpreter named on its first line (#!) was not found. Fix that line, or tick 'run through sh'.")
-        }
-        Some(libc::ENOENT) => return format!("The program `{}` was not found: {p} does not exist.", cmd.program),
-        Some(libc::EACCES) | Some(libc::EPERM) => {
-            return format!(
-                "`{p}` could not be started: permission denied. Run chmod +x {p} (and check that the interpreter on its #! line and the working folder can be used), or tick 'run through sh'."
-            )
-        }
-        Some(libc::ENOEXEC) => {
-            return format!("`{p}` is not a program the system can start: a script needs a first line such as #!/bin/sh. Add one, or tick 'run through sh'.")
-        }
-        _ => {}
-    }
-    format!("`{p}` could not be started: {e}.")
-}
-
-// ---------------------------------------------------------------------
-// Lines
-
-/// Where finished lines go: cleaned, masked, cut, batched.
-struct Sink<'m, F> {
-    masker: &'m Masker,
-    on_lines: F,
-    batch: Vec<LogLine>,
-    scratch: Vec<u8>,
-    count: u64,
-}
-
-impl<F: FnMut(Vec<LogLine>)> Sink<'_, F> {
-    /// One whole line as read, without its `\n`.
-    fn line(&mut self, stream: Stream, raw: &[u8]) {
-        let raw = progress_tail(raw);
-        let mut scratch = std::mem::take(&mut self.scratch);
-        let bytes = if raw.contains(&ESC) {
-            strip_escapes(raw, &mut scratch);
-            &scratch[..]
-        } else {
-            raw
-        };
-        let text = String::from_utf8_lossy(bytes);
-        let masked = self.masker.mask(&text);
-        self.push(stream, masked);
-        self.scratch = scratch;
-    }
-
-    /// Cleaned and masked text, cut into pieces.
-    fn push(&mut self, stream: Stream, text: Cow<'_, str>) {
-        if text.len() <= MAX_PIECE {
-            self.emit(LogLine { stream, text: text.into_owned() });
-            return;
-        }
-        let mut rest: &str = &text;
-        while !rest.is_empty() {
-            let mut cut = rest.len().min(MAX_PIECE);
-            while !rest.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            self.emit(LogLine { stream, text: rest[..cut].to_owned() });
-            rest = &rest[cut..];
-        }
-    }
-
-    fn emit(&mut self, line: LogLine) {
-        self.batch.push(line);
-        self.count += 1;
-        if self.batch.len() >= BATCH {
-            self.flush();
-        }
-    }
-
-    fn flush(&mut self) {
-        if !self.batch.is_empty() {
-            let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-            (self.on_lines)(batch);
-        }
-    }
-}
-
-/// A line's text after its last carriage return (a progress line's last
-/// state); carriage returns right before the newline do not count.
-fn progress_tail(raw: &[u8]) -> &[u8] {
-    let mut end = raw.len();
-    while end > 0 && raw[end - 1] == b'\r' {
-        end -= 1;
-    }
-    let raw = &raw[..end];
-    match raw.iter().rposition(|&b| b == b'\r') {
-        Some(i) => &raw[i + 1..],
-        None => raw,
-    }
-}
-
-/// The bytes without terminal escape sequences: CSI (`ESC [` ... final
-/// byte), OSC and the other string sequences (`ESC ]`, `ESC P`, `ESC X`,
-/// `ESC ^`, `ESC _` ... BEL or `ESC \`), `ESC` + intermediates + final,
-/// and two-byte `ESC x`. A sequence cut off by the line's end is dropped.
-fn strip_escapes(raw: &[u8], out: &mut Vec<u8>) {
-    out.clear();
-    let n = raw.len();
-    let mut i = 0;
-    while i < n {
-        match raw[i..].iter().position(|&b| b == ESC) {
-            None => {
-                out.extend_from_slice(&raw[i..]);
-                break;
-            }
-            Some(k) => {
-                out.extend_from_slice(&raw[i..i + k]);
-                i += k + 1;
-            }
-        }
-        let Some(&kind) = raw.get(i) else { break };
-        match kind {
-            b'[' => {
-                i += 1;
-                while i < n && (0x20..=0x3f).contains(&raw[i]) {
-                    i += 1;
-                }
-                if i < n && (0x40..=0x7e).contains(&raw[i]) {
-                    i += 1;
-                }
-            }
-            b']' | b'P' | b'X' | b'^' | b'_' => {
-                i += 1;
-                while i < n {
-                    if raw[i] == 0x07 {
-                        i += 1;
-                        break;
-                    }
-                    if raw[i] == ESC && raw.get(i + 1) == Some(&b'\\') {
-                        i += 2;
-                        break;
-                    }
-                    i += 1;
-                }
-            }
-            0x20..=0x2f => {
-                while i < n && (0x20..=0x2f).contains(&raw[i]) {
-                    i += 1;
-                }
-                if i < n && (0x30..=0x7e).contains(&raw[i]) {
-                    i += 1;
-                }
-            }
-            0x30..=0x7e => i += 1,
-            // ESC before anything else: drop the ESC alone.
-            _ => {}
-        }
-    }
-}
-
-/// The part of one pipe's current line read so far.
-struct Pending {
-    stream: Stream,
-    buf: Vec<u8>,
-}
-
-impl Pending {
-    fn new(stream: Stream) -> Pending {
-        Pending { stream, buf: Vec::new() }
-    }
-
-    fn feed<F: FnMut(Vec<LogLine>)>(&mut self, data: &[u8], sink: &mut Sink<'_, F>) {
-        let mut rest = data;
-        while let Some(i) = rest.iter().position(|&b| b == b'\n') {
-            if self.buf.is_empty() {
-                sink.line(self.stream, &rest[..i]);
-            } else {
-                self.buf.extend_from_slice(&rest[..i]);
-                sink.line(self.stream, &self.buf);
-                self.buf.clear();
-            }
-            rest = &rest[i + 1..];
-        }
-        if !rest.is_empty() {
-            self.buf.extend_from_slice(rest);
-            if self.buf.len() > LINE_CAP {
-                self.spill(sink);
-            }
-        }
-    }
-
-    /// The pipe is closed (or no longer read): its last line, if any.
-    fn finish<F: FnMut(Vec<LogLine>)>(&mut self, sink: &mut Sink<'_, F>) {
-        if !self.buf.is_empty() {
-            sink.line(self.stream, &self.buf);
-            self.buf.clear();
-        }
-    }
-
-    /// A line over the cap with no end in sight: hand out all of it but
-    /// its tail, where a secret may continue into bytes not read yet.
-    fn spill<F: FnMut(Vec<LogLine>)>(&mut self, sink: &mut Sink<'_, F>) {
-        // A progress line: only what follows its last `\r` counts.
-        let mut end = self.buf.len();
-        while end > 0 && self.buf[end - 1] == b'\r' {
-            end -= 1;
-        }
-        if let Some(i) = self.buf[..end].iter().rposition(|&b| b == b'\r') {
-            self.buf.drain(..=i);
-        }
-        if self.buf.len() <= LINE_CAP {
-            return;
-        }
-        // Not inside a UTF-8 character, nor an escape sequence; carriage
-        // returns at the end stay (a progress line may be redrawn next).
-        let mut end = self.buf.len();
-        while end > 0 && self.buf[end - 1] == b'\r' {
-            end -= 1;
-        }
-        let mut cut = utf8_complete_end(&self.buf[..end]);
-        let from = cut.saturating_sub(64);
-        if let Some(i) = self.buf[from..cut].iter().rposition(|&b| b == ESC) {
-            cut = from + i;
-        }
-        let mut scratch = std::mem::take(&mut sink.scratch);
-        strip_escapes(&self.buf[..cut], &mut scratch);
-        let text = String::from_utf8_lossy(&scratch).into_owned();
-        sink.scratch = scratch;
-        let mut at = text.len().saturating_sub(sink.masker.longest().saturating_sub(1));
-        while !text.is_char_boundary(at) {
-            at -= 1;
-        }
-        if let Some(end) = sink.masker.match_across(&text, at) {
-            at = end;
-        }
-        let masked = sink.masker.mask(&text[..at]);
-        sink.push(self.stream, masked);
-        let mut kept = text.as_bytes()[at..].to_vec();
-        kept.extend_from_slice(&self.buf[cut..]);
-        self.buf = kept;
-    }
-}
-
-/// The length of the bytes without a UTF-8 character cut off at the end.
-fn utf8_complete_end(buf: &[u8]) -> usize {
-    let n = buf.len();
-    for back in 1..=n.min(4) {
-        let b = buf[n - back];
-        if b & 0xc0 != 0x80 {
-            let need = match b {
-                0xf0.. => 4,
-                0xe0.. => 3,
-                0xc0.. => 2,
-                _ => 1,
-            };
-            return if need > back { n - back } else { n };
-        }
-    }
-    n
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::deploy::lines::{BATCH, LINE_CAP};
     use crate::deploy::procs::group_alive;
+    use std::path::Path;
 
-    const SECRET: &str = "s3cr3t-T0ken-value";
+    pub(super) const SECRET: &str = "s3cr3t-T0ken-value";
 
-    fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    pub(super) fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
         let path = dir.join(name);
         std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
         #[cfg(unix)]
@@ -793,18 +356,18 @@ mod tests {
         path
     }
 
-    fn command(dir: &Path, program: &str) -> StepCommand {
+    pub(super) fn command(dir: &Path, program: &str) -> StepCommand {
         let mut cmd = StepCommand::new(program, dir);
         cmd.timeout = Duration::from_secs(20);
         cmd.grace = Duration::from_secs(2);
         cmd
     }
 
-    struct Ran {
-        outcome: StepOutcome,
-        lines: Vec<LogLine>,
+    pub(super) struct Ran {
+        pub(super) outcome: StepOutcome,
+        pub(super) lines: Vec<LogLine>,
         batches: Vec<usize>,
-        started: Option<u32>,
+        pub(super) started: Option<u32>,
     }
 
     impl Ran {
@@ -813,7 +376,7 @@ mod tests {
         }
     }
 
-    async fn run(cmd: &StepCommand, masker: &Masker) -> Ran {
+    pub(super) async fn run(cmd: &StepCommand, masker: &Masker) -> Ran {
         run_cancellable(cmd, masker, &CancellationToken::new(), |_| {}).await
     }
 
@@ -1080,65 +643,6 @@ sleep 0.2"#;
     }
 
     #[tokio::test]
-    async fn steps_that_cannot_start_say_why() {
-        let dir = tempfile::tempdir().unwrap();
-        let missing = dir.path().join("nowhere");
-        let ran = run(&command(&missing, "./deploy.sh"), &Masker::default()).await;
-        let StepEnd::FailedToStart(m) = &ran.outcome.end else { panic!("{:?}", ran.outcome) };
-        assert_eq!(m, &format!("The working folder {} does not exist. Set the target's working folder, or the project's repository folder.", missing.display()));
-        assert_eq!(ran.outcome.pid, None);
-        assert_eq!(ran.started, None);
-        assert!(ran.lines.is_empty());
-
-        let mut shell = command(&missing, "echo hi");
-        shell.through_shell = true;
-        assert!(matches!(run(&shell, &Masker::default()).await.outcome.end, StepEnd::FailedToStart(m) if m.starts_with("The working folder")));
-
-        let ran = run(&command(dir.path(), "no-such-program-xyz"), &Masker::default()).await;
-        let StepEnd::FailedToStart(m) = &ran.outcome.end else { panic!("{:?}", ran.outcome) };
-        assert!(m.starts_with("The program `no-such-program-xyz` was not found on the PATH"), "{m}");
-
-        let ran = run(&command(dir.path(), "./deploy.sh"), &Masker::default()).await;
-        let StepEnd::FailedToStart(m) = &ran.outcome.end else { panic!("{:?}", ran.outcome) };
-        assert!(m.starts_with("The program `./deploy.sh` was not found:"), "{m}");
-
-        // There but not executable: by path, and by name on the PATH.
-        std::fs::write(dir.path().join("deploy.sh"), "#!/bin/sh\necho hi\n").unwrap();
-        let ran = run(&command(dir.path(), "./deploy.sh"), &Masker::default()).await;
-        let path = dir.path().join("deploy.sh");
-        let StepEnd::FailedToStart(m) = &ran.outcome.end else { panic!("{:?}", ran.outcome) };
-        assert_eq!(m, &format!("`{0}` is not executable. Run chmod +x {0}, or tick 'run through sh'.", path.display()));
-        let mut by_name = command(dir.path(), "deploy.sh");
-        by_name.env = vec![("PATH".into(), dir.path().display().to_string())];
-        assert!(matches!(run(&by_name, &Masker::default()).await.outcome.end, StepEnd::FailedToStart(m) if m.contains("is not executable")));
-
-        // In the working folder but not on the PATH.
-        let ran = run(&command(dir.path(), "deploy.sh"), &Masker::default()).await;
-        let StepEnd::FailedToStart(m) = &ran.outcome.end else { panic!("{:?}", ran.outcome) };
-        assert!(m.contains("not found on the PATH") && m.contains("write `./deploy.sh`"), "{m}");
-
-        // A folder; an interpreter that does not exist; nothing at all.
-        std::fs::create_dir(dir.path().join("sub")).unwrap();
-        assert!(matches!(run(&command(dir.path(), "./sub"), &Masker::default()).await.outcome.end, StepEnd::FailedToStart(m) if m.contains("is a folder")));
-        let odd = dir.path().join("odd.sh");
-        std::fs::write(&odd, "#!/no/such/interpreter\necho hi\n").unwrap();
-        std::fs::set_permissions(&odd, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-        let ran = run(&command(dir.path(), "./odd.sh"), &Masker::default()).await;
-        assert!(matches!(&ran.outcome.end, StepEnd::FailedToStart(m) if m.contains("interpreter")), "{:?}", ran.outcome);
-        assert!(matches!(run(&command(dir.path(), " "), &Masker::default()).await.outcome.end, StepEnd::FailedToStart(m) if m.starts_with("No program")));
-        let bare = dir.path().join("bare.sh");
-        std::fs::write(&bare, "echo no first line\n").unwrap();
-        std::fs::set_permissions(&bare, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-        let ran = run(&command(dir.path(), "./bare.sh"), &Masker::default()).await;
-        let StepEnd::FailedToStart(m) = &ran.outcome.end else { panic!("{:?}", ran.outcome) };
-        assert_eq!(m, &format!("`{}` is not a program the system can start: a script needs a first line such as #!/bin/sh. Add one, or tick 'run through sh'.", bare.display()));
-
-        // A message never shows a secret, even one in a path.
-        let ran = run(&command(dir.path(), &format!("./{SECRET}.sh")), &Masker::new(&[SECRET])).await;
-        assert!(matches!(&ran.outcome.end, StepEnd::FailedToStart(m) if m.contains("./***.sh") && !m.contains(SECRET)), "{:?}", ran.outcome);
-    }
-
-    #[tokio::test]
     async fn many_lines_arrive_in_order_batched_and_masked() {
         const N: usize = 1_000_000;
         let dir = tempfile::tempdir().unwrap();
@@ -1197,78 +701,6 @@ echo "on stderr" >&2"#,
         assert!(joined == want, "the pieces differ from the masked lines");
         assert_eq!(ran.lines[0].text.len(), MAX_PIECE);
         assert!(ran.lines.len() >= 2 + 1 + (LINE_CAP + 300 * 1024) / MAX_PIECE);
-    }
-
-    // --- The line machinery alone, without a process.
-
-    fn feed_all(chunks: &[&[u8]], masker: &Masker) -> Vec<String> {
-        let mut got = Vec::new();
-        let mut sink = Sink { masker, on_lines: |b: Vec<LogLine>| got.extend(b.into_iter().map(|l| l.text)), batch: Vec::new(), scratch: Vec::new(), count: 0 };
-        let mut pending = Pending::new(Stream::Out);
-        for chunk in chunks {
-            pending.feed(chunk, &mut sink);
-        }
-        pending.finish(&mut sink);
-        sink.flush();
-        got
-    }
-
-    #[test]
-    fn a_secret_split_at_any_read_is_masked() {
-        let masker = Masker::new(&[SECRET]);
-        let text = format!("x {SECRET} y\n\u{e9}\u{1F680}\n");
-        let bytes = text.as_bytes();
-        for cut in 0..=bytes.len() {
-            for second in cut..=bytes.len() {
-                let got = feed_all(&[&bytes[..cut], &bytes[cut..second], &bytes[second..]], &masker);
-                assert_eq!(got, ["x *** y", "\u{e9}\u{1F680}"], "cuts at {cut}, {second}");
-            }
-        }
-    }
-
-    #[test]
-    fn an_overlong_line_is_cut_where_no_secret_is_split() {
-        let masker = Masker::new(&[SECRET]);
-        // The secret straddles the read that crosses the cap, at every
-        // position, with multi-byte characters about.
-        for shift in 0..SECRET.len() + 2 {
-            let mut line = "\u{e9}".repeat((LINE_CAP - shift) / 2);
-            line.push_str(SECRET);
-            line.push_str("\u{1F680}tail");
-            let bytes = line.as_bytes();
-            let first = LINE_CAP + 1 - 3;
-            let got = feed_all(&[&bytes[..first], &bytes[first..first + 4], &bytes[first + 4..], b"\n"], &masker);
-            let joined = got.concat();
-            assert_eq!(joined, line.replace(SECRET, "***"), "shift {shift}");
-            assert!(got.iter().all(|p| p.len() <= MAX_PIECE));
-        }
-        // A progress line redrawn past the cap keeps its last state only.
-        let mut chunks: Vec<Vec<u8>> = (0..40_000).map(|i| format!("\rprogress {i:>8}%").into_bytes()).collect();
-        chunks.push(b"\r\n".to_vec());
-        let refs: Vec<&[u8]> = chunks.iter().map(|c| c.as_slice()).collect();
-        let got = feed_all(&refs, &masker);
-        assert_eq!(got, ["progress    39999%"]);
-    }
-
-    #[test]
-    fn escape_sequences_are_stripped() {
-        let strip = |s: &[u8]| {
-            let mut out = Vec::new();
-            strip_escapes(s, &mut out);
-            String::from_utf8(out).unwrap()
-        };
-        assert_eq!(strip(b"\x1b[0m\x1b[38;5;196mx\x1b[m\x1b[?25l"), "x");
-        assert_eq!(strip(b"a\x1b]0;t\x07b\x1b]1;t\x1b\\c"), "abc");
-        assert_eq!(strip(b"a\x1b(Bb\x1b7c\x1b=d"), "abcd");
-        assert_eq!(strip(b"cut \x1b[31"), "cut ");
-        assert_eq!(strip(b"cut \x1b]0;never ends"), "cut ");
-        assert_eq!(strip(b"lone \x1b"), "lone ");
-        assert_eq!(strip("\x1b\u{e9}t\u{e9}".as_bytes()), "\u{e9}t\u{e9}");
-        assert_eq!(progress_tail(b"a\rb\r\r"), b"b");
-        assert_eq!(progress_tail(b"\r"), b"");
-        assert_eq!(utf8_complete_end("ab\u{1F680}".as_bytes()), 6);
-        assert_eq!(utf8_complete_end(&"ab\u{1F680}".as_bytes()[..5]), 2);
-        assert_eq!(utf8_complete_end(&"\u{e9}".as_bytes()[..1]), 0);
     }
 
     #[tokio::test]
