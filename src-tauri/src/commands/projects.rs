@@ -1,4 +1,3 @@
-use chrono::Utc;
 use liftoff_core::projects::{self, Project, ProjectDraft, ProjectQuery};
 use liftoff_core::sample;
 use tauri::State;
@@ -9,36 +8,35 @@ use crate::state::AppState;
 #[tauri::command]
 #[specta::specta]
 pub async fn list_projects(state: State<'_, AppState>, query: ProjectQuery) -> Result<Vec<Project>> {
-    state.with_store(move |s| Ok(projects::list(s, &query)?)).await
+    state.with_ctx(move |cx| Ok(projects::list(cx.store, &query)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn create_project(state: State<'_, AppState>, draft: ProjectDraft) -> Result<Project> {
-    state.with_store(move |s| Ok(projects::create(s, &draft, Utc::now())?)).await
+    state.with_ctx(move |cx| Ok(projects::create(cx.store, &draft, cx.now)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn update_project(state: State<'_, AppState>, id: String, draft: ProjectDraft) -> Result<Project> {
-    state.with_store(move |s| Ok(projects::update(s, &id, &draft, Utc::now())?)).await
+    state.with_ctx(move |cx| Ok(projects::update(cx.store, &id, &draft, cx.now)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn set_project_archived(state: State<'_, AppState>, id: String, archived: bool) -> Result<Project> {
-    state.with_store(move |s| Ok(projects::set_archived(s, &id, archived, Utc::now())?)).await
+    state.with_ctx(move |cx| Ok(projects::set_archived(cx.store, &id, archived, cx.now)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn delete_project(state: State<'_, AppState>, id: String) -> Result<()> {
-    let keychain = state.keychain.clone();
-    state.with_store(move |s| Ok(projects::delete(s, &keychain, &id)?)).await
+    state.with_ctx(move |cx| Ok(projects::delete(cx.store, cx.keychain, &id)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn open_sample_project(state: State<'_, AppState>) -> Result<Project> {
-    state.with_store(|s| Ok(sample::open_sample_project(s, Utc::now())?)).await
+    state.with_ctx(move |cx| Ok(sample::open_sample_project(cx.store, cx.now)?)).await
 }
