@@ -10,7 +10,7 @@ use std::sync::Arc;
 use liftoff_core::announce::drafts::{self, Approval, Draft, DraftView, SendGate};
 use liftoff_core::announce::items::{self, ChangeItem, ChangeList, ItemEdit, ReadReport};
 use liftoff_core::announce::render::{self, Variable};
-use liftoff_core::announce::sends::{self, Delivery, ExportFormat, SendProgress, Send, SendKind};
+use liftoff_core::announce::sends::{self, AnnouncementSend, Delivery, ExportFormat, SendKind, SendProgress};
 use liftoff_core::announce::settings::{self, AnnounceSettings, CaCertificate};
 use liftoff_core::announce::words::WordsEdit;
 use liftoff_core::announce::{Audience, Channel as Medium};
@@ -82,7 +82,7 @@ pub struct DraftEntry {
 #[serde(rename_all = "camelCase")]
 pub struct AnnouncementsOverview {
     pub drafts: Vec<DraftEntry>,
-    pub sends: Vec<Send>,
+    pub sends: Vec<AnnouncementSend>,
     pub gate: SendGate,
 }
 
@@ -254,7 +254,7 @@ pub async fn start_send(
     retry_failed: bool,
     actor: Option<String>,
     progress: Channel<SendProgress>,
-) -> Result<Send> {
+) -> Result<AnnouncementSend> {
     let send = state
         .acting(actor, Within::Draft(draft_id.clone()), move |cx| Ok(sends::start(cx.store, &draft_id, kind, retry_failed, &cx.who, cx.now)?))
         .await?;
@@ -304,6 +304,6 @@ pub async fn send_deliveries(state: State<'_, AppState>, send_id: String) -> Res
 /// Announcements lane.
 #[tauri::command]
 #[specta::specta]
-pub async fn announcement_sends(state: State<'_, AppState>, project_id: String) -> Result<Vec<Send>> {
+pub async fn announcement_sends(state: State<'_, AppState>, project_id: String) -> Result<Vec<AnnouncementSend>> {
     state.with_ctx(move |cx| Ok(sends::list_for_project(&*cx.store.reader()?, &project_id)?)).await
 }
