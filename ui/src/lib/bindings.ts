@@ -816,6 +816,8 @@ export type ErrorCode =
 "keychain" | 
 /**  The database cannot be used (damaged, newer, in use, unwritable). */
 "database" | 
+/**  One stored value is damaged; the message names the row and column. */
+"damaged" | 
 /**  Liftoff could not start; the message says why. */
 "startup" | 
 /**

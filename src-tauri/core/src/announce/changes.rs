@@ -21,6 +21,7 @@ use std::process::{Command, Stdio};
 use serde::{Deserialize, Serialize};
 
 use crate::rules::Cause;
+use crate::store::column::stored_text;
 
 /// At most this many commits are read for one release. A longer range is an
 /// error ([`ChangesError::TooManyCommits`]) rather than a silently cut list,
@@ -45,6 +46,15 @@ pub enum Category {
     Security,
 }
 
+stored_text!(Category {
+    New => "new",
+    Improved => "improved",
+    Fixed => "fixed",
+    Breaking => "breaking",
+    Deprecated => "deprecated",
+    Security => "security",
+});
+
 impl Category {
     /// Every category, in the order announcements list them.
     pub const ALL: [Category; 6] = [
@@ -67,22 +77,6 @@ impl Category {
             Category::Security => "Security",
         }
     }
-
-    /// The key templates and the UI use (`breaking`, `new`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::New => "new",
-            Category::Improved => "improved",
-            Category::Fixed => "fixed",
-            Category::Breaking => "breaking",
-            Category::Deprecated => "deprecated",
-            Category::Security => "security",
-        }
-    }
-
-    pub fn parse(key: &str) -> Option<Category> {
-        Category::ALL.into_iter().find(|c| c.as_str() == key)
-    }
 }
 
 /// Who a change matters to; each announcement draft is for one audience.
@@ -96,6 +90,8 @@ pub enum Audience {
     Developers,
     Internal,
 }
+
+stored_text!(Audience { EndUsers => "endUsers", Admins => "admins", Developers => "developers", Internal => "internal" });
 
 impl Audience {
     pub const ALL: [Audience; 4] = [
@@ -112,20 +108,6 @@ impl Audience {
             Audience::Developers => "Developers and API users",
             Audience::Internal => "Internal",
         }
-    }
-
-    /// The camelCase key, as serialized.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Audience::EndUsers => "endUsers",
-            Audience::Admins => "admins",
-            Audience::Developers => "developers",
-            Audience::Internal => "internal",
-        }
-    }
-
-    pub fn parse(key: &str) -> Option<Audience> {
-        Audience::ALL.into_iter().find(|a| a.as_str() == key)
     }
 }
 

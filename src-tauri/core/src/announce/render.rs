@@ -23,6 +23,7 @@ use pulldown_cmark::{Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd
 use serde::{Deserialize, Serialize};
 
 use super::changes::{Audience, Category, SuggestedItem};
+use crate::store::column::stored_text;
 
 /// The most a template part may produce, in bytes.
 pub const MAX_OUTPUT: usize = 1024 * 1024;
@@ -45,6 +46,8 @@ pub enum Channel {
     Social,
     ReleaseNotes,
 }
+
+stored_text!(Channel { Email => "email", InApp => "inApp", Social => "social", ReleaseNotes => "releaseNotes" });
 
 /// One named part of a channel's draft.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,19 +74,6 @@ impl Channel {
         Channel::Social,
         Channel::ReleaseNotes,
     ];
-
-    pub fn parse(key: &str) -> Option<Channel> {
-        Channel::ALL.into_iter().find(|c| c.as_str() == key)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Email => "email",
-            Channel::InApp => "inApp",
-            Channel::Social => "social",
-            Channel::ReleaseNotes => "releaseNotes",
-        }
-    }
 
     pub fn label(self) -> &'static str {
         match self {

@@ -21,6 +21,7 @@ use crate::release::{self as releases, Release, ReleaseState};
 use crate::secrets::Keychain;
 use crate::store::ChangeKind;
 use crate::{clock, credentials, Store};
+use crate::store::column::{self, stored_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -30,6 +31,8 @@ pub enum SendKind {
     Export,
 }
 
+stored_text!(SendKind { Test => "test", Audience => "audience", Export => "export" });
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub enum SendState {
@@ -37,6 +40,8 @@ pub enum SendState {
     Done,
     Stopped,
 }
+
+stored_text!(SendState { Running => "running", Done => "done", Stopped => "stopped" });
 
 /// One send of a draft (a test, to its audience, or an export) with its
 /// tally.
@@ -86,14 +91,6 @@ pub struct SendProgress {
     pub current: Option<String>,
 }
 
-fn kind_text(k: SendKind) -> &'static str {
-    match k {
-        SendKind::Test => "test",
-        SendKind::Audience => "audience",
-        SendKind::Export => "export",
-    }
-}
-
 const SEND_COLUMNS: &str = "s.id, s.announcement_id, s.release_id, r.version, a.channel, s.kind, s.audience, s.started_by, s.started_at,
     s.finished_at, s.state, s.note,
     (SELECT COUNT(*) FROM announce_deliveries d WHERE d.send_id = s.id),
@@ -103,29 +100,19 @@ const SEND_COLUMNS: &str = "s.id, s.announcement_id, s.release_id, r.version, a.
     (SELECT COUNT(*) FROM announce_deliveries d WHERE d.send_id = s.id AND d.state = 'pending')";
 
 fn send_from_row(r: &rusqlite::Row) -> rusqlite::Result<AnnouncementSend> {
-    let channel: String = r.get(4)?;
-    let kind: String = r.get(5)?;
-    let state: String = r.get(10)?;
+    let (id, channel, kind, state): (String, String, String, String) = (r.get(0)?, r.get(4)?, r.get(5)?, r.get(10)?);
     Ok(AnnouncementSend {
         id: r.get(0)?,
         announcement_id: r.get(1)?,
         release_id: r.get(2)?,
         version: r.get(3)?,
-        channel: Channel::parse(&channel).unwrap_or(Channel::Email),
-        kind: match kind.as_str() {
-            "test" => SendKind::Test,
-            "export" => SendKind::Export,
-            _ => SendKind::Audience,
-        },
+        channel: column::text("announcements", &r.get::<_, String>(1)?, "channel", &channel)?,
+        kind: column::text("announce_sends", &id, "kind", &kind)?,
         audience: r.get(6)?,
         started_by: r.get(7)?,
         started_at: r.get(8)?,
         finished_at: r.get(9)?,
-        state: match state.as_str() {
-            "running" => SendState::Running,
-            "done" => SendState::Done,
-            _ => SendState::Stopped,
-        },
+        state: column::text("announce_sends", &id, "state", &state)?,
         note: r.get(11)?,
         total: r.get(12)?,
         sent: r.get(13)?,
@@ -258,7 +245,7 @@ pub fn start(store: &Store, draft_id: &str, kind: SendKind, retry_failed: bool, 
         tx.execute(
             "INSERT INTO announce_sends (id, announcement_id, release_id, kind, audience, started_by, started_at, state, subject, text, html)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8, ?9, ?10)",
-            params![id, draft_id, release.id, kind_text(kind), draft.audience.as_str(), actor.name, at, email.subject, email.text, email.html],
+            params![id, draft_id, release.id, kind.as_str(), draft.audience.as_str(), actor.name, at, email.subject, email.text, email.html],
         )?;
         let mut insert = tx.prepare("INSERT OR IGNORE INTO announce_deliveries (send_id, address, name, line, state) VALUES (?1, ?2, ?3, ?4, 'pending')")?;
         for r in &recipients {
