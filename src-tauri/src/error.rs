@@ -34,6 +34,8 @@ pub enum ErrorCode {
     Keychain,
     /// The database cannot be used (damaged, newer, in use, unwritable).
     Database,
+    /// One stored value is damaged; the message names the row and column.
+    Damaged,
     /// Liftoff could not start; the message says why.
     Startup,
     /// Something is locked or changed underneath (a busy database, a held
@@ -78,13 +80,14 @@ pub fn from_core<E: Kind>(e: &E) -> AppError {
         ErrorKind::NotFound => ErrorCode::NotFound,
         ErrorKind::Keychain => ErrorCode::Keychain,
         ErrorKind::Database => ErrorCode::Database,
+        ErrorKind::Damaged => ErrorCode::Damaged,
         ErrorKind::Conflict => ErrorCode::Conflict,
         ErrorKind::Cancelled => ErrorCode::Cancelled,
         ErrorKind::External => ErrorCode::External,
         ErrorKind::Internal => ErrorCode::Internal,
     };
     let detail = e.detail();
-    if matches!(code, ErrorCode::Database | ErrorCode::Internal) {
+    if matches!(code, ErrorCode::Database | ErrorCode::Damaged | ErrorCode::Internal) {
         log::error!("{e} ({})", detail.as_deref().unwrap_or("no detail"));
     }
     AppError { code, message: e.to_string(), fields: e.fields().cloned(), detail }

@@ -19,7 +19,7 @@ pub fn handle<R: Runtime>(ctx: UriSchemeContext<'_, R>, request: Request<Vec<u8>
     let (id, dark) = (id.to_owned(), theme == "dark");
     let state = ctx.app_handle().state::<AppState>().inner().clone();
     tauri::async_runtime::spawn(async move {
-        let page = state.with_store(move |s| Ok(drafts::preview(s, &id, dark)?)).await;
+        let page = state.with_ctx(move |cx| Ok(drafts::preview(cx.store, &id, dark)?)).await;
         let (status, body) = match page {
             Ok(html) => (200, html),
             Err(e) => (404, format!("<!doctype html><meta charset=utf-8><p style=\"font-family:sans-serif\">{}</p>", escape(&e.message))),

@@ -4,6 +4,10 @@
 //! The window paints before the database is touched: the store opens on a
 //! background thread, and commands that need it wait for it there, off the
 //! UI thread and off the async runtime.
+//!
+//! Every command goes through one door ([`AppState::with_ctx`], or
+//! [`AppState::acting`] when it records who acts), which hands it a [`Ctx`]:
+//! the store, the keychain, who acts and the time, resolved once here.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -11,6 +15,11 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use tokio_util::sync::CancellationToken;
 
+use chrono::{DateTime, Local, NaiveDate, Utc};
+use liftoff_core::announce::{self, Owner};
+use liftoff_core::audit::Actor;
+use liftoff_core::deploy::runs;
+use liftoff_core::environments;
 use liftoff_core::planning::picture::DragChecks;
 use liftoff_core::secrets::Keychain;
 use liftoff_core::{Recovery, Store};
@@ -122,24 +131,105 @@ impl AppState {
         tauri::async_runtime::spawn_blocking(move || state.wait().report.clone()).await.map_err(background_failed)
     }
 
-    /// Runs `f` with the store on a blocking thread, off the async runtime.
-    pub async fn with_store<T, F>(&self, f: F) -> Result<T>
+    /// The one door of the commands: runs `f` on a blocking thread, off the
+    /// async runtime, once the store has opened, with a [`Ctx`] whose `who`
+    /// is this computer's user (for commands that record no one, or that
+    /// the window asks without naming a person).
+    pub async fn with_ctx<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Store) -> Result<T> + Send + 'static,
+        F: FnOnce(&Ctx) -> Result<T> + Send + 'static,
+    {
+        self.door(None, f).await
+    }
+
+    /// [`AppState::with_ctx`] for a command that records who acts: `person`
+    /// is the project person the window says the user is (`None` for this
+    /// computer's user), checked against the project of `within` before
+    /// `f` runs.
+    pub async fn acting<T, F>(&self, person: Option<String>, within: Within, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Ctx) -> Result<T> + Send + 'static,
+    {
+        self.door(Some((person, within)), f).await
+    }
+
+    async fn door<T, F>(&self, acting: Option<(Option<String>, Within)>, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Ctx) -> Result<T> + Send + 'static,
     {
         let state = self.clone();
         tauri::async_runtime::spawn_blocking(move || {
             let opening = state.wait();
-            match &opening.store {
-                Some(store) => f(store),
-                None => Err(opening.report.fatal.clone().unwrap_or_else(|| {
+            let Some(store) = &opening.store else {
+                return Err(opening.report.fatal.clone().unwrap_or_else(|| {
                     AppError::new(ErrorCode::Startup, "Liftoff's database is not open. Restart Liftoff.")
-                })),
-            }
+                }));
+            };
+            let who = match acting {
+                Some((person, within)) => within.actor(store, person.as_deref())?,
+                None => Actor { person_id: None, name: local_user() },
+            };
+            let clock: fn() -> DateTime<Utc> = Utc::now;
+            let now = clock();
+            let cx = Ctx { store, keychain: &state.keychain, who, now, today: now.with_timezone(&Local).date_naive(), clock };
+            f(&cx)
         })
         .await
         .map_err(background_failed)?
+    }
+}
+
+/// What every command works with, resolved once by the door
+/// ([`AppState::with_ctx`], [`AppState::acting`]).
+pub struct Ctx<'a> {
+    pub store: &'a Store,
+    /// The OS keychain, where credential values live.
+    pub keychain: &'a Keychain,
+    /// Who acts, as the audit log records them.
+    pub who: Actor,
+    /// When the command was asked: the one time its changes are stamped with.
+    pub now: DateTime<Utc>,
+    /// This computer's date at `now`, for what is judged by the day (gates, freezes).
+    pub today: NaiveDate,
+    /// The clock, for work that stamps as it goes (a send's deliveries).
+    pub clock: fn() -> DateTime<Utc>,
+}
+
+/// What a command acts on, naming the project whose person may act.
+pub enum Within {
+    Project(String),
+    Release(String),
+    ChecklistItem(String),
+    GateOverride(String),
+    Draft(String),
+    ChangeItem(String),
+    Environment(String),
+    Run(String),
+}
+
+impl Within {
+    /// The one place a command's actor is resolved: the project person
+    /// `person` (who must be in the project) or this computer's user.
+    fn actor(&self, store: &Store, person: Option<&str>) -> Result<Actor> {
+        let local = local_user();
+        let release_of = |owner, id| Ok::<_, AppError>(announce::release_of(store, owner, id)?);
+        let project_of_environment = |id| Ok::<_, AppError>(environments::get(store, id)?.project_id);
+        Ok(match self {
+            Within::Project(id) => Actor::resolve(&*store.reader()?, id, person, &local)?,
+            Within::Release(id) => Actor::for_release(&*store.reader()?, id, person, &local)?,
+            Within::ChecklistItem(id) => Actor::for_item(&*store.reader()?, id, person, &local)?,
+            Within::GateOverride(id) => Actor::for_override(&*store.reader()?, id, person, &local)?,
+            Within::Draft(id) => Actor::for_release(&*store.reader()?, &release_of(Owner::Draft, id)?, person, &local)?,
+            Within::ChangeItem(id) => Actor::for_release(&*store.reader()?, &release_of(Owner::Item, id)?, person, &local)?,
+            Within::Environment(id) => Actor::resolve(&*store.reader()?, &project_of_environment(id)?, person, &local)?,
+            Within::Run(id) => {
+                let run = runs::get(store, id)?;
+                Actor::resolve(&*store.reader()?, &project_of_environment(&run.environment_id)?, person, &local)?
+            }
+        })
     }
 }
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::rules::{ErrorKind, Kind};
 use crate::{Store, StoreError};
+use crate::store::column::{self, stored_text};
 
 /// Why an actor could not be named or the log not read. The messages are
 /// the ones a release page shows.
@@ -101,29 +102,14 @@ pub enum AuditCategory {
     Announcement,
 }
 
-impl AuditCategory {
-    fn as_str(self) -> &'static str {
-        match self {
-            AuditCategory::Release => "release",
-            AuditCategory::Checklist => "checklist",
-            AuditCategory::Item => "item",
-            AuditCategory::Gate => "gate",
-            AuditCategory::Deploy => "deploy",
-            AuditCategory::Announcement => "announcement",
-        }
-    }
-
-    fn parse(s: &str) -> AuditCategory {
-        match s {
-            "checklist" => AuditCategory::Checklist,
-            "item" => AuditCategory::Item,
-            "gate" => AuditCategory::Gate,
-            "deploy" => AuditCategory::Deploy,
-            "announcement" => AuditCategory::Announcement,
-            _ => AuditCategory::Release,
-        }
-    }
-}
+stored_text!(AuditCategory {
+    Release => "release",
+    Checklist => "checklist",
+    Item => "item",
+    Gate => "gate",
+    Deploy => "deploy",
+    Announcement => "announcement",
+});
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -254,6 +240,7 @@ pub fn actors(store: &Store, release_id: &str) -> Result<Vec<String>, AuditError
 }
 
 fn from_row(row: &Row) -> rusqlite::Result<AuditEntry> {
+    let id: i64 = row.get(0)?;
     let category: String = row.get(5)?;
     let action: String = row.get(6)?;
     let (summary, details) = split_summary(&action, &row.get::<_, String>(7)?);
@@ -263,7 +250,7 @@ fn from_row(row: &Row) -> rusqlite::Result<AuditEntry> {
         item_id: row.get(2)?,
         at: row.get(3)?,
         actor: row.get(4)?,
-        category: AuditCategory::parse(&category),
+        category: column::text("audit_log", &id.to_string(), "category", &category)?,
         action: action.clone(),
         summary,
         details,

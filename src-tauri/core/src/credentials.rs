@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::rules::FieldErrors;
 use crate::secrets::{Keychain, KeychainError, SecretKey, SecretValue};
 use crate::{clock, Store, StoreError};
+use crate::store::column::{self, stored_text};
 
 pub const NAME_MAX: usize = 80;
 
@@ -28,28 +29,13 @@ pub enum CredentialKind {
     Other,
 }
 
-impl CredentialKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            CredentialKind::ApiToken => "apiToken",
-            CredentialKind::Password => "password",
-            CredentialKind::SshKeyPassphrase => "sshKeyPassphrase",
-            CredentialKind::SmtpPassword => "smtpPassword",
-            CredentialKind::Other => "other",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "apiToken" => CredentialKind::ApiToken,
-            "password" => CredentialKind::Password,
-            "sshKeyPassphrase" => CredentialKind::SshKeyPassphrase,
-            "smtpPassword" => CredentialKind::SmtpPassword,
-            "other" => CredentialKind::Other,
-            _ => return None,
-        })
-    }
-}
+stored_text!(CredentialKind {
+    ApiToken => "apiToken",
+    Password => "password",
+    SshKeyPassphrase => "sshKeyPassphrase",
+    SmtpPassword => "smtpPassword",
+    Other => "other",
+});
 
 /// A credential as SQLite knows it: no value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -301,12 +287,12 @@ fn locate(conn: &Connection, id: &str) -> Result<(Credential, SecretKey), Creden
 }
 
 fn from_row(row: &Row) -> rusqlite::Result<Credential> {
-    let kind: String = row.get(3)?;
+    let (id, kind): (String, String) = (row.get(0)?, row.get(3)?);
     Ok(Credential {
         id: row.get(0)?,
         environment_id: row.get(1)?,
         name: row.get(2)?,
-        kind: CredentialKind::parse(&kind).unwrap_or(CredentialKind::Other),
+        kind: column::text("credentials", &id, "kind", &kind)?,
         created_at: row.get(4)?,
         last_used_at: row.get(5)?,
         last_rotated_at: row.get(6)?,

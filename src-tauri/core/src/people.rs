@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::rules::FieldErrors;
 use crate::{clock, time_zones, Store, StoreError};
+use crate::store::column::{self, stored_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -20,27 +21,7 @@ pub enum Role {
     Support,
 }
 
-impl Role {
-    fn as_str(self) -> &'static str {
-        match self {
-            Role::Lead => "lead",
-            Role::Developer => "developer",
-            Role::Reviewer => "reviewer",
-            Role::Admin => "admin",
-            Role::Support => "support",
-        }
-    }
-
-    fn parse(s: &str) -> Role {
-        match s {
-            "lead" => Role::Lead,
-            "reviewer" => Role::Reviewer,
-            "admin" => Role::Admin,
-            "support" => Role::Support,
-            _ => Role::Developer,
-        }
-    }
-}
+stored_text!(Role { Lead => "lead", Developer => "developer", Reviewer => "reviewer", Admin => "admin", Support => "support" });
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -350,13 +331,13 @@ fn get_in(conn: &Connection, id: &str) -> Result<Option<Person>, PersonError> {
 }
 
 fn from_row(row: &Row) -> rusqlite::Result<Person> {
-    let role: String = row.get(4)?;
+    let (id, role): (String, String) = (row.get(0)?, row.get(4)?);
     Ok(Person {
         id: row.get(0)?,
         project_id: row.get(1)?,
         name: row.get(2)?,
         email: row.get(3)?,
-        role: Role::parse(&role),
+        role: column::text("people", &id, "role", &role)?,
         time_zone: row.get(5)?,
         work_start: row.get(6)?,
         work_end: row.get(7)?,

@@ -159,6 +159,9 @@ pub enum ErrorKind {
     Keychain,
     /// The database cannot be read or written (I/O, damage, a newer file).
     Database,
+    /// One stored value is damaged (the row and column are named); the
+    /// rest of the database reads.
+    Damaged,
     /// Something is locked or changed underneath (a busy database, a lock
     /// held by another deploy); trying again later may work.
     Conflict,

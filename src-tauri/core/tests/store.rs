@@ -245,3 +245,80 @@ fn projects_from_schema_1_get_the_default_pipeline() {
     let names: Vec<_> = envs.iter().map(|e| (e.name.as_str(), e.protected)).collect();
     assert_eq!(names, [("development", false), ("staging", false), ("production", true)]);
 }
+
+/// Writes `sql` into the database file behind the store's back, as a
+/// damaged disk or a hand edit would (CHECK constraints off).
+fn damage(dir: &Path, sql: &str) {
+    let conn = Connection::open(dir.join(DB_FILE)).unwrap();
+    conn.execute_batch(&format!("PRAGMA ignore_check_constraints = ON; {sql}")).unwrap();
+}
+
+#[test]
+fn a_damaged_json_column_is_reported_with_its_table_and_row_not_read_as_empty() {
+    use liftoff_core::environments;
+    use liftoff_core::planning::windows::{self, CalendarWindowDraft, WindowKind};
+    use liftoff_core::planning::PlanningError;
+    use liftoff_core::rules::{ErrorKind, Kind};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
+    let project = projects::create(&store, &draft("Atlas"), t0()).unwrap();
+    let prod = environments::list(&store, &project.id).unwrap().into_iter().find(|e| e.protected).unwrap();
+    let freeze = CalendarWindowDraft {
+        kind: Some(WindowKind::Freeze),
+        name: "Weekend freeze".into(),
+        reason: "Nobody is around to roll back".into(),
+        start_local: "2027-01-08T15:00".into(),
+        minutes: 60,
+        time_zone: "Europe/Berlin".into(),
+        rule: Some("FREQ=WEEKLY;BYDAY=FR".into()),
+        exdates: vec!["2027-04-02T15:00".into()],
+        environment_ids: vec![prod.id],
+    };
+    let w = windows::create(&store, &project.id, &freeze, t0()).unwrap();
+    damage(dir.path(), &format!("UPDATE calendar_windows SET exdates = '[\"2027-04-02T1' WHERE id = '{}'", w.id));
+
+    let e = windows::list(&store, &project.id).unwrap_err();
+    match &e {
+        PlanningError::Store(StoreError::DamagedValue { table, id, column, .. }) => {
+            assert_eq!((*table, id.as_str(), *column), ("calendar_windows", w.id.as_str(), "exdates"));
+        }
+        other => panic!("expected a damaged value, got {other:?}"),
+    }
+    assert_eq!(e.kind(), ErrorKind::Damaged);
+    let message = e.to_string();
+    assert!(message.starts_with(&format!("Liftoff cannot read the exdates stored for calendar window {}: the value is damaged", w.id)), "{message}");
+    assert!(message.contains("Restore the database from a backup"), "{message}");
+    assert!(e.detail().is_some_and(|d| d.contains("EOF")), "{:?}", e.detail());
+}
+
+#[test]
+fn an_unknown_enum_text_is_reported_with_its_table_and_row_not_read_as_a_default() {
+    use liftoff_core::people::{self, PersonDraft, PersonError, Role};
+    use liftoff_core::rules::{ErrorKind, Kind};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
+    let project = projects::create(&store, &draft("Atlas"), t0()).unwrap();
+    let person = PersonDraft {
+        name: "Dana Reviewer".into(),
+        email: "dana@example.com".into(),
+        role: Role::Reviewer,
+        time_zone: "UTC".into(),
+        work_start: "09:00".into(),
+        work_end: "17:00".into(),
+        work_days: [true, true, true, true, true, false, false],
+    };
+    let dana = people::create(&store, &project.id, &person, t0()).unwrap();
+    // Before, an unknown role quietly read as "developer".
+    damage(dir.path(), &format!("UPDATE people SET role = 'captain' WHERE id = '{}'", dana.id));
+
+    let e = people::list(&store, &project.id).unwrap_err();
+    match &e {
+        PersonError::Store(StoreError::DamagedValue { table, id, column, .. }) => {
+            assert_eq!((*table, id.as_str(), *column), ("people", dana.id.as_str(), "role"));
+        }
+        other => panic!("expected a damaged value, got {other:?}"),
+    }
+    assert_eq!(e.kind(), ErrorKind::Damaged);
+    assert!(e.to_string().starts_with(&format!("Liftoff cannot read the role stored for person {}: the value is damaged", dana.id)), "{e}");
+    assert!(e.detail().is_some_and(|d| d.contains("“captain”")), "{:?}", e.detail());
+}

@@ -7,52 +7,37 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use chrono::Utc;
 use liftoff_core::announce::drafts::{self, Approval, Draft, DraftView, SendGate};
 use liftoff_core::announce::items::{self, ChangeItem, ChangeList, ItemEdit, ReadReport};
 use liftoff_core::announce::render::{self, Variable};
-use liftoff_core::announce::sends::{self, Delivery, ExportFormat, SendProgress, Send, SendKind};
+use liftoff_core::announce::sends::{self, AnnouncementSend, Delivery, ExportFormat, SendKind, SendProgress};
 use liftoff_core::announce::settings::{self, AnnounceSettings, CaCertificate};
 use liftoff_core::announce::words::WordsEdit;
-use liftoff_core::announce::{release_of, Audience, Channel as Medium, Owner};
-use liftoff_core::audit::Actor;
-use liftoff_core::{files, Store};
+use liftoff_core::announce::{self, Audience, Channel as Medium};
+use liftoff_core::files;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{AppError, ErrorCode, Result};
-use crate::state::{local_user, AppState};
-
-fn actor_in_release(s: &Store, release_id: &str, actor: Option<&str>) -> Result<Actor> {
-    Ok(Actor::for_release(&*s.reader()?, release_id, actor, &local_user())?)
-}
-
-fn actor_for_draft(s: &Store, draft_id: &str, actor: Option<&str>) -> Result<Actor> {
-    actor_in_release(s, &release_of(s, Owner::Draft, draft_id)?, actor)
-}
+use crate::state::{AppState, Within};
 
 #[tauri::command]
 #[specta::specta]
 pub async fn announce_settings(state: State<'_, AppState>, project_id: String) -> Result<AnnounceSettings> {
-    state.with_store(move |s| Ok(settings::get(s, &project_id)?)).await
+    state.with_ctx(move |cx| Ok(settings::get(cx.store, &project_id)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn set_announce_settings(state: State<'_, AppState>, project_id: String, settings: AnnounceSettings) -> Result<AnnounceSettings> {
-    state
-        .with_store(move |s| {
-            let who = liftoff_core::audit::Actor { person_id: None, name: crate::state::local_user() };
-            Ok(liftoff_core::announce::set_settings(s, &project_id, &settings, &who, Utc::now())?)
-        })
-        .await
+    state.acting(None, Within::Project(project_id.clone()), move |cx| Ok(announce::set_settings(cx.store, &project_id, &settings, &cx.who, cx.now)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn change_items(state: State<'_, AppState>, release_id: String) -> Result<ChangeList> {
-    state.with_store(move |s| Ok(items::list(s, &release_id)?)).await
+    state.with_ctx(move |cx| Ok(items::list(cx.store, &release_id)?)).await
 }
 
 /// Reads the release's commits from its git repository into its items.
@@ -60,9 +45,8 @@ pub async fn change_items(state: State<'_, AppState>, release_id: String) -> Res
 #[specta::specta]
 pub async fn read_changes(state: State<'_, AppState>, release_id: String, from: Option<String>, to: Option<String>, actor: Option<String>) -> Result<ReadReport> {
     state
-        .with_store(move |s| {
-            let who = actor_in_release(s, &release_id, actor.as_deref())?;
-            Ok(liftoff_core::announce::read_changes(s, &release_id, from.as_deref(), to.as_deref(), &who, Utc::now())?)
+        .acting(actor, Within::Release(release_id.clone()), move |cx| {
+            Ok(announce::read_changes(cx.store, &release_id, from.as_deref(), to.as_deref(), &cx.who, cx.now)?)
         })
         .await
 }
@@ -70,34 +54,19 @@ pub async fn read_changes(state: State<'_, AppState>, release_id: String, from: 
 #[tauri::command]
 #[specta::specta]
 pub async fn add_change_item(state: State<'_, AppState>, release_id: String, edit: ItemEdit, actor: Option<String>) -> Result<ChangeItem> {
-    state
-        .with_store(move |s| {
-            let who = actor_in_release(s, &release_id, actor.as_deref())?;
-            Ok(liftoff_core::announce::add_item(s, &release_id, &edit, &who, Utc::now())?)
-        })
-        .await
+    state.acting(actor, Within::Release(release_id.clone()), move |cx| Ok(announce::add_item(cx.store, &release_id, &edit, &cx.who, cx.now)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn update_change_item(state: State<'_, AppState>, item_id: String, edit: ItemEdit, actor: Option<String>) -> Result<ChangeItem> {
-    state
-        .with_store(move |s| {
-            let who = actor_in_release(s, &release_of(s, Owner::Item, &item_id)?, actor.as_deref())?;
-            Ok(liftoff_core::announce::update_item(s, &item_id, &edit, &who, Utc::now())?)
-        })
-        .await
+    state.acting(actor, Within::ChangeItem(item_id.clone()), move |cx| Ok(announce::update_item(cx.store, &item_id, &edit, &cx.who, cx.now)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn delete_change_item(state: State<'_, AppState>, item_id: String, actor: Option<String>) -> Result<()> {
-    state
-        .with_store(move |s| {
-            let who = actor_in_release(s, &release_of(s, Owner::Item, &item_id)?, actor.as_deref())?;
-            Ok(liftoff_core::announce::delete_item(s, &item_id, &who, Utc::now())?)
-        })
-        .await
+    state.acting(actor, Within::ChangeItem(item_id.clone()), move |cx| Ok(announce::delete_item(cx.store, &item_id, &cx.who, cx.now)?)).await
 }
 
 /// A draft in the release's list, with its approval.
@@ -113,7 +82,7 @@ pub struct DraftEntry {
 #[serde(rename_all = "camelCase")]
 pub struct AnnouncementsOverview {
     pub drafts: Vec<DraftEntry>,
-    pub sends: Vec<Send>,
+    pub sends: Vec<AnnouncementSend>,
     pub gate: SendGate,
 }
 
@@ -121,9 +90,9 @@ pub struct AnnouncementsOverview {
 #[specta::specta]
 pub async fn announcements_overview(state: State<'_, AppState>, release_id: String) -> Result<AnnouncementsOverview> {
     state
-        .with_store(move |s| {
-            let drafts = drafts::list(s, &release_id)?.into_iter().map(|(draft, approval)| DraftEntry { draft, approval }).collect();
-            Ok(AnnouncementsOverview { drafts, sends: sends::list(s, &release_id)?, gate: drafts::gate(s, &release_id)? })
+        .with_ctx(move |cx| {
+            let drafts = drafts::list(cx.store, &release_id)?.into_iter().map(|(draft, approval)| DraftEntry { draft, approval }).collect();
+            Ok(AnnouncementsOverview { drafts, sends: sends::list(cx.store, &release_id)?, gate: drafts::gate(cx.store, &release_id)? })
         })
         .await
 }
@@ -132,52 +101,34 @@ pub async fn announcements_overview(state: State<'_, AppState>, release_id: Stri
 #[specta::specta]
 pub async fn create_draft(state: State<'_, AppState>, release_id: String, channel: Medium, audience: Audience, actor: Option<String>) -> Result<Draft> {
     state
-        .with_store(move |s| {
-            let who = actor_in_release(s, &release_id, actor.as_deref())?;
-            Ok(drafts::create(s, &release_id, channel, audience, &who, Utc::now())?)
-        })
+        .acting(actor, Within::Release(release_id.clone()), move |cx| Ok(drafts::create(cx.store, &release_id, channel, audience, &cx.who, cx.now)?))
         .await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn draft_view(state: State<'_, AppState>, draft_id: String) -> Result<DraftView> {
-    state.with_store(move |s| Ok(drafts::view(s, &draft_id)?)).await
+    state.with_ctx(move |cx| Ok(drafts::view(cx.store, &draft_id)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn update_draft(state: State<'_, AppState>, draft_id: String, parts: BTreeMap<String, String>, actor: Option<String>) -> Result<Draft> {
-    state
-        .with_store(move |s| {
-            let who = actor_for_draft(s, &draft_id, actor.as_deref())?;
-            Ok(drafts::update_parts(s, &draft_id, &parts, &who, Utc::now())?)
-        })
-        .await
+    state.acting(actor, Within::Draft(draft_id.clone()), move |cx| Ok(drafts::update_parts(cx.store, &draft_id, &parts, &cx.who, cx.now)?)).await
 }
 
 /// Saves the lead's words: each edit rewrites one piece of a part.
 #[tauri::command]
 #[specta::specta]
 pub async fn set_draft_words(state: State<'_, AppState>, draft_id: String, edits: Vec<WordsEdit>, actor: Option<String>) -> Result<Draft> {
-    state
-        .with_store(move |s| {
-            let who = actor_for_draft(s, &draft_id, actor.as_deref())?;
-            Ok(drafts::set_words(s, &draft_id, &edits, &who, Utc::now())?)
-        })
-        .await
+    state.acting(actor, Within::Draft(draft_id.clone()), move |cx| Ok(drafts::set_words(cx.store, &draft_id, &edits, &cx.who, cx.now)?)).await
 }
 
 /// Keeps the lead's words of a piece that its template would now write otherwise.
 #[tauri::command]
 #[specta::specta]
 pub async fn keep_draft_words(state: State<'_, AppState>, draft_id: String, part: String, piece: u32, actor: Option<String>) -> Result<Draft> {
-    state
-        .with_store(move |s| {
-            let who = actor_for_draft(s, &draft_id, actor.as_deref())?;
-            Ok(drafts::keep_words(s, &draft_id, &part, piece, &who, Utc::now())?)
-        })
-        .await
+    state.acting(actor, Within::Draft(draft_id.clone()), move |cx| Ok(drafts::keep_words(cx.store, &draft_id, &part, piece, &cx.who, cx.now)?)).await
 }
 
 /// Puts the template's words back in place of the lead's, in one piece.
@@ -185,42 +136,28 @@ pub async fn keep_draft_words(state: State<'_, AppState>, draft_id: String, part
 #[specta::specta]
 pub async fn use_template_words(state: State<'_, AppState>, draft_id: String, part: String, piece: u32, actor: Option<String>) -> Result<Draft> {
     state
-        .with_store(move |s| {
-            let who = actor_for_draft(s, &draft_id, actor.as_deref())?;
-            Ok(drafts::use_template_words(s, &draft_id, &part, piece, &who, Utc::now())?)
-        })
+        .acting(actor, Within::Draft(draft_id.clone()), move |cx| Ok(drafts::use_template_words(cx.store, &draft_id, &part, piece, &cx.who, cx.now)?))
         .await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn reset_draft(state: State<'_, AppState>, draft_id: String, actor: Option<String>) -> Result<Draft> {
-    state
-        .with_store(move |s| {
-            let who = actor_for_draft(s, &draft_id, actor.as_deref())?;
-            Ok(drafts::reset(s, &draft_id, &who, Utc::now())?)
-        })
-        .await
+    state.acting(actor, Within::Draft(draft_id.clone()), move |cx| Ok(drafts::reset(cx.store, &draft_id, &cx.who, cx.now)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn save_project_template(state: State<'_, AppState>, draft_id: String, actor: Option<String>) -> Result<()> {
-    state
-        .with_store(move |s| {
-            let who = actor_for_draft(s, &draft_id, actor.as_deref())?;
-            Ok(drafts::save_as_project_template(s, &draft_id, &who, Utc::now())?)
-        })
-        .await
+    state.acting(actor, Within::Draft(draft_id.clone()), move |cx| Ok(drafts::save_as_project_template(cx.store, &draft_id, &cx.who, cx.now)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn set_draft_reviewer(state: State<'_, AppState>, draft_id: String, person_id: Option<String>, actor: Option<String>) -> Result<Draft> {
     state
-        .with_store(move |s| {
-            let who = actor_for_draft(s, &draft_id, actor.as_deref())?;
-            Ok(drafts::set_reviewer(s, &draft_id, person_id.as_deref(), &who, Utc::now())?)
+        .acting(actor, Within::Draft(draft_id.clone()), move |cx| {
+            Ok(drafts::set_reviewer(cx.store, &draft_id, person_id.as_deref(), &cx.who, cx.now)?)
         })
         .await
 }
@@ -228,12 +165,7 @@ pub async fn set_draft_reviewer(state: State<'_, AppState>, draft_id: String, pe
 #[tauri::command]
 #[specta::specta]
 pub async fn approve_draft(state: State<'_, AppState>, draft_id: String, actor: Option<String>) -> Result<Draft> {
-    state
-        .with_store(move |s| {
-            let who = actor_for_draft(s, &draft_id, actor.as_deref())?;
-            Ok(drafts::approve(s, &draft_id, &who, Utc::now())?)
-        })
-        .await
+    state.acting(actor, Within::Draft(draft_id.clone()), move |cx| Ok(drafts::approve(cx.store, &draft_id, &cx.who, cx.now)?)).await
 }
 
 /// The variables templates may use, for the editor's sidebar.
@@ -248,9 +180,8 @@ pub fn template_variables() -> Vec<Variable> {
 #[specta::specta]
 pub async fn override_announce_gate(state: State<'_, AppState>, release_id: String, decided_by: String, reason: String, actor: Option<String>) -> Result<SendGate> {
     state
-        .with_store(move |s| {
-            let who = actor_in_release(s, &release_id, actor.as_deref())?;
-            Ok(drafts::override_gate(s, &release_id, &decided_by, &reason, &who, Utc::now())?)
+        .acting(actor, Within::Release(release_id.clone()), move |cx| {
+            Ok(drafts::override_gate(cx.store, &release_id, &decided_by, &reason, &cx.who, cx.now)?)
         })
         .await
 }
@@ -264,9 +195,9 @@ pub async fn override_announce_gate(state: State<'_, AppState>, release_id: Stri
 pub async fn suggested_announcement_path(app: AppHandle, state: State<'_, AppState>, draft_id: String, format: ExportFormat) -> Result<String> {
     let dir = app.path().download_dir().or_else(|_| app.path().home_dir()).unwrap_or_else(|_| PathBuf::from("."));
     state
-        .with_store(move |s| {
-            sends::check_export(s, &draft_id, format)?;
-            Ok(dir.join(sends::export_name(s, &draft_id, format)?).display().to_string())
+        .with_ctx(move |cx| {
+            sends::check_export(cx.store, &draft_id, format)?;
+            Ok(dir.join(sends::export_name(cx.store, &draft_id, format)?).display().to_string())
         })
         .await
 }
@@ -278,11 +209,10 @@ pub async fn suggested_announcement_path(app: AppHandle, state: State<'_, AppSta
 #[specta::specta]
 pub async fn export_draft(state: State<'_, AppState>, draft_id: String, format: ExportFormat, path: String, actor: Option<String>) -> Result<String> {
     let path = state
-        .with_store(move |s| {
-            let who = actor_for_draft(s, &draft_id, actor.as_deref())?;
+        .acting(actor, Within::Draft(draft_id.clone()), move |cx| {
             let target = Path::new(&path);
             files::check_target(target).map_err(|m| AppError::new(ErrorCode::Validation, m))?;
-            let export = sends::export(s, &draft_id, format, &who, Utc::now())?;
+            let export = sends::export(cx.store, &draft_id, format, &cx.who, cx.now)?;
             files::write_replacing(target, &export.bytes).map_err(|m| AppError::new(ErrorCode::Validation, m))?;
             Ok(path)
         })
@@ -295,7 +225,7 @@ pub async fn export_draft(state: State<'_, AppState>, draft_id: String, format: 
 #[tauri::command]
 #[specta::specta]
 pub async fn read_recipients_file(state: State<'_, AppState>, path: String) -> Result<String> {
-    state.with_store(move |_| Ok(settings::read_recipients_file(Path::new(&path))?)).await
+    state.with_ctx(move |_| Ok(settings::read_recipients_file(Path::new(&path))?)).await
 }
 
 /// A CA certificate file (picked in the Open dialog) for the mail
@@ -303,19 +233,14 @@ pub async fn read_recipients_file(state: State<'_, AppState>, path: String) -> R
 #[tauri::command]
 #[specta::specta]
 pub async fn read_ca_certificate(state: State<'_, AppState>, path: String) -> Result<CaCertificate> {
-    state.with_store(move |_| Ok(settings::read_ca_certificate(Path::new(&path))?)).await
+    state.with_ctx(move |_| Ok(settings::read_ca_certificate(Path::new(&path))?)).await
 }
 
 /// The draft rendered for copying: Markdown, HTML or plain text.
 #[tauri::command]
 #[specta::specta]
 pub async fn copy_text(state: State<'_, AppState>, draft_id: String, format: String, actor: Option<String>) -> Result<String> {
-    state
-        .with_store(move |s| {
-            let who = actor_for_draft(s, &draft_id, actor.as_deref())?;
-            Ok(sends::copy_text(s, &draft_id, &format, &who, Utc::now())?)
-        })
-        .await
+    state.acting(actor, Within::Draft(draft_id.clone()), move |cx| Ok(sends::copy_text(cx.store, &draft_id, &format, &cx.who, cx.now)?)).await
 }
 
 /// Starts a test send or a send to the draft's audience; progress streams
@@ -329,12 +254,9 @@ pub async fn start_send(
     retry_failed: bool,
     actor: Option<String>,
     progress: Channel<SendProgress>,
-) -> Result<Send> {
+) -> Result<AnnouncementSend> {
     let send = state
-        .with_store(move |s| {
-            let who = actor_for_draft(s, &draft_id, actor.as_deref())?;
-            Ok(sends::start(s, &draft_id, kind, retry_failed, &who, Utc::now())?)
-        })
+        .acting(actor, Within::Draft(draft_id.clone()), move |cx| Ok(sends::start(cx.store, &draft_id, kind, retry_failed, &cx.who, cx.now)?))
         .await?;
     let token = CancellationToken::new();
     state.running_insert(&send.id, token.clone());
@@ -345,17 +267,16 @@ pub async fn start_send(
         watch.cancelled().await;
         flag.store(true, Ordering::SeqCst);
     });
-    let keychain = state.keychain.clone();
     let id = send.id.clone();
     let send_id = send.id.clone();
     let app_state = state.inner().clone();
     tauri::async_runtime::spawn(async move {
         let done = app_state
-            .with_store(move |s| {
+            .with_ctx(move |cx| {
                 let mut on_progress = |p: SendProgress| {
                     let _ = progress.send(p);
                 };
-                Ok(sends::run(s, &keychain, &id, &cancel, None, &mut on_progress, Utc::now)?)
+                Ok(sends::run(cx.store, cx.keychain, &id, &cancel, None, &mut on_progress, cx.clock)?)
             })
             .await;
         if let Err(e) = done {
@@ -376,13 +297,13 @@ pub fn cancel_send(state: State<'_, AppState>, send_id: String) -> bool {
 #[tauri::command]
 #[specta::specta]
 pub async fn send_deliveries(state: State<'_, AppState>, send_id: String) -> Result<Vec<Delivery>> {
-    state.with_store(move |s| Ok(sends::deliveries(s, &send_id)?)).await
+    state.with_ctx(move |cx| Ok(sends::deliveries(cx.store, &send_id)?)).await
 }
 
 /// What went out in the project (not test sends), for the timeline's
 /// Announcements lane.
 #[tauri::command]
 #[specta::specta]
-pub async fn announcement_sends(state: State<'_, AppState>, project_id: String) -> Result<Vec<Send>> {
-    state.with_store(move |s| Ok(sends::list_for_project(&*s.reader()?, &project_id)?)).await
+pub async fn announcement_sends(state: State<'_, AppState>, project_id: String) -> Result<Vec<AnnouncementSend>> {
+    state.with_ctx(move |cx| Ok(sends::list_for_project(&*cx.store.reader()?, &project_id)?)).await
 }

@@ -1,6 +1,5 @@
 use std::time::Duration;
 
-use chrono::Utc;
 use liftoff_core::connection::{self, ConnectionReport, ConnectionTest};
 use tauri::State;
 use tokio_util::sync::CancellationToken;
@@ -15,7 +14,6 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 #[tauri::command]
 #[specta::specta]
 pub async fn test_connection(state: State<'_, AppState>, test: ConnectionTest) -> Result<ConnectionReport> {
-    let keychain = state.keychain.clone();
-    let (url, auth) = state.with_store(move |s| Ok(connection::prepare(s, &keychain, &test, Utc::now())?)).await?;
+    let (url, auth) = state.with_ctx(move |cx| Ok(connection::prepare(cx.store, cx.keychain, &test, cx.now)?)).await?;
     Ok(connection::check(&url, auth.as_ref(), TIMEOUT, &CancellationToken::new()).await)
 }

@@ -2,7 +2,6 @@
 //! user's explicit request, outwards (reveal). They are wrapped in
 //! `SecretValue` as soon as they arrive.
 
-use chrono::Utc;
 use liftoff_core::credentials::{self, Credential, CredentialKind};
 use liftoff_core::secrets::SecretValue;
 use tauri::State;
@@ -13,7 +12,7 @@ use crate::state::AppState;
 #[tauri::command]
 #[specta::specta]
 pub async fn list_credentials(state: State<'_, AppState>, environment_id: String) -> Result<Vec<Credential>> {
-    state.with_store(move |s| Ok(credentials::list(s, &environment_id)?)).await
+    state.with_ctx(move |cx| Ok(credentials::list(cx.store, &environment_id)?)).await
 }
 
 #[tauri::command]
@@ -26,9 +25,8 @@ pub async fn add_credential(
     value: String,
 ) -> Result<Credential> {
     let value = SecretValue::new(value);
-    let keychain = state.keychain.clone();
     state
-        .with_store(move |s| Ok(credentials::add(s, &keychain, &environment_id, &name, kind, &value, Utc::now())?))
+        .with_ctx(move |cx| Ok(credentials::add(cx.store, cx.keychain, &environment_id, &name, kind, &value, cx.now)?))
         .await
 }
 
@@ -36,23 +34,20 @@ pub async fn add_credential(
 #[specta::specta]
 pub async fn replace_credential(state: State<'_, AppState>, id: String, value: String) -> Result<Credential> {
     let value = SecretValue::new(value);
-    let keychain = state.keychain.clone();
-    state.with_store(move |s| Ok(credentials::replace(s, &keychain, &id, &value, Utc::now())?)).await
+    state.with_ctx(move |cx| Ok(credentials::replace(cx.store, cx.keychain, &id, &value, cx.now)?)).await
 }
 
 /// The value, for the user who asked to see or copy it.
 #[tauri::command]
 #[specta::specta]
 pub async fn reveal_credential(state: State<'_, AppState>, id: String) -> Result<String> {
-    let keychain = state.keychain.clone();
     state
-        .with_store(move |s| Ok(credentials::reveal(s, &keychain, &id, Utc::now())?.expose().to_owned()))
+        .with_ctx(move |cx| Ok(credentials::reveal(cx.store, cx.keychain, &id, cx.now)?.expose().to_owned()))
         .await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn delete_credential(state: State<'_, AppState>, id: String) -> Result<()> {
-    let keychain = state.keychain.clone();
-    state.with_store(move |s| Ok(credentials::delete(s, &keychain, &id)?)).await
+    state.with_ctx(move |cx| Ok(credentials::delete(cx.store, cx.keychain, &id)?)).await
 }

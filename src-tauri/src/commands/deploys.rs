@@ -1,8 +1,6 @@
 //! Deploys: targets, preflight, starting and cancelling runs (their log
 //! streams to the window over a `Channel`), rollback, locks and history.
 
-use chrono::{Local, Utc};
-use liftoff_core::audit::Actor;
 use liftoff_core::deploy::engine::{self, Job, RollbackPlan, RunEvent, Timing};
 use liftoff_core::deploy::runs::{self, EnvironmentStatus, Interrupted, Lock, LogPage, Run, RunQuery};
 use liftoff_core::deploy::target::{self, Target, TargetSettings};
@@ -16,51 +14,45 @@ use tauri::{AppHandle, Manager, State};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{AppError, ErrorCode, Result};
-use crate::state::{local_user, AppState};
+use crate::state::{AppState, Within};
 use crate::stream::{LineBatch, LineStream};
 
 #[tauri::command]
 #[specta::specta]
 pub async fn deploy_status(state: State<'_, AppState>, project_id: String) -> Result<Vec<EnvironmentStatus>> {
-    state.with_store(move |s| Ok(runs::status(s, &project_id)?)).await
+    state.with_ctx(move |cx| Ok(runs::status(cx.store, &project_id)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn get_deploy_target(state: State<'_, AppState>, environment_id: String) -> Result<Option<Target>> {
-    state.with_store(move |s| Ok(target::get(s, &environment_id)?)).await
+    state.with_ctx(move |cx| Ok(target::get(cx.store, &environment_id)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn set_deploy_target(state: State<'_, AppState>, environment_id: String, settings: TargetSettings) -> Result<Target> {
-    state.with_store(move |s| Ok(target::set(s, &environment_id, &settings, Utc::now())?)).await
+    state.with_ctx(move |cx| Ok(target::set(cx.store, &environment_id, &settings, cx.now)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn clear_deploy_target(state: State<'_, AppState>, environment_id: String) -> Result<()> {
-    state.with_store(move |s| Ok(target::clear(s, &environment_id)?)).await
+    state.with_ctx(move |cx| Ok(target::clear(cx.store, &environment_id)?)).await
 }
 
 /// The checks a deploy would face now; starts nothing.
 #[tauri::command]
 #[specta::specta]
 pub async fn deploy_preflight(state: State<'_, AppState>, request: DeployRequest) -> Result<Vec<PreflightCheck>> {
-    let keychain = state.keychain.clone();
-    state.with_store(move |s| Ok(engine::preflight(s, &keychain, &request, Utc::now(), Local::now().date_naive())?)).await
+    state.with_ctx(move |cx| Ok(engine::preflight(cx.store, cx.keychain, &request, cx.now, cx.today)?)).await
 }
 
 /// The commits a deploy would bring to its environment; starts nothing.
 #[tauri::command]
 #[specta::specta]
 pub async fn deploy_shipping(state: State<'_, AppState>, request: DeployRequest) -> Result<Shipping> {
-    state.with_store(move |s| Ok(engine::shipping(s, &request)?)).await
-}
-
-fn actor_for(s: &liftoff_core::Store, environment_id: &str, actor: Option<&str>) -> Result<Actor> {
-    let env = liftoff_core::environments::get(s, environment_id)?;
-    Ok(Actor::resolve(&*s.reader()?, &env.project_id, actor, &local_user())?)
+    state.with_ctx(move |cx| Ok(engine::shipping(cx.store, &request)?)).await
 }
 
 /// Starts a deploy after preflight; the run's events (lines, steps, checks,
@@ -68,13 +60,8 @@ fn actor_for(s: &liftoff_core::Store, environment_id: &str, actor: Option<&str>)
 #[tauri::command]
 #[specta::specta]
 pub async fn start_deploy(state: State<'_, AppState>, request: DeployRequest, actor: Option<String>, events: Channel<LineBatch<RunEvent>>) -> Result<Run> {
-    let keychain = state.keychain.clone();
-    let job = state
-        .with_store(move |s| {
-            let who = actor_for(s, &request.environment_id, actor.as_deref())?;
-            Ok(engine::start(s, &keychain, &request, &who, Utc::now(), Local::now().date_naive())?)
-        })
-        .await?;
+    let within = Within::Environment(request.environment_id.clone());
+    let job = state.acting(actor, within, move |cx| Ok(engine::start(cx.store, cx.keychain, &request, &cx.who, cx.now, cx.today)?)).await?;
     Ok(spawn(&state, job, events))
 }
 
@@ -82,9 +69,8 @@ pub async fn start_deploy(state: State<'_, AppState>, request: DeployRequest, ac
 #[tauri::command]
 #[specta::specta]
 pub async fn rollback_preflight(state: State<'_, AppState>, environment_id: String, decisions: Vec<Decision>) -> Result<RollbackPlan> {
-    let keychain = state.keychain.clone();
     state
-        .with_store(move |s| Ok(engine::rollback_preflight(s, &keychain, &environment_id, &decisions, Utc::now(), Local::now().date_naive())?))
+        .with_ctx(move |cx| Ok(engine::rollback_preflight(cx.store, cx.keychain, &environment_id, &decisions, cx.now, cx.today)?))
         .await
 }
 
@@ -98,11 +84,9 @@ pub async fn start_rollback(
     actor: Option<String>,
     events: Channel<LineBatch<RunEvent>>,
 ) -> Result<Run> {
-    let keychain = state.keychain.clone();
     let job = state
-        .with_store(move |s| {
-            let who = actor_for(s, &environment_id, actor.as_deref())?;
-            Ok(engine::start_rollback(s, &keychain, &environment_id, &decisions, &who, Utc::now(), Local::now().date_naive())?)
+        .acting(actor, Within::Environment(environment_id.clone()), move |cx| {
+            Ok(engine::start_rollback(cx.store, cx.keychain, &environment_id, &decisions, &cx.who, cx.now, cx.today)?)
         })
         .await?;
     Ok(spawn(&state, job, events))
@@ -158,13 +142,7 @@ pub async fn cancel_deploy(state: State<'_, AppState>, run_id: String, actor: Op
     // Recorded (who cancelled, in the audit log and the run's outcome);
     // the process that runs it stops it within a second.
     let id = run_id.clone();
-    state
-        .with_store(move |s| {
-            let run = runs::get(s, &id)?;
-            let who = actor_for(s, &run.environment_id, actor.as_deref())?;
-            Ok(runs::request_cancel(s, &id, &who, Utc::now())?)
-        })
-        .await?;
+    state.acting(actor, Within::Run(run_id.clone()), move |cx| Ok(runs::request_cancel(cx.store, &id, &cx.who, cx.now)?)).await?;
     // Run by this window: at once.
     state.running_cancel(&run_id);
     Ok(())
@@ -173,19 +151,19 @@ pub async fn cancel_deploy(state: State<'_, AppState>, run_id: String, actor: Op
 #[tauri::command]
 #[specta::specta]
 pub async fn list_runs(state: State<'_, AppState>, project_id: String, query: RunQuery) -> Result<Vec<Run>> {
-    state.with_store(move |s| Ok(runs::list(s, &project_id, &query)?)).await
+    state.with_ctx(move |cx| Ok(runs::list(cx.store, &project_id, &query)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn get_run(state: State<'_, AppState>, run_id: String) -> Result<Run> {
-    state.with_store(move |s| Ok(runs::get(s, &run_id)?)).await
+    state.with_ctx(move |cx| Ok(runs::get(cx.store, &run_id)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn run_log(state: State<'_, AppState>, run_id: String, after_seq: i32, limit: i32, search: Option<String>) -> Result<LogPage> {
-    state.with_store(move |s| Ok(runs::log(s, &run_id, i64::from(after_seq), i64::from(limit), search.as_deref())?)).await
+    state.with_ctx(move |cx| Ok(runs::log(cx.store, &run_id, i64::from(after_seq), i64::from(limit), search.as_deref())?)).await
 }
 
 /// Where to suggest saving a run's log: the Downloads folder (else home).
@@ -194,8 +172,8 @@ pub async fn run_log(state: State<'_, AppState>, run_id: String, after_seq: i32,
 pub async fn suggested_run_log_path(app: AppHandle, state: State<'_, AppState>, run_id: String) -> Result<String> {
     let dir = app.path().download_dir().or_else(|_| app.path().home_dir()).unwrap_or_else(|_| PathBuf::from("."));
     state
-        .with_store(move |s| {
-            let run = runs::get(s, &run_id)?;
+        .with_ctx(move |cx| {
+            let run = runs::get(cx.store, &run_id)?;
             let name = files::slug(&format!("{} {} {}", run.environment_name, run.version, &run.id[run.id.len().saturating_sub(6)..]), "run");
             Ok(dir.join(format!("liftoff-{name}.log")).display().to_string())
         })
@@ -208,8 +186,8 @@ pub async fn suggested_run_log_path(app: AppHandle, state: State<'_, AppState>, 
 #[specta::specta]
 pub async fn save_run_log(state: State<'_, AppState>, run_id: String, path: String) -> Result<String> {
     let path = state
-        .with_store(move |s| {
-            let text = runs::log_text(s, &run_id)?;
+        .with_ctx(move |cx| {
+            let text = runs::log_text(cx.store, &run_id)?;
             files::write_replacing(Path::new(&path), text.as_bytes()).map_err(|m| AppError::new(ErrorCode::Validation, m))?;
             Ok(path)
         })
@@ -221,39 +199,25 @@ pub async fn save_run_log(state: State<'_, AppState>, run_id: String, path: Stri
 #[specta::specta]
 pub async fn lock_environment(state: State<'_, AppState>, environment_id: String, reason: String, actor: Option<String>) -> Result<Lock> {
     state
-        .with_store(move |s| {
-            let who = actor_for(s, &environment_id, actor.as_deref())?;
-            Ok(runs::lock(s, &environment_id, &reason, &who, Utc::now())?)
-        })
+        .acting(actor, Within::Environment(environment_id.clone()), move |cx| Ok(runs::lock(cx.store, &environment_id, &reason, &cx.who, cx.now)?))
         .await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn unlock_environment(state: State<'_, AppState>, environment_id: String, actor: Option<String>) -> Result<()> {
-    state
-        .with_store(move |s| {
-            let who = actor_for(s, &environment_id, actor.as_deref())?;
-            Ok(runs::unlock(s, &environment_id, &who, Utc::now())?)
-        })
-        .await
+    state.acting(actor, Within::Environment(environment_id.clone()), move |cx| Ok(runs::unlock(cx.store, &environment_id, &cx.who, cx.now)?)).await
 }
 
 /// Interrupted runs of the project whose processes are still alive.
 #[tauri::command]
 #[specta::specta]
 pub async fn deploy_leftovers(state: State<'_, AppState>, project_id: String) -> Result<Vec<Interrupted>> {
-    state.with_store(move |s| Ok(runs::leftovers(s, Some(&project_id))?)).await
+    state.with_ctx(move |cx| Ok(runs::leftovers(cx.store, Some(&project_id))?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn stop_leftover(state: State<'_, AppState>, run_id: String, actor: Option<String>) -> Result<u32> {
-    state
-        .with_store(move |s| {
-            let run = runs::get(s, &run_id)?;
-            let who = actor_for(s, &run.environment_id, actor.as_deref())?;
-            Ok(runs::stop_leftover(s, &run_id, &who, Utc::now())?.len() as u32)
-        })
-        .await
+    state.acting(actor, Within::Run(run_id.clone()), move |cx| Ok(runs::stop_leftover(cx.store, &run_id, &cx.who, cx.now)?.len() as u32)).await
 }

@@ -1,4 +1,3 @@
-use chrono::Utc;
 use liftoff_core::environments::{self, Environment, EnvironmentDraft};
 use liftoff_core::rules::{self, UrlSecrets};
 use tauri::State;
@@ -9,33 +8,32 @@ use crate::state::AppState;
 #[tauri::command]
 #[specta::specta]
 pub async fn list_environments(state: State<'_, AppState>, project_id: String) -> Result<Vec<Environment>> {
-    state.with_store(move |s| Ok(environments::list(s, &project_id)?)).await
+    state.with_ctx(move |cx| Ok(environments::list(cx.store, &project_id)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn create_environment(state: State<'_, AppState>, project_id: String, draft: EnvironmentDraft) -> Result<Environment> {
-    state.with_store(move |s| Ok(environments::create(s, &project_id, &draft, Utc::now())?)).await
+    state.with_ctx(move |cx| Ok(environments::create(cx.store, &project_id, &draft, cx.now)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn update_environment(state: State<'_, AppState>, id: String, draft: EnvironmentDraft) -> Result<Environment> {
-    state.with_store(move |s| Ok(environments::update(s, &id, &draft, Utc::now())?)).await
+    state.with_ctx(move |cx| Ok(environments::update(cx.store, &id, &draft, cx.now)?)).await
 }
 
 /// Puts the project's environments in the given order, first stage first.
 #[tauri::command]
 #[specta::specta]
 pub async fn reorder_environments(state: State<'_, AppState>, project_id: String, ordered_ids: Vec<String>) -> Result<Vec<Environment>> {
-    state.with_store(move |s| Ok(environments::reorder(s, &project_id, &ordered_ids, Utc::now())?)).await
+    state.with_ctx(move |cx| Ok(environments::reorder(cx.store, &project_id, &ordered_ids, cx.now)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn delete_environment(state: State<'_, AppState>, id: String) -> Result<()> {
-    let keychain = state.keychain.clone();
-    state.with_store(move |s| Ok(environments::delete(s, &keychain, &id)?)).await
+    state.with_ctx(move |cx| Ok(environments::delete(cx.store, cx.keychain, &id)?)).await
 }
 
 /// The secrets a link carries in its query (`?token=…`), and the link

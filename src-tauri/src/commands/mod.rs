@@ -1,5 +1,7 @@
 //! Thin `#[tauri::command]` adapters: take input, call the core, map errors.
-//! No business logic lives here.
+//! No business logic lives here. Each goes through the one door
+//! ([`crate::state::AppState::with_ctx`], or `acting` when it records who
+//! acts), which hands it the store, who acts and the time.
 
 pub mod announce;
 pub mod app;

@@ -1,4 +1,3 @@
-use chrono::Utc;
 use liftoff_core::people::{self, Person, PersonDraft};
 use tauri::State;
 
@@ -10,29 +9,29 @@ use crate::state::AppState;
 #[tauri::command]
 #[specta::specta]
 pub async fn suggested_person(state: State<'_, AppState>, project_id: String) -> Result<Option<String>> {
-    state.with_store(move |s| Ok(people::suggested_me(s, &project_id)?)).await
+    state.with_ctx(move |cx| Ok(people::suggested_me(cx.store, &project_id)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn list_people(state: State<'_, AppState>, project_id: String) -> Result<Vec<Person>> {
-    state.with_store(move |s| Ok(people::list(s, &project_id)?)).await
+    state.with_ctx(move |cx| Ok(people::list(cx.store, &project_id)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn create_person(state: State<'_, AppState>, project_id: String, draft: PersonDraft) -> Result<Person> {
-    state.with_store(move |s| Ok(people::create(s, &project_id, &draft, Utc::now())?)).await
+    state.with_ctx(move |cx| Ok(people::create(cx.store, &project_id, &draft, cx.now)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn update_person(state: State<'_, AppState>, id: String, draft: PersonDraft) -> Result<Person> {
-    state.with_store(move |s| Ok(people::update(s, &id, &draft, Utc::now())?)).await
+    state.with_ctx(move |cx| Ok(people::update(cx.store, &id, &draft, cx.now)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn delete_person(state: State<'_, AppState>, id: String) -> Result<()> {
-    state.with_store(move |s| Ok(people::delete(s, &id)?)).await
+    state.with_ctx(move |cx| Ok(people::delete(cx.store, &id)?)).await
 }

@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use liftoff_core::audit::Actor;
 use liftoff_core::files;
 use liftoff_core::planning::busy::{self, BusyImport, ManualBusy};
 use liftoff_core::planning::picture::{self, SuggestedWindow};
@@ -19,7 +18,7 @@ use liftoff_core::release::{self as releases, Release};
 use tauri::{AppHandle, Manager, State};
 
 use crate::error::Result;
-use crate::state::{local_user, AppState};
+use crate::state::{AppState, Within};
 
 fn instant(field: &str, value: &str) -> std::result::Result<DateTime<Utc>, PlanningError> {
     DateTime::parse_from_rfc3339(value).map(|t| t.with_timezone(&Utc)).map_err(|_| {
@@ -33,9 +32,9 @@ fn instant(field: &str, value: &str) -> std::result::Result<DateTime<Utc>, Plann
 #[specta::specta]
 pub async fn timeline(state: State<'_, AppState>, project_id: String, from: String, to: String, buckets: i32) -> Result<TimelineData> {
     state
-        .with_store(move |s| {
+        .with_ctx(move |cx| {
             let (from, to) = (instant("from", &from)?, instant("to", &to)?);
-            Ok(timeline::read(s, &project_id, from, to, buckets.max(1) as usize)?)
+            Ok(timeline::read(cx.store, &project_id, from, to, buckets.max(1) as usize)?)
         })
         .await
 }
@@ -51,21 +50,21 @@ pub async fn set_release_window(
     environment_id: Option<String>,
     actor: Option<String>,
 ) -> Result<Release> {
+    // The fields are checked first, then who acts (in the door).
+    let window = match (start, end) {
+        (Some(a), Some(b)) => Some((instant("windowStart", &a)?, instant("windowEnd", &b)?)),
+        (None, None) => None,
+        _ => {
+            return Err(PlanningError::Invalid(FieldErrors::from([(
+                "windowStart".to_owned(),
+                "Give both the start and the end of the window, or neither to clear it.".to_owned(),
+            )]))
+            .into())
+        }
+    };
     state
-        .with_store(move |s| {
-            let window = match (start, end) {
-                (Some(a), Some(b)) => Some((instant("windowStart", &a)?, instant("windowEnd", &b)?)),
-                (None, None) => None,
-                _ => {
-                    return Err(PlanningError::Invalid(FieldErrors::from([(
-                        "windowStart".to_owned(),
-                        "Give both the start and the end of the window, or neither to clear it.".to_owned(),
-                    )]))
-                    .into())
-                }
-            };
-            let who = Actor::for_release(&*s.reader()?, &release_id, actor.as_deref(), &local_user())?;
-            Ok(releases::set_window(s, &release_id, window, environment_id.as_deref(), &who, Utc::now())?)
+        .acting(actor, Within::Release(release_id.clone()), move |cx| {
+            Ok(releases::set_window(cx.store, &release_id, window, environment_id.as_deref(), &cx.who, cx.now)?)
         })
         .await
 }
@@ -79,7 +78,7 @@ pub async fn set_release_window(
 pub async fn window_conflicts(state: State<'_, AppState>, release_id: String, start: String, end: String, time_zone: String) -> Result<Vec<Conflict>> {
     let checks = state.drag_checks.clone();
     state
-        .with_store(move |s| Ok(checks.check(s, &release_id, instant("start", &start)?, instant("end", &end)?, planning::shown_zone(&time_zone)?)?))
+        .with_ctx(move |cx| Ok(checks.check(cx.store, &release_id, instant("start", &start)?, instant("end", &end)?, planning::shown_zone(&time_zone)?)?))
         .await
 }
 
@@ -89,12 +88,11 @@ pub async fn window_conflicts(state: State<'_, AppState>, release_id: String, st
 #[specta::specta]
 pub async fn suggest_windows(state: State<'_, AppState>, release_id: String, minutes: i32, days: i32, time_zone: String) -> Result<Vec<SuggestedWindow>> {
     state
-        .with_store(move |s| {
+        .with_ctx(move |cx| {
             // Start at the next quarter hour.
-            let now = Utc::now();
             let quarter = 15 * 60;
-            let from = DateTime::from_timestamp((now.timestamp() / quarter + 1) * quarter, 0).unwrap_or(now);
-            Ok(picture::suggest(s, &release_id, i64::from(minutes), from, i64::from(days), 5, planning::shown_zone(&time_zone)?)?)
+            let from = DateTime::from_timestamp((cx.now.timestamp() / quarter + 1) * quarter, 0).unwrap_or(cx.now);
+            Ok(picture::suggest(cx.store, &release_id, i64::from(minutes), from, i64::from(days), 5, planning::shown_zone(&time_zone)?)?)
         })
         .await
 }
@@ -102,45 +100,45 @@ pub async fn suggest_windows(state: State<'_, AppState>, release_id: String, min
 #[tauri::command]
 #[specta::specta]
 pub async fn list_calendar_windows(state: State<'_, AppState>, project_id: String) -> Result<Vec<CalendarWindow>> {
-    state.with_store(move |s| Ok(windows::list(s, &project_id)?)).await
+    state.with_ctx(move |cx| Ok(windows::list(cx.store, &project_id)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn create_calendar_window(state: State<'_, AppState>, project_id: String, draft: CalendarWindowDraft) -> Result<CalendarWindow> {
-    state.with_store(move |s| Ok(windows::create(s, &project_id, &draft, Utc::now())?)).await
+    state.with_ctx(move |cx| Ok(windows::create(cx.store, &project_id, &draft, cx.now)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn update_calendar_window(state: State<'_, AppState>, id: String, draft: CalendarWindowDraft) -> Result<CalendarWindow> {
-    state.with_store(move |s| Ok(windows::update(s, &id, &draft, Utc::now())?)).await
+    state.with_ctx(move |cx| Ok(windows::update(cx.store, &id, &draft, cx.now)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn delete_calendar_window(state: State<'_, AppState>, id: String) -> Result<()> {
-    state.with_store(move |s| Ok(windows::delete(s, &id)?)).await
+    state.with_ctx(move |cx| Ok(windows::delete(cx.store, &id)?)).await
 }
 
 /// Replaces the project's load profile with the monitoring export at `path`.
 #[tauri::command]
 #[specta::specta]
 pub async fn import_load_csv(state: State<'_, AppState>, project_id: String, path: String) -> Result<LoadSummary> {
-    state.with_store(move |s| Ok(profile::import_csv_file(s, &project_id, Path::new(&path))?)).await
+    state.with_ctx(move |cx| Ok(profile::import_csv_file(cx.store, &project_id, Path::new(&path))?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn load_summary(state: State<'_, AppState>, project_id: String) -> Result<LoadSummary> {
-    state.with_store(move |s| Ok(profile::summary(s, &project_id)?)).await
+    state.with_ctx(move |cx| Ok(profile::summary(cx.store, &project_id)?)).await
 }
 
 /// Replaces a person's busy time from the calendar file at `path`.
 #[tauri::command]
 #[specta::specta]
 pub async fn import_busy_ics(state: State<'_, AppState>, person_id: String, path: String) -> Result<BusyImport> {
-    state.with_store(move |s| Ok(busy::import_ics_file(s, &person_id, Path::new(&path), Utc::now())?)).await
+    state.with_ctx(move |cx| Ok(busy::import_ics_file(cx.store, &person_id, Path::new(&path), cx.now)?)).await
 }
 
 #[tauri::command]
@@ -148,8 +146,8 @@ pub async fn import_busy_ics(state: State<'_, AppState>, person_id: String, path
 pub async fn suggested_calendar_path(app: AppHandle, state: State<'_, AppState>, project_id: String) -> Result<String> {
     let dir = app.path().download_dir().or_else(|_| app.path().home_dir()).unwrap_or_else(|_| PathBuf::from("."));
     state
-        .with_store(move |s| {
-            let project = projects::get(s, &project_id)?;
+        .with_ctx(move |cx| {
+            let project = projects::get(cx.store, &project_id)?;
             Ok(dir.join(format!("{}-releases.ics", files::slug(&project.name, "project"))).display().to_string())
         })
         .await
@@ -162,8 +160,8 @@ pub async fn suggested_calendar_path(app: AppHandle, state: State<'_, AppState>,
 #[specta::specta]
 pub async fn export_calendar(state: State<'_, AppState>, project_id: String, path: String) -> Result<String> {
     let path = state
-        .with_store(move |s| {
-            let text = ics_export::project_calendar(s, &project_id, Utc::now())?;
+        .with_ctx(move |cx| {
+            let text = ics_export::project_calendar(cx.store, &project_id, cx.now)?;
             files::write_replacing(Path::new(&path), text.as_bytes()).map_err(PlanningError::Export)?;
             Ok(path)
         })
@@ -176,9 +174,8 @@ pub async fn export_calendar(state: State<'_, AppState>, project_id: String, pat
 #[specta::specta]
 pub async fn set_release_on_call(state: State<'_, AppState>, release_id: String, person_id: Option<String>, actor: Option<String>) -> Result<Release> {
     state
-        .with_store(move |s| {
-            let who = Actor::for_release(&*s.reader()?, &release_id, actor.as_deref(), &local_user())?;
-            Ok(releases::set_on_call(s, &release_id, person_id.as_deref(), &who, Utc::now())?)
+        .acting(actor, Within::Release(release_id.clone()), move |cx| {
+            Ok(releases::set_on_call(cx.store, &release_id, person_id.as_deref(), &cx.who, cx.now)?)
         })
         .await
 }
@@ -188,9 +185,8 @@ pub async fn set_release_on_call(state: State<'_, AppState>, release_id: String,
 #[specta::specta]
 pub async fn override_freeze(state: State<'_, AppState>, release_id: String, decided_by: String, reason: String, actor: Option<String>) -> Result<Release> {
     state
-        .with_store(move |s| {
-            let who = Actor::for_release(&*s.reader()?, &release_id, actor.as_deref(), &local_user())?;
-            Ok(releases::override_freeze(s, &release_id, &decided_by, &reason, &who, Utc::now())?)
+        .acting(actor, Within::Release(release_id.clone()), move |cx| {
+            Ok(releases::override_freeze(cx.store, &release_id, &decided_by, &reason, &cx.who, cx.now)?)
         })
         .await
 }
@@ -199,20 +195,20 @@ pub async fn override_freeze(state: State<'_, AppState>, release_id: String, dec
 #[specta::specta]
 pub async fn add_busy_time(state: State<'_, AppState>, person_id: String, summary: String, start: String, end: String) -> Result<ManualBusy> {
     state
-        .with_store(move |s| Ok(busy::add_manual(s, &person_id, &summary, instant("start", &start)?, instant("end", &end)?, Utc::now())?))
+        .with_ctx(move |cx| Ok(busy::add_manual(cx.store, &person_id, &summary, instant("start", &start)?, instant("end", &end)?, cx.now)?))
         .await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn list_busy_times(state: State<'_, AppState>, project_id: String) -> Result<Vec<ManualBusy>> {
-    state.with_store(move |s| Ok(busy::list_manual(s, &project_id)?)).await
+    state.with_ctx(move |cx| Ok(busy::list_manual(cx.store, &project_id)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn delete_busy_time(state: State<'_, AppState>, id: String) -> Result<()> {
-    state.with_store(move |s| Ok(busy::delete_manual(s, &id)?)).await
+    state.with_ctx(move |cx| Ok(busy::delete_manual(cx.store, &id)?)).await
 }
 
 #[derive(Debug, Clone, serde::Serialize, specta::Type)]
@@ -228,11 +224,11 @@ pub struct LoadPattern {
 #[specta::specta]
 pub async fn load_pattern(state: State<'_, AppState>, project_id: String) -> Result<LoadPattern> {
     state
-        .with_store(move |s| {
-            if let Some(hours) = profile::manual_pattern(s, &project_id)? {
+        .with_ctx(move |cx| {
+            if let Some(hours) = profile::manual_pattern(cx.store, &project_id)? {
                 return Ok(LoadPattern { hours, manual: true });
             }
-            let hours = match profile::weekly_pattern(s, &project_id)? {
+            let hours = match profile::weekly_pattern(cx.store, &project_id)? {
                 Some((p, _)) => p.hours.iter().flatten().map(|v| v.round()).collect(),
                 None => vec![0.0; 168],
             };
@@ -244,11 +240,11 @@ pub async fn load_pattern(state: State<'_, AppState>, project_id: String) -> Res
 #[tauri::command]
 #[specta::specta]
 pub async fn set_load_pattern(state: State<'_, AppState>, project_id: String, hours: Vec<f64>) -> Result<()> {
-    state.with_store(move |s| Ok(profile::set_pattern(s, &project_id, &hours, Utc::now())?)).await
+    state.with_ctx(move |cx| Ok(profile::set_pattern(cx.store, &project_id, &hours, cx.now)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn clear_load_pattern(state: State<'_, AppState>, project_id: String) -> Result<()> {
-    state.with_store(move |s| Ok(profile::clear_pattern(s, &project_id)?)).await
+    state.with_ctx(move |cx| Ok(profile::clear_pattern(cx.store, &project_id)?)).await
 }

@@ -3,8 +3,7 @@
 //! `actor` is the id of the project person the user acts as, or `None` for
 //! the computer's own user; the core checks it belongs to the project.
 
-use chrono::{Local, Utc};
-use liftoff_core::audit::{self, Actor, AuditEntry, AuditQuery};
+use liftoff_core::audit::{self, AuditEntry, AuditQuery};
 use liftoff_core::release::checklists::{self, ChecklistItem, ChecklistSource, ItemDraft, ItemState};
 use liftoff_core::release::gate::{self, GateReport};
 use liftoff_core::release::{self as releases, Release, ReleaseDraft, ReleaseState, ReleaseSummary, ReleaseView};
@@ -12,34 +11,24 @@ use serde::Serialize;
 use tauri::State;
 
 use crate::error::Result;
-use crate::state::{local_user, AppState};
+use crate::state::{AppState, Within};
 
 #[tauri::command]
 #[specta::specta]
 pub async fn list_releases(state: State<'_, AppState>, project_id: String, filter: Option<ReleaseState>) -> Result<Vec<ReleaseSummary>> {
-    state.with_store(move |s| Ok(releases::list(s, &project_id, filter)?)).await
+    state.with_ctx(move |cx| Ok(releases::list(cx.store, &project_id, filter)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn create_release(state: State<'_, AppState>, project_id: String, draft: ReleaseDraft, actor: Option<String>) -> Result<Release> {
-    state
-        .with_store(move |s| {
-            let who = Actor::resolve(&*s.reader()?, &project_id, actor.as_deref(), &local_user())?;
-            Ok(releases::create(s, &project_id, &draft, &who, Utc::now())?)
-        })
-        .await
+    state.acting(actor, Within::Project(project_id.clone()), move |cx| Ok(releases::create(cx.store, &project_id, &draft, &cx.who, cx.now)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn update_release(state: State<'_, AppState>, id: String, draft: ReleaseDraft, actor: Option<String>) -> Result<Release> {
-    state
-        .with_store(move |s| {
-            let who = Actor::for_release(&*s.reader()?, &id, actor.as_deref(), &local_user())?;
-            Ok(liftoff_core::announce::update_release(s, &id, &draft, &who, Utc::now())?)
-        })
-        .await
+    state.acting(actor, Within::Release(id.clone()), move |cx| Ok(liftoff_core::announce::update_release(cx.store, &id, &draft, &cx.who, cx.now)?)).await
 }
 
 #[tauri::command]
@@ -52,9 +41,8 @@ pub async fn set_release_state(
     actor: Option<String>,
 ) -> Result<Release> {
     state
-        .with_store(move |s| {
-            let who = Actor::for_release(&*s.reader()?, &id, actor.as_deref(), &local_user())?;
-            Ok(liftoff_core::announce::set_release_state(s, &id, to, &reason, &who, Utc::now(), Local::now().date_naive())?)
+        .acting(actor, Within::Release(id.clone()), move |cx| {
+            Ok(liftoff_core::announce::set_release_state(cx.store, &id, to, &reason, &cx.who, cx.now, cx.today)?)
         })
         .await
 }
@@ -63,17 +51,14 @@ pub async fn set_release_state(
 #[tauri::command]
 #[specta::specta]
 pub async fn release_view(state: State<'_, AppState>, id: String) -> Result<ReleaseView> {
-    state.with_store(move |s| Ok(releases::view(s, &id, Local::now().date_naive())?)).await
+    state.with_ctx(move |cx| Ok(releases::view(cx.store, &id, cx.today)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn start_checklist(state: State<'_, AppState>, release_id: String, source: ChecklistSource, actor: Option<String>) -> Result<i32> {
     state
-        .with_store(move |s| {
-            let who = Actor::for_release(&*s.reader()?, &release_id, actor.as_deref(), &local_user())?;
-            Ok(checklists::start(s, &release_id, &source, &who, Utc::now())? as i32)
-        })
+        .acting(actor, Within::Release(release_id.clone()), move |cx| Ok(checklists::start(cx.store, &release_id, &source, &cx.who, cx.now)? as i32))
         .await
 }
 
@@ -81,22 +66,14 @@ pub async fn start_checklist(state: State<'_, AppState>, release_id: String, sou
 #[specta::specta]
 pub async fn add_checklist_item(state: State<'_, AppState>, release_id: String, draft: ItemDraft, actor: Option<String>) -> Result<ChecklistItem> {
     state
-        .with_store(move |s| {
-            let who = Actor::for_release(&*s.reader()?, &release_id, actor.as_deref(), &local_user())?;
-            Ok(checklists::add_item(s, &release_id, &draft, &who, Utc::now())?)
-        })
+        .acting(actor, Within::Release(release_id.clone()), move |cx| Ok(checklists::add_item(cx.store, &release_id, &draft, &cx.who, cx.now)?))
         .await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn update_checklist_item(state: State<'_, AppState>, id: String, draft: ItemDraft, actor: Option<String>) -> Result<ChecklistItem> {
-    state
-        .with_store(move |s| {
-            let who = Actor::for_item(&*s.reader()?, &id, actor.as_deref(), &local_user())?;
-            Ok(checklists::update_item(s, &id, &draft, &who, Utc::now())?)
-        })
-        .await
+    state.acting(actor, Within::ChecklistItem(id.clone()), move |cx| Ok(checklists::update_item(cx.store, &id, &draft, &cx.who, cx.now)?)).await
 }
 
 #[tauri::command]
@@ -109,10 +86,7 @@ pub async fn set_checklist_item_state(
     actor: Option<String>,
 ) -> Result<ChecklistItem> {
     state
-        .with_store(move |s| {
-            let who = Actor::for_item(&*s.reader()?, &id, actor.as_deref(), &local_user())?;
-            Ok(checklists::set_item_state(s, &id, to, &reason, &who, Utc::now())?)
-        })
+        .acting(actor, Within::ChecklistItem(id.clone()), move |cx| Ok(checklists::set_item_state(cx.store, &id, to, &reason, &cx.who, cx.now)?))
         .await
 }
 
@@ -126,23 +100,13 @@ pub async fn review_checklist_item(
     note: String,
     actor: Option<String>,
 ) -> Result<ChecklistItem> {
-    state
-        .with_store(move |s| {
-            let who = Actor::for_item(&*s.reader()?, &id, actor.as_deref(), &local_user())?;
-            Ok(checklists::review(s, &id, approve, &note, &who, Utc::now())?)
-        })
-        .await
+    state.acting(actor, Within::ChecklistItem(id.clone()), move |cx| Ok(checklists::review(cx.store, &id, approve, &note, &cx.who, cx.now)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn delete_checklist_item(state: State<'_, AppState>, id: String, actor: Option<String>) -> Result<()> {
-    state
-        .with_store(move |s| {
-            let who = Actor::for_item(&*s.reader()?, &id, actor.as_deref(), &local_user())?;
-            Ok(checklists::delete_item(s, &id, &who, Utc::now())?)
-        })
-        .await
+    state.acting(actor, Within::ChecklistItem(id.clone()), move |cx| Ok(checklists::delete_item(cx.store, &id, &cx.who, cx.now)?)).await
 }
 
 #[tauri::command]
@@ -156,10 +120,8 @@ pub async fn override_gate(
     actor: Option<String>,
 ) -> Result<GateReport> {
     state
-        .with_store(move |s| {
-            let who = Actor::for_release(&*s.reader()?, &release_id, actor.as_deref(), &local_user())?;
-            let today = Local::now().date_naive();
-            Ok(gate::override_gate(s, &release_id, &environment_id, &decided_by, &reason, &who, Utc::now(), today)?)
+        .acting(actor, Within::Release(release_id.clone()), move |cx| {
+            Ok(gate::override_gate(cx.store, &release_id, &environment_id, &decided_by, &reason, &cx.who, cx.now, cx.today)?)
         })
         .await
 }
@@ -167,12 +129,7 @@ pub async fn override_gate(
 #[tauri::command]
 #[specta::specta]
 pub async fn withdraw_gate_override(state: State<'_, AppState>, id: String, reason: String, actor: Option<String>) -> Result<()> {
-    state
-        .with_store(move |s| {
-            let who = Actor::for_override(&*s.reader()?, &id, actor.as_deref(), &local_user())?;
-            Ok(gate::withdraw_override(s, &id, &reason, &who, Utc::now())?)
-        })
-        .await
+    state.acting(actor, Within::GateOverride(id.clone()), move |cx| Ok(gate::withdraw_override(cx.store, &id, &reason, &cx.who, cx.now)?)).await
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -187,6 +144,6 @@ pub struct AuditLog {
 #[specta::specta]
 pub async fn list_audit_log(state: State<'_, AppState>, release_id: String, query: AuditQuery) -> Result<AuditLog> {
     state
-        .with_store(move |s| Ok(AuditLog { entries: audit::list(s, &release_id, &query)?, actors: audit::actors(s, &release_id)? }))
+        .with_ctx(move |cx| Ok(AuditLog { entries: audit::list(cx.store, &release_id, &query)?, actors: audit::actors(cx.store, &release_id)? }))
         .await
 }

@@ -1,6 +1,5 @@
 use std::path::{Path, PathBuf};
 
-use chrono::Utc;
 use liftoff_core::projects;
 use liftoff_core::sharing::{self, ImportReport};
 use tauri::{AppHandle, Manager, State};
@@ -14,9 +13,9 @@ use crate::state::AppState;
 pub async fn suggested_export_path(app: AppHandle, state: State<'_, AppState>, project_id: String) -> Result<String> {
     let dir = app.path().download_dir().or_else(|_| app.path().home_dir()).unwrap_or_else(|_| PathBuf::from("."));
     state
-        .with_store(move |s| {
-            let project = projects::get(s, &project_id)?;
-            Ok(dir.join(sharing::file_name(&project.name, Utc::now())).display().to_string())
+        .with_ctx(move |cx| {
+            let project = projects::get(cx.store, &project_id)?;
+            Ok(dir.join(sharing::file_name(&project.name, cx.now)).display().to_string())
         })
         .await
 }
@@ -27,8 +26,8 @@ pub async fn suggested_export_path(app: AppHandle, state: State<'_, AppState>, p
 #[specta::specta]
 pub async fn export_project(state: State<'_, AppState>, project_id: String, path: String) -> Result<String> {
     let path = state
-        .with_store(move |s| {
-            sharing::export_to_file(s, &project_id, Path::new(&path), Utc::now())?;
+        .with_ctx(move |cx| {
+            sharing::export_to_file(cx.store, &project_id, Path::new(&path), cx.now)?;
             Ok(path)
         })
         .await?;
@@ -39,5 +38,5 @@ pub async fn export_project(state: State<'_, AppState>, project_id: String, path
 #[tauri::command]
 #[specta::specta]
 pub async fn import_project(state: State<'_, AppState>, path: String) -> Result<ImportReport> {
-    state.with_store(move |s| Ok(sharing::import_file(s, Path::new(&path), Utc::now())?)).await
+    state.with_ctx(move |cx| Ok(sharing::import_file(cx.store, Path::new(&path), cx.now)?)).await
 }

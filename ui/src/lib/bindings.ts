@@ -229,14 +229,14 @@ export const commands = {
 	 *  Starts a test send or a send to the draft's audience; progress streams
 	 *  over `progress`, and the sends list follows through change events.
 	 */
-	startSend: (draftId: string, kind: SendKind, retryFailed: boolean, actor: string | null, progress: Channel<SendProgress>) => __TAURI_INVOKE<Send>("start_send", { draftId, kind, retryFailed, actor, progress }),
+	startSend: (draftId: string, kind: SendKind, retryFailed: boolean, actor: string | null, progress: Channel<SendProgress>) => __TAURI_INVOKE<AnnouncementSend>("start_send", { draftId, kind, retryFailed, actor, progress }),
 	cancelSend: (sendId: string) => __TAURI_INVOKE<boolean>("cancel_send", { sendId }),
 	sendDeliveries: (sendId: string) => __TAURI_INVOKE<Delivery[]>("send_deliveries", { sendId }),
 	/**
 	 *  What went out in the project (not test sends), for the timeline's
 	 *  Announcements lane.
 	 */
-	announcementSends: (projectId: string) => __TAURI_INVOKE<Send[]>("announcement_sends", { projectId }),
+	announcementSends: (projectId: string) => __TAURI_INVOKE<AnnouncementSend[]>("announcement_sends", { projectId }),
 	/**
 	 *  The text of a recipients file (picked in the Open dialog), to edit
 	 *  before saving the settings.
@@ -291,10 +291,35 @@ export type AnnounceSettings = {
 	caCertificate?: CaCertificate | null,
 };
 
+/**
+ *  One send of a draft (a test, to its audience, or an export) with its
+ *  tally.
+ */
+export type AnnouncementSend = {
+	id: string,
+	announcementId: string,
+	releaseId: string,
+	version: string,
+	channel: Medium,
+	kind: SendKind,
+	audience: string,
+	startedBy: string,
+	startedAt: string,
+	finishedAt: string | null,
+	state: SendState,
+	note: string,
+	total: number,
+	sent: number,
+	failed: number,
+	/**  Left at "sending" when the app stopped mid-message: never resent. */
+	unknown: number,
+	pending: number,
+};
+
 /**  The release's drafts, its sends and whether it may be announced. */
 export type AnnouncementsOverview = {
 	drafts: DraftEntry[],
-	sends: Send[],
+	sends: AnnouncementSend[],
 	gate: SendGate,
 };
 
@@ -791,6 +816,8 @@ export type ErrorCode =
 "keychain" | 
 /**  The database cannot be used (damaged, newer, in use, unwritable). */
 "database" | 
+/**  One stored value is damaged; the message names the row and column. */
+"damaged" | 
 /**  Liftoff could not start; the message says why. */
 "startup" | 
 /**
@@ -1383,27 +1410,6 @@ export type Security =
 "tls" | 
 /**  No encryption: only to a relay on this computer. */
 "plain";
-
-export type Send = {
-	id: string,
-	announcementId: string,
-	releaseId: string,
-	version: string,
-	channel: Medium,
-	kind: SendKind,
-	audience: string,
-	startedBy: string,
-	startedAt: string,
-	finishedAt: string | null,
-	state: SendState,
-	note: string,
-	total: number,
-	sent: number,
-	failed: number,
-	/**  Left at "sending" when the app stopped mid-message: never resent. */
-	unknown: number,
-	pending: number,
-};
 
 /**  Whether anything may go out for the release yet. */
 export type SendGate = {

@@ -36,6 +36,7 @@ const CODES: readonly ErrorCode[] = [
   "notFound",
   "keychain",
   "database",
+  "damaged",
   "startup",
   "conflict",
   "cancelled",

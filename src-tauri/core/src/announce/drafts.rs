@@ -24,6 +24,7 @@ use crate::audit::Actor;
 use crate::release::{self as releases, Release, ReleaseState};
 use crate::rules::FieldErrors;
 use crate::{clock, Store};
+use crate::store::column;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -155,15 +156,15 @@ const COLUMNS: &str = "a.id, a.release_id, a.channel, a.audience, a.correction, 
                        a.created_at, a.updated_at, a.approved_digest";
 
 fn from_row(r: &rusqlite::Row) -> rusqlite::Result<(Draft, Option<String>)> {
-    let parts: String = r.get(5)?;
+    let (id, parts): (String, String) = (r.get(0)?, r.get(5)?);
     Ok((
         Draft {
             id: r.get(0)?,
             release_id: r.get(1)?,
-            channel: Channel::parse(&r.get::<_, String>(2)?).unwrap_or(Channel::Email),
-            audience: Audience::parse(&r.get::<_, String>(3)?).unwrap_or(Audience::EndUsers),
+            channel: column::text("announcements", &id, "channel", &r.get::<_, String>(2)?)?,
+            audience: column::text("announcements", &id, "audience", &r.get::<_, String>(3)?)?,
             correction: r.get(4)?,
-            parts: serde_json::from_str(&parts).unwrap_or_default(),
+            parts: column::json("announcements", &id, "parts", &parts)?,
             reviewer_id: r.get(6)?,
             reviewer_name: r.get(7)?,
             approved_by: r.get(8)?,
@@ -232,8 +233,8 @@ fn starting_parts(conn: &Connection, project_id: &str, channel: Channel, correct
                 |r| r.get(0),
             )
             .optional()?;
-        if let Some(parts) = own.and_then(|p| serde_json::from_str(&p).ok()) {
-            return Ok(parts);
+        if let Some(parts) = own {
+            return Ok(column::json("announce_templates", &format!("{project_id}/{}", channel.as_str()), "parts", &parts)?);
         }
     }
     Ok(render::builtin(channel, correction).0)
@@ -333,7 +334,7 @@ fn save_in(
 /// The record of the lead's words in a draft.
 fn written_in(conn: &Connection, id: &str) -> Result<WrittenMap, AnnounceError> {
     let json: String = conn.query_row("SELECT words FROM announcements WHERE id = ?1", params![id], |r| r.get(0)).optional()?.ok_or(AnnounceError::DraftNotFound)?;
-    Ok(serde_json::from_str(&json).unwrap_or_default())
+    Ok(column::json("announcements", id, "words", &json)?)
 }
 
 fn no_part(channel: Channel, part: &str) -> AnnounceError {

@@ -15,6 +15,7 @@ use crate::audit::Actor;
 use crate::release::{self as releases, Release};
 use crate::rules::{is_one_line, FieldErrors};
 use crate::{clock, Store};
+use crate::store::column;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -103,8 +104,7 @@ pub(crate) fn list_in(conn: &Connection, release_id: &str) -> Result<ChangeList,
 const COLUMNS: &str = "id, release_id, position, commit_sha, subject, kind, scope, breaking, pr, author, text, category, audiences, included, edited";
 
 fn from_row(r: &rusqlite::Row) -> rusqlite::Result<ChangeItem> {
-    let category: String = r.get(11)?;
-    let audiences: String = r.get(12)?;
+    let (id, category, audiences): (String, String, String) = (r.get(0)?, r.get(11)?, r.get(12)?);
     Ok(ChangeItem {
         id: r.get(0)?,
         release_id: r.get(1)?,
@@ -117,8 +117,8 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<ChangeItem> {
         pr: r.get(8)?,
         author: r.get(9)?,
         text: r.get(10)?,
-        category: Category::parse(&category).unwrap_or(Category::Improved),
-        audiences: serde_json::from_str(&audiences).unwrap_or_default(),
+        category: column::text("change_items", &id, "category", &category)?,
+        audiences: column::json("change_items", &id, "audiences", &audiences)?,
         included: r.get(13)?,
         edited: r.get(14)?,
     })

@@ -42,6 +42,7 @@ use crate::release::{Release, ReleaseDraft, ReleaseState};
 use crate::release::ReleaseError;
 use crate::rules::{ErrorKind, FieldErrors, Kind};
 use crate::secrets::KeychainError;
+use crate::store::column::stored_text;
 use crate::{clock, Store, StoreError};
 
 pub use render::Channel;
@@ -59,6 +60,15 @@ pub enum Category {
     Deprecated,
     Security,
 }
+
+stored_text!(Category {
+    New => "new",
+    Improved => "improved",
+    Fixed => "fixed",
+    Breaking => "breaking",
+    Deprecated => "deprecated",
+    Security => "security",
+});
 
 impl Category {
     /// Every category, in the order announcements list them.
@@ -83,21 +93,6 @@ impl Category {
         }
     }
 
-    /// The key templates and the UI use (`breaking`, `new`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::New => "new",
-            Category::Improved => "improved",
-            Category::Fixed => "fixed",
-            Category::Breaking => "breaking",
-            Category::Deprecated => "deprecated",
-            Category::Security => "security",
-        }
-    }
-
-    pub fn parse(key: &str) -> Option<Category> {
-        Category::ALL.into_iter().find(|c| c.as_str() == key)
-    }
 }
 
 /// Who a change matters to; each announcement draft is for one audience.
@@ -111,6 +106,8 @@ pub enum Audience {
     Developers,
     Internal,
 }
+
+stored_text!(Audience { EndUsers => "endUsers", Admins => "admins", Developers => "developers", Internal => "internal" });
 
 impl Audience {
     pub const ALL: [Audience; 4] = [
@@ -129,19 +126,6 @@ impl Audience {
         }
     }
 
-    /// The camelCase key, as serialized.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Audience::EndUsers => "endUsers",
-            Audience::Admins => "admins",
-            Audience::Developers => "developers",
-            Audience::Internal => "internal",
-        }
-    }
-
-    pub fn parse(key: &str) -> Option<Audience> {
-        Audience::ALL.into_iter().find(|a| a.as_str() == key)
-    }
 }
 
 #[derive(Debug, thiserror::Error)]

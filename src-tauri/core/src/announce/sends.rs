@@ -21,6 +21,7 @@ use crate::release::{self as releases, Release, ReleaseState};
 use crate::secrets::Keychain;
 use crate::store::ChangeKind;
 use crate::{clock, credentials, Store};
+use crate::store::column::{self, stored_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -30,6 +31,8 @@ pub enum SendKind {
     Export,
 }
 
+stored_text!(SendKind { Test => "test", Audience => "audience", Export => "export" });
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub enum SendState {
@@ -38,9 +41,14 @@ pub enum SendState {
     Stopped,
 }
 
+stored_text!(SendState { Running => "running", Done => "done", Stopped => "stopped" });
+
+/// One send of a draft (a test, to its audience, or an export) with its
+/// tally.
+// Not named `Send`: that would shadow the `Send` trait where imported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
-pub struct Send {
+pub struct AnnouncementSend {
     pub id: String,
     pub announcement_id: String,
     pub release_id: String,
@@ -83,14 +91,6 @@ pub struct SendProgress {
     pub current: Option<String>,
 }
 
-fn kind_text(k: SendKind) -> &'static str {
-    match k {
-        SendKind::Test => "test",
-        SendKind::Audience => "audience",
-        SendKind::Export => "export",
-    }
-}
-
 const SEND_COLUMNS: &str = "s.id, s.announcement_id, s.release_id, r.version, a.channel, s.kind, s.audience, s.started_by, s.started_at,
     s.finished_at, s.state, s.note,
     (SELECT COUNT(*) FROM announce_deliveries d WHERE d.send_id = s.id),
@@ -99,30 +99,20 @@ const SEND_COLUMNS: &str = "s.id, s.announcement_id, s.release_id, r.version, a.
     (SELECT COUNT(*) FROM announce_deliveries d WHERE d.send_id = s.id AND d.state = 'sending'),
     (SELECT COUNT(*) FROM announce_deliveries d WHERE d.send_id = s.id AND d.state = 'pending')";
 
-fn send_from_row(r: &rusqlite::Row) -> rusqlite::Result<Send> {
-    let channel: String = r.get(4)?;
-    let kind: String = r.get(5)?;
-    let state: String = r.get(10)?;
-    Ok(Send {
+fn send_from_row(r: &rusqlite::Row) -> rusqlite::Result<AnnouncementSend> {
+    let (id, channel, kind, state): (String, String, String, String) = (r.get(0)?, r.get(4)?, r.get(5)?, r.get(10)?);
+    Ok(AnnouncementSend {
         id: r.get(0)?,
         announcement_id: r.get(1)?,
         release_id: r.get(2)?,
         version: r.get(3)?,
-        channel: Channel::parse(&channel).unwrap_or(Channel::Email),
-        kind: match kind.as_str() {
-            "test" => SendKind::Test,
-            "export" => SendKind::Export,
-            _ => SendKind::Audience,
-        },
+        channel: column::text("announcements", &r.get::<_, String>(1)?, "channel", &channel)?,
+        kind: column::text("announce_sends", &id, "kind", &kind)?,
         audience: r.get(6)?,
         started_by: r.get(7)?,
         started_at: r.get(8)?,
         finished_at: r.get(9)?,
-        state: match state.as_str() {
-            "running" => SendState::Running,
-            "done" => SendState::Done,
-            _ => SendState::Stopped,
-        },
+        state: column::text("announce_sends", &id, "state", &state)?,
         note: r.get(11)?,
         total: r.get(12)?,
         sent: r.get(13)?,
@@ -132,7 +122,7 @@ fn send_from_row(r: &rusqlite::Row) -> rusqlite::Result<Send> {
     })
 }
 
-fn sends_where(conn: &Connection, filter: &str, key: &str) -> Result<Vec<Send>, AnnounceError> {
+fn sends_where(conn: &Connection, filter: &str, key: &str) -> Result<Vec<AnnouncementSend>, AnnounceError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {SEND_COLUMNS} FROM announce_sends s JOIN announcements a ON a.id = s.announcement_id JOIN releases r ON r.id = s.release_id
          WHERE {filter} ORDER BY s.started_at DESC, s.id DESC"
@@ -142,20 +132,20 @@ fn sends_where(conn: &Connection, filter: &str, key: &str) -> Result<Vec<Send>, 
 }
 
 /// The sends of a release, newest first.
-pub fn list(store: &Store, release_id: &str) -> Result<Vec<Send>, AnnounceError> {
+pub fn list(store: &Store, release_id: &str) -> Result<Vec<AnnouncementSend>, AnnounceError> {
     sends_where(&*store.reader()?, "s.release_id = ?1", release_id)
 }
 
 /// The sends of a project (for the timeline), newest first.
-pub fn list_for_project(conn: &Connection, project_id: &str) -> Result<Vec<Send>, AnnounceError> {
+pub fn list_for_project(conn: &Connection, project_id: &str) -> Result<Vec<AnnouncementSend>, AnnounceError> {
     sends_where(conn, "r.project_id = ?1 AND s.kind <> 'test'", project_id)
 }
 
-pub fn get(store: &Store, send_id: &str) -> Result<Send, AnnounceError> {
+pub fn get(store: &Store, send_id: &str) -> Result<AnnouncementSend, AnnounceError> {
     get_in(&*store.reader()?, send_id)
 }
 
-fn get_in(conn: &Connection, send_id: &str) -> Result<Send, AnnounceError> {
+fn get_in(conn: &Connection, send_id: &str) -> Result<AnnouncementSend, AnnounceError> {
     sends_where(conn, "s.id = ?1", send_id)?.into_iter().next().ok_or(AnnounceError::SendNotFound)
 }
 
@@ -200,7 +190,7 @@ fn email_draft(draft: &Draft) -> Result<(), AnnounceError> {
 /// to render), or to the draft's audience (approved, production verified).
 /// The recipients already reached by an earlier send of this draft are
 /// left out; failed ones are tried again only with `retry_failed`.
-pub fn start(store: &Store, draft_id: &str, kind: SendKind, retry_failed: bool, actor: &Actor, now: DateTime<Utc>) -> Result<Send, AnnounceError> {
+pub fn start(store: &Store, draft_id: &str, kind: SendKind, retry_failed: bool, actor: &Actor, now: DateTime<Utc>) -> Result<AnnouncementSend, AnnounceError> {
     store.write(|tx| {
         let (draft, release, rendered) = match kind {
             SendKind::Test => drafts::for_test_in(tx, draft_id)?,
@@ -255,7 +245,7 @@ pub fn start(store: &Store, draft_id: &str, kind: SendKind, retry_failed: bool, 
         tx.execute(
             "INSERT INTO announce_sends (id, announcement_id, release_id, kind, audience, started_by, started_at, state, subject, text, html)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8, ?9, ?10)",
-            params![id, draft_id, release.id, kind_text(kind), draft.audience.as_str(), actor.name, at, email.subject, email.text, email.html],
+            params![id, draft_id, release.id, kind.as_str(), draft.audience.as_str(), actor.name, at, email.subject, email.text, email.html],
         )?;
         let mut insert = tx.prepare("INSERT OR IGNORE INTO announce_deliveries (send_id, address, name, line, state) VALUES (?1, ?2, ?3, ?4, 'pending')")?;
         for r in &recipients {
@@ -288,7 +278,7 @@ pub fn run(
     extra_root_pem: Option<&[u8]>,
     on_progress: &mut dyn FnMut(SendProgress),
     now: impl Fn() -> DateTime<Utc>,
-) -> Result<Send, AnnounceError> {
+) -> Result<AnnouncementSend, AnnounceError> {
     let (send, settings, email, recipients, project_id) = {
         let conn = store.reader()?;
         let send = get_in(&conn, send_id)?;
@@ -329,7 +319,7 @@ pub fn run(
 fn deliver(
     store: &Store,
     keychain: &Keychain,
-    send: &Send,
+    send: &AnnouncementSend,
     settings: &AnnounceSettings,
     email: &Email,
     recipients: &[Recipient],
@@ -401,7 +391,7 @@ fn deliver(
 
 /// Ends the send: stopped with its note, or done; an audience send that
 /// reached anyone is audited and makes a verified release "released".
-fn finish(store: &Store, send: &Send, project_id: &str, note: &str, now: DateTime<Utc>) -> Result<(), AnnounceError> {
+fn finish(store: &Store, send: &AnnouncementSend, project_id: &str, note: &str, now: DateTime<Utc>) -> Result<(), AnnounceError> {
     store.write(|tx| {
         let at = clock::to_text(now);
         let pending: i64 =

@@ -21,6 +21,7 @@ use crate::audit::{self, Actor, AuditCategory, Change};
 use crate::environments::Environment;
 use crate::store::ChangeKind;
 use crate::{clock, Store};
+use crate::store::column::{self, stored_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -30,22 +31,7 @@ pub enum RunKind {
     SwitchBack,
 }
 
-impl RunKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunKind::Deploy => "deploy",
-            RunKind::Rollback => "rollback",
-            RunKind::SwitchBack => "switchBack",
-        }
-    }
-    fn parse(s: &str) -> RunKind {
-        match s {
-            "rollback" => RunKind::Rollback,
-            "switchBack" => RunKind::SwitchBack,
-            _ => RunKind::Deploy,
-        }
-    }
-}
+stored_text!(RunKind { Deploy => "deploy", Rollback => "rollback", SwitchBack => "switchBack" });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -59,6 +45,16 @@ pub enum RunState {
     Interrupted,
 }
 
+stored_text!(RunState {
+    Running => "running",
+    Succeeded => "succeeded",
+    Failed => "failed",
+    FailedVerification => "failedVerification",
+    Cancelled => "cancelled",
+    TimedOut => "timedOut",
+    Interrupted => "interrupted",
+});
+
 impl RunState {
     pub const ALL: [RunState; 7] = [
         RunState::Running,
@@ -69,26 +65,12 @@ impl RunState {
         RunState::TimedOut,
         RunState::Interrupted,
     ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunState::Running => "running",
-            RunState::Succeeded => "succeeded",
-            RunState::Failed => "failed",
-            RunState::FailedVerification => "failedVerification",
-            RunState::Cancelled => "cancelled",
-            RunState::TimedOut => "timedOut",
-            RunState::Interrupted => "interrupted",
-        }
-    }
     pub fn label(self) -> &'static str {
         match self {
             RunState::FailedVerification => "failed verification",
             RunState::TimedOut => "timed out",
             other => other.as_str(),
         }
-    }
-    fn parse(s: &str) -> RunState {
-        RunState::ALL.into_iter().find(|st| st.as_str() == s).unwrap_or(RunState::Interrupted)
     }
 }
 
@@ -178,6 +160,7 @@ const COLUMNS: &str = "r.id, r.project_id, r.environment_id, e.name, r.release_i
 const FROM: &str = "FROM deploy_runs r JOIN environments e ON e.id = r.environment_id";
 
 fn from_row(r: &Row) -> rusqlite::Result<Run> {
+    let id: String = r.get(0)?;
     let json = |i: usize| -> rusqlite::Result<String> { r.get(i) };
     Ok(Run {
         id: r.get(0)?,
@@ -187,17 +170,17 @@ fn from_row(r: &Row) -> rusqlite::Result<Run> {
         release_id: r.get(4)?,
         version: r.get(5)?,
         build_ref: r.get(6)?,
-        kind: RunKind::parse(&r.get::<_, String>(7)?),
+        kind: column::text("deploy_runs", &id, "kind", &r.get::<_, String>(7)?)?,
         previous_version: r.get(8)?,
         slot: r.get(9)?,
         started_by: r.get(10)?,
         started_at: r.get(11)?,
         ended_at: r.get(12)?,
-        state: RunState::parse(&r.get::<_, String>(13)?),
+        state: column::text("deploy_runs", &id, "state", &r.get::<_, String>(13)?)?,
         outcome: r.get(14)?,
-        preflight: serde_json::from_str(&json(15)?).unwrap_or_default(),
-        steps: serde_json::from_str(&json(16)?).unwrap_or_default(),
-        checks: serde_json::from_str(&json(17)?).unwrap_or_default(),
+        preflight: column::json("deploy_runs", &id, "preflight", &json(15)?)?,
+        steps: column::json("deploy_runs", &id, "steps", &json(16)?)?,
+        checks: column::json("deploy_runs", &id, "checks", &json(17)?)?,
         owner_pid: r.get(18)?,
         owner: r.get(19)?,
         log_lines: r.get(20)?,

@@ -14,6 +14,7 @@ use super::smoke::{self, SmokeCheck};
 use super::DeployError;
 use crate::rules::{is_one_line, FieldErrors};
 use crate::{clock, Store};
+use crate::store::column::stored_text;
 
 /// The kinds of target. Only the local command runs today.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -22,13 +23,7 @@ pub enum TargetKind {
     LocalCommand,
 }
 
-impl TargetKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TargetKind::LocalCommand => "localCommand",
-        }
-    }
-}
+stored_text!(TargetKind { LocalCommand => "localCommand" });
 
 /// A program with its arguments as a list, or (with `throughShell`) one
 /// line handed to `sh -c`.

@@ -10,6 +10,7 @@ use super::recurrence::{Budget, Extra, Recurrence, RecurrenceError};
 use super::windows::parse_local;
 use super::PlanningError;
 use crate::{clock, time_zones, Store};
+use crate::store::column;
 
 /// One busy span of a person, for drawing and checking.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -214,7 +215,7 @@ pub fn delete_manual(store: &Store, id: &str) -> Result<(), PlanningError> {
 pub fn between(store: &Store, project_id: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<BusyOccurrence>, PlanningError> {
     let conn = store.reader()?;
     let mut stmt = conn.prepare_cached(
-        "SELECT b.person_id, b.summary, b.all_day, b.start_local, b.minutes, b.time_zone, b.rule, b.exdates, b.extra
+        "SELECT b.person_id, b.summary, b.all_day, b.start_local, b.minutes, b.time_zone, b.rule, b.exdates, b.extra, b.id
          FROM busy_times b JOIN people p ON p.id = b.person_id
          WHERE p.project_id = ?1 AND b.first_start < ?3 AND (b.last_end IS NULL OR b.last_end > ?2)",
     )?;
@@ -229,15 +230,16 @@ pub fn between(store: &Store, project_id: &str, from: DateTime<Utc>, to: DateTim
             r.get::<_, Option<String>>(6)?,
             r.get::<_, String>(7)?,
             r.get::<_, Option<String>>(8)?,
+            r.get::<_, String>(9)?,
         ))
     })?;
     let budget = Budget::seconds(BUDGET_SECONDS);
     let mut out = Vec::new();
     for row in rows {
-        let (person_id, summary, all_day, start, minutes, time_zone, rule, exdates, extra) = row?;
+        let (person_id, summary, all_day, start, minutes, time_zone, rule, exdates, extra, id) = row?;
         let Some(start) = parse_local(&start) else { continue };
-        let exdates: Vec<String> = serde_json::from_str(&exdates).unwrap_or_default();
-        let extra: Extra = extra.and_then(|e| serde_json::from_str(&e).ok()).unwrap_or_default();
+        let exdates: Vec<String> = column::json("busy_times", &id, "exdates", &exdates)?;
+        let extra: Extra = extra.map(|e| column::json("busy_times", &id, "extra", &e)).transpose()?.unwrap_or_default();
         let when = Recurrence { start, minutes, time_zone, rule, exdates: exdates.iter().filter_map(|e| parse_local(e)).collect(), extra };
         // A stored entry was valid when it was imported; skip one that no
         // longer expands (a zone removed from the database) rather than fail.

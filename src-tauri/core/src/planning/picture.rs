@@ -12,7 +12,7 @@ use rusqlite::params;
 use super::window::{self as judge, Blocked, Conflict, OtherRelease, PersonTime, Picture};
 use super::windows::{self, WindowKind};
 use super::{busy, profile, PlanningError};
-use crate::people::{self, Role};
+use crate::people;
 use crate::release::{self as releases, Release, ReleaseState};
 use crate::{time_zones, Store};
 
@@ -65,7 +65,7 @@ pub fn for_release(
         }
         people_time.push(PersonTime {
             name: p.name.clone(),
-            role: if why.is_empty() { role_word(p.role).to_owned() } else { why.clone() },
+            role: if why.is_empty() { p.role.as_str().to_owned() } else { why.clone() },
             tz: time_zones::parse(&p.time_zone).unwrap_or(chrono_tz::UTC),
             work_start: NaiveTime::parse_from_str(&p.work_start, "%H:%M").unwrap_or(NaiveTime::MIN),
             work_end: NaiveTime::parse_from_str(&p.work_end, "%H:%M").unwrap_or(NaiveTime::MIN),
@@ -239,12 +239,3 @@ fn parse(s: &str) -> Result<DateTime<Utc>, PlanningError> {
         .map_err(|_| PlanningError::Export(format!("A stored time, “{s}”, cannot be read. Set the window or busy time again.")))
 }
 
-fn role_word(role: Role) -> &'static str {
-    match role {
-        Role::Lead => "lead",
-        Role::Developer => "developer",
-        Role::Reviewer => "reviewer",
-        Role::Admin => "admin",
-        Role::Support => "support",
-    }
-}

@@ -10,6 +10,7 @@ use super::PlanningError;
 use crate::rules::FieldErrors;
 use crate::store::ChangeKind;
 use crate::{clock, time_zones, Store};
+use crate::store::column;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -151,7 +152,8 @@ pub fn clear_pattern(store: &Store, project_id: &str) -> Result<(), PlanningErro
 pub fn manual_pattern(store: &Store, project_id: &str) -> Result<Option<Vec<f64>>, PlanningError> {
     let json: Option<String> =
         store.reader()?.query_row("SELECT hours FROM load_patterns WHERE project_id = ?1", params![project_id], |r| r.get(0)).optional()?;
-    Ok(json.and_then(|j| serde_json::from_str::<Vec<f64>>(&j).ok()).filter(|v| v.len() == 168))
+    let hours = json.map(|j| column::json::<Vec<f64>>("load_patterns", project_id, "hours", &j)).transpose()?;
+    Ok(hours.filter(|v| v.len() == 168))
 }
 
 /// The pattern window scoring uses: the one entered by hand, else one made
@@ -161,7 +163,7 @@ pub fn weekly_pattern(store: &Store, project_id: &str) -> Result<Option<(WeeklyP
     let manual: Option<String> =
         store.reader()?.query_row("SELECT hours FROM load_patterns WHERE project_id = ?1", params![project_id], |r| r.get(0)).optional()?;
     if let Some(json) = manual {
-        let values: Vec<f64> = serde_json::from_str(&json).unwrap_or_default();
+        let values: Vec<f64> = column::json("load_patterns", project_id, "hours", &json)?;
         if values.len() == 168 {
             let hours = std::array::from_fn(|d| std::array::from_fn(|h| values[d * 24 + h]));
             return Ok(Some((WeeklyPattern { hours }, tz)));

@@ -15,6 +15,7 @@ use rusqlite::params;
 
 use crate::release::{ReleaseState, PROGRESS_COLUMNS};
 use crate::{clock, projects, time_zones, Store};
+use crate::store::column;
 
 /// The widest range one read may cover.
 pub const MAX_RANGE: Duration = Duration::days(800);
@@ -104,7 +105,7 @@ fn releases_in(store: &Store, project_id: &str, from: DateTime<Utc>, to: DateTim
             id: r.get(0)?,
             version: r.get(1)?,
             name: r.get(2)?,
-            state: ReleaseState::parse(&r.get::<_, String>(3)?),
+            state: column::text("releases", &r.get::<_, String>(0)?, "state", &r.get::<_, String>(3)?)?,
             target_date: r.get(4)?,
             window_start: r.get(5)?,
             window_end: r.get(6)?,

@@ -10,6 +10,7 @@ use super::recurrence::{Recurrence, RecurrenceError, MAX_MINUTES};
 use super::PlanningError;
 use crate::rules::FieldErrors;
 use crate::{clock, Store};
+use crate::store::column::{self, stored_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -18,14 +19,7 @@ pub enum WindowKind {
     Maintenance,
 }
 
-impl WindowKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            WindowKind::Freeze => "freeze",
-            WindowKind::Maintenance => "maintenance",
-        }
-    }
-}
+stored_text!(WindowKind { Freeze => "freeze", Maintenance => "maintenance" });
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -316,19 +310,18 @@ fn with_environments(conn: &Connection, mut w: CalendarWindow) -> Result<Calenda
 }
 
 fn from_row(row: &Row) -> rusqlite::Result<CalendarWindow> {
-    let kind: String = row.get(2)?;
-    let exdates: String = row.get(9)?;
+    let (id, kind, exdates): (String, String, String) = (row.get(0)?, row.get(2)?, row.get(9)?);
     Ok(CalendarWindow {
         id: row.get(0)?,
         project_id: row.get(1)?,
-        kind: if kind == "maintenance" { WindowKind::Maintenance } else { WindowKind::Freeze },
+        kind: column::text("calendar_windows", &id, "kind", &kind)?,
         name: row.get(3)?,
         reason: row.get(4)?,
         start_local: row.get(5)?,
         minutes: row.get(6)?,
         time_zone: row.get(7)?,
         rule: row.get(8)?,
-        exdates: serde_json::from_str(&exdates).unwrap_or_default(),
+        exdates: column::json("calendar_windows", &id, "exdates", &exdates)?,
         environment_ids: Vec::new(),
         scoped: row.get(12)?,
         created_at: row.get(10)?,

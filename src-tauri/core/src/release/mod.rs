@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::audit::{self, Actor, AuditCategory, Change};
 use crate::rules::FieldErrors;
 use crate::{clock, Store, StoreError};
+use crate::store::column::{self, stored_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -36,6 +37,17 @@ pub enum ReleaseState {
     Cancelled,
 }
 
+stored_text!(ReleaseState {
+    Draft => "draft",
+    Planned => "planned",
+    Ready => "ready",
+    Deploying => "deploying",
+    Verified => "verified",
+    Released => "released",
+    RolledBack => "rolledBack",
+    Cancelled => "cancelled",
+});
+
 impl ReleaseState {
     pub const ALL: [ReleaseState; 8] = [
         ReleaseState::Draft,
@@ -48,28 +60,11 @@ impl ReleaseState {
         ReleaseState::Cancelled,
     ];
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReleaseState::Draft => "draft",
-            ReleaseState::Planned => "planned",
-            ReleaseState::Ready => "ready",
-            ReleaseState::Deploying => "deploying",
-            ReleaseState::Verified => "verified",
-            ReleaseState::Released => "released",
-            ReleaseState::RolledBack => "rolledBack",
-            ReleaseState::Cancelled => "cancelled",
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             ReleaseState::RolledBack => "rolled back",
             other => other.as_str(),
         }
-    }
-
-    pub(crate) fn parse(s: &str) -> ReleaseState {
-        ReleaseState::ALL.into_iter().find(|st| st.as_str() == s).unwrap_or(ReleaseState::Draft)
     }
 
     /// The states a release may move to from this one.
@@ -670,7 +665,7 @@ pub(crate) fn get_in(conn: &Connection, id: &str) -> Result<Option<Release>, Rel
 }
 
 fn from_row(row: &Row) -> rusqlite::Result<Release> {
-    let state = ReleaseState::parse(&row.get::<_, String>(6)?);
+    let state = column::text("releases", &row.get::<_, String>(0)?, "state", &row.get::<_, String>(6)?)?;
     Ok(Release {
         id: row.get(0)?,
         project_id: row.get(1)?,

@@ -12,6 +12,7 @@
 
 pub mod backup;
 mod changes;
+pub mod column;
 pub mod migrations;
 pub mod owner;
 
@@ -64,6 +65,10 @@ pub enum StoreError {
 
     #[error("The database could not be read or written. Nothing was changed; try again, and if it keeps happening restart Liftoff.")]
     Sqlite(#[source] rusqlite::Error),
+
+    /// One stored value does not read back (see [`column`]).
+    #[error("Liftoff cannot read the {column} stored for {thing} {id}: the value is damaged (table {table}). Nothing was changed. Restore the database from a backup; Liftoff keeps them in the backups folder of its data folder.", thing = column::thing(table))]
+    DamagedValue { table: &'static str, id: String, column: &'static str, source: Cause },
 }
 
 /// Set when SQLite reported damage while running. One database is open per
@@ -75,6 +80,9 @@ impl From<rusqlite::Error> for StoreError {
     /// Keeps the kind of failure: busy is worth retrying, damage needs a
     /// restart, anything else is an I/O or SQL fault.
     fn from(e: rusqlite::Error) -> Self {
+        if let Some(d) = column::damaged(&e) {
+            return StoreError::DamagedValue { table: d.table, id: d.id.clone(), column: d.column, source: Cause(d.problem.clone()) };
+        }
         match e.sqlite_error_code() {
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy,
             Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
@@ -90,6 +98,7 @@ impl Kind for StoreError {
     fn kind(&self) -> ErrorKind {
         match self {
             StoreError::InUse { .. } | StoreError::Busy => ErrorKind::Conflict,
+            StoreError::DamagedValue { .. } => ErrorKind::Damaged,
             _ => ErrorKind::Database,
         }
     }

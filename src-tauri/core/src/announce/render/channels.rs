@@ -1,6 +1,7 @@
 //! Channels and their parts, and the built-in templates each starts from
 //! (the announcement and the correction after a rollback).
 
+use crate::store::column::stored_text;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,8 @@ const fn part(name: &'static str, markdown: bool, one_line: bool) -> PartSpec {
     }
 }
 
+stored_text!(Channel { Email => "email", InApp => "inApp", Social => "social", ReleaseNotes => "releaseNotes" });
+
 impl Channel {
     pub const ALL: [Channel; 4] = [
         Channel::Email,
@@ -43,18 +46,6 @@ impl Channel {
         Channel::ReleaseNotes,
     ];
 
-    pub fn parse(key: &str) -> Option<Channel> {
-        Channel::ALL.into_iter().find(|c| c.as_str() == key)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Email => "email",
-            Channel::InApp => "inApp",
-            Channel::Social => "social",
-            Channel::ReleaseNotes => "releaseNotes",
-        }
-    }
 
     pub fn label(self) -> &'static str {
         match self {

@@ -20,6 +20,7 @@ use crate::audit::{self, Actor, AuditCategory, Change};
 use crate::rules::FieldErrors;
 use crate::release::{self as releases, Release, ReleaseError};
 use crate::{clock, Store};
+use crate::store::column::{self, stored_text};
 
 pub use progress::{Progress, SectionProgress, Tally};
 
@@ -32,17 +33,10 @@ pub enum ItemState {
     Blocked,
 }
 
+stored_text!(ItemState { Open => "open", Done => "done", NotApplicable => "notApplicable", Blocked => "blocked" });
+
 impl ItemState {
     pub const ALL: [ItemState; 4] = [ItemState::Open, ItemState::Done, ItemState::NotApplicable, ItemState::Blocked];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ItemState::Open => "open",
-            ItemState::Done => "done",
-            ItemState::NotApplicable => "notApplicable",
-            ItemState::Blocked => "blocked",
-        }
-    }
 
     pub fn label(self) -> &'static str {
         match self {
@@ -51,10 +45,6 @@ impl ItemState {
             ItemState::NotApplicable => "not applicable",
             ItemState::Blocked => "blocked",
         }
-    }
-
-    pub fn parse(s: &str) -> Option<ItemState> {
-        ItemState::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
     /// Whether this state needs a reason (not applicable, blocked).
@@ -612,7 +602,7 @@ const SELECT: &str = "SELECT i.id, i.release_id, i.position, i.section, i.title,
     LEFT JOIN people s ON s.id = i.signed_off_by";
 
 fn from_row(row: &Row, today: NaiveDate) -> rusqlite::Result<ChecklistItem> {
-    let state = ItemState::parse(&row.get::<_, String>(12)?).unwrap_or(ItemState::Open);
+    let state = column::text("checklist_items", &row.get::<_, String>(0)?, "state", &row.get::<_, String>(12)?)?;
     let reviewer_id: Option<String> = row.get(9)?;
     let signed_off_at: Option<String> = row.get(15)?;
     let due_date: Option<String> = row.get(11)?;
