@@ -12,6 +12,12 @@ export class PeopleCache extends Shared {
     super(["person"], projectId);
   }
 
+  /** Loads it again now and resolves to what it holds. */
+  async fresh() {
+    await this.load();
+    return this.list;
+  }
+
   protected async fetch(): Promise<void> {
     this.list = await call(() => commands.listPeople(this.projectId));
   }

@@ -240,6 +240,12 @@ export class ReleaseList extends Shared {
     super(["release", "checklist"], projectId);
   }
 
+  /** Loads it again now and resolves to what it holds. */
+  async fresh() {
+    await this.load();
+    return this.all;
+  }
+
   protected async fetch(): Promise<void> {
     this.all = await call(() => commands.listReleases(this.projectId, null));
   }
