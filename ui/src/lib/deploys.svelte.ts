@@ -4,8 +4,21 @@
 // Liftoff), read from the database as it grows.
 
 import { Channel } from "@tauri-apps/api/core";
-import { commands, type LineBatch, type LogLine, type Run, type RunEvent, type RunKind, type RunState } from "./bindings";
+import {
+  commands,
+  type Decision,
+  type DeployRequest,
+  type LineBatch,
+  type LogLine,
+  type Run,
+  type RunEvent,
+  type RunKind,
+  type RunQuery,
+  type RunState,
+  type TargetSettings,
+} from "./bindings";
 import { call } from "./ipc";
+import { whenChanged } from "./live.svelte";
 
 /**
  * Lines kept in the window from the start of a run, and from its end. The
@@ -209,4 +222,46 @@ export function duration(start: string, end: string | null, now = Date.now()): s
 export function msText(ms: number | null): string {
   if (ms === null) return "";
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+// The deploy domain's commands: targets, runs, their logs, locks. Pages
+// read them through these and follow the "deploy" change events of their
+// project; a run this window starts streams over its Channel.
+export const deploys = {
+  status: (projectId: string) => call(() => commands.deployStatus(projectId)),
+  runs: (projectId: string, query: RunQuery) => call(() => commands.listRuns(projectId, query)),
+  leftovers: (projectId: string) => call(() => commands.deployLeftovers(projectId)),
+  run: (runId: string) => call(() => commands.getRun(runId)),
+  searchLog: (runId: string, search: string) => call(() => commands.runLog(runId, 0, 2000, search)),
+  suggestedLogPath: (runId: string) => call(() => commands.suggestedRunLogPath(runId)),
+  saveLog: (runId: string, path: string) => call(() => commands.saveRunLog(runId, path)),
+  preflight: (request: DeployRequest) => call(() => commands.deployPreflight(request)),
+  shipping: (request: DeployRequest) => call(() => commands.deployShipping(request)),
+  rollbackPreflight: (environmentId: string, decisions: Decision[]) => call(() => commands.rollbackPreflight(environmentId, decisions)),
+  start: (request: DeployRequest, actor: string | null, events: Channel<LineBatch<RunEvent>>) => call(() => commands.startDeploy(request, actor, events)),
+  startRollback: (environmentId: string, decisions: Decision[], actor: string | null, events: Channel<LineBatch<RunEvent>>) =>
+    call(() => commands.startRollback(environmentId, decisions, actor, events)),
+  cancel: (runId: string, actor: string | null) => call(() => commands.cancelDeploy(runId, actor)),
+  lock: (environmentId: string, reason: string, actor: string | null) => call(() => commands.lockEnvironment(environmentId, reason, actor)),
+  unlock: (environmentId: string, actor: string | null) => call(() => commands.unlockEnvironment(environmentId, actor)),
+  stopLeftover: (runId: string, actor: string | null) => call(() => commands.stopLeftover(runId, actor)),
+  target: (environmentId: string) => call(() => commands.getDeployTarget(environmentId)),
+  setTarget: (environmentId: string, settings: TargetSettings) => call(() => commands.setDeployTarget(environmentId, settings)),
+  clearTarget: (environmentId: string) => call(() => commands.clearDeployTarget(environmentId)),
+};
+
+/** A release's deploy runs (create it while a component is set up): they follow the project's deploy changes. */
+export class ReleaseRuns {
+  list = $state<Run[] | null>(null);
+
+  constructor(
+    readonly projectId: string,
+    readonly releaseId: string,
+  ) {
+    whenChanged(["deploy"], projectId, () => this.load());
+  }
+
+  async load(): Promise<void> {
+    this.list = await deploys.runs(this.projectId, { environmentId: null, releaseId: this.releaseId, from: null, to: null, limit: 100 });
+  }
 }

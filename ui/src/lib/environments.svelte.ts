@@ -1,45 +1,48 @@
-// A project's environments and their credentials, fetched and cached here.
+// A project's environments and their credentials: one cache per project,
+// shared by every page that shows them, fed by the change events.
 // Credential values are never cached: `reveal` returns one for the caller
 // to show briefly.
 
 import {
   commands,
+  type ConnectionReport,
+  type ConnectionTest,
   type Credential,
   type CredentialKind,
   type Environment,
   type EnvironmentDraft,
+  type UrlSecrets,
 } from "./bindings";
+import { keyed, merged, Shared, without } from "./cache.svelte";
 import { call } from "./ipc";
-import { whenChanged } from "./live.svelte";
 
-export class PipelineCache {
+export class PipelineCache extends Shared {
   environments = $state<Environment[]>([]);
   credentials = $state<Record<string, Credential[]>>({});
-  loaded = $state(false);
 
-  /** Create it while a component is set up: once loaded, it follows changes. */
   constructor(readonly projectId: string) {
-    whenChanged(["environment", "credential"], projectId, () => (this.loaded ? this.load() : undefined));
+    super(["environment", "credential"], projectId);
   }
 
-  async load(): Promise<void> {
-    this.environments = await call(() => commands.listEnvironments(this.projectId));
+  protected async fetch(): Promise<void> {
+    const environments = await call(() => commands.listEnvironments(this.projectId));
     const entries = await Promise.all(
-      this.environments.map(async (e) => [e.id, await call(() => commands.listCredentials(e.id))] as const),
+      environments.map(async (e) => [e.id, await call(() => commands.listCredentials(e.id))] as const),
     );
+    this.environments = environments;
     this.credentials = Object.fromEntries(entries);
-    this.loaded = true;
   }
 
   async create(draft: EnvironmentDraft): Promise<Environment> {
     const env = await call(() => commands.createEnvironment(this.projectId, draft));
-    await this.load();
+    this.environments = merged(this.environments, env);
+    this.credentials = { [env.id]: [], ...this.credentials };
     return env;
   }
 
   async update(id: string, draft: EnvironmentDraft): Promise<Environment> {
     const env = await call(() => commands.updateEnvironment(id, draft));
-    await this.load();
+    this.environments = merged(this.environments, env);
     return env;
   }
 
@@ -54,41 +57,46 @@ export class PipelineCache {
   }
 
   async remove(id: string): Promise<void> {
-    try {
-      await call(() => commands.deleteEnvironment(id));
-    } finally {
-      await this.load();
-    }
+    await call(() => commands.deleteEnvironment(id));
+    this.environments = without(this.environments, id);
   }
 
   async addCredential(environmentId: string, name: string, kind: CredentialKind, value: string): Promise<void> {
-    await call(() => commands.addCredential(environmentId, name, kind, value));
-    await this.loadCredentials(environmentId);
+    const credential = await call(() => commands.addCredential(environmentId, name, kind, value));
+    this.#mergeCredential(environmentId, credential);
   }
 
   async replaceCredential(environmentId: string, id: string, value: string): Promise<void> {
-    await call(() => commands.replaceCredential(id, value));
-    await this.loadCredentials(environmentId);
+    const credential = await call(() => commands.replaceCredential(id, value));
+    this.#mergeCredential(environmentId, credential);
   }
 
-  async reveal(environmentId: string, id: string): Promise<string> {
-    const value = await call(() => commands.revealCredential(id));
-    await this.loadCredentials(environmentId);
-    return value;
+  /** The secret's value (its use is recorded; the change event brings that). */
+  reveal(id: string): Promise<string> {
+    return call(() => commands.revealCredential(id));
   }
 
   async removeCredential(environmentId: string, id: string): Promise<void> {
-    try {
-      await call(() => commands.deleteCredential(id));
-    } finally {
-      await this.loadCredentials(environmentId);
-    }
+    await call(() => commands.deleteCredential(id));
+    this.credentials = { ...this.credentials, [environmentId]: without(this.credentials[environmentId] ?? [], id) };
   }
 
-  async loadCredentials(environmentId: string): Promise<void> {
-    const list = await call(() => commands.listCredentials(environmentId));
-    this.credentials = { ...this.credentials, [environmentId]: list };
+  #mergeCredential(environmentId: string, credential: Credential): void {
+    this.credentials = { ...this.credentials, [environmentId]: merged(this.credentials[environmentId] ?? [], credential) };
   }
+}
+
+/** A project's environments and credentials (call `use()` while a component is set up). */
+export const pipelineOf = keyed((projectId) => new PipelineCache(projectId));
+
+/** Tries an environment's health URL (with a credential, that counts as its use). */
+export function testConnection(test: ConnectionTest): Promise<ConnectionReport> {
+  return call(() => commands.testConnection(test));
+}
+
+/** The secrets a link carries in its query. */
+export function findUrlSecrets(link: string): Promise<UrlSecrets> {
+  return call(() => commands.findUrlSecrets(link));
 }
 
 export const CREDENTIAL_KINDS: { kind: CredentialKind; label: string }[] = [

@@ -10,6 +10,8 @@
 // script could call the commands itself.
 
 import { open, save, type DialogFilter } from "@tauri-apps/plugin-dialog";
+import { commands } from "./bindings";
+import { call } from "./ipc";
 
 /** Kinds of file, each remembering its own last folder. */
 export type FileKind =
@@ -134,4 +136,9 @@ export async function pickOpen(kind: FileKind): Promise<string | null> {
   const chosen = await ask({ mode: "open", kind, defaultPath: lastFolder(kind), filters: OPEN_FILTERS[kind] ?? [] });
   if (chosen) remember(kind, chosen);
   return chosen;
+}
+
+/** Opens the folder that holds `path` in the system's file manager. */
+export function showInFolder(path: string): Promise<null> {
+  return call(() => commands.showInFolder(path));
 }

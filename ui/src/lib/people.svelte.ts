@@ -1,43 +1,47 @@
-// A project's people, fetched and cached here.
+// A project's people: one cache per project, shared by every page that
+// names them (the People tab, "You are", pickers), fed by the change events.
 
 import { commands, type Person, type PersonDraft, type Role } from "./bindings";
+import { keyed, merged, Shared, without } from "./cache.svelte";
 import { call } from "./ipc";
-import { whenChanged } from "./live.svelte";
 
-export class PeopleCache {
+export class PeopleCache extends Shared {
   list = $state<Person[]>([]);
-  loaded = $state(false);
 
-  /** Create it while a component is set up: once loaded, it follows changes. */
   constructor(readonly projectId: string) {
-    whenChanged(["person"], projectId, () => (this.loaded ? this.load() : undefined));
+    super(["person"], projectId);
   }
 
-  async load(): Promise<void> {
+  /** Loads it again now and resolves to what it holds. */
+  async fresh() {
+    await this.load();
+    return this.list;
+  }
+
+  protected async fetch(): Promise<void> {
     this.list = await call(() => commands.listPeople(this.projectId));
-    this.loaded = true;
   }
 
   async create(draft: PersonDraft): Promise<Person> {
     const person = await call(() => commands.createPerson(this.projectId, draft));
-    await this.load();
+    this.list = merged(this.list, person);
     return person;
   }
 
   async update(id: string, draft: PersonDraft): Promise<Person> {
     const person = await call(() => commands.updatePerson(id, draft));
-    await this.load();
+    this.list = merged(this.list, person);
     return person;
   }
 
   async remove(id: string): Promise<void> {
-    try {
-      await call(() => commands.deletePerson(id));
-    } finally {
-      await this.load();
-    }
+    await call(() => commands.deletePerson(id));
+    this.list = without(this.list, id);
   }
 }
+
+/** The people of a project (call `use()` while a component is set up). */
+export const peopleOf = keyed((projectId) => new PeopleCache(projectId));
 
 export const ROLES: { role: Role; label: string }[] = [
   { role: "lead", label: "Lead" },

@@ -1,6 +1,7 @@
 // Projects as the UI knows them: fetched from the backend and cached here,
 // in one place. Components read `projects` and call its methods; they never
-// call project commands themselves.
+// call project commands themselves. The list follows the change events; a
+// write does not reload it.
 
 import { commands, type ImportReport, type Project, type ProjectDraft } from "./bindings";
 import { call } from "./ipc";
@@ -33,26 +34,24 @@ class ProjectCache {
   }
 
   async create(draft: ProjectDraft): Promise<Project> {
-    const project = await call(() => commands.createProject(draft));
-    await this.refresh();
-    return project;
+    return this.#added(await call(() => commands.createProject(draft)));
   }
 
   async update(id: string, draft: ProjectDraft): Promise<Project> {
     const project = await call(() => commands.updateProject(id, draft));
-    await this.refresh();
+    this.#merge(project);
     return project;
   }
 
   async setArchived(id: string, archived: boolean): Promise<Project> {
     const project = await call(() => commands.setProjectArchived(id, archived));
-    await this.refresh();
+    this.#merge(project);
     return project;
   }
 
   async remove(id: string): Promise<void> {
     await call(() => commands.deleteProject(id));
-    await this.refresh();
+    this.list = this.list.filter((p) => p.id !== id);
   }
 
   /** The last import, so the imported project can list the secrets to fill in. */
@@ -62,14 +61,37 @@ class ProjectCache {
   async importFile(path: string): Promise<ImportReport> {
     const report = await call(() => commands.importProject(path));
     this.lastImport = report;
-    await this.refresh();
+    this.#added(report.project);
     return report;
   }
 
   async openSample(): Promise<Project> {
-    const project = await call(() => commands.openSampleProject());
-    await this.refresh();
+    return this.#added(await call(() => commands.openSampleProject()));
+  }
+
+  /**
+   * A new project is listed at once, before the page changes: the sidebar
+   * does not move under the pointer when the change event's reload comes.
+   */
+  #added(project: Project): Project {
+    if (!this.list.some((p) => p.id === project.id)) this.list = [...this.list, project].sort((a, b) => Number(!!a.archivedAt) - Number(!!b.archivedAt) || a.name.toLowerCase().localeCompare(b.name.toLowerCase()));
+    this.anyExist = true;
     return project;
+  }
+
+  /** An archived project leaves a list that hides them; a changed one is shown as it is now. */
+  #merge(project: Project): void {
+    this.list = this.list.flatMap((p) => (p.id !== project.id ? [p] : project.archivedAt && !this.includeArchived ? [] : [project]));
+  }
+
+  /** The path Liftoff suggests for the project's export. */
+  suggestedExportPath(id: string): Promise<string> {
+    return call(() => commands.suggestedExportPath(id));
+  }
+
+  /** Writes the project file; resolves to the path written. */
+  exportFile(id: string, path: string): Promise<string> {
+    return call(() => commands.exportProject(id, path));
   }
 }
 

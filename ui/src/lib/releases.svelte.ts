@@ -4,12 +4,21 @@ import {
   commands,
   type AuditCategory,
   type ChecklistItem,
+  type ChecklistSource,
+  type FileFormat,
   type GateBrief,
   type ItemDraft,
+  type ItemState,
   type ItemStatus,
+  type Release,
+  type ReleaseDraft,
   type ReleaseState,
+  type ReleaseSummary,
   type ReleaseView,
+  type Template,
+  type TemplateDraft,
 } from "./bindings";
+import { keyed, merged, Shared, without } from "./cache.svelte";
 import { call } from "./ipc";
 import { whenChanged } from "./live.svelte";
 
@@ -143,8 +152,9 @@ export function draftOf(item: ChecklistItem): ItemDraft {
 }
 
 /**
- * One release's screen: its view, reloaded after every change, the user's
- * or anyone else's (create it while a component is set up).
+ * One release's screen: its view, loaded once and again on every change
+ * the events name in its project (create it while a component is set up),
+ * and the actions taken on it.
  */
 export class ReleaseScreen {
   view = $state<ReleaseView | null>(null);
@@ -161,15 +171,145 @@ export class ReleaseScreen {
     this.view = await call(() => commands.releaseView(this.releaseId));
   }
 
-  /** Runs a change, then reloads whether or not it succeeded. */
-  async change<T>(f: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one of the screen's writes, then reads the view again whether or
+   * not it succeeded. This screen still reloads after its own writes (the
+   * change event reloads it once more): its keyboard flow (tick, move on,
+   * tick) relies on the view being whole when the write resolves.
+   */
+  async #change<T>(write: () => Promise<T>): Promise<T> {
     try {
-      return await call(f);
+      return await call(write);
     } finally {
       await this.load();
     }
   }
+
+  update(draft: ReleaseDraft, actor: string | null): Promise<Release> {
+    return this.#change(() => commands.updateRelease(this.releaseId, draft, actor));
+  }
+
+  setState(to: ReleaseState, reason: string, actor: string | null): Promise<Release> {
+    return this.#change(() => commands.setReleaseState(this.releaseId, to, reason, actor));
+  }
+
+  /** Starts the checklist from a template or another release; resolves to the items added. */
+  startChecklist(source: ChecklistSource, actor: string | null): Promise<number> {
+    return this.#change(() => commands.startChecklist(this.releaseId, source, actor));
+  }
+
+  /** Adds the items of a JSON or CSV file; resolves to how many. */
+  importChecklist(path: string, actor: string | null): Promise<number> {
+    return this.#change(() => commands.importChecklist(this.releaseId, path, actor));
+  }
+
+  async overrideGate(environmentId: string, decidedBy: string, reason: string, actor: string | null): Promise<void> {
+    await this.#change(() => commands.overrideGate(this.releaseId, environmentId, decidedBy, reason, actor));
+  }
+
+  async withdrawGateOverride(id: string, reason: string, actor: string | null): Promise<void> {
+    await this.#change(() => commands.withdrawGateOverride(id, reason, actor));
+  }
+
+  addItem(draft: ItemDraft, actor: string | null): Promise<ChecklistItem> {
+    return this.#change(() => commands.addChecklistItem(this.releaseId, draft, actor));
+  }
+
+  updateItem(id: string, draft: ItemDraft, actor: string | null): Promise<ChecklistItem> {
+    return this.#change(() => commands.updateChecklistItem(id, draft, actor));
+  }
+
+  setItemState(id: string, to: ItemState, reason: string, actor: string | null): Promise<ChecklistItem> {
+    return this.#change(() => commands.setChecklistItemState(id, to, reason, actor));
+  }
+
+  reviewItem(id: string, approve: boolean, note: string, actor: string | null): Promise<ChecklistItem> {
+    return this.#change(() => commands.reviewChecklistItem(id, approve, note, actor));
+  }
+
+  async deleteItem(id: string, actor: string | null): Promise<void> {
+    await this.#change(() => commands.deleteChecklistItem(id, actor));
+  }
 }
+
+/** A project's releases, for every page that lists them (call `use()` while a component is set up). */
+export class ReleaseList extends Shared {
+  all = $state<ReleaseSummary[]>([]);
+
+  constructor(readonly projectId: string) {
+    super(["release", "checklist"], projectId);
+  }
+
+  /** Loads it again now and resolves to what it holds. */
+  async fresh() {
+    await this.load();
+    return this.all;
+  }
+
+  protected async fetch(): Promise<void> {
+    this.all = await call(() => commands.listReleases(this.projectId, null));
+  }
+
+  /** The releases in `state` (all of them without one), in the list's order. */
+  inState(state: ReleaseState | null): ReleaseSummary[] {
+    return state ? this.all.filter((r) => r.release.state === state) : this.all;
+  }
+
+  create(draft: ReleaseDraft, actor: string | null): Promise<Release> {
+    return call(() => commands.createRelease(this.projectId, draft, actor));
+  }
+}
+
+export const releasesOf = keyed((projectId) => new ReleaseList(projectId));
+
+/** The checklist templates, shared by all projects. */
+class TemplateList extends Shared {
+  list = $state<Template[]>([]);
+
+  constructor() {
+    super(["template"], null);
+  }
+
+  protected async fetch(): Promise<void> {
+    this.list = await call(() => commands.listTemplates());
+  }
+
+  async save(id: string | null, draft: TemplateDraft): Promise<Template> {
+    const saved = id ? await call(() => commands.updateTemplate(id, draft)) : await call(() => commands.createTemplate(draft));
+    this.list = merged(this.list, saved);
+    return saved;
+  }
+
+  /** Puts a built-in template back as Liftoff ships it. */
+  async reset(id: string): Promise<Template> {
+    const t = await call(() => commands.resetTemplate(id));
+    this.list = merged(this.list, t);
+    return t;
+  }
+
+  async remove(id: string): Promise<void> {
+    await call(() => commands.deleteTemplate(id));
+    this.list = without(this.list, id);
+  }
+
+  async importFile(path: string): Promise<Template> {
+    const t = await call(() => commands.importTemplate(path));
+    this.list = merged(this.list, t);
+    return t;
+  }
+}
+
+export const templates = new TemplateList();
+
+/** Checklists and templates as files and text: exactly one of `releaseId` and `templateId`. */
+export const checklistFiles = {
+  suggestedPath: (releaseId: string | null, templateId: string | null, format: FileFormat) =>
+    call(() => commands.suggestedChecklistPath(releaseId, templateId, format)),
+  save: (releaseId: string | null, templateId: string | null, format: FileFormat, path: string) =>
+    call(() => commands.saveChecklistFile(releaseId, templateId, format, path)),
+  text: (releaseId: string | null, templateId: string | null, format: FileFormat) =>
+    releaseId ? call(() => commands.exportChecklistText(releaseId, format)) : call(() => commands.exportTemplateText(templateId!, format)),
+};
 
 export type ItemFilter = "all" | "open" | "awaitingReview" | "blocked" | "complete" | "overdue";
 
