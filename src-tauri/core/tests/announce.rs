@@ -271,7 +271,7 @@ async fn nothing_goes_out_before_production_is_verified_and_a_rollback_drafts_a_
 
     f.deploy_to_production().await;
     assert_eq!(releases::get(&f.store, &f.release).unwrap().state, ReleaseState::Verified);
-    assert!(drafts::gate(&f.store, &f.release).unwrap().verified);
+    assert!(announce::gate::gate(&f.store, &f.release).unwrap().verified);
     let export = sends::export(&f.store, &draft.id, ExportFormat::Eml, &lead(), Utc::now()).unwrap();
     assert_eq!(export.file_name, "release-2.4.0.eml");
 
@@ -316,7 +316,7 @@ async fn nothing_goes_out_before_production_is_verified_and_a_rollback_drafts_a_
     assert!(view.error.is_none(), "{:?}", view.error);
     assert!(view.gate.allowed, "{}", view.gate.reason);
     assert!(view.rendered.unwrap().text_of("subject").contains("2.4.0"));
-    assert!(!drafts::gate(&f.store, &f.release).unwrap().allowed, "the rolled-back release itself may not be announced again");
+    assert!(!announce::gate::gate(&f.store, &f.release).unwrap().allowed, "the rolled-back release itself may not be announced again");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -324,8 +324,8 @@ async fn an_override_and_verified_hold_only_while_the_release_runs_on_production
     let f = Fixture::new();
     announce::read_changes(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
     // The announcement override follows the deploy gate's rule.
-    assert!(matches!(drafts::override_gate(&f.store, &f.release, "L", "x", &lead(), Utc::now()), Err(AnnounceError::Invalid(_))));
-    let gate = drafts::override_gate(&f.store, &f.release, "Dana Okafor (CTO)", "Customers were promised the PDF export today.", &lead(), Utc::now()).unwrap();
+    assert!(matches!(announce::gate::override_gate(&f.store, &f.release, "L", "x", &lead(), Utc::now()), Err(AnnounceError::Invalid(_))));
+    let gate = announce::gate::override_gate(&f.store, &f.release, "Dana Okafor (CTO)", "Customers were promised the PDF export today.", &lead(), Utc::now()).unwrap();
     assert!(gate.allowed && !gate.verified);
     // A copy of a draft may reach users: it is recorded.
     let draft = drafts::create(&f.store, &f.release, Channel::InApp, Audience::EndUsers, &lead(), Utc::now()).unwrap();
@@ -334,7 +334,7 @@ async fn an_override_and_verified_hold_only_while_the_release_runs_on_production
     assert_eq!(f.count("SELECT COUNT(*) FROM announce_sends WHERE kind = 'export' AND subject = 'copied as Markdown'"), 1);
 
     f.deploy_to_production().await;
-    assert!(drafts::gate(&f.store, &f.release).unwrap().verified);
+    assert!(announce::gate::gate(&f.store, &f.release).unwrap().verified);
 
     // An older version deployed to production over it: 2.4.0 no longer runs
     // there, so it is not verified, the override no longer stands, and
@@ -351,7 +351,7 @@ async fn an_override_and_verified_hold_only_while_the_release_runs_on_production
         assert_eq!(run.state, RunState::Succeeded, "{env}: {}", run.outcome);
     }
     assert_eq!(releases::get(&f.store, &f.release).unwrap().state, ReleaseState::RolledBack);
-    let gate = drafts::gate(&f.store, &f.release).unwrap();
+    let gate = announce::gate::gate(&f.store, &f.release).unwrap();
     assert!(!gate.allowed && !gate.verified, "{}", gate.reason);
     assert_eq!(f.count("SELECT COUNT(*) FROM announce_overrides"), 0, "the override was voided");
     assert!(f.audit_actions().contains(&"announcement.overrideVoided".to_owned()));
@@ -547,20 +547,20 @@ async fn the_wording_follows_the_release_and_its_coming_out_withdraws_no_approva
 /// out offers its correction.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_correction_is_offered_only_after_something_went_out() {
-    use liftoff_core::announce::drafts::GateStage;
+    use liftoff_core::announce::gate::GateStage;
     let f = Fixture::new();
     announce::read_changes(&f.store, &f.release, None, None, &lead(), Utc::now()).unwrap();
-    let gate = drafts::gate(&f.store, &f.release).unwrap();
+    let gate = announce::gate::gate(&f.store, &f.release).unwrap();
     assert_eq!(gate.stage, GateStage::NotVerified);
     assert_eq!(gate.waiting, "Exports for users and sending wait until 2.4.0 runs verified on production, or someone decides to announce it anyway.");
     let draft = drafts::create(&f.store, &f.release, Channel::InApp, Audience::EndUsers, &lead(), Utc::now()).unwrap();
     f.deploy_to_production().await;
-    let gate = drafts::gate(&f.store, &f.release).unwrap();
+    let gate = announce::gate::gate(&f.store, &f.release).unwrap();
     assert_eq!((gate.stage, gate.waiting.as_str()), (GateStage::Verified, ""));
 
     // Rolled back, and nothing went out: nothing to correct.
     announce::set_release_state(&f.store, &f.release, ReleaseState::RolledBack, "The PDF export broke.", &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
-    let gate = drafts::gate(&f.store, &f.release).unwrap();
+    let gate = announce::gate::gate(&f.store, &f.release).unwrap();
     assert_eq!(gate.stage, GateStage::RolledBack);
     assert!(!gate.allowed);
     assert_eq!(
@@ -573,7 +573,7 @@ async fn a_correction_is_offered_only_after_something_went_out() {
     let view = drafts::view(&f.store, &draft.id).unwrap();
     assert_eq!(view.gate.waiting, gate.waiting, "the draft's sentence is the gate's own, not a piece of another");
     // Announcing it anyway is refused rather than recorded to no effect.
-    let err = drafts::override_gate(&f.store, &f.release, "Dana Okafor (CTO)", "Customers were promised the PDF export today.", &lead(), Utc::now()).unwrap_err();
+    let err = announce::gate::override_gate(&f.store, &f.release, "Dana Okafor (CTO)", "Customers were promised the PDF export today.", &lead(), Utc::now()).unwrap_err();
     assert!(err.to_string().contains("rolled back"), "{err}");
     assert_eq!(f.count("SELECT COUNT(*) FROM announce_overrides"), 0);
 
@@ -584,7 +584,7 @@ async fn a_correction_is_offered_only_after_something_went_out() {
     announce::set_release_state(&f.store, &f.release, ReleaseState::Ready, "Ready again.", &lead(), Utc::now(), Utc::now().date_naive()).ok();
     f.deploy_to_production().await;
     announce::set_release_state(&f.store, &f.release, ReleaseState::RolledBack, "Broke again.", &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
-    let gate = drafts::gate(&f.store, &f.release).unwrap();
+    let gate = announce::gate::gate(&f.store, &f.release).unwrap();
     assert_eq!(gate.stage, GateStage::RolledBackAfterAnnouncing);
     assert!(gate.reason.contains("Send its correction"), "{}", gate.reason);
     let correction = drafts::list(&f.store, &f.release).unwrap().into_iter().find(|(d, _)| d.correction).expect("a correction").0;
@@ -615,7 +615,7 @@ async fn an_eml_needs_only_a_sender_and_the_mail_server_withdraws_no_approval() 
     let sender = EmailSender { name: "Billing".into(), address: "news@example.com".into() };
     announce::set_settings(&f.store, &f.project.id, &AnnounceSettings { sender: sender.clone(), ..AnnounceSettings::default() }, &lead(), Utc::now()).unwrap();
     drafts::approve(&f.store, &draft.id, &rita, Utc::now()).unwrap();
-    drafts::override_gate(&f.store, &f.release, "Dana Okafor (CTO)", "Customers were promised the PDF export today.", &lead(), Utc::now()).unwrap();
+    announce::gate::override_gate(&f.store, &f.release, "Dana Okafor (CTO)", "Customers were promised the PDF export today.", &lead(), Utc::now()).unwrap();
     let view = drafts::view(&f.store, &draft.id).unwrap();
     assert_eq!(view.from.as_deref(), Some("Billing <news@example.com>"));
     let needs: Vec<NeedKind> = view.needs.iter().map(|n| n.kind).collect();

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use liftoff_core::announce::drafts::{self, Approval, Draft, DraftView, SendGate};
+use liftoff_core::announce::drafts::{self, Approval, Draft, DraftView};
+use liftoff_core::announce::gate::SendGate;
 use liftoff_core::announce::items::{self, ChangeItem, ChangeList, ItemEdit, ReadReport};
 use liftoff_core::announce::render::{self, Variable};
 use liftoff_core::announce::sends::{self, AnnouncementSend, Delivery, ExportFormat, SendKind, SendProgress};
@@ -92,7 +93,7 @@ pub async fn announcements_overview(state: State<'_, AppState>, release_id: Stri
     state
         .with_ctx(move |cx| {
             let drafts = drafts::list(cx.store, &release_id)?.into_iter().map(|(draft, approval)| DraftEntry { draft, approval }).collect();
-            Ok(AnnouncementsOverview { drafts, sends: sends::list(cx.store, &release_id)?, gate: drafts::gate(cx.store, &release_id)? })
+            Ok(AnnouncementsOverview { drafts, sends: sends::list(cx.store, &release_id)?, gate: announce::gate::gate(cx.store, &release_id)? })
         })
         .await
 }
@@ -181,7 +182,7 @@ pub fn template_variables() -> Vec<Variable> {
 pub async fn override_announce_gate(state: State<'_, AppState>, release_id: String, decided_by: String, reason: String, actor: Option<String>) -> Result<SendGate> {
     state
         .acting(actor, Within::Release(release_id.clone()), move |cx| {
-            Ok(drafts::override_gate(cx.store, &release_id, &decided_by, &reason, &cx.who, cx.now)?)
+            Ok(announce::gate::override_gate(cx.store, &release_id, &decided_by, &reason, &cx.who, cx.now)?)
         })
         .await
 }

@@ -5,8 +5,8 @@
 //!   conventional commits parsed into suggested items;
 //! - [`items`]: the change items as the lead edits them (stored);
 //! - [`render`]: templates, Markdown, sanitizing and each channel's output;
-//! - [`drafts`]: a draft per channel and audience, its approval and the
-//!   rule that nothing goes out before production is verified;
+//! - [`drafts`]: a draft per channel and audience, and its approval;
+//! - [`gate`]: the rule that nothing goes out before production is verified;
 //! - [`words`]: a draft's words as the lead edits them (its templates read
 //!   as words around the change items' list);
 //! - [`mail`]: the `.eml` file and SMTP; [`sends`]: sends recorded one row
@@ -22,6 +22,7 @@
 
 pub mod changes;
 pub mod drafts;
+pub mod gate;
 pub mod items;
 pub mod mail;
 mod output;
@@ -382,6 +383,6 @@ pub fn set_release_state(
 /// longer stands, and whoever heard of it gets a correction draft. The
 /// deploy module calls it in the write that records the run's end.
 pub fn release_pulled_in(tx: &Connection, release_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), AnnounceError> {
-    drafts::void_override_in(tx, release_id, actor, now)?;
+    gate::void_override_in(tx, release_id, actor, now)?;
     drafts::draft_corrections_in(tx, release_id, actor, now)
 }
