@@ -35,7 +35,7 @@ use tokio_util::sync::CancellationToken;
 pub const DATA_DIR_ENV: &str = "LIFTOFF_DATA_DIR";
 
 /// The subcommands; `liftoff` with none of them opens the window.
-pub const SUBCOMMANDS: [&str; 8] = ["deploy", "runs", "cancel", "lock", "unlock", "rollback", "projects", "help"];
+pub const SUBCOMMANDS: [&str; 9] = ["deploy", "runs", "cancel", "lock", "unlock", "rollback", "projects", "schedule", "help"];
 
 /// The exit codes, the same for every command (README, "Command line").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,6 +171,58 @@ enum Command {
     },
     /// List the projects.
     Projects,
+    /// Deploys at a later time: list, add, cancel; run the due ones (what
+    /// the OS timer calls every minute); install or remove that timer.
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
+}
+
+#[derive(Subcommand)]
+enum ScheduleCommand {
+    /// List the scheduled deploys (of one project, or all), soonest first.
+    List {
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// Schedule a deploy: preflight runs again at its time.
+    Add {
+        #[arg(long)]
+        project: String,
+        #[arg(long = "env")]
+        environment: String,
+        #[arg(long)]
+        version: String,
+        #[arg(long, default_value = "")]
+        build_ref: String,
+        /// When: RFC 3339 (2026-12-08T06:00:00+01:00) or "in 10m", "in 2h".
+        #[arg(long)]
+        at: String,
+        /// The latest start, as --at (default: the release's window end, else an hour after --at).
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(long, default_value = "")]
+        why: String,
+        #[arg(long = "override", value_name = "CHECK=WHO:WHY")]
+        overrides: Vec<String>,
+        /// Go ahead despite warnings at that time (such as outside the planned window).
+        #[arg(long)]
+        yes: bool,
+        #[arg(long)]
+        as_person: Option<String>,
+    },
+    /// Cancel a scheduled deploy that has not started.
+    Cancel {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        as_person: Option<String>,
+    },
+    /// Start every deploy whose time has come, and run it to its end.
+    RunDue,
+    /// Install the per-user OS timer that runs `run-due` every minute.
+    InstallTimer,
+    /// Remove that timer.
+    RemoveTimer,
 }
 
 /// A command that could not be carried out: what to print, and the exit code.
@@ -441,6 +493,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Stop> {
             Ok(Exit::Ok.into())
         }
         Command::Cancel { run, project, environment, as_person } => cancel(&store, run, project, environment, as_person).await,
+        Command::Schedule(command) => schedule::run(&store, &keychain, &dir, command).await,
         Command::Deploy { project, environment, version, build_ref, overrides, yes, as_person } => {
             let project = project_named(&store, &project)?;
             let env = environment_id(&store, &project, &environment)?;
@@ -481,6 +534,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Stop> {
     store.close_cleanly();
     code
 }
+
+mod schedule;
+pub mod timer;
 
 /// `liftoff cancel`: asks the process that runs the run to stop it, and
 /// waits until it has (its whole process tree: TERM, then KILL after the
@@ -563,6 +619,11 @@ async fn cancelling_signal() -> (&'static str, i32) {
 /// Runs the job, printing its masked log; a cancelling signal stops it
 /// (the process tree gets TERM, then KILL) and is recorded as who cancelled.
 async fn execute(store: Arc<Store>, keychain: &Keychain, job: Job) -> Result<ExitCode, Stop> {
+    execute_run(store, keychain, job).await.map(|(code, _)| code)
+}
+
+/// [`execute`], also giving the state the first run ended in.
+async fn execute_run(store: Arc<Store>, keychain: &Keychain, job: Job) -> Result<(ExitCode, RunState), Stop> {
     let cancel = CancellationToken::new();
     let signalled = Arc::new(std::sync::Mutex::new(None::<i32>));
     let watcher = {
@@ -602,12 +663,13 @@ async fn execute(store: Arc<Store>, keychain: &Keychain, job: Job) -> Result<Exi
     let first = &runs[0];
     say!("{}: {}", first.state.label(), first.outcome);
     let signal = *signalled.lock().unwrap_or_else(|p| p.into_inner());
-    Ok(match (first.state, signal) {
+    let code = match (first.state, signal) {
         (RunState::Succeeded, _) => Exit::Ok.into(),
         (RunState::Cancelled, Some(n)) => ExitCode::from(128 + n as u8),
         (RunState::Cancelled, None) => Exit::Cancelled.into(),
         _ => Exit::RunFailed.into(),
-    })
+    };
+    Ok((code, first.state))
 }
 
 #[cfg(test)]

@@ -100,6 +100,7 @@ pub enum AuditCategory {
     Gate,
     Deploy,
     Announcement,
+    Schedule,
 }
 
 stored_text!(AuditCategory {
@@ -109,6 +110,7 @@ stored_text!(AuditCategory {
     Gate => "gate",
     Deploy => "deploy",
     Announcement => "announcement",
+    Schedule => "schedule",
 });
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]

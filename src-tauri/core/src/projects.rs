@@ -157,14 +157,9 @@ pub(crate) fn create_in(tx: &Connection, draft: &ProjectDraft, now: DateTime<Utc
     Ok(project)
 }
 
-/// Edits a project. Its name is in its announcements: the shell edits
-/// through [`crate::announce::update_project`].
-pub fn update(store: &Store, id: &str, draft: &ProjectDraft, now: DateTime<Utc>) -> Result<Project, ProjectError> {
-    let clean = validate(draft)?;
-    store.write(|tx| update_in(tx, id, &clean, now))
-}
-
-/// [`update`] inside the caller's transaction, of a validated draft.
+/// Edits a project inside the caller's transaction, of a validated draft.
+/// Its name is in its announcements: edit through
+/// [`crate::announce::update_project`], which applies the approval rule.
 pub(crate) fn update_in(tx: &rusqlite::Connection, id: &str, clean: &ProjectDraft, now: DateTime<Utc>) -> Result<Project, ProjectError> {
     ensure_name_free(tx, &clean.name, Some(id))?;
     let changed = tx.execute(

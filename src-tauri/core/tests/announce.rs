@@ -203,10 +203,11 @@ fn change_items_come_from_git_and_the_leads_edits_survive_a_new_read() {
     assert!(message.contains("v9.9") && message.contains("v2.3.1"), "{message}");
     assert_eq!(items::list(&f.store, &f.release).unwrap().items.len(), 6);
     // A project without a repository folder says where to set it.
-    projects::update(
+    announce::update_project(
         &f.store,
         &f.project.id,
         &ProjectDraft { name: "Billing".into(), description: String::new(), repository: String::new(), time_zone: "UTC".into() },
+        &lead(),
         Utc::now(),
     )
     .unwrap();
@@ -506,7 +507,7 @@ fn date_words(iso: &str) -> String {
 async fn the_wording_follows_the_release_and_its_coming_out_withdraws_no_approval() {
     let f = Fixture::new();
     let date = in_days(20);
-    releases::update(
+    announce::update_release(
         &f.store,
         &f.release,
         &ReleaseDraft { version: "2.4.0".into(), name: "Invoices".into(), scope: String::new(), target_date: Some(date.clone()) },

@@ -647,10 +647,10 @@ fn editing_a_release_logs_what_changed() {
     let mut w = World::new();
     let release = w.release("2.4.0");
     let draft = ReleaseDraft { version: "2.4.1".into(), name: "Tax engine switch".into(), scope: "Invoices".into(), target_date: None };
-    let edited = releases::update(&w.store, &release.id, &draft, &w.lead, t0()).unwrap();
+    let edited = liftoff_core::announce::update_release(&w.store, &release.id, &draft, &w.lead, t0()).unwrap();
     assert_eq!((edited.version.as_str(), edited.target_date.as_deref()), ("2.4.1", None));
     assert_eq!(w.log(&release)[0].summary, "Edited version 2.4.0 → 2.4.1; target date 2026-12-03 → none");
     // Saving it unchanged writes nothing.
-    releases::update(&w.store, &release.id, &draft, &w.lead, t0()).unwrap();
+    liftoff_core::announce::update_release(&w.store, &release.id, &draft, &w.lead, t0()).unwrap();
     assert_eq!(w.log(&release).len(), 2);
 }

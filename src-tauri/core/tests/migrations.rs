@@ -31,6 +31,7 @@ const LANDED: &[(&str, &str)] = &[
     ("0011_busy_recurrence_sets.sql", "b3786bcb9976b9457943e5a03d43dd63c1317e0ea2c10b62181d30074b95115a"),
     ("0012_run_owners.sql", "aa3cd3f4909572ced481e65949d93942ffcd15852435666e5e8b642d36ab4b0e"),
     ("0013_announcement_words.sql", "a8b69aff8bf2b1a178b7d86cb1b5b95eff76f4f6294892b0e54438fd3424b8c0"),
+    ("0014_deploy_schedules.sql", "0e9450edbd8fdbcd385c1b7b70bd96d8ccb3522e5efc828f7a1df5fdac135bcd"),
 ];
 
 fn migrations_dir() -> PathBuf {

@@ -1,6 +1,8 @@
 //! Projects through the public API on a real database.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use liftoff_core::announce::{self, AnnounceError};
+use liftoff_core::audit::Actor;
 use liftoff_core::projects::{self, ProjectDraft, ProjectError, ProjectQuery};
 use liftoff_core::sample;
 use liftoff_core::secrets::Keychain;
@@ -57,11 +59,11 @@ fn names_are_unique_ignoring_case() {
         other => panic!("{other:?}"),
     }
     // Renaming a project to its own name in another case is fine.
-    let renamed = projects::update(&store, &first.id, &draft("billing"), t0()).unwrap();
+    let renamed = announce::update_project(&store, &first.id, &draft("billing"), &me(), t0()).unwrap();
     assert_eq!(renamed.name, "billing");
     // Renaming onto another project's name is not.
     let other = projects::create(&store, &draft("Portal"), t0()).unwrap();
-    assert!(matches!(projects::update(&store, &other.id, &draft("Billing"), t0()), Err(ProjectError::Invalid(_))));
+    assert!(matches!(announce::update_project(&store, &other.id, &draft("Billing"), &me(), t0()), Err(AnnounceError::Project(ProjectError::Invalid(_)))));
     assert_eq!(projects::get(&store, &other.id).unwrap().name, "Portal");
 }
 
@@ -73,7 +75,7 @@ fn update_changes_fields_and_time() {
     d.time_zone = "America/New_York".into();
     d.description = "Field app".into();
     let later = t0() + Duration::minutes(5);
-    let u = projects::update(&store, &p.id, &d, later).unwrap();
+    let u = announce::update_project(&store, &p.id, &d, &me(), later).unwrap();
     assert_eq!((u.name.as_str(), u.time_zone.as_str(), u.description.as_str()), ("Atlas Mobile", "America/New_York", "Field app"));
     assert_eq!(u.created_at, p.created_at);
     assert_eq!(u.updated_at, "2026-11-22T09:05:00Z");
@@ -123,7 +125,7 @@ fn delete_removes_and_missing_ids_are_not_found() {
     assert_eq!(count_rows(&store), 0);
     assert!(matches!(projects::delete(&store, &Keychain::os(), &p.id), Err(ProjectError::NotFound)));
     assert!(matches!(projects::get(&store, &p.id), Err(ProjectError::NotFound)));
-    assert!(matches!(projects::update(&store, &p.id, &draft("X"), t0()), Err(ProjectError::NotFound)));
+    assert!(matches!(announce::update_project(&store, &p.id, &draft("X"), &me(), t0()), Err(AnnounceError::Project(ProjectError::NotFound))));
     assert!(matches!(projects::set_archived(&store, &p.id, true, t0()), Err(ProjectError::NotFound)));
 }
 
@@ -135,4 +137,8 @@ fn the_sample_project_is_created_once() {
     assert_eq!(first.id, again.id);
     assert_eq!(first.name, sample::SAMPLE_NAME);
     assert_eq!(count_rows(&store), 1);
+}
+
+fn me() -> Actor {
+    Actor { person_id: None, name: "lena".into() }
 }

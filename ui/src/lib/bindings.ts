@@ -352,7 +352,7 @@ export type AudienceRecipients = {
 	text: string,
 };
 
-export type AuditCategory = "release" | "checklist" | "item" | "gate" | "deploy" | "announcement";
+export type AuditCategory = "release" | "checklist" | "item" | "gate" | "deploy" | "announcement" | "schedule";
 
 export type AuditEntry = {
 	id: number,
@@ -538,6 +538,7 @@ export type ChangeSource = {
 	readBy: string,
 };
 
+/**  How a preflight check came out. */
 export type CheckOutcome = "pass" | "warn" | "fail";
 
 export type CheckResult = {

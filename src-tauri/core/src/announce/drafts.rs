@@ -167,10 +167,18 @@ pub fn list(store: &Store, release_id: &str) -> Result<Vec<(Draft, Approval)>, A
     Ok(out)
 }
 
+/// The one decision whether an approval stands, from the rendered digest
+/// only: approved while what the draft says now has the digest approved.
+/// A draft whose template no longer renders says nothing approvable; any
+/// other error (a damaged row, the database) is an error, not a change.
 fn approval_of(conn: &Connection, draft: &Draft, digest: Option<&str>) -> Result<Approval, AnnounceError> {
     // The digest is worked out only to compare with an approval.
     let now = match (&draft.approved_at, digest) {
-        (Some(_), Some(_)) => digest_in(conn, draft).ok(),
+        (Some(_), Some(_)) => match digest_in(conn, draft) {
+            Ok(d) => Some(d),
+            Err(AnnounceError::Template(_)) => None,
+            Err(e) => return Err(e),
+        },
         _ => None,
     };
     Ok(approval(draft, digest, now.as_deref()))
@@ -661,7 +669,7 @@ pub fn view(store: &Store, id: &str) -> Result<DraftView, AnnounceError> {
     for s in social.iter().filter(|s| s.over) {
         warnings.push(format!("The post is {} characters as {} counts them; its limit is {}.", s.count, s.network, s.limit));
     }
-    let approval = approval(&draft, digest.as_deref(), digest_in(&conn, &draft).ok().as_deref());
+    let approval = approval_of(&conn, &draft, digest.as_deref())?;
     if approval == Approval::Withdrawn {
         warnings.push(
             "What this draft says changed after it was approved (its words, its items, its sender or the links in Settings). Ask the reviewer to approve it again."
@@ -711,8 +719,8 @@ fn needs_of(draft: &Draft, broken: bool, approval: Approval, settings: &Announce
     let reviewer = draft.reviewer_name.clone();
     match (approval, reviewer) {
         (Approval::Approved, _) => {}
-        (Approval::Withdrawn, Some(r)) => need(NeedKind::Approval, format!("{r}'s approval again (the draft changed after it)")),
-        (Approval::Withdrawn, None) => need(NeedKind::Approval, "the reviewer's approval again (the draft changed after it)".into()),
+        (Approval::Withdrawn, Some(r)) => need(NeedKind::Approval, format!("{r}'s approval again (what it says changed since)")),
+        (Approval::Withdrawn, None) => need(NeedKind::Approval, "the reviewer's approval again (what it says changed since)".into()),
         (Approval::Waiting, Some(r)) => need(NeedKind::Approval, format!("{r}'s approval")),
         (Approval::Waiting, None) => need(NeedKind::Approval, "a reviewer's approval (choose the reviewer under Review)".into()),
     }
@@ -734,7 +742,8 @@ fn needs_of(draft: &Draft, broken: bool, approval: Approval, settings: &Announce
 }
 
 /// The gate of one draft: a correction may go out once the release was
-/// rolled back (that is what it tells); any other draft needs [`gate_in`].
+/// rolled back (that is what it tells); any other draft needs
+/// [`gate::gate_in`].
 fn gate_for(conn: &Connection, release: &Release, draft: &Draft) -> Result<SendGate, AnnounceError> {
     if !draft.correction {
         return gate::gate_in(conn, release);
@@ -758,7 +767,7 @@ fn gate_for(conn: &Connection, release: &Release, draft: &Draft) -> Result<SendG
 pub(crate) fn ready_in(conn: &Connection, id: &str) -> Result<(Draft, Release, Rendered), AnnounceError> {
     let (draft, digest) = draft_in(conn, id)?;
     let (release, rendered) = render_in(conn, &draft)?;
-    match approval(&draft, digest.as_deref(), digest_in(conn, &draft).ok().as_deref()) {
+    match approval_of(conn, &draft, digest.as_deref())? {
         Approval::Approved => {}
         Approval::Withdrawn => {
             return Err(AnnounceError::NotApproved(
@@ -817,12 +826,11 @@ pub fn preview(store: &Store, id: &str, dark: bool) -> Result<String, AnnounceEr
 /// log; undoing the change later does not bring it back.
 pub(crate) fn settle_in(tx: &Connection, release_id: &str, actor: &Actor, at: &str, cause: &str) -> Result<(), AnnounceError> {
     let mut stmt = tx.prepare(&format!(
-        "SELECT {COLUMNS} FROM announcements a LEFT JOIN people p ON p.id = a.reviewer_id WHERE a.release_id = ?1 AND a.approved_digest IS NOT NULL"
+        "SELECT {COLUMNS} FROM announcements a LEFT JOIN people p ON p.id = a.reviewer_id WHERE a.release_id = ?1 AND a.approved_digest IS NOT NULL AND {STILL_OPEN}"
     ))?;
     let approved = stmt.query_map(params![release_id], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
     for (draft, digest) in approved {
-        let now = digest_in(tx, &draft).ok();
-        if approval(&draft, digest.as_deref(), now.as_deref()) == Approval::Approved {
+        if approval_of(tx, &draft, digest.as_deref())? == Approval::Approved {
             continue;
         }
         let release = release_in(tx, release_id)?;
@@ -834,13 +842,24 @@ pub(crate) fn settle_in(tx: &Connection, release_id: &str, actor: &Actor, at: &s
     Ok(())
 }
 
-/// The releases of a project with an approved draft: those whose approvals
-/// a change to the project or its settings may withdraw.
-pub(crate) fn approved_releases_in(tx: &Connection, project_id: &str) -> Result<Vec<String>, AnnounceError> {
+/// An approved draft the rule still watches: not yet sent to its whole
+/// audience (a finished send with every delivery sent is history; what it
+/// said then is in its send).
+const STILL_OPEN: &str = "NOT EXISTS (SELECT 1 FROM announce_sends s WHERE s.announcement_id = a.id AND s.kind = 'audience' AND s.state = 'done'
+                            AND NOT EXISTS (SELECT 1 FROM announce_deliveries d WHERE d.send_id = s.id AND d.state <> 'sent'))";
+
+/// The releases of a project (not cancelled) with an approved draft not yet
+/// sent: those whose approvals a change to the project or its settings may
+/// withdraw.
+/// With `corrections_only`, those with an approved correction draft.
+pub(crate) fn approved_releases_in(tx: &Connection, project_id: &str, corrections_only: bool) -> Result<Vec<String>, AnnounceError> {
     let mut stmt = tx.prepare(
-        "SELECT DISTINCT a.release_id FROM announcements a JOIN releases r ON r.id = a.release_id
-         WHERE r.project_id = ?1 AND a.approved_digest IS NOT NULL ORDER BY a.release_id",
+        &format!(
+            "SELECT DISTINCT a.release_id FROM announcements a JOIN releases r ON r.id = a.release_id
+             WHERE r.project_id = ?1 AND r.state <> 'cancelled' AND a.approved_digest IS NOT NULL AND {STILL_OPEN}
+               AND (?2 = 0 OR a.correction = 1) ORDER BY a.release_id"
+        ),
     )?;
-    let ids = stmt.query_map(params![project_id], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+    let ids = stmt.query_map(params![project_id, corrections_only], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
     Ok(ids)
 }

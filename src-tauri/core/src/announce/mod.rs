@@ -349,9 +349,20 @@ pub fn update_project(store: &Store, id: &str, draft: &ProjectDraft, actor: &Act
     })
 }
 
+/// What the project's production runs changed: a correction draft names
+/// the version users are back on, so the approvals of corrections follow.
+/// The deploy module calls it in the write that records a run's success.
+pub(crate) fn production_changed_in(tx: &Connection, project_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), AnnounceError> {
+    let at = clock::to_text(now);
+    for release_id in drafts::approved_releases_in(tx, project_id, true)? {
+        drafts::settle_in(tx, &release_id, actor, &at, "the version running on production changed")?;
+    }
+    Ok(())
+}
+
 fn settle_project_in(tx: &Connection, project_id: &str, actor: &Actor, now: DateTime<Utc>, cause: &str) -> Result<(), AnnounceError> {
     let at = clock::to_text(now);
-    for release_id in drafts::approved_releases_in(tx, project_id)? {
+    for release_id in drafts::approved_releases_in(tx, project_id, false)? {
         drafts::settle_in(tx, &release_id, actor, &at, cause)?;
     }
     Ok(())

@@ -476,7 +476,7 @@ pub fn export(store: &Store, draft_id: &str, format: ExportFormat, actor: &Actor
             ExportFormat::Html => rendered.html_document().into_bytes(),
         };
         // Every output is recorded, ungated ones too: a rollback drafts a
-        // correction for whoever may have heard (see `drafts::release_pulled_in`).
+        // correction for whoever may have heard (see `announce::release_pulled_in`).
         record_output(tx, &draft, &release, &file_name, actor, now)?;
         if for_users {
             went_out_in(tx, &release.id, actor, now)?;

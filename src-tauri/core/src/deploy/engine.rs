@@ -839,7 +839,7 @@ fn finish(store: &Store, job: &Ending, state: RunState, outcome: &str, steps: &[
     let mut attempt = 0;
     loop {
         let r = store.write(|tx| {
-            runs::end_in(tx, &run.id, state, &at, &outcome, &steps_json, &checks_json)?;
+            runs::end_in(tx, &run.id, state, &at, outcome, &steps_json, &checks_json)?;
             if state == RunState::Succeeded {
                 if let Some((slot, _)) = &job.slot {
                     super::target::set_live_slot_in(tx, &run.environment_id, slot)?;
@@ -874,6 +874,9 @@ fn finish(store: &Store, job: &Ending, state: RunState, outcome: &str, steps: &[
                         super::release_replaced_in(tx, rel, &run.version, &run.environment_name, &actor, now)?;
                     }
                 }
+            }
+            if state == RunState::Succeeded {
+                super::environment_changed_in(tx, &run.project_id, &actor, now)?;
             }
             tx.changed(ChangeKind::Deploy, Some(&run.project_id), Some(&run.id));
             Ok::<_, DeployError>(runs::get_in(tx, &run.id)?)

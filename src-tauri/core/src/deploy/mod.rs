@@ -10,7 +10,9 @@
 //!   the release's state, rollback;
 //! - [`lines`]: output bytes made log lines (escapes, UTF-8, pieces);
 //!   [`procs`]: a run's processes found and stopped; `os`: what differs
-//!   between operating systems, kept out of the rest.
+//!   between operating systems, kept out of the rest;
+//! - [`schedules`]: deploys asked for a later time, claimed by one process
+//!   at their time (the window or `liftoff schedule run-due`).
 //!
 //! This module holds what its children share (the preflight check types
 //! that [`preflight`] works out and [`runs`] stores) and the rules that
@@ -25,6 +27,7 @@ mod os;
 pub mod preflight;
 pub mod procs;
 pub mod runs;
+pub mod schedules;
 pub mod shipping;
 pub mod smoke;
 pub mod target;
@@ -39,8 +42,10 @@ use crate::StoreError;
 
 pub use runs::{Run, RunKind, RunState};
 
-// What a preflight check found: the engine records it with the run
-// (runs), preflight works it out.
+// The preflight check types: preflight works them out, runs stores them
+// with the run, and both are children of this module.
+
+/// How a preflight check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub enum CheckOutcome {
@@ -116,7 +121,15 @@ pub enum DeployError {
     #[error(transparent)]
     Environment(#[from] crate::environments::EnvironmentError),
     #[error(transparent)]
+    Announce(Box<crate::announce::AnnounceError>),
+    #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<crate::announce::AnnounceError> for DeployError {
+    fn from(e: crate::announce::AnnounceError) -> Self {
+        DeployError::Announce(Box::new(e))
+    }
 }
 
 impl From<rusqlite::Error> for DeployError {
@@ -139,6 +152,7 @@ impl Kind for DeployError {
             DeployError::Release(e) => e.kind(),
             DeployError::Credentials(e) => e.kind(),
             DeployError::Environment(e) => e.kind(),
+            DeployError::Announce(e) => e.kind(),
             DeployError::Store(e) => e.kind(),
         }
     }
@@ -184,5 +198,12 @@ pub(crate) fn release_replaced_in(
 ) -> Result<(), DeployError> {
     let why = format!("rolled back to {version} on {environment}");
     crate::release::move_by_deploy(tx, release_id, crate::release::ReleaseState::RolledBack, &why, actor, now)?;
-    crate::announce::release_pulled_in(tx, release_id, actor, now).map_err(|e| DeployError::Refused(e.to_string()))
+    Ok(crate::announce::release_pulled_in(tx, release_id, actor, now)?)
+}
+
+/// A run succeeded: what its environment runs changed, and a correction
+/// draft names the version users are back on, so the approvals of
+/// corrections follow ([`crate::announce::production_changed_in`]).
+pub(crate) fn environment_changed_in(tx: &rusqlite::Connection, project_id: &str, actor: &crate::audit::Actor, now: chrono::DateTime<chrono::Utc>) -> Result<(), DeployError> {
+    Ok(crate::announce::production_changed_in(tx, project_id, actor, now)?)
 }

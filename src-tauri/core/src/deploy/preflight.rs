@@ -224,8 +224,7 @@ pub fn check(store: &Store, keychain: &Keychain, req: &DeployRequest, kind: RunK
         } else {
             let before: Option<(String, String)> = crate::environments::list_in(&conn, &project.id)?
                 .into_iter()
-                .filter(|e| e.position < environment.position)
-                .next_back()
+                .rfind(|e| e.position < environment.position)
                 .map(|e| (e.id, e.name));
             match before {
                 None => PreflightCheck::new("promotion", "Promotion", CheckOutcome::Pass, format!("{} is the first stage of the pipeline.", environment.name)),

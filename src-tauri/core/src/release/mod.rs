@@ -352,14 +352,9 @@ pub(crate) fn create_in(tx: &Connection, project_id: &str, draft: &ReleaseDraft,
     Ok(release)
 }
 
-/// Edits a release. What its announcements say follows it: the shell edits
-/// through [`crate::announce::update_release`].
-pub fn update(store: &Store, id: &str, draft: &ReleaseDraft, actor: &Actor, now: DateTime<Utc>) -> Result<Release, ReleaseError> {
-    let clean = validate(draft)?;
-    store.write(|tx| update_in(tx, id, &clean, actor, now))
-}
-
-/// [`update`] inside the caller's transaction, of a validated draft.
+/// Edits a release inside the caller's transaction, of a validated draft.
+/// What its announcements say follows it: edit through
+/// [`crate::announce::update_release`], which applies the approval rule.
 pub(crate) fn update_in(tx: &Connection, id: &str, clean: &ReleaseDraft, actor: &Actor, now: DateTime<Utc>) -> Result<Release, ReleaseError> {
     let current = get_in(tx, id)?.ok_or(ReleaseError::NotFound)?;
     ensure_version_free(tx, &current.project_id, &clean.version, Some(id))?;

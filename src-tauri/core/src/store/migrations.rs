@@ -89,6 +89,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "announcements: the lead's words in a draft, with the template they replaced",
         files: &[sql_file!("0013_announcement_words.sql")],
     },
+    Migration {
+        version: 14,
+        name: "deploys asked for a later time, claimed by one process",
+        files: &[sql_file!("0014_deploy_schedules.sql")],
+    },
 ];
 
 /// The schema version this build of Liftoff writes.

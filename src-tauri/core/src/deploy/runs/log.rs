@@ -215,10 +215,7 @@ impl LogBatch {
                     params![self.run_id, self.stored_cut_to, self.cut_to],
                 )?;
             }
-            tx.execute(
-                "UPDATE deploy_runs SET log_lines = max(log_lines, ?2), log_cut = max(log_cut, ?3) WHERE id = ?1",
-                params![self.run_id, self.total, cut],
-            )?;
+            super::count_log_in(tx, &self.run_id, self.total, cut)?;
             Ok::<_, DeployError>(())
         })
     }

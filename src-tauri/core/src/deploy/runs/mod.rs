@@ -721,6 +721,13 @@ pub(crate) fn insert_past_in(tx: &Connection, r: &Past) -> rusqlite::Result<()> 
     log::insert_lines_in(tx, r.id, r.log)
 }
 
+/// How many lines a run's log has had, and up to which line its middle
+/// was cut (see [`log::LogWriter`]).
+pub(crate) fn count_log_in(tx: &Connection, id: &str, lines: i64, cut: i64) -> rusqlite::Result<()> {
+    tx.execute("UPDATE deploy_runs SET log_lines = max(log_lines, ?2), log_cut = max(log_cut, ?3) WHERE id = ?1", params![id, lines, cut])?;
+    Ok(())
+}
+
 /// Saves a running run's steps and checks (JSON).
 pub(crate) fn save_progress_in(tx: &Connection, id: &str, steps: &str, checks: &str) -> rusqlite::Result<usize> {
     tx.execute("UPDATE deploy_runs SET steps = ?2, checks = ?3 WHERE id = ?1", params![id, steps, checks])

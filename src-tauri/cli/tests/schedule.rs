@@ -1,0 +1,221 @@
+//! Scheduled deploys from the command line, as the OS timer runs them with
+//! no window open: `liftoff schedule add`, then `run-due` at its time starts
+//! it through preflight again and runs it to its end; two `run-due` at once
+//! start it once; past its latest start it is missed, saying why; a freeze
+//! at its time is refused with the first time after it, and a freeze added
+//! later stops it at its time. The timer's unit files pass systemd's own
+//! check.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use liftoff_core::deploy::runs::{self, RunQuery};
+use liftoff_core::deploy::schedules::{self, ScheduleState};
+use liftoff_core::deploy::target::{self, CommandSpec, TargetSettings};
+use liftoff_core::deploy::RunState;
+use liftoff_core::planning::windows::{self, CalendarWindowDraft, WindowKind};
+use liftoff_core::projects::{self, ProjectDraft};
+use liftoff_core::Store;
+
+const BIN: &str = env!("CARGO_BIN_EXE_liftoff-cli");
+
+struct Data {
+    dir: tempfile::TempDir,
+    store: Arc<Store>,
+    project_id: String,
+}
+
+impl Data {
+    fn new(step: &str) -> Data {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open_or_recover(dir.path(), Utc::now()).unwrap().store);
+        let project = projects::create(
+            &store,
+            &ProjectDraft { name: "Shop".into(), description: String::new(), repository: dir.path().display().to_string(), time_zone: "UTC".into() },
+            Utc::now(),
+        )
+        .unwrap();
+        let data = Data { dir, store, project_id: project.id };
+        let settings = TargetSettings::local_command(CommandSpec { program: step.into(), args: Vec::new(), through_shell: true, timeout_secs: 60 });
+        target::set(&data.store, &data.staging(), &settings, Utc::now()).unwrap();
+        data
+    }
+
+    fn staging(&self) -> String {
+        liftoff_core::environments::list(&self.store, &self.project_id).unwrap().into_iter().find(|e| e.name == "staging").unwrap().id
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.arg("--data-dir").arg(self.dir.path()).args(args).env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY").stdin(Stdio::null());
+        // The timer hint must not depend on this machine's own units.
+        c.env("XDG_CONFIG_HOME", self.dir.path().join("config"));
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    fn schedules(&self) -> Vec<schedules::Schedule> {
+        schedules::list(&self.store, Some(&self.project_id), Utc::now()).unwrap()
+    }
+
+    fn freeze(&self, from_now_minutes: i64, minutes: i32, name: &str) {
+        let start = Utc::now() + chrono::Duration::minutes(from_now_minutes);
+        windows::create(
+            &self.store,
+            &self.project_id,
+            &CalendarWindowDraft {
+                kind: Some(WindowKind::Freeze),
+                name: name.into(),
+                reason: "Quarter close".into(),
+                start_local: start.format("%Y-%m-%dT%H:%M").to_string(),
+                minutes,
+                time_zone: "UTC".into(),
+                rule: None,
+                exdates: Vec::new(),
+                environment_ids: vec![self.staging()],
+            },
+            Utc::now(),
+        )
+        .unwrap();
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn a_deploy_scheduled_ahead_runs_at_its_time_with_no_window_open_once_however_many_timers_fire() {
+    let d = Data::new("echo deploying $LIFTOFF_VERSION; sleep 0.3");
+    let added = d.run(&["schedule", "add", "--project", "Shop", "--env", "staging", "--version", "2.0", "--at", "in 3s", "--why", "Before the shop opens"]);
+    assert_eq!(added.status.code(), Some(0), "{}", text(&added));
+    assert!(text(&added).contains("install-timer"), "no timer is installed: the command says how: {}", text(&added));
+    // Before its time: nothing is due, nothing starts.
+    let early = d.run(&["schedule", "run-due"]);
+    assert_eq!(early.status.code(), Some(0), "{}", text(&early));
+    assert!(runs::list(&d.store, &d.project_id, &RunQuery::default()).unwrap().is_empty());
+    assert_eq!(d.schedules()[0].state, ScheduleState::Scheduled);
+    std::thread::sleep(Duration::from_millis(3200));
+    // Its time: two timers fire at once (a window's scheduler and the OS
+    // timer, or two machines' timers on a shared folder): one starts it.
+    let spawn = || d.cmd(&["schedule", "run-due"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let (a, b) = (spawn(), spawn());
+    let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+    for o in &outs {
+        assert_eq!(o.status.code(), Some(0), "{}", text(o));
+    }
+    let all = runs::list(&d.store, &d.project_id, &RunQuery::default()).unwrap();
+    assert_eq!(all.len(), 1, "exactly one run: {:?}", outs.iter().map(text).collect::<Vec<_>>());
+    assert_eq!(all[0].state, RunState::Succeeded, "{}", all[0].outcome);
+    let s = &d.schedules()[0];
+    assert_eq!(all[0].started_by, s.created_by, "started as who scheduled it");
+    assert_eq!((s.state, s.run_id.as_deref()), (ScheduleState::Started, Some(all[0].id.as_str())));
+    assert_eq!(outs.iter().filter(|o| text(o).contains("Due: the deploy of 2.0")).count(), 1);
+    // Listed with its run.
+    let list = d.run(&["schedule", "list", "--project", "Shop"]);
+    assert!(text(&list).contains(&format!("started (run {})", all[0].id)), "{}", text(&list));
+}
+
+#[test]
+fn past_its_latest_start_a_schedule_is_missed_and_says_why() {
+    let d = Data::new("true");
+    let added = d.run(&["schedule", "add", "--project", "Shop", "--env", "staging", "--version", "2.1", "--at", "in 1s", "--until", "in 2s"]);
+    assert_eq!(added.status.code(), Some(0), "{}", text(&added));
+    std::thread::sleep(Duration::from_millis(2300));
+    let out = d.run(&["schedule", "run-due"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let s = &d.schedules()[0];
+    assert_eq!(s.state, ScheduleState::Missed);
+    assert!(s.state_reason.contains("latest start"), "{}", s.state_reason);
+    assert!(runs::list(&d.store, &d.project_id, &RunQuery::default()).unwrap().is_empty(), "never started after its latest start");
+}
+
+#[test]
+fn a_freeze_at_its_time_is_refused_with_the_first_time_after_it_and_a_later_freeze_stops_it() {
+    let d = Data::new("true");
+    d.freeze(-5, 60, "Quarter close");
+    let refused = d.run(&["schedule", "add", "--project", "Shop", "--env", "staging", "--version", "2.2", "--at", "in 10m"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(text(&refused).contains("inside the freeze “Quarter close”") && text(&refused).contains("The first time after it is"), "{}", text(&refused));
+    assert!(d.schedules().is_empty(), "nothing was scheduled");
+    // Going through the freeze on purpose is a decision, recorded with it.
+    let decided = d.run(&["schedule", "add", "--project", "Shop", "--env", "staging", "--version", "2.2", "--at", "in 10m", "--override", "freeze=Dana:Hotfix for the close"]);
+    assert_eq!(decided.status.code(), Some(0), "{}", text(&decided));
+
+    // A freeze added after scheduling: at its time the preflight refuses,
+    // and the schedule is missed naming the freeze.
+    let e = Data::new("true");
+    let added = e.run(&["schedule", "add", "--project", "Shop", "--env", "staging", "--version", "3.0", "--at", "in 2s"]);
+    assert_eq!(added.status.code(), Some(0), "{}", text(&added));
+    e.freeze(-1, 30, "Incident freeze");
+    std::thread::sleep(Duration::from_millis(2300));
+    let out = e.run(&["schedule", "run-due"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let s = &e.schedules()[0];
+    assert_eq!(s.state, ScheduleState::Missed);
+    assert!(s.state_reason.contains("Incident freeze"), "{}", s.state_reason);
+    assert!(runs::list(&e.store, &e.project_id, &RunQuery::default()).unwrap().is_empty());
+}
+
+#[test]
+fn a_scheduled_deploy_can_be_cancelled_until_it_starts() {
+    let d = Data::new("true");
+    let added = d.run(&["schedule", "add", "--project", "Shop", "--env", "staging", "--version", "2.3", "--at", "in 1s"]);
+    assert_eq!(added.status.code(), Some(0), "{}", text(&added));
+    let id = d.schedules()[0].id.clone();
+    let out = d.run(&["schedule", "cancel", "--id", &id]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    std::thread::sleep(Duration::from_millis(1200));
+    d.run(&["schedule", "run-due"]);
+    assert_eq!(d.schedules()[0].state, ScheduleState::Cancelled);
+    assert!(runs::list(&d.store, &d.project_id, &RunQuery::default()).unwrap().is_empty());
+    let again = d.run(&["schedule", "cancel", "--id", &id]);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+}
+
+/// `systemd-analyze verify --user` on the unit files in `dir` (a private
+/// runtime folder, so that no user manager is needed).
+fn verify(dir: &Path) -> Output {
+    let runtime = dir.join("runtime");
+    std::fs::create_dir_all(&runtime).unwrap();
+    Command::new("systemd-analyze")
+        .args(["verify", "--user"])
+        .arg(dir.join("liftoff-schedule.timer"))
+        .arg(dir.join("liftoff-schedule.service"))
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .output()
+        .expect("systemd-analyze is needed for this test (apt install systemd)")
+}
+
+#[test]
+fn the_timer_units_pass_systemds_own_check() {
+    let dir = tempfile::tempdir().unwrap();
+    // The program and the data folder with what systemd quotes and expands.
+    let exe = dir.path().join("bin dir/liftoff-cli");
+    std::fs::create_dir_all(exe.parent().unwrap()).unwrap();
+    std::fs::copy(BIN, &exe).unwrap();
+    let data = dir.path().join("data with space and 100% odd \"name\"");
+    let units = liftoff_cli::timer::units(&exe, &data);
+    for (name, body) in &units {
+        std::fs::write(dir.path().join(name), body).unwrap();
+    }
+    assert!(units[0].1.contains("\"--data-dir\" \"") && units[0].1.contains("100%%") && units[0].1.contains("odd \\\"name\\\""), "{}", units[0].1);
+    let out = verify(dir.path());
+    assert!(out.status.success(), "systemd-analyze verify: {}", text(&out));
+    assert!(!text(&out).contains("liftoff-schedule"), "systemd-analyze verify: {}", text(&out));
+    // The check can fail: the same files with a bad calendar and a relative
+    // program are refused, naming them.
+    let bad = tempfile::tempdir().unwrap();
+    for (name, body) in &units {
+        let body = body.replace("OnCalendar=*-*-* *:*:00", "OnCalendar=every minute please").replace(&format!("\"{}\"", exe.display()), "liftoff-cli-relative/x");
+        std::fs::write(bad.path().join(name), body).unwrap();
+    }
+    let out = verify(bad.path());
+    assert!(!out.status.success() && text(&out).contains("liftoff-schedule"), "{}", text(&out));
+}
