@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Prints Liftoff's benchmark figures, all from release builds, the apps in a
 # window under Xvfb:
-# - window suggestion (Rust);
+# - window suggestion (Rust): the ranking before the sweep beside today's,
+#   14 days at 15-minute steps for 20 people and 90 days at 5-minute steps
+#   for 100 people with 11,000 events, and the drag check's one snap;
 # - the timeline's first render and frame times at 1,000, 10,000 and 50,000
 #   items (scripts/bench-timeline.mjs);
 # - the deploy engine: a million lines through the masker and the stored

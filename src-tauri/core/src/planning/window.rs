@@ -13,6 +13,12 @@ use chrono_tz::Tz;
 use super::load::WeeklyPattern;
 use super::recurrence::{localize, Occurrence};
 
+mod rank;
+#[cfg(test)]
+mod reference;
+#[cfg(test)]
+mod rank_tests;
+
 /// A person whose time the window needs (owner, reviewer, on call).
 #[derive(Debug, Clone)]
 pub struct PersonTime {
@@ -145,46 +151,7 @@ pub struct Suggestion {
 /// equals), and the next suggestion is a different slot, not the same
 /// morning an hour later.
 pub fn suggest(p: &Picture, length: Duration, from: DateTime<Utc>, to: DateTime<Utc>, step: Duration, count: usize, shown_in: Tz) -> Vec<Suggestion> {
-    let mut slots: Vec<Suggestion> = Vec::new();
-    // The slot being walked: its day and kinds of conflict, and its best start.
-    let mut open: Option<((chrono::NaiveDate, Vec<ConflictKind>), Suggestion)> = None;
-    let mut start = from;
-    while start < to {
-        let end = start + length;
-        let found = conflicts(p, start, end, shown_in);
-        // A window in a freeze or on top of another release is never offered.
-        let hard = found.iter().any(|c| matches!(c.kind, ConflictKind::Freeze | ConflictKind::ReleaseOverlap));
-        if hard {
-            slots.extend(open.take().map(|(_, best)| best));
-        } else {
-            let mut kinds: Vec<ConflictKind> = found.iter().map(|c| c.kind).collect();
-            kinds.sort_by_key(|k| *k as u8);
-            let key = (start.with_timezone(&shown_in).date_naive(), kinds);
-            let candidate = rate(p, start, end, found);
-            match &mut open {
-                Some((k, best)) if *k == key => {
-                    if candidate.score > best.score {
-                        *best = candidate;
-                    }
-                }
-                _ => slots.extend(open.replace((key, candidate)).map(|(_, best)| best)),
-            }
-        }
-        start += step;
-    }
-    slots.extend(open.map(|(_, best)| best));
-    // Best score first; earlier first among equals.
-    slots.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.window.start.cmp(&b.window.start)));
-    let mut chosen: Vec<Suggestion> = Vec::new();
-    for c in slots {
-        if chosen.len() == count {
-            break;
-        }
-        if !chosen.iter().any(|s| overlaps(&s.window, &c.window)) {
-            chosen.push(c);
-        }
-    }
-    chosen
+    rank::suggest(p, length, from, to, step, count, shown_in)
 }
 
 fn rate(p: &Picture, start: DateTime<Utc>, end: DateTime<Utc>, found: Vec<Conflict>) -> Suggestion {
