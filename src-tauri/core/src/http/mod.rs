@@ -3,16 +3,32 @@
 //! so that a credential never travels to another origin. Failures become
 //! sentences a person can act on, never containing the credential.
 //!
-//! One redirect loop (`exchange`) under [`get`] and [`request`]; the CI/CD
-//! engine clients' client comes next on the same loop.
+//! Two ways in, one redirect loop (`exchange`) under both:
+//! - [`get`] and [`request`]: one request whose answer is judged by its
+//!   caller, any status included (the health check, smoke checks);
+//! - [`Client`]: the CI/CD engine clients' connection, with bodies (JSON,
+//!   form), sensitive headers, a session cookie jar, the paging and
+//!   rate-limit headers parsed ([`Headers`]), bodies streamed past
+//!   [`BODY_LIMIT`], conditional requests (a 304 is an answer), an opt-in to
+//!   follow a redirect to another origin without the credential, and 4xx
+//!   and 5xx answers as an [`Error`] quoting the server's words, masked.
 
+mod client;
 mod cookies;
+mod error;
 mod exchange;
+mod headers;
+mod response;
 
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use tokio_util::sync::CancellationToken;
+
+pub use client::{Call, Client, ClientBuilder, DEFAULT_TIMEOUT, USER_AGENT};
+pub use error::{Error, ErrorKind, MaskFn};
+pub use headers::{Headers, Link, RateLimit, RetryAfter};
+pub use response::Response;
 
 use exchange::{exchange, timeout_message, transport_detail, transport_message, words, Exchanged, OtherOrigin, Outgoing, Stop};
 
@@ -121,7 +137,8 @@ pub async fn request(req: &Request<'_>, cancel: &CancellationToken) -> Result<An
         header.set_sensitive(true);
         secrets.insert(AUTHORIZATION, header);
     }
-    let headers = HeaderMap::new();
+    let mut headers = HeaderMap::new();
+    headers.insert(reqwest::header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
     let out = Outgoing {
         client: &client,
         method,
