@@ -154,7 +154,9 @@ export function draftOf(item: ChecklistItem): ItemDraft {
 /**
  * One release's screen: its view, loaded once and again on every change
  * the events name in its project (create it while a component is set up),
- * and the actions taken on it.
+ * and the actions taken on it. A write puts what its command returns (the
+ * release, an item, a gate) into the view at once; what follows from it
+ * (progress, the gates, the audit) comes with the change event's reload.
  */
 export class ReleaseScreen {
   view = $state<ReleaseView | null>(null);
@@ -171,65 +173,71 @@ export class ReleaseScreen {
     this.view = await call(() => commands.releaseView(this.releaseId));
   }
 
-  /**
-   * Runs one of the screen's writes, then reads the view again whether or
-   * not it succeeded. This screen still reloads after its own writes (the
-   * change event reloads it once more): its keyboard flow (tick, move on,
-   * tick) relies on the view being whole when the write resolves.
-   */
-  async #change<T>(write: () => Promise<T>): Promise<T> {
-    try {
-      return await call(write);
-    } finally {
-      await this.load();
-    }
+  /** Runs one of the screen's writes and puts what it returned into the view (when `merge` is given). */
+  async #write<T>(write: () => Promise<T>, merge?: (view: ReleaseView, result: T) => ReleaseView): Promise<T> {
+    const result = await call(write);
+    if (merge && this.view) this.view = merge(this.view, result);
+    return result;
   }
 
   update(draft: ReleaseDraft, actor: string | null): Promise<Release> {
-    return this.#change(() => commands.updateRelease(this.releaseId, draft, actor));
+    return this.#write(() => commands.updateRelease(this.releaseId, draft, actor), withRelease);
   }
 
   setState(to: ReleaseState, reason: string, actor: string | null): Promise<Release> {
-    return this.#change(() => commands.setReleaseState(this.releaseId, to, reason, actor));
+    return this.#write(() => commands.setReleaseState(this.releaseId, to, reason, actor), withRelease);
   }
 
   /** Starts the checklist from a template or another release; resolves to the items added. */
   startChecklist(source: ChecklistSource, actor: string | null): Promise<number> {
-    return this.#change(() => commands.startChecklist(this.releaseId, source, actor));
+    return this.#write(() => commands.startChecklist(this.releaseId, source, actor));
   }
 
   /** Adds the items of a JSON or CSV file; resolves to how many. */
   importChecklist(path: string, actor: string | null): Promise<number> {
-    return this.#change(() => commands.importChecklist(this.releaseId, path, actor));
+    return this.#write(() => commands.importChecklist(this.releaseId, path, actor));
   }
 
   async overrideGate(environmentId: string, decidedBy: string, reason: string, actor: string | null): Promise<void> {
-    await this.#change(() => commands.overrideGate(this.releaseId, environmentId, decidedBy, reason, actor));
+    await this.#write(() => commands.overrideGate(this.releaseId, environmentId, decidedBy, reason, actor), (v, gate) => ({
+      ...v,
+      gates: v.gates.map((g) => (g.environmentId === gate.environmentId ? gate : g)),
+    }));
   }
 
   async withdrawGateOverride(id: string, reason: string, actor: string | null): Promise<void> {
-    await this.#change(() => commands.withdrawGateOverride(id, reason, actor));
+    await this.#write(() => commands.withdrawGateOverride(id, reason, actor));
   }
 
   addItem(draft: ItemDraft, actor: string | null): Promise<ChecklistItem> {
-    return this.#change(() => commands.addChecklistItem(this.releaseId, draft, actor));
+    return this.#write(() => commands.addChecklistItem(this.releaseId, draft, actor), withItem);
   }
 
   updateItem(id: string, draft: ItemDraft, actor: string | null): Promise<ChecklistItem> {
-    return this.#change(() => commands.updateChecklistItem(id, draft, actor));
+    return this.#write(() => commands.updateChecklistItem(id, draft, actor), withItem);
   }
 
   setItemState(id: string, to: ItemState, reason: string, actor: string | null): Promise<ChecklistItem> {
-    return this.#change(() => commands.setChecklistItemState(id, to, reason, actor));
+    return this.#write(() => commands.setChecklistItemState(id, to, reason, actor), withItem);
   }
 
   reviewItem(id: string, approve: boolean, note: string, actor: string | null): Promise<ChecklistItem> {
-    return this.#change(() => commands.reviewChecklistItem(id, approve, note, actor));
+    return this.#write(() => commands.reviewChecklistItem(id, approve, note, actor), withItem);
   }
 
   async deleteItem(id: string, actor: string | null): Promise<void> {
-    await this.#change(() => commands.deleteChecklistItem(id, actor));
+    await this.#write(() => commands.deleteChecklistItem(id, actor), (v) => ({ ...v, items: without(v.items, id) }));
   }
+}
+
+/** The view with the release as a write returned it. */
+export function withRelease(view: ReleaseView, release: Release): ReleaseView {
+  return { ...view, release };
+}
+
+/** The view with the item as a write returned it (a new one at the end). */
+export function withItem(view: ReleaseView, item: ChecklistItem): ReleaseView {
+  return { ...view, items: merged(view.items, item) };
 }
 
 /** A project's releases, for every page that lists them (call `use()` while a component is set up). */

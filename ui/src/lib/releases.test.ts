@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ChecklistItem } from "./bindings";
-import { gateText, isForward, manualMoves, matches, offersDeploy, showsGate } from "./releases.svelte";
+import type { ChecklistItem, Release, ReleaseView } from "./bindings";
+import { gateText, isForward, manualMoves, matches, offersDeploy, showsGate, withItem, withRelease } from "./releases.svelte";
 
 function item(over: Partial<ChecklistItem>): ChecklistItem {
   return {
@@ -80,5 +80,26 @@ describe("gateText", () => {
     expect(showsGate("planned")).toBe(true);
     expect(showsGate("released")).toBe(false);
     expect(showsGate("cancelled")).toBe(false);
+  });
+});
+
+describe("a release screen's writes", () => {
+  const view = (items: ChecklistItem[]): ReleaseView => ({ release: { id: "r1", name: "Spring" } as Release, items, progress: {} as ReleaseView["progress"], gates: [] });
+
+  it("put the item a write returned in its place, or at the end when it is new", () => {
+    const a = item({ id: "a" });
+    const b = item({ id: "b" });
+    const ticked = item({ id: "a", state: "done", complete: true });
+    expect(withItem(view([a, b]), ticked).items).toEqual([ticked, b]);
+    const added = item({ id: "c" });
+    expect(withItem(view([a, b]), added).items.map((i) => i.id)).toEqual(["a", "b", "c"]);
+  });
+
+  it("put the release a write returned in the view, the rest as it was", () => {
+    const before = view([item({ id: "a" })]);
+    const moved = { id: "r1", name: "Spring", state: "planned" } as Release;
+    const after = withRelease(before, moved);
+    expect(after.release).toBe(moved);
+    expect(after.items).toBe(before.items);
   });
 });

@@ -86,6 +86,16 @@ export const blankHttpCheck = (): HttpDraft => ({
 
 export const blankCommandCheck = (): CommandCheckDraft => ({ kind: "command", name: "", command: "", timeoutSecs: 60 });
 
+/** The id and error attributes of the input for a backend field key (`smoke.0.url`). */
+export function fieldAttrs(errors: Record<string, string>, key: string) {
+  const bad = errors[key] !== undefined;
+  return {
+    id: `target-${key}`,
+    "aria-invalid": bad ? ("true" as const) : undefined,
+    "aria-describedby": bad ? `target-${key}-error` : undefined,
+  };
+}
+
 /** One argument per line; empty lines are dropped, each line trimmed. */
 export function linesToArgs(text: string): string[] {
   return text

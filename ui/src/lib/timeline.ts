@@ -1,6 +1,6 @@
 // Pure helpers of the timeline: time zones, ticks and their labels,
 // snapping, packing, and placing labels so that none overprints another.
-// The drawing itself is in TimelineCanvas.svelte; these are tested alone.
+// The drawing itself is in timeline/ (a painter per lane); these are tested alone.
 
 import type { ReleaseState, RunState } from "./bindings";
 
