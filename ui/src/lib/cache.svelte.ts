@@ -34,7 +34,9 @@ export abstract class Shared {
   }
 
   #changed(): Promise<void> | undefined {
-    if (!this.loaded) return;
+    // A change during the first load: that load may have read before the
+    // commit, so one more follows it.
+    if (!this.loaded) return this.#first ? this.load() : undefined;
     if (this.#users > 0) return this.load();
     this.#stale = true;
   }
