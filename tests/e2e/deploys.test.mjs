@@ -89,7 +89,7 @@ test("deploy staging live, promote to production past the gate and a freeze, fai
       "for p in 10 50 100; do printf '\\rprogress %s%%' $p; sleep 0.3; done; echo",
       "printf '\\033[32mhealthy\\033[0m\\n'",
       "i=0; while [ $i -lt 2000 ]; do echo \"step $i\"; i=$((i+1)); done",
-      "sleep 4",
+      "sleep 6",
       'echo "done with $LIFTOFF_VERSION"',
     ].join("\n"),
   );
@@ -155,13 +155,14 @@ test("deploy staging live, promote to production past the gate and a freeze, fai
     await (await s.waitFor("[data-testid=deploy-start]:not([disabled])")).click();
     await s.waitForContent("[data-testid=run-log]", "deploying 2.4.0 to staging");
     await s.waitForContent("[data-testid=run-log]", "step 1999");
-    await app.shot("staging-live-log");
-    // The run's stream drives the view: the elapsed time ticks, its steps
-    // move, and the log stops following when the reader scrolls up.
+    // The run's stream drives the view: its steps move, the elapsed time
+    // ticks, and the log stops following when the reader scrolls up (all
+    // while the step's last sleep runs).
+    await s.waitFor("[data-testid=run-step][data-state=running]");
     const elapsed = async () => (await (await s.find("[data-testid=run-elapsed]")).text()).trim();
     const first = await elapsed();
     await s.waitUntil(async () => (await elapsed()) !== first, `the elapsed time to tick past ${first}`, 5000);
-    await s.waitFor("[data-testid=run-step][data-state=running]");
+    await app.shot("staging-live-log");
     await s.execute("const log = document.querySelector('[data-testid=run-log]'); log.scrollTop = -400; log.dispatchEvent(new Event('scroll'));");
     await s.waitFor("[data-testid=run-log][data-following=false]");
     await (await s.waitFor("[data-testid=run-log-jump]")).click();
