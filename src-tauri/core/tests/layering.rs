@@ -144,15 +144,54 @@ fn expand(expr: &str) -> Vec<String> {
     vec![head]
 }
 
+/// Names a folder's `mod.rs` re-exports from one of its children
+/// (`pub use render::Channel;` in `announce`): (folder, name) → the child
+/// module the name comes from, so that `super::Channel` counts as a use of
+/// `announce::render`, not of the parent.
+type Reexports = BTreeMap<(ModPath, String), ModPath>;
+
+fn reexports(files: &[(ModPath, String)], modules: &BTreeSet<ModPath>) -> Reexports {
+    let mut out = Reexports::new();
+    for (module, code) in files {
+        for line in code.split(';') {
+            let line = line.trim();
+            let Some(expr) = line.strip_prefix("pub use ").or_else(|| line.strip_prefix("pub(crate) use ")) else { continue };
+            for path in expand(expr) {
+                let parts: Vec<&str> = path.split("::").map(str::trim).filter(|p| !p.is_empty()).collect();
+                let (Some(name), Some(first)) = (parts.last(), parts.first()) else { continue };
+                if parts.len() < 2 || ["crate", "super", "self"].contains(first) {
+                    continue;
+                }
+                let mut child = module.clone();
+                child.push(first.to_string());
+                if modules.contains(&child) {
+                    let mut from = module.clone();
+                    from.extend(parts[..parts.len() - 1].iter().map(|p| p.to_string()));
+                    out.insert((module.clone(), name.to_string()), from);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The known module a path names: its longest prefix that is a module
-/// (re-exported names map to their module).
-fn module_named(path: &ModPath, modules: &BTreeSet<ModPath>) -> Option<ModPath> {
+/// (re-exported names map to the module they come from).
+fn module_named(path: &ModPath, modules: &BTreeSet<ModPath>, reexported: &Reexports) -> Option<ModPath> {
     if path.len() == 1 {
         if let Some((_, m)) = REEXPORTS.iter().find(|(n, _)| *n == path[0]) {
             return Some(vec![m.to_string()]);
         }
     }
-    (1..=path.len()).rev().map(|n| path[..n].to_vec()).find(|p| modules.contains(p))
+    let module = (1..=path.len()).rev().map(|n| path[..n].to_vec()).find(|p| modules.contains(p))?;
+    if let Some(name) = path.get(module.len()) {
+        if let Some(from) = reexported.get(&(module.clone(), name.clone())) {
+            let mut through = from.clone();
+            through.push(name.clone());
+            return module_named(&through, modules, reexported).or(Some(module));
+        }
+    }
+    Some(module)
 }
 
 /// The dependency graph of each folder's children (the crate root's key is
@@ -160,6 +199,7 @@ fn module_named(path: &ModPath, modules: &BTreeSet<ModPath>) -> Option<ModPath> 
 fn graphs() -> BTreeMap<ModPath, BTreeMap<String, BTreeSet<String>>> {
     let files = files();
     let modules: BTreeSet<ModPath> = files.iter().map(|(m, _)| m.clone()).collect();
+    let reexported = reexports(&files, &modules);
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut graphs: BTreeMap<ModPath, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
     for (from, code) in &files {
@@ -167,7 +207,7 @@ fn graphs() -> BTreeMap<ModPath, BTreeMap<String, BTreeSet<String>>> {
         // Every module is a node of its folder's graph, used or not.
         graphs.entry(from[..from.len() - 1].to_vec()).or_default().entry(from.last().unwrap().clone()).or_default();
         for path in referenced_paths(code, from, is_mod_rs) {
-            let Some(to) = module_named(&path, &modules) else { continue };
+            let Some(to) = module_named(&path, &modules, &reexported) else { continue };
             // A module and its ancestors: parent and child, not siblings.
             if to.starts_with(from) || from.starts_with(&to) {
                 continue;
@@ -209,6 +249,10 @@ fn no_module_and_no_file_of_a_folder_is_in_an_import_loop() {
     let top = &g[&Vec::new()];
     assert!(top.contains_key("release") && top.contains_key("audit") && top.contains_key("rules"), "modules found: {:?}", top.keys());
     assert!(g.contains_key(&vec!["announce".to_owned()]) && g.contains_key(&vec!["release".to_owned(), "checklists".to_owned()]), "folders found: {:?}", g.keys());
+    let files = files();
+    let modules: BTreeSet<ModPath> = files.iter().map(|(m, _)| m.clone()).collect();
+    let re = reexports(&files, &modules);
+    assert_eq!(re.get(&(vec!["announce".to_owned()], "Channel".to_owned())), Some(&vec!["announce".to_owned(), "render".to_owned()]), "re-exports found: {re:?}");
     let loops: Vec<String> = g
         .iter()
         .filter_map(|(folder, graph)| find_cycle(graph).map(|c| format!("in {}: {}", if folder.is_empty() { "the crate".to_owned() } else { folder.join("/") }, c.join(" -> "))))
@@ -314,6 +358,11 @@ fn the_checks_find_what_they_look_for() {
     let paths = referenced_paths("use crate::{clock, Store};\nuse super::{drafts, changes::{self, Suggested}};\nlet x = crate::release::gate::f();", &at, false);
     let names: Vec<String> = paths.iter().map(|p| p.join("::")).collect();
     assert_eq!(names, ["clock", "Store", "announce::drafts", "announce::changes", "announce::changes::Suggested", "release::gate::f"]);
+    let modules: BTreeSet<ModPath> = [vec!["announce".to_owned()], vec!["announce".to_owned(), "render".to_owned()]].into_iter().collect();
+    let files = vec![(vec!["announce".to_owned()], "pub mod render;\npub use render::{Channel, Rendered};\n".to_owned())];
+    let re = reexports(&files, &modules);
+    let channel: ModPath = vec!["announce".into(), "Channel".into()];
+    assert_eq!(module_named(&channel, &modules, &re), Some(vec!["announce".to_owned(), "render".to_owned()]), "a re-exported name is its child's");
     assert_eq!(
         written_tables("tx.execute(\"INSERT INTO releases (id) VALUES (?1) ON CONFLICT (id) DO UPDATE SET x = 1\"); UPDATE people SET a; DELETE FROM deploy_runs; UPDATE OR IGNORE credentials SET b"),
         BTreeSet::from(["releases".into(), "people".into(), "deploy_runs".into(), "credentials".into()])
