@@ -31,8 +31,8 @@ pub async fn announce_settings(state: State<'_, AppState>, project_id: String) -
 
 #[tauri::command]
 #[specta::specta]
-pub async fn set_announce_settings(state: State<'_, AppState>, project_id: String, settings: AnnounceSettings) -> Result<AnnounceSettings> {
-    state.acting(None, Within::Project(project_id.clone()), move |cx| Ok(announce::set_settings(cx.store, &project_id, &settings, &cx.who, cx.now)?)).await
+pub async fn set_announce_settings(state: State<'_, AppState>, project_id: String, settings: AnnounceSettings, actor: Option<String>) -> Result<AnnounceSettings> {
+    state.acting(actor, Within::Project(project_id.clone()), move |cx| Ok(announce::set_settings(cx.store, &project_id, &settings, &cx.who, cx.now)?)).await
 }
 
 #[tauri::command]

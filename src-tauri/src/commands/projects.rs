@@ -19,8 +19,8 @@ pub async fn create_project(state: State<'_, AppState>, draft: ProjectDraft) -> 
 
 #[tauri::command]
 #[specta::specta]
-pub async fn update_project(state: State<'_, AppState>, id: String, draft: ProjectDraft) -> Result<Project> {
-    state.acting(None, Within::Project(id.clone()), move |cx| Ok(liftoff_core::announce::update_project(cx.store, &id, &draft, &cx.who, cx.now)?)).await
+pub async fn update_project(state: State<'_, AppState>, id: String, draft: ProjectDraft, actor: Option<String>) -> Result<Project> {
+    state.acting(actor, Within::Project(id.clone()), move |cx| Ok(liftoff_core::announce::update_project(cx.store, &id, &draft, &cx.who, cx.now)?)).await
 }
 
 #[tauri::command]

@@ -18,7 +18,8 @@ import { call } from "./ipc";
 
 export const announcements = {
   settings: (projectId: string) => call(() => commands.announceSettings(projectId)),
-  setSettings: (projectId: string, settings: AnnounceSettings) => call(() => commands.setAnnounceSettings(projectId, settings)),
+  setSettings: (projectId: string, settings: AnnounceSettings, actor: string | null) =>
+    call(() => commands.setAnnounceSettings(projectId, settings, actor)),
   readRecipientsFile: (path: string) => call(() => commands.readRecipientsFile(path)),
   readCaCertificate: (path: string) => call(() => commands.readCaCertificate(path)),
   overview: (releaseId: string) => call(() => commands.announcementsOverview(releaseId)),

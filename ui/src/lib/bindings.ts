@@ -17,7 +17,7 @@ export const commands = {
 	suggestedTimeZone: () => __TAURI_INVOKE<string>("suggested_time_zone"),
 	listProjects: (query: ProjectQuery) => __TAURI_INVOKE<Project[]>("list_projects", { query }),
 	createProject: (draft: ProjectDraft) => __TAURI_INVOKE<Project>("create_project", { draft }),
-	updateProject: (id: string, draft: ProjectDraft) => __TAURI_INVOKE<Project>("update_project", { id, draft }),
+	updateProject: (id: string, draft: ProjectDraft, actor: string | null) => __TAURI_INVOKE<Project>("update_project", { id, draft, actor }),
 	setProjectArchived: (id: string, archived: boolean) => __TAURI_INVOKE<Project>("set_project_archived", { id, archived }),
 	deleteProject: (id: string) => __TAURI_INVOKE<null>("delete_project", { id }),
 	openSampleProject: () => __TAURI_INVOKE<Project>("open_sample_project"),
@@ -185,7 +185,7 @@ export const commands = {
 	deployLeftovers: (projectId: string) => __TAURI_INVOKE<Interrupted[]>("deploy_leftovers", { projectId }),
 	stopLeftover: (runId: string, actor: string | null) => __TAURI_INVOKE<number>("stop_leftover", { runId, actor }),
 	announceSettings: (projectId: string) => __TAURI_INVOKE<AnnounceSettings>("announce_settings", { projectId }),
-	setAnnounceSettings: (projectId: string, settings: AnnounceSettings) => __TAURI_INVOKE<AnnounceSettings>("set_announce_settings", { projectId, settings }),
+	setAnnounceSettings: (projectId: string, settings: AnnounceSettings, actor: string | null) => __TAURI_INVOKE<AnnounceSettings>("set_announce_settings", { projectId, settings, actor }),
 	changeItems: (releaseId: string) => __TAURI_INVOKE<ChangeList>("change_items", { releaseId }),
 	/**  Reads the release's commits from its git repository into its items. */
 	readChanges: (releaseId: string, from: string | null, to: string | null, actor: string | null) => __TAURI_INVOKE<ReadReport>("read_changes", { releaseId, from, to, actor }),

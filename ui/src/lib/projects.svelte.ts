@@ -37,8 +37,10 @@ class ProjectCache {
     return this.#added(await call(() => commands.createProject(draft)));
   }
 
-  async update(id: string, draft: ProjectDraft): Promise<Project> {
-    const project = await call(() => commands.updateProject(id, draft));
+  /** Saves a project's edit; `actor` is who acts (what drafts' approvals
+   * it withdraws are recorded as theirs). */
+  async update(id: string, draft: ProjectDraft, actor: string | null): Promise<Project> {
+    const project = await call(() => commands.updateProject(id, draft, actor));
     this.#merge(project);
     return project;
   }
