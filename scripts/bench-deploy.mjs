@@ -72,6 +72,12 @@ try {
   sql(home, `UPDATE deploy_targets SET settings = '${JSON.stringify(settings).replaceAll("'", "''")}' WHERE environment_id = '${env}'`);
 
   await (await s.waitFor("[data-testid=deploy-development]")).click();
+  // What ships may carry a warning to confirm (a breaking change in the
+  // sample's commits): confirmed as a lead would.
+  await s.waitUntil(async () => (await s.findAll("[data-testid=deploy-start]:not([disabled]), [data-testid=accept-warnings]")).length > 0, "the preflight to finish");
+  if ((await s.findAll("[data-testid=accept-warnings]")).length > 0) {
+    await (await s.find("[data-testid=accept-warnings]")).click();
+  }
   await s.waitFor("[data-testid=deploy-start]:not([disabled])");
   // Frame times from the page itself while the lines stream.
   await s.execute(`
