@@ -11,6 +11,8 @@
 //! - [`lines`]: output bytes made log lines (escapes, UTF-8, pieces);
 //!   [`procs`]: a run's processes found and stopped; `os`: what differs
 //!   between operating systems, kept out of the rest;
+//! - [`remote`]: deploys through the team's CI/CD engine (Buildbot so
+//!   far; not yet wired into the engine);
 //! - [`schedules`]: deploys asked for a later time, claimed by one process
 //!   at their time (the window or `liftoff schedule run-due`).
 //!
@@ -26,6 +28,7 @@ pub mod mask;
 mod os;
 pub mod preflight;
 pub mod procs;
+pub mod remote;
 pub mod runs;
 pub mod schedules;
 pub mod shipping;

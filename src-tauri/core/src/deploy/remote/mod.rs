@@ -1,0 +1,96 @@
+//! Deploys through the team's CI/CD engine: Liftoff starts the engine's
+//! job, follows it (its steps, its log, its state in its own words) and
+//! cancels it, and the engine's verdict becomes the run's.
+//!
+//! - this module: what every engine client shares: the engine's state read
+//!   into a [`Verdict`] (the status mapping into [`RunState`]), a
+//!   [`RemoteStatus`] with the engine's words, the [`RemoteLine`]s of its
+//!   log, and [`RemoteError`], a failure in a sentence for a person;
+//! - [`buildbot`]: a Buildbot master through its REST API (login, check,
+//!   force, follow, cancel).
+//!
+//! Not yet here: the deploy engine's `Runner::remote` and the window; the
+//! lines handed out are raw (the engine passes them through
+//! [`crate::deploy::lines::Lines`] and its masker like a command's output).
+
+pub mod buildbot;
+
+use crate::deploy::lines::Stream;
+use crate::deploy::runs::RunState;
+use crate::http;
+
+/// Where the engine's job stands, for Liftoff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Queued, running, or being retried: follow on.
+    Running,
+    /// Done well: the run goes on to its smoke checks.
+    Succeeded,
+    /// Cancelled, on the engine or from Liftoff.
+    Cancelled,
+    TimedOut,
+    /// Failed, or a state Liftoff does not know.
+    Failed,
+}
+
+impl Verdict {
+    /// The deploy step's end as a run state (`None` while it runs). A
+    /// success is the deploy step's: the smoke checks still follow.
+    pub fn run_state(self) -> Option<RunState> {
+        match self {
+            Verdict::Running => None,
+            Verdict::Succeeded => Some(RunState::Succeeded),
+            Verdict::Cancelled => Some(RunState::Cancelled),
+            Verdict::TimedOut => Some(RunState::TimedOut),
+            Verdict::Failed => Some(RunState::Failed),
+        }
+    }
+
+    pub fn is_done(self) -> bool {
+        self != Verdict::Running
+    }
+}
+
+/// The engine's state: the verdict, and the engine's own words for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteStatus {
+    pub verdict: Verdict,
+    /// The engine's words ("build successful", "failed 'sh -c ...'").
+    pub words: String,
+    /// The job's page on the engine, once there is one.
+    pub url: Option<String>,
+    /// The step that failed, when the engine names one.
+    pub failed_step: Option<String>,
+}
+
+/// One line of the engine's log, raw (not yet masked or cleaned).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteLine {
+    /// The engine's step it belongs to.
+    pub step: String,
+    pub stream: Stream,
+    pub text: String,
+}
+
+/// An engine request that failed, in a sentence for a person; never holds
+/// the credential (the HTTP client masks it, and these messages are built
+/// from masked text only).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct RemoteError {
+    pub message: String,
+    /// The HTTP failure's kind, when it came from one.
+    pub kind: Option<http::ErrorKind>,
+}
+
+impl RemoteError {
+    pub fn new(message: impl Into<String>) -> RemoteError {
+        RemoteError { message: message.into(), kind: None }
+    }
+}
+
+impl From<http::Error> for RemoteError {
+    fn from(e: http::Error) -> RemoteError {
+        RemoteError { message: e.message().to_owned(), kind: Some(e.kind()) }
+    }
+}
