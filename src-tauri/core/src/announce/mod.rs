@@ -393,7 +393,7 @@ pub fn set_release_state(
 /// deploy of an older version): an "announce anyway" decided for it no
 /// longer stands, and whoever heard of it gets a correction draft. The
 /// deploy module calls it in the write that records the run's end.
-pub fn release_pulled_in(tx: &Connection, release_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), AnnounceError> {
+pub(crate) fn release_pulled_in(tx: &Connection, release_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), AnnounceError> {
     gate::void_override_in(tx, release_id, actor, now)?;
     drafts::draft_corrections_in(tx, release_id, actor, now)
 }
