@@ -219,3 +219,60 @@ fn the_timer_units_pass_systemds_own_check() {
     let out = verify(bad.path());
     assert!(!out.status.success() && text(&out).contains("liftoff-schedule"), "{}", text(&out));
 }
+
+#[test]
+fn at_its_time_a_busy_environment_or_an_unreachable_keychain_marks_it_missed_with_the_reason() {
+    // Locked by hand: the preflight's lock check refuses it.
+    let d = Data::new("true");
+    let added = d.run(&["schedule", "add", "--project", "Shop", "--env", "staging", "--version", "4.0", "--at", "in 1s"]);
+    assert_eq!(added.status.code(), Some(0), "{}", text(&added));
+    let locked = d.run(&["lock", "--project", "Shop", "--env", "staging", "--reason", "Database migration"]);
+    assert_eq!(locked.status.code(), Some(0), "{}", text(&locked));
+    std::thread::sleep(Duration::from_millis(1200));
+    let out = d.run(&["schedule", "run-due"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let s = &d.schedules()[0];
+    assert_eq!(s.state, ScheduleState::Missed);
+    assert!(s.state_reason.contains("Database migration"), "{}", s.state_reason);
+
+    // The target needs a credential and no keychain answers (no Secret
+    // Service on the bus): its preflight refuses, nothing starts.
+    let e = Data::new("true");
+    let env = e.staging();
+    rusqlite::Connection::open(e.store.db_path())
+        .unwrap()
+        .execute("INSERT INTO credentials (id, environment_id, name, kind, created_at) VALUES ('c1', ?1, 'DEPLOY_TOKEN', 'apiToken', '2026-12-01T00:00:00Z')", [&env])
+        .unwrap();
+    let mut settings = target::get(&e.store, &env).unwrap().unwrap().settings;
+    settings.credentials = vec![target::CredentialUse { name: "DEPLOY_TOKEN".into(), variable: "DEPLOY_TOKEN".into() }];
+    target::set(&e.store, &env, &settings, Utc::now()).unwrap();
+    let added = e.run(&["schedule", "add", "--project", "Shop", "--env", "staging", "--version", "4.1", "--at", "in 1s"]);
+    assert_eq!(added.status.code(), Some(0), "{}", text(&added));
+    std::thread::sleep(Duration::from_millis(1200));
+    let out = e.cmd(&["schedule", "run-due"]).env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/liftoff-test-bus").output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let s = &e.schedules()[0];
+    assert_eq!(s.state, ScheduleState::Missed);
+    assert!(s.state_reason.contains("Credentials"), "{}", s.state_reason);
+    assert!(runs::list(&e.store, &e.project_id, &RunQuery::default()).unwrap().is_empty());
+}
+
+#[test]
+fn a_claim_left_by_a_process_killed_before_it_started_the_deploy_is_missed_at_the_next_run_due() {
+    let d = Data::new("true");
+    let added = d.run(&["schedule", "add", "--project", "Shop", "--env", "staging", "--version", "5.0", "--at", "in 1s"]);
+    assert_eq!(added.status.code(), Some(0), "{}", text(&added));
+    // What a process killed between its claim and the deploy's start
+    // leaves: the schedule claimed by an owner token nobody holds.
+    let id = d.schedules()[0].id.clone();
+    rusqlite::Connection::open(d.store.db_path())
+        .unwrap()
+        .execute("UPDATE deploy_schedules SET state = 'claimed', claimed_by = 'a-process-that-died' WHERE id = ?1", [&id])
+        .unwrap();
+    let out = d.run(&["schedule", "run-due"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let s = &d.schedules()[0];
+    assert_eq!(s.state, ScheduleState::Missed);
+    assert!(s.state_reason.contains("stopped before the deploy began"), "{}", s.state_reason);
+    assert!(runs::list(&d.store, &d.project_id, &RunQuery::default()).unwrap().is_empty());
+}
