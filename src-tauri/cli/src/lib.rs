@@ -356,6 +356,12 @@ fn actor(store: &Store, project: &Project, person: Option<&str>) -> Result<Actor
     Actor::resolve(&*store.reader().map_err(said)?, &project.id, person_id.as_deref(), &local_user()).map_err(said)
 }
 
+/// The project's release with this version, if it has one.
+fn release_of_version(store: &Store, project: &Project, version: &str) -> Result<Option<String>, Stop> {
+    let releases = liftoff_core::release::list(store, &project.id, None).map_err(said)?;
+    Ok(releases.into_iter().find(|r| r.release.version == version.trim()).map(|r| r.release.id))
+}
+
 fn decisions(overrides: &[String]) -> Result<Vec<Decision>, Stop> {
     overrides
         .iter()
@@ -498,11 +504,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Stop> {
             let project = project_named(&store, &project)?;
             let env = environment_id(&store, &project, &environment)?;
             let who = actor(&store, &project, as_person.as_deref())?;
-            let release_id = liftoff_core::release::list(&store, &project.id, None)
-                .map_err(said)?
-                .into_iter()
-                .find(|r| r.release.version == version.trim())
-                .map(|r| r.release.id);
+            let release_id = release_of_version(&store, &project, &version)?;
             let req = DeployRequest { environment_id: env, release_id, version, build_ref, decisions: decisions(&overrides)?, accept_warnings: yes };
             let now = Utc::now();
             let checks = engine::preflight(&store, &keychain, &req, now, Local::now().date_naive()).map_err(said)?;

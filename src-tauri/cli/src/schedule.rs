@@ -16,7 +16,7 @@ use liftoff_core::deploy::{DeployError, RunState};
 use liftoff_core::secrets::Keychain;
 use liftoff_core::Store;
 
-use super::{actor, decisions, environment_id, project_named, said, timer, Exit, ScheduleCommand, Stop};
+use super::{actor, decisions, environment_id, project_named, release_of_version, said, timer, Exit, ScheduleCommand, Stop};
 
 /// A time as the command line takes it: RFC 3339, or "in 10m" / "in 2h" /
 /// "in 1d" from now.
@@ -61,11 +61,7 @@ pub(crate) async fn run(store: &Arc<Store>, keychain: &Keychain, data_dir: &Path
             let project = project_named(store, &project)?;
             let env = environment_id(store, &project, &environment)?;
             let who = actor(store, &project, as_person.as_deref())?;
-            let release_id = liftoff_core::release::list(store, &project.id, None)
-                .map_err(said)?
-                .into_iter()
-                .find(|r| r.release.version == version.trim())
-                .map(|r| r.release.id);
+            let release_id = release_of_version(store, &project, &version)?;
             let draft = ScheduleDraft {
                 environment_id: env,
                 release_id,

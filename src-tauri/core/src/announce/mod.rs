@@ -353,16 +353,18 @@ pub fn update_project(store: &Store, id: &str, draft: &ProjectDraft, actor: &Act
 /// the version users are back on, so the approvals of corrections follow.
 /// The deploy module calls it in the write that records a run's success.
 pub(crate) fn production_changed_in(tx: &Connection, project_id: &str, actor: &Actor, now: DateTime<Utc>) -> Result<(), AnnounceError> {
-    let at = clock::to_text(now);
-    for release_id in drafts::approved_releases_in(tx, project_id, true)? {
-        drafts::settle_in(tx, &release_id, actor, &at, "the version running on production changed")?;
-    }
-    Ok(())
+    settle_releases_in(tx, project_id, true, actor, now, "the version running on production changed")
 }
 
 fn settle_project_in(tx: &Connection, project_id: &str, actor: &Actor, now: DateTime<Utc>, cause: &str) -> Result<(), AnnounceError> {
+    settle_releases_in(tx, project_id, false, actor, now, cause)
+}
+
+/// The approval rule over the project's releases with an approved draft
+/// still open (with `corrections_only`, an approved correction).
+fn settle_releases_in(tx: &Connection, project_id: &str, corrections_only: bool, actor: &Actor, now: DateTime<Utc>, cause: &str) -> Result<(), AnnounceError> {
     let at = clock::to_text(now);
-    for release_id in drafts::approved_releases_in(tx, project_id, false)? {
+    for release_id in drafts::approved_releases_in(tx, project_id, corrections_only)? {
         drafts::settle_in(tx, &release_id, actor, &at, cause)?;
     }
     Ok(())

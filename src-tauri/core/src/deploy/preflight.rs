@@ -11,7 +11,6 @@ use super::runs::{self, RunKind};
 use super::target::{self, Target};
 use super::{CheckOutcome, Decision, DeployError, DeployRequest, PreflightCheck};
 use crate::environments::Environment;
-use crate::planning::windows::WindowKind;
 use crate::projects::Project;
 use crate::release::{self as releases, gate, Release};
 use crate::secrets::{Keychain, SecretKey};
@@ -166,7 +165,7 @@ pub fn check(store: &Store, keychain: &Keychain, req: &DeployRequest, kind: RunK
         .map_err(|e| DeployError::Refused(e.to_string()))?;
     let freezes: Vec<_> = occurrences
         .into_iter()
-        .filter(|o| o.kind == WindowKind::Freeze && (!o.scoped || o.environment_ids.contains(&environment.id)))
+        .filter(|o| o.freezes(&environment.id))
         .collect();
     let window_override = release.as_ref().and_then(|r| {
         let (s, e) = (r.window_start.as_deref()?, r.window_end.as_deref()?);

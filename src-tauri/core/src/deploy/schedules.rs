@@ -14,7 +14,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{Decision, DeployError, DeployRequest};
 use crate::audit::{self, Actor, AuditCategory, Change};
-use crate::planning::windows::WindowKind;
 use crate::rules::FieldErrors;
 use crate::store::column::{self, stored_text};
 use crate::{clock, Store};
@@ -264,7 +263,7 @@ fn first_time_after_freezes(store: &Store, project_id: &str, environment_id: &st
     let (occurrences, _) = crate::planning::windows::occurrences(store, project_id, at, at + MAX_AHEAD).map_err(|e| DeployError::Refused(e.to_string()))?;
     let mut freezes: Vec<(DateTime<Utc>, DateTime<Utc>, String)> = occurrences
         .into_iter()
-        .filter(|o| o.kind == WindowKind::Freeze && (!o.scoped || o.environment_ids.iter().any(|e| e == environment_id)))
+        .filter(|o| o.freezes(environment_id))
         .filter_map(|o| {
             let s = DateTime::parse_from_rfc3339(&o.start).ok()?.with_timezone(&Utc);
             let e = DateTime::parse_from_rfc3339(&o.end).ok()?.with_timezone(&Utc);

@@ -75,6 +75,14 @@ pub struct WindowOccurrence {
     pub end: String,
 }
 
+impl WindowOccurrence {
+    /// A freeze that holds the environment `environment_id` (one scoped to
+    /// other environments does not).
+    pub fn freezes(&self, environment_id: &str) -> bool {
+        self.kind == WindowKind::Freeze && (!self.scoped || self.environment_ids.iter().any(|e| e == environment_id))
+    }
+}
+
 const LOCAL: &str = "%Y-%m-%dT%H:%M";
 
 pub fn parse_local(s: &str) -> Option<NaiveDateTime> {
