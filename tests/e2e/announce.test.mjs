@@ -551,6 +551,25 @@ print(json.dumps({"from": m["from"], "text": m.get_body(("plain",)).get_content(
     assert.equal(sql(home, draftWhere(release))[0].approved_digest, digest);
     await shotsAtBothSizes(s, app, "deliver", "[aria-label=Deliver]");
 
+    // Who it comes from is read by recipients: a new sender name in Settings
+    // withdraws the approval in the same write, audited with its cause, and
+    // the name set back does not bring the approval back.
+    await (await s.find("[data-testid=section-settings]")).click();
+    await s.waitFor("[data-testid=sender-name]");
+    const senderName = await s.execute("return document.querySelector('[data-testid=sender-name]').value");
+    await typeInto(s, "[data-testid=sender-name]", "Northwind Billing Team");
+    await (await s.find("[data-testid=save-announce-settings]")).click();
+    await s.waitUntil(async () => sql(home, draftWhere(release))[0].approved_digest === null, "the approval to be withdrawn");
+    assert.equal(sql(home, "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'announcement.approvalWithdrawn' AND summary LIKE '%the announcement settings changed'")[0].n, 1);
+    await typeInto(s, "[data-testid=sender-name]", senderName);
+    await (await s.find("[data-testid=save-announce-settings]")).click();
+    await s.waitUntil(async () => sql(home, `SELECT 1 FROM announce_settings WHERE settings LIKE '%${senderName}%'`).length === 1, "the name to be set back");
+    await (await s.find("[data-testid=section-drafts]")).click();
+    await s.waitForContent("[data-testid=draft-approval]", "Approval withdrawn: changed since");
+    await s.waitFor("[data-testid=approve-draft]:not([disabled])");
+    assert.equal(sql(home, draftWhere(release))[0].approved_digest, null, "setting the name back does not bring the approval back");
+    await app.shot("approval-withdrawn-by-settings");
+
     // 6. A release rolled back before anything about it went out: nothing to
     // correct, no "announce anyway", and its own sentence beside the buttons.
     const old = sql(home, "SELECT id FROM releases WHERE version = '2.3.1'")[0].id;

@@ -672,7 +672,7 @@ pub fn view(store: &Store, id: &str) -> Result<DraftView, AnnounceError> {
     let approval = approval_of(&conn, &draft, digest.as_deref())?;
     if approval == Approval::Withdrawn {
         warnings.push(
-            "What this draft says changed after it was approved (its words, its items, its sender or the links in Settings). Ask the reviewer to approve it again."
+            "What this draft says changed after it was approved (its words, its items, the release, the project's name, its sender or the links in Settings). Ask the reviewer to approve it again."
                 .into(),
         );
     }
