@@ -63,6 +63,40 @@ pub struct RemoteStatus {
     pub failed_step: Option<String>,
 }
 
+/// One step (Buildbot) or job (GitHub, GitLab, Jenkins stage) of the
+/// engine's run, as the engine has it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteStep {
+    pub name: String,
+    /// Running while it runs (or waits to); its end otherwise.
+    pub verdict: Verdict,
+    /// The engine's words for its state ("running", "'sh -c ...' (failure)").
+    pub words: String,
+}
+
+/// A run that waits for someone to approve it on the engine (a GitHub
+/// environment's reviewers, a GitLab protected environment, a Jenkins
+/// `input` step).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    /// What waits: the engine's environment or input name.
+    pub environment: String,
+    /// Who may approve, in the engine's words (people or teams).
+    pub reviewers: Vec<String>,
+    /// Whether Liftoff's login may approve or reject it.
+    pub can_approve: bool,
+}
+
+/// What one poll of an engine found: its state, its steps as they are
+/// now, the log lines new since the last poll, and an approval it waits for.
+#[derive(Debug, Clone)]
+pub struct RemotePoll {
+    pub status: RemoteStatus,
+    pub steps: Vec<RemoteStep>,
+    pub lines: Vec<RemoteLine>,
+    pub approval: Option<Approval>,
+}
+
 /// One line of the engine's log, raw (not yet masked or cleaned).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteLine {
