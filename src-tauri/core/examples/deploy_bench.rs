@@ -99,6 +99,7 @@ async fn main() {
         rollback_on_failure: false,
         leave_background: false,
         blue_green: None,
+        remote: None,
     };
     target::set(&store, &env.id, &settings, Utc::now()).unwrap();
     let actor = Actor { person_id: None, name: "bench".into() };

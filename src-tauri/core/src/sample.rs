@@ -208,6 +208,7 @@ fn deploys(tx: &Connection, project: &Project, demo: &std::path::Path, now: Date
             rollback_on_failure: false,
             leave_background: false,
             blue_green: None,
+            remote: None,
         };
         let settings = crate::deploy::target::validate(&settings).map_err(|e| err(&e))?;
         crate::deploy::target::set_in(tx, env_id, &settings, now).map_err(|e| err(&e))?;

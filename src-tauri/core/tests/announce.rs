@@ -145,6 +145,7 @@ impl Fixture {
             rollback_on_failure: false,
             leave_background: false,
             blue_green: None,
+            remote: None,
         };
         for env in ["staging", "production"] {
             target::set(&self.store, &self.env(env), &settings, Utc::now()).unwrap();
@@ -160,7 +161,7 @@ impl Fixture {
                 accept_warnings: true,
             };
             let job = engine::start(&self.store, &keychain(), &req, &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
-            let timing = Timing { grace: Duration::from_millis(300), drain: Duration::from_millis(200), flush_every: Duration::from_millis(50) };
+            let timing = Timing { grace: Duration::from_millis(300), drain: Duration::from_millis(200), flush_every: Duration::from_millis(50), ..Timing::default() };
             let runs = engine::execute_with_rollback(self.store.clone(), &keychain(), job, CancellationToken::new(), timing, &mut |_| {}, &mut |_| {}).await;
             assert_eq!(runs[0].state, RunState::Succeeded, "{env}: {}", runs[0].outcome);
         }
@@ -347,7 +348,7 @@ async fn an_override_and_verified_hold_only_while_the_release_runs_on_production
     for env in ["staging", "production"] {
         let req = DeployRequest { environment_id: f.env(env), release_id: Some(older.clone()), version: "2.3.9".into(), build_ref: String::new(), decisions: Vec::new(), accept_warnings: true };
         let job = engine::start(&f.store, &keychain(), &req, &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
-        let timing = Timing { grace: Duration::from_millis(300), drain: Duration::from_millis(200), flush_every: Duration::from_millis(50) };
+        let timing = Timing { grace: Duration::from_millis(300), drain: Duration::from_millis(200), flush_every: Duration::from_millis(50), ..Timing::default() };
         let run = engine::execute(f.store.clone(), job, CancellationToken::new(), timing, &mut |_| {}).await;
         assert_eq!(run.state, RunState::Succeeded, "{env}: {}", run.outcome);
     }

@@ -105,7 +105,7 @@ impl Fixture {
 }
 
 fn fast() -> Timing {
-    Timing { grace: Duration::from_millis(300), drain: Duration::from_millis(200), flush_every: Duration::from_millis(50) }
+    Timing { grace: Duration::from_millis(300), drain: Duration::from_millis(200), flush_every: Duration::from_millis(50), ..Timing::default() }
 }
 
 fn command(program: &str) -> CommandSpec {

@@ -270,6 +270,8 @@ pub fn check(store: &Store, keychain: &Keychain, req: &DeployRequest, kind: RunK
     // Credentials.
     if let Some(t) = &target {
         let mut names: Vec<&str> = t.settings.credentials.iter().map(|c| c.name.as_str()).collect();
+        // The engine's login.
+        names.extend(t.settings.remote.as_ref().filter(|_| t.settings.kind.engine().is_some()).map(|r| r.credential.as_str()));
         for s in &t.settings.smoke {
             if let super::smoke::SmokeCheck::Http(h) = s {
                 if let Some(n) = h.credential.as_deref() {
@@ -372,7 +374,9 @@ pub(crate) fn shipping_to<'a>(req: &'a DeployRequest, version: &'a str) -> &'a s
 /// Why a step of the target could not start, one sentence per step.
 fn program_problems(s: &target::TargetSettings, working_dir: &std::path::Path) -> Vec<String> {
     let mut commands: Vec<(String, &target::CommandSpec)> = s.before.iter().map(|b| (format!("The step “{}”", b.name), &b.command)).collect();
-    commands.push(("The deploy".into(), &s.command));
+    if s.kind.engine().is_none() {
+        commands.push(("The deploy".into(), &s.command));
+    }
     commands.extend(s.after.iter().map(|a| (format!("The step “{}”", a.name), &a.command)));
     if let Some(bg) = &s.blue_green {
         commands.push(("The switch".into(), &bg.switch));

@@ -16,14 +16,52 @@ use crate::rules::{is_one_line, FieldErrors};
 use crate::{clock, Store};
 use crate::store::column::stored_text;
 
-/// The kinds of target. Only the local command runs today.
+/// The kinds of target: a command on this machine, or a job on the team's
+/// CI/CD engine (Buildbot so far; see [`super::remote`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub enum TargetKind {
     LocalCommand,
+    Buildbot,
 }
 
-stored_text!(TargetKind { LocalCommand => "localCommand" });
+stored_text!(TargetKind { LocalCommand => "localCommand", Buildbot => "buildbot" });
+
+impl TargetKind {
+    /// The engine's name, for messages ("Buildbot"); `None` for a local command.
+    pub fn engine(self) -> Option<&'static str> {
+        match self {
+            TargetKind::LocalCommand => None,
+            TargetKind::Buildbot => Some("Buildbot"),
+        }
+    }
+}
+
+/// A deploy that runs on the team's CI/CD engine: where, as whom, which
+/// job, with what. The password or token stays in the keychain: this names
+/// the environment's credential that holds it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RemoteTarget {
+    /// The engine's web address ("http://ci.example.com:8010").
+    pub url: String,
+    /// The login the engine knows Liftoff by.
+    pub user: String,
+    /// The environment's credential with the login's password or token.
+    pub credential: String,
+    /// Buildbot: the builder that deploys.
+    pub job: String,
+    /// Buildbot: the force scheduler that starts it.
+    pub scheduler: String,
+    /// Parameters the job declares, sent with each deploy; a value may name
+    /// Liftoff's variables (`$LIFTOFF_VERSION`, `$LIFTOFF_BUILD_REF`, ...).
+    /// `liftoff_run_id` is always sent: declare it on the engine.
+    pub inputs: Vec<EnvVar>,
+    /// Buildbot's "warnings" counts as success.
+    pub accept_warnings: bool,
+    /// How long the engine's job may take before Liftoff cancels it.
+    pub timeout_secs: i32,
+}
 
 /// A program with its arguments as a list, or (with `throughShell`) one
 /// line handed to `sh -c`.
@@ -92,6 +130,10 @@ pub struct TargetSettings {
     /// listed in the run's log and left running).
     #[serde(default)]
     pub leave_background: bool,
+    /// The engine's job, for every kind but the local command (whose deploy
+    /// is `command`).
+    #[serde(default)]
+    pub remote: Option<RemoteTarget>,
 }
 
 impl TargetSettings {
@@ -110,7 +152,18 @@ impl TargetSettings {
             rollback_on_failure: false,
             blue_green: None,
             leave_background: false,
+            remote: None,
         }
+    }
+
+    /// Whether a command runs on this machine (a step, the deploy itself, a
+    /// command check or a switch): such targets need a working folder.
+    pub fn runs_local_commands(&self) -> bool {
+        self.kind == TargetKind::LocalCommand
+            || !self.before.is_empty()
+            || !self.after.is_empty()
+            || self.blue_green.is_some()
+            || self.smoke.iter().any(|c| matches!(c, SmokeCheck::Command(_)))
     }
 }
 
@@ -221,9 +274,16 @@ fn is_variable_name(s: &str) -> bool {
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// The variable names a remote input's value may use.
+pub const INPUT_VARIABLES: [&str; 7] =
+    ["LIFTOFF_VERSION", "LIFTOFF_ENVIRONMENT", "LIFTOFF_PROJECT", "LIFTOFF_RELEASE", "LIFTOFF_RUN_ID", "LIFTOFF_PREVIOUS_VERSION", "LIFTOFF_BUILD_REF"];
+
 pub fn validate(s: &TargetSettings) -> Result<TargetSettings, DeployError> {
     let mut errors = FieldErrors::new();
-    let command = check_command(&mut errors, "command", &s.command);
+    let (command, remote) = match s.kind.engine() {
+        None => (check_command(&mut errors, "command", &s.command), None),
+        Some(engine) => (CommandSpec::default(), Some(check_remote(&mut errors, engine, s.remote.as_ref()))),
+    };
     let working_dir = s.working_dir.trim().to_owned();
     if !working_dir.is_empty() && !Path::new(&working_dir).is_absolute() {
         errors.insert("workingDir".into(), "Give the working folder as a full path, or leave it empty for the project's repository folder.".into());
@@ -317,7 +377,86 @@ pub fn validate(s: &TargetSettings) -> Result<TargetSettings, DeployError> {
         rollback_on_failure: s.rollback_on_failure,
         leave_background: s.leave_background,
         blue_green,
+        remote,
     })
+}
+
+fn check_remote(errors: &mut FieldErrors, engine: &str, r: Option<&RemoteTarget>) -> RemoteTarget {
+    let empty = RemoteTarget::default();
+    let r = r.unwrap_or(&empty);
+    let mut clean = RemoteTarget {
+        url: r.url.trim().trim_end_matches('/').to_owned(),
+        user: r.user.trim().to_owned(),
+        credential: r.credential.trim().to_owned(),
+        job: r.job.trim().to_owned(),
+        scheduler: r.scheduler.trim().to_owned(),
+        inputs: Vec::new(),
+        accept_warnings: r.accept_warnings,
+        timeout_secs: if r.timeout_secs == 0 { DEFAULT_TIMEOUT_SECS } else { r.timeout_secs },
+    };
+    if clean.url.is_empty() {
+        errors.insert("remote.url".into(), format!("Give the {engine} master's web address, such as http://ci.example.com:8010."));
+    } else if let Err(m) = crate::environments::check_http_url(&clean.url, &format!("The {engine} address")) {
+        errors.insert("remote.url".into(), m);
+    }
+    if !is_one_line(&clean.user, 200) || clean.user.is_empty() {
+        errors.insert("remote.user".into(), format!("Give the {engine} login Liftoff uses (one line)."));
+    }
+    if clean.credential.is_empty() {
+        errors.insert("remote.credential".into(), "Choose the environment's credential that holds the login's password.".into());
+    }
+    if !is_one_line(&clean.job, 200) || clean.job.is_empty() {
+        errors.insert("remote.job".into(), "Give the builder that deploys, as the master names it.".into());
+    }
+    if !is_one_line(&clean.scheduler, 200) || clean.scheduler.is_empty() {
+        errors.insert("remote.scheduler".into(), "Give the force scheduler that starts the builder.".into());
+    }
+    for (i, v) in r.inputs.iter().enumerate() {
+        let name = v.name.trim().to_owned();
+        if !is_variable_name(&name) {
+            errors.insert(format!("remote.inputs.{i}.name"), format!("“{name}” is not a parameter name: use letters, digits and _, not starting with a digit."));
+        } else if name == "liftoff_run_id" {
+            errors.insert(format!("remote.inputs.{i}.name"), "liftoff_run_id is sent by Liftoff itself; remove it here.".into());
+        } else if clean.inputs.iter().any(|c: &EnvVar| c.name == name) {
+            errors.insert(format!("remote.inputs.{i}.name"), format!("{name} is given twice."));
+        }
+        if v.value.contains('\0') || v.value.len() > 4000 {
+            errors.insert(format!("remote.inputs.{i}.value"), "A parameter's value must be text of at most 4,000 characters.".into());
+        }
+        clean.inputs.push(EnvVar { name, value: v.value.clone() });
+    }
+    if !(1..=MAX_TIMEOUT_SECS).contains(&clean.timeout_secs) {
+        errors.insert("remote.timeoutSecs".into(), "The timeout must be between 1 second and 24 hours.".into());
+    }
+    clean
+}
+
+/// An input's value with Liftoff's variables (`$NAME` or `${NAME}`, among
+/// [`INPUT_VARIABLES`]) replaced by their values in `vars`; other text is
+/// kept as written.
+pub fn expand_input(value: &str, vars: &[(String, String)]) -> String {
+    let mut out = value.to_owned();
+    for name in INPUT_VARIABLES {
+        let Some((_, v)) = vars.iter().find(|(n, _)| n == name) else { continue };
+        out = out.replace(&format!("${{{name}}}"), v);
+        // The longest names first would matter if one were a prefix of
+        // another followed by a name character; none is.
+        let mut rest = out.as_str();
+        let mut done = String::new();
+        while let Some(at) = rest.find(&format!("${name}")) {
+            let after = &rest[at + 1 + name.len()..];
+            done.push_str(&rest[..at]);
+            if after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+                done.push_str(&rest[at..at + 1 + name.len()]);
+            } else {
+                done.push_str(v);
+            }
+            rest = after;
+        }
+        done.push_str(rest);
+        out = done;
+    }
+    out
 }
 
 /// Where the target's commands run: its own folder, or the project's
@@ -327,6 +466,10 @@ pub fn working_dir(settings: &TargetSettings, repository: &str) -> Result<PathBu
         return Ok(PathBuf::from(&settings.working_dir));
     }
     let repo = repository.trim();
+    if !settings.runs_local_commands() && (repo.is_empty() || repo.contains("://") || repo.starts_with("git@")) {
+        // Nothing runs here: the folder is never used.
+        return Ok(std::env::temp_dir());
+    }
     if repo.is_empty() || repo.contains("://") || repo.starts_with("git@") {
         return Err("The target has no working folder, and the project's repository is not a local folder. Set the target's working folder.".into());
     }
@@ -337,4 +480,65 @@ pub fn working_dir(settings: &TargetSettings, repository: &str) -> Result<PathBu
 pub(crate) fn set_live_slot_in(tx: &rusqlite::Connection, environment_id: &str, slot: &str) -> rusqlite::Result<()> {
     tx.execute("UPDATE deploy_targets SET live_slot = ?2 WHERE environment_id = ?1", rusqlite::params![environment_id, slot])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn buildbot(remote: RemoteTarget) -> TargetSettings {
+        TargetSettings { kind: TargetKind::Buildbot, remote: Some(remote), ..TargetSettings::local_command(CommandSpec::default()) }
+    }
+
+    fn good() -> RemoteTarget {
+        RemoteTarget {
+            url: " http://ci.example.com:8010/ ".into(),
+            user: "lead".into(),
+            credential: "BUILDBOT_PASSWORD".into(),
+            job: "deploy".into(),
+            scheduler: "force-deploy".into(),
+            inputs: vec![EnvVar { name: "version".into(), value: "$LIFTOFF_VERSION".into() }],
+            accept_warnings: false,
+            timeout_secs: 0,
+        }
+    }
+
+    #[test]
+    fn an_engine_target_needs_no_command_and_is_cleaned() {
+        let clean = validate(&buildbot(good())).unwrap();
+        let r = clean.remote.unwrap();
+        assert_eq!(r.url, "http://ci.example.com:8010");
+        assert_eq!(r.timeout_secs, DEFAULT_TIMEOUT_SECS);
+        assert_eq!(clean.command, CommandSpec::default());
+        // A local command target keeps no engine settings.
+        let local = TargetSettings { remote: Some(good()), ..TargetSettings::local_command(CommandSpec { program: "./deploy.sh".into(), ..CommandSpec::default() }) };
+        assert_eq!(validate(&local).unwrap().remote, None);
+    }
+
+    #[test]
+    fn an_engine_target_names_each_missing_field() {
+        let Err(DeployError::Invalid(errors)) = validate(&buildbot(RemoteTarget { inputs: vec![EnvVar { name: "liftoff_run_id".into(), value: String::new() }], ..RemoteTarget::default() }))
+        else {
+            panic!("an empty engine target was accepted")
+        };
+        for field in ["remote.url", "remote.user", "remote.credential", "remote.job", "remote.scheduler", "remote.inputs.0.name"] {
+            assert!(errors.contains_key(field), "{field} not named: {errors:?}");
+        }
+        let Err(DeployError::Invalid(errors)) = validate(&buildbot(RemoteTarget { url: "ftp://ci".into(), ..good() })) else { panic!("ftp accepted") };
+        assert!(errors.contains_key("remote.url"), "{errors:?}");
+        // Saved before engines existed: still reads.
+        let old: TargetSettings = serde_json::from_str(
+            r#"{"kind":"localCommand","command":{"program":"./d.sh","args":[],"throughShell":false,"timeoutSecs":60},"workingDir":"","env":[],"credentials":[],"before":[],"after":[],"smoke":[],"rollbackOnFailure":false,"blueGreen":null}"#,
+        )
+        .unwrap();
+        assert_eq!(old.remote, None);
+    }
+
+    #[test]
+    fn inputs_name_liftoffs_variables() {
+        let vars = vec![("LIFTOFF_VERSION".to_owned(), "2.4.0".to_owned()), ("LIFTOFF_BUILD_REF".to_owned(), "abc123".to_owned())];
+        assert_eq!(expand_input("$LIFTOFF_VERSION", &vars), "2.4.0");
+        assert_eq!(expand_input("v${LIFTOFF_VERSION}-$LIFTOFF_BUILD_REF!", &vars), "v2.4.0-abc123!");
+        assert_eq!(expand_input("$LIFTOFF_VERSIONS $HOME $LIFTOFF_PROJECT", &vars), "$LIFTOFF_VERSIONS $HOME $LIFTOFF_PROJECT");
+    }
 }

@@ -94,6 +94,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "deploys asked for a later time, claimed by one process",
         files: &[sql_file!("0014_deploy_schedules.sql")],
     },
+    Migration {
+        version: 15,
+        name: "deploys on a CI/CD engine: its handle, page, words and how far its log was read",
+        files: &[sql_file!("0015_remote_runs.sql")],
+    },
 ];
 
 /// The schema version this build of Liftoff writes.

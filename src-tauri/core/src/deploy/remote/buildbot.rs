@@ -94,6 +94,9 @@ pub struct Checked {
     pub builderid: Option<u64>,
     /// One sentence per problem; none means the target can deploy.
     pub problems: Vec<String>,
+    /// The parameters the force scheduler declares (by the name a force
+    /// sends them under); others would be dropped.
+    pub declared: Vec<String>,
 }
 
 /// What `force` started.
@@ -151,6 +154,25 @@ struct ForceScheduler {
     name: String,
     #[serde(default)]
     builder_names: Vec<String>,
+    #[serde(default)]
+    all_fields: Value,
+}
+
+/// The names of the fields a force scheduler declares, nested layouts
+/// included (`fullName` is what a force sends them under).
+fn field_names(fields: &Value, out: &mut Vec<String>) {
+    match fields {
+        Value::Array(list) => list.iter().for_each(|f| field_names(f, out)),
+        Value::Object(field) => {
+            if let Some(name) = field.get("fullName").or_else(|| field.get("name")).and_then(Value::as_str).filter(|n| !n.is_empty()) {
+                out.push(name.to_owned());
+            }
+            if let Some(nested) = field.get("fields") {
+                field_names(nested, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 #[derive(Deserialize, Clone)]
@@ -239,6 +261,10 @@ impl Buildbot {
             problems.push(format!("Buildbot has no builder called “{builder}”; it has {}.", names(all.iter().map(|b| b.name.as_str()))));
         }
         let schedulers: Vec<ForceScheduler> = self.list("forceschedulers", "forceschedulers", cancel).await?;
+        let mut declared = Vec::new();
+        if let Some(s) = schedulers.iter().find(|s| s.name == scheduler) {
+            field_names(&s.all_fields, &mut declared);
+        }
         match schedulers.iter().find(|s| s.name == scheduler) {
             None => problems.push(format!("Buildbot has no force scheduler called “{scheduler}”; it has {}.", names(schedulers.iter().map(|s| s.name.as_str())))),
             Some(s) => {
@@ -256,7 +282,7 @@ impl Buildbot {
                 }
             }
         }
-        Ok(Checked { builderid, problems })
+        Ok(Checked { builderid, problems, declared })
     }
 
     /// The id of the builder called `name`.

@@ -128,6 +128,12 @@ impl LogWriter {
         LogWriter { run_id: run_id.into(), next_seq: 1, pending: Vec::new(), stored_cut_to: HEAD_LINES }
     }
 
+    /// Goes on with a run's log after another process wrote it: the next
+    /// line follows the `lines` stored (the middle up to `cut` dropped).
+    pub fn resume(run_id: &str, lines: i64, cut: i64) -> LogWriter {
+        LogWriter { run_id: run_id.into(), next_seq: lines.max(0) + 1, pending: Vec::new(), stored_cut_to: cut.max(HEAD_LINES) }
+    }
+
     /// Queues a line; returns its number.
     pub fn push(&mut self, stream: LogStream, text: String) -> i64 {
         let seq = self.next_seq;
@@ -198,8 +204,13 @@ impl LogBatch {
     /// and its start and end are reported. Batches may be written in any
     /// order (lines by number, counts only grow).
     pub fn write(&self, store: &Store) -> Result<(), DeployError> {
+        store.write_unreported(|tx| self.write_in(tx))
+    }
+
+    /// [`Self::write`] inside the caller's transaction.
+    pub fn write_in(&self, tx: &Connection) -> Result<(), DeployError> {
         let cut = (self.total - HEAD_LINES - TAIL_LINES).max(0);
-        store.write_unreported(|tx| {
+        {
             {
                 let mut insert = tx.prepare_cached("INSERT OR REPLACE INTO deploy_log (run_id, seq, stream, text) VALUES (?1, ?2, ?3, ?4)")?;
                 for (seq, stream, text) in &self.lines {
@@ -217,7 +228,7 @@ impl LogBatch {
             }
             super::count_log_in(tx, &self.run_id, self.total, cut)?;
             Ok::<_, DeployError>(())
-        })
+        }
     }
 }
 

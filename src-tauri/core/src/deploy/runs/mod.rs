@@ -129,7 +129,28 @@ pub struct Run {
     pub owner: Option<String>,
     pub log_lines: i32,
     pub log_cut: i32,
+    /// A deploy on a CI/CD engine: the engine's handle for its job (JSON),
+    /// set once the engine took it.
+    pub remote_ref: Option<String>,
+    /// The job's page on the engine.
+    pub remote_url: Option<String>,
+    /// The engine's state in its own words, as last read.
+    pub remote_status: Option<String>,
 }
+
+impl Run {
+    /// A run whose deploy step runs on a CI/CD engine that has taken it and
+    /// not yet ended: the engine goes on without Liftoff, so a dead owner
+    /// leaves it to be followed again (see [`detached`]), not interrupted.
+    pub fn awaits_engine(&self) -> bool {
+        self.state == RunState::Running
+            && self.remote_ref.is_some()
+            && self.steps.iter().any(|s| s.name == REMOTE_STEP && matches!(s.state, StepState::Running | StepState::Pending))
+    }
+}
+
+/// The name of the step a remote deploy runs as.
+pub const REMOTE_STEP: &str = "Deploy";
 
 /// A lock on an environment: a run's, or one set by hand with a reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -161,7 +182,7 @@ pub struct EnvironmentStatus {
 
 const COLUMNS: &str = "r.id, r.project_id, r.environment_id, e.name, r.release_id, r.version, r.build_ref, r.kind, r.previous_version,
      r.slot, r.started_by, r.started_at, r.ended_at, r.state, r.outcome, r.preflight, r.steps, r.checks, r.owner_pid,
-     r.owner, r.log_lines, r.log_cut";
+     r.owner, r.log_lines, r.log_cut, r.remote_ref, r.remote_url, r.remote_status";
 const FROM: &str = "FROM deploy_runs r JOIN environments e ON e.id = r.environment_id";
 
 fn from_row(r: &Row) -> rusqlite::Result<Run> {
@@ -190,6 +211,9 @@ fn from_row(r: &Row) -> rusqlite::Result<Run> {
         owner: r.get(19)?,
         log_lines: r.get(20)?,
         log_cut: r.get(21)?,
+        remote_ref: r.get(22)?,
+        remote_url: r.get(23)?,
+        remote_status: r.get(24)?,
     })
 }
 
@@ -372,7 +396,7 @@ fn short_time(rfc3339: &str, tz: chrono_tz::Tz, now: Option<DateTime<Utc>>) -> S
 fn release_if_dead(tx: &Connection, lock: &Lock, now: DateTime<Utc>) -> Result<bool, DeployError> {
     let Some(run_id) = &lock.run_id else { return Ok(false) };
     let Some(run) = get_in(tx, run_id)? else { return Ok(true) };
-    if run.state == RunState::Running && owner_alive(tx, &run) {
+    if run.state == RunState::Running && (owner_alive(tx, &run) || run.awaits_engine()) {
         return Ok(false);
     }
     if run.state == RunState::Running {
@@ -431,7 +455,7 @@ pub fn recover_interrupted(store: &Store, now: DateTime<Utc>) -> Result<Vec<Inte
     let orphaned: bool = store.read(|conn| -> Result<bool, DeployError> {
         let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} {FROM} WHERE r.state = 'running'"))?;
         let running: Vec<Run> = stmt.query_map([], from_row)?.collect::<Result<_, _>>()?;
-        Ok(running.iter().any(|r| !owner_alive(conn, r)))
+        Ok(running.iter().any(|r| !owner_alive(conn, r) && !r.awaits_engine()))
     })?;
     if !orphaned {
         return Ok(Vec::new());
@@ -441,7 +465,7 @@ pub fn recover_interrupted(store: &Store, now: DateTime<Utc>) -> Result<Vec<Inte
         let running: Vec<Run> = stmt.query_map([], from_row)?.collect::<Result<_, _>>()?;
         let mut out = Vec::new();
         for run in running {
-            if owner_alive(tx, &run) {
+            if owner_alive(tx, &run) || run.awaits_engine() {
                 continue;
             }
             mark_interrupted(tx, &run, now)?;
@@ -731,6 +755,53 @@ pub(crate) fn count_log_in(tx: &Connection, id: &str, lines: i64, cut: i64) -> r
 /// Saves a running run's steps and checks (JSON).
 pub(crate) fn save_progress_in(tx: &Connection, id: &str, steps: &str, checks: &str) -> rusqlite::Result<usize> {
     tx.execute("UPDATE deploy_runs SET steps = ?2, checks = ?3 WHERE id = ?1", params![id, steps, checks])
+}
+
+/// The engine took the run's deploy: its handle, page, words and log
+/// cursor (JSON), saved as soon as the engine answers so another process
+/// can follow it.
+pub(crate) fn set_remote_in(tx: &Connection, id: &str, remote_ref: &str, url: Option<&str>, status: &str, cursor: &str) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE deploy_runs SET remote_ref = ?2, remote_url = ?3, remote_status = ?4, log_cursor = ?5 WHERE id = ?1",
+        params![id, remote_ref, url, status, cursor],
+    )?;
+    Ok(())
+}
+
+/// How far the engine's job has come: its page, words and the log cursor.
+pub(crate) fn save_remote_in(tx: &Connection, id: &str, url: Option<&str>, status: &str, cursor: &str) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE deploy_runs SET remote_url = coalesce(?2, remote_url), remote_status = ?3, log_cursor = ?4 WHERE id = ?1",
+        params![id, url, status, cursor],
+    )?;
+    Ok(())
+}
+
+/// The engine's log cursor saved for the run (JSON).
+pub(crate) fn log_cursor_in(conn: &Connection, id: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT log_cursor FROM deploy_runs WHERE id = ?1", params![id], |r| r.get(0)).optional().map(Option::flatten)
+}
+
+/// Runs whose process is gone while their CI/CD engine still deploys (see
+/// [`Run::awaits_engine`]): the next Liftoff process follows them again.
+pub fn detached(store: &Store) -> Result<Vec<Run>, DeployError> {
+    store.read(|conn| -> Result<Vec<Run>, DeployError> {
+        let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} {FROM} WHERE r.state = 'running' AND r.remote_ref IS NOT NULL"))?;
+        let running: Vec<Run> = stmt.query_map([], from_row)?.collect::<Result<_, _>>()?;
+        Ok(running.into_iter().filter(|r| r.awaits_engine() && !owner_alive(conn, r)).collect())
+    })
+}
+
+/// Makes this process the owner of a detached run, in one write: `None`
+/// when another process took it first (or it ended meanwhile). The lock
+/// stays the run's.
+pub(crate) fn adopt_in(tx: &Connection, id: &str, owner: &str) -> rusqlite::Result<Option<Run>> {
+    let Some(run) = get_in(tx, id)? else { return Ok(None) };
+    if !run.awaits_engine() || owner_alive(tx, &run) {
+        return Ok(None);
+    }
+    tx.execute("UPDATE deploy_runs SET owner = ?2, owner_pid = ?3 WHERE id = ?1", params![id, owner, std::process::id() as i64])?;
+    get_in(tx, id)
 }
 
 /// Records how a run ended.

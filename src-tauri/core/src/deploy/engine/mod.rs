@@ -4,7 +4,14 @@
 //! lock and moves the release. Nothing slow runs inside a write.
 //!
 //! One file over 800 lines: a run's life reads in the order it happens,
-//! and its start, steps, checks and end share the one `Runner`.
+//! and its start, steps, checks and end share the one `Runner`. A deploy
+//! step on a CI/CD engine is [`remote`]'s `Runner::remote`, beside
+//! `Runner::command`; a run whose Liftoff process died while the engine
+//! deployed is followed again by [`reattach`].
+
+mod remote;
+
+pub use remote::{check_target, reattach};
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -36,11 +43,13 @@ pub struct Timing {
     pub drain: Duration,
     /// How often the log is written to the database.
     pub flush_every: Duration,
+    /// How often a CI/CD engine is asked how its job goes.
+    pub remote_poll: Duration,
 }
 
 impl Default for Timing {
     fn default() -> Self {
-        Timing { grace: Duration::from_secs(5), drain: Duration::from_millis(300), flush_every: Duration::from_millis(200) }
+        Timing { grace: Duration::from_secs(5), drain: Duration::from_millis(300), flush_every: Duration::from_millis(200), remote_poll: Duration::from_secs(2) }
     }
 }
 
@@ -64,6 +73,8 @@ pub struct Job {
     /// A switch back: only the switch command runs.
     switch_only: bool,
     base_url: String,
+    /// The deploy step runs on a CI/CD engine.
+    remote: Option<remote::RemoteJob>,
 }
 
 /// Checks preflight for `req` and shows the result; changes nothing.
@@ -203,7 +214,8 @@ fn start_kind(
     let target = plan.target.clone().ok_or_else(|| DeployError::NoTarget(plan.environment.name.clone()))?;
     let working_dir = super::target::working_dir(&target.settings, &plan.project.repository).map_err(DeployError::Refused)?;
     // Credential values, read from the keychain before the write.
-    let (secrets, smoke_auth) = reveal_credentials(store, keychain, &plan, &target.settings, now)?;
+    let (secrets, smoke_auth) = reveal_credentials(store, keychain, &plan.environment, &target.settings, now)?;
+    let remote = remote::RemoteJob::of(store, keychain, &plan.environment, &target.settings, now)?;
     let slot = target.settings.blue_green.as_ref().map(|bg| {
         // The slot users are not on (a switch back returns to it).
         let idle = if target.live_slot.as_deref() == Some("blue") { "green" } else { "blue" };
@@ -213,20 +225,12 @@ fn start_kind(
     let base_url = slot.as_ref().map(|(_, u)| u.clone()).unwrap_or_else(|| plan.environment.url.clone());
     let run_id = uuid::Uuid::now_v7().to_string();
     let steps = planned_steps(&target.settings, kind == RunKind::SwitchBack);
-    let mut env = vec![
-        ("LIFTOFF_VERSION".to_owned(), plan.version.clone()),
-        ("LIFTOFF_ENVIRONMENT".to_owned(), plan.environment.name.clone()),
-        ("LIFTOFF_PROJECT".to_owned(), plan.project.name.clone()),
-        ("LIFTOFF_RELEASE".to_owned(), plan.release.as_ref().map(|r| r.name.clone()).filter(|n| !n.is_empty()).or(plan.release.as_ref().map(|r| r.version.clone())).unwrap_or_default()),
-        ("LIFTOFF_RUN_ID".to_owned(), run_id.clone()),
-        ("LIFTOFF_PREVIOUS_VERSION".to_owned(), plan.previous_version.clone().unwrap_or_default()),
-        ("LIFTOFF_BUILD_REF".to_owned(), req.build_ref.trim().to_owned()),
-    ];
-    if let Some((name, url)) = &slot {
-        env.push(("LIFTOFF_SLOT".into(), name.clone()));
-        env.push(("LIFTOFF_SLOT_URL".into(), url.clone()));
-    }
-    env.extend(target.settings.env.iter().map(|v| (v.name.clone(), v.value.clone())));
+    let release_label = plan.release.as_ref().map(|r| r.name.clone()).filter(|n| !n.is_empty()).or(plan.release.as_ref().map(|r| r.version.clone())).unwrap_or_default();
+    let env = job_env(
+        [&plan.version, &plan.environment.name, &plan.project.name, &release_label, &run_id, plan.previous_version.as_deref().unwrap_or_default(), req.build_ref.trim()],
+        slot.as_ref(),
+        &target.settings,
+    );
 
     let run = store.write(|tx| {
         let at = clock::to_text(now);
@@ -298,6 +302,7 @@ fn start_kind(
         slot,
         switch_only: kind == RunKind::SwitchBack,
         base_url,
+        remote: if kind == RunKind::SwitchBack { None } else { remote },
     })
 }
 
@@ -339,14 +344,27 @@ pub fn version_older(a: &str, b: &str) -> bool {
     }
 }
 
+/// The variables every step gets: Liftoff's, in the order of
+/// `values` (version, environment, project, release, run id, previous
+/// version, build ref), the slot's, then the target's own.
+fn job_env(values: [&str; 7], slot: Option<&(String, String)>, settings: &TargetSettings) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = super::target::INPUT_VARIABLES.iter().zip(values).map(|(n, v)| ((*n).to_owned(), v.to_owned())).collect();
+    if let Some((name, url)) = slot {
+        env.push(("LIFTOFF_SLOT".into(), name.clone()));
+        env.push(("LIFTOFF_SLOT_URL".into(), url.clone()));
+    }
+    env.extend(settings.env.iter().map(|v| (v.name.clone(), v.value.clone())));
+    env
+}
+
 type Revealed = (Vec<(String, SecretValue)>, Vec<(String, SecretValue)>);
 
-fn reveal_credentials(store: &Store, keychain: &Keychain, plan: &Plan, settings: &TargetSettings, now: DateTime<Utc>) -> Result<Revealed, DeployError> {
-    let list = crate::credentials::list(store, &plan.environment.id)?;
+fn reveal_credentials(store: &Store, keychain: &Keychain, environment: &crate::environments::Environment, settings: &TargetSettings, now: DateTime<Utc>) -> Result<Revealed, DeployError> {
+    let list = crate::credentials::list(store, &environment.id)?;
     let find = |name: &str| list.iter().find(|c| c.name.eq_ignore_ascii_case(name)).map(|c| c.id.clone());
     let mut secrets = Vec::new();
     for c in &settings.credentials {
-        let id = find(&c.name).ok_or_else(|| DeployError::Refused(format!("“{}” is not a credential of {}.", c.name, plan.environment.name)))?;
+        let id = find(&c.name).ok_or_else(|| DeployError::Refused(format!("“{}” is not a credential of {}.", c.name, environment.name)))?;
         secrets.push((c.variable.clone(), crate::credentials::reveal(store, keychain, &id, now)?));
     }
     let mut smoke_auth = Vec::new();
@@ -354,7 +372,7 @@ fn reveal_credentials(store: &Store, keychain: &Keychain, plan: &Plan, settings:
         if let SmokeCheck::Http(h) = s {
             if let Some(name) = &h.credential {
                 if !smoke_auth.iter().any(|(n, _): &(String, SecretValue)| n == name) {
-                    let id = find(name).ok_or_else(|| DeployError::Refused(format!("“{name}” is not a credential of {}.", plan.environment.name)))?;
+                    let id = find(name).ok_or_else(|| DeployError::Refused(format!("“{name}” is not a credential of {}.", environment.name)))?;
                     smoke_auth.push((name.clone(), crate::credentials::reveal(store, keychain, &id, now)?));
                 }
             }
@@ -614,10 +632,16 @@ fn describe_end(end: &StepEnd, timeout_secs: i32, killed: bool) -> String {
 /// Executes a started run to its end and records it. Events go to `sink`
 /// (lines masked). Returns the run as recorded.
 pub async fn execute(store: Arc<Store>, job: Job, cancel: CancellationToken, timing: Timing, sink: &mut Sink<'_>) -> Run {
-    let secrets: Vec<&str> = job.secrets.iter().chain(job.smoke_auth.iter()).map(|(_, v)| v.expose()).collect();
+    let secrets: Vec<&str> =
+        job.secrets.iter().chain(job.smoke_auth.iter()).map(|(_, v)| v.expose()).chain(job.remote.as_ref().map(|r| r.password.expose())).collect();
     let masker = Masker::new(&secrets);
-    let steps = planned_steps(&job.settings, job.switch_only);
-    let log = Arc::new(Mutex::new(LogWriter::new(&job.run.id)));
+    let resuming = job.remote.as_ref().is_some_and(|r| r.resume.is_some());
+    let (steps, writer) = if resuming {
+        (job.run.steps.clone(), LogWriter::resume(&job.run.id, job.run.log_lines.into(), job.run.log_cut.into()))
+    } else {
+        (planned_steps(&job.settings, job.switch_only), LogWriter::new(&job.run.id))
+    };
+    let log = Arc::new(Mutex::new(writer));
     sink(RunEvent::Started { run: job.run.clone() });
     // Upkeep on a timer while the run goes: the log is written (so a quiet
     // step's lines are stored too), and a cancel asked for from another
@@ -645,6 +669,7 @@ pub async fn execute(store: Arc<Store>, job: Job, cancel: CancellationToken, tim
         RunKind::Rollback => "Rolling back to",
         RunKind::SwitchBack => "Switching back to",
     };
+    let what = if resuming { "Following again (Liftoff had stopped while the engine deployed):" } else { what };
     runner.say(
         LogStream::Liftoff,
         &format!(
@@ -727,16 +752,28 @@ async fn run_steps(r: &mut Runner<'_, '_>, job: &Job, cancel: &CancellationToken
         };
     }
     let mut i = 0;
+    // Followed again after Liftoff died: the steps before it have run.
+    let resuming = job.remote.as_ref().is_some_and(|r| r.resume.is_some());
     for step in &s.before {
+        if resuming {
+            i += 1;
+            continue;
+        }
         let (end, _) = r.command(i, &step.command, cancel).await;
         if let Some(x) = stopped(&end, &format!("The step “{}”", step.name)) {
             return x;
         }
         i += 1;
     }
-    let (end, _) = r.command(i, &s.command, cancel).await;
-    if let Some(x) = stopped(&end, "The deploy") {
-        return x;
+    if let Some(remote) = &job.remote {
+        if let Some(x) = r.remote(i, remote, cancel).await {
+            return x;
+        }
+    } else {
+        let (end, _) = r.command(i, &s.command, cancel).await;
+        if let Some(x) = stopped(&end, "The deploy") {
+            return x;
+        }
     }
     i += 1;
     for step in &s.after {

@@ -1,0 +1,518 @@
+//! The deploy step on the team's CI/CD engine (Buildbot so far): the
+//! engine's job is started, followed (its steps and log through the same
+//! log writer, masker and live stream as a command's output) and cancelled
+//! there; its verdict is the step's. The engine goes on when Liftoff dies:
+//! the handle and the log cursor are stored as soon as the engine answers,
+//! and [`reattach`] lets the next Liftoff process follow it from there.
+//!
+//! The HTTP calls have their own cancellation token: cancelling the run
+//! must not abort the request that cancels the job on the engine.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use super::{blocking, job_env, lock, reveal_credentials, Job, Runner};
+use crate::deploy::lines::{LogLine, Lines, Stream};
+use crate::deploy::remote::buildbot::{self, Buildbot, Cursor};
+use crate::deploy::remote::{RemoteError, RemoteLine, RemotePoll, RemoteStep, Verdict};
+use crate::deploy::runs::{self, LogStream, RunState, StepState};
+use crate::deploy::target::{self, RemoteTarget, TargetKind, TargetSettings};
+use crate::deploy::DeployError;
+use crate::environments::Environment;
+use crate::http::ErrorKind;
+use crate::secrets::{Keychain, SecretValue};
+use crate::{clock, Store};
+
+/// How long Liftoff waits for the engine to confirm a cancel.
+const CANCEL_WAIT: Duration = Duration::from_secs(60);
+
+/// What the engine's deploy step needs: the target, the login's password
+/// (from the keychain; masked in every line), and where to go on from
+/// when another process started it.
+pub(in crate::deploy) struct RemoteJob {
+    pub(super) kind: TargetKind,
+    pub(super) target: RemoteTarget,
+    pub(super) password: SecretValue,
+    pub(super) resume: Option<Resume>,
+}
+
+/// A run followed again: the engine's handle and the log cursor stored.
+pub(in crate::deploy) struct Resume {
+    handle: Handle,
+    cursor: Option<String>,
+}
+
+/// The engine's handle for its job, stored as `deploy_runs.remote_ref`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "engine", rename_all = "camelCase")]
+enum Handle {
+    #[serde(rename_all = "camelCase")]
+    Buildbot { buildsetid: u64, buildrequestid: u64 },
+}
+
+impl RemoteJob {
+    /// The engine's part of a target (`None` for a local command), its
+    /// password read from the keychain now.
+    pub(super) fn of(store: &Store, keychain: &Keychain, env: &Environment, settings: &TargetSettings, now: DateTime<Utc>) -> Result<Option<RemoteJob>, DeployError> {
+        let Some(engine) = settings.kind.engine() else { return Ok(None) };
+        let target = settings.remote.clone().ok_or_else(|| DeployError::Refused(format!("The target has no {engine} settings; edit the target.")))?;
+        let password = reveal(store, keychain, env, &target.credential, now)?;
+        Ok(Some(RemoteJob { kind: settings.kind, target, password, resume: None }))
+    }
+}
+
+fn reveal(store: &Store, keychain: &Keychain, env: &Environment, name: &str, now: DateTime<Utc>) -> Result<SecretValue, DeployError> {
+    let list = crate::credentials::list(store, &env.id)?;
+    let id = list
+        .iter()
+        .find(|c| c.name.eq_ignore_ascii_case(name))
+        .map(|c| c.id.clone())
+        .ok_or_else(|| DeployError::Refused(format!("“{name}” is not a credential of {}; add it under Environments.", env.name)))?;
+    Ok(crate::credentials::reveal(store, keychain, &id, now)?)
+}
+
+/// Waits for `fut` unless `cancel` fires first.
+async fn unless<T>(cancel: &CancellationToken, fut: impl std::future::Future<Output = T>) -> Option<T> {
+    tokio::select! {
+        v = fut => Some(v),
+        _ = cancel.cancelled() => None,
+    }
+}
+
+impl From<buildbot::Poll> for RemotePoll {
+    fn from(p: buildbot::Poll) -> RemotePoll {
+        let steps = p
+            .steps
+            .into_iter()
+            .map(|s| RemoteStep { verdict: buildbot::verdict(s.complete, s.results, true), name: s.name, words: s.words })
+            .collect();
+        RemotePoll { status: p.status, steps, lines: p.lines, approval: None }
+    }
+}
+
+/// What the step has announced of the engine's steps: started, ended.
+#[derive(Default)]
+struct Seen {
+    started: Vec<String>,
+    ended: Vec<String>,
+}
+
+impl Runner<'_, '_> {
+    /// The deploy step on the engine: `None` when it succeeded (the run
+    /// goes on to its smoke checks), else how the run ends.
+    pub(super) async fn remote(&mut self, i: usize, rj: &RemoteJob, cancel: &CancellationToken) -> Option<(RunState, String)> {
+        let engine = rj.kind.engine().unwrap_or("the engine");
+        let t = &rj.target;
+        if rj.resume.is_none() {
+            self.begin_step(i).await;
+        }
+        // The timeout counts from the step's start, in whichever process.
+        let started_at = self.steps[i].started_at.as_deref().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|d| d.with_timezone(&Utc)).unwrap_or_else(Utc::now);
+        let began = Instant::now();
+        let timeout = Duration::from_secs(t.timeout_secs.max(1) as u64);
+        let left = timeout.saturating_sub((Utc::now() - started_at).to_std().unwrap_or_default());
+        let deadline = Instant::now() + left;
+        let calls = CancellationToken::new();
+        self.say(LogStream::Liftoff, &format!("▶ Deploy on {engine} at {}: builder “{}” through the force scheduler “{}”, as {}", t.url, t.job, t.scheduler, t.user));
+
+        let Some(login) = unless(cancel, Buildbot::login(&t.url, &t.user, rj.password.expose(), &calls)).await else {
+            return Some(self.remote_end(i, began, false, RunState::Cancelled, "Cancelled before the deploy was sent to the engine.".into()));
+        };
+        let mut bb = match login {
+            Ok(bb) => bb,
+            Err(e) => return Some(self.remote_end(i, began, false, RunState::Failed, format!("The deploy could not start on {engine}: {}", self.masker.mask(&e.message)))),
+        };
+
+        let (handle, mut cursor) = match &rj.resume {
+            Some(resume) => {
+                let Handle::Buildbot { buildrequestid, .. } = resume.handle;
+                let cursor = resume.cursor.as_deref().and_then(|c| serde_json::from_str(c).ok()).unwrap_or_else(|| Cursor::new(buildrequestid));
+                self.say(LogStream::Liftoff, &format!("Following Buildbot's build request {buildrequestid} again from where the log was read."));
+                (resume.handle.clone(), cursor)
+            }
+            None => match self.trigger(&bb, rj, cancel, &calls).await {
+                Ok(Some(x)) => x,
+                Ok(None) => return Some(self.remote_end(i, began, false, RunState::Cancelled, "Cancelled before the deploy was sent to the engine.".into())),
+                Err(message) => return Some(self.remote_end(i, began, false, RunState::Failed, message)),
+            },
+        };
+        let Handle::Buildbot { buildrequestid, .. } = handle;
+
+        let mut seen = Seen::default();
+        let mut saved = cursor.clone();
+        let mut words = String::new();
+        let mut url: Option<String> = None;
+        let mut failing: Option<String> = None;
+        let mut logged_in_again = false;
+        loop {
+            if cancel.is_cancelled() {
+                let (state, message) = self.cancel_on_engine(&bb, buildrequestid, engine, "Cancelled from Liftoff", &calls).await;
+                return Some(self.remote_end(i, began, false, state, message));
+            }
+            if Instant::now() >= deadline {
+                let why = format!("Timed out after {} in Liftoff", target_duration(timeout));
+                let (_, note) = self.cancel_on_engine(&bb, buildrequestid, engine, &why, &calls).await;
+                return Some(self.remote_end(i, began, false, RunState::TimedOut, format!("The deploy on {engine} timed out after {}. {note}", target_duration(timeout))));
+            }
+            match bb.poll(&mut cursor, t.accept_warnings, &calls).await.map(RemotePoll::from) {
+                Ok(poll) => {
+                    if let Some(problem) = failing.take() {
+                        self.say(LogStream::Liftoff, &format!("{engine} answers again (it had failed: {problem})."));
+                    }
+                    if poll.status.url.is_some() && poll.status.url != url {
+                        url = poll.status.url.clone();
+                        self.say(LogStream::Liftoff, &format!("{engine} build: {}", url.as_deref().unwrap_or_default()));
+                    }
+                    self.remote_steps_started(&poll.steps, &mut seen, engine);
+                    let lines = self.clean_lines(&poll.lines);
+                    let changed = !lines.is_empty() || poll.status.words != words || cursor != saved;
+                    if poll.status.words != words {
+                        words = poll.status.words.clone();
+                        self.steps[i].detail = format!("on {engine}: {words}");
+                        self.step_event(i);
+                    }
+                    if changed {
+                        self.save_remote(url.as_deref(), &words, &cursor, lines).await;
+                        saved = cursor.clone();
+                    }
+                    self.remote_steps_ended(&poll.steps, &mut seen, engine);
+                    let at = url.as_deref().map(|u| format!(" See {u}.")).unwrap_or_default();
+                    match poll.status.verdict {
+                        Verdict::Running => {}
+                        Verdict::Succeeded => {
+                            self.remote_end(i, began, true, RunState::Succeeded, format!("{engine}: {words}"));
+                            return None;
+                        }
+                        Verdict::Cancelled => {
+                            let message = format!("The deploy was cancelled on {engine} ({words}); the run ended there.{at}");
+                            return Some(self.remote_end(i, began, false, RunState::Cancelled, message));
+                        }
+                        Verdict::TimedOut => {
+                            let message = format!("The deploy timed out on {engine} ({words}).{at}");
+                            return Some(self.remote_end(i, began, false, RunState::TimedOut, message));
+                        }
+                        Verdict::Failed => {
+                            let step = poll.status.failed_step.map(|s| format!(" in its step “{s}”")).unwrap_or_default();
+                            let message = format!("The deploy failed on {engine}{step}: {words}.{at}");
+                            return Some(self.remote_end(i, began, false, RunState::Failed, message));
+                        }
+                    }
+                }
+                Err(e) if e.kind == Some(ErrorKind::Unauthorized) && !logged_in_again => {
+                    // The session ended (the master restarted): log in once more.
+                    logged_in_again = true;
+                    if let Ok(again) = Buildbot::login(&t.url, &t.user, rj.password.expose(), &calls).await {
+                        bb = again;
+                        continue;
+                    }
+                }
+                Err(e) => {
+                    // The engine goes on without us: keep asking until the
+                    // timeout, saying once that it does not answer.
+                    let message = self.masker.mask(&e.message).into_owned();
+                    if failing.is_none() {
+                        self.say(
+                            LogStream::Liftoff,
+                            &format!("{engine} did not answer how the deploy goes: {message} Liftoff keeps asking every {} s until the timeout.", self.timing.remote_poll.as_secs().max(1)),
+                        );
+                    }
+                    failing = Some(message);
+                }
+            }
+            self.flush().await;
+            tokio::select! {
+                _ = tokio::time::sleep(self.timing.remote_poll) => {}
+                _ = cancel.cancelled() => {}
+            }
+        }
+    }
+
+    /// Starts the engine's job and stores its handle at once: `None` when
+    /// the run was cancelled before, an error message when the engine
+    /// refused. A force that may have gone through is never sent twice.
+    async fn trigger(&mut self, bb: &Buildbot, rj: &RemoteJob, cancel: &CancellationToken, calls: &CancellationToken) -> Result<Option<(Handle, Cursor)>, String> {
+        let t = &rj.target;
+        let engine = "Buildbot";
+        let builderid = match unless(cancel, bb.builder_id(&t.job, calls)).await {
+            None => return Ok(None),
+            Some(Ok(id)) => id,
+            Some(Err(e)) => return Err(format!("The deploy could not start on {engine}: {}", self.masker.mask(&e.message))),
+        };
+        let vars = self.job.env.clone();
+        let mut properties: BTreeMap<String, String> = t.inputs.iter().map(|v| (v.name.clone(), target::expand_input(&v.value, &vars))).collect();
+        properties.insert("liftoff_run_id".into(), self.job.run.id.clone());
+        let run = &self.job.run;
+        let reason = format!("Deploy {} to {} from Liftoff (run {})", run.version, run.environment_name, run.id);
+        if cancel.is_cancelled() {
+            return Ok(None);
+        }
+        // Not cancellable once sent: the force may go through either way,
+        // and its answer is the only way to know the request.
+        let forced = bb.force(&t.scheduler, builderid, &reason, &run.started_by, &properties, calls).await.map_err(|e| {
+            let maybe = if matches!(e.kind, Some(ErrorKind::Network | ErrorKind::Timeout)) {
+                " The build may have started: look for it on the master (its reason names this run) before deploying again."
+            } else {
+                ""
+            };
+            format!("{engine} did not take the deploy: {}{maybe}", self.masker.mask(&e.message))
+        })?;
+        let handle = Handle::Buildbot { buildsetid: forced.buildsetid, buildrequestid: forced.buildrequestid };
+        let cursor = Cursor::new(forced.buildrequestid);
+        let (store, id) = (self.store.clone(), run.id.clone());
+        let (handle_json, cursor_json) = (serde_json::to_string(&handle).expect("handle serializes"), serde_json::to_string(&cursor).expect("cursor serializes"));
+        let words = "waiting for a worker".to_owned();
+        let saved = blocking(move || store.write(|tx| runs::set_remote_in(tx, &id, &handle_json, None, &words, &cursor_json))).await;
+        if let Err(e) = saved {
+            // Followed anyway; only following again after a crash needs it.
+            log::warn!("the engine's handle for run {} was not saved: {e}", run.id);
+        }
+        self.say(LogStream::Liftoff, &format!("{engine} took the deploy: build request {} (buildset {}).", forced.buildrequestid, forced.buildsetid));
+        Ok(Some((handle, cursor)))
+    }
+
+    /// Cancels the job on the engine and waits for it to confirm: the
+    /// run's end and the words for it.
+    async fn cancel_on_engine(&mut self, bb: &Buildbot, buildrequestid: u64, engine: &str, why: &str, calls: &CancellationToken) -> (RunState, String) {
+        self.say(LogStream::Liftoff, &format!("Cancelling the deploy on {engine} ({why}); waiting for it to confirm…"));
+        self.flush().await;
+        match bb.cancel(buildrequestid, why, CANCEL_WAIT, calls).await {
+            Ok(status) if status.verdict == Verdict::Cancelled => (RunState::Cancelled, format!("Cancelled on {engine}; it confirmed ({}).", status.words)),
+            Ok(status) => (
+                RunState::Cancelled,
+                format!("The build had already ended on {engine} ({}) when the cancel reached it; the run stops here, without its smoke checks.", status.words),
+            ),
+            Err(e) => (RunState::Cancelled, format!("Asked {engine} to cancel, but it did not confirm: {} Look at the build on the master.", self.masker.mask(&e.message))),
+        }
+    }
+
+    /// Ends the deploy step: its record, a log line, the log flushed.
+    fn remote_end(&mut self, i: usize, began: Instant, ok: bool, state: RunState, message: String) -> (RunState, String) {
+        let elapsed = began.elapsed();
+        self.say(LogStream::Liftoff, &format!("{} Deploy: {message} ({:.1} s)", if ok { "✔" } else { "✖" }, elapsed.as_secs_f64()));
+        self.end_step(i, ok, message.clone(), elapsed);
+        (state, message)
+    }
+
+    /// Stores the engine's progress: the new log lines and the cursor past
+    /// them in one write (a process that follows again later reads neither
+    /// twice nor loses one), with the steps, the page and the words.
+    async fn save_remote(&mut self, url: Option<&str>, words: &str, cursor: &Cursor, lines: Vec<LogLine>) {
+        let batch = {
+            let mut w = lock(&self.log);
+            let mut streamed = Vec::with_capacity(lines.len());
+            for l in lines {
+                let stream = match l.stream {
+                    Stream::Out => LogStream::Out,
+                    Stream::Err => LogStream::Err,
+                };
+                let seq = w.push(stream, l.text.clone());
+                streamed.push(runs::LogLine { seq: seq as i32, stream, text: l.text });
+            }
+            if !streamed.is_empty() {
+                (self.sink)(super::RunEvent::Lines { run_id: self.job.run.id.clone(), lines: streamed });
+            }
+            w.take()
+        };
+        let (store, id) = (self.store.clone(), self.job.run.id.clone());
+        let (url, words, cursor) = (url.map(str::to_owned), words.to_owned(), serde_json::to_string(cursor).expect("cursor serializes"));
+        let steps = serde_json::to_string(&self.steps).expect("steps serialize");
+        let checks = serde_json::to_string(&self.checks).expect("checks serialize");
+        let (batch, r) = blocking(move || {
+            let r = store.write_unreported(|tx| {
+                batch.write_in(tx)?;
+                runs::save_progress_in(tx, &id, &steps, &checks)?;
+                runs::save_remote_in(tx, &id, url.as_deref(), &words, &cursor)?;
+                Ok::<_, DeployError>(())
+            });
+            (batch, r)
+        })
+        .await;
+        if let Err(e) = &r {
+            log::warn!("the engine's progress for run {} was not saved yet: {e}", self.job.run.id);
+        }
+        lock(&self.log).settle(batch, &r);
+    }
+
+    /// The engine's log lines, cleaned and masked like a command's output.
+    fn clean_lines(&self, lines: &[RemoteLine]) -> Vec<LogLine> {
+        let mut cleaned = Vec::new();
+        if lines.is_empty() {
+            return cleaned;
+        }
+        let mut feed = Lines::new(&self.masker, |batch| cleaned.extend(batch));
+        for l in lines {
+            feed.feed(l.stream, l.text.as_bytes());
+            feed.feed(l.stream, b"\n");
+        }
+        feed.finish();
+        drop(feed);
+        cleaned
+    }
+
+    fn remote_steps_started(&mut self, steps: &[RemoteStep], seen: &mut Seen, engine: &str) {
+        for s in steps {
+            if !seen.started.contains(&s.name) {
+                seen.started.push(s.name.clone());
+                self.say(LogStream::Liftoff, &format!("▶ {engine} step “{}”", s.name));
+            }
+        }
+    }
+
+    fn remote_steps_ended(&mut self, steps: &[RemoteStep], seen: &mut Seen, engine: &str) {
+        for s in steps.iter().filter(|s| s.verdict != Verdict::Running) {
+            if !seen.ended.contains(&s.name) {
+                seen.ended.push(s.name.clone());
+                let mark = if s.verdict == Verdict::Succeeded { "✔" } else { "✖" };
+                self.say(LogStream::Liftoff, &format!("{mark} {engine} step “{}”: {}", s.name, s.words));
+            }
+        }
+    }
+}
+
+fn target_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if s % 60 == 0 {
+        format!("{} min", s / 60)
+    } else {
+        format!("{s} s")
+    }
+}
+
+/// What Check target found: one sentence per problem (none: it can
+/// deploy). Starts nothing on the engine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetCheck {
+    pub problems: Vec<String>,
+    /// What was checked, when all is well ("Buildbot at ... lets lead
+    /// start “deploy” ...").
+    pub summary: String,
+}
+
+/// Checks the environment's target as given (saved or not): the engine's
+/// address, the login with the credential from the keychain, the builder,
+/// the force scheduler, the parameters it declares and the right to start
+/// builds. Starts nothing. A local command target is checked by preflight.
+pub async fn check_target(store: Arc<Store>, keychain: Keychain, environment_id: &str, settings: &TargetSettings) -> Result<TargetCheck, DeployError> {
+    let clean = target::validate(settings)?;
+    let Some(engine) = clean.kind.engine() else {
+        return Ok(TargetCheck { problems: Vec::new(), summary: "A local command target is checked by the Deploy dialog's preflight.".into() });
+    };
+    let t = clean.remote.clone().expect("a validated engine target has its settings");
+    let (s, k, env_id, name) = (store.clone(), keychain.clone(), environment_id.to_owned(), t.credential.clone());
+    let password = blocking(move || -> Result<Result<SecretValue, String>, DeployError> {
+        let env = crate::environments::get_in(&*s.reader()?, &env_id)?.ok_or(DeployError::EnvironmentNotFound)?;
+        Ok(reveal(&s, &k, &env, &name, Utc::now()).map_err(|e| e.to_string()))
+    })
+    .await?;
+    let password = match password {
+        Ok(p) => p,
+        Err(message) => return Ok(TargetCheck { problems: vec![message], summary: String::new() }),
+    };
+    let calls = CancellationToken::new();
+    let bb = match Buildbot::login(&t.url, &t.user, password.expose(), &calls).await {
+        Ok(bb) => bb,
+        Err(e) => return Ok(TargetCheck { problems: vec![e.message], summary: String::new() }),
+    };
+    let checked = match bb.check(&t.job, &t.scheduler, &calls).await {
+        Ok(c) => c,
+        Err(RemoteError { message, .. }) => return Ok(TargetCheck { problems: vec![message], summary: String::new() }),
+    };
+    let mut problems = checked.problems;
+    if problems.is_empty() {
+        let wanted = std::iter::once("liftoff_run_id").chain(t.inputs.iter().map(|v| v.name.as_str()));
+        for name in wanted {
+            if !checked.declared.iter().any(|d| d == name) {
+                problems.push(format!(
+                    "The force scheduler “{}” does not declare the parameter “{name}”, so {engine} would drop it; add util.StringParameter(name=\"{name}\") to its properties.",
+                    t.scheduler
+                ));
+            }
+        }
+    }
+    let summary = if problems.is_empty() {
+        format!("{engine} at {} accepts {}'s login, and the force scheduler “{}” may start the builder “{}” with the parameters Liftoff sends.", t.url, t.user, t.scheduler, t.job)
+    } else {
+        String::new()
+    };
+    Ok(TargetCheck { problems, summary })
+}
+
+/// Follows again a run whose Liftoff process died while its engine
+/// deployed (see [`runs::detached`]): this process becomes its owner in one
+/// write (`None` when another took it first), keeps its lock, and the job
+/// returned goes on from the stored handle and log cursor.
+pub fn reattach(store: &Store, keychain: &Keychain, run_id: &str, now: DateTime<Utc>) -> Result<Option<Job>, DeployError> {
+    let run = runs::get(store, run_id)?;
+    if !run.awaits_engine() {
+        return Ok(None);
+    }
+    let conn = store.reader()?;
+    let env = crate::environments::get_in(&conn, &run.environment_id)?.ok_or(DeployError::EnvironmentNotFound)?;
+    let project = crate::projects::find_in(&conn, &run.project_id)?.ok_or(DeployError::EnvironmentNotFound)?;
+    let release = match &run.release_id {
+        Some(id) => crate::release::get_in(&conn, id)?,
+        None => None,
+    };
+    let cursor = runs::log_cursor_in(&conn, &run.id)?;
+    // The release this run takes off the environment, as at its start: a
+    // rollback's, or a newer one an older version is deployed over.
+    let replaces_release = match runs::current_in(&conn, &run.environment_id)? {
+        Some(current) if env.protected || run.kind != runs::RunKind::Deploy => current
+            .release_id
+            .filter(|r| Some(r) != run.release_id.as_ref())
+            .filter(|_| run.kind != runs::RunKind::Deploy || super::version_older(&run.version, &current.version)),
+        _ => None,
+    };
+    drop(conn);
+    let target = target::get(store, &run.environment_id)?.ok_or_else(|| DeployError::NoTarget(env.name.clone()))?;
+    let handle: Handle = run
+        .remote_ref
+        .as_deref()
+        .and_then(|r| serde_json::from_str(r).ok())
+        .ok_or_else(|| DeployError::Refused(format!("Run {} has an engine handle Liftoff cannot read; look at it on the engine.", run.id)))?;
+    let Some(mut remote) = RemoteJob::of(store, keychain, &env, &target.settings, now)? else {
+        return Err(DeployError::Refused(format!("{}'s target is no longer a CI/CD engine; run {} cannot be followed again.", env.name, run.id)));
+    };
+    remote.resume = Some(Resume { handle, cursor });
+    let (secrets, smoke_auth) = reveal_credentials(store, keychain, &env, &target.settings, now)?;
+    let working_dir = target::working_dir(&target.settings, &project.repository).map_err(DeployError::Refused)?;
+    let slot = match (&run.slot, &target.settings.blue_green) {
+        (Some(s), Some(bg)) => Some((s.clone(), if s == "blue" { bg.blue_url.clone() } else { bg.green_url.clone() })),
+        _ => None,
+    };
+    let base_url = slot.as_ref().map(|(_, u)| u.clone()).unwrap_or_else(|| env.url.clone());
+    let release_label = release.as_ref().map(|r| if r.name.is_empty() { r.version.clone() } else { r.name.clone() }).unwrap_or_default();
+    let env_vars = job_env(
+        [&run.version, &env.name, &project.name, &release_label, &run.id, run.previous_version.as_deref().unwrap_or_default(), &run.build_ref],
+        slot.as_ref(),
+        &target.settings,
+    );
+    // Taken in one write: two processes starting at once follow it once.
+    let owner = store.owner_token();
+    let Some(run) = store.write(|tx| runs::adopt_in(tx, &run.id, &owner))? else { return Ok(None) };
+    let mut steps_run = run.clone();
+    for s in steps_run.steps.iter_mut().filter(|s| s.name == runs::REMOTE_STEP && s.state == StepState::Pending) {
+        s.state = StepState::Running;
+        s.started_at.get_or_insert_with(|| clock::to_text(now));
+    }
+    Ok(Some(Job {
+        run: steps_run,
+        settings: target.settings,
+        working_dir,
+        env: env_vars,
+        secrets,
+        smoke_auth,
+        protected: env.protected,
+        replaces_release,
+        slot,
+        switch_only: false,
+        base_url,
+        remote: Some(remote),
+    }))
+}

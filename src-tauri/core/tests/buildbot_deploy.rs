@@ -1,0 +1,325 @@
+//! Deploys through a real Buildbot master (tests/support/buildbot_master.rs)
+//! with the real deploy engine, the real SQLite file and the real OS
+//! keychain (the engine's password is an environment credential): the log
+//! streamed and stored without the password, failure named with its step,
+//! cancel from Liftoff confirmed by the master and cancel on the master
+//! seen by Liftoff, Check target naming a wrong password and an undeclared
+//! parameter, and a run whose Liftoff process went away followed again to
+//! its end by the next one. They need the Secret Service, so they run with
+//! the keychain's tests (`--ignored`, under scripts/with-keyring.sh).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use liftoff_core::audit::Actor;
+use liftoff_core::credentials::{self, CredentialKind};
+use liftoff_core::deploy::engine::{self, RunEvent, Timing};
+use liftoff_core::deploy::remote::buildbot::Buildbot;
+use liftoff_core::deploy::runs::{self, RunState, StepState};
+use liftoff_core::deploy::target::{self, EnvVar, RemoteTarget, TargetKind, TargetSettings};
+use liftoff_core::deploy::DeployRequest;
+use liftoff_core::http::Client;
+use liftoff_core::projects::{self, ProjectDraft};
+use liftoff_core::secrets::{Keychain, SecretValue};
+use liftoff_core::{environments, Store};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+#[path = "support/python.rs"]
+mod support_python;
+#[path = "support/buildbot_master.rs"]
+mod support_buildbot;
+use support_buildbot::{master, Master, PASSWORD, USER};
+
+
+fn lead() -> Actor {
+    Actor { person_id: None, name: "Lena".into() }
+}
+
+fn timing() -> Timing {
+    Timing { grace: Duration::from_millis(300), drain: Duration::from_millis(200), flush_every: Duration::from_millis(50), remote_poll: Duration::from_millis(300) }
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    store: Arc<Store>,
+    env_id: String,
+    project_id: String,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open_or_recover(dir.path(), Utc::now()).unwrap().store);
+        let project = projects::create(
+            &store,
+            // A remote repository: nothing runs on this machine.
+            &ProjectDraft { name: "Billing".into(), description: String::new(), repository: "https://git.example.com/billing.git".into(), time_zone: "UTC".into() },
+            Utc::now(),
+        )
+        .unwrap();
+        let env_id = environments::list(&store, &project.id).unwrap().into_iter().find(|e| e.name == "staging").unwrap().id;
+        Fixture { dir, store, env_id, project_id: project.id }
+    }
+
+    fn keychain(&self) -> Keychain {
+        Keychain::os()
+    }
+
+    /// The password as the environment's credential "BUILDBOT_PASSWORD".
+    fn save_password(&self, value: &str) {
+        credentials::delete_all_in_environment(&self.store, &self.keychain(), &self.env_id).unwrap();
+        credentials::add(&self.store, &self.keychain(), &self.env_id, "BUILDBOT_PASSWORD", CredentialKind::Password, &SecretValue::new(value), Utc::now()).unwrap();
+    }
+
+    fn settings(&self, master: &Master, builder: &str) -> TargetSettings {
+        let mut s = TargetSettings::local_command(Default::default());
+        s.kind = TargetKind::Buildbot;
+        s.remote = Some(RemoteTarget {
+            url: master.base.clone(),
+            user: USER.into(),
+            credential: "BUILDBOT_PASSWORD".into(),
+            job: builder.into(),
+            scheduler: builder.into(),
+            inputs: vec![EnvVar { name: "version".into(), value: "$LIFTOFF_VERSION".into() }],
+            accept_warnings: false,
+            timeout_secs: 120,
+        });
+        s
+    }
+
+    fn set_target(&self, master: &Master, builder: &str) {
+        self.save_password(PASSWORD);
+        target::set(&self.store, &self.env_id, &self.settings(master, builder), Utc::now()).unwrap();
+    }
+
+    fn request(&self, version: &str) -> DeployRequest {
+        DeployRequest { environment_id: self.env_id.clone(), release_id: None, version: version.into(), build_ref: String::new(), decisions: Vec::new(), accept_warnings: true }
+    }
+
+    fn start(&self, version: &str) -> engine::Job {
+        engine::start(&self.store, &self.keychain(), &self.request(version), &lead(), Utc::now(), Utc::now().date_naive()).unwrap()
+    }
+
+    fn log(&self, run_id: &str) -> Vec<String> {
+        runs::log(&self.store, run_id, 0, 50_000, None).unwrap().lines.into_iter().map(|l| l.text).collect()
+    }
+
+    /// Everything the database file holds, as text.
+    fn database_text(&self) -> String {
+        let mut all = Vec::new();
+        for entry in std::fs::read_dir(self.dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                all.extend(std::fs::read(&path).unwrap());
+            }
+        }
+        String::from_utf8_lossy(&all).into_owned()
+    }
+
+    fn cleanup(&self) {
+        let _ = credentials::delete_all_in_environment(&self.store, &self.keychain(), &self.env_id);
+    }
+}
+
+/// Executes the job on `runtime`; the lines streamed live go to the list
+/// returned.
+fn spawn_run(runtime: &tokio::runtime::Handle, store: &Arc<Store>, job: engine::Job, cancel: CancellationToken) -> (tokio::task::JoinHandle<runs::Run>, Arc<Mutex<Vec<String>>>) {
+    let streamed = Arc::new(Mutex::new(Vec::new()));
+    let (store, seen) = (store.clone(), streamed.clone());
+    let running = runtime.spawn(async move {
+        let mut sink = move |e: RunEvent| {
+            if let RunEvent::Lines { lines: l, .. } = e {
+                seen.lock().unwrap().extend(l.into_iter().map(|l| l.text));
+            }
+        };
+        engine::execute(store, job, cancel, timing(), &mut sink).await
+    });
+    (running, streamed)
+}
+
+fn here() -> tokio::runtime::Handle {
+    tokio::runtime::Handle::current()
+}
+
+async fn until_streamed(lines: &Arc<Mutex<Vec<String>>>, text: &str) {
+    let started = Instant::now();
+    while !lines.lock().unwrap().iter().any(|l| l == text) {
+        assert!(started.elapsed() < Duration::from_secs(90), "no line {text:?} came: {:?}", lines.lock().unwrap());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The request's latest build as the master has it, read directly.
+async fn build_on_master(master: &Master, run: &runs::Run) -> Value {
+    let handle: Value = serde_json::from_str(run.remote_ref.as_deref().expect("the run keeps the engine's handle")).unwrap();
+    let id = handle["buildrequestid"].as_u64().unwrap();
+    let body: Value =
+        Client::builder().build().unwrap().get(&format!("{}/api/v2/builds?buildrequestid={id}", master.base)).send(&CancellationToken::new()).await.unwrap().json().await.unwrap();
+    body["builds"].as_array().and_then(|b| b.last()).cloned().unwrap_or(Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a real Secret Service and Buildbot (run by scripts/test.sh)"]
+async fn a_deploy_runs_on_buildbot_with_its_log_streamed_and_stored_without_the_password() {
+    let master = master().await;
+    let f = Fixture::new();
+    f.set_target(&master, "deploy-ok");
+    let job = f.start("1.4.2");
+    let run_id = job.run.id.clone();
+    let (running, streamed) = spawn_run(&here(), &f.store, job, CancellationToken::new());
+    let run = running.await.unwrap();
+    assert_eq!(run.state, RunState::Succeeded, "{}", run.outcome);
+    let stored = f.log(&run_id);
+    for expected in [format!("Deploying 1.4.2 (run {run_id})"), "Deployed 1.4.2".to_owned()] {
+        assert!(stored.contains(&expected), "stored log lacks {expected:?}: {stored:?}");
+        assert!(streamed.lock().unwrap().contains(&expected), "live stream lacks {expected:?}");
+    }
+    assert!(stored.iter().any(|l| l.starts_with("▶ Buildbot step “deploy”")), "{stored:?}");
+    assert!(stored.iter().any(|l| l.starts_with("Buildbot build: ") && l.contains("/builds/")), "{stored:?}");
+    let deploy = run.steps.iter().find(|s| s.name == "Deploy").unwrap();
+    assert_eq!(deploy.state, StepState::Succeeded);
+    assert!(deploy.detail.contains("build successful"), "{deploy:?}");
+    assert!(run.remote_url.as_deref().is_some_and(|u| u.starts_with(&master.base)), "{run:?}");
+    assert_eq!(run.remote_status.as_deref(), Some("build successful"));
+    assert_eq!(build_on_master(&master, &run).await["results"], 0);
+    // The password: in the keychain only.
+    assert!(!f.database_text().contains(PASSWORD), "the engine's password reached the database folder");
+    assert!(stored.iter().all(|l| !l.contains(PASSWORD)));
+    f.cleanup();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a real Secret Service and Buildbot (run by scripts/test.sh)"]
+async fn a_build_that_fails_fails_the_run_naming_the_step() {
+    let master = master().await;
+    let f = Fixture::new();
+    f.set_target(&master, "deploy-fail");
+    let job = f.start("1.4.3");
+    let run = spawn_run(&here(), &f.store, job, CancellationToken::new()).0.await.unwrap();
+    assert_eq!(run.state, RunState::Failed, "{}", run.outcome);
+    assert!(run.outcome.contains("failed on Buildbot in its step “deploy”"), "{}", run.outcome);
+    assert!(f.log(&run.id).contains(&"migration failed".to_owned()));
+    assert!(runs::status(&f.store, &f.project_id).unwrap().iter().all(|s| s.lock.is_none()), "the lock is freed");
+    f.cleanup();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a real Secret Service and Buildbot (run by scripts/test.sh)"]
+async fn cancelled_from_liftoff_the_build_is_cancelled_on_the_master() {
+    let master = master().await;
+    let f = Fixture::new();
+    f.set_target(&master, "deploy-slow");
+    let job = f.start("1.5.0");
+    let cancel = CancellationToken::new();
+    let (running, streamed) = spawn_run(&here(), &f.store, job, cancel.clone());
+    until_streamed(&streamed, "step 1").await;
+    cancel.cancel();
+    let run = running.await.unwrap();
+    assert_eq!(run.state, RunState::Cancelled, "{}", run.outcome);
+    assert!(run.outcome.contains("Cancelled on Buildbot; it confirmed"), "{}", run.outcome);
+    assert_eq!(build_on_master(&master, &run).await["results"], 6, "cancelled on the master");
+    f.cleanup();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a real Secret Service and Buildbot (run by scripts/test.sh)"]
+async fn cancelled_on_the_master_the_run_ends_cancelled() {
+    let master = master().await;
+    let f = Fixture::new();
+    f.set_target(&master, "deploy-slow");
+    let job = f.start("1.5.1");
+    let run_id = job.run.id.clone();
+    let (running, streamed) = spawn_run(&here(), &f.store, job, CancellationToken::new());
+    until_streamed(&streamed, "step 1").await;
+    // Someone stops it on the master.
+    let stored = runs::get(&f.store, &run_id).unwrap();
+    let handle: Value = serde_json::from_str(stored.remote_ref.as_deref().unwrap()).unwrap();
+    let bb = Buildbot::login(&master.base, USER, PASSWORD, &CancellationToken::new()).await.unwrap();
+    bb.cancel(handle["buildrequestid"].as_u64().unwrap(), "stopped by hand", Duration::from_secs(30), &CancellationToken::new()).await.unwrap();
+    let run = running.await.unwrap();
+    assert_eq!(run.state, RunState::Cancelled, "{}", run.outcome);
+    assert!(run.outcome.contains("cancelled on Buildbot"), "{}", run.outcome);
+    f.cleanup();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a real Secret Service and Buildbot (run by scripts/test.sh)"]
+async fn check_target_names_a_wrong_password_and_an_undeclared_parameter() {
+    let master = master().await;
+    let f = Fixture::new();
+    f.save_password("not-the-password");
+    let settings = f.settings(&master, "deploy-ok");
+    let checked = engine::check_target(f.store.clone(), f.keychain(), &f.env_id, &settings).await.unwrap();
+    assert_eq!(checked.problems.len(), 1, "{checked:?}");
+    assert!(checked.problems[0].starts_with("Buildbot refused the password for lead"), "{checked:?}");
+    assert!(!checked.problems[0].contains("not-the-password"));
+
+    f.save_password(PASSWORD);
+    let mut undeclared = settings.clone();
+    undeclared.remote.as_mut().unwrap().inputs.push(EnvVar { name: "region".into(), value: "eu".into() });
+    let checked = engine::check_target(f.store.clone(), f.keychain(), &f.env_id, &undeclared).await.unwrap();
+    assert_eq!(checked.problems.len(), 1, "{checked:?}");
+    assert!(checked.problems[0].contains("does not declare the parameter “region”"), "{checked:?}");
+
+    let checked = engine::check_target(f.store.clone(), f.keychain(), &f.env_id, &settings).await.unwrap();
+    assert!(checked.problems.is_empty(), "{checked:?}");
+    assert!(checked.summary.contains("may start the builder “deploy-ok”"), "{checked:?}");
+    // Nothing was started.
+    let body: Value = Client::builder().build().unwrap().get(&format!("{}/api/v2/builds", master.base)).send(&CancellationToken::new()).await.unwrap().json().await.unwrap();
+    assert_eq!(body["builds"].as_array().map(Vec::len), Some(0), "Check target started a build");
+    f.cleanup();
+}
+
+#[test]
+#[ignore = "needs a real Secret Service and Buildbot (run by scripts/test.sh)"]
+fn a_run_whose_liftoff_went_away_is_followed_again_to_its_end_by_the_next() {
+    // The first Liftoff: its own runtime and store, dropped mid-build (its
+    // tasks die with the runtime, its owner marker is let go as a killed
+    // process's is).
+    let outer = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let master = outer.block_on(master());
+    let f = Fixture::new();
+    f.set_target(&master, "deploy-pause");
+    let job = f.start("2.0.0");
+    let run_id = job.run.id.clone();
+    let first = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let (_, streamed) = spawn_run(first.handle(), &f.store, job, CancellationToken::new());
+    outer.block_on(until_streamed(&streamed, "Deploying 2.0.0"));
+    first.shutdown_timeout(Duration::from_secs(5));
+    let Fixture { dir, store, env_id, .. } = f;
+    assert_eq!(Arc::strong_count(&store), 1, "the first Liftoff's tasks are gone");
+    drop(store);
+
+    // The next Liftoff: the run is still running (the engine deploys), not
+    // interrupted, and its lock holds.
+    let store = Arc::new(Store::open_or_recover(dir.path(), Utc::now()).unwrap().store);
+    assert!(runs::recover_interrupted(&store, Utc::now()).unwrap().is_empty(), "a run the engine still deploys is not interrupted");
+    let detached = runs::detached(&store).unwrap();
+    assert_eq!(detached.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [run_id.as_str()]);
+    assert_eq!(detached[0].state, RunState::Running);
+    let refused = engine::start(
+        &store,
+        &Keychain::os(),
+        &DeployRequest { environment_id: env_id.clone(), release_id: None, version: "2.0.1".into(), build_ref: String::new(), decisions: Vec::new(), accept_warnings: true },
+        &lead(),
+        Utc::now(),
+        Utc::now().date_naive(),
+    );
+    assert!(refused.is_err(), "the lock stays the run's while the engine deploys");
+
+    let job = engine::reattach(&store, &Keychain::os(), &run_id, Utc::now()).unwrap().expect("the run is followed again");
+    assert!(engine::reattach(&store, &Keychain::os(), &run_id, Utc::now()).unwrap().is_none(), "followed once");
+    let run = outer.block_on(spawn_run(outer.handle(), &store, job, CancellationToken::new()).0).unwrap();
+    assert_eq!(run.state, RunState::Succeeded, "{}", run.outcome);
+    let log: Vec<String> = runs::log(&store, &run_id, 0, 50_000, None).unwrap().lines.into_iter().map(|l| l.text).collect();
+    assert_eq!(log.iter().filter(|l| *l == "Deploying 2.0.0").count(), 1, "lines read before are not read again: {log:?}");
+    assert!(log.contains(&"Deployed 2.0.0 after the pause".to_owned()), "{log:?}");
+    assert!(log.iter().any(|l| l.starts_with("Following again")), "{log:?}");
+    let seqs: Vec<i32> = runs::log(&store, &run_id, 0, 50_000, None).unwrap().lines.iter().map(|l| l.seq).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "line numbers go on: {seqs:?}");
+    assert!(runs::status(&store, &runs::get(&store, &run_id).unwrap().project_id).unwrap().iter().all(|s| s.lock.is_none()));
+    let _ = credentials::delete_all_in_environment(&store, &Keychain::os(), &env_id);
+    drop(master);
+}
