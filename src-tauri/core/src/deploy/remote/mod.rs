@@ -7,13 +7,16 @@
 //!   [`RemoteStatus`] with the engine's words, the [`RemoteLine`]s of its
 //!   log, and [`RemoteError`], a failure in a sentence for a person;
 //! - [`buildbot`]: a Buildbot master through its REST API (login, check,
-//!   force, follow, cancel).
+//!   force, follow, cancel);
+//! - [`github`]: GitHub Actions (and Enterprise Server) through its REST
+//!   API (check, dispatch, follow, approve, cancel, rerun).
 //!
 //! Not yet here: the deploy engine's `Runner::remote` and the window; the
 //! lines handed out are raw (the engine passes them through
 //! [`crate::deploy::lines::Lines`] and its masker like a command's output).
 
 pub mod buildbot;
+pub mod github;
 
 use crate::deploy::lines::Stream;
 use crate::deploy::runs::RunState;
