@@ -23,6 +23,9 @@
 //!   query as a set of pairs (a value `{{*}}` matches any), each header
 //!   named (names in lower case), no header in `absent`, and the body as
 //!   `json` (compared as JSON), `form` (pairs) or `text`;
+//! - an exchange with `"repeat": true` answers as often as asked (at least
+//!   once) until a request matches the next one (a poll whose count
+//!   depends on timing);
 //! - the response body is `json`, `text`, or `chunks` (sent with
 //!   `Transfer-Encoding: chunked`, `chunk_delay_ms` apart);
 //! - `{{api}}`, `{{logs}}` (any host's name) and the test's own variables
@@ -69,6 +72,8 @@ impl Seen {
 struct State {
     exchanges: Vec<Value>,
     next: usize,
+    /// The exchange at `next` repeats and was answered at least once.
+    repeated: bool,
     seen: Vec<Seen>,
     problems: Vec<String>,
 }
@@ -157,7 +162,8 @@ impl Replay {
     pub fn finish(&self) {
         let state = self.state.lock().unwrap();
         let mut problems = state.problems.clone();
-        for left in &state.exchanges[state.next.min(state.exchanges.len())..] {
+        let used = state.next + usize::from(state.repeated);
+        for left in &state.exchanges[used.min(state.exchanges.len())..] {
             problems.push(format!("never asked: {} {}", left["request"]["method"], left["request"]["path"]));
         }
         assert!(problems.is_empty(), "fixture {}:\n{}", self.name, problems.join("\n"));
@@ -193,10 +199,21 @@ async fn answer(stream: tokio::net::TcpStream, host: &str, state: &Mutex<State>)
     let response = {
         let mut state = state.lock().unwrap();
         state.seen.push(seen.clone());
-        let expected = state.exchanges.get(state.next).cloned();
+        // A repeated exchange that was answered once gives way to the next
+        // one when that one matches.
+        let mut expected = state.exchanges.get(state.next).cloned();
+        if expected.as_ref().is_some_and(|x| x["repeat"] == true && state.repeated && mismatch(x, &seen).is_some()) {
+            state.next += 1;
+            state.repeated = false;
+            expected = state.exchanges.get(state.next).cloned();
+        }
         match expected.as_ref().map(|x| (x, mismatch(x, &seen))) {
             Some((x, None)) => {
-                state.next += 1;
+                if x["repeat"] == true {
+                    state.repeated = true;
+                } else {
+                    state.next += 1;
+                }
                 Ok(x["response"].clone())
             }
             Some((x, Some(why))) => {

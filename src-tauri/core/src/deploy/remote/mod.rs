@@ -9,7 +9,10 @@
 //! - [`buildbot`]: a Buildbot master through its REST API (login, check,
 //!   force, follow, cancel);
 //! - [`github`]: GitHub Actions (and Enterprise Server) through its REST
-//!   API (check, dispatch, follow, approve, cancel, rerun).
+//!   API (check, dispatch, follow, approve, cancel, rerun);
+//! - [`jenkins`]: a Jenkins job through its remote access API (crumb,
+//!   build with parameters, queue to build, progressive log, input step,
+//!   cancel).
 //!
 //! Not yet here: the deploy engine's `Runner::remote` and the window; the
 //! lines handed out are raw (the engine passes them through
@@ -17,6 +20,7 @@
 
 pub mod buildbot;
 pub mod github;
+pub mod jenkins;
 
 use crate::deploy::lines::Stream;
 use crate::deploy::runs::RunState;
