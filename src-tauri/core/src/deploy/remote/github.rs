@@ -379,18 +379,8 @@ impl Github {
             Err(e) if e.kind() == ErrorKind::Conflict => {}
             Err(e) => return Err(self.named(e, "cancel the run", "Actions: write (a classic token: the repo scope)")),
         }
-        let started = Instant::now();
-        loop {
-            let status = self.status(handle, cancel).await?;
-            if status.verdict.is_done() {
-                return Ok(status);
-            }
-            if started.elapsed() >= self.pace.confirm_for {
-                let more = if force { "" } else { " Jobs that run if: always() go on after a cancel: force-cancel stops them." };
-                return Err(RemoteError::new(format!("GitHub has not confirmed the cancel after {} seconds; the run is {}.{more}", self.pace.confirm_for.as_secs(), status.words)));
-            }
-            pause(self.pace.every, "GitHub confirmed the cancel", cancel).await?;
-        }
+        let more = if force { "" } else { " Jobs that run if: always() go on after a cancel: force-cancel stops them." };
+        confirmed(&self.pace, "GitHub", more, async || self.status(handle, cancel).await, cancel).await
     }
 
     /// Approves (or rejects) every deployment of the run that waits for
@@ -606,6 +596,23 @@ pub(super) async fn patiently<'c>(make: impl Fn() -> Call<'c>, max_wait: Duratio
             }
             other => return Ok(other),
         }
+    }
+}
+
+/// Asks `status` every [`Pace::every`] until the engine says the run
+/// ended (its final state), for up to [`Pace::confirm_for`]; `more` ends
+/// the message when it does not.
+pub(super) async fn confirmed(pace: &Pace, engine: &str, more: &str, mut status: impl AsyncFnMut() -> Result<RemoteStatus, RemoteError>, cancel: &CancellationToken) -> Result<RemoteStatus, RemoteError> {
+    let started = Instant::now();
+    loop {
+        let now = status().await?;
+        if now.verdict.is_done() {
+            return Ok(now);
+        }
+        if started.elapsed() >= pace.confirm_for {
+            return Err(RemoteError::new(format!("{engine} has not confirmed the cancel after {} seconds; the run is {}.{more}", pace.confirm_for.as_secs(), now.words)));
+        }
+        pause(pace.every, &format!("{engine} confirmed the cancel"), cancel).await?;
     }
 }
 

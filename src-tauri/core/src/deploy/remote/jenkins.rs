@@ -35,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+pub use super::github::Checked;
 use super::github::{names, patiently, pause, segment, Pace};
 use super::{Approval, RemoteError, RemoteLine, RemotePoll, RemoteStatus, RemoteStep, Verdict};
 use crate::deploy::lines::Stream;
@@ -85,13 +86,6 @@ impl std::fmt::Debug for Crumb {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: <redacted>", self.field)
     }
-}
-
-/// What Check target found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Checked {
-    /// One sentence per problem; none means the target can deploy.
-    pub problems: Vec<String>,
 }
 
 /// A started build, stored with the Liftoff run (`remote_ref`).

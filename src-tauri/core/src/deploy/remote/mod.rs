@@ -12,7 +12,10 @@
 //!   API (check, dispatch, follow, approve, cancel, rerun);
 //! - [`jenkins`]: a Jenkins job through its remote access API (crumb,
 //!   build with parameters, queue to build, progressive log, input step,
-//!   cancel).
+//!   cancel);
+//! - [`gitlab`]: GitLab CI through its REST API (pipeline or trigger token,
+//!   jobs and their traces, manual jobs and deployment approvals, cancel,
+//!   retry).
 //!
 //! Not yet here: the deploy engine's `Runner::remote` and the window; the
 //! lines handed out are raw (the engine passes them through
@@ -20,6 +23,7 @@
 
 pub mod buildbot;
 pub mod github;
+pub mod gitlab;
 pub mod jenkins;
 
 use crate::deploy::lines::Stream;
