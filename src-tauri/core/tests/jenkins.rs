@@ -31,7 +31,7 @@ fn go() -> CancellationToken {
 }
 
 fn quick() -> Pace {
-    Pace { every: Duration::from_millis(100), find_for: Duration::from_secs(5), max_wait: Duration::from_secs(5), confirm_for: Duration::from_millis(1500) }
+    Pace { every: Duration::from_millis(100), find_for: Duration::from_secs(5), max_wait: Duration::from_secs(5), confirm_for: Duration::from_secs(3) }
 }
 
 async fn start(fixture: &str, kind: Secret) -> (Replay, Jenkins) {
