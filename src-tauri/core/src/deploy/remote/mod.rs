@@ -7,13 +7,24 @@
 //!   [`RemoteStatus`] with the engine's words, the [`RemoteLine`]s of its
 //!   log, and [`RemoteError`], a failure in a sentence for a person;
 //! - [`buildbot`]: a Buildbot master through its REST API (login, check,
-//!   force, follow, cancel).
+//!   force, follow, cancel);
+//! - [`github`]: GitHub Actions (and Enterprise Server) through its REST
+//!   API (check, dispatch, follow, approve, cancel, rerun);
+//! - [`jenkins`]: a Jenkins job through its remote access API (crumb,
+//!   build with parameters, queue to build, progressive log, input step,
+//!   cancel);
+//! - [`gitlab`]: GitLab CI through its REST API (pipeline or trigger token,
+//!   jobs and their traces, manual jobs and deployment approvals, cancel,
+//!   retry).
 //!
 //! Not yet here: the deploy engine's `Runner::remote` and the window; the
 //! lines handed out are raw (the engine passes them through
 //! [`crate::deploy::lines::Lines`] and its masker like a command's output).
 
 pub mod buildbot;
+pub mod github;
+pub mod gitlab;
+pub mod jenkins;
 
 use crate::deploy::lines::Stream;
 use crate::deploy::runs::RunState;
