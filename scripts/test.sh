@@ -16,6 +16,9 @@ npm run build
 npm run check
 npm run test:ui
 
+echo "== Recorded CI/CD contracts: GitHub's requests against its OpenAPI description"
+npm run test:contracts
+
 # The Rust tests and the end-to-end binary share one build: the front end is
 # embedded (custom-protocol) in both.
 echo "== Rust: core, shell, security baseline, bindings"

@@ -80,6 +80,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "deploy_status",
     "get_deploy_target",
     "set_deploy_target",
+    "check_deploy_target",
     "clear_deploy_target",
     "deploy_preflight",
     "deploy_shipping",

@@ -114,6 +114,7 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::deploys::deploy_status,
             commands::deploys::get_deploy_target,
             commands::deploys::set_deploy_target,
+            commands::deploys::check_deploy_target,
             commands::deploys::clear_deploy_target,
             commands::deploys::deploy_preflight,
             commands::deploys::deploy_shipping,
@@ -194,7 +195,7 @@ pub fn run() {
             let handle = app.handle().clone();
             std::thread::Builder::new().name("open-store".into()).spawn(move || {
                 // Commands wait for this answer: a panic must still give one.
-                let opening = std::panic::catch_unwind(|| open_store(dir)).unwrap_or_else(|_| Opening {
+                let mut opening = std::panic::catch_unwind(|| open_store(dir)).unwrap_or_else(|_| Opening {
                     store: None,
                     report: StartupReport {
                         account: local_user(),
@@ -204,7 +205,11 @@ pub fn run() {
                         fatal: Some(AppError::new(ErrorCode::Internal, "Liftoff could not open its database (an internal error). Restart Liftoff; if it happens again, report it with the log.")),
                     },
                 });
+                let mut detached = Vec::new();
                 if let Some(store) = &opening.store {
+                    let (jobs, notes) = commands::deploys::take_over_detached(store);
+                    detached = jobs;
+                    opening.report.warnings.extend(notes);
                     live::forward_changes(handle.clone(), store);
                     live::keep_up(store, Duration::from_secs(60), Duration::from_secs(60 * 60), move |problem: live::BackgroundProblem| {
                         if let Err(e) = problem.emit(&handle) {
@@ -213,6 +218,7 @@ pub fn run() {
                     });
                 }
                 state.opened(opening);
+                commands::deploys::follow_detached(&state, detached);
             })?;
             Ok(())
         })

@@ -13,7 +13,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { answerFileDialogs, fileDialogsAsked, freshHome, launch, sql } from "./harness.mjs";
+import { answerFileDialogs, fileDialogsAsked, freshHome, launch, sql, typeInto } from "./harness.mjs";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -53,12 +53,6 @@ function received(out) {
   return readdirSync(out)
     .filter((f) => f.endsWith(".rcpt"))
     .flatMap((f) => readFileSync(join(out, f), "utf8").split("\n").filter(Boolean));
-}
-
-async function typeInto(s, css, text) {
-  const el = await s.waitFor(css);
-  await el.clear();
-  await el.type(text);
 }
 
 /** Sets a text area's value with its line breaks (typing drops them). */

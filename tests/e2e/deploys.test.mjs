@@ -15,7 +15,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
-import { addCredential, answerFileDialogs, appBinary, fileDialogsAsked, freshHome, launch, sql } from "./harness.mjs";
+import { addCredential, answerFileDialogs, appBinary, chooseValue, fileDialogsAsked, freshHome, launch, openSampleDeploys, sql, typeInto } from "./harness.mjs";
 
 const CANARY = "canary-Xq7/+v=9 \"deploy\" secret";
 const b64 = Buffer.from(CANARY).toString("base64");
@@ -43,23 +43,8 @@ function script(home, name, body) {
   return path;
 }
 
-async function openSampleDeploys(s) {
-  await (await s.waitFor("[data-testid=open-sample]")).click();
-  await s.waitForText("[data-testid=project-title]", "Northwind Billing");
-  await (await s.waitFor("[data-testid=tab-deploys]")).click();
-  await s.waitFor("[data-testid=env-card-staging]");
-}
 
-async function typeInto(s, css, text) {
-  const el = await s.waitFor(css);
-  await el.clear();
-  await el.type(text);
-}
 
-async function chooseValue(s, css, value) {
-  await s.waitFor(css);
-  await s.execute(`const el = document.querySelector(${JSON.stringify(css)}); el.value = ${JSON.stringify(value)}; el.dispatchEvent(new Event('change', { bubbles: true }));`);
-}
 
 /** In a decider picker, "Someone else…", to type a name. */
 async function chooseOther(s, testid) {

@@ -50,7 +50,7 @@ export function freshHome(name) {
 // Screenshot numbers continue across restarts within one test.
 const steps = new Map();
 
-function freePort() {
+export function freePort() {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.unref();
@@ -260,4 +260,25 @@ export function recordingOpener(home) {
 export function opened(home) {
   const file = join(home.root, "opened.txt");
   return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
+}
+
+/** Opens the sample project (from the empty start screen) on its Deploys page. */
+export async function openSampleDeploys(s) {
+  await (await s.waitFor("[data-testid=open-sample]")).click();
+  await s.waitForText("[data-testid=project-title]", "Northwind Billing");
+  await (await s.waitFor("[data-testid=tab-deploys]")).click();
+  await s.waitFor("[data-testid=env-card-staging]");
+}
+
+/** Replaces the text of the input matching `css`, typing as a person would. */
+export async function typeInto(s, css, text) {
+  const el = await s.waitFor(css);
+  await el.clear();
+  await el.type(text);
+}
+
+/** Chooses `value` in the select matching `css`. */
+export async function chooseValue(s, css, value) {
+  await s.waitFor(css);
+  await s.execute(`const el = document.querySelector(${JSON.stringify(css)}); el.value = ${JSON.stringify(value)}; el.dispatchEvent(new Event('change', { bubbles: true }));`);
 }

@@ -1,7 +1,7 @@
 //! Deploys: targets, preflight, starting and cancelling runs (their log
 //! streams to the window over a `Channel`), rollback, locks and history.
 
-use liftoff_core::deploy::engine::{self, Job, RollbackPlan, RunEvent, Timing};
+use liftoff_core::deploy::engine::{self, Job, RollbackPlan, RunEvent, TargetCheck, Timing};
 use liftoff_core::deploy::runs::{self, EnvironmentStatus, Interrupted, Lock, LogPage, Run, RunQuery};
 use liftoff_core::deploy::target::{self, Target, TargetSettings};
 use liftoff_core::deploy::shipping::Shipping;
@@ -9,6 +9,8 @@ use liftoff_core::deploy::{Decision, DeployRequest, PreflightCheck};
 use std::path::{Path, PathBuf};
 
 use liftoff_core::files;
+use liftoff_core::secrets::Keychain;
+use liftoff_core::Store;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 use tokio_util::sync::CancellationToken;
@@ -33,6 +35,18 @@ pub async fn get_deploy_target(state: State<'_, AppState>, environment_id: Strin
 #[specta::specta]
 pub async fn set_deploy_target(state: State<'_, AppState>, environment_id: String, settings: TargetSettings) -> Result<Target> {
     state.with_ctx(move |cx| Ok(target::set(cx.store, &environment_id, &settings, cx.now)?)).await
+}
+
+/// Checks a target as given (saved or not) against its CI/CD engine: the
+/// address, the login with the credential from the keychain, the job, the
+/// parameters it declares, the right to start it. Starts nothing.
+#[tauri::command]
+#[specta::specta]
+pub async fn check_deploy_target(state: State<'_, AppState>, environment_id: String, settings: TargetSettings) -> Result<TargetCheck> {
+    // Waits for the store to open (and says why when it did not).
+    state.with_ctx(|_| Ok(())).await?;
+    let store = state.store_if_open().ok_or_else(|| AppError::new(ErrorCode::Startup, "Liftoff's database is not open. Restart Liftoff."))?;
+    Ok(engine::check_target(store, state.keychain.clone(), &environment_id, &settings).await?)
 }
 
 #[tauri::command]
@@ -62,7 +76,7 @@ pub async fn deploy_shipping(state: State<'_, AppState>, request: DeployRequest)
 pub async fn start_deploy(state: State<'_, AppState>, request: DeployRequest, actor: Option<String>, events: Channel<LineBatch<RunEvent>>) -> Result<Run> {
     let within = Within::Environment(request.environment_id.clone());
     let job = state.acting(actor, within, move |cx| Ok(engine::start(cx.store, cx.keychain, &request, &cx.who, cx.now, cx.today)?)).await?;
-    Ok(spawn(&state, job, events))
+    Ok(spawn(&state, job, Some(events)))
 }
 
 /// What a rollback would deploy, and its preflight; starts nothing.
@@ -89,15 +103,16 @@ pub async fn start_rollback(
             Ok(engine::start_rollback(cx.store, cx.keychain, &environment_id, &decisions, &cx.who, cx.now, cx.today)?)
         })
         .await?;
-    Ok(spawn(&state, job, events))
+    Ok(spawn(&state, job, Some(events)))
 }
 
 /// Lines per event on the window's stream.
 const LINES_PER_EVENT: usize = 16;
 
 /// Runs the job in the background; the window follows it over `events`
-/// (its start and end are also data changes, for other pages).
-fn spawn(state: &AppState, job: Job, events: Channel<LineBatch<RunEvent>>) -> Run {
+/// (its start and end are also data changes, for other pages), or, without
+/// them, through the database as it grows.
+fn spawn(state: &AppState, job: Job, events: Option<Channel<LineBatch<RunEvent>>>) -> Run {
     let run = job.run.clone();
     let token = CancellationToken::new();
     state.running_insert(&run.id, token.clone());
@@ -105,18 +120,21 @@ fn spawn(state: &AppState, job: Job, events: Channel<LineBatch<RunEvent>>) -> Ru
     let keychain = state.keychain.clone();
     let state = state.clone();
     tauri::async_runtime::spawn(async move {
-        let stream = LineStream::start(events);
-        let mut sink = |event: RunEvent| match event {
-            // In small pieces, so that a batch of the stream stays within
-            // its bytes (a step hands over up to 1,000 lines at once). A
-            // window that falls behind misses lines here and reads them
-            // from the database by number.
-            RunEvent::Lines { run_id, lines } => {
-                for piece in lines.chunks(LINES_PER_EVENT) {
-                    stream.offer(RunEvent::Lines { run_id: run_id.clone(), lines: piece.to_vec() });
+        let stream = events.map(LineStream::start);
+        let mut sink = |event: RunEvent| {
+            let Some(stream) = &stream else { return };
+            match event {
+                // In small pieces, so that a batch of the stream stays within
+                // its bytes (a step hands over up to 1,000 lines at once). A
+                // window that falls behind misses lines here and reads them
+                // from the database by number.
+                RunEvent::Lines { run_id, lines } => {
+                    for piece in lines.chunks(LINES_PER_EVENT) {
+                        stream.offer(RunEvent::Lines { run_id: run_id.clone(), lines: piece.to_vec() });
+                    }
                 }
+                other => stream.must(other),
             }
-            other => stream.must(other),
         };
         let first_id = job.run.id.clone();
         let mut next_ids = Vec::new();
@@ -125,13 +143,50 @@ fn spawn(state: &AppState, job: Job, events: Channel<LineBatch<RunEvent>>) -> Ru
             next_ids.push(next.id.clone());
         };
         engine::execute_with_rollback(store, &keychain, job, token.clone(), Timing::default(), &mut sink, &mut on_next).await;
-        stream.finish().await;
+        if let Some(stream) = stream {
+            stream.finish().await;
+        }
         state.running_remove(&first_id);
         for id in next_ids {
             state.running_remove(&id);
         }
     });
     run
+}
+
+/// Runs whose Liftoff closed (or was killed) while their CI/CD engine
+/// deployed: this process takes each over (see `engine::reattach`), and
+/// says so, or why it could not, among the start-up notes.
+pub fn take_over_detached(store: &Store) -> (Vec<Job>, Vec<String>) {
+    let found = match runs::detached(store) {
+        Ok(found) => found,
+        Err(e) => return (Vec::new(), vec![format!("Liftoff could not look for deploys that went on on a CI/CD engine while it was closed: {e}")]),
+    };
+    let (mut jobs, mut notes) = (Vec::new(), Vec::new());
+    for run in found {
+        match engine::reattach(store, &Keychain::os(), &run.id, chrono::Utc::now()) {
+            Ok(Some(job)) => {
+                notes.push(format!(
+                    "The deploy of {} to {} went on on its CI/CD engine while Liftoff was closed; Liftoff follows it again (Deploys page).",
+                    run.version, run.environment_name
+                ));
+                jobs.push(job);
+            }
+            Ok(None) => {}
+            Err(e) => notes.push(format!(
+                "The deploy of {} to {} goes on on its CI/CD engine, but Liftoff cannot follow it again: {e} {} stays locked until it can; fix this and restart Liftoff.",
+                run.version, run.environment_name, run.environment_name
+            )),
+        }
+    }
+    (jobs, notes)
+}
+
+/// Executes the runs [`take_over_detached`] took over.
+pub fn follow_detached(state: &AppState, jobs: Vec<Job>) {
+    for job in jobs {
+        spawn(state, job, None);
+    }
 }
 
 /// Cancels a run: its process tree is stopped (TERM, then KILL after a

@@ -150,6 +150,12 @@ export const commands = {
 	deployStatus: (projectId: string) => __TAURI_INVOKE<EnvironmentStatus[]>("deploy_status", { projectId }),
 	getDeployTarget: (environmentId: string) => __TAURI_INVOKE<Target | null>("get_deploy_target", { environmentId }),
 	setDeployTarget: (environmentId: string, settings: TargetSettings) => __TAURI_INVOKE<Target>("set_deploy_target", { environmentId, settings }),
+	/**
+	 *  Checks a target as given (saved or not) against its CI/CD engine: the
+	 *  address, the login with the credential from the keychain, the job, the
+	 *  parameters it declares, the right to start it. Starts nothing.
+	 */
+	checkDeployTarget: (environmentId: string, settings: TargetSettings) => __TAURI_INVOKE<TargetCheck>("check_deploy_target", { environmentId, settings }),
 	clearDeployTarget: (environmentId: string) => __TAURI_INVOKE<null>("clear_deploy_target", { environmentId }),
 	/**  The checks a deploy would face now; starts nothing. */
 	deployPreflight: (request: DeployRequest) => __TAURI_INVOKE<PreflightCheck[]>("deploy_preflight", { request }),
@@ -1306,6 +1312,34 @@ export type ReleaseView = {
 	gates: GateReport[],
 };
 
+/**
+ *  A deploy that runs on the team's CI/CD engine: where, as whom, which
+ *  job, with what. The password or token stays in the keychain: this names
+ *  the environment's credential that holds it.
+ */
+export type RemoteTarget = {
+	/**  The engine's web address ("http://ci.example.com:8010"). */
+	url: string,
+	/**  The login the engine knows Liftoff by. */
+	user: string,
+	/**  The environment's credential with the login's password or token. */
+	credential: string,
+	/**  Buildbot: the builder that deploys. */
+	job: string,
+	/**  Buildbot: the force scheduler that starts it. */
+	scheduler: string,
+	/**
+	 *  Parameters the job declares, sent with each deploy; a value may name
+	 *  Liftoff's variables (`$LIFTOFF_VERSION`, `$LIFTOFF_BUILD_REF`, ...).
+	 *  `liftoff_run_id` is always sent: declare it on the engine.
+	 */
+	inputs: EnvVar[],
+	/**  Buildbot's "warnings" counts as success. */
+	acceptWarnings: boolean,
+	/**  How long the engine's job may take before Liftoff cancels it. */
+	timeoutSecs: number,
+};
+
 export type Rendered = {
 	channel: Medium,
 	parts: RenderedPart[],
@@ -1358,6 +1392,15 @@ export type Run = {
 	owner: string | null,
 	logLines: number,
 	logCut: number,
+	/**
+	 *  A deploy on a CI/CD engine: the engine's handle for its job (JSON),
+	 *  set once the engine took it.
+	 */
+	remoteRef: string | null,
+	/**  The job's page on the engine. */
+	remoteUrl: string | null,
+	/**  The engine's state in its own words, as last read. */
+	remoteStatus: string | null,
 };
 
 /**
@@ -1374,6 +1417,11 @@ export type RunEvent =
 { type: "step"; runId: string; index: number; step: StepRecord } | 
 /**  A smoke check's result. */
 { type: "check"; runId: string; result: CheckResult } | 
+/**
+ *  The CI/CD engine took the deploy or said more: its handle, page and
+ *  words, as now stored.
+ */
+{ type: "remote"; runId: string; remoteRef: string; remoteUrl: string | null; remoteStatus: string } | 
 /**  The run ended: as recorded. */
 { type: "ended"; run: Run };
 
@@ -1562,8 +1610,24 @@ export type Target = {
 	updatedAt: string,
 };
 
-/**  The kinds of target. Only the local command runs today. */
-export type TargetKind = "localCommand";
+/**
+ *  What Check target found: one sentence per problem (none: it can
+ *  deploy). Starts nothing on the engine.
+ */
+export type TargetCheck = {
+	problems: string[],
+	/**
+	 *  What was checked, when all is well ("Buildbot at ... lets lead
+	 *  start “deploy” ...").
+	 */
+	summary: string,
+};
+
+/**
+ *  The kinds of target: a command on this machine, or a job on the team's
+ *  CI/CD engine (Buildbot so far; see [`super::remote`]).
+ */
+export type TargetKind = "localCommand" | "buildbot";
 
 export type TargetSettings = {
 	kind: TargetKind,
@@ -1585,6 +1649,11 @@ export type TargetSettings = {
 	 *  listed in the run's log and left running).
 	 */
 	leaveBackground?: boolean,
+	/**
+	 *  The engine's job, for every kind but the local command (whose deploy
+	 *  is `command`).
+	 */
+	remote?: RemoteTarget | null,
 };
 
 export type Template = {

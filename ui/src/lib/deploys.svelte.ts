@@ -139,6 +139,9 @@ export function applyEvent(run: Run, event: RunEvent): Run {
     case "check":
       if (event.runId !== run.id) return run;
       return { ...run, checks: [...run.checks.filter((c) => c.name !== event.result.name), event.result] };
+    case "remote":
+      if (event.runId !== run.id) return run;
+      return { ...run, remoteRef: event.remoteRef, remoteUrl: event.remoteUrl ?? run.remoteUrl, remoteStatus: event.remoteStatus };
     case "ended":
       return event.run.id === run.id ? event.run : run;
     default:
@@ -247,6 +250,7 @@ export const deploys = {
   stopLeftover: (runId: string, actor: string | null) => call(() => commands.stopLeftover(runId, actor)),
   target: (environmentId: string) => call(() => commands.getDeployTarget(environmentId)),
   setTarget: (environmentId: string, settings: TargetSettings) => call(() => commands.setDeployTarget(environmentId, settings)),
+  checkTarget: (environmentId: string, settings: TargetSettings) => call(() => commands.checkDeployTarget(environmentId, settings)),
   clearTarget: (environmentId: string) => call(() => commands.clearDeployTarget(environmentId)),
 };
 

@@ -40,6 +40,7 @@ const stored: TargetSettings = {
   ],
   rollbackOnFailure: true,
   leaveBackground: true,
+  remote: null,
   blueGreen: { blueUrl: "https://blue.example.com", greenUrl: "https://green.example.com", switch: { program: "./switch.sh", args: [], throughShell: true, timeoutSecs: 120 } },
 };
 
@@ -84,6 +85,27 @@ describe("target form conversions", () => {
 
   it("give back the stored settings unchanged", () => {
     expect(toSettings(fromSettings(stored))).toEqual(stored);
+  });
+
+  it("give back a Buildbot target unchanged, and drop its engine settings for a local command", () => {
+    const buildbot: TargetSettings = {
+      ...stored,
+      kind: "buildbot",
+      blueGreen: null,
+      remote: {
+        url: "http://ci.example.com:8010",
+        user: "lead",
+        credential: "deploy-token",
+        job: "deploy-prod",
+        scheduler: "force-prod",
+        inputs: [{ name: "version", value: "$LIFTOFF_VERSION" }],
+        acceptWarnings: true,
+        timeoutSecs: 1800,
+      },
+    };
+    expect(toSettings(fromSettings(buildbot))).toEqual(buildbot);
+    const local = { ...fromSettings(buildbot), kind: "localCommand" as const };
+    expect(toSettings(local).remote).toBeNull();
   });
 
   it("send a blank form as a local command with defaults left to the backend", () => {

@@ -3,7 +3,7 @@
 // minutes); these functions turn it into what the backend validates, and
 // the backend's field keys (`smoke.0.url`) into words for the summary.
 
-import type { CommandSpec, CredentialUse, EnvVar, SmokeCheck, TargetSettings } from "./bindings";
+import type { CommandSpec, CredentialUse, EnvVar, SmokeCheck, TargetKind, TargetSettings } from "./bindings";
 
 export const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
@@ -28,7 +28,22 @@ export type CommandCheckDraft = { kind: "command"; name: string; command: string
 
 export type SmokeDraft = HttpDraft | CommandCheckDraft;
 
+/** A CI/CD engine's part of a target (Buildbot so far). */
+export type RemoteDraft = {
+  url: string;
+  user: string;
+  credential: string;
+  job: string;
+  scheduler: string;
+  /** NAME=value lines: the parameters the job declares. */
+  inputsText: string;
+  acceptWarnings: boolean;
+  timeoutMinutes: number | null;
+};
+
 export type TargetDraft = {
+  kind: TargetKind;
+  remote: RemoteDraft;
   program: string;
   argsText: string;
   throughShell: boolean;
@@ -48,7 +63,20 @@ export type TargetDraft = {
   switchTimeoutSecs: number | null;
 };
 
+export const blankRemote = (): RemoteDraft => ({
+  url: "",
+  user: "",
+  credential: "",
+  job: "",
+  scheduler: "",
+  inputsText: "version=$LIFTOFF_VERSION",
+  acceptWarnings: false,
+  timeoutMinutes: 30,
+});
+
 export const blankDraft = (): TargetDraft => ({
+  kind: "localCommand",
+  remote: blankRemote(),
   program: "",
   argsText: "",
   throughShell: false,
@@ -180,7 +208,21 @@ const shell = (command: string, timeoutSecs: number | null): CommandSpec => ({
 
 export function fromSettings(s: TargetSettings): TargetDraft {
   const bg = s.blueGreen ? stepOf(s.blueGreen.switch) : null;
+  const r = s.remote;
   return {
+    kind: s.kind,
+    remote: r
+      ? {
+          url: r.url,
+          user: r.user,
+          credential: r.credential,
+          job: r.job,
+          scheduler: r.scheduler,
+          inputsText: envToText(r.inputs),
+          acceptWarnings: r.acceptWarnings,
+          timeoutMinutes: secsToMinutes(r.timeoutSecs),
+        }
+      : blankRemote(),
     program: s.command.program,
     argsText: s.command.throughShell ? "" : argsToLines(s.command.args),
     throughShell: s.command.throughShell,
@@ -218,8 +260,19 @@ export function fromSettings(s: TargetSettings): TargetDraft {
 }
 
 export function toSettings(d: TargetDraft): TargetSettings {
+  const remote = d.kind === "localCommand" ? null : d.remote;
   return {
-    kind: "localCommand",
+    kind: d.kind,
+    remote: remote && {
+      url: remote.url.trim(),
+      user: remote.user.trim(),
+      credential: remote.credential,
+      job: remote.job.trim(),
+      scheduler: remote.scheduler.trim(),
+      inputs: parseEnv(remote.inputsText).vars,
+      acceptWarnings: remote.acceptWarnings,
+      timeoutSecs: minutesToSecs(remote.timeoutMinutes),
+    },
     command: {
       program: d.program,
       args: d.throughShell ? [] : linesToArgs(d.argsText),
@@ -276,6 +329,9 @@ const WORDS: Record<string, string> = {
   command: "command",
   blueUrl: "blue URL",
   greenUrl: "green URL",
+  user: "login",
+  job: "builder",
+  scheduler: "force scheduler",
 };
 
 /**
@@ -291,6 +347,8 @@ export function fieldPlace(key: string, envLines: number[] = []): string {
       return `Deploy command: ${last}`;
     case "workingDir":
       return "Working folder";
+    case "remote":
+      return parts[1] === "inputs" ? `Parameter line ${n}` : `Engine: ${WORDS[parts[1]] ?? parts[1]}`;
     case "env":
       return `Extra variables, line ${envLines[n - 1] ?? n}`;
     case "credentials":

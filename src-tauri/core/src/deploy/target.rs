@@ -41,7 +41,7 @@ impl TargetKind {
 /// job, with what. The password or token stays in the keychain: this names
 /// the environment's credential that holds it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase")]
 pub struct RemoteTarget {
     /// The engine's web address ("http://ci.example.com:8010").
     pub url: String,

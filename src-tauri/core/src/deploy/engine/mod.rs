@@ -11,7 +11,7 @@
 
 mod remote;
 
-pub use remote::{check_target, reattach};
+pub use remote::{check_target, reattach, TargetCheck};
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -424,6 +424,10 @@ pub enum RunEvent {
     /// A smoke check's result.
     #[serde(rename_all = "camelCase")]
     Check { run_id: String, result: CheckResult },
+    /// The CI/CD engine took the deploy or said more: its handle, page and
+    /// words, as now stored.
+    #[serde(rename_all = "camelCase")]
+    Remote { run_id: String, remote_ref: String, remote_url: Option<String>, remote_status: String },
     /// The run ended: as recorded.
     #[serde(rename_all = "camelCase")]
     Ended { run: Run },

@@ -26,6 +26,7 @@ use crate::deploy::DeployError;
 use crate::environments::Environment;
 use crate::http::ErrorKind;
 use crate::secrets::{Keychain, SecretValue};
+use crate::store::ChangeKind;
 use crate::{clock, Store};
 
 /// How long Liftoff waits for the engine to confirm a cancel.
@@ -177,7 +178,7 @@ impl Runner<'_, '_> {
                         self.step_event(i);
                     }
                     if changed {
-                        self.save_remote(url.as_deref(), &words, &cursor, lines).await;
+                        self.save_remote(&handle, url.as_deref(), &words, &cursor, lines).await;
                         saved = cursor.clone();
                     }
                     self.remote_steps_ended(&poll.steps, &mut seen, engine);
@@ -301,7 +302,7 @@ impl Runner<'_, '_> {
     /// Stores the engine's progress: the new log lines and the cursor past
     /// them in one write (a process that follows again later reads neither
     /// twice nor loses one), with the steps, the page and the words.
-    async fn save_remote(&mut self, url: Option<&str>, words: &str, cursor: &Cursor, lines: Vec<LogLine>) {
+    async fn save_remote(&mut self, handle: &Handle, url: Option<&str>, words: &str, cursor: &Cursor, lines: Vec<LogLine>) {
         let batch = {
             let mut w = lock(&self.log);
             let mut streamed = Vec::with_capacity(lines.len());
@@ -320,13 +321,18 @@ impl Runner<'_, '_> {
         };
         let (store, id) = (self.store.clone(), self.job.run.id.clone());
         let (url, words, cursor) = (url.map(str::to_owned), words.to_owned(), serde_json::to_string(cursor).expect("cursor serializes"));
+        let (url_out, words_out) = (url.clone(), words.clone());
         let steps = serde_json::to_string(&self.steps).expect("steps serialize");
         let checks = serde_json::to_string(&self.checks).expect("checks serialize");
+        let project = self.job.run.project_id.clone();
         let (batch, r) = blocking(move || {
-            let r = store.write_unreported(|tx| {
+            // Reported (at most once a poll): a window that did not start
+            // the run, or follows it again, reads the new lines.
+            let r = store.write(|tx| {
                 batch.write_in(tx)?;
                 runs::save_progress_in(tx, &id, &steps, &checks)?;
                 runs::save_remote_in(tx, &id, url.as_deref(), &words, &cursor)?;
+                tx.changed(ChangeKind::Deploy, Some(&project), Some(&id));
                 Ok::<_, DeployError>(())
             });
             (batch, r)
@@ -336,6 +342,12 @@ impl Runner<'_, '_> {
             log::warn!("the engine's progress for run {} was not saved yet: {e}", self.job.run.id);
         }
         lock(&self.log).settle(batch, &r);
+        (self.sink)(super::RunEvent::Remote {
+            run_id: self.job.run.id.clone(),
+            remote_ref: serde_json::to_string(handle).expect("handle serializes"),
+            remote_url: url_out,
+            remote_status: words_out,
+        });
     }
 
     /// The engine's log lines, cleaned and masked like a command's output.

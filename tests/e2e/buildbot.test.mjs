@@ -1,0 +1,189 @@
+// End-to-end: a deploy through a real Buildbot master (4.3.0 with a
+// LocalWorker on loopback, from the tests' Python environment). A Buildbot
+// target is set on the sample's staging through the form; Check target
+// names a wrong password (a credential in the real keychain) and then finds
+// the right one good, starting nothing; a deploy streams the builder's log
+// live and is cancelled from the window, which the master confirms. Then
+// Liftoff is killed during a build: the master goes on, and the next start
+// follows the run again to its end, with its lock held meanwhile.
+
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { copyFileSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { addCredential, chooseValue, freePort, freshHome, launch, openSampleDeploys, sql, typeInto, withApp } from "./harness.mjs";
+
+const repo = resolve(import.meta.dirname, "../..");
+const PASSWORD = "bb-e2e-password-77c1";
+
+
+/** A Buildbot master for this file's tests, started once. */
+async function startMaster() {
+  const python = process.env.LIFTOFF_TEST_PYTHON;
+  assert.ok(python, "LIFTOFF_TEST_PYTHON must name the tests' Python environment (scripts/test.sh sets it)");
+  const buildbot = join(dirname(python), "buildbot");
+  const home = freshHome("buildbot-master");
+  const dir = join(home.root, "master");
+  execFileSync(buildbot, ["create-master", "-q", dir]);
+  copyFileSync(join(repo, "src-tauri/core/tests/support/buildbot/master.cfg"), join(dir, "master.cfg"));
+  const port = await freePort();
+  const child = spawn(buildbot, ["start", "--nodaemon", dir], {
+    env: { ...process.env, LIFTOFF_BB_PORT: String(port), LIFTOFF_BB_PASSWORD: PASSWORD, LIFTOFF_BB_CANARY: "e2e" },
+    stdio: "ignore",
+    detached: true,
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const started = Date.now();
+  for (;;) {
+    try {
+      const body = await (await fetch(`${base}/api/v2/builders`)).json();
+      if (body.builders?.length === 4) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() - started > 90_000) throw new Error(`the Buildbot master did not answer within 90 s: ${readFileSync(join(dir, "twistd.log"), "utf8").slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return {
+    base,
+    stop: () => {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    },
+    /** The builds of the master, newest last. */
+    builds: async () => (await (await fetch(`${base}/api/v2/builds`)).json()).builds,
+  };
+}
+
+let master;
+after(() => master?.stop());
+
+
+
+
+async function startDeploy(s, env) {
+  await (await s.waitFor(`[data-testid=deploy-${env}]:not([disabled])`)).click();
+  const accept = await s.waitFor("[data-testid=accept-warnings], [data-testid=deploy-start]:not([disabled])");
+  if ((await accept.attribute("data-testid")) === "accept-warnings") await accept.click();
+  await (await s.waitFor("[data-testid=deploy-start]:not([disabled])")).click();
+}
+
+test("a Buildbot target set in the window: Check target names a wrong password; a deploy streams and is cancelled on the master", async () => {
+  master = await startMaster();
+  const home = freshHome("buildbot");
+  await withApp(home, { testName: "buildbot" }, async (s, app) => {
+    await openSampleDeploys(s);
+    // Two passwords in the real keychain: a wrong one, and the master's.
+    await (await s.find("[data-testid=tab-environments]")).click();
+    await addCredential(s, 2, "BB_OLD_PASSWORD", "not-the-password-41");
+    await addCredential(s, 2, "BB_PASSWORD", PASSWORD);
+
+    await (await s.find("[data-testid=tab-deploys]")).click();
+    await (await s.waitFor("[data-testid=target-staging]")).click();
+    await chooseValue(s, "[data-testid=target-kind]", "buildbot");
+    await typeInto(s, "[data-testid=target-remote-url]", master.base);
+    await typeInto(s, "[data-testid=target-remote-user]", "lead");
+    await chooseValue(s, "[data-testid=target-remote-credential]", "BB_OLD_PASSWORD");
+    await typeInto(s, "[data-testid=target-remote-job]", "deploy-slow");
+    await typeInto(s, "[data-testid=target-remote-scheduler]", "deploy-slow");
+    // The sample's own smoke check reads its demo script's state.
+    await (await s.find("[data-testid=target-smoke-remove-0]")).click();
+    await (await s.find("[data-testid=target-check]")).click();
+    const problem = await s.waitForContent("[data-testid=target-check-result]", "Buildbot refused the password for lead");
+    assert.ok(!(await problem.text()).includes("not-the-password-41"), "the password is never shown");
+    await app.shot("check-target-wrong-password");
+
+    await chooseValue(s, "[data-testid=target-remote-credential]", "BB_PASSWORD");
+    await (await s.find("[data-testid=target-check]")).click();
+    await s.waitForContent("[data-testid=target-check-result]", "may start the builder “deploy-slow”");
+    await app.shot("check-target-good");
+    assert.equal((await master.builds()).length, 0, "Check target started nothing");
+    await (await s.find("[data-testid=target-save]")).click();
+    await s.waitForContent("body", "Deploy target of staging saved");
+    const envId = sql(home, "SELECT id FROM environments WHERE name = 'staging'")[0].id;
+    const stored = JSON.parse(sql(home, `SELECT settings FROM deploy_targets WHERE environment_id = '${envId}'`)[0].settings);
+    assert.equal(stored.kind, "buildbot");
+    assert.equal(stored.remote.credential, "BB_PASSWORD");
+    assert.ok(!JSON.stringify(stored).includes(PASSWORD), "only the credential's name is stored");
+
+    // A deploy: the builder's lines stream into the window.
+    await startDeploy(s, "staging");
+    await s.waitForContent("[data-testid=run-log]", "step 2");
+    await s.waitForContent("[data-testid=run-remote]", "/builds/");
+    await app.shot("buildbot-deploy-streaming");
+    await (await s.find("[data-testid=run-cancel]")).click();
+    await s.waitForContent("body", "Cancelling the run on its CI/CD engine");
+    await s.waitFor("[data-testid=run-view][data-state=cancelled]", { timeoutMs: 90_000 });
+    await s.waitForContent("[data-testid=run-outcome]", "Cancelled on Buildbot; it confirmed");
+    await app.shot("buildbot-deploy-cancelled");
+    const builds = await master.builds();
+    assert.equal(builds.at(-1).results, 6, "cancelled on the master");
+    const [run] = sql(home, "SELECT state, remote_ref, remote_url FROM deploy_runs WHERE state = 'cancelled'");
+    assert.ok(run.remote_ref.includes("buildrequestid"), run.remote_ref);
+    assert.ok(run.remote_url.startsWith(master.base), run.remote_url);
+    const log = sql(home, "SELECT text FROM deploy_log").map((l) => l.text).join("\n");
+    assert.ok(log.includes("Deploying 2.4.0") || log.includes("Deploying"), log.slice(0, 500));
+    assert.ok(!log.includes(PASSWORD));
+  });
+});
+
+test("Liftoff killed during a Buildbot deploy: the master goes on, and the next start follows the run to its end", async () => {
+  master ??= await startMaster();
+  const home = freshHome("buildbot-kill");
+  const app = await launch(home, { testName: "buildbot-kill" });
+  let ownerPid;
+  try {
+    const s = app.session;
+    await openSampleDeploys(s);
+    await (await s.find("[data-testid=tab-environments]")).click();
+    await addCredential(s, 2, "BB_PASSWORD", PASSWORD);
+    const envId = sql(home, "SELECT id FROM environments WHERE name = 'staging'")[0].id;
+    const settings = JSON.parse(sql(home, `SELECT settings FROM deploy_targets WHERE environment_id = '${envId}'`)[0].settings);
+    settings.kind = "buildbot";
+    settings.smoke = [];
+    settings.remote = {
+      url: master.base,
+      user: "lead",
+      credential: "BB_PASSWORD",
+      job: "deploy-pause",
+      scheduler: "deploy-pause",
+      inputs: [{ name: "version", value: "$LIFTOFF_VERSION" }],
+      acceptWarnings: false,
+      timeoutSecs: 600,
+    };
+    sql(home, `UPDATE deploy_targets SET kind = 'buildbot', settings = '${JSON.stringify(settings).replaceAll("'", "''")}' WHERE environment_id = '${envId}'`);
+    await (await s.find("[data-testid=tab-deploys]")).click();
+    await startDeploy(s, "staging");
+    await s.waitForContent("[data-testid=run-log]", "Deploying 2.4.0");
+    await app.shot("buildbot-before-kill");
+    ownerPid = sql(home, "SELECT owner_pid FROM deploy_runs WHERE state = 'running'")[0].owner_pid;
+  } catch (e) {
+    await app.shot("failure").catch(() => {});
+    await app.quit();
+    throw e;
+  }
+  process.kill(ownerPid, "SIGKILL");
+  await app.quit().catch(() => {});
+  const [left] = sql(home, "SELECT state FROM deploy_runs ORDER BY started_at DESC LIMIT 1");
+  assert.equal(left.state, "running");
+
+  await withApp(home, { testName: "buildbot-kill" }, async (s, app) => {
+    await s.waitForContent("body", "went on on its CI/CD engine while Liftoff was closed");
+    await app.shot("buildbot-followed-again-notice");
+    await (await s.waitForText("[data-testid=project-row]", "Northwind Billing")).click();
+    await (await s.waitFor("[data-testid=tab-deploys]")).click();
+    await s.waitFor("[data-testid=run-view][data-state=succeeded]", { timeoutMs: 90_000 });
+    await s.waitForContent("[data-testid=run-log]", "after the pause");
+    await app.shot("buildbot-followed-to-the-end");
+    const [run] = sql(home, "SELECT id, state FROM deploy_runs ORDER BY started_at DESC LIMIT 1");
+    assert.equal(run.state, "succeeded");
+    const lines = sql(home, `SELECT text FROM deploy_log WHERE run_id = '${run.id}'`).map((l) => l.text);
+    assert.equal(lines.filter((l) => l === "Deploying 2.4.0").length, 1, "no line read twice");
+    assert.equal(sql(home, "SELECT count(*) AS n FROM deploy_locks")[0].n, 0, "the lock is released at the end");
+    assert.equal(sql(home, "SELECT count(*) AS n FROM audit_log WHERE action = 'deploy.interrupted'")[0].n, 0);
+  });
+});
