@@ -11,6 +11,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { copyFileSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { addCredential, chooseValue, freePort, freshHome, launch, openSampleDeploys, sql, typeInto, withApp } from "./harness.mjs";
 
@@ -186,4 +187,50 @@ test("Liftoff killed during a Buildbot deploy: the master goes on, and the next 
     assert.equal(sql(home, "SELECT count(*) AS n FROM deploy_locks")[0].n, 0, "the lock is released at the end");
     assert.equal(sql(home, "SELECT count(*) AS n FROM audit_log WHERE action = 'deploy.interrupted'")[0].n, 0);
   });
+});
+
+test("a GitHub Actions target in the window: its own fields, a missing repository named, and a refused token named by Check target", async () => {
+  // A GitHub Enterprise Server that refuses every token, as GitHub answers.
+  const asked = [];
+  const server = createServer((req, res) => {
+    asked.push(`${req.method} ${req.url}`);
+    res.writeHead(401, { "content-type": "application/json" });
+    res.end(JSON.stringify({ message: "Bad credentials", documentation_url: "https://docs.github.com/rest", status: "401" }));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const home = freshHome("github-target");
+  try {
+    await withApp(home, { testName: "github-target" }, async (s, app) => {
+      await openSampleDeploys(s);
+      await (await s.find("[data-testid=tab-environments]")).click();
+      await addCredential(s, 2, "GITHUB_TOKEN", "ghp_e2e_canary_0b7c");
+      await (await s.find("[data-testid=tab-deploys]")).click();
+      await (await s.waitFor("[data-testid=target-staging]")).click();
+      await chooseValue(s, "[data-testid=target-kind]", "githubActions");
+      await s.waitFor("[data-testid=target-remote-project]");
+      assert.equal((await s.findAll("[data-testid=target-remote-scheduler]")).length, 0, "no Buildbot field for GitHub");
+      await typeInto(s, "[data-testid=target-remote-url]", base);
+      await chooseValue(s, "[data-testid=target-remote-credential]", "GITHUB_TOKEN");
+      await typeInto(s, "[data-testid=target-remote-job]", "deploy.yml");
+      await (await s.find("[data-testid=target-smoke-remove-0]")).click();
+      await (await s.find("[data-testid=target-save]")).click();
+      await s.waitForContent("[data-testid=target-errors]", "Give the repository as owner/name");
+      await app.shot("github-target-missing-repository");
+      await typeInto(s, "[data-testid=target-remote-project]", "acme/shop");
+      await (await s.find("[data-testid=target-check]")).click();
+      const result = await s.waitForContent("[data-testid=target-check-result]", "401");
+      assert.ok(!(await result.text()).includes("ghp_e2e_canary_0b7c"), "the token is never shown");
+      await app.shot("github-target-token-refused");
+      assert.ok(asked.length > 0 && asked.every((a) => a.startsWith("GET ")), `Check target only reads: ${asked}`);
+      await (await s.find("[data-testid=target-save]")).click();
+      await s.waitForContent("body", "Deploy target of staging saved");
+      const envId = sql(home, "SELECT id FROM environments WHERE name = 'staging'")[0].id;
+      const stored = JSON.parse(sql(home, `SELECT settings FROM deploy_targets WHERE environment_id = '${envId}'`)[0].settings);
+      assert.equal(stored.kind, "githubActions");
+      assert.deepEqual([stored.remote.project, stored.remote.job, stored.remote.gitRef], ["acme/shop", "deploy.yml", "main"]);
+    });
+  } finally {
+    server.close();
+  }
 });

@@ -1318,16 +1318,35 @@ export type ReleaseView = {
  *  the environment's credential that holds it.
  */
 export type RemoteTarget = {
-	/**  The engine's web address ("http://ci.example.com:8010"). */
+	/**
+	 *  The engine's web address ("http://ci.example.com:8010"); GitHub and
+	 *  GitLab: empty for github.com and gitlab.com.
+	 */
 	url: string,
-	/**  The login the engine knows Liftoff by. */
+	/**  The login the engine knows Liftoff by (Buildbot, Jenkins). */
 	user: string,
-	/**  The environment's credential with the login's password or token. */
+	/**
+	 *  The environment's credential with the login's password or token
+	 *  (Jenkins: an API token credential needs no crumb).
+	 */
 	credential: string,
-	/**  Buildbot: the builder that deploys. */
+	/**
+	 *  Buildbot: the builder; GitHub: the workflow's file ("deploy.yml");
+	 *  Jenkins: the job with its folders ("shop/deploy").
+	 */
 	job: string,
-	/**  Buildbot: the force scheduler that starts it. */
+	/**  Buildbot: the force scheduler that starts the builder. */
 	scheduler: string,
+	/**
+	 *  GitHub: the repository ("acme/shop"); GitLab: the project's path or
+	 *  number.
+	 */
+	project?: string,
+	/**
+	 *  GitHub, GitLab: the branch or tag the workflow or pipeline runs from
+	 *  (empty: main).
+	 */
+	gitRef?: string,
 	/**
 	 *  Parameters the job declares, sent with each deploy; a value may name
 	 *  Liftoff's variables (`$LIFTOFF_VERSION`, `$LIFTOFF_BUILD_REF`, ...).
@@ -1616,18 +1635,15 @@ export type Target = {
  */
 export type TargetCheck = {
 	problems: string[],
-	/**
-	 *  What was checked, when all is well ("Buildbot at ... lets lead
-	 *  start “deploy” ...").
-	 */
+	/**  What was checked, when all is well. */
 	summary: string,
 };
 
 /**
  *  The kinds of target: a command on this machine, or a job on the team's
- *  CI/CD engine (Buildbot so far; see [`super::remote`]).
+ *  CI/CD engine (see [`super::remote`]).
  */
-export type TargetKind = "localCommand" | "buildbot";
+export type TargetKind = "localCommand" | "githubActions" | "gitlabCi" | "jenkins" | "buildbot";
 
 export type TargetSettings = {
 	kind: TargetKind,

@@ -98,6 +98,8 @@ describe("target form conversions", () => {
         credential: "deploy-token",
         job: "deploy-prod",
         scheduler: "force-prod",
+        project: "",
+        gitRef: "",
         inputs: [{ name: "version", value: "$LIFTOFF_VERSION" }],
         acceptWarnings: true,
         timeoutSecs: 1800,
@@ -106,6 +108,28 @@ describe("target form conversions", () => {
     expect(toSettings(fromSettings(buildbot))).toEqual(buildbot);
     const local = { ...fromSettings(buildbot), kind: "localCommand" as const };
     expect(toSettings(local).remote).toBeNull();
+  });
+
+  it("give back a GitHub Actions target unchanged", () => {
+    const github: TargetSettings = {
+      ...stored,
+      kind: "githubActions",
+      blueGreen: null,
+      remote: {
+        url: "",
+        user: "",
+        credential: "deploy-token",
+        job: "deploy.yml",
+        scheduler: "",
+        project: "acme/shop",
+        gitRef: "release",
+        inputs: [{ name: "version", value: "$LIFTOFF_VERSION" }],
+        acceptWarnings: false,
+        timeoutSecs: 1800,
+      },
+    };
+    expect(toSettings(fromSettings(github))).toEqual(github);
+    expect(fieldPlace("remote.project")).toBe("Engine: repository or project");
   });
 
   it("send a blank form as a local command with defaults left to the backend", () => {

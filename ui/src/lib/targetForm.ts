@@ -28,13 +28,15 @@ export type CommandCheckDraft = { kind: "command"; name: string; command: string
 
 export type SmokeDraft = HttpDraft | CommandCheckDraft;
 
-/** A CI/CD engine's part of a target (Buildbot so far). */
+/** A CI/CD engine's part of a target. */
 export type RemoteDraft = {
   url: string;
   user: string;
   credential: string;
   job: string;
   scheduler: string;
+  project: string;
+  gitRef: string;
   /** NAME=value lines: the parameters the job declares. */
   inputsText: string;
   acceptWarnings: boolean;
@@ -69,6 +71,8 @@ export const blankRemote = (): RemoteDraft => ({
   credential: "",
   job: "",
   scheduler: "",
+  project: "",
+  gitRef: "main",
   inputsText: "version=$LIFTOFF_VERSION",
   acceptWarnings: false,
   timeoutMinutes: 30,
@@ -218,6 +222,8 @@ export function fromSettings(s: TargetSettings): TargetDraft {
           credential: r.credential,
           job: r.job,
           scheduler: r.scheduler,
+          project: r.project ?? "",
+          gitRef: r.gitRef ?? "",
           inputsText: envToText(r.inputs),
           acceptWarnings: r.acceptWarnings,
           timeoutMinutes: secsToMinutes(r.timeoutSecs),
@@ -269,6 +275,8 @@ export function toSettings(d: TargetDraft): TargetSettings {
       credential: remote.credential,
       job: remote.job.trim(),
       scheduler: remote.scheduler.trim(),
+      project: remote.project.trim(),
+      gitRef: remote.gitRef.trim(),
       inputs: parseEnv(remote.inputsText).vars,
       acceptWarnings: remote.acceptWarnings,
       timeoutSecs: minutesToSecs(remote.timeoutMinutes),
@@ -330,8 +338,10 @@ const WORDS: Record<string, string> = {
   blueUrl: "blue URL",
   greenUrl: "green URL",
   user: "login",
-  job: "builder",
+  job: "job",
   scheduler: "force scheduler",
+  project: "repository or project",
+  gitRef: "branch or tag",
 };
 
 /**
@@ -365,3 +375,69 @@ export function fieldPlace(key: string, envLines: number[] = []): string {
       return key;
   }
 }
+
+/** One field of an engine's part of the form: its label and an example. */
+export type EngineField = { label: string; placeholder: string; hint?: string };
+
+/** What the form asks for each engine, and what it says about it. */
+export type EngineForm = {
+  name: string;
+  /** What Liftoff does with it, in a sentence or two. */
+  about: string;
+  url: EngineField;
+  user?: EngineField;
+  credential: string;
+  project?: EngineField;
+  job?: EngineField;
+  scheduler?: EngineField;
+  gitRef?: EngineField;
+  /** Where `liftoff_run_id` / `LIFTOFF_RUN_ID` must be declared. */
+  inputs: string;
+  /** The engine's result that counts as deployed when accepted, if any. */
+  warnings?: string;
+};
+
+export const ENGINE_FORMS: Record<Exclude<TargetKind, "localCommand">, EngineForm> = {
+  githubActions: {
+    name: "GitHub Actions",
+    about:
+      "Liftoff dispatches the workflow, follows its jobs (each job's log when it finishes; GitHub has no live log), shows an approval its environment waits for, and cancels it there when you cancel.",
+    url: { label: "GitHub address", placeholder: "empty for github.com; https://github.example.com for Enterprise Server", hint: "optional" },
+    credential: "Token",
+    project: { label: "Repository", placeholder: "acme/shop" },
+    job: { label: "Workflow file", placeholder: "deploy.yml" },
+    gitRef: { label: "Branch or tag", placeholder: "main" },
+    inputs: "the workflow must declare each under workflow_dispatch inputs, and liftoff_run_id, shown in its run-name",
+  },
+  gitlabCi: {
+    name: "GitLab CI",
+    about: "Liftoff creates a pipeline with these variables, follows its jobs and their logs as they grow, plays or approves what waits when allowed, and cancels it there when you cancel.",
+    url: { label: "GitLab address", placeholder: "empty for gitlab.com; https://gitlab.example.com", hint: "optional" },
+    credential: "Token",
+    project: { label: "Project", placeholder: "group/shop or its number" },
+    gitRef: { label: "Branch or tag", placeholder: "main" },
+    inputs: "sent as pipeline variables with LIFTOFF_RUN_ID; the token's role must be allowed to set variables",
+  },
+  jenkins: {
+    name: "Jenkins",
+    about:
+      "Liftoff queues a build with these parameters, follows it and its console log as it grows, answers an input step when allowed, and cancels it there (from the queue, or stop, term, kill) when you cancel.",
+    url: { label: "Jenkins address", placeholder: "https://ci.example.com" },
+    user: { label: "User", placeholder: "deploy-bot" },
+    credential: "API token or password",
+    job: { label: "Job", placeholder: "shop/deploy (with its folders)" },
+    inputs: "the job must declare each under “This project is parameterized”, and LIFTOFF_RUN_ID",
+    warnings: "A build that ends UNSTABLE counts as deployed",
+  },
+  buildbot: {
+    name: "Buildbot",
+    about: "Liftoff starts the builder through its force scheduler, follows its steps and log here, and cancels it there when you cancel.",
+    url: { label: "Master address", placeholder: "http://ci.example.com:8010" },
+    user: { label: "Login", placeholder: "deploy-bot" },
+    credential: "Password",
+    job: { label: "Builder", placeholder: "deploy-production" },
+    scheduler: { label: "Force scheduler", placeholder: "force-deploy" },
+    inputs: "the scheduler must declare each, and liftoff_run_id, which Liftoff sends",
+    warnings: "A build that ends with warnings counts as deployed",
+  },
+};

@@ -17,21 +17,27 @@ use crate::{clock, Store};
 use crate::store::column::stored_text;
 
 /// The kinds of target: a command on this machine, or a job on the team's
-/// CI/CD engine (Buildbot so far; see [`super::remote`]).
+/// CI/CD engine (see [`super::remote`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub enum TargetKind {
     LocalCommand,
+    GithubActions,
+    GitlabCi,
+    Jenkins,
     Buildbot,
 }
 
-stored_text!(TargetKind { LocalCommand => "localCommand", Buildbot => "buildbot" });
+stored_text!(TargetKind { LocalCommand => "localCommand", GithubActions => "githubActions", GitlabCi => "gitlabCi", Jenkins => "jenkins", Buildbot => "buildbot" });
 
 impl TargetKind {
     /// The engine's name, for messages ("Buildbot"); `None` for a local command.
     pub fn engine(self) -> Option<&'static str> {
         match self {
             TargetKind::LocalCommand => None,
+            TargetKind::GithubActions => Some("GitHub Actions"),
+            TargetKind::GitlabCi => Some("GitLab CI"),
+            TargetKind::Jenkins => Some("Jenkins"),
             TargetKind::Buildbot => Some("Buildbot"),
         }
     }
@@ -43,16 +49,27 @@ impl TargetKind {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct RemoteTarget {
-    /// The engine's web address ("http://ci.example.com:8010").
+    /// The engine's web address ("http://ci.example.com:8010"); GitHub and
+    /// GitLab: empty for github.com and gitlab.com.
     pub url: String,
-    /// The login the engine knows Liftoff by.
+    /// The login the engine knows Liftoff by (Buildbot, Jenkins).
     pub user: String,
-    /// The environment's credential with the login's password or token.
+    /// The environment's credential with the login's password or token
+    /// (Jenkins: an API token credential needs no crumb).
     pub credential: String,
-    /// Buildbot: the builder that deploys.
+    /// Buildbot: the builder; GitHub: the workflow's file ("deploy.yml");
+    /// Jenkins: the job with its folders ("shop/deploy").
     pub job: String,
-    /// Buildbot: the force scheduler that starts it.
+    /// Buildbot: the force scheduler that starts the builder.
     pub scheduler: String,
+    /// GitHub: the repository ("acme/shop"); GitLab: the project's path or
+    /// number.
+    #[serde(default)]
+    pub project: String,
+    /// GitHub, GitLab: the branch or tag the workflow or pipeline runs from
+    /// (empty: main).
+    #[serde(default)]
+    pub git_ref: String,
     /// Parameters the job declares, sent with each deploy; a value may name
     /// Liftoff's variables (`$LIFTOFF_VERSION`, `$LIFTOFF_BUILD_REF`, ...).
     /// `liftoff_run_id` is always sent: declare it on the engine.
@@ -282,7 +299,7 @@ pub fn validate(s: &TargetSettings) -> Result<TargetSettings, DeployError> {
     let mut errors = FieldErrors::new();
     let (command, remote) = match s.kind.engine() {
         None => (check_command(&mut errors, "command", &s.command), None),
-        Some(engine) => (CommandSpec::default(), Some(check_remote(&mut errors, engine, s.remote.as_ref()))),
+        Some(engine) => (CommandSpec::default(), Some(check_remote(&mut errors, s.kind, engine, s.remote.as_ref()))),
     };
     let working_dir = s.working_dir.trim().to_owned();
     if !working_dir.is_empty() && !Path::new(&working_dir).is_absolute() {
@@ -381,42 +398,77 @@ pub fn validate(s: &TargetSettings) -> Result<TargetSettings, DeployError> {
     })
 }
 
-fn check_remote(errors: &mut FieldErrors, engine: &str, r: Option<&RemoteTarget>) -> RemoteTarget {
+fn check_remote(errors: &mut FieldErrors, kind: TargetKind, engine: &str, r: Option<&RemoteTarget>) -> RemoteTarget {
     let empty = RemoteTarget::default();
     let r = r.unwrap_or(&empty);
+    let one_line = |v: &str| v.trim().to_owned();
     let mut clean = RemoteTarget {
         url: r.url.trim().trim_end_matches('/').to_owned(),
-        user: r.user.trim().to_owned(),
-        credential: r.credential.trim().to_owned(),
-        job: r.job.trim().to_owned(),
-        scheduler: r.scheduler.trim().to_owned(),
+        user: one_line(&r.user),
+        credential: one_line(&r.credential),
+        job: one_line(&r.job),
+        scheduler: one_line(&r.scheduler),
+        project: one_line(&r.project).trim_matches('/').to_owned(),
+        git_ref: one_line(&r.git_ref),
         inputs: Vec::new(),
         accept_warnings: r.accept_warnings,
         timeout_secs: if r.timeout_secs == 0 { DEFAULT_TIMEOUT_SECS } else { r.timeout_secs },
     };
-    if clean.url.is_empty() {
-        errors.insert("remote.url".into(), format!("Give the {engine} master's web address, such as http://ci.example.com:8010."));
-    } else if let Err(m) = crate::environments::check_http_url(&clean.url, &format!("The {engine} address")) {
-        errors.insert("remote.url".into(), m);
+    // What each engine needs: (field, message when empty).
+    let needs: &[(&str, &str)] = match kind {
+        TargetKind::Buildbot => &[
+            ("url", "Give the Buildbot master's web address, such as http://ci.example.com:8010."),
+            ("user", "Give the Buildbot login Liftoff uses."),
+            ("job", "Give the builder that deploys, as the master names it."),
+            ("scheduler", "Give the force scheduler that starts the builder."),
+        ],
+        TargetKind::GithubActions => &[
+            ("project", "Give the repository as owner/name, such as acme/shop."),
+            ("job", "Give the workflow's file name in .github/workflows, such as deploy.yml."),
+        ],
+        TargetKind::GitlabCi => &[("project", "Give the GitLab project's path (group/shop) or its number.")],
+        TargetKind::Jenkins => &[
+            ("url", "Give the Jenkins server's web address, such as https://ci.example.com."),
+            ("user", "Give the Jenkins user Liftoff logs in as."),
+            ("job", "Give the job to build, with its folders: shop/deploy."),
+        ],
+        TargetKind::LocalCommand => &[],
+    };
+    for (field, message) in needs {
+        let value = match *field {
+            "url" => &clean.url,
+            "user" => &clean.user,
+            "job" => &clean.job,
+            "scheduler" => &clean.scheduler,
+            _ => &clean.project,
+        };
+        if value.is_empty() {
+            errors.insert(format!("remote.{field}"), (*message).into());
+        }
     }
-    if !is_one_line(&clean.user, 200) || clean.user.is_empty() {
-        errors.insert("remote.user".into(), format!("Give the {engine} login Liftoff uses (one line)."));
+    for (field, value) in [("user", &clean.user), ("job", &clean.job), ("scheduler", &clean.scheduler), ("project", &clean.project), ("gitRef", &clean.git_ref)] {
+        if !value.is_empty() && !is_one_line(value, 300) {
+            errors.insert(format!("remote.{field}"), "Give one line of at most 300 characters.".into());
+        }
+    }
+    if kind == TargetKind::GithubActions && !clean.project.is_empty() && clean.project.split('/').filter(|p| !p.is_empty()).count() != 2 {
+        errors.insert("remote.project".into(), format!("“{}” is not a GitHub repository: write it as owner/name, such as acme/shop.", clean.project));
+    }
+    if !clean.url.is_empty() {
+        if let Err(m) = crate::environments::check_http_url(&clean.url, &format!("The {engine} address")) {
+            errors.insert("remote.url".into(), m);
+        }
     }
     if clean.credential.is_empty() {
-        errors.insert("remote.credential".into(), "Choose the environment's credential that holds the login's password.".into());
+        errors.insert("remote.credential".into(), format!("Choose the environment's credential that holds the {engine} password or token."));
     }
-    if !is_one_line(&clean.job, 200) || clean.job.is_empty() {
-        errors.insert("remote.job".into(), "Give the builder that deploys, as the master names it.".into());
-    }
-    if !is_one_line(&clean.scheduler, 200) || clean.scheduler.is_empty() {
-        errors.insert("remote.scheduler".into(), "Give the force scheduler that starts the builder.".into());
-    }
+    let run_input = if matches!(kind, TargetKind::GitlabCi | TargetKind::Jenkins) { "LIFTOFF_RUN_ID" } else { "liftoff_run_id" };
     for (i, v) in r.inputs.iter().enumerate() {
         let name = v.name.trim().to_owned();
         if !is_variable_name(&name) {
             errors.insert(format!("remote.inputs.{i}.name"), format!("“{name}” is not a parameter name: use letters, digits and _, not starting with a digit."));
-        } else if name == "liftoff_run_id" {
-            errors.insert(format!("remote.inputs.{i}.name"), "liftoff_run_id is sent by Liftoff itself; remove it here.".into());
+        } else if name.eq_ignore_ascii_case(run_input) {
+            errors.insert(format!("remote.inputs.{i}.name"), format!("{run_input} is sent by Liftoff itself; remove it here."));
         } else if clean.inputs.iter().any(|c: &EnvVar| c.name == name) {
             errors.insert(format!("remote.inputs.{i}.name"), format!("{name} is given twice."));
         }
@@ -497,6 +549,8 @@ mod tests {
             credential: "BUILDBOT_PASSWORD".into(),
             job: "deploy".into(),
             scheduler: "force-deploy".into(),
+            project: String::new(),
+            git_ref: String::new(),
             inputs: vec![EnvVar { name: "version".into(), value: "$LIFTOFF_VERSION".into() }],
             accept_warnings: false,
             timeout_secs: 0,

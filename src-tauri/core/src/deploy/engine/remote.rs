@@ -1,4 +1,5 @@
-//! The deploy step on the team's CI/CD engine (Buildbot so far): the
+//! The deploy step on the team's CI/CD engine (GitHub Actions, GitLab CI,
+//! Jenkins or Buildbot, through [`crate::deploy::remote::connection`]): the
 //! engine's job is started, followed (its steps and log through the same
 //! log writer, masker and live stream as a command's output) and cancelled
 //! there; its verdict is the step's. The engine goes on when Liftoff dies:
@@ -13,13 +14,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use super::{blocking, job_env, lock, reveal_credentials, Job, Runner};
 use crate::deploy::lines::{LogLine, Lines, Stream};
-use crate::deploy::remote::buildbot::{self, Buildbot, Cursor};
-use crate::deploy::remote::{RemoteError, RemoteLine, RemotePoll, RemoteStep, Verdict};
+use crate::deploy::remote::connection::{Connection, Cursor, Handle};
+use crate::deploy::remote::{RemoteLine, RemoteStep, Verdict};
 use crate::deploy::runs::{self, LogStream, RunState, StepState};
 use crate::deploy::target::{self, RemoteTarget, TargetKind, TargetSettings};
 use crate::deploy::DeployError;
@@ -29,9 +30,6 @@ use crate::secrets::{Keychain, SecretValue};
 use crate::store::ChangeKind;
 use crate::{clock, Store};
 
-/// How long Liftoff waits for the engine to confirm a cancel.
-const CANCEL_WAIT: Duration = Duration::from_secs(60);
-
 /// What the engine's deploy step needs: the target, the login's password
 /// (from the keychain; masked in every line), and where to go on from
 /// when another process started it.
@@ -39,6 +37,8 @@ pub(in crate::deploy) struct RemoteJob {
     pub(super) kind: TargetKind,
     pub(super) target: RemoteTarget,
     pub(super) password: SecretValue,
+    /// The credential is an API token (Jenkins then needs no crumb).
+    secret_is_token: bool,
     pub(super) resume: Option<Resume>,
 }
 
@@ -48,33 +48,26 @@ pub(in crate::deploy) struct Resume {
     cursor: Option<String>,
 }
 
-/// The engine's handle for its job, stored as `deploy_runs.remote_ref`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "engine", rename_all = "camelCase")]
-enum Handle {
-    #[serde(rename_all = "camelCase")]
-    Buildbot { buildsetid: u64, buildrequestid: u64 },
-}
-
 impl RemoteJob {
     /// The engine's part of a target (`None` for a local command), its
     /// password read from the keychain now.
     pub(super) fn of(store: &Store, keychain: &Keychain, env: &Environment, settings: &TargetSettings, now: DateTime<Utc>) -> Result<Option<RemoteJob>, DeployError> {
         let Some(engine) = settings.kind.engine() else { return Ok(None) };
         let target = settings.remote.clone().ok_or_else(|| DeployError::Refused(format!("The target has no {engine} settings; edit the target.")))?;
-        let password = reveal(store, keychain, env, &target.credential, now)?;
-        Ok(Some(RemoteJob { kind: settings.kind, target, password, resume: None }))
+        let (password, secret_is_token) = reveal(store, keychain, env, &target.credential, now)?;
+        Ok(Some(RemoteJob { kind: settings.kind, target, password, secret_is_token, resume: None }))
     }
 }
 
-fn reveal(store: &Store, keychain: &Keychain, env: &Environment, name: &str, now: DateTime<Utc>) -> Result<SecretValue, DeployError> {
+/// The credential's value, and whether it is an API token.
+fn reveal(store: &Store, keychain: &Keychain, env: &Environment, name: &str, now: DateTime<Utc>) -> Result<(SecretValue, bool), DeployError> {
     let list = crate::credentials::list(store, &env.id)?;
-    let id = list
+    let found = list
         .iter()
         .find(|c| c.name.eq_ignore_ascii_case(name))
-        .map(|c| c.id.clone())
         .ok_or_else(|| DeployError::Refused(format!("“{name}” is not a credential of {}; add it under Environments.", env.name)))?;
-    Ok(crate::credentials::reveal(store, keychain, &id, now)?)
+    let token = found.kind == crate::credentials::CredentialKind::ApiToken;
+    Ok((crate::credentials::reveal(store, keychain, &found.id, now)?, token))
 }
 
 /// Waits for `fut` unless `cancel` fires first.
@@ -82,17 +75,6 @@ async fn unless<T>(cancel: &CancellationToken, fut: impl std::future::Future<Out
     tokio::select! {
         v = fut => Some(v),
         _ = cancel.cancelled() => None,
-    }
-}
-
-impl From<buildbot::Poll> for RemotePoll {
-    fn from(p: buildbot::Poll) -> RemotePoll {
-        let steps = p
-            .steps
-            .into_iter()
-            .map(|s| RemoteStep { verdict: buildbot::verdict(s.complete, s.results, true), name: s.name, words: s.words })
-            .collect();
-        RemotePoll { status: p.status, steps, lines: p.lines, approval: None }
     }
 }
 
@@ -119,67 +101,80 @@ impl Runner<'_, '_> {
         let left = timeout.saturating_sub((Utc::now() - started_at).to_std().unwrap_or_default());
         let deadline = Instant::now() + left;
         let calls = CancellationToken::new();
-        self.say(LogStream::Liftoff, &format!("▶ Deploy on {engine} at {}: builder “{}” through the force scheduler “{}”, as {}", t.url, t.job, t.scheduler, t.user));
+        self.say(LogStream::Liftoff, &format!("▶ Deploy on {engine}: {}", describe_target(rj.kind, t)));
 
-        let Some(login) = unless(cancel, Buildbot::login(&t.url, &t.user, rj.password.expose(), &calls)).await else {
+        let connecting = Connection::connect(rj.kind, t, rj.password.expose(), rj.secret_is_token, &calls);
+        let Some(connected) = unless(cancel, connecting).await else {
             return Some(self.remote_end(i, began, false, RunState::Cancelled, "Cancelled before the deploy was sent to the engine.".into()));
         };
-        let mut bb = match login {
-            Ok(bb) => bb,
+        let mut conn = match connected {
+            Ok(c) => c,
             Err(e) => return Some(self.remote_end(i, began, false, RunState::Failed, format!("The deploy could not start on {engine}: {}", self.masker.mask(&e.message)))),
         };
 
         let (handle, mut cursor) = match &rj.resume {
             Some(resume) => {
-                let Handle::Buildbot { buildrequestid, .. } = resume.handle;
-                let cursor = resume.cursor.as_deref().and_then(|c| serde_json::from_str(c).ok()).unwrap_or_else(|| Cursor::new(buildrequestid));
-                self.say(LogStream::Liftoff, &format!("Following Buildbot's build request {buildrequestid} again from where the log was read."));
+                let cursor = resume.handle.cursor_from(resume.cursor.as_deref());
+                self.say(LogStream::Liftoff, &format!("Following {engine}'s {} again from where the log was read.", resume.handle.describe()));
                 (resume.handle.clone(), cursor)
             }
-            None => match self.trigger(&bb, rj, cancel, &calls).await {
+            None => match self.trigger(&conn, rj, engine, cancel, &calls).await {
                 Ok(Some(x)) => x,
                 Ok(None) => return Some(self.remote_end(i, began, false, RunState::Cancelled, "Cancelled before the deploy was sent to the engine.".into())),
                 Err(message) => return Some(self.remote_end(i, began, false, RunState::Failed, message)),
             },
         };
-        let Handle::Buildbot { buildrequestid, .. } = handle;
 
         let mut seen = Seen::default();
-        let mut saved = cursor.clone();
+        let mut saved = cursor.to_json();
         let mut words = String::new();
         let mut url: Option<String> = None;
         let mut failing: Option<String> = None;
         let mut logged_in_again = false;
         loop {
             if cancel.is_cancelled() {
-                let (state, message) = self.cancel_on_engine(&bb, buildrequestid, engine, "Cancelled from Liftoff", &calls).await;
+                let (state, message) = self.cancel_on_engine(&conn, &handle, &cursor, engine, "Cancelled from Liftoff", &calls).await;
                 return Some(self.remote_end(i, began, false, state, message));
             }
             if Instant::now() >= deadline {
                 let why = format!("Timed out after {} in Liftoff", target_duration(timeout));
-                let (_, note) = self.cancel_on_engine(&bb, buildrequestid, engine, &why, &calls).await;
+                let (_, note) = self.cancel_on_engine(&conn, &handle, &cursor, engine, &why, &calls).await;
                 return Some(self.remote_end(i, began, false, RunState::TimedOut, format!("The deploy on {engine} timed out after {}. {note}", target_duration(timeout))));
             }
-            match bb.poll(&mut cursor, t.accept_warnings, &calls).await.map(RemotePoll::from) {
+            match conn.poll(&mut cursor, t.accept_warnings, &calls).await {
                 Ok(poll) => {
                     if let Some(problem) = failing.take() {
                         self.say(LogStream::Liftoff, &format!("{engine} answers again (it had failed: {problem})."));
                     }
                     if poll.status.url.is_some() && poll.status.url != url {
                         url = poll.status.url.clone();
-                        self.say(LogStream::Liftoff, &format!("{engine} build: {}", url.as_deref().unwrap_or_default()));
+                        self.say(LogStream::Liftoff, &format!("On {engine}: {}", url.as_deref().unwrap_or_default()));
                     }
                     self.remote_steps_started(&poll.steps, &mut seen, engine);
                     let lines = self.clean_lines(&poll.lines);
-                    let changed = !lines.is_empty() || poll.status.words != words || cursor != saved;
-                    if poll.status.words != words {
-                        words = poll.status.words.clone();
+                    let now_at = cursor.to_json();
+                    let status_words = match &poll.approval {
+                        // Shown on the run as the engine's state: a lead sees who may let it go on.
+                        Some(a) => format!(
+                            "waiting for approval on {engine} ({}; {}{})",
+                            a.environment,
+                            if a.reviewers.is_empty() { "its reviewers".to_owned() } else { format!("reviewers: {}", a.reviewers.join(", ")) },
+                            if a.can_approve { "; Liftoff's login may approve it there" } else { "" }
+                        ),
+                        None => poll.status.words.clone(),
+                    };
+                    if poll.approval.is_some() && status_words != words {
+                        self.say(LogStream::Liftoff, &format!("⏸ The deploy is {status_words}."));
+                    }
+                    let changed = !lines.is_empty() || status_words != words || now_at != saved;
+                    if status_words != words {
+                        words = status_words.clone();
                         self.steps[i].detail = format!("on {engine}: {words}");
                         self.step_event(i);
                     }
                     if changed {
-                        self.save_remote(&handle, url.as_deref(), &words, &cursor, lines).await;
-                        saved = cursor.clone();
+                        self.save_remote(&handle, url.as_deref(), &words, &now_at, lines).await;
+                        saved = now_at;
                     }
                     self.remote_steps_ended(&poll.steps, &mut seen, engine);
                     let at = url.as_deref().map(|u| format!(" See {u}.")).unwrap_or_default();
@@ -207,8 +202,8 @@ impl Runner<'_, '_> {
                 Err(e) if e.kind == Some(ErrorKind::Unauthorized) && !logged_in_again => {
                     // The session ended (the master restarted): log in once more.
                     logged_in_again = true;
-                    if let Ok(again) = Buildbot::login(&t.url, &t.user, rj.password.expose(), &calls).await {
-                        bb = again;
+                    if let Ok(again) = Connection::connect(rj.kind, t, rj.password.expose(), rj.secret_is_token, &calls).await {
+                        conn = again;
                         continue;
                     }
                 }
@@ -235,53 +230,46 @@ impl Runner<'_, '_> {
 
     /// Starts the engine's job and stores its handle at once: `None` when
     /// the run was cancelled before, an error message when the engine
-    /// refused. A force that may have gone through is never sent twice.
-    async fn trigger(&mut self, bb: &Buildbot, rj: &RemoteJob, cancel: &CancellationToken, calls: &CancellationToken) -> Result<Option<(Handle, Cursor)>, String> {
+    /// refused. A trigger that may have gone through is never sent twice
+    /// blindly (the clients look for the job by Liftoff's run id first).
+    async fn trigger(&mut self, conn: &Connection, rj: &RemoteJob, engine: &str, cancel: &CancellationToken, calls: &CancellationToken) -> Result<Option<(Handle, Cursor)>, String> {
         let t = &rj.target;
-        let engine = "Buildbot";
-        let builderid = match unless(cancel, bb.builder_id(&t.job, calls)).await {
-            None => return Ok(None),
-            Some(Ok(id)) => id,
-            Some(Err(e)) => return Err(format!("The deploy could not start on {engine}: {}", self.masker.mask(&e.message))),
-        };
         let vars = self.job.env.clone();
-        let mut properties: BTreeMap<String, String> = t.inputs.iter().map(|v| (v.name.clone(), target::expand_input(&v.value, &vars))).collect();
-        properties.insert("liftoff_run_id".into(), self.job.run.id.clone());
+        let inputs: BTreeMap<String, String> = t.inputs.iter().map(|v| (v.name.clone(), target::expand_input(&v.value, &vars))).collect();
         let run = &self.job.run;
         let reason = format!("Deploy {} to {} from Liftoff (run {})", run.version, run.environment_name, run.id);
         if cancel.is_cancelled() {
             return Ok(None);
         }
-        // Not cancellable once sent: the force may go through either way,
-        // and its answer is the only way to know the request.
-        let forced = bb.force(&t.scheduler, builderid, &reason, &run.started_by, &properties, calls).await.map_err(|e| {
+        // Not cancellable once sent: the job may start either way, and the
+        // answer is the only way to know its handle.
+        let handle = conn.trigger(t, &run.id, &inputs, &reason, &run.started_by, calls).await.map_err(|e| {
             let maybe = if matches!(e.kind, Some(ErrorKind::Network | ErrorKind::Timeout)) {
-                " The build may have started: look for it on the master (its reason names this run) before deploying again."
+                format!(" The job may have started: look for it on {engine} (it names run {}) before deploying again.", run.id)
             } else {
-                ""
+                String::new()
             };
             format!("{engine} did not take the deploy: {}{maybe}", self.masker.mask(&e.message))
         })?;
-        let handle = Handle::Buildbot { buildsetid: forced.buildsetid, buildrequestid: forced.buildrequestid };
-        let cursor = Cursor::new(forced.buildrequestid);
+        let cursor = handle.start();
         let (store, id) = (self.store.clone(), run.id.clone());
-        let (handle_json, cursor_json) = (serde_json::to_string(&handle).expect("handle serializes"), serde_json::to_string(&cursor).expect("cursor serializes"));
-        let words = "waiting for a worker".to_owned();
+        let (handle_json, cursor_json) = (serde_json::to_string(&handle).expect("handle serializes"), cursor.to_json());
+        let words = "started".to_owned();
         let saved = blocking(move || store.write(|tx| runs::set_remote_in(tx, &id, &handle_json, None, &words, &cursor_json))).await;
         if let Err(e) = saved {
             // Followed anyway; only following again after a crash needs it.
             log::warn!("the engine's handle for run {} was not saved: {e}", run.id);
         }
-        self.say(LogStream::Liftoff, &format!("{engine} took the deploy: build request {} (buildset {}).", forced.buildrequestid, forced.buildsetid));
+        self.say(LogStream::Liftoff, &format!("{engine} took the deploy: {}.", handle.describe()));
         Ok(Some((handle, cursor)))
     }
 
     /// Cancels the job on the engine and waits for it to confirm: the
     /// run's end and the words for it.
-    async fn cancel_on_engine(&mut self, bb: &Buildbot, buildrequestid: u64, engine: &str, why: &str, calls: &CancellationToken) -> (RunState, String) {
+    async fn cancel_on_engine(&mut self, conn: &Connection, handle: &Handle, cursor: &Cursor, engine: &str, why: &str, calls: &CancellationToken) -> (RunState, String) {
         self.say(LogStream::Liftoff, &format!("Cancelling the deploy on {engine} ({why}); waiting for it to confirm…"));
         self.flush().await;
-        match bb.cancel(buildrequestid, why, CANCEL_WAIT, calls).await {
+        match conn.cancel(handle, cursor, why, calls).await {
             Ok(status) if status.verdict == Verdict::Cancelled => (RunState::Cancelled, format!("Cancelled on {engine}; it confirmed ({}).", status.words)),
             Ok(status) => (
                 RunState::Cancelled,
@@ -302,7 +290,7 @@ impl Runner<'_, '_> {
     /// Stores the engine's progress: the new log lines and the cursor past
     /// them in one write (a process that follows again later reads neither
     /// twice nor loses one), with the steps, the page and the words.
-    async fn save_remote(&mut self, handle: &Handle, url: Option<&str>, words: &str, cursor: &Cursor, lines: Vec<LogLine>) {
+    async fn save_remote(&mut self, handle: &Handle, url: Option<&str>, words: &str, cursor: &str, lines: Vec<LogLine>) {
         let batch = {
             let mut w = lock(&self.log);
             let mut streamed = Vec::with_capacity(lines.len());
@@ -320,7 +308,7 @@ impl Runner<'_, '_> {
             w.take()
         };
         let (store, id) = (self.store.clone(), self.job.run.id.clone());
-        let (url, words, cursor) = (url.map(str::to_owned), words.to_owned(), serde_json::to_string(cursor).expect("cursor serializes"));
+        let (url, words, cursor) = (url.map(str::to_owned), words.to_owned(), cursor.to_owned());
         let (url_out, words_out) = (url.clone(), words.clone());
         let steps = serde_json::to_string(&self.steps).expect("steps serialize");
         let checks = serde_json::to_string(&self.checks).expect("checks serialize");
@@ -386,6 +374,19 @@ impl Runner<'_, '_> {
     }
 }
 
+/// What the target starts, in words ("the builder “deploy” through the
+/// force scheduler “force” at http://ci:8010, as lead").
+pub(super) fn describe_target(kind: TargetKind, t: &RemoteTarget) -> String {
+    let git_ref = if t.git_ref.is_empty() { "main" } else { t.git_ref.as_str() };
+    match kind {
+        TargetKind::Buildbot => format!("the builder “{}” through the force scheduler “{}” at {}, as {}", t.job, t.scheduler, t.url, t.user),
+        TargetKind::GithubActions => format!("the workflow {} of {} on {git_ref}", t.job, t.project),
+        TargetKind::GitlabCi => format!("a pipeline of {} on {git_ref}", t.project),
+        TargetKind::Jenkins => format!("the job {} at {}, as {}", t.job, t.url, t.user),
+        TargetKind::LocalCommand => "a command on this computer".into(),
+    }
+}
+
 fn target_duration(d: Duration) -> String {
     let s = d.as_secs();
     if s % 60 == 0 {
@@ -401,15 +402,14 @@ fn target_duration(d: Duration) -> String {
 #[serde(rename_all = "camelCase")]
 pub struct TargetCheck {
     pub problems: Vec<String>,
-    /// What was checked, when all is well ("Buildbot at ... lets lead
-    /// start “deploy” ...").
+    /// What was checked, when all is well.
     pub summary: String,
 }
 
 /// Checks the environment's target as given (saved or not): the engine's
-/// address, the login with the credential from the keychain, the builder,
-/// the force scheduler, the parameters it declares and the right to start
-/// builds. Starts nothing. A local command target is checked by preflight.
+/// address, the login with the credential from the keychain, the job, the
+/// parameters it declares and the right to start it. Starts nothing. A
+/// local command target is checked by preflight.
 pub async fn check_target(store: Arc<Store>, keychain: Keychain, environment_id: &str, settings: &TargetSettings) -> Result<TargetCheck, DeployError> {
     let clean = target::validate(settings)?;
     let Some(engine) = clean.kind.engine() else {
@@ -417,7 +417,7 @@ pub async fn check_target(store: Arc<Store>, keychain: Keychain, environment_id:
     };
     let t = clean.remote.clone().expect("a validated engine target has its settings");
     let (s, k, env_id, name) = (store.clone(), keychain.clone(), environment_id.to_owned(), t.credential.clone());
-    let password = blocking(move || -> Result<Result<SecretValue, String>, DeployError> {
+    let password = blocking(move || -> Result<Result<(SecretValue, bool), String>, DeployError> {
         let env = crate::environments::get_in(&*s.reader()?, &env_id)?.ok_or(DeployError::EnvironmentNotFound)?;
         Ok(reveal(&s, &k, &env, &name, Utc::now()).map_err(|e| e.to_string()))
     })
@@ -426,29 +426,19 @@ pub async fn check_target(store: Arc<Store>, keychain: Keychain, environment_id:
         Ok(p) => p,
         Err(message) => return Ok(TargetCheck { problems: vec![message], summary: String::new() }),
     };
+    let (password, token) = password;
     let calls = CancellationToken::new();
-    let bb = match Buildbot::login(&t.url, &t.user, password.expose(), &calls).await {
-        Ok(bb) => bb,
+    let conn = match Connection::connect(clean.kind, &t, password.expose(), token, &calls).await {
+        Ok(c) => c,
         Err(e) => return Ok(TargetCheck { problems: vec![e.message], summary: String::new() }),
     };
-    let checked = match bb.check(&t.job, &t.scheduler, &calls).await {
-        Ok(c) => c,
-        Err(RemoteError { message, .. }) => return Ok(TargetCheck { problems: vec![message], summary: String::new() }),
+    let inputs: Vec<&str> = t.inputs.iter().map(|v| v.name.as_str()).collect();
+    let problems = match conn.check(&t, &inputs, &calls).await {
+        Ok(p) => p,
+        Err(e) => vec![e.message],
     };
-    let mut problems = checked.problems;
-    if problems.is_empty() {
-        let wanted = std::iter::once("liftoff_run_id").chain(t.inputs.iter().map(|v| v.name.as_str()));
-        for name in wanted {
-            if !checked.declared.iter().any(|d| d == name) {
-                problems.push(format!(
-                    "The force scheduler “{}” does not declare the parameter “{name}”, so {engine} would drop it; add util.StringParameter(name=\"{name}\") to its properties.",
-                    t.scheduler
-                ));
-            }
-        }
-    }
     let summary = if problems.is_empty() {
-        format!("{engine} at {} accepts {}'s login, and the force scheduler “{}” may start the builder “{}” with the parameters Liftoff sends.", t.url, t.user, t.scheduler, t.job)
+        format!("{engine} accepts the login, and Liftoff may start {} with the parameters it sends.", describe_target(clean.kind, &t))
     } else {
         String::new()
     };

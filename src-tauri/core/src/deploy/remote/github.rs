@@ -380,7 +380,7 @@ impl Github {
             Err(e) => return Err(self.named(e, "cancel the run", "Actions: write (a classic token: the repo scope)")),
         }
         let more = if force { "" } else { " Jobs that run if: always() go on after a cancel: force-cancel stops them." };
-        confirmed(&self.pace, "GitHub", more, async || self.status(handle, cancel).await, cancel).await
+        confirmed(&self.pace, "GitHub", more, || self.status(handle, cancel), cancel).await
     }
 
     /// Approves (or rejects) every deployment of the run that waits for
@@ -602,7 +602,14 @@ pub(super) async fn patiently<'c>(make: impl Fn() -> Call<'c>, max_wait: Duratio
 /// Asks `status` every [`Pace::every`] until the engine says the run
 /// ended (its final state), for up to [`Pace::confirm_for`]; `more` ends
 /// the message when it does not.
-pub(super) async fn confirmed(pace: &Pace, engine: &str, more: &str, mut status: impl AsyncFnMut() -> Result<RemoteStatus, RemoteError>, cancel: &CancellationToken) -> Result<RemoteStatus, RemoteError> {
+// A closure returning a future rather than an async closure: the future of
+// an `AsyncFnMut` is not `Send` for every lifetime (a rustc limitation),
+// and a run's future must be, to be spawned.
+pub(super) async fn confirmed<F, Fut>(pace: &Pace, engine: &str, more: &str, mut status: F, cancel: &CancellationToken) -> Result<RemoteStatus, RemoteError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<RemoteStatus, RemoteError>>,
+{
     let started = Instant::now();
     loop {
         let now = status().await?;

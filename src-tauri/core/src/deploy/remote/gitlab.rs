@@ -266,7 +266,7 @@ impl Gitlab {
     pub async fn cancel(&self, handle: &Handle, cancel: &CancellationToken) -> Result<RemoteStatus, RemoteError> {
         let url = self.project_url(&format!("pipelines/{}/cancel", handle.pipeline_id));
         patiently(|| self.client.post(&url), self.pace.max_wait, cancel).await?.map_err(|e| self.named(e, "cancel the pipeline", "the Developer role"))?;
-        confirmed(&self.pace, "GitLab", "", async || self.status(handle, cancel).await, cancel).await
+        confirmed(&self.pace, "GitLab", "", || self.status(handle, cancel), cancel).await
     }
 
     /// Approves (or rejects) the blocked deployment the pipeline waits

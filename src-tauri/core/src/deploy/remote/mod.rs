@@ -15,13 +15,16 @@
 //!   cancel);
 //! - [`gitlab`]: GitLab CI through its REST API (pipeline or trigger token,
 //!   jobs and their traces, manual jobs and deployment approvals, cancel,
-//!   retry).
+//!   retry);
+//! - [`connection`]: one connection to whichever of them a target names,
+//!   with the handle and the cursor stored with the run: what the deploy
+//!   engine's `Runner::remote` drives.
 //!
-//! Not yet here: the deploy engine's `Runner::remote` and the window; the
-//! lines handed out are raw (the engine passes them through
-//! [`crate::deploy::lines::Lines`] and its masker like a command's output).
+//! The lines handed out are raw: the deploy engine passes them through
+//! [`crate::deploy::lines::Lines`] and its masker like a command's output.
 
 pub mod buildbot;
+pub mod connection;
 pub mod github;
 pub mod gitlab;
 pub mod jenkins;

@@ -1,5 +1,6 @@
-//! Deploys through a real Buildbot master (tests/support/buildbot_master.rs)
-//! with the real deploy engine, the real SQLite file and the real OS
+//! Deploys through CI/CD engines with the real deploy engine: a real
+//! Buildbot master (tests/support/buildbot_master.rs), and GitHub Actions
+//! through its recorded contract (tests/support/replay.rs). With the real SQLite file and the real OS
 //! keychain (the engine's password is an environment credential): the log
 //! streamed and stored without the password, failure named with its step,
 //! cancel from Liftoff confirmed by the master and cancel on the master
@@ -30,6 +31,8 @@ use tokio_util::sync::CancellationToken;
 mod support_python;
 #[path = "support/buildbot_master.rs"]
 mod support_buildbot;
+#[path = "support/replay.rs"]
+mod replay;
 use support_buildbot::{master, Master, PASSWORD, USER};
 
 
@@ -69,8 +72,13 @@ impl Fixture {
 
     /// The password as the environment's credential "BUILDBOT_PASSWORD".
     fn save_password(&self, value: &str) {
+        self.save_credential("BUILDBOT_PASSWORD", value, CredentialKind::Password);
+    }
+
+    /// The environment's only credential.
+    fn save_credential(&self, name: &str, value: &str, kind: CredentialKind) {
         credentials::delete_all_in_environment(&self.store, &self.keychain(), &self.env_id).unwrap();
-        credentials::add(&self.store, &self.keychain(), &self.env_id, "BUILDBOT_PASSWORD", CredentialKind::Password, &SecretValue::new(value), Utc::now()).unwrap();
+        credentials::add(&self.store, &self.keychain(), &self.env_id, name, kind, &SecretValue::new(value), Utc::now()).unwrap();
     }
 
     fn settings(&self, master: &Master, builder: &str) -> TargetSettings {
@@ -82,6 +90,8 @@ impl Fixture {
             credential: "BUILDBOT_PASSWORD".into(),
             job: builder.into(),
             scheduler: builder.into(),
+            project: String::new(),
+            git_ref: String::new(),
             inputs: vec![EnvVar { name: "version".into(), value: "$LIFTOFF_VERSION".into() }],
             accept_warnings: false,
             timeout_secs: 120,
@@ -177,7 +187,7 @@ async fn a_deploy_runs_on_buildbot_with_its_log_streamed_and_stored_without_the_
         assert!(streamed.lock().unwrap().contains(&expected), "live stream lacks {expected:?}");
     }
     assert!(stored.iter().any(|l| l.starts_with("▶ Buildbot step “deploy”")), "{stored:?}");
-    assert!(stored.iter().any(|l| l.starts_with("Buildbot build: ") && l.contains("/builds/")), "{stored:?}");
+    assert!(stored.iter().any(|l| l.starts_with("On Buildbot: ") && l.contains("/builds/")), "{stored:?}");
     let deploy = run.steps.iter().find(|s| s.name == "Deploy").unwrap();
     assert_eq!(deploy.state, StepState::Succeeded);
     assert!(deploy.detail.contains("build successful"), "{deploy:?}");
@@ -322,4 +332,92 @@ fn a_run_whose_liftoff_went_away_is_followed_again_to_its_end_by_the_next() {
     assert!(runs::status(&store, &runs::get(&store, &run_id).unwrap().project_id).unwrap().iter().all(|s| s.lock.is_none()));
     let _ = credentials::delete_all_in_environment(&store, &Keychain::os(), &env_id);
     drop(master);
+}
+
+/// The workflow deploy.yml of acme/shop on main at `url`, with the token
+/// credential GITHUB_TOKEN and the version as an input.
+fn github_target(url: &str) -> TargetSettings {
+    let mut s = TargetSettings::local_command(Default::default());
+    s.kind = TargetKind::GithubActions;
+    s.remote = Some(RemoteTarget {
+        url: url.to_owned(),
+        credential: "GITHUB_TOKEN".into(),
+        job: "deploy.yml".into(),
+        project: "acme/shop".into(),
+        git_ref: "main".into(),
+        inputs: vec![EnvVar { name: "version".into(), value: "$LIFTOFF_VERSION".into() }],
+        timeout_secs: 120,
+        ..RemoteTarget::default()
+    });
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a real Secret Service (run by scripts/test.sh)"]
+async fn a_deploy_runs_as_a_github_actions_workflow_with_each_jobs_log() {
+    const TOKEN: &str = "ghp_engine_canary_7d1e";
+    let path = replay::fixtures().join("github/run-details-and-logs.json");
+    let mut fixture: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    // The dispatch's body names the run's id, known once the run exists:
+    // checked below.
+    let dispatch = fixture["exchanges"][0]["request"].as_object_mut().unwrap();
+    dispatch.remove("json");
+    dispatch.insert("any_body".into(), Value::Bool(true));
+    let replay = replay::Replay::serve("github/run-details-and-logs.json, through the engine", fixture, &[("token", TOKEN)]).await;
+    let f = Fixture::new();
+    f.save_credential("GITHUB_TOKEN", TOKEN, CredentialKind::ApiToken);
+    target::set(&f.store, &f.env_id, &github_target(replay.api()), Utc::now()).unwrap();
+    let job = f.start("1.4.2");
+    let run_id = job.run.id.clone();
+    let run = spawn_run(&here(), &f.store, job, CancellationToken::new()).0.await.unwrap();
+    assert_eq!(run.state, RunState::Succeeded, "{}", run.outcome);
+    let log = f.log(&run_id);
+    for expected in ["built shop 1.4.2", "deployed 1.4.2 to production", "▶ GitHub Actions step “build”", "✔ GitHub Actions step “deploy”: completed: success"] {
+        assert!(log.iter().any(|l| l == expected), "no line {expected:?}: {log:?}");
+    }
+    assert_eq!(log.iter().filter(|l| *l == "built shop 1.4.2").count(), 1, "each job's log once");
+    assert_eq!(run.remote_url.as_deref(), Some("https://github.example.com/acme/shop/actions/runs/30433642"));
+    replay.finish();
+    let seen = replay.seen();
+    let body: Value = serde_json::from_slice(&seen[0].body).unwrap();
+    assert_eq!(body["ref"], "main");
+    assert_eq!(body["inputs"]["liftoff_run_id"], run_id.as_str());
+    assert_eq!(body["inputs"]["version"], "1.4.2");
+    assert!(seen.iter().filter(|s| s.host == "logs").all(|s| s.header("authorization").is_none()), "the token stays with the API");
+    assert!(!f.database_text().contains(TOKEN) && log.iter().all(|l| !l.contains(TOKEN)));
+    f.cleanup();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a real Secret Service (run by scripts/test.sh)"]
+async fn a_github_run_waiting_for_approval_says_so_with_who_may_approve_then_goes_on() {
+    const TOKEN: &str = "ghp_engine_canary_a11c";
+    let read = |name: &str| -> Value { serde_json::from_str(&std::fs::read_to_string(replay::fixtures().join(name)).unwrap()).unwrap() };
+    let (deploy, approval) = (read("github/run-details-and-logs.json"), read("github/approval.json"));
+    let pick = |fixture: &Value, i: usize| -> Value {
+        let mut x = fixture["exchanges"][i].clone();
+        // Conditional requests depend on what came before in that fixture.
+        if let Some(h) = x["request"]["headers"].as_object_mut() {
+            h.remove("if-none-match");
+        }
+        x
+    };
+    let mut dispatch = pick(&deploy, 0);
+    dispatch["request"].as_object_mut().unwrap().remove("json");
+    dispatch["request"]["any_body"] = Value::Bool(true);
+    // Dispatched; the run waits for production's reviewers; then it is done.
+    let exchanges = vec![dispatch, pick(&approval, 0), pick(&approval, 1), pick(&approval, 2), pick(&deploy, 9), pick(&deploy, 6), pick(&deploy, 3), pick(&deploy, 4), pick(&deploy, 7), pick(&deploy, 8)];
+    let replay = replay::Replay::serve("github approval, through the engine", serde_json::json!({ "exchanges": exchanges }), &[("token", TOKEN)]).await;
+    let f = Fixture::new();
+    f.save_credential("GITHUB_TOKEN", TOKEN, CredentialKind::ApiToken);
+    target::set(&f.store, &f.env_id, &github_target(replay.api()), Utc::now()).unwrap();
+    let job = f.start("1.4.2");
+    let run_id = job.run.id.clone();
+    let run = spawn_run(&here(), &f.store, job, CancellationToken::new()).0.await.unwrap();
+    assert_eq!(run.state, RunState::Succeeded, "{}", run.outcome);
+    let log = f.log(&run_id);
+    let waiting = "⏸ The deploy is waiting for approval on GitHub Actions (production; reviewers: octocat, team ops; Liftoff's login may approve it there).";
+    assert_eq!(log.iter().filter(|l| *l == waiting).count(), 1, "said once: {log:?}");
+    replay.finish();
+    f.cleanup();
 }

@@ -1,0 +1,226 @@
+//! One connection to whichever engine a target names, so the deploy
+//! engine drives them all the same way: connect, trigger, poll, cancel,
+//! check. The handle and the cursor say which engine they belong to; both
+//! are stored with the run (`remote_ref`, `log_cursor`) and read back by
+//! the process that follows it again.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use super::buildbot::{self, Buildbot};
+use super::github::{self, Github};
+use super::gitlab::{self, Gitlab};
+use super::jenkins::{self, Jenkins};
+use super::{RemoteError, RemotePoll, RemoteStatus, RemoteStep};
+use crate::deploy::target::{RemoteTarget, TargetKind};
+
+/// How long a cancel waits for the engine to confirm.
+pub const CANCEL_WAIT: Duration = Duration::from_secs(60);
+
+/// A logged-in connection to the target's engine.
+pub enum Connection {
+    Buildbot(Buildbot),
+    Github(Github),
+    Gitlab(Gitlab),
+    Jenkins(Jenkins),
+}
+
+/// The engine's handle for the job Liftoff started (`remote_ref`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "engine", rename_all = "camelCase")]
+pub enum Handle {
+    #[serde(rename_all = "camelCase")]
+    Buildbot { buildsetid: u64, buildrequestid: u64 },
+    Github(github::Handle),
+    Gitlab(gitlab::Handle),
+    Jenkins(jenkins::Handle),
+}
+
+/// How far a follow has read (`log_cursor`), per engine.
+#[derive(Debug, Clone)]
+pub enum Cursor {
+    Buildbot(buildbot::Cursor),
+    Github(github::Cursor),
+    Gitlab(gitlab::Cursor),
+    Jenkins(jenkins::Cursor),
+}
+
+impl Handle {
+    /// A short name of the job for the log ("build request 12").
+    pub fn describe(&self) -> String {
+        match self {
+            Handle::Buildbot { buildrequestid, buildsetid } => format!("build request {buildrequestid} (buildset {buildsetid})"),
+            Handle::Github(h) => format!("workflow run {}", h.run_id),
+            Handle::Gitlab(h) => format!("pipeline {}", h.pipeline_id),
+            Handle::Jenkins(h) => match (h.build, h.queue_item) {
+                (Some(b), _) => format!("build #{b}"),
+                (None, Some(q)) => format!("queue item {q}"),
+                (None, None) => "a queued build".into(),
+            },
+        }
+    }
+
+    /// A cursor at the start of the job's log.
+    pub fn start(&self) -> Cursor {
+        match self {
+            Handle::Buildbot { buildrequestid, .. } => Cursor::Buildbot(buildbot::Cursor::new(*buildrequestid)),
+            Handle::Github(h) => Cursor::Github(github::Cursor::new(h)),
+            Handle::Gitlab(h) => Cursor::Gitlab(gitlab::Cursor::new(h)),
+            Handle::Jenkins(h) => Cursor::Jenkins(jenkins::Cursor::new(h)),
+        }
+    }
+
+    /// The cursor stored as JSON, read for this handle's engine; from the
+    /// start when there is none or it cannot be read.
+    pub fn cursor_from(&self, stored: Option<&str>) -> Cursor {
+        let Some(text) = stored else { return self.start() };
+        let read = match self {
+            Handle::Buildbot { .. } => serde_json::from_str(text).ok().map(Cursor::Buildbot),
+            Handle::Github(_) => serde_json::from_str(text).ok().map(Cursor::Github),
+            Handle::Gitlab(_) => serde_json::from_str(text).ok().map(Cursor::Gitlab),
+            Handle::Jenkins(_) => serde_json::from_str(text).ok().map(Cursor::Jenkins),
+        };
+        read.unwrap_or_else(|| self.start())
+    }
+}
+
+impl Cursor {
+    /// As stored (`log_cursor`).
+    pub fn to_json(&self) -> String {
+        match self {
+            Cursor::Buildbot(c) => serde_json::to_string(c),
+            Cursor::Github(c) => serde_json::to_string(c),
+            Cursor::Gitlab(c) => serde_json::to_string(c),
+            Cursor::Jenkins(c) => serde_json::to_string(c),
+        }
+        .expect("a cursor serializes")
+    }
+}
+
+impl From<buildbot::Poll> for RemotePoll {
+    fn from(p: buildbot::Poll) -> RemotePoll {
+        let steps = p
+            .steps
+            .into_iter()
+            .map(|s| RemoteStep { verdict: buildbot::verdict(s.complete, s.results, true), name: s.name, words: s.words })
+            .collect();
+        RemotePoll { status: p.status, steps, lines: p.lines, approval: None }
+    }
+}
+
+impl Connection {
+    /// Logs in to the engine `kind` of the target with `secret` (a password,
+    /// or a token where `secret_is_token`).
+    pub async fn connect(kind: TargetKind, t: &RemoteTarget, secret: &str, secret_is_token: bool, cancel: &CancellationToken) -> Result<Connection, RemoteError> {
+        Ok(match kind {
+            TargetKind::Buildbot => Connection::Buildbot(Buildbot::login(&t.url, &t.user, secret, cancel).await?),
+            TargetKind::GithubActions => Connection::Github(Github::new(&t.url, secret, &t.project, &t.job)?),
+            TargetKind::GitlabCi => Connection::Gitlab(Gitlab::new(&t.url, secret, &t.project, None)?),
+            TargetKind::Jenkins => {
+                let how = if secret_is_token { jenkins::Secret::ApiToken } else { jenkins::Secret::Password };
+                Connection::Jenkins(Jenkins::connect(&t.url, &t.user, secret, how, &t.job, cancel).await?)
+            }
+            TargetKind::LocalCommand => return Err(RemoteError::new("A local command target runs on this computer, not on an engine.")),
+        })
+    }
+
+    /// Starts the job with `inputs` and Liftoff's run id; `reason` and
+    /// `owner` where the engine records them (Buildbot).
+    pub async fn trigger(
+        &self,
+        t: &RemoteTarget,
+        run_id: &str,
+        inputs: &BTreeMap<String, String>,
+        reason: &str,
+        owner: &str,
+        cancel: &CancellationToken,
+    ) -> Result<Handle, RemoteError> {
+        Ok(match self {
+            Connection::Buildbot(bb) => {
+                let builderid = bb.builder_id(&t.job, cancel).await?;
+                let mut properties = inputs.clone();
+                properties.insert(github::RUN_INPUT.into(), run_id.to_owned());
+                let forced = bb.force(&t.scheduler, builderid, reason, owner, &properties, cancel).await?;
+                Handle::Buildbot { buildsetid: forced.buildsetid, buildrequestid: forced.buildrequestid }
+            }
+            Connection::Github(gh) => Handle::Github(gh.trigger(run_id, git_ref(t), inputs, cancel).await?),
+            Connection::Gitlab(gl) => Handle::Gitlab(gl.trigger(run_id, git_ref(t), inputs, cancel).await?),
+            Connection::Jenkins(j) => Handle::Jenkins(j.trigger(run_id, inputs, cancel).await?),
+        })
+    }
+
+    /// What happened since `cursor`; `cursor` moves past it.
+    pub async fn poll(&self, cursor: &mut Cursor, accept_warnings: bool, cancel: &CancellationToken) -> Result<RemotePoll, RemoteError> {
+        match (self, cursor) {
+            (Connection::Buildbot(bb), Cursor::Buildbot(c)) => Ok(bb.poll(c, accept_warnings, cancel).await?.into()),
+            (Connection::Github(gh), Cursor::Github(c)) => gh.poll(c, cancel).await,
+            (Connection::Gitlab(gl), Cursor::Gitlab(c)) => gl.poll(c, cancel).await,
+            (Connection::Jenkins(j), Cursor::Jenkins(c)) => j.poll(c, accept_warnings, cancel).await,
+            _ => Err(mismatch()),
+        }
+    }
+
+    /// Cancels the job and waits for the engine to confirm; its final
+    /// state. `cursor` holds what the handle may not yet (Jenkins's build
+    /// number once the queue item became a build).
+    pub async fn cancel(&self, handle: &Handle, cursor: &Cursor, why: &str, cancel: &CancellationToken) -> Result<RemoteStatus, RemoteError> {
+        match (self, handle) {
+            (Connection::Buildbot(bb), Handle::Buildbot { buildrequestid, .. }) => bb.cancel(*buildrequestid, why, CANCEL_WAIT, cancel).await,
+            (Connection::Github(gh), Handle::Github(h)) => match gh.cancel(h, false, cancel).await {
+                // Jobs that run `if: always()` outlive a cancel.
+                Err(_) => gh.cancel(h, true, cancel).await,
+                ok => ok,
+            },
+            (Connection::Gitlab(gl), Handle::Gitlab(h)) => gl.cancel(h, cancel).await,
+            (Connection::Jenkins(j), Handle::Jenkins(h)) => {
+                let h = match cursor {
+                    Cursor::Jenkins(c) => c.handle(),
+                    _ => h.clone(),
+                };
+                j.cancel(&h, cancel).await
+            }
+            _ => Err(mismatch()),
+        }
+    }
+
+    /// Check target: one sentence per problem; starts nothing. `inputs`
+    /// are the parameter names the target sends besides Liftoff's run id.
+    pub async fn check(&self, t: &RemoteTarget, inputs: &[&str], cancel: &CancellationToken) -> Result<Vec<String>, RemoteError> {
+        Ok(match self {
+            Connection::Buildbot(bb) => {
+                let checked = bb.check(&t.job, &t.scheduler, cancel).await?;
+                let mut problems = checked.problems;
+                if problems.is_empty() {
+                    for name in std::iter::once(github::RUN_INPUT).chain(inputs.iter().copied()) {
+                        if !checked.declared.iter().any(|d| d == name) {
+                            problems.push(format!(
+                                "The force scheduler “{}” does not declare the parameter “{name}”, so Buildbot would drop it; add util.StringParameter(name=\"{name}\") to its properties.",
+                                t.scheduler
+                            ));
+                        }
+                    }
+                }
+                problems
+            }
+            Connection::Github(gh) => gh.check(inputs, cancel).await?.problems,
+            Connection::Gitlab(gl) => gl.check(!inputs.is_empty(), cancel).await?.problems,
+            Connection::Jenkins(j) => j.check(inputs, cancel).await?.problems,
+        })
+    }
+}
+
+/// The branch or tag the workflow or pipeline runs from.
+fn git_ref(t: &RemoteTarget) -> &str {
+    if t.git_ref.trim().is_empty() {
+        "main"
+    } else {
+        t.git_ref.trim()
+    }
+}
+
+fn mismatch() -> RemoteError {
+    RemoteError::new("The run's engine handle belongs to another kind of engine than its target now; look at the run on the engine.")
+}
