@@ -35,7 +35,7 @@ use tokio_util::sync::CancellationToken;
 pub const DATA_DIR_ENV: &str = "LIFTOFF_DATA_DIR";
 
 /// The subcommands; `liftoff` with none of them opens the window.
-pub const SUBCOMMANDS: [&str; 9] = ["deploy", "runs", "cancel", "lock", "unlock", "rollback", "projects", "schedule", "help"];
+pub const SUBCOMMANDS: [&str; 10] = ["deploy", "runs", "cancel", "lock", "unlock", "rollback", "projects", "schedule", "freeze-check", "help"];
 
 /// The exit codes, the same for every command (README, "Command line").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,6 +175,15 @@ enum Command {
     /// the OS timer calls every minute); install or remove that timer.
     #[command(subcommand)]
     Schedule(ScheduleCommand),
+    /// Whether a freeze holds the environment now: exits 3 inside a freeze
+    /// (naming it and when it ends), 0 outside. For a pipeline's first step,
+    /// so that a deploy started by hand on the CI engine also stops there.
+    FreezeCheck {
+        #[arg(long)]
+        project: String,
+        #[arg(long = "env")]
+        environment: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -424,6 +433,29 @@ fn report_interrupted(found: &[Interrupted]) {
     }
 }
 
+/// `liftoff freeze-check`: the freeze that holds the environment now, if
+/// any (the same calendar preflight reads), else the next one this week.
+fn freeze_check(store: &Store, project: &str, environment: &str) -> Result<ExitCode, Stop> {
+    let project = project_named(store, project)?;
+    let env = environment_id(store, &project, environment)?;
+    let now = Utc::now();
+    let (found, _) = liftoff_core::planning::windows::occurrences(store, &project.id, now - chrono::Duration::days(1), now + chrono::Duration::days(7)).map_err(said)?;
+    let mut freezes: Vec<_> = found.into_iter().filter(|o| o.freezes(&env)).collect();
+    freezes.sort_by(|a, b| a.start.cmp(&b.start));
+    let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).map(|d| d.with_timezone(&Utc)).ok();
+    let holding = freezes.iter().filter(|o| at(&o.start).is_some_and(|s| s <= now) && at(&o.end).is_some_and(|e| e > now)).max_by(|a, b| a.end.cmp(&b.end));
+    if let Some(f) = holding {
+        let why = if f.reason.is_empty() { String::new() } else { format!(" ({})", f.reason) };
+        out!("FROZEN: {environment} of {} is in the freeze “{}”{why} until {}.", project.name, f.name, f.end);
+        return Ok(Exit::Refused.into());
+    }
+    match freezes.iter().find(|o| at(&o.start).is_some_and(|s| s > now)) {
+        Some(next) => out!("Not frozen: {environment} of {} may deploy now. The next freeze, “{}”, starts at {}.", project.name, next.name, next.start),
+        None => out!("Not frozen: {environment} of {} may deploy now; no freeze in the next 7 days.", project.name),
+    }
+    Ok(Exit::Ok.into())
+}
+
 fn report_leftovers(i: &Interrupted) {
     if !i.leftovers.is_empty() {
         say!(
@@ -500,6 +532,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Stop> {
         }
         Command::Cancel { run, project, environment, as_person } => cancel(&store, run, project, environment, as_person).await,
         Command::Schedule(command) => schedule::run(&store, &keychain, &dir, command).await,
+        Command::FreezeCheck { project, environment } => freeze_check(&store, &project, &environment),
         Command::Deploy { project, environment, version, build_ref, overrides, yes, as_person } => {
             let project = project_named(&store, &project)?;
             let env = environment_id(&store, &project, &environment)?;

@@ -276,3 +276,25 @@ fn a_claim_left_by_a_process_killed_before_it_started_the_deploy_is_missed_at_th
     assert!(s.state_reason.contains("stopped before the deploy began"), "{}", s.state_reason);
     assert!(runs::list(&d.store, &d.project_id, &RunQuery::default()).unwrap().is_empty());
 }
+
+#[test]
+fn freeze_check_exits_3_inside_a_freeze_naming_it_and_0_outside_it() {
+    let d = Data::new("true");
+    let check = |env: &str| d.run(&["freeze-check", "--project", "Shop", "--env", env]);
+    let free = check("staging");
+    assert_eq!(free.status.code(), Some(0), "{}", text(&free));
+    assert!(text(&free).contains("Not frozen: staging of Shop may deploy now; no freeze in the next 7 days."), "{}", text(&free));
+    d.freeze(120, 30, "Launch week");
+    let ahead = check("staging");
+    assert_eq!(ahead.status.code(), Some(0), "{}", text(&ahead));
+    assert!(text(&ahead).contains("The next freeze, “Launch week”, starts at"), "{}", text(&ahead));
+    d.freeze(-5, 60, "Quarter close");
+    let frozen = check("staging");
+    assert_eq!(frozen.status.code(), Some(3), "{}", text(&frozen));
+    assert!(text(&frozen).starts_with("FROZEN: staging of Shop is in the freeze “Quarter close” (Quarter close) until "), "{}", text(&frozen));
+    // Scoped to staging: production may deploy.
+    let other = check("production");
+    assert_eq!(other.status.code(), Some(0), "{}", text(&other));
+    let unknown = check("moon");
+    assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown));
+}
