@@ -421,3 +421,112 @@ async fn a_github_run_waiting_for_approval_says_so_with_who_may_approve_then_goe
     replay.finish();
     f.cleanup();
 }
+
+/// One request a loopback webhook received: method, path, headers (lower
+/// case), body.
+type Received = (String, String, Vec<(String, String)>, Vec<u8>);
+
+/// A webhook on loopback: accepts the deploy with a status URL, reports it
+/// running with a log, then succeeded; keeps every request.
+fn webhook_server() -> (String, Arc<Mutex<Vec<Received>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let seen: Arc<Mutex<Vec<Received>>> = Arc::default();
+    let kept = seen.clone();
+    std::thread::spawn(move || {
+        let mut status_reads = 0;
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let mut parts = line.split_whitespace();
+            let (method, path) = (parts.next().unwrap_or("").to_owned(), parts.next().unwrap_or("").to_owned());
+            let mut headers = Vec::new();
+            loop {
+                let mut h = String::new();
+                reader.read_line(&mut h).unwrap();
+                let h = h.trim_end();
+                if h.is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = h.split_once(':') {
+                    headers.push((k.trim().to_lowercase(), v.trim().to_owned()));
+                }
+            }
+            let length: usize = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            kept.lock().unwrap().push((method.clone(), path.clone(), headers, body));
+            // The log grows between status reads; X-Text-Size is the next byte.
+            let (status, size, text): (u16, Option<usize>, String) = match (method.as_str(), path.as_str()) {
+                ("POST", "/hooks/deploy") => (202, None, r#"{"status_url": "/status/7"}"#.to_owned()),
+                ("GET", "/status/7") => {
+                    status_reads += 1;
+                    let state = if status_reads < 3 { "running" } else { "succeeded" };
+                    (200, None, format!(r#"{{"state": "{state}", "message": "rolling out", "url": "http://deploys.example.com/ui/7", "log_url": "/log/7", "cancel_url": "/cancel/7"}}"#))
+                }
+                ("GET", p) if p.starts_with("/log/7?start=") => {
+                    let start: usize = p["/log/7?start=".len()..].parse().unwrap_or(0);
+                    let all = "Deploying 1.4.2 with the webhook\nDeployed 1.4.2\n";
+                    let upto = if status_reads < 2 { all.find('\n').unwrap() + 1 } else { all.len() };
+                    (200, Some(upto), all[start.min(upto)..upto].to_owned())
+                }
+                _ => (404, None, "{}".to_owned()),
+            };
+            let size = size.map(|n| format!("X-Text-Size: {n}\r\n")).unwrap_or_default();
+            let _ = write!(stream, "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{size}Connection: close\r\n\r\n{text}", text.len());
+        }
+    });
+    (base, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a real Secret Service (run by scripts/test.sh)"]
+async fn a_webhook_gets_the_deploy_signed_once_and_is_followed_through_its_status_and_log() {
+    use hmac::Mac;
+    const SECRET: &str = "whsec_canary_3e9d";
+    let (base, seen) = webhook_server();
+    let f = Fixture::new();
+    f.save_credential("HOOK_SECRET", SECRET, CredentialKind::Other);
+    let mut s = TargetSettings::local_command(Default::default());
+    s.kind = TargetKind::Webhook;
+    s.remote = Some(RemoteTarget {
+        url: format!("{base}/hooks/deploy"),
+        credential: "HOOK_SECRET".into(),
+        inputs: vec![EnvVar { name: "region".into(), value: "eu".into() }],
+        timeout_secs: 60,
+        ..RemoteTarget::default()
+    });
+    target::set(&f.store, &f.env_id, &s, Utc::now()).unwrap();
+    let job = f.start("1.4.2");
+    let run_id = job.run.id.clone();
+    let run = spawn_run(&here(), &f.store, job, CancellationToken::new()).0.await.unwrap();
+    assert_eq!(run.state, RunState::Succeeded, "{}", run.outcome);
+    let log = f.log(&run_id);
+    for expected in ["Deploying 1.4.2 with the webhook", "Deployed 1.4.2"] {
+        assert_eq!(log.iter().filter(|l| *l == expected).count(), 1, "{expected:?} once: {log:?}");
+    }
+    assert!(log.iter().any(|l| l.starts_with("The webhook took the deploy: the deploy, followed at ")), "{log:?}");
+    assert_eq!(run.remote_url.as_deref(), Some("http://deploys.example.com/ui/7"));
+    let seen = seen.lock().unwrap().clone();
+    let posts: Vec<&Received> = seen.iter().filter(|r| r.0 == "POST").collect();
+    assert_eq!(posts.len(), 1, "sent once");
+    let (_, _, headers, body) = posts[0];
+    let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    assert_eq!(header("idempotency-key"), Some(run_id.as_str()));
+    // The receiver's check: the HMAC-SHA256 of the body with the shared secret.
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(body);
+    let expected: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(header("x-liftoff-signature"), Some(format!("sha256={expected}").as_str()));
+    let sent: Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(sent["liftoff_run_id"], run_id.as_str());
+    assert_eq!(sent["version"], "1.4.2");
+    assert_eq!(sent["environment"], "staging");
+    assert_eq!(sent["inputs"]["region"], "eu");
+    assert!(!String::from_utf8_lossy(body).contains(SECRET) && seen.iter().all(|r| r.2.iter().all(|(_, v)| !v.contains(SECRET))), "the secret itself is never sent");
+    assert!(!f.database_text().contains(SECRET));
+    f.cleanup();
+}

@@ -1643,7 +1643,7 @@ export type TargetCheck = {
  *  The kinds of target: a command on this machine, or a job on the team's
  *  CI/CD engine (see [`super::remote`]).
  */
-export type TargetKind = "localCommand" | "githubActions" | "gitlabCi" | "jenkins" | "buildbot";
+export type TargetKind = "localCommand" | "githubActions" | "gitlabCi" | "jenkins" | "buildbot" | "webhook";
 
 export type TargetSettings = {
 	kind: TargetKind,

@@ -440,4 +440,12 @@ export const ENGINE_FORMS: Record<Exclude<TargetKind, "localCommand">, EngineFor
     inputs: "the scheduler must declare each, and liftoff_run_id, which Liftoff sends",
     warnings: "A build that ends with warnings counts as deployed",
   },
+  webhook: {
+    name: "Webhook",
+    about:
+      "Liftoff POSTs the deploy as JSON to this address, signed (X-Liftoff-Signature: sha256=HMAC of the body with the secret) with the run's id as Idempotency-Key; when the answer names a status URL, Liftoff follows it (state, log, cancel), else the smoke checks decide.",
+    url: { label: "Webhook URL", placeholder: "https://deploy.example.com/hooks/liftoff" },
+    credential: "Signing secret",
+    inputs: "sent in the JSON body under inputs",
+  },
 };

@@ -26,9 +26,10 @@ pub enum TargetKind {
     GitlabCi,
     Jenkins,
     Buildbot,
+    Webhook,
 }
 
-stored_text!(TargetKind { LocalCommand => "localCommand", GithubActions => "githubActions", GitlabCi => "gitlabCi", Jenkins => "jenkins", Buildbot => "buildbot" });
+stored_text!(TargetKind { LocalCommand => "localCommand", GithubActions => "githubActions", GitlabCi => "gitlabCi", Jenkins => "jenkins", Buildbot => "buildbot", Webhook => "webhook" });
 
 impl TargetKind {
     /// The engine's name, for messages ("Buildbot"); `None` for a local command.
@@ -39,6 +40,7 @@ impl TargetKind {
             TargetKind::GitlabCi => Some("GitLab CI"),
             TargetKind::Jenkins => Some("Jenkins"),
             TargetKind::Buildbot => Some("Buildbot"),
+            TargetKind::Webhook => Some("the webhook"),
         }
     }
 }
@@ -432,6 +434,7 @@ fn check_remote(errors: &mut FieldErrors, kind: TargetKind, engine: &str, r: Opt
             ("user", "Give the Jenkins user Liftoff logs in as."),
             ("job", "Give the job to build, with its folders: shop/deploy."),
         ],
+        TargetKind::Webhook => &[("url", "Give the webhook's full address, such as https://deploy.example.com/hooks/liftoff.")],
         TargetKind::LocalCommand => &[],
     };
     for (field, message) in needs {
@@ -460,7 +463,8 @@ fn check_remote(errors: &mut FieldErrors, kind: TargetKind, engine: &str, r: Opt
         }
     }
     if clean.credential.is_empty() {
-        errors.insert("remote.credential".into(), format!("Choose the environment's credential that holds the {engine} password or token."));
+        let what = if kind == TargetKind::Webhook { "secret that signs the webhook's requests".to_owned() } else { format!("{engine} password or token") };
+        errors.insert("remote.credential".into(), format!("Choose the environment's credential that holds the {what}."));
     }
     let run_input = if matches!(kind, TargetKind::GitlabCi | TargetKind::Jenkins) { "LIFTOFF_RUN_ID" } else { "liftoff_run_id" };
     for (i, v) in r.inputs.iter().enumerate() {

@@ -144,7 +144,7 @@ impl Runner<'_, '_> {
             match conn.poll(&mut cursor, t.accept_warnings, &calls).await {
                 Ok(poll) => {
                     if let Some(problem) = failing.take() {
-                        self.say(LogStream::Liftoff, &format!("{engine} answers again (it had failed: {problem})."));
+                        self.say(LogStream::Liftoff, &upper(&format!("{engine} answers again (it had failed: {problem}).")));
                     }
                     if poll.status.url.is_some() && poll.status.url != url {
                         url = poll.status.url.clone();
@@ -181,7 +181,7 @@ impl Runner<'_, '_> {
                     match poll.status.verdict {
                         Verdict::Running => {}
                         Verdict::Succeeded => {
-                            self.remote_end(i, began, true, RunState::Succeeded, format!("{engine}: {words}"));
+                            self.remote_end(i, began, true, RunState::Succeeded, upper(&format!("{engine}: {words}")));
                             return None;
                         }
                         Verdict::Cancelled => {
@@ -214,7 +214,7 @@ impl Runner<'_, '_> {
                     if failing.is_none() {
                         self.say(
                             LogStream::Liftoff,
-                            &format!("{engine} did not answer how the deploy goes: {message} Liftoff keeps asking every {} s until the timeout.", self.timing.remote_poll.as_secs().max(1)),
+                            &upper(&format!("{engine} did not answer how the deploy goes: {message} Liftoff keeps asking every {} s until the timeout.", self.timing.remote_poll.as_secs().max(1))),
                         );
                     }
                     failing = Some(message);
@@ -243,13 +243,13 @@ impl Runner<'_, '_> {
         }
         // Not cancellable once sent: the job may start either way, and the
         // answer is the only way to know its handle.
-        let handle = conn.trigger(t, &run.id, &inputs, &reason, &run.started_by, calls).await.map_err(|e| {
+        let handle = conn.trigger(t, &run.id, &inputs, &vars, &reason, &run.started_by, calls).await.map_err(|e| {
             let maybe = if matches!(e.kind, Some(ErrorKind::Network | ErrorKind::Timeout)) {
                 format!(" The job may have started: look for it on {engine} (it names run {}) before deploying again.", run.id)
             } else {
                 String::new()
             };
-            format!("{engine} did not take the deploy: {}{maybe}", self.masker.mask(&e.message))
+            upper(&format!("{engine} did not take the deploy: {}{maybe}", self.masker.mask(&e.message)))
         })?;
         let cursor = handle.start();
         let (store, id) = (self.store.clone(), run.id.clone());
@@ -260,7 +260,7 @@ impl Runner<'_, '_> {
             // Followed anyway; only following again after a crash needs it.
             log::warn!("the engine's handle for run {} was not saved: {e}", run.id);
         }
-        self.say(LogStream::Liftoff, &format!("{engine} took the deploy: {}.", handle.describe()));
+        self.say(LogStream::Liftoff, &upper(&format!("{engine} took the deploy: {}.", handle.describe())));
         Ok(Some((handle, cursor)))
     }
 
@@ -383,8 +383,16 @@ pub(super) fn describe_target(kind: TargetKind, t: &RemoteTarget) -> String {
         TargetKind::GithubActions => format!("the workflow {} of {} on {git_ref}", t.job, t.project),
         TargetKind::GitlabCi => format!("a pipeline of {} on {git_ref}", t.project),
         TargetKind::Jenkins => format!("the job {} at {}, as {}", t.job, t.url, t.user),
+        TargetKind::Webhook => format!("a signed POST to {}", t.url),
         TargetKind::LocalCommand => "a command on this computer".into(),
     }
+}
+
+/// A sentence that starts with an engine's name ("the webhook") starts
+/// with a capital.
+fn upper(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 fn target_duration(d: Duration) -> String {
@@ -438,7 +446,7 @@ pub async fn check_target(store: Arc<Store>, keychain: Keychain, environment_id:
         Err(e) => vec![e.message],
     };
     let summary = if problems.is_empty() {
-        format!("{engine} accepts the login, and Liftoff may start {} with the parameters it sends.", describe_target(clean.kind, &t))
+        upper(&format!("{engine} accepts the login, and Liftoff may start {} with the parameters it sends.", describe_target(clean.kind, &t)))
     } else {
         String::new()
     };

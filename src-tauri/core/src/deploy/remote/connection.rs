@@ -14,6 +14,7 @@ use super::buildbot::{self, Buildbot};
 use super::github::{self, Github};
 use super::gitlab::{self, Gitlab};
 use super::jenkins::{self, Jenkins};
+use super::webhook::{self, Webhook};
 use super::{RemoteError, RemotePoll, RemoteStatus, RemoteStep};
 use crate::deploy::target::{RemoteTarget, TargetKind};
 
@@ -26,6 +27,7 @@ pub enum Connection {
     Github(Github),
     Gitlab(Gitlab),
     Jenkins(Jenkins),
+    Webhook(Webhook),
 }
 
 /// The engine's handle for the job Liftoff started (`remote_ref`).
@@ -37,6 +39,7 @@ pub enum Handle {
     Github(github::Handle),
     Gitlab(gitlab::Handle),
     Jenkins(jenkins::Handle),
+    Webhook(webhook::Handle),
 }
 
 /// How far a follow has read (`log_cursor`), per engine.
@@ -46,6 +49,7 @@ pub enum Cursor {
     Github(github::Cursor),
     Gitlab(gitlab::Cursor),
     Jenkins(jenkins::Cursor),
+    Webhook(webhook::Cursor),
 }
 
 impl Handle {
@@ -60,6 +64,10 @@ impl Handle {
                 (None, Some(q)) => format!("queue item {q}"),
                 (None, None) => "a queued build".into(),
             },
+            Handle::Webhook(h) => match &h.status_url {
+                Some(u) => format!("the deploy, followed at {u}"),
+                None => "the deploy (no status URL: the smoke checks decide)".into(),
+            },
         }
     }
 
@@ -70,6 +78,7 @@ impl Handle {
             Handle::Github(h) => Cursor::Github(github::Cursor::new(h)),
             Handle::Gitlab(h) => Cursor::Gitlab(gitlab::Cursor::new(h)),
             Handle::Jenkins(h) => Cursor::Jenkins(jenkins::Cursor::new(h)),
+            Handle::Webhook(h) => Cursor::Webhook(webhook::Cursor::new(h)),
         }
     }
 
@@ -82,6 +91,7 @@ impl Handle {
             Handle::Github(_) => serde_json::from_str(text).ok().map(Cursor::Github),
             Handle::Gitlab(_) => serde_json::from_str(text).ok().map(Cursor::Gitlab),
             Handle::Jenkins(_) => serde_json::from_str(text).ok().map(Cursor::Jenkins),
+            Handle::Webhook(_) => serde_json::from_str(text).ok().map(Cursor::Webhook),
         };
         read.unwrap_or_else(|| self.start())
     }
@@ -95,6 +105,7 @@ impl Cursor {
             Cursor::Github(c) => serde_json::to_string(c),
             Cursor::Gitlab(c) => serde_json::to_string(c),
             Cursor::Jenkins(c) => serde_json::to_string(c),
+            Cursor::Webhook(c) => serde_json::to_string(c),
         }
         .expect("a cursor serializes")
     }
@@ -123,17 +134,21 @@ impl Connection {
                 let how = if secret_is_token { jenkins::Secret::ApiToken } else { jenkins::Secret::Password };
                 Connection::Jenkins(Jenkins::connect(&t.url, &t.user, secret, how, &t.job, cancel).await?)
             }
+            TargetKind::Webhook => Connection::Webhook(Webhook::new(&t.url, secret)?),
             TargetKind::LocalCommand => return Err(RemoteError::new("A local command target runs on this computer, not on an engine.")),
         })
     }
 
     /// Starts the job with `inputs` and Liftoff's run id; `reason` and
-    /// `owner` where the engine records them (Buildbot).
+    /// `owner` where the engine records them (Buildbot); `vars` (Liftoff's
+    /// `LIFTOFF_*` variables) where the whole deploy is sent (the webhook).
+    #[allow(clippy::too_many_arguments)]
     pub async fn trigger(
         &self,
         t: &RemoteTarget,
         run_id: &str,
         inputs: &BTreeMap<String, String>,
+        vars: &[(String, String)],
         reason: &str,
         owner: &str,
         cancel: &CancellationToken,
@@ -149,6 +164,17 @@ impl Connection {
             Connection::Github(gh) => Handle::Github(gh.trigger(run_id, git_ref(t), inputs, cancel).await?),
             Connection::Gitlab(gl) => Handle::Gitlab(gl.trigger(run_id, git_ref(t), inputs, cancel).await?),
             Connection::Jenkins(j) => Handle::Jenkins(j.trigger(run_id, inputs, cancel).await?),
+            Connection::Webhook(w) => {
+                let mut payload = serde_json::Map::new();
+                for (name, value) in vars {
+                    if let Some(key) = name.strip_prefix("LIFTOFF_").filter(|k| *k != "RUN_ID") {
+                        payload.insert(key.to_lowercase(), serde_json::Value::String(value.clone()));
+                    }
+                }
+                payload.insert("started_by".into(), owner.into());
+                payload.insert("inputs".into(), serde_json::to_value(inputs).expect("inputs serialize"));
+                Handle::Webhook(w.trigger(run_id, payload, cancel).await?)
+            }
         })
     }
 
@@ -159,6 +185,7 @@ impl Connection {
             (Connection::Github(gh), Cursor::Github(c)) => gh.poll(c, cancel).await,
             (Connection::Gitlab(gl), Cursor::Gitlab(c)) => gl.poll(c, cancel).await,
             (Connection::Jenkins(j), Cursor::Jenkins(c)) => j.poll(c, accept_warnings, cancel).await,
+            (Connection::Webhook(w), Cursor::Webhook(c)) => w.poll(c, cancel).await,
             _ => Err(mismatch()),
         }
     }
@@ -182,6 +209,10 @@ impl Connection {
                 };
                 j.cancel(&h, cancel).await
             }
+            (Connection::Webhook(w), Handle::Webhook(_)) => match cursor {
+                Cursor::Webhook(c) => w.cancel(c, CANCEL_WAIT, cancel).await,
+                _ => Err(mismatch()),
+            },
             _ => Err(mismatch()),
         }
     }
@@ -208,6 +239,7 @@ impl Connection {
             Connection::Github(gh) => gh.check(inputs, cancel).await?.problems,
             Connection::Gitlab(gl) => gl.check(!inputs.is_empty(), cancel).await?.problems,
             Connection::Jenkins(j) => j.check(inputs, cancel).await?.problems,
+            Connection::Webhook(w) => w.check(cancel).await?,
         })
     }
 }

@@ -16,6 +16,9 @@
 //! - [`gitlab`]: GitLab CI through its REST API (pipeline or trigger token,
 //!   jobs and their traces, manual jobs and deployment approvals, cancel,
 //!   retry);
+//! - [`webhook`]: the team's own endpoint, sent the deploy as signed JSON
+//!   (HMAC-SHA256, an idempotency key), followed through a status URL when
+//!   it names one;
 //! - [`connection`]: one connection to whichever of them a target names,
 //!   with the handle and the cursor stored with the run: what the deploy
 //!   engine's `Runner::remote` drives.
@@ -28,6 +31,7 @@ pub mod connection;
 pub mod github;
 pub mod gitlab;
 pub mod jenkins;
+pub mod webhook;
 
 use crate::deploy::lines::Stream;
 use crate::deploy::runs::RunState;
