@@ -81,6 +81,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "get_deploy_target",
     "set_deploy_target",
     "check_deploy_target",
+    "answer_deploy_approval",
     "clear_deploy_target",
     "deploy_preflight",
     "deploy_shipping",

@@ -115,6 +115,7 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::deploys::get_deploy_target,
             commands::deploys::set_deploy_target,
             commands::deploys::check_deploy_target,
+            commands::deploys::answer_deploy_approval,
             commands::deploys::clear_deploy_target,
             commands::deploys::deploy_preflight,
             commands::deploys::deploy_shipping,

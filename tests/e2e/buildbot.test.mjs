@@ -234,3 +234,111 @@ test("a GitHub Actions target in the window: its own fields, a missing repositor
     server.close();
   }
 });
+
+/**
+ * A GitHub Enterprise Server on loopback, as its REST API documents it: a
+ * dispatch returns the run, which waits for production's reviewers until
+ * someone approves it, then succeeds with its job's log (a 302 to another
+ * host, where the token must not go).
+ */
+async function fakeGithub(token) {
+  const state = { approved: null, requests: [] };
+  const logs = createServer((req, res) => {
+    state.requests.push({ host: "logs", method: req.method, url: req.url, auth: req.headers.authorization });
+    res.writeHead(200, { "content-type": "text/plain" });
+    res.end("2025-03-04T12:00:12.0000000Z ##[group]Run ./deploy.sh\n2025-03-04T12:00:13.0000000Z deployed 2.4.0 after approval\n2025-03-04T12:00:14.0000000Z ##[endgroup]\n");
+  });
+  await new Promise((r) => logs.listen(0, "127.0.0.1", r));
+  const logsBase = `http://127.0.0.1:${logs.address().port}`;
+  const api = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      state.requests.push({ host: "api", method: req.method, url: req.url, auth: req.headers.authorization, body });
+      const json = (code, value) => {
+        res.writeHead(code, { "content-type": "application/json" });
+        res.end(JSON.stringify(value));
+      };
+      if (req.headers.authorization !== `Bearer ${token}`) return json(401, { message: "Bad credentials" });
+      const run = "/api/v3/repos/acme/shop/actions/runs/77";
+      const done = state.approved === "approved";
+      if (req.method === "POST" && req.url === "/api/v3/repos/acme/shop/actions/workflows/deploy.yml/dispatches") {
+        state.dispatch = JSON.parse(body);
+        return json(200, { workflow_run_id: 77, html_url: "https://github.example.com/acme/shop/actions/runs/77" });
+      }
+      if (req.method === "GET" && req.url === run) {
+        return json(200, { id: 77, status: done ? "completed" : "waiting", conclusion: done ? "success" : null, html_url: "https://github.example.com/acme/shop/actions/runs/77", display_title: "Deploy" });
+      }
+      if (req.method === "GET" && req.url.startsWith(`${run}/jobs`)) {
+        return json(200, { total_count: 1, jobs: [{ id: 9, run_id: 77, name: "deploy", status: done ? "completed" : "waiting", conclusion: done ? "success" : null }] });
+      }
+      if (req.url === `${run}/pending_deployments`) {
+        if (req.method === "POST") {
+          state.approved = JSON.parse(body).state;
+          state.comment = JSON.parse(body).comment;
+          return json(200, [{ id: 1, environment: "production" }]);
+        }
+        return json(200, done ? [] : [{ environment: { id: 5, name: "production" }, current_user_can_approve: true, reviewers: [{ type: "User", reviewer: { login: "octocat" } }] }]);
+      }
+      if (req.method === "GET" && req.url === "/api/v3/repos/acme/shop/actions/jobs/9/logs") {
+        res.writeHead(302, { location: `${logsBase}/job/9.txt?sig=abc` });
+        return res.end();
+      }
+      json(404, { message: "Not Found" });
+    });
+  });
+  await new Promise((r) => api.listen(0, "127.0.0.1", r));
+  state.base = `http://127.0.0.1:${api.address().port}`;
+  state.close = () => Promise.all([new Promise((r) => api.close(r)), new Promise((r) => logs.close(r))]);
+  return state;
+}
+
+test("a GitHub Actions deploy from the window waits for approval, is approved in Liftoff (audited), and ends with its job's log", async () => {
+  const TOKEN = "ghp_e2e_approval_5a1d";
+  const github = await fakeGithub(TOKEN);
+  const home = freshHome("github-approval");
+  try {
+    await withApp(home, { testName: "github-approval" }, async (s, app) => {
+      await openSampleDeploys(s);
+      await (await s.find("[data-testid=tab-environments]")).click();
+      await addCredential(s, 2, "GITHUB_TOKEN", TOKEN);
+      const envId = sql(home, "SELECT id FROM environments WHERE name = 'staging'")[0].id;
+      const settings = JSON.parse(sql(home, `SELECT settings FROM deploy_targets WHERE environment_id = '${envId}'`)[0].settings);
+      settings.kind = "githubActions";
+      settings.smoke = [];
+      settings.remote = {
+        url: github.base,
+        user: "",
+        credential: "GITHUB_TOKEN",
+        job: "deploy.yml",
+        scheduler: "",
+        project: "acme/shop",
+        gitRef: "main",
+        inputs: [{ name: "version", value: "$LIFTOFF_VERSION" }],
+        acceptWarnings: false,
+        timeoutSecs: 600,
+      };
+      sql(home, `UPDATE deploy_targets SET kind = 'githubActions', settings = '${JSON.stringify(settings).replaceAll("'", "''")}' WHERE environment_id = '${envId}'`);
+      await (await s.find("[data-testid=tab-deploys]")).click();
+      await startDeploy(s, "staging");
+      await s.waitForContent("[data-testid=run-approval]", "waiting for approval on GitHub Actions (production; reviewers: octocat");
+      await app.shot("github-waiting-for-approval");
+      await typeInto(s, "[data-testid=run-approval-comment]", "Checked the release notes");
+      await (await s.find("[data-testid=run-approve]")).click();
+      await s.waitFor("[data-testid=run-view][data-state=succeeded]", { timeoutMs: 60_000 });
+      await s.waitForContent("[data-testid=run-log]", "deployed 2.4.0 after approval");
+      await app.shot("github-approved-and-deployed");
+      assert.equal(github.approved, "approved");
+      assert.equal(github.comment, "Checked the release notes");
+      assert.equal(github.dispatch.inputs.version, "2.4.0");
+      assert.ok(github.dispatch.inputs.liftoff_run_id, "the run's id goes as an input");
+      assert.ok(github.requests.filter((r) => r.host === "logs").every((r) => !r.auth), "the token never goes to the log host");
+      const [audit] = sql(home, "SELECT action, reason FROM audit_log WHERE action = 'deploy.approved'");
+      assert.equal(audit.reason, "Checked the release notes");
+      const log = sql(home, "SELECT text FROM deploy_log").map((l) => l.text).join("\n");
+      assert.ok(!log.includes(TOKEN));
+    });
+  } finally {
+    await github.close();
+  }
+});

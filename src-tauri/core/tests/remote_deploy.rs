@@ -416,7 +416,7 @@ async fn a_github_run_waiting_for_approval_says_so_with_who_may_approve_then_goe
     let run = spawn_run(&here(), &f.store, job, CancellationToken::new()).0.await.unwrap();
     assert_eq!(run.state, RunState::Succeeded, "{}", run.outcome);
     let log = f.log(&run_id);
-    let waiting = "⏸ The deploy is waiting for approval on GitHub Actions (production; reviewers: octocat, team ops; Liftoff's login may approve it there).";
+    let waiting = "… The deploy is waiting for approval on GitHub Actions (production; reviewers: octocat, team ops; Liftoff's login may approve it there).";
     assert_eq!(log.iter().filter(|l| *l == waiting).count(), 1, "said once: {log:?}");
     replay.finish();
     f.cleanup();
@@ -528,5 +528,35 @@ async fn a_webhook_gets_the_deploy_signed_once_and_is_followed_through_its_statu
     assert_eq!(sent["inputs"]["region"], "eu");
     assert!(!String::from_utf8_lossy(body).contains(SECRET) && seen.iter().all(|r| r.2.iter().all(|(_, v)| !v.contains(SECRET))), "the secret itself is never sent");
     assert!(!f.database_text().contains(SECRET));
+    f.cleanup();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a real Secret Service (run by scripts/test.sh)"]
+async fn a_run_waiting_on_github_is_approved_from_liftoff_and_the_audit_log_says_who() {
+    const TOKEN: &str = "ghp_engine_canary_ap77";
+    let approval: Value = serde_json::from_str(&std::fs::read_to_string(replay::fixtures().join("github/approval.json")).unwrap()).unwrap();
+    let exchanges = vec![approval["exchanges"][3].clone(), approval["exchanges"][4].clone()];
+    let replay = replay::Replay::serve("github approve, through the engine", serde_json::json!({ "exchanges": exchanges }), &[("token", TOKEN)]).await;
+    let f = Fixture::new();
+    f.save_credential("GITHUB_TOKEN", TOKEN, CredentialKind::ApiToken);
+    target::set(&f.store, &f.env_id, &github_target(replay.api()), Utc::now()).unwrap();
+    // A run that reached GitHub (its handle stored) and waits there.
+    let job = f.start("1.4.2");
+    let run_id = job.run.id.clone();
+    let handle = serde_json::json!({ "engine": "github", "run_id": 30433642, "liftoff_run_id": run_id, "url": null }).to_string();
+    rusqlite::Connection::open(f.store.db_path()).unwrap().execute("UPDATE deploy_runs SET remote_ref = ?1 WHERE id = ?2", rusqlite::params![handle, run_id]).unwrap();
+    let dana = Actor { person_id: None, name: "Dana".into() };
+    engine::answer_approval(f.store.clone(), f.keychain(), &run_id, true, "Approved in Liftoff by Dana", &dana, Utc::now()).await.unwrap();
+    replay.finish();
+    let conn = rusqlite::Connection::open(f.store.db_path()).unwrap();
+    let (action, actor, summary, reason): (String, String, String, String) = conn
+        .query_row("SELECT action, actor, summary, reason FROM audit_log WHERE action LIKE 'deploy.appro%' OR action = 'deploy.rejected'", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap();
+    assert_eq!((action.as_str(), actor.as_str(), reason.as_str()), ("deploy.approved", "Dana", "Approved in Liftoff by Dana"));
+    assert!(summary.starts_with("Approved on GitHub Actions the deploy of 1.4.2 to staging"), "{summary}");
+    // Nothing to approve on an engine that has no approvals, said in words.
+    let ended = engine::answer_approval(f.store.clone(), f.keychain(), "no-such-run", true, "", &dana, Utc::now()).await;
+    assert!(ended.is_err());
     f.cleanup();
 }

@@ -203,6 +203,16 @@ pub async fn cancel_deploy(state: State<'_, AppState>, run_id: String, actor: Op
     Ok(())
 }
 
+/// Approves (or rejects) what a running deploy waits for on its CI/CD
+/// engine, as the person the window says the user is; audited.
+#[tauri::command]
+#[specta::specta]
+pub async fn answer_deploy_approval(state: State<'_, AppState>, run_id: String, approve: bool, comment: String, actor: Option<String>) -> Result<()> {
+    let who = state.acting(actor, Within::Run(run_id.clone()), |cx| Ok(cx.who.clone())).await?;
+    let store = state.store_if_open().ok_or_else(|| AppError::new(ErrorCode::Startup, "Liftoff's database is not open. Restart Liftoff."))?;
+    Ok(engine::answer_approval(store, state.keychain.clone(), &run_id, approve, comment.trim(), &who, chrono::Utc::now()).await?)
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn list_runs(state: State<'_, AppState>, project_id: String, query: RunQuery) -> Result<Vec<Run>> {

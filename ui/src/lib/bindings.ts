@@ -156,6 +156,11 @@ export const commands = {
 	 *  parameters it declares, the right to start it. Starts nothing.
 	 */
 	checkDeployTarget: (environmentId: string, settings: TargetSettings) => __TAURI_INVOKE<TargetCheck>("check_deploy_target", { environmentId, settings }),
+	/**
+	 *  Approves (or rejects) what a running deploy waits for on its CI/CD
+	 *  engine, as the person the window says the user is; audited.
+	 */
+	answerDeployApproval: (runId: string, approve: boolean, comment: string, actor: string | null) => __TAURI_INVOKE<null>("answer_deploy_approval", { runId, approve, comment, actor }),
 	clearDeployTarget: (environmentId: string) => __TAURI_INVOKE<null>("clear_deploy_target", { environmentId }),
 	/**  The checks a deploy would face now; starts nothing. */
 	deployPreflight: (request: DeployRequest) => __TAURI_INVOKE<PreflightCheck[]>("deploy_preflight", { request }),

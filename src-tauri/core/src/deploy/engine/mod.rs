@@ -11,7 +11,7 @@
 
 mod remote;
 
-pub use remote::{check_target, reattach, TargetCheck};
+pub use remote::{answer_approval, check_target, reattach, TargetCheck};
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

@@ -164,12 +164,12 @@ impl Runner<'_, '_> {
                         None => poll.status.words.clone(),
                     };
                     if poll.approval.is_some() && status_words != words {
-                        self.say(LogStream::Liftoff, &format!("⏸ The deploy is {status_words}."));
+                        self.say(LogStream::Liftoff, &format!("… The deploy is {status_words}."));
                     }
                     let changed = !lines.is_empty() || status_words != words || now_at != saved;
                     if status_words != words {
                         words = status_words.clone();
-                        self.steps[i].detail = format!("on {engine}: {words}");
+                        self.steps[i].detail = if poll.approval.is_some() { words.clone() } else { format!("on {engine}: {words}") };
                         self.step_event(i);
                     }
                     if changed {
@@ -525,4 +525,57 @@ pub fn reattach(store: &Store, keychain: &Keychain, run_id: &str, now: DateTime<
         base_url,
         remote: Some(remote),
     }))
+}
+
+/// Approves (or rejects) what a running deploy waits for on its engine, as
+/// `actor`, with `comment`; recorded in the audit log once the engine
+/// took it. The engine decides who may: its refusal comes back in words.
+#[allow(clippy::too_many_arguments)]
+pub async fn answer_approval(
+    store: Arc<Store>,
+    keychain: Keychain,
+    run_id: &str,
+    approve: bool,
+    comment: &str,
+    actor: &crate::audit::Actor,
+    now: DateTime<Utc>,
+) -> Result<(), DeployError> {
+    let (s, k, id) = (store.clone(), keychain.clone(), run_id.to_owned());
+    let (run, target, remote, cursor) = blocking(move || -> Result<_, DeployError> {
+        let run = runs::get(&s, &id)?;
+        let conn = s.reader()?;
+        let env = crate::environments::get_in(&conn, &run.environment_id)?.ok_or(DeployError::EnvironmentNotFound)?;
+        let cursor = runs::log_cursor_in(&conn, &run.id)?;
+        drop(conn);
+        let target = target::get(&s, &run.environment_id)?.ok_or_else(|| DeployError::NoTarget(env.name.clone()))?;
+        let remote = RemoteJob::of(&s, &k, &env, &target.settings, Utc::now())?;
+        Ok((run, target, remote, cursor))
+    })
+    .await?;
+    let refused = |m: String| DeployError::Refused(m);
+    if run.state != RunState::Running {
+        return Err(refused(format!("Run {} has ended ({}); there is nothing to approve.", run.id, run.state.label())));
+    }
+    let Some(rj) = remote else { return Err(refused(format!("Run {} runs on this computer, not on a CI/CD engine.", run.id))) };
+    let handle: Handle = run.remote_ref.as_deref().and_then(|r| serde_json::from_str(r).ok()).ok_or_else(|| refused(format!("Run {} has not reached its engine yet.", run.id)))?;
+    let cursor = handle.cursor_from(cursor.as_deref());
+    let engine = rj.kind.engine().unwrap_or("the engine");
+    let calls = CancellationToken::new();
+    let conn = Connection::connect(rj.kind, &target.settings.remote.clone().unwrap_or_default(), rj.password.expose(), rj.secret_is_token, &calls)
+        .await
+        .map_err(|e| refused(e.message))?;
+    conn.approve(&handle, &cursor, approve, comment, &calls).await.map_err(|e| refused(e.message))?;
+    let verb = if approve { "Approved" } else { "Rejected" };
+    let summary = format!("{verb} on {engine} the deploy of {} to {} (run {})", run.version, run.environment_name, run.id);
+    let action = if approve { "deploy.approved" } else { "deploy.rejected" };
+    let (s, actor, comment) = (store.clone(), actor.clone(), comment.to_owned());
+    blocking(move || {
+        s.write(|tx| {
+            let at = clock::to_text(now);
+            super::record(tx, &run.project_id, run.release_id.as_deref(), &actor, &at, action, summary, &comment)?;
+            tx.changed(ChangeKind::Deploy, Some(&run.project_id), Some(&run.id));
+            Ok::<_, DeployError>(())
+        })
+    })
+    .await
 }

@@ -217,6 +217,24 @@ impl Connection {
         }
     }
 
+    /// Approves (or rejects) what the job waits for: a GitHub environment's
+    /// review, a GitLab blocked deployment, a Jenkins input step.
+    pub async fn approve(&self, handle: &Handle, cursor: &Cursor, approve: bool, comment: &str, cancel: &CancellationToken) -> Result<(), RemoteError> {
+        match (self, handle) {
+            (Connection::Github(gh), Handle::Github(h)) => gh.approve(h, approve, comment, cancel).await,
+            (Connection::Gitlab(gl), Handle::Gitlab(h)) => gl.approve(h, approve, comment, cancel).await,
+            (Connection::Jenkins(j), Handle::Jenkins(h)) => {
+                let h = match cursor {
+                    Cursor::Jenkins(c) => c.handle(),
+                    _ => h.clone(),
+                };
+                j.approve(&h, approve, cancel).await
+            }
+            (Connection::Buildbot(_) | Connection::Webhook(_), _) => Err(RemoteError::new("This engine has no approvals that Liftoff can answer.")),
+            _ => Err(mismatch()),
+        }
+    }
+
     /// Check target: one sentence per problem; starts nothing. `inputs`
     /// are the parameter names the target sends besides Liftoff's run id.
     pub async fn check(&self, t: &RemoteTarget, inputs: &[&str], cancel: &CancellationToken) -> Result<Vec<String>, RemoteError> {
