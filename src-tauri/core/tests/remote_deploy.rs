@@ -560,3 +560,73 @@ async fn a_run_waiting_on_github_is_approved_from_liftoff_and_the_audit_log_says
     assert!(ended.is_err());
     f.cleanup();
 }
+
+/// A recorded contract whose first exchange (the trigger) holds the run's
+/// id, known only once the run exists: its body is accepted as sent and
+/// checked by the test.
+async fn replay_with_trigger(fixture: &str, vars: &[(&str, &str)]) -> replay::Replay {
+    let mut json: Value = serde_json::from_str(&std::fs::read_to_string(replay::fixtures().join(fixture)).unwrap()).unwrap();
+    let trigger = json["exchanges"][0]["request"].as_object_mut().unwrap();
+    trigger.remove("json");
+    trigger.remove("form");
+    trigger.insert("any_body".into(), Value::Bool(true));
+    replay::Replay::serve(&format!("{fixture}, through the engine"), json, vars).await
+}
+
+fn engine_target(kind: TargetKind, remote: RemoteTarget) -> TargetSettings {
+    let mut s = TargetSettings::local_command(Default::default());
+    s.kind = kind;
+    s.remote = Some(RemoteTarget { inputs: vec![EnvVar { name: "VERSION".into(), value: "$LIFTOFF_VERSION".into() }], timeout_secs: 120, ..remote });
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a real Secret Service (run by scripts/test.sh)"]
+async fn a_deploy_runs_as_a_gitlab_pipeline_with_each_traces_new_text_once() {
+    const TOKEN: &str = "glpat-engine-canary-61b2";
+    let replay = replay_with_trigger("gitlab/pipeline-followed.json", &[("token", TOKEN)]).await;
+    let f = Fixture::new();
+    f.save_credential("GITLAB_TOKEN", TOKEN, CredentialKind::ApiToken);
+    let remote = RemoteTarget { url: replay.api().to_owned(), credential: "GITLAB_TOKEN".into(), project: "acme/shop".into(), git_ref: "main".into(), ..RemoteTarget::default() };
+    target::set(&f.store, &f.env_id, &engine_target(TargetKind::GitlabCi, remote), Utc::now()).unwrap();
+    let job = f.start("1.4.2");
+    let run_id = job.run.id.clone();
+    let run = spawn_run(&here(), &f.store, job, CancellationToken::new()).0.await.unwrap();
+    assert_eq!(run.state, RunState::Succeeded, "{}", run.outcome);
+    let log = f.log(&run_id);
+    for once in ["deploying 1.4.2 to production", "healthy", "built shop 1.4.2"] {
+        assert_eq!(log.iter().filter(|l| *l == once).count(), 1, "{once:?} once: {log:?}");
+    }
+    assert_eq!(log.iter().filter(|l| *l == "Job succeeded").count(), 2, "one per job: {log:?}");
+    assert!(log.iter().all(|l| !l.contains("section_start") && !l.contains(TOKEN)), "{log:?}");
+    replay.finish();
+    let sent: Value = serde_json::from_slice(&replay.seen()[0].body).unwrap();
+    let variables: Vec<(String, String)> = sent["variables"].as_array().unwrap().iter().map(|v| (v["key"].as_str().unwrap().to_owned(), v["value"].as_str().unwrap().to_owned())).collect();
+    assert!(variables.contains(&("LIFTOFF_RUN_ID".into(), run_id.clone())) && variables.contains(&("VERSION".into(), "1.4.2".into())), "{variables:?}");
+    f.cleanup();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a real Secret Service (run by scripts/test.sh)"]
+async fn a_deploy_runs_as_a_jenkins_build_from_its_queue_item_with_its_log_in_chunks() {
+    use base64::Engine as _;
+    const TOKEN: &str = "11c0ffee-engine-canary-jk-77aa";
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("lead:{TOKEN}"));
+    let replay = replay_with_trigger("jenkins/token-queue-to-build.json", &[("basic", &basic)]).await;
+    let f = Fixture::new();
+    // An API token: no crumb, no session.
+    f.save_credential("JENKINS_TOKEN", TOKEN, CredentialKind::ApiToken);
+    let remote = RemoteTarget { url: replay.api().to_owned(), user: "lead".into(), credential: "JENKINS_TOKEN".into(), job: "shop/deploy".into(), ..RemoteTarget::default() };
+    target::set(&f.store, &f.env_id, &engine_target(TargetKind::Jenkins, remote), Utc::now()).unwrap();
+    let job = f.start("1.4.2");
+    let run_id = job.run.id.clone();
+    let run = spawn_run(&here(), &f.store, job, CancellationToken::new()).0.await.unwrap();
+    assert_eq!(run.state, RunState::Succeeded, "{}", run.outcome);
+    let log = f.log(&run_id);
+    assert!(log.iter().any(|l| l.starts_with("Jenkins took the deploy: queue item 17")), "{log:?}");
+    assert!(log.iter().all(|l| !l.contains(TOKEN)));
+    replay.finish();
+    let form = String::from_utf8(replay.seen()[0].body.clone()).unwrap();
+    assert!(form.contains(&format!("LIFTOFF_RUN_ID={run_id}")) && form.contains("VERSION=1.4.2"), "{form}");
+    f.cleanup();
+}
