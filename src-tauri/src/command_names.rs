@@ -82,6 +82,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "set_deploy_target",
     "check_deploy_target",
     "answer_deploy_approval",
+    "start_rerun",
     "clear_deploy_target",
     "deploy_preflight",
     "deploy_shipping",

@@ -116,6 +116,7 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::deploys::set_deploy_target,
             commands::deploys::check_deploy_target,
             commands::deploys::answer_deploy_approval,
+            commands::deploys::start_rerun,
             commands::deploys::clear_deploy_target,
             commands::deploys::deploy_preflight,
             commands::deploys::deploy_shipping,

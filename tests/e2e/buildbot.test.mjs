@@ -241,12 +241,13 @@ test("a GitHub Actions target in the window: its own fields, a missing repositor
  * someone approves it, then succeeds with its job's log (a 302 to another
  * host, where the token must not go).
  */
-async function fakeGithub(token) {
-  const state = { approved: null, requests: [] };
+async function fakeGithub(token, { approval = true, failFirst = false } = {}) {
+  const state = { approved: approval ? null : "approved", attempt: 1, requests: [] };
   const logs = createServer((req, res) => {
     state.requests.push({ host: "logs", method: req.method, url: req.url, auth: req.headers.authorization });
     res.writeHead(200, { "content-type": "text/plain" });
-    res.end("2025-03-04T12:00:12.0000000Z ##[group]Run ./deploy.sh\n2025-03-04T12:00:13.0000000Z deployed 2.4.0 after approval\n2025-03-04T12:00:14.0000000Z ##[endgroup]\n");
+    const said = failFirst && req.url.startsWith("/job/1.") ? "migration failed: lock timeout" : approval ? "deployed 2.4.0 after approval" : "deployed 2.4.0 on the second attempt";
+    res.end(`2025-03-04T12:00:12.0000000Z ##[group]Run ./deploy.sh\n2025-03-04T12:00:13.0000000Z ${said}\n2025-03-04T12:00:14.0000000Z ##[endgroup]\n`);
   });
   await new Promise((r) => logs.listen(0, "127.0.0.1", r));
   const logsBase = `http://127.0.0.1:${logs.address().port}`;
@@ -262,15 +263,20 @@ async function fakeGithub(token) {
       if (req.headers.authorization !== `Bearer ${token}`) return json(401, { message: "Bad credentials" });
       const run = "/api/v3/repos/acme/shop/actions/runs/77";
       const done = state.approved === "approved";
+      const conclusion = failFirst && state.attempt === 1 ? "failure" : "success";
       if (req.method === "POST" && req.url === "/api/v3/repos/acme/shop/actions/workflows/deploy.yml/dispatches") {
         state.dispatch = JSON.parse(body);
         return json(200, { workflow_run_id: 77, html_url: "https://github.example.com/acme/shop/actions/runs/77" });
       }
       if (req.method === "GET" && req.url === run) {
-        return json(200, { id: 77, status: done ? "completed" : "waiting", conclusion: done ? "success" : null, html_url: "https://github.example.com/acme/shop/actions/runs/77", display_title: "Deploy" });
+        return json(200, { id: 77, status: done ? "completed" : "waiting", conclusion: done ? conclusion : null, html_url: "https://github.example.com/acme/shop/actions/runs/77", display_title: "Deploy" });
       }
       if (req.method === "GET" && req.url.startsWith(`${run}/jobs`)) {
-        return json(200, { total_count: 1, jobs: [{ id: 9, run_id: 77, name: "deploy", status: done ? "completed" : "waiting", conclusion: done ? "success" : null }] });
+        return json(200, { total_count: 1, jobs: [{ id: 9 + state.attempt, run_id: 77, name: "deploy", status: done ? "completed" : "waiting", conclusion: done ? conclusion : null }] });
+      }
+      if (req.method === "POST" && req.url === `${run}/rerun-failed-jobs`) {
+        state.attempt++;
+        return json(201, {});
       }
       if (req.url === `${run}/pending_deployments`) {
         if (req.method === "POST") {
@@ -280,8 +286,8 @@ async function fakeGithub(token) {
         }
         return json(200, done ? [] : [{ environment: { id: 5, name: "production" }, current_user_can_approve: true, reviewers: [{ type: "User", reviewer: { login: "octocat" } }] }]);
       }
-      if (req.method === "GET" && req.url === "/api/v3/repos/acme/shop/actions/jobs/9/logs") {
-        res.writeHead(302, { location: `${logsBase}/job/9.txt?sig=abc` });
+      if (req.method === "GET" && /^\/api\/v3\/repos\/acme\/shop\/actions\/jobs\/\d+\/logs$/.test(req.url)) {
+        res.writeHead(302, { location: `${logsBase}/job/${state.attempt}.txt?sig=abc` });
         return res.end();
       }
       json(404, { message: "Not Found" });
@@ -293,6 +299,27 @@ async function fakeGithub(token) {
   return state;
 }
 
+/** The sample's staging deploys through deploy.yml of acme/shop on `base`, with GITHUB_TOKEN. */
+function githubTargetOnStaging(home, base) {
+  const envId = sql(home, "SELECT id FROM environments WHERE name = 'staging'")[0].id;
+  const settings = JSON.parse(sql(home, `SELECT settings FROM deploy_targets WHERE environment_id = '${envId}'`)[0].settings);
+  settings.kind = "githubActions";
+  settings.smoke = [];
+  settings.remote = {
+    url: base,
+    user: "",
+    credential: "GITHUB_TOKEN",
+    job: "deploy.yml",
+    scheduler: "",
+    project: "acme/shop",
+    gitRef: "main",
+    inputs: [{ name: "version", value: "$LIFTOFF_VERSION" }],
+    acceptWarnings: false,
+    timeoutSecs: 600,
+  };
+  sql(home, `UPDATE deploy_targets SET kind = 'githubActions', settings = '${JSON.stringify(settings).replaceAll("'", "''")}' WHERE environment_id = '${envId}'`);
+}
+
 test("a GitHub Actions deploy from the window waits for approval, is approved in Liftoff (audited), and ends with its job's log", async () => {
   const TOKEN = "ghp_e2e_approval_5a1d";
   const github = await fakeGithub(TOKEN);
@@ -302,23 +329,7 @@ test("a GitHub Actions deploy from the window waits for approval, is approved in
       await openSampleDeploys(s);
       await (await s.find("[data-testid=tab-environments]")).click();
       await addCredential(s, 2, "GITHUB_TOKEN", TOKEN);
-      const envId = sql(home, "SELECT id FROM environments WHERE name = 'staging'")[0].id;
-      const settings = JSON.parse(sql(home, `SELECT settings FROM deploy_targets WHERE environment_id = '${envId}'`)[0].settings);
-      settings.kind = "githubActions";
-      settings.smoke = [];
-      settings.remote = {
-        url: github.base,
-        user: "",
-        credential: "GITHUB_TOKEN",
-        job: "deploy.yml",
-        scheduler: "",
-        project: "acme/shop",
-        gitRef: "main",
-        inputs: [{ name: "version", value: "$LIFTOFF_VERSION" }],
-        acceptWarnings: false,
-        timeoutSecs: 600,
-      };
-      sql(home, `UPDATE deploy_targets SET kind = 'githubActions', settings = '${JSON.stringify(settings).replaceAll("'", "''")}' WHERE environment_id = '${envId}'`);
+      githubTargetOnStaging(home, github.base);
       await (await s.find("[data-testid=tab-deploys]")).click();
       await startDeploy(s, "staging");
       await s.waitForContent("[data-testid=run-approval]", "waiting for approval on GitHub Actions (production; reviewers: octocat");
@@ -337,6 +348,35 @@ test("a GitHub Actions deploy from the window waits for approval, is approved in
       assert.equal(audit.reason, "Checked the release notes");
       const log = sql(home, "SELECT text FROM deploy_log").map((l) => l.text).join("\n");
       assert.ok(!log.includes(TOKEN));
+    });
+  } finally {
+    await github.close();
+  }
+});
+
+test("a GitHub Actions deploy that failed is run again on the engine as a new run, which succeeds", async () => {
+  const TOKEN = "ghp_e2e_rerun_91c3";
+  const github = await fakeGithub(TOKEN, { approval: false, failFirst: true });
+  const home = freshHome("github-rerun");
+  try {
+    await withApp(home, { testName: "github-rerun" }, async (s, app) => {
+      await openSampleDeploys(s);
+      await (await s.find("[data-testid=tab-environments]")).click();
+      await addCredential(s, 2, "GITHUB_TOKEN", TOKEN);
+      githubTargetOnStaging(home, github.base);
+      await (await s.find("[data-testid=tab-deploys]")).click();
+      await startDeploy(s, "staging");
+      await s.waitFor("[data-testid=run-view][data-state=failed]", { timeoutMs: 60_000 });
+      await s.waitForContent("[data-testid=run-log]", "migration failed: lock timeout");
+      await s.waitForContent("[data-testid=run-outcome]", "failed on GitHub Actions");
+      await app.shot("github-failed");
+      await (await s.find("[data-testid=run-rerun]")).click();
+      await s.waitFor("[data-testid=run-view][data-state=succeeded]", { timeoutMs: 60_000 });
+      await s.waitForContent("[data-testid=run-log]", "deployed 2.4.0 on the second attempt");
+      await app.shot("github-rerun-succeeded");
+      assert.equal(github.attempt, 2, "the failed jobs ran again");
+      const runs = sql(home, "SELECT state FROM deploy_runs WHERE remote_ref IS NOT NULL ORDER BY started_at");
+      assert.deepEqual(runs.map((r) => r.state), ["failed", "succeeded"], "two Liftoff runs");
     });
   } finally {
     await github.close();

@@ -630,3 +630,43 @@ async fn a_deploy_runs_as_a_jenkins_build_from_its_queue_item_with_its_log_in_ch
     assert!(form.contains(&format!("LIFTOFF_RUN_ID={run_id}")) && form.contains("VERSION=1.4.2"), "{form}");
     f.cleanup();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a real Secret Service (run by scripts/test.sh)"]
+async fn a_failed_github_run_is_rerun_as_a_new_liftoff_run_of_its_failed_jobs() {
+    const TOKEN: &str = "ghp_engine_canary_rr41";
+    let read = |name: &str| -> Value { serde_json::from_str(&std::fs::read_to_string(replay::fixtures().join(name)).unwrap()).unwrap() };
+    let (deploy, cancel) = (read("github/run-details-and-logs.json"), read("github/cancel.json"));
+    let pick = |fixture: &Value, i: usize| -> Value {
+        let mut x = fixture["exchanges"][i].clone();
+        if let Some(h) = x["request"]["headers"].as_object_mut() {
+            h.remove("if-none-match");
+        }
+        x
+    };
+    // Rerun the failed jobs, then the run (a new attempt) is followed to its end.
+    let exchanges = vec![pick(&cancel, 5), pick(&deploy, 9), pick(&deploy, 6), pick(&deploy, 3), pick(&deploy, 4), pick(&deploy, 7), pick(&deploy, 8)];
+    let replay = replay::Replay::serve("github rerun, through the engine", serde_json::json!({ "exchanges": exchanges }), &[("token", TOKEN)]).await;
+    let f = Fixture::new();
+    f.save_credential("GITHUB_TOKEN", TOKEN, CredentialKind::ApiToken);
+    target::set(&f.store, &f.env_id, &github_target(replay.api()), Utc::now()).unwrap();
+    // A run that failed on GitHub.
+    let failed = f.start("1.4.2").run.id;
+    let handle = serde_json::json!({ "engine": "github", "run_id": 30433642, "liftoff_run_id": failed, "url": null }).to_string();
+    let conn = rusqlite::Connection::open(f.store.db_path()).unwrap();
+    conn.execute("UPDATE deploy_runs SET state = 'failed', ended_at = started_at, remote_ref = ?1 WHERE id = ?2", rusqlite::params![handle, failed]).unwrap();
+    conn.execute("DELETE FROM deploy_locks", []).unwrap();
+
+    let job = engine::start_rerun(&f.store, &f.keychain(), &failed, &lead(), Utc::now(), Utc::now().date_naive()).unwrap();
+    let again = job.run.id.clone();
+    assert_ne!(again, failed, "a new Liftoff run");
+    let run = spawn_run(&here(), &f.store, job, CancellationToken::new()).0.await.unwrap();
+    assert_eq!(run.state, RunState::Succeeded, "{}", run.outcome);
+    assert!(f.log(&again).contains(&"deployed 1.4.2 to production".to_owned()));
+    let stored: Value = serde_json::from_str(run.remote_ref.as_deref().unwrap()).unwrap();
+    assert_eq!((stored["run_id"].as_u64(), stored["liftoff_run_id"].as_str()), (Some(30433642), Some(again.as_str())));
+    replay.finish();
+    // A run that succeeded is not run again.
+    assert!(engine::start_rerun(&f.store, &f.keychain(), &again, &lead(), Utc::now(), Utc::now().date_naive()).is_err());
+    f.cleanup();
+}

@@ -106,6 +106,15 @@ pub async fn start_rollback(
     Ok(spawn(&state, job, Some(events)))
 }
 
+/// Runs a failed engine run again as a new run (its failed jobs, where the
+/// engine can; preflight again).
+#[tauri::command]
+#[specta::specta]
+pub async fn start_rerun(state: State<'_, AppState>, run_id: String, actor: Option<String>, events: Channel<LineBatch<RunEvent>>) -> Result<Run> {
+    let job = state.acting(actor, Within::Run(run_id.clone()), move |cx| Ok(engine::start_rerun(cx.store, cx.keychain, &run_id, &cx.who, cx.now, cx.today)?)).await?;
+    Ok(spawn(&state, job, Some(events)))
+}
+
 /// Lines per event on the window's stream.
 const LINES_PER_EVENT: usize = 16;
 

@@ -161,6 +161,11 @@ export const commands = {
 	 *  engine, as the person the window says the user is; audited.
 	 */
 	answerDeployApproval: (runId: string, approve: boolean, comment: string, actor: string | null) => __TAURI_INVOKE<null>("answer_deploy_approval", { runId, approve, comment, actor }),
+	/**
+	 *  Runs a failed engine run again as a new run (its failed jobs, where the
+	 *  engine can; preflight again).
+	 */
+	startRerun: (runId: string, actor: string | null, events: Channel<LineBatch<RunEvent>>) => __TAURI_INVOKE<Run>("start_rerun", { runId, actor, events }),
 	clearDeployTarget: (environmentId: string) => __TAURI_INVOKE<null>("clear_deploy_target", { environmentId }),
 	/**  The checks a deploy would face now; starts nothing. */
 	deployPreflight: (request: DeployRequest) => __TAURI_INVOKE<PreflightCheck[]>("deploy_preflight", { request }),

@@ -245,6 +245,7 @@ export const deploys = {
   startRollback: (environmentId: string, decisions: Decision[], actor: string | null, events: Channel<LineBatch<RunEvent>>) =>
     call(() => commands.startRollback(environmentId, decisions, actor, events)),
   cancel: (runId: string, actor: string | null) => call(() => commands.cancelDeploy(runId, actor)),
+  startRerun: (runId: string, actor: string | null, events: Channel<LineBatch<RunEvent>>) => call(() => commands.startRerun(runId, actor, events)),
   answerApproval: (runId: string, approve: boolean, comment: string, actor: string | null) =>
     call(() => commands.answerDeployApproval(runId, approve, comment, actor)),
   lock: (environmentId: string, reason: string, actor: string | null) => call(() => commands.lockEnvironment(environmentId, reason, actor)),

@@ -40,6 +40,8 @@ pub(in crate::deploy) struct RemoteJob {
     /// The credential is an API token (Jenkins then needs no crumb).
     secret_is_token: bool,
     pub(super) resume: Option<Resume>,
+    /// A rerun: the engine's handle of the run it runs again.
+    pub(super) rerun_of: Option<Handle>,
 }
 
 /// A run followed again: the engine's handle and the log cursor stored.
@@ -55,7 +57,7 @@ impl RemoteJob {
         let Some(engine) = settings.kind.engine() else { return Ok(None) };
         let target = settings.remote.clone().ok_or_else(|| DeployError::Refused(format!("The target has no {engine} settings; edit the target.")))?;
         let (password, secret_is_token) = reveal(store, keychain, env, &target.credential, now)?;
-        Ok(Some(RemoteJob { kind: settings.kind, target, password, secret_is_token, resume: None }))
+        Ok(Some(RemoteJob { kind: settings.kind, target, password, secret_is_token, resume: None, rerun_of: None }))
     }
 }
 
@@ -243,7 +245,11 @@ impl Runner<'_, '_> {
         }
         // Not cancellable once sent: the job may start either way, and the
         // answer is the only way to know its handle.
-        let handle = conn.trigger(t, &run.id, &inputs, &vars, &reason, &run.started_by, calls).await.map_err(|e| {
+        let started = match &rj.rerun_of {
+            Some(old) => conn.rerun(old, t, &run.id, &inputs, &vars, &reason, &run.started_by, calls).await,
+            None => conn.trigger(t, &run.id, &inputs, &vars, &reason, &run.started_by, calls).await,
+        };
+        let handle = started.map_err(|e| {
             let maybe = if matches!(e.kind, Some(ErrorKind::Network | ErrorKind::Timeout)) {
                 format!(" The job may have started: look for it on {engine} (it names run {}) before deploying again.", run.id)
             } else {
@@ -578,4 +584,33 @@ pub async fn answer_approval(
         })
     })
     .await
+}
+
+/// Runs a failed engine run again as a new Liftoff run: the same
+/// environment, release, version and build, preflight again, the engine
+/// asked to rerun what failed (see [`Connection::rerun`]).
+pub fn start_rerun(store: &Store, keychain: &Keychain, run_id: &str, actor: &crate::audit::Actor, now: DateTime<Utc>, today: chrono::NaiveDate) -> Result<Job, DeployError> {
+    let old = runs::get(store, run_id)?;
+    let refused = |m: String| DeployError::Refused(m);
+    if !matches!(old.state, RunState::Failed | RunState::TimedOut | RunState::Cancelled | RunState::Interrupted) {
+        return Err(refused(format!("Run {} {}; only a run that did not deploy can be run again.", old.id, if old.state == RunState::Running { "is still running".to_owned() } else { format!("ended {}", old.state.label()) })));
+    }
+    let handle: Handle = old.remote_ref.as_deref().and_then(|r| serde_json::from_str(r).ok()).ok_or_else(|| refused(format!("Run {} never reached a CI/CD engine: deploy again instead.", old.id)))?;
+    let engine_target = target::get(store, &old.environment_id)?.is_some_and(|t| t.settings.kind.engine().is_some());
+    if !engine_target {
+        return Err(refused("The environment's target is no longer a CI/CD engine: deploy again instead.".into()));
+    }
+    let req = crate::deploy::DeployRequest {
+        environment_id: old.environment_id.clone(),
+        release_id: old.release_id.clone(),
+        version: old.version.clone(),
+        build_ref: old.build_ref.clone(),
+        decisions: Vec::new(),
+        accept_warnings: true,
+    };
+    let mut job = super::start(store, keychain, &req, actor, now, today)?;
+    if let Some(remote) = job.remote.as_mut() {
+        remote.rerun_of = Some(handle);
+    }
+    Ok(job)
 }

@@ -178,6 +178,37 @@ impl Connection {
         })
     }
 
+    /// Runs a failed job again for a new Liftoff run `run_id`: GitHub's
+    /// failed jobs as a new attempt of the same run, GitLab's pipeline
+    /// retried, Jenkins and Buildbot (which keep nothing to retry) and the
+    /// webhook started anew with the same parameters.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn rerun(
+        &self,
+        old: &Handle,
+        t: &RemoteTarget,
+        run_id: &str,
+        inputs: &BTreeMap<String, String>,
+        vars: &[(String, String)],
+        reason: &str,
+        owner: &str,
+        cancel: &CancellationToken,
+    ) -> Result<Handle, RemoteError> {
+        match (self, old) {
+            (Connection::Github(gh), Handle::Github(h)) => {
+                let again = gh.rerun(h, cancel).await?;
+                Ok(Handle::Github(github::Handle { liftoff_run_id: run_id.to_owned(), ..again }))
+            }
+            (Connection::Gitlab(gl), Handle::Gitlab(h)) => {
+                let again = gl.rerun(h, cancel).await?;
+                Ok(Handle::Gitlab(gitlab::Handle { liftoff_run_id: run_id.to_owned(), ..again }))
+            }
+            (Connection::Jenkins(j), Handle::Jenkins(_)) => Ok(Handle::Jenkins(j.rerun(run_id, inputs, cancel).await?)),
+            (Connection::Buildbot(_) | Connection::Webhook(_), _) => self.trigger(t, run_id, inputs, vars, reason, owner, cancel).await,
+            _ => Err(mismatch()),
+        }
+    }
+
     /// What happened since `cursor`; `cursor` moves past it.
     pub async fn poll(&self, cursor: &mut Cursor, accept_warnings: bool, cancel: &CancellationToken) -> Result<RemotePoll, RemoteError> {
         match (self, cursor) {
