@@ -436,7 +436,7 @@ fn why_not_started(e: &DeployError) -> String {
 
 /// Missed schedules nobody has acted on yet, soonest first: missed within
 /// the last 7 days, with no run of their environment started and no deploy
-/// of it scheduled since their time. "Run now" (a run starts) and
+/// of it scheduled (and not cancelled) since their time. "Run now" (a run starts) and
 /// "Reschedule" (a new schedule) both settle one.
 pub fn open_missed(store: &Store, project_id: Option<&str>, now: DateTime<Utc>) -> Result<Vec<Schedule>, DeployError> {
     let conn = store.reader()?;
@@ -444,7 +444,7 @@ pub fn open_missed(store: &Store, project_id: Option<&str>, now: DateTime<Utc>) 
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} {FROM} WHERE (?1 IS NULL OR s.project_id = ?1) AND s.state = 'missed' AND s.not_before >= ?2
            AND NOT EXISTS (SELECT 1 FROM deploy_runs r WHERE r.environment_id = s.environment_id AND r.started_at > s.not_before)
-           AND NOT EXISTS (SELECT 1 FROM deploy_schedules t WHERE t.environment_id = s.environment_id AND t.id <> s.id AND t.created_at > s.not_before)
+           AND NOT EXISTS (SELECT 1 FROM deploy_schedules t WHERE t.environment_id = s.environment_id AND t.id <> s.id AND t.created_at > s.not_before AND t.state <> 'cancelled')
          ORDER BY s.not_before, s.id"
     ))?;
     let rows = stmt.query_map(params![project_id, since], from_row)?;
