@@ -141,7 +141,7 @@ test("schedule a deploy in the window: shown, cancelled, started at its time, re
   // 4. Missed while closed: due two hours ago, its latest start an hour ago
   // (on a staging where nothing has happened since: a run or a schedule
   // there after its time would settle it).
-  const project = sql(home, "SELECT id FROM projects")[0];
+  const project = sql(home, "SELECT id, time_zone FROM projects")[0];
   const staging = sql(home, "SELECT id FROM environments WHERE name = 'staging'")[0].id;
   const now = Date.now();
   sql(
@@ -156,13 +156,15 @@ test("schedule a deploy in the window: shown, cancelled, started at its time, re
     const s = app.session;
     // At start, before any project is opened.
     await s.waitForContent("[data-testid=missed-schedule]", "The deploy of 2.4.1 to staging");
-    await s.waitForContent("[data-testid=missed-schedule]", "latest start");
+    // Its latest start in words, in the project's zone.
+    await s.waitForContent("[data-testid=missed-schedule]", `${wall(now - HOUR, project.time_zone).slice(11)} ${project.time_zone}) passed`);
     assert.equal(sql(home, "SELECT state FROM deploy_schedules WHERE id = 'missed-1'")[0].state, "missed");
     await app.shot("missed-at-start");
     await (await s.find("[data-testid=missed-run-now]")).click();
     await s.waitFor("[data-testid=deploy-dialog]");
     await s.waitUntil(async () => (await s.execute("return document.querySelector('[data-testid=deploy-version]').value")) === "2.4.1", "the dialog filled with the missed deploy");
     assert.equal(await s.execute("return document.querySelector('[data-testid=deploy-environment]').selectedOptions[0].textContent"), "staging");
+    await s.waitForContent("[data-testid=deploy-from-schedule]", "scheduled by Dana");
     await s.waitFor("[data-testid=preflight]");
     await app.shot("run-now-prefilled");
   } finally {

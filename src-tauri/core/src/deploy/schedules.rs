@@ -351,9 +351,11 @@ pub fn claim_due(store: &Store, now: DateTime<Utc>) -> Result<Vec<Claimed>, Depl
             }
             let actor = s.actor(person);
             if s.expires_at.as_str() <= at.as_str() {
+                // In the project's zone, as the pages say times.
+                let tz = crate::projects::time_zone_in(tx, &s.project_id)?;
+                let latest = DateTime::parse_from_rfc3339(&s.expires_at).map(|e| clock::words(e.with_timezone(&Utc), tz, Some(now)) + " " + tz.name()).unwrap_or_else(|_| s.expires_at.clone());
                 let why = format!(
-                    "its latest start ({}) passed before Liftoff could start it: no window was open and the schedule timer did not run in time (is the computer asleep, or the timer not installed?)",
-                    s.expires_at
+                    "its latest start ({latest}) passed before Liftoff could start it: no window was open and the schedule timer did not run in time (is the computer asleep, or the timer not installed?)"
                 );
                 tx.execute("UPDATE deploy_schedules SET state = 'missed', state_reason = ?2, updated_at = ?3 WHERE id = ?1", params![id, why, at])?;
                 log(tx, &s, &actor, &at, "schedule.missed", format!("The scheduled deploy of {} to {} did not start: {why}", s.version, s.environment_name), "")?;
