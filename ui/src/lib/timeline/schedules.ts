@@ -15,7 +15,6 @@ export function paintSchedules(f: Frame, marks: ScheduleMark[]): number {
   const h = ROW - 6;
   const labels = new LabelRow(GUTTER, f.width);
   let shown = 0;
-  ctx.save();
   ctx.strokeStyle = SCHEDULE_COLOUR;
   ctx.lineWidth = 1.5;
   ctx.setLineDash([3, 2]);
@@ -36,7 +35,7 @@ export function paintSchedules(f: Frame, marks: ScheduleMark[]): number {
     ctx.moveTo(px, y);
     ctx.lineTo(px + 8, y + 4);
     ctx.lineTo(px, y + 8);
-    ctx.closePath();
+    ctx.lineTo(px, y);
     ctx.fill();
     ctx.stroke();
     const next = marks[i + 1];
@@ -46,6 +45,8 @@ export function paintSchedules(f: Frame, marks: ScheduleMark[]): number {
     ctx.fillStyle = SCHEDULE_COLOUR;
     ctx.fillText(f.clip(text, spot.max), spot.x, y + h / 2);
   }
-  ctx.restore();
+  // The other lanes draw solid lines.
+  ctx.setLineDash([]);
+  ctx.lineWidth = 1;
   return shown;
 }
