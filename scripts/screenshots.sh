@@ -11,6 +11,7 @@ declare -A wanted=(
   [release.png]="releases-*-gate-closed.png"
   [deploys.png]="deploys-*-production-failed-verification.png"
   [announcements.png]="announce-*-announce-draft-preview.png"
+  [schedules.png]="schedules-*-dialog-schedule-later.png"
 )
 for doc in "${!wanted[@]}"; do
   # The newest match: step numbers may change as tests grow.

@@ -133,6 +133,14 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::deploys::unlock_environment,
             commands::deploys::deploy_leftovers,
             commands::deploys::stop_leftover,
+            commands::schedules::list_schedules,
+            commands::schedules::missed_schedules,
+            commands::schedules::schedule_freeze_at,
+            commands::schedules::add_schedule,
+            commands::schedules::cancel_schedule,
+            commands::schedules::schedule_timer,
+            commands::schedules::install_schedule_timer,
+            commands::schedules::remove_schedule_timer,
             commands::announce::announce_settings,
             commands::announce::set_announce_settings,
             commands::announce::change_items,
@@ -195,6 +203,7 @@ pub fn run() {
             let dir = data_dir(app);
             open_window(app, dir.as_ref().ok())?;
             let handle = app.handle().clone();
+            let handle_for_schedules = app.handle().clone();
             std::thread::Builder::new().name("open-store".into()).spawn(move || {
                 // Commands wait for this answer: a panic must still give one.
                 let mut opening = std::panic::catch_unwind(|| open_store(dir)).unwrap_or_else(|_| Opening {
@@ -219,8 +228,12 @@ pub fn run() {
                         }
                     });
                 }
+                let opened = opening.store.is_some();
                 state.opened(opening);
                 commands::deploys::follow_detached(&state, detached);
+                if opened {
+                    commands::schedules::start_due_while_open(handle_for_schedules, state.clone());
+                }
             })?;
             Ok(())
         })

@@ -10,9 +10,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Local, Utc};
-use liftoff_core::deploy::engine;
 use liftoff_core::deploy::schedules::{self, ScheduleDraft, ScheduleState};
-use liftoff_core::deploy::{DeployError, RunState};
+use liftoff_core::deploy::RunState;
 use liftoff_core::secrets::Keychain;
 use liftoff_core::Store;
 
@@ -113,29 +112,15 @@ async fn run_due(store: &Arc<Store>, keychain: &Keychain) -> Result<ExitCode, St
     for c in claimed {
         let s = &c.schedule;
         say!("Due: the deploy of {} to {} scheduled for {} by {}.", s.version, s.environment_name, s.not_before, s.created_by);
-        let now = Utc::now();
-        match engine::start(store, keychain, &s.request(), &c.actor, now, Local::now().date_naive()) {
+        match schedules::start_claimed(store, keychain, &c, Utc::now(), Local::now().date_naive()) {
             Ok(job) => {
-                schedules::mark_started(store, &s.id, &job.run.id, now).map_err(said)?;
                 let (_, state) = super::execute_run(store.clone(), keychain, job).await?;
                 if state != RunState::Succeeded && worst == Exit::Ok {
                     worst = Exit::RunFailed;
                 }
             }
-            Err(e) => {
-                let why = match &e {
-                    DeployError::PreflightFailed(checks) => {
-                        let failed: Vec<String> = checks.iter().filter(|c| c.blocks()).map(|c| format!("{}: {}", c.label, c.reason)).collect();
-                        if failed.is_empty() {
-                            "a warning at that time needed confirming (schedule it with --yes to go ahead anyway)".to_owned()
-                        } else {
-                            format!("its preflight refused it ({})", failed.join("; "))
-                        }
-                    }
-                    other => other.to_string(),
-                };
+            Err(why) => {
                 say!("liftoff: the deploy of {} to {} did not start: {why}", s.version, s.environment_name);
-                schedules::mark_missed(store, &s.id, &why, Utc::now()).map_err(said)?;
                 worst = Exit::Refused;
             }
         }

@@ -51,6 +51,27 @@ pub fn installed() -> bool {
     cfg!(target_os = "linux") && unit_dir().is_some_and(|d| d.join(format!("{UNIT}.timer")).exists())
 }
 
+/// Whether systemd runs for this user, so that a timer can start at all:
+/// `Err` says why not, in words.
+pub fn user_systemd() -> Result<(), String> {
+    if !cfg!(target_os = "linux") {
+        return Err("the schedule timer is installed on Linux (systemd) only so far: run `liftoff schedule run-due` every minute from your system's scheduler (launchd, Task Scheduler) instead.".into());
+    }
+    systemctl(&["show-environment"]).map_err(|why| {
+        format!("systemd does not run for your user on this computer ({why}), so no timer can start scheduled deploys while Liftoff is closed. Log in to a desktop session with systemd, or run `loginctl enable-linger`; or run `liftoff schedule run-due` every minute from another scheduler (cron).")
+    })
+}
+
+/// Whether systemd has the timer running now.
+pub fn active() -> bool {
+    cfg!(target_os = "linux") && systemctl(&["is-active", "--quiet", &format!("{UNIT}.timer")]).is_ok()
+}
+
+/// Where the timer's unit file is (or would be).
+pub fn timer_path() -> Option<PathBuf> {
+    unit_dir().map(|d| d.join(format!("{UNIT}.timer")))
+}
+
 fn systemctl(args: &[&str]) -> Result<(), String> {
     let out = Command::new("systemctl").arg("--user").args(args).output().map_err(|e| format!("systemctl could not run ({e})"))?;
     if out.status.success() {

@@ -134,6 +134,13 @@ fn past_its_latest_start_a_schedule_is_missed_and_says_why() {
     assert_eq!(s.state, ScheduleState::Missed);
     assert!(s.state_reason.contains("latest start"), "{}", s.state_reason);
     assert!(runs::list(&d.store, &d.project_id, &RunQuery::default()).unwrap().is_empty(), "never started after its latest start");
+    // Shown to the lead until they act on it: a new schedule of that
+    // environment (Reschedule) settles it, as a run started there would.
+    let open = |d: &Data| schedules::open_missed(&d.store, Some(&d.project_id), Utc::now()).unwrap();
+    assert_eq!(open(&d).iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), [s.id.as_str()]);
+    let again = d.run(&["schedule", "add", "--project", "Shop", "--env", "staging", "--version", "2.1", "--at", "in 1h"]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert!(open(&d).is_empty(), "rescheduled: no longer waiting for the lead");
 }
 
 #[test]
@@ -144,6 +151,13 @@ fn a_freeze_at_its_time_is_refused_with_the_first_time_after_it_and_a_later_free
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
     assert!(text(&refused).contains("inside the freeze “Quarter close”") && text(&refused).contains("The first time after it is"), "{}", text(&refused));
     assert!(d.schedules().is_empty(), "nothing was scheduled");
+    // The same, as data for the window's one-click choice: the freeze, and
+    // the first time after it (its end).
+    let clash = schedules::freeze_at(&d.store, &d.staging(), Utc::now() + chrono::Duration::minutes(10)).unwrap().expect("inside the freeze");
+    assert_eq!(clash.freeze, "Quarter close");
+    let after = chrono::DateTime::parse_from_rfc3339(&clash.first_good_time).unwrap().with_timezone(&Utc);
+    assert!(after > Utc::now() + chrono::Duration::minutes(50) && after <= Utc::now() + chrono::Duration::minutes(56), "{after}");
+    assert_eq!(schedules::freeze_at(&d.store, &d.staging(), after).unwrap(), None, "the offered time is free");
     // Going through the freeze on purpose is a decision, recorded with it.
     let decided = d.run(&["schedule", "add", "--project", "Shop", "--env", "staging", "--version", "2.2", "--at", "in 10m", "--override", "freeze=Dana:Hotfix for the close"]);
     assert_eq!(decided.status.code(), Some(0), "{}", text(&decided));

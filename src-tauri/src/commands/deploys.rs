@@ -121,7 +121,7 @@ const LINES_PER_EVENT: usize = 16;
 /// Runs the job in the background; the window follows it over `events`
 /// (its start and end are also data changes, for other pages), or, without
 /// them, through the database as it grows.
-fn spawn(state: &AppState, job: Job, events: Option<Channel<LineBatch<RunEvent>>>) -> Run {
+pub(crate) fn spawn(state: &AppState, job: Job, events: Option<Channel<LineBatch<RunEvent>>>) -> Run {
     let run = job.run.clone();
     let token = CancellationToken::new();
     state.running_insert(&run.id, token.clone());

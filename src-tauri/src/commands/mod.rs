@@ -14,5 +14,6 @@ pub mod people;
 pub mod planning;
 pub mod projects;
 pub mod releases;
+pub mod schedules;
 pub mod sharing;
 pub mod templates;

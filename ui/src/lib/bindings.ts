@@ -200,6 +200,37 @@ export const commands = {
 	/**  Interrupted runs of the project whose processes are still alive. */
 	deployLeftovers: (projectId: string) => __TAURI_INVOKE<Interrupted[]>("deploy_leftovers", { projectId }),
 	stopLeftover: (runId: string, actor: string | null) => __TAURI_INVOKE<number>("stop_leftover", { runId, actor }),
+	/**
+	 *  The project's scheduled deploys (those still to come, and the last 30
+	 *  days' others), soonest first.
+	 */
+	listSchedules: (projectId: string) => __TAURI_INVOKE<Schedule[]>("list_schedules", { projectId }),
+	/**
+	 *  Missed scheduled deploys nobody has acted on yet (of every project with
+	 *  `None`): shown at start and on the Deploys page with Run now and
+	 *  Reschedule.
+	 */
+	missedSchedules: (projectId: string | null) => __TAURI_INVOKE<Schedule[]>("missed_schedules", { projectId }),
+	/**
+	 *  The freeze of the environment at `at` (RFC 3339) and the first time
+	 *  after it, or `None` when no freeze covers it.
+	 */
+	scheduleFreezeAt: (environmentId: string, at: string) => __TAURI_INVOKE<FreezeClash | null>("schedule_freeze_at", { environmentId, at }),
+	/**
+	 *  Schedules the Deploy dialog's request for `not_before` (RFC 3339), to
+	 *  start no later than `expires_at` (by default the release's window end,
+	 *  else an hour after). Inside a freeze it is refused on `notBefore`,
+	 *  naming the first time after it.
+	 */
+	addSchedule: (request: DeployRequest, notBefore: string, expiresAt: string | null, why: string, actor: string | null) => __TAURI_INVOKE<Schedule>("add_schedule", { request, notBefore, expiresAt, why, actor }),
+	cancelSchedule: (scheduleId: string, actor: string | null) => __TAURI_INVOKE<Schedule>("cancel_schedule", { scheduleId, actor }),
+	scheduleTimer: () => __TAURI_INVOKE<ScheduleTimer>("schedule_timer"),
+	/**
+	 *  Installs the timer for this program and the data folder in use; its
+	 *  error says what to do when the user's systemd cannot run it.
+	 */
+	installScheduleTimer: () => __TAURI_INVOKE<ScheduleTimer>("install_schedule_timer"),
+	removeScheduleTimer: () => __TAURI_INVOKE<ScheduleTimer>("remove_schedule_timer"),
 	announceSettings: (projectId: string) => __TAURI_INVOKE<AnnounceSettings>("announce_settings", { projectId }),
 	setAnnounceSettings: (projectId: string, settings: AnnounceSettings, actor: string | null) => __TAURI_INVOKE<AnnounceSettings>("set_announce_settings", { projectId, settings, actor }),
 	changeItems: (releaseId: string) => __TAURI_INVOKE<ChangeList>("change_items", { releaseId }),
@@ -871,6 +902,17 @@ export type ExtraStep = {
 export type FileFormat = "json" | "csv" | "markdown";
 
 /**
+ *  A freeze at the time asked for, and the first time after it: what the
+ *  Deploy dialog offers as a one-click choice.
+ */
+export type FreezeClash = {
+	/**  The freeze's name. */
+	freeze: string,
+	/**  RFC 3339, UTC: the first time no freeze of the environment covers. */
+	firstGoodTime: string,
+};
+
+/**
  *  Where a release stands at a gate, in short: what [`gate::evaluate`] says,
  *  without the items.
  */
@@ -1467,6 +1509,58 @@ export type RunQuery = {
 };
 
 export type RunState = "running" | "succeeded" | "failed" | "failedVerification" | "cancelled" | "timedOut" | "interrupted";
+
+/**  A scheduled deploy as the pages and the command line show it. */
+export type Schedule = {
+	id: string,
+	projectId: string,
+	environmentId: string,
+	environmentName: string,
+	releaseId: string | null,
+	version: string,
+	buildRef: string,
+	decisions: Decision[],
+	acceptWarnings: boolean,
+	/**  RFC 3339, UTC: not started before this. */
+	notBefore: string,
+	/**  RFC 3339, UTC: never started after this. */
+	expiresAt: string,
+	why: string,
+	state: ScheduleState,
+	/**  Why it was missed or cancelled, in words. */
+	stateReason: string,
+	runId: string | null,
+	createdBy: string,
+	createdAt: string,
+};
+
+export type ScheduleState = 
+/**  Waiting for its time. */
+"scheduled" | 
+/**  Taken by a process that is starting it now. */
+"claimed" | 
+/**  Its deploy started (see `run_id`). */
+"started" | 
+/**  It did not start: expired, or its preflight refused (`state_reason`). */
+"missed" | "cancelled";
+
+/**
+ *  The per-user OS timer that starts scheduled deploys while no window is
+ *  open, as Settings shows it.
+ */
+export type ScheduleTimer = {
+	/**  Its unit files are in place. */
+	installed: boolean,
+	/**  systemd runs it now. */
+	active: boolean,
+	/**  Where its timer unit is (or would be). */
+	unitPath: string | null,
+	/**
+	 *  Why no timer can run on this computer (no user systemd, not Linux),
+	 *  in words; `None` when one can.
+	 */
+	unavailable: string | null,
+};
 
 /**  A secret the imported project expects, to fill in from one's own keychain. */
 export type SecretToFill = {

@@ -8,13 +8,15 @@
 //! It never starts after `expires_at`: a laptop that slept through its time
 //! finds it missed, with why. Owns `deploy_schedules`.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
+use super::engine::Job;
 use super::{Decision, DeployError, DeployRequest};
 use crate::audit::{self, Actor, AuditCategory, Change};
 use crate::rules::FieldErrors;
+use crate::secrets::Keychain;
 use crate::store::column::{self, stored_text};
 use crate::{clock, Store};
 
@@ -255,6 +257,24 @@ pub fn add(store: &Store, draft: &ScheduleDraft, actor: &Actor, now: DateTime<Ut
     })
 }
 
+/// A freeze at the time asked for, and the first time after it: what the
+/// Deploy dialog offers as a one-click choice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct FreezeClash {
+    /// The freeze's name.
+    pub freeze: String,
+    /// RFC 3339, UTC: the first time no freeze of the environment covers.
+    pub first_good_time: String,
+}
+
+/// The freeze of the environment at `at`, if any, and the first time after
+/// it (what [`add`] refuses and proposes, said as data).
+pub fn freeze_at(store: &Store, environment_id: &str, at: DateTime<Utc>) -> Result<Option<FreezeClash>, DeployError> {
+    let env = crate::environments::get_in(&*store.reader()?, environment_id)?.ok_or(DeployError::EnvironmentNotFound)?;
+    Ok(first_time_after_freezes(store, &env.project_id, &env.id, at)?.map(|(freeze, after)| FreezeClash { freeze, first_good_time: clock::to_text(after) }))
+}
+
 /// The first time at or after `at` that no freeze of the environment
 /// covers, with the name of the freeze that covers `at`; `None` when none
 /// does. Back-to-back freezes are passed together; a freeze that never
@@ -331,9 +351,11 @@ pub fn claim_due(store: &Store, now: DateTime<Utc>) -> Result<Vec<Claimed>, Depl
             }
             let actor = s.actor(person);
             if s.expires_at.as_str() <= at.as_str() {
+                // In the project's zone, as the pages say times.
+                let tz = crate::projects::time_zone_in(tx, &s.project_id)?;
+                let latest = DateTime::parse_from_rfc3339(&s.expires_at).map(|e| clock::words(e.with_timezone(&Utc), tz, Some(now)) + " " + tz.name()).unwrap_or_else(|_| s.expires_at.clone());
                 let why = format!(
-                    "its latest start ({}) passed before Liftoff could start it: no window was open and the schedule timer did not run in time (is the computer asleep, or the timer not installed?)",
-                    s.expires_at
+                    "its latest start ({latest}) passed before Liftoff could start it: no window was open and the schedule timer did not run in time (is the computer asleep, or the timer not installed?)"
                 );
                 tx.execute("UPDATE deploy_schedules SET state = 'missed', state_reason = ?2, updated_at = ?3 WHERE id = ?1", params![id, why, at])?;
                 log(tx, &s, &actor, &at, "schedule.missed", format!("The scheduled deploy of {} to {} did not start: {why}", s.version, s.environment_name), "")?;
@@ -371,6 +393,64 @@ pub fn mark_missed(store: &Store, id: &str, why: &str, now: DateTime<Utc>) -> Re
         log(tx, &s, &s.actor(person), &at, "schedule.missed", format!("The scheduled deploy of {} to {} did not start: {why}", s.version, s.environment_name), "")?;
         Ok(())
     })
+}
+
+/// Starts a schedule this process claimed ([`claim_due`]) through the
+/// whole preflight again, as a Deploy click would, and records how that
+/// went: started (with its run), or missed with the reason in words. The
+/// window's scheduler and `liftoff schedule run-due` both start them here.
+pub fn start_claimed(store: &Store, keychain: &Keychain, claimed: &Claimed, now: DateTime<Utc>, today: NaiveDate) -> Result<Job, String> {
+    let s = &claimed.schedule;
+    match super::engine::start(store, keychain, &s.request(), &claimed.actor, now, today) {
+        Ok(job) => {
+            // Its run started: the run is the record and must go on, even
+            // if the schedule cannot say so (it then stays claimed, and
+            // the next start's recovery reports it).
+            if let Err(e) = mark_started(store, &s.id, &job.run.id, now) {
+                log::warn!("the scheduled deploy {} started as run {}, but could not be marked started: {e}", s.id, job.run.id);
+            }
+            Ok(job)
+        }
+        Err(e) => {
+            let why = why_not_started(&e);
+            if let Err(mark) = mark_missed(store, &s.id, &why, now) {
+                log::warn!("the scheduled deploy {} did not start ({why}) and could not be marked missed: {mark}", s.id);
+            }
+            Err(why)
+        }
+    }
+}
+
+/// Why a due schedule did not start, in words for the lead.
+fn why_not_started(e: &DeployError) -> String {
+    match e {
+        DeployError::PreflightFailed(checks) => {
+            let failed: Vec<String> = checks.iter().filter(|c| c.blocks()).map(|c| format!("{}: {}", c.label, c.reason)).collect();
+            if failed.is_empty() {
+                "a warning at that time needed confirming (schedule it with warnings accepted: “deploy anyway” in the window, --yes on the command line)".to_owned()
+            } else {
+                format!("its preflight refused it ({})", failed.join("; "))
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Missed schedules nobody has acted on yet, soonest first: missed within
+/// the last 7 days, with no run of their environment started and no deploy
+/// of it scheduled (and not cancelled) since their time. "Run now" (a run starts) and
+/// "Reschedule" (a new schedule) both settle one.
+pub fn open_missed(store: &Store, project_id: Option<&str>, now: DateTime<Utc>) -> Result<Vec<Schedule>, DeployError> {
+    let conn = store.reader()?;
+    let since = clock::to_text(now - Duration::days(7));
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} {FROM} WHERE (?1 IS NULL OR s.project_id = ?1) AND s.state = 'missed' AND s.not_before >= ?2
+           AND NOT EXISTS (SELECT 1 FROM deploy_runs r WHERE r.environment_id = s.environment_id AND r.started_at > s.not_before)
+           AND NOT EXISTS (SELECT 1 FROM deploy_schedules t WHERE t.environment_id = s.environment_id AND t.id <> s.id AND t.created_at > s.not_before AND t.state <> 'cancelled')
+         ORDER BY s.not_before, s.id"
+    ))?;
+    let rows = stmt.query_map(params![project_id, since], from_row)?;
+    Ok(rows.map(|r| r.map(|(s, _)| s)).collect::<rusqlite::Result<_>>()?)
 }
 
 /// Claims left behind by a process that died between claiming and

@@ -11,6 +11,7 @@ import { paintGutter } from "./gutter";
 import { paintLoad } from "./load";
 import { paintReleases, releaseBars, type ReleasesPaint } from "./releases";
 import { paintRuns, runBars } from "./runs";
+import { paintSchedules, SCHEDULE_COLOUR } from "./schedules";
 
 // The view: one minute a pixel from T0, 1000 px wide, so 850 minutes after the gutter.
 const T0 = Date.UTC(2027, 2, 1, 6, 0);
@@ -275,5 +276,22 @@ describe("the gutter", () => {
     expect(texts).toEqual(expect.arrayContaining(["Releases", "Freezes", "Load", "Deploy runs", "Announcements", "Priya", "Europe/Berlin", "No deploy runs in view"]));
     expect(texts).not.toContain("No announcement went out in view");
     expect(texts).not.toContain("No people yet");
+  });
+});
+
+describe("the scheduled deploys on the deploy runs lane", () => {
+  const mark = (id: string, minutes: number, claimed = false) => ({ id, at: T0 + minutes * MINUTE, label: `${id} → staging`, text: "", claimed });
+
+  it("flags each one in view at its time, filled once claimed, with its label", () => {
+    const { f, ctx } = view();
+    const shown = paintSchedules(f, [mark("2.4.0", -30), mark("2.4.1", 100), mark("2.4.2", 400, true), mark("2.5.0", 5000)]);
+    expect(shown).toBe(2);
+    const poles = ctx.of("moveTo").filter((p, i, all) => i === 0 || p.args[0] !== all[i - 1].args[0]);
+    expect(poles.map((p) => p.args)).toEqual([
+      [xAt(100) + 0.5, f.lanes.deploys + 3],
+      [xAt(400) + 0.5, f.lanes.deploys + 3],
+    ]);
+    expect(ctx.of("fill").map((p) => p.fill)).toEqual([f.colours.surface, SCHEDULE_COLOUR]);
+    expect(ctx.texts()).toEqual(["2.4.1 → staging (scheduled)", "2.4.2 → staging (scheduled)"]);
   });
 });
