@@ -312,3 +312,51 @@ fn freeze_check_exits_3_inside_a_freeze_naming_it_and_0_outside_it() {
     let unknown = check("moon");
     assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown));
 }
+
+#[test]
+fn the_launchd_agent_and_the_windows_task_read_back_as_their_systems_read_them() {
+    use liftoff_cli::timer;
+    use std::io::Write;
+    let exe = Path::new("/Applications/Liftoff & Co.app/Contents/MacOS/liftoff");
+    let data = Path::new("/Users/zoë/Library/Application Support/dev.liftoff.app <test>");
+    let plist = timer::launchd_plist(exe, data, Path::new("/Users/zoë/Library/Logs/liftoff-schedule.log"));
+    // Python's plistlib reads the agent as launchd would.
+    let read = |script: &str, input: &str| -> serde_json::Value {
+        let mut child = Command::new("python3").args(["-c", script]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("python3 runs");
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{input}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let agent = read("import plistlib, sys, json; print(json.dumps(plistlib.loads(sys.stdin.buffer.read())))", &plist);
+    assert_eq!(agent["Label"], timer::AGENT);
+    assert_eq!(agent["ProgramArguments"], serde_json::json!([exe.to_str().unwrap(), "--data-dir", data.to_str().unwrap(), "schedule", "run-due"]));
+    assert_eq!(agent["StartInterval"], 60);
+    assert_eq!(agent["RunAtLoad"], true);
+
+    let task = timer::task_xml(Path::new(r"C:\Program Files\Liftoff\liftoff.exe"), Path::new(r#"C:\Users\Zoë\AppData\Roaming\dev "quoted"\"#), r"OFFICE\zoe");
+    // An XML parser reads it (its declaration says UTF-16: it is written so).
+    let body = task.split_once("?>").unwrap().1;
+    let parsed = read(
+        "import sys, json, xml.etree.ElementTree as E; t = E.fromstring(sys.stdin.read()); n = {'t': 'http://schemas.microsoft.com/windows/2004/02/mit/task'}; \
+         print(json.dumps([t.find(p, n).text for p in ['.//t:Interval', './/t:Command', './/t:Arguments', './/t:UserId', './/t:LogonType', './/t:MultipleInstancesPolicy', './/t:StartWhenAvailable']]))",
+        body,
+    );
+    assert_eq!(
+        parsed,
+        serde_json::json!([
+            "PT1M",
+            r#""C:\Program Files\Liftoff\liftoff.exe""#,
+            r#"--data-dir "C:\Users\Zoë\AppData\Roaming\dev \"quoted\"\\" schedule run-due"#,
+            r"OFFICE\zoe",
+            "InteractiveToken",
+            "IgnoreNew",
+            "true"
+        ])
+    );
+    // Windows' own reading of a command line (CommandLineToArgvW), case by case.
+    assert_eq!(timer::windows_word("run-due"), "run-due");
+    assert_eq!(timer::windows_word(""), r#""""#);
+    assert_eq!(timer::windows_word(r"C:\a b\"), r#""C:\a b\\""#);
+    assert_eq!(timer::windows_word(r#"say "hi""#), r#""say \"hi\"""#);
+}

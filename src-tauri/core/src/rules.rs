@@ -27,6 +27,13 @@ pub fn escape_like(text: &str) -> String {
 }
 
 /// Whether `text` is one line of at most `max` characters.
+/// `s` starting with a capital: a sentence that starts with a name
+/// written in lower case ("the webhook").
+pub fn sentence(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 pub fn is_one_line(text: &str, max: usize) -> bool {
     text.chars().count() <= max && !text.chars().any(char::is_control)
 }

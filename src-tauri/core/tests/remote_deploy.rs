@@ -367,6 +367,11 @@ async fn a_deploy_runs_as_a_github_actions_workflow_with_each_jobs_log() {
     let f = Fixture::new();
     f.save_credential("GITHUB_TOKEN", TOKEN, CredentialKind::ApiToken);
     target::set(&f.store, &f.env_id, &github_target(replay.api()), Utc::now()).unwrap();
+    // Preflight says what the deploy starts, and that the token is there.
+    let checks = engine::preflight(&f.store, &f.keychain(), &f.request("1.4.2"), Utc::now(), Utc::now().date_naive()).unwrap();
+    let reason = |key: &str| checks.iter().find(|c| c.key == key).map(|c| c.reason.clone()).unwrap_or_default();
+    assert_eq!(reason("target"), "GitHub Actions starts the workflow deploy.yml of acme/shop on main.");
+    assert_eq!(reason("credentials"), "“GITHUB_TOKEN” in the keychain.");
     let job = f.start("1.4.2");
     let run_id = job.run.id.clone();
     let run = spawn_run(&here(), &f.store, job, CancellationToken::new()).0.await.unwrap();

@@ -100,7 +100,13 @@ pub fn check(store: &Store, keychain: &Keychain, req: &DeployRequest, kind: RunK
                 CheckOutcome::Fail,
                 format!("The working folder {} does not exist. Set the target's working folder.", dir.display()),
             ),
-            Ok(dir) => PreflightCheck::new("target", "Deploy target", CheckOutcome::Pass, format!("Runs {} in {}.", describe(&t.settings.command), dir.display())),
+            Ok(dir) => {
+                let reason = match (t.settings.kind.engine(), &t.settings.remote) {
+                    (Some(engine), Some(r)) => crate::rules::sentence(&format!("{engine} starts {}.", r.describe(t.settings.kind))),
+                    _ => format!("Runs {} in {}.", describe(&t.settings.command), dir.display()),
+                };
+                PreflightCheck::new("target", "Deploy target", CheckOutcome::Pass, reason)
+            }
         },
     });
 

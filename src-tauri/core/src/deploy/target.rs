@@ -293,6 +293,22 @@ fn is_variable_name(s: &str) -> bool {
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+impl RemoteTarget {
+    /// What the target starts, in words ("the builder “deploy” through the
+    /// force scheduler “force” at http://ci:8010, as lead").
+    pub fn describe(&self, kind: TargetKind) -> String {
+        let git_ref = if self.git_ref.is_empty() { "main" } else { self.git_ref.as_str() };
+        match kind {
+            TargetKind::Buildbot => format!("the builder “{}” through the force scheduler “{}” at {}, as {}", self.job, self.scheduler, self.url, self.user),
+            TargetKind::GithubActions => format!("the workflow {} of {} on {git_ref}", self.job, self.project),
+            TargetKind::GitlabCi => format!("a pipeline of {} on {git_ref}", self.project),
+            TargetKind::Jenkins => format!("the job {} at {}, as {}", self.job, self.url, self.user),
+            TargetKind::Webhook => format!("a signed POST to {}", self.url),
+            TargetKind::LocalCommand => "a command on this computer".into(),
+        }
+    }
+}
+
 /// The variable names a remote input's value may use.
 pub const INPUT_VARIABLES: [&str; 7] =
     ["LIFTOFF_VERSION", "LIFTOFF_ENVIRONMENT", "LIFTOFF_PROJECT", "LIFTOFF_RELEASE", "LIFTOFF_RUN_ID", "LIFTOFF_PREVIOUS_VERSION", "LIFTOFF_BUILD_REF"];

@@ -103,7 +103,7 @@ impl Runner<'_, '_> {
         let left = timeout.saturating_sub((Utc::now() - started_at).to_std().unwrap_or_default());
         let deadline = Instant::now() + left;
         let calls = CancellationToken::new();
-        self.say(LogStream::Liftoff, &format!("▶ Deploy on {engine}: {}", describe_target(rj.kind, t)));
+        self.say(LogStream::Liftoff, &format!("▶ Deploy on {engine}: {}", t.describe(rj.kind)));
 
         let connecting = Connection::connect(rj.kind, t, rj.password.expose(), rj.secret_is_token, &calls);
         let Some(connected) = unless(cancel, connecting).await else {
@@ -111,13 +111,19 @@ impl Runner<'_, '_> {
         };
         let mut conn = match connected {
             Ok(c) => c,
-            Err(e) => return Some(self.remote_end(i, began, false, RunState::Failed, format!("The deploy could not start on {engine}: {}", self.masker.mask(&e.message)))),
+            Err(e) => {
+                let message = match &rj.resume {
+                    None => format!("The deploy could not start on {engine}: {}", self.masker.mask(&e.message)),
+                    Some(_) => format!("Liftoff could not reach {engine} to follow the deploy again: {} It may still run there: look at it on {engine}.", self.masker.mask(&e.message)),
+                };
+                return Some(self.remote_end(i, began, false, RunState::Failed, message));
+            }
         };
 
         let (handle, mut cursor) = match &rj.resume {
             Some(resume) => {
                 let cursor = resume.handle.cursor_from(resume.cursor.as_deref());
-                self.say(LogStream::Liftoff, &format!("Following {engine}'s {} again from where the log was read.", resume.handle.describe()));
+                self.say(LogStream::Liftoff, &format!("Following {} on {engine} again from where its log was read.", resume.handle.describe()));
                 (resume.handle.clone(), cursor)
             }
             None => match self.trigger(&conn, rj, engine, cancel, &calls).await {
@@ -146,7 +152,7 @@ impl Runner<'_, '_> {
             match conn.poll(&mut cursor, t.accept_warnings, &calls).await {
                 Ok(poll) => {
                     if let Some(problem) = failing.take() {
-                        self.say(LogStream::Liftoff, &upper(&format!("{engine} answers again (it had failed: {problem}).")));
+                        self.say(LogStream::Liftoff, &crate::rules::sentence(&format!("{engine} answers again (it had failed: {problem}).")));
                     }
                     if poll.status.url.is_some() && poll.status.url != url {
                         url = poll.status.url.clone();
@@ -183,7 +189,7 @@ impl Runner<'_, '_> {
                     match poll.status.verdict {
                         Verdict::Running => {}
                         Verdict::Succeeded => {
-                            self.remote_end(i, began, true, RunState::Succeeded, upper(&format!("{engine}: {words}")));
+                            self.remote_end(i, began, true, RunState::Succeeded, crate::rules::sentence(&format!("{engine}: {words}")));
                             return None;
                         }
                         Verdict::Cancelled => {
@@ -216,7 +222,7 @@ impl Runner<'_, '_> {
                     if failing.is_none() {
                         self.say(
                             LogStream::Liftoff,
-                            &upper(&format!("{engine} did not answer how the deploy goes: {message} Liftoff keeps asking every {} s until the timeout.", self.timing.remote_poll.as_secs().max(1))),
+                            &crate::rules::sentence(&format!("{engine} did not answer how the deploy goes: {message} Liftoff keeps asking every {} s until the timeout.", self.timing.remote_poll.as_secs().max(1))),
                         );
                     }
                     failing = Some(message);
@@ -255,7 +261,7 @@ impl Runner<'_, '_> {
             } else {
                 String::new()
             };
-            upper(&format!("{engine} did not take the deploy: {}{maybe}", self.masker.mask(&e.message)))
+            crate::rules::sentence(&format!("{engine} did not take the deploy: {}{maybe}", self.masker.mask(&e.message)))
         })?;
         let cursor = handle.start();
         let (store, id) = (self.store.clone(), run.id.clone());
@@ -266,7 +272,7 @@ impl Runner<'_, '_> {
             // Followed anyway; only following again after a crash needs it.
             log::warn!("the engine's handle for run {} was not saved: {e}", run.id);
         }
-        self.say(LogStream::Liftoff, &upper(&format!("{engine} took the deploy: {}.", handle.describe())));
+        self.say(LogStream::Liftoff, &crate::rules::sentence(&format!("{engine} took the deploy: {}.", handle.describe())));
         Ok(Some((handle, cursor)))
     }
 
@@ -380,27 +386,6 @@ impl Runner<'_, '_> {
     }
 }
 
-/// What the target starts, in words ("the builder “deploy” through the
-/// force scheduler “force” at http://ci:8010, as lead").
-pub(super) fn describe_target(kind: TargetKind, t: &RemoteTarget) -> String {
-    let git_ref = if t.git_ref.is_empty() { "main" } else { t.git_ref.as_str() };
-    match kind {
-        TargetKind::Buildbot => format!("the builder “{}” through the force scheduler “{}” at {}, as {}", t.job, t.scheduler, t.url, t.user),
-        TargetKind::GithubActions => format!("the workflow {} of {} on {git_ref}", t.job, t.project),
-        TargetKind::GitlabCi => format!("a pipeline of {} on {git_ref}", t.project),
-        TargetKind::Jenkins => format!("the job {} at {}, as {}", t.job, t.url, t.user),
-        TargetKind::Webhook => format!("a signed POST to {}", t.url),
-        TargetKind::LocalCommand => "a command on this computer".into(),
-    }
-}
-
-/// A sentence that starts with an engine's name ("the webhook") starts
-/// with a capital.
-fn upper(s: &str) -> String {
-    let mut chars = s.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
-}
-
 fn target_duration(d: Duration) -> String {
     let s = d.as_secs();
     if s % 60 == 0 {
@@ -452,7 +437,7 @@ pub async fn check_target(store: Arc<Store>, keychain: Keychain, environment_id:
         Err(e) => vec![e.message],
     };
     let summary = if problems.is_empty() {
-        upper(&format!("{engine} accepts the login, and Liftoff may start {} with the parameters it sends.", describe_target(clean.kind, &t)))
+        crate::rules::sentence(&format!("{engine} accepts the login, and Liftoff may start {} with the parameters it sends.", t.describe(clean.kind)))
     } else {
         String::new()
     };
