@@ -92,6 +92,7 @@ impl Fixture {
             scheduler: builder.into(),
             project: String::new(),
             git_ref: String::new(),
+            trigger_credential: String::new(),
             inputs: vec![EnvVar { name: "version".into(), value: "$LIFTOFF_VERSION".into() }],
             accept_warnings: false,
             timeout_secs: 120,
@@ -673,5 +674,48 @@ async fn a_failed_github_run_is_rerun_as_a_new_liftoff_run_of_its_failed_jobs() 
     replay.finish();
     // A run that succeeded is not run again.
     assert!(engine::start_rerun(&f.store, &f.keychain(), &again, &lead(), Utc::now(), Utc::now().date_naive()).is_err());
+    f.cleanup();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a real Secret Service (run by scripts/test.sh)"]
+async fn a_gitlab_target_with_a_trigger_token_creates_its_pipeline_through_the_trigger_api() {
+    const TOKEN: &str = "glpat-engine-canary-read-0c1d";
+    const TRIGGER: &str = "glptt-engine-canary-trig-5e6f";
+    let read = |name: &str| -> Value { serde_json::from_str(&std::fs::read_to_string(replay::fixtures().join(name)).unwrap()).unwrap() };
+    let (trigger, followed) = (read("gitlab/trigger-token.json"), read("gitlab/pipeline-followed.json"));
+    // The trigger with its form (the run's id checked below), then the pipeline followed as before.
+    let mut first = trigger["exchanges"][0].clone();
+    let request = first["request"].as_object_mut().unwrap();
+    request.remove("form");
+    request.insert("any_body".into(), Value::Bool(true));
+    let mut exchanges = vec![first];
+    exchanges.extend(followed["exchanges"].as_array().unwrap()[1..].iter().cloned());
+    let replay = replay::Replay::serve("gitlab trigger token, through the engine", serde_json::json!({ "exchanges": exchanges }), &[("token", TOKEN), ("trigger", TRIGGER)]).await;
+    let f = Fixture::new();
+    credentials::delete_all_in_environment(&f.store, &f.keychain(), &f.env_id).unwrap();
+    for (name, value) in [("GITLAB_TOKEN", TOKEN), ("GITLAB_TRIGGER", TRIGGER)] {
+        credentials::add(&f.store, &f.keychain(), &f.env_id, name, CredentialKind::ApiToken, &SecretValue::new(value), Utc::now()).unwrap();
+    }
+    let remote = RemoteTarget {
+        url: replay.api().to_owned(),
+        credential: "GITLAB_TOKEN".into(),
+        trigger_credential: "GITLAB_TRIGGER".into(),
+        project: "acme/shop".into(),
+        git_ref: "main".into(),
+        ..RemoteTarget::default()
+    };
+    target::set(&f.store, &f.env_id, &engine_target(TargetKind::GitlabCi, remote), Utc::now()).unwrap();
+    let job = f.start("1.4.2");
+    let run_id = job.run.id.clone();
+    let run = spawn_run(&here(), &f.store, job, CancellationToken::new()).0.await.unwrap();
+    assert_eq!(run.state, RunState::Succeeded, "{}", run.outcome);
+    replay.finish();
+    let seen = replay.seen();
+    let form = String::from_utf8(seen[0].body.clone()).unwrap();
+    assert!(form.contains(&format!("variables%5BLIFTOFF_RUN_ID%5D={run_id}")) && form.contains(&format!("token={TRIGGER}")), "{form}");
+    assert!(seen[0].header("private-token").is_none(), "the trigger API gets the trigger token only");
+    let log = f.log(&run_id);
+    assert!(log.iter().all(|l| !l.contains(TRIGGER) && !l.contains(TOKEN)));
     f.cleanup();
 }

@@ -1400,6 +1400,12 @@ export type RemoteTarget = {
 	 */
 	gitRef?: string,
 	/**
+	 *  GitLab: the credential with a pipeline trigger token, to create
+	 *  pipelines through the trigger API (then the token in `credential`
+	 *  only reads); empty: pipelines are created with `credential`.
+	 */
+	triggerCredential?: string,
+	/**
 	 *  Parameters the job declares, sent with each deploy; a value may name
 	 *  Liftoff's variables (`$LIFTOFF_VERSION`, `$LIFTOFF_BUILD_REF`, ...).
 	 *  `liftoff_run_id` is always sent: declare it on the engine.

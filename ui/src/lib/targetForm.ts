@@ -37,6 +37,8 @@ export type RemoteDraft = {
   scheduler: string;
   project: string;
   gitRef: string;
+  /** GitLab: the credential with a pipeline trigger token ("" for none). */
+  triggerCredential: string;
   /** NAME=value lines: the parameters the job declares. */
   inputsText: string;
   acceptWarnings: boolean;
@@ -73,6 +75,7 @@ export const blankRemote = (): RemoteDraft => ({
   scheduler: "",
   project: "",
   gitRef: "main",
+  triggerCredential: "",
   inputsText: "version=$LIFTOFF_VERSION",
   acceptWarnings: false,
   timeoutMinutes: 30,
@@ -224,6 +227,7 @@ export function fromSettings(s: TargetSettings): TargetDraft {
           scheduler: r.scheduler,
           project: r.project ?? "",
           gitRef: r.gitRef ?? "",
+          triggerCredential: r.triggerCredential ?? "",
           inputsText: envToText(r.inputs),
           acceptWarnings: r.acceptWarnings,
           timeoutMinutes: secsToMinutes(r.timeoutSecs),
@@ -277,6 +281,7 @@ export function toSettings(d: TargetDraft): TargetSettings {
       scheduler: remote.scheduler.trim(),
       project: remote.project.trim(),
       gitRef: remote.gitRef.trim(),
+      triggerCredential: remote.triggerCredential,
       inputs: parseEnv(remote.inputsText).vars,
       acceptWarnings: remote.acceptWarnings,
       timeoutSecs: minutesToSecs(remote.timeoutMinutes),
@@ -395,6 +400,8 @@ export type EngineForm = {
   inputs: string;
   /** The engine's result that counts as deployed when accepted, if any. */
   warnings?: string;
+  /** GitLab: a second credential, a pipeline trigger token. */
+  triggerCredential?: string;
 };
 
 export const ENGINE_FORMS: Record<Exclude<TargetKind, "localCommand">, EngineForm> = {
@@ -417,6 +424,7 @@ export const ENGINE_FORMS: Record<Exclude<TargetKind, "localCommand">, EngineFor
     project: { label: "Project", placeholder: "group/shop or its number" },
     gitRef: { label: "Branch or tag", placeholder: "main" },
     inputs: "sent as pipeline variables with LIFTOFF_RUN_ID; the token's role must be allowed to set variables",
+    triggerCredential: "Trigger token",
   },
   jenkins: {
     name: "Jenkins",

@@ -72,6 +72,11 @@ pub struct RemoteTarget {
     /// (empty: main).
     #[serde(default)]
     pub git_ref: String,
+    /// GitLab: the credential with a pipeline trigger token, to create
+    /// pipelines through the trigger API (then the token in `credential`
+    /// only reads); empty: pipelines are created with `credential`.
+    #[serde(default)]
+    pub trigger_credential: String,
     /// Parameters the job declares, sent with each deploy; a value may name
     /// Liftoff's variables (`$LIFTOFF_VERSION`, `$LIFTOFF_BUILD_REF`, ...).
     /// `liftoff_run_id` is always sent: declare it on the engine.
@@ -428,6 +433,7 @@ fn check_remote(errors: &mut FieldErrors, kind: TargetKind, engine: &str, r: Opt
         scheduler: one_line(&r.scheduler),
         project: one_line(&r.project).trim_matches('/').to_owned(),
         git_ref: one_line(&r.git_ref),
+        trigger_credential: if kind == TargetKind::GitlabCi { one_line(&r.trigger_credential) } else { String::new() },
         inputs: Vec::new(),
         accept_warnings: r.accept_warnings,
         timeout_secs: if r.timeout_secs == 0 { DEFAULT_TIMEOUT_SECS } else { r.timeout_secs },
@@ -571,6 +577,7 @@ mod tests {
             scheduler: "force-deploy".into(),
             project: String::new(),
             git_ref: String::new(),
+            trigger_credential: String::new(),
             inputs: vec![EnvVar { name: "version".into(), value: "$LIFTOFF_VERSION".into() }],
             accept_warnings: false,
             timeout_secs: 0,

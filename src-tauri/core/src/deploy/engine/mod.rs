@@ -637,7 +637,7 @@ fn describe_end(end: &StepEnd, timeout_secs: i32, killed: bool) -> String {
 /// (lines masked). Returns the run as recorded.
 pub async fn execute(store: Arc<Store>, job: Job, cancel: CancellationToken, timing: Timing, sink: &mut Sink<'_>) -> Run {
     let secrets: Vec<&str> =
-        job.secrets.iter().chain(job.smoke_auth.iter()).map(|(_, v)| v.expose()).chain(job.remote.as_ref().map(|r| r.password.expose())).collect();
+        job.secrets.iter().chain(job.smoke_auth.iter()).map(|(_, v)| v.expose()).chain(job.remote.iter().flat_map(|r| std::iter::once(r.password.expose()).chain(r.trigger.as_ref().map(|t| t.expose())))).collect();
     let masker = Masker::new(&secrets);
     let resuming = job.remote.as_ref().is_some_and(|r| r.resume.is_some());
     let (steps, writer) = if resuming {

@@ -39,6 +39,8 @@ pub(in crate::deploy) struct RemoteJob {
     pub(super) password: SecretValue,
     /// The credential is an API token (Jenkins then needs no crumb).
     secret_is_token: bool,
+    /// GitLab: the pipeline trigger token, when the target names one.
+    pub(super) trigger: Option<SecretValue>,
     pub(super) resume: Option<Resume>,
     /// A rerun: the engine's handle of the run it runs again.
     pub(super) rerun_of: Option<Handle>,
@@ -57,7 +59,11 @@ impl RemoteJob {
         let Some(engine) = settings.kind.engine() else { return Ok(None) };
         let target = settings.remote.clone().ok_or_else(|| DeployError::Refused(format!("The target has no {engine} settings; edit the target.")))?;
         let (password, secret_is_token) = reveal(store, keychain, env, &target.credential, now)?;
-        Ok(Some(RemoteJob { kind: settings.kind, target, password, secret_is_token, resume: None, rerun_of: None }))
+        let trigger = match target.trigger_credential.as_str() {
+            "" => None,
+            name => Some(reveal(store, keychain, env, name, now)?.0),
+        };
+        Ok(Some(RemoteJob { kind: settings.kind, target, password, secret_is_token, trigger, resume: None, rerun_of: None }))
     }
 }
 
@@ -105,7 +111,7 @@ impl Runner<'_, '_> {
         let calls = CancellationToken::new();
         self.say(LogStream::Liftoff, &format!("▶ Deploy on {engine}: {}", t.describe(rj.kind)));
 
-        let connecting = Connection::connect(rj.kind, t, rj.password.expose(), rj.secret_is_token, &calls);
+        let connecting = Connection::connect(rj.kind, t, rj.password.expose(), rj.secret_is_token, rj.trigger.as_ref().map(SecretValue::expose), &calls);
         let Some(connected) = unless(cancel, connecting).await else {
             return Some(self.remote_end(i, began, false, RunState::Cancelled, "Cancelled before the deploy was sent to the engine.".into()));
         };
@@ -210,7 +216,7 @@ impl Runner<'_, '_> {
                 Err(e) if e.kind == Some(ErrorKind::Unauthorized) && !logged_in_again => {
                     // The session ended (the master restarted): log in once more.
                     logged_in_again = true;
-                    if let Ok(again) = Connection::connect(rj.kind, t, rj.password.expose(), rj.secret_is_token, &calls).await {
+                    if let Ok(again) = Connection::connect(rj.kind, t, rj.password.expose(), rj.secret_is_token, rj.trigger.as_ref().map(SecretValue::expose), &calls).await {
                         conn = again;
                         continue;
                     }
@@ -415,19 +421,24 @@ pub async fn check_target(store: Arc<Store>, keychain: Keychain, environment_id:
         return Ok(TargetCheck { problems: Vec::new(), summary: "A local command target is checked by the Deploy dialog's preflight.".into() });
     };
     let t = clean.remote.clone().expect("a validated engine target has its settings");
-    let (s, k, env_id, name) = (store.clone(), keychain.clone(), environment_id.to_owned(), t.credential.clone());
-    let password = blocking(move || -> Result<Result<(SecretValue, bool), String>, DeployError> {
+    let (s, k, env_id, name, trigger_name) = (store.clone(), keychain.clone(), environment_id.to_owned(), t.credential.clone(), t.trigger_credential.clone());
+    type Secrets = (SecretValue, bool, Option<SecretValue>);
+    let secrets = blocking(move || -> Result<Result<Secrets, String>, DeployError> {
         let env = crate::environments::get_in(&*s.reader()?, &env_id)?.ok_or(DeployError::EnvironmentNotFound)?;
-        Ok(reveal(&s, &k, &env, &name, Utc::now()).map_err(|e| e.to_string()))
+        let read = || -> Result<Secrets, DeployError> {
+            let (password, token) = reveal(&s, &k, &env, &name, Utc::now())?;
+            let trigger = if trigger_name.is_empty() { None } else { Some(reveal(&s, &k, &env, &trigger_name, Utc::now())?.0) };
+            Ok((password, token, trigger))
+        };
+        Ok(read().map_err(|e| e.to_string()))
     })
     .await?;
-    let password = match password {
+    let (password, token, trigger) = match secrets {
         Ok(p) => p,
         Err(message) => return Ok(TargetCheck { problems: vec![message], summary: String::new() }),
     };
-    let (password, token) = password;
     let calls = CancellationToken::new();
-    let conn = match Connection::connect(clean.kind, &t, password.expose(), token, &calls).await {
+    let conn = match Connection::connect(clean.kind, &t, password.expose(), token, trigger.as_ref().map(SecretValue::expose), &calls).await {
         Ok(c) => c,
         Err(e) => return Ok(TargetCheck { problems: vec![e.message], summary: String::new() }),
     };
@@ -552,7 +563,7 @@ pub async fn answer_approval(
     let cursor = handle.cursor_from(cursor.as_deref());
     let engine = rj.kind.engine().unwrap_or("the engine");
     let calls = CancellationToken::new();
-    let conn = Connection::connect(rj.kind, &target.settings.remote.clone().unwrap_or_default(), rj.password.expose(), rj.secret_is_token, &calls)
+    let conn = Connection::connect(rj.kind, &target.settings.remote.clone().unwrap_or_default(), rj.password.expose(), rj.secret_is_token, rj.trigger.as_ref().map(SecretValue::expose), &calls)
         .await
         .map_err(|e| refused(e.message))?;
     conn.approve(&handle, &cursor, approve, comment, &calls).await.map_err(|e| refused(e.message))?;

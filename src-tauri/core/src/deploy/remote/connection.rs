@@ -125,11 +125,12 @@ impl From<buildbot::Poll> for RemotePoll {
 impl Connection {
     /// Logs in to the engine `kind` of the target with `secret` (a password,
     /// or a token where `secret_is_token`).
-    pub async fn connect(kind: TargetKind, t: &RemoteTarget, secret: &str, secret_is_token: bool, cancel: &CancellationToken) -> Result<Connection, RemoteError> {
+    /// `trigger`: a GitLab pipeline trigger token, when the target names one.
+    pub async fn connect(kind: TargetKind, t: &RemoteTarget, secret: &str, secret_is_token: bool, trigger: Option<&str>, cancel: &CancellationToken) -> Result<Connection, RemoteError> {
         Ok(match kind {
             TargetKind::Buildbot => Connection::Buildbot(Buildbot::login(&t.url, &t.user, secret, cancel).await?),
             TargetKind::GithubActions => Connection::Github(Github::new(&t.url, secret, &t.project, &t.job)?),
-            TargetKind::GitlabCi => Connection::Gitlab(Gitlab::new(&t.url, secret, &t.project, None)?),
+            TargetKind::GitlabCi => Connection::Gitlab(Gitlab::new(&t.url, secret, &t.project, trigger)?),
             TargetKind::Jenkins => {
                 let how = if secret_is_token { jenkins::Secret::ApiToken } else { jenkins::Secret::Password };
                 Connection::Jenkins(Jenkins::connect(&t.url, &t.user, secret, how, &t.job, cancel).await?)
