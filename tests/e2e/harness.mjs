@@ -282,3 +282,21 @@ export async function chooseValue(s, css, value) {
   await s.waitFor(css);
   await s.execute(`const el = document.querySelector(${JSON.stringify(css)}); el.value = ${JSON.stringify(value)}; el.dispatchEvent(new Event('change', { bubbles: true }));`);
 }
+
+/**
+ * Records every notice the window shows from now on, so that a test can
+ * check one appeared even when a slow machine polls after its few seconds
+ * on screen are over (notices go by themselves).
+ */
+export async function recordNotices(s) {
+  await s.execute(`
+    window.__LIFTOFF_NOTICES_SEEN__ = [];
+    const seen = () => document.querySelectorAll("[data-testid=notice]").forEach((n) => window.__LIFTOFF_NOTICES_SEEN__.push(n.textContent));
+    new MutationObserver(seen).observe(document.body, { subtree: true, childList: true, characterData: true });
+  `);
+}
+
+/** Waits until a notice with `text` has been shown since {@link recordNotices}. */
+export async function waitForNotice(s, text, timeoutMs = 30000) {
+  await s.waitUntil(async () => (await s.execute("return window.__LIFTOFF_NOTICES_SEEN__ || []")).some((t) => t.includes(text)), `a notice “${text}”`, timeoutMs);
+}
