@@ -115,27 +115,48 @@ impl Keychain {
     }
 
     pub fn set(&self, key: &SecretKey, value: &SecretValue) -> Result<(), KeychainError> {
-        let entry = (self.entries)(&key.account()).map_err(map_error)?;
-        entry.set_password(value.expose()).map_err(map_error)
+        once_more(|| {
+            let entry = (self.entries)(&key.account()).map_err(map_error)?;
+            entry.set_password(value.expose()).map_err(map_error)
+        })
     }
 
     pub fn get(&self, key: &SecretKey) -> Result<Option<SecretValue>, KeychainError> {
-        let entry = (self.entries)(&key.account()).map_err(map_error)?;
-        match entry.get_password() {
-            Ok(value) => Ok(Some(SecretValue(value))),
-            Err(keyring::Error::NoEntry) => Ok(None),
-            Err(e) => Err(map_error(e)),
-        }
+        once_more(|| {
+            let entry = (self.entries)(&key.account()).map_err(map_error)?;
+            match entry.get_password() {
+                Ok(value) => Ok(Some(SecretValue(value))),
+                Err(keyring::Error::NoEntry) => Ok(None),
+                Err(e) => Err(map_error(e)),
+            }
+        })
     }
 
     /// Deletes the entry. Returns whether there was one.
     pub fn delete(&self, key: &SecretKey) -> Result<bool, KeychainError> {
-        let entry = (self.entries)(&key.account()).map_err(map_error)?;
-        match entry.delete_credential() {
-            Ok(()) => Ok(true),
-            Err(keyring::Error::NoEntry) => Ok(false),
-            Err(e) => Err(map_error(e)),
+        once_more(|| {
+            let entry = (self.entries)(&key.account()).map_err(map_error)?;
+            match entry.delete_credential() {
+                Ok(()) => Ok(true),
+                Err(keyring::Error::NoEntry) => Ok(false),
+                Err(e) => Err(map_error(e)),
+            }
+        })
+    }
+}
+
+/// Runs a keychain call, and once more when the Secret Service went away
+/// in the middle of it ("disconnected from message bus without replying":
+/// the daemon ended, and D-Bus starts it again on the next call). Every
+/// call here may be repeated: set, get and delete of one entry.
+fn once_more<T>(call: impl Fn() -> Result<T, KeychainError>) -> Result<T, KeychainError> {
+    match call() {
+        Err(KeychainError::Unavailable(cause)) if cause.0.contains("disconnected") => {
+            log::warn!("the keychain service went away during a call ({}); asking once more", cause.0);
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            call()
         }
+        other => other,
     }
 }
 

@@ -245,3 +245,20 @@ fn credential_input_is_validated() {
     let dup = credentials::add(&store, &keychain, &dev, "token", CredentialKind::Other, &SecretValue::new("v"), t0()).unwrap_err();
     assert!(matches!(dup, CredentialError::Invalid(f) if f["name"].contains("already has a credential")));
 }
+
+#[test]
+fn a_keychain_service_that_went_away_mid_call_is_asked_once_more_and_only_once() {
+    let (_dir, store, project) = setup();
+    let faulty = FaultyKeychain::default();
+    let keychain = faulty.keychain();
+    let prod = env_named(&store, &project, "production");
+    let gone = || keyring::Error::PlatformFailure("DBus error: Message recipient disconnected from message bus without replying".into());
+    // The daemon ended during the call; D-Bus starts it again for the next one.
+    faulty.fail_next(gone);
+    credentials::add(&store, &keychain, &prod, "DB_PASSWORD", CredentialKind::Password, &SecretValue::new(CANARY), t0()).unwrap();
+    assert_eq!(credential_count(&store), 1);
+    // Another failure is not repeated: a refusal stays a refusal.
+    faulty.fail_next(|| keyring::Error::PlatformFailure("the keyring daemon refused".into()));
+    assert!(credentials::add(&store, &keychain, &prod, "API_TOKEN", CredentialKind::ApiToken, &SecretValue::new("y"), t0()).is_err());
+    assert_eq!(credential_count(&store), 1);
+}
