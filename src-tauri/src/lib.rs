@@ -218,7 +218,7 @@ pub fn run() {
                 });
                 let mut detached = Vec::new();
                 if let Some(store) = &opening.store {
-                    let (jobs, notes) = commands::deploys::take_over_detached(store);
+                    let (jobs, notes) = commands::deploys::take_over_detached(store, &state.keychain);
                     detached = jobs;
                     opening.report.warnings.extend(notes);
                     live::forward_changes(handle.clone(), store);

@@ -125,6 +125,15 @@ impl AppState {
         slot.lock().unwrap_or_else(|p| p.into_inner()).as_ref().and_then(|o| o.store.clone())
     }
 
+    /// The store once it has opened, for a command that works with it
+    /// outside [`AppState::with_ctx`] (an async call to an engine); the
+    /// startup's own error when it did not open.
+    pub async fn opened_store(&self) -> Result<Arc<Store>> {
+        let state = self.clone();
+        let opening = tauri::async_runtime::spawn_blocking(move || state.wait()).await.map_err(background_failed)?;
+        opening.store.clone().ok_or_else(|| opening.report.fatal.clone().unwrap_or_else(|| AppError::new(ErrorCode::Startup, "Liftoff's database is not open. Restart Liftoff.")))
+    }
+
     /// What happened at startup, once the store has opened.
     pub async fn startup_report(&self) -> Result<StartupReport> {
         let state = self.clone();

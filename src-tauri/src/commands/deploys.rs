@@ -43,9 +43,7 @@ pub async fn set_deploy_target(state: State<'_, AppState>, environment_id: Strin
 #[tauri::command]
 #[specta::specta]
 pub async fn check_deploy_target(state: State<'_, AppState>, environment_id: String, settings: TargetSettings) -> Result<TargetCheck> {
-    // Waits for the store to open (and says why when it did not).
-    state.with_ctx(|_| Ok(())).await?;
-    let store = state.store_if_open().ok_or_else(|| AppError::new(ErrorCode::Startup, "Liftoff's database is not open. Restart Liftoff."))?;
+    let store = state.opened_store().await?;
     Ok(engine::check_target(store, state.keychain.clone(), &environment_id, &settings).await?)
 }
 
@@ -166,14 +164,14 @@ pub(crate) fn spawn(state: &AppState, job: Job, events: Option<Channel<LineBatch
 /// Runs whose Liftoff closed (or was killed) while their CI/CD engine
 /// deployed: this process takes each over (see `engine::reattach`), and
 /// says so, or why it could not, among the start-up notes.
-pub fn take_over_detached(store: &Store) -> (Vec<Job>, Vec<String>) {
+pub fn take_over_detached(store: &Store, keychain: &Keychain) -> (Vec<Job>, Vec<String>) {
     let found = match runs::detached(store) {
         Ok(found) => found,
         Err(e) => return (Vec::new(), vec![format!("Liftoff could not look for deploys that went on on a CI/CD engine while it was closed: {e}")]),
     };
     let (mut jobs, mut notes) = (Vec::new(), Vec::new());
     for run in found {
-        match engine::reattach(store, &Keychain::os(), &run.id, chrono::Utc::now()) {
+        match engine::reattach(store, keychain, &run.id, chrono::Utc::now()) {
             Ok(Some(job)) => {
                 notes.push(format!(
                     "The deploy of {} to {} went on on its CI/CD engine while Liftoff was closed; Liftoff follows it again (Deploys page).",
@@ -218,7 +216,7 @@ pub async fn cancel_deploy(state: State<'_, AppState>, run_id: String, actor: Op
 #[specta::specta]
 pub async fn answer_deploy_approval(state: State<'_, AppState>, run_id: String, approve: bool, comment: String, actor: Option<String>) -> Result<()> {
     let who = state.acting(actor, Within::Run(run_id.clone()), |cx| Ok(cx.who.clone())).await?;
-    let store = state.store_if_open().ok_or_else(|| AppError::new(ErrorCode::Startup, "Liftoff's database is not open. Restart Liftoff."))?;
+    let store = state.opened_store().await?;
     Ok(engine::answer_approval(store, state.keychain.clone(), &run_id, approve, comment.trim(), &who, chrono::Utc::now()).await?)
 }
 

@@ -361,24 +361,38 @@ type Revealed = (Vec<(String, SecretValue)>, Vec<(String, SecretValue)>);
 
 fn reveal_credentials(store: &Store, keychain: &Keychain, environment: &crate::environments::Environment, settings: &TargetSettings, now: DateTime<Utc>) -> Result<Revealed, DeployError> {
     let list = crate::credentials::list(store, &environment.id)?;
-    let find = |name: &str| list.iter().find(|c| c.name.eq_ignore_ascii_case(name)).map(|c| c.id.clone());
     let mut secrets = Vec::new();
     for c in &settings.credentials {
-        let id = find(&c.name).ok_or_else(|| DeployError::Refused(format!("“{}” is not a credential of {}.", c.name, environment.name)))?;
-        secrets.push((c.variable.clone(), crate::credentials::reveal(store, keychain, &id, now)?));
+        secrets.push((c.variable.clone(), reveal_named(store, keychain, environment, &list, &c.name, now)?.0));
     }
     let mut smoke_auth = Vec::new();
     for s in &settings.smoke {
         if let SmokeCheck::Http(h) = s {
             if let Some(name) = &h.credential {
                 if !smoke_auth.iter().any(|(n, _): &(String, SecretValue)| n == name) {
-                    let id = find(name).ok_or_else(|| DeployError::Refused(format!("“{name}” is not a credential of {}.", environment.name)))?;
-                    smoke_auth.push((name.clone(), crate::credentials::reveal(store, keychain, &id, now)?));
+                    smoke_auth.push((name.clone(), reveal_named(store, keychain, environment, &list, name, now)?.0));
                 }
             }
         }
     }
     Ok((secrets, smoke_auth))
+}
+
+/// The value of the environment's credential called `name` (any case)
+/// among `list`, read from the keychain now, with its kind.
+fn reveal_named(
+    store: &Store,
+    keychain: &Keychain,
+    environment: &crate::environments::Environment,
+    list: &[crate::credentials::Credential],
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<(SecretValue, crate::credentials::CredentialKind), DeployError> {
+    let found = list
+        .iter()
+        .find(|c| c.name.eq_ignore_ascii_case(name))
+        .ok_or_else(|| DeployError::Refused(format!("“{name}” is not a credential of {}; add it under Environments.", environment.name)))?;
+    Ok((crate::credentials::reveal(store, keychain, &found.id, now)?, found.kind))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -70,12 +70,8 @@ impl RemoteJob {
 /// The credential's value, and whether it is an API token.
 fn reveal(store: &Store, keychain: &Keychain, env: &Environment, name: &str, now: DateTime<Utc>) -> Result<(SecretValue, bool), DeployError> {
     let list = crate::credentials::list(store, &env.id)?;
-    let found = list
-        .iter()
-        .find(|c| c.name.eq_ignore_ascii_case(name))
-        .ok_or_else(|| DeployError::Refused(format!("“{name}” is not a credential of {}; add it under Environments.", env.name)))?;
-    let token = found.kind == crate::credentials::CredentialKind::ApiToken;
-    Ok((crate::credentials::reveal(store, keychain, &found.id, now)?, token))
+    let (value, kind) = super::reveal_named(store, keychain, env, &list, name, now)?;
+    Ok((value, kind == crate::credentials::CredentialKind::ApiToken))
 }
 
 /// Waits for `fut` unless `cancel` fires first.
@@ -542,28 +538,29 @@ pub async fn answer_approval(
     actor: &crate::audit::Actor,
     now: DateTime<Utc>,
 ) -> Result<(), DeployError> {
+    let refused = |m: String| DeployError::Refused(m);
     let (s, k, id) = (store.clone(), keychain.clone(), run_id.to_owned());
-    let (run, target, remote, cursor) = blocking(move || -> Result<_, DeployError> {
+    // The run first: a run that ended needs no keychain read.
+    let (run, remote, cursor) = blocking(move || -> Result<_, DeployError> {
         let run = runs::get(&s, &id)?;
+        if run.state != RunState::Running {
+            return Err(refused(format!("Run {} has ended ({}); there is nothing to approve.", run.id, run.state.label())));
+        }
         let conn = s.reader()?;
         let env = crate::environments::get_in(&conn, &run.environment_id)?.ok_or(DeployError::EnvironmentNotFound)?;
         let cursor = runs::log_cursor_in(&conn, &run.id)?;
         drop(conn);
         let target = target::get(&s, &run.environment_id)?.ok_or_else(|| DeployError::NoTarget(env.name.clone()))?;
         let remote = RemoteJob::of(&s, &k, &env, &target.settings, Utc::now())?;
-        Ok((run, target, remote, cursor))
+        Ok((run, remote, cursor))
     })
     .await?;
-    let refused = |m: String| DeployError::Refused(m);
-    if run.state != RunState::Running {
-        return Err(refused(format!("Run {} has ended ({}); there is nothing to approve.", run.id, run.state.label())));
-    }
     let Some(rj) = remote else { return Err(refused(format!("Run {} runs on this computer, not on a CI/CD engine.", run.id))) };
     let handle: Handle = run.remote_ref.as_deref().and_then(|r| serde_json::from_str(r).ok()).ok_or_else(|| refused(format!("Run {} has not reached its engine yet.", run.id)))?;
     let cursor = handle.cursor_from(cursor.as_deref());
     let engine = rj.kind.engine().unwrap_or("the engine");
     let calls = CancellationToken::new();
-    let conn = Connection::connect(rj.kind, &target.settings.remote.clone().unwrap_or_default(), rj.password.expose(), rj.secret_is_token, rj.trigger.as_ref().map(SecretValue::expose), &calls)
+    let conn = Connection::connect(rj.kind, &rj.target, rj.password.expose(), rj.secret_is_token, rj.trigger.as_ref().map(SecretValue::expose), &calls)
         .await
         .map_err(|e| refused(e.message))?;
     conn.approve(&handle, &cursor, approve, comment, &calls).await.map_err(|e| refused(e.message))?;

@@ -210,7 +210,8 @@ impl Webhook {
             Some(i) => &text[..=i],
             None => "",
         };
-        let whole = &whole[..whole.len().min(LOG_LIMIT)];
+        // At most LOG_LIMIT bytes, cut at a line's end (never inside a character).
+        let whole = if whole.len() > LOG_LIMIT { whole.as_bytes()[..LOG_LIMIT].iter().rposition(|b| *b == b'\n').map_or("", |i| &whole[..=i]) } else { whole };
         for line in whole.lines() {
             lines.push(RemoteLine { step: "webhook".into(), stream: Stream::Out, text: line.to_owned() });
         }
