@@ -107,6 +107,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "schedule_timer",
     "install_schedule_timer",
     "remove_schedule_timer",
+    "maturity",
     "announce_settings",
     "set_announce_settings",
     "change_items",

@@ -141,6 +141,7 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::schedules::schedule_timer,
             commands::schedules::install_schedule_timer,
             commands::schedules::remove_schedule_timer,
+            commands::monitor_maturity::maturity,
             commands::announce::announce_settings,
             commands::announce::set_announce_settings,
             commands::announce::change_items,

@@ -100,6 +100,8 @@ async fn main() {
         leave_background: false,
         blue_green: None,
         remote: None,
+        calls_deploy_system: false,
+        acceptance_tests: Vec::new(),
     };
     target::set(&store, &env.id, &settings, Utc::now()).unwrap();
     let actor = Actor { person_id: None, name: "bench".into() };

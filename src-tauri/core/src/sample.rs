@@ -209,6 +209,8 @@ fn deploys(tx: &Connection, project: &Project, demo: &std::path::Path, now: Date
             leave_background: false,
             blue_green: None,
             remote: None,
+            calls_deploy_system: false,
+            acceptance_tests: Vec::new(),
         };
         let settings = crate::deploy::target::validate(&settings).map_err(|e| err(&e))?;
         crate::deploy::target::set_in(tx, env_id, &settings, now).map_err(|e| err(&e))?;

@@ -204,6 +204,22 @@ async fn a_deploy_runs_its_steps_passes_liftoff_s_variables_and_records_everythi
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn steps_and_checks_marked_acceptance_tests_are_marked_so_on_the_run() {
+    let f = Fixture::new();
+    let mut s = settings(shell("true"));
+    s.after = vec![ExtraStep { name: "Sign-up journey".into(), command: shell("true") }, ExtraStep { name: "Warm caches".into(), command: shell("true") }];
+    s.smoke = vec![SmokeCheck::Command(CommandCheck { name: "checkout works".into(), command: "true".into(), timeout_secs: 10 })];
+    s.acceptance_tests = vec!["Sign-up journey".into(), "checkout works".into()];
+    f.set_target("staging", target::validate(&s).unwrap());
+    let run = f.deploy(&f.request("staging", "1.0.0")).await.unwrap().remove(0);
+    assert_eq!(run.state, RunState::Succeeded);
+    let marked: Vec<(&str, bool)> = run.steps.iter().map(|st| (st.name.as_str(), st.acceptance)).collect();
+    assert_eq!(marked, [("Deploy", false), ("Sign-up journey", true), ("Warm caches", false), ("Smoke: checkout works", true)]);
+    // Read back from SQLite, not only from memory.
+    assert!(runs::get(&f.store, &run.id).unwrap().steps.iter().filter(|st| st.acceptance).count() == 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_failing_step_stops_the_run_and_frees_the_lock() {
     let f = Fixture::new();
     let mut s = settings(shell("echo migrating; exit 3"));

@@ -9,6 +9,7 @@ pub mod connection;
 pub mod credentials;
 pub mod deploys;
 pub mod environments;
+pub mod monitor_maturity;
 pub mod files;
 pub mod people;
 pub mod planning;

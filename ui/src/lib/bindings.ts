@@ -231,6 +231,11 @@ export const commands = {
 	 */
 	installScheduleTimer: () => __TAURI_INVOKE<ScheduleTimer>("install_schedule_timer"),
 	removeScheduleTimer: () => __TAURI_INVOKE<ScheduleTimer>("remove_schedule_timer"),
+	/**
+	 *  The project's maturity level with each indication, what it rests on and
+	 *  the next steps.
+	 */
+	maturity: (projectId: string) => __TAURI_INVOKE<Maturity>("maturity", { projectId }),
 	announceSettings: (projectId: string) => __TAURI_INVOKE<AnnounceSettings>("announce_settings", { projectId }),
 	setAnnounceSettings: (projectId: string, settings: AnnounceSettings, actor: string | null) => __TAURI_INVOKE<AnnounceSettings>("set_announce_settings", { projectId, settings, actor }),
 	changeItems: (releaseId: string) => __TAURI_INVOKE<ChangeList>("change_items", { releaseId }),
@@ -444,6 +449,14 @@ export type BackgroundProblem = {
 	message: string,
 	/**  The technical text behind the message, for "Details". */
 	detail: string | null,
+};
+
+/**  What an indication rests on: a run, a release or a setting. */
+export type Basis = {
+	label: string,
+	runId: string | null,
+	releaseId: string | null,
+	environmentId: string | null,
 };
 
 /**
@@ -1016,6 +1029,26 @@ export type ImportReport = {
 	secretsToFill: SecretToFill[],
 };
 
+export type Indication = {
+	key: string,
+	/**  0, 1 or 2. */
+	level: number,
+	title: string,
+	verdict: Verdict,
+	/**  What was measured, in words: "7 of 9 production deploys (78%)". */
+	measured: string,
+	/**  What it is held against: "at least 90%". */
+	threshold: string,
+	/**  Why, or what would change it. */
+	detail: string,
+	/**  For an answer: the lead's answer in words ("Yes", "No"). */
+	answer: string | null,
+	/**  The runs, releases or settings behind it (at most ten). */
+	basis: Basis[],
+	/**  How many there were in all. */
+	basisTotal: number,
+};
+
 /**  A run found "running" whose process is gone, from [`recover_interrupted`]. */
 export type Interrupted = {
 	run: Run,
@@ -1130,6 +1163,21 @@ export type ManualBusy = {
 	end: string,
 };
 
+export type Maturity = {
+	/**  0, 1 or 2. */
+	level: number,
+	/**  Why the level is what it is, in one sentence. */
+	summary: string,
+	from: string,
+	to: string,
+	/**  Production deploys in the period (the base of most percentages). */
+	productionDeploys: number,
+	signs: Indication[],
+	level1: Indication[],
+	level2: Indication[],
+	nextSteps: NextStep[],
+};
+
 /**
  *  Where an announcement goes. Named `Medium` in TypeScript, where
  *  `Channel` is Tauri's IPC channel.
@@ -1173,6 +1221,17 @@ export type NeedKind =
 "testAddress" | 
 /**  Addresses of the draft's audience (sends to it). */
 "recipients";
+
+export type NextStep = {
+	/**  The indication it works towards. */
+	key: string,
+	text: string,
+	/**
+	 *  Where in Liftoff: `target`, `smoke`, `blueGreen`, `environments`,
+	 *  `timeline`, `releases`, `checklist`, `load`.
+	 */
+	place: string,
+};
 
 /**  A part of the draft in pieces. */
 export type PartWords = {
@@ -1695,6 +1754,11 @@ export type StepRecord = {
 	durationMs: number | null,
 	/**  How it ended, in words ("exit code 0", "timed out after 30 s"). */
 	detail: string,
+	/**
+	 *  The step or smoke check was marked an automated acceptance test when
+	 *  the run started (see `TargetSettings::acceptance_tests`).
+	 */
+	acceptance?: boolean,
 };
 
 export type StepState = "pending" | "running" | "succeeded" | "failed" | "skipped";
@@ -1780,6 +1844,19 @@ export type TargetSettings = {
 	 *  is `command`).
 	 */
 	remote?: RemoteTarget | null,
+	/**
+	 *  A local command that hands the deploy to the team's deploy system
+	 *  (Ansible, Argo CD, a release script on a build server…) rather than
+	 *  copying files from this machine. The maturity review counts such a
+	 *  target as automated; an unmarked local command is a level 0 sign.
+	 */
+	callsDeploySystem?: boolean,
+	/**
+	 *  The names of the extra steps and smoke checks that are automated
+	 *  acceptance tests (the maturity review's level 2 asks that they run
+	 *  and pass on production deploys).
+	 */
+	acceptanceTests?: string[],
 };
 
 export type Template = {
@@ -1861,6 +1938,18 @@ export type Variable = {
 	name: string,
 	description: string,
 };
+
+export type Verdict = 
+/**  The indication holds (for a level 0 sign: the sign was not seen). */
+"holds" | 
+/**  It does not (for a level 0 sign: the sign was seen). */
+"fails" | 
+/**  Liftoff lacks the data to judge it; says what would give it. */
+"notMeasured" | 
+/**  The lead's own answer in the review checklist. */
+"answered" | 
+/**  A question for the lead, not answered yet. */
+"unanswered";
 
 export type WindowKind = "freeze" | "maintenance";
 

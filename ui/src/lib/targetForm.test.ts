@@ -40,6 +40,8 @@ const stored: TargetSettings = {
   ],
   rollbackOnFailure: true,
   leaveBackground: true,
+  callsDeploySystem: true,
+  acceptanceTests: ["Backup", "Migrations"],
   remote: null,
   blueGreen: { blueUrl: "https://blue.example.com", greenUrl: "https://green.example.com", switch: { program: "./switch.sh", args: [], throughShell: true, timeoutSecs: 120 } },
 };
@@ -87,11 +89,22 @@ describe("target form conversions", () => {
     expect(toSettings(fromSettings(stored))).toEqual(stored);
   });
 
+  it("mark acceptance tests by name, and only a local command calls the deploy system", () => {
+    const d = fromSettings(stored);
+    expect(d.before[0].acceptance).toBe(true);
+    expect(d.smoke.map((c) => c.acceptance)).toEqual([false, true]);
+    d.smoke[0].acceptance = true;
+    d.before[0].acceptance = false;
+    expect(toSettings(d).acceptanceTests).toEqual(["Health", "Migrations"]);
+    expect(toSettings({ ...d, kind: "jenkins" }).callsDeploySystem).toBe(false);
+  });
+
   it("give back a Buildbot target unchanged, and drop its engine settings for a local command", () => {
     const buildbot: TargetSettings = {
       ...stored,
       kind: "buildbot",
       blueGreen: null,
+      callsDeploySystem: false,
       remote: {
         url: "http://ci.example.com:8010",
         user: "lead",
@@ -116,6 +129,7 @@ describe("target form conversions", () => {
       ...stored,
       kind: "githubActions",
       blueGreen: null,
+      callsDeploySystem: false,
       remote: {
         url: "",
         user: "",
@@ -144,7 +158,7 @@ describe("target form conversions", () => {
 
   it("turn a step stored as program and arguments into a shell line", () => {
     const d = fromSettings({ ...stored, after: [{ name: "Warm", command: { program: "curl", args: ["-s", "a b"], throughShell: false, timeoutSecs: 30 } }] });
-    expect(d.after).toEqual([{ name: "Warm", command: "curl -s 'a b'", timeoutSecs: 30 }]);
+    expect(d.after).toEqual([{ name: "Warm", command: "curl -s 'a b'", timeoutSecs: 30, acceptance: false }]);
   });
 
   it("put field keys in words", () => {

@@ -8,7 +8,8 @@ import type { CommandSpec, CredentialUse, EnvVar, SmokeCheck, TargetKind, Target
 export const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
 /** A step before or after the deploy: one shell line. */
-export type StepDraft = { name: string; command: string; timeoutSecs: number | null };
+/** `acceptance`: an automated acceptance test (the maturity review counts it). */
+export type StepDraft = { name: string; command: string; timeoutSecs: number | null; acceptance: boolean };
 
 export type HttpDraft = {
   kind: "http";
@@ -22,9 +23,10 @@ export type HttpDraft = {
   maxLatencyMs: number | null;
   credential: string;
   withinSecs: number | null;
+  acceptance: boolean;
 };
 
-export type CommandCheckDraft = { kind: "command"; name: string; command: string; timeoutSecs: number | null };
+export type CommandCheckDraft = { kind: "command"; name: string; command: string; timeoutSecs: number | null; acceptance: boolean };
 
 export type SmokeDraft = HttpDraft | CommandCheckDraft;
 
@@ -60,6 +62,8 @@ export type TargetDraft = {
   smoke: SmokeDraft[];
   rollbackOnFailure: boolean;
   leaveBackground: boolean;
+  /** A local command that hands the deploy to the team's deploy system. */
+  callsDeploySystem: boolean;
   blueGreen: boolean;
   blueUrl: string;
   greenUrl: string;
@@ -96,6 +100,7 @@ export const blankDraft = (): TargetDraft => ({
   smoke: [],
   rollbackOnFailure: false,
   leaveBackground: false,
+  callsDeploySystem: false,
   blueGreen: false,
   blueUrl: "",
   greenUrl: "",
@@ -103,7 +108,7 @@ export const blankDraft = (): TargetDraft => ({
   switchTimeoutSecs: 120,
 });
 
-export const blankStep = (): StepDraft => ({ name: "", command: "", timeoutSecs: 600 });
+export const blankStep = (): StepDraft => ({ name: "", command: "", timeoutSecs: 600, acceptance: false });
 
 export const blankHttpCheck = (): HttpDraft => ({
   kind: "http",
@@ -117,9 +122,10 @@ export const blankHttpCheck = (): HttpDraft => ({
   maxLatencyMs: null,
   credential: "",
   withinSecs: 30,
+  acceptance: false,
 });
 
-export const blankCommandCheck = (): CommandCheckDraft => ({ kind: "command", name: "", command: "", timeoutSecs: 60 });
+export const blankCommandCheck = (): CommandCheckDraft => ({ kind: "command", name: "", command: "", timeoutSecs: 60, acceptance: false });
 
 /** The id and error attributes of the input for a backend field key (`smoke.0.url`). */
 export function fieldAttrs(errors: Record<string, string>, key: string) {
@@ -216,6 +222,7 @@ const shell = (command: string, timeoutSecs: number | null): CommandSpec => ({
 export function fromSettings(s: TargetSettings): TargetDraft {
   const bg = s.blueGreen ? stepOf(s.blueGreen.switch) : null;
   const r = s.remote;
+  const acceptance = (name: string) => (s.acceptanceTests ?? []).includes(name);
   return {
     kind: s.kind,
     remote: r
@@ -240,8 +247,8 @@ export function fromSettings(s: TargetSettings): TargetDraft {
     workingDir: s.workingDir,
     envText: envToText(s.env),
     credentials: s.credentials.map((c) => ({ ...c })),
-    before: s.before.map((st) => ({ name: st.name, ...stepOf(st.command) })),
-    after: s.after.map((st) => ({ name: st.name, ...stepOf(st.command) })),
+    before: s.before.map((st) => ({ name: st.name, ...stepOf(st.command), acceptance: acceptance(st.name) })),
+    after: s.after.map((st) => ({ name: st.name, ...stepOf(st.command), acceptance: acceptance(st.name) })),
     smoke: s.smoke.map((c): SmokeDraft =>
       c.kind === "http"
         ? {
@@ -256,11 +263,13 @@ export function fromSettings(s: TargetSettings): TargetDraft {
             maxLatencyMs: c.maxLatencyMs,
             credential: c.credential ?? "",
             withinSecs: c.withinSecs,
+            acceptance: acceptance(c.name),
           }
-        : { kind: "command", name: c.name, command: c.command, timeoutSecs: c.timeoutSecs },
+        : { kind: "command", name: c.name, command: c.command, timeoutSecs: c.timeoutSecs, acceptance: acceptance(c.name) },
     ),
     rollbackOnFailure: s.rollbackOnFailure,
     leaveBackground: s.leaveBackground ?? false,
+    callsDeploySystem: s.callsDeploySystem ?? false,
     blueGreen: s.blueGreen !== null,
     blueUrl: s.blueGreen?.blueUrl ?? "",
     greenUrl: s.blueGreen?.greenUrl ?? "",
@@ -317,6 +326,8 @@ export function toSettings(d: TargetDraft): TargetSettings {
     ),
     rollbackOnFailure: d.rollbackOnFailure,
     leaveBackground: d.leaveBackground,
+    callsDeploySystem: d.kind === "localCommand" && d.callsDeploySystem,
+    acceptanceTests: [...d.before, ...d.after, ...d.smoke].filter((x) => x.acceptance).map((x) => x.name.trim()),
     blueGreen: d.blueGreen
       ? { blueUrl: d.blueUrl.trim(), greenUrl: d.greenUrl.trim(), switch: shell(d.switchCommand, d.switchTimeoutSecs) }
       : null,
@@ -374,6 +385,8 @@ export function fieldPlace(key: string, envLines: number[] = []): string {
       return `Step after ${n}: ${parts[2] === "command" && parts[3] === "program" ? "command" : last}`;
     case "smoke":
       return `Smoke check ${n}: ${last}`;
+    case "acceptanceTests":
+      return `Acceptance test ${n}`;
     case "blueGreen":
       return `Blue-green: ${parts[1] === "switch" ? (parts[2] === "program" ? "switch command" : "switch timeout") : last}`;
     default:

@@ -158,6 +158,17 @@ pub struct TargetSettings {
     /// is `command`).
     #[serde(default)]
     pub remote: Option<RemoteTarget>,
+    /// A local command that hands the deploy to the team's deploy system
+    /// (Ansible, Argo CD, a release script on a build server…) rather than
+    /// copying files from this machine. The maturity review counts such a
+    /// target as automated; an unmarked local command is a level 0 sign.
+    #[serde(default)]
+    pub calls_deploy_system: bool,
+    /// The names of the extra steps and smoke checks that are automated
+    /// acceptance tests (the maturity review's level 2 asks that they run
+    /// and pass on production deploys).
+    #[serde(default)]
+    pub acceptance_tests: Vec<String>,
 }
 
 impl TargetSettings {
@@ -177,7 +188,16 @@ impl TargetSettings {
             blue_green: None,
             leave_background: false,
             remote: None,
+            calls_deploy_system: false,
+            acceptance_tests: Vec::new(),
         }
+    }
+
+    /// Whether the step or smoke check of this name (a smoke check's step is
+    /// “Smoke: name”) is marked an automated acceptance test.
+    pub fn is_acceptance_test(&self, step_name: &str) -> bool {
+        let name = step_name.strip_prefix("Smoke: ").unwrap_or(step_name);
+        self.acceptance_tests.iter().any(|a| a == name || a == step_name)
     }
 
     /// Whether a command runs on this machine (a step, the deploy itself, a
@@ -402,6 +422,20 @@ pub fn validate(s: &TargetSettings) -> Result<TargetSettings, DeployError> {
             switch: check_command(&mut errors, "blueGreen.switch", &b.switch),
         }
     });
+    let mut acceptance_tests: Vec<String> = Vec::new();
+    for (i, name) in s.acceptance_tests.iter().enumerate() {
+        let name = name.trim().to_owned();
+        let named = before.iter().chain(after.iter()).any(|st| st.name == name)
+            || smoke_checks.iter().any(|c| match c {
+                SmokeCheck::Http(h) => h.name == name,
+                SmokeCheck::Command(c) => c.name == name,
+            });
+        if !named {
+            errors.insert(format!("acceptanceTests.{i}"), format!("No step or smoke check is named “{name}”; mark one of this target's own steps or checks."));
+        } else if !acceptance_tests.contains(&name) {
+            acceptance_tests.push(name);
+        }
+    }
     if !errors.is_empty() {
         return Err(DeployError::Invalid(errors));
     }
@@ -418,6 +452,8 @@ pub fn validate(s: &TargetSettings) -> Result<TargetSettings, DeployError> {
         leave_background: s.leave_background,
         blue_green,
         remote,
+        calls_deploy_system: s.calls_deploy_system && s.kind == TargetKind::LocalCommand,
+        acceptance_tests,
     })
 }
 

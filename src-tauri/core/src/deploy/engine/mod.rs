@@ -401,7 +401,7 @@ fn record(tx: &rusqlite::Connection, project_id: &str, release_id: Option<&str>,
 }
 
 fn planned_steps(s: &TargetSettings, switch_only: bool) -> Vec<StepRecord> {
-    let step = |name: String| StepRecord { name, state: StepState::Pending, started_at: None, ended_at: None, duration_ms: None, detail: String::new() };
+    let step = |name: String| StepRecord { acceptance: s.is_acceptance_test(&name), name, state: StepState::Pending, started_at: None, ended_at: None, duration_ms: None, detail: String::new() };
     if switch_only {
         return vec![step("Switch users back".into())];
     }

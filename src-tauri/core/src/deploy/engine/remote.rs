@@ -571,7 +571,10 @@ pub async fn answer_approval(
     blocking(move || {
         s.write(|tx| {
             let at = clock::to_text(now);
-            super::record(tx, &run.project_id, run.release_id.as_deref(), &actor, &at, action, summary, &comment)?;
+            // The run is the audit entry's item, so that the maturity review
+            // finds the deploys a person had to approve by hand.
+            let change = crate::audit::Change { project_id: &run.project_id, release_id: run.release_id.as_deref(), item_id: Some(&run.id), category: crate::audit::AuditCategory::Deploy, action, summary, reason: &comment };
+            crate::audit::record(tx, &actor, &at, change)?;
             tx.changed(ChangeKind::Deploy, Some(&run.project_id), Some(&run.id));
             Ok::<_, DeployError>(())
         })

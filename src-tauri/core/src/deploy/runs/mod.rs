@@ -101,6 +101,10 @@ pub struct StepRecord {
     pub duration_ms: Option<i32>,
     /// How it ended, in words ("exit code 0", "timed out after 30 s").
     pub detail: String,
+    /// The step or smoke check was marked an automated acceptance test when
+    /// the run started (see `TargetSettings::acceptance_tests`).
+    #[serde(default)]
+    pub acceptance: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -834,4 +838,14 @@ pub(crate) fn take_lock(tx: &Connection, env: &Environment, run_id: &str, held_b
         params![env.id, run_id, held_by, reason, clock::to_text(now)],
     )?;
     Ok(())
+}
+
+/// The runs on the project's protected (production) environments started at
+/// or after `from` (RFC 3339), oldest first: what the maturity review reads.
+pub(crate) fn protected_since_in(conn: &Connection, project_id: &str, from: &str) -> rusqlite::Result<Vec<Run>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} {FROM} WHERE r.project_id = ?1 AND e.protected = 1 AND r.started_at >= ?2 ORDER BY r.started_at, r.id"
+    ))?;
+    let rows = stmt.query_map(params![project_id, from], from_row)?;
+    rows.collect()
 }
