@@ -175,6 +175,15 @@ enum Command {
     /// the OS timer calls every minute); install or remove that timer.
     #[command(subcommand)]
     Schedule(ScheduleCommand),
+    /// Follow again the deploys that go on on their CI/CD engine while no
+    /// Liftoff process follows them (their Liftoff was closed or killed):
+    /// each is taken over and run to its end, smoke checks and all, as the
+    /// window does at start. Exits like `deploy` (0 when each succeeded).
+    Follow {
+        /// Only this run (by default every such run).
+        #[arg(long)]
+        run: Option<String>,
+    },
     /// Whether a freeze holds the environment now: exits 3 inside a freeze
     /// (naming it and when it ends), 0 outside. For a pipeline's first step,
     /// so that a deploy started by hand on the CI engine also stops there.
@@ -456,6 +465,37 @@ fn freeze_check(store: &Store, project: &str, environment: &str) -> Result<ExitC
     Ok(Exit::Ok.into())
 }
 
+/// `liftoff follow`: takes over the runs whose CI/CD engine deploys with no
+/// Liftoff process following them, and runs each to its end, one after
+/// another. A run another live process follows is left to it.
+async fn follow(store: &Arc<Store>, keychain: &Keychain, only: Option<&str>) -> Result<ExitCode, Stop> {
+    let (jobs, notes) = engine::take_over_detached(store, keychain, Utc::now(), only);
+    let could_not = notes.len() - jobs.len();
+    for n in &notes {
+        say!("liftoff: {n}");
+    }
+    if jobs.is_empty() {
+        if could_not > 0 {
+            return Ok(Exit::Refused.into());
+        }
+        return match only {
+            Some(id) => Err(Stop::usage(format!("run {id} is not a deploy waiting to be followed: it ended, runs on this computer, or a live Liftoff process follows it (see `liftoff runs`)."))),
+            None => {
+                say!("No deploy goes on on a CI/CD engine without a Liftoff process following it.");
+                Ok(Exit::Ok.into())
+            }
+        };
+    }
+    let mut worst: Option<ExitCode> = None;
+    for job in jobs {
+        let (code, state) = execute_run(store.clone(), keychain, job).await?;
+        if state != RunState::Succeeded && worst.is_none() {
+            worst = Some(code);
+        }
+    }
+    Ok(worst.unwrap_or_else(|| if could_not > 0 { Exit::Refused.into() } else { Exit::Ok.into() }))
+}
+
 fn report_leftovers(i: &Interrupted) {
     if !i.leftovers.is_empty() {
         say!(
@@ -533,6 +573,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Stop> {
         Command::Cancel { run, project, environment, as_person } => cancel(&store, run, project, environment, as_person).await,
         Command::Schedule(command) => schedule::run(&store, &keychain, &dir, command).await,
         Command::FreezeCheck { project, environment } => freeze_check(&store, &project, &environment),
+        Command::Follow { run } => follow(&store, &keychain, run.as_deref()).await,
         Command::Deploy { project, environment, version, build_ref, overrides, yes, as_person } => {
             let project = project_named(&store, &project)?;
             let env = environment_id(&store, &project, &environment)?;

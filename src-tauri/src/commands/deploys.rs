@@ -162,31 +162,10 @@ pub(crate) fn spawn(state: &AppState, job: Job, events: Option<Channel<LineBatch
 }
 
 /// Runs whose Liftoff closed (or was killed) while their CI/CD engine
-/// deployed: this process takes each over (see `engine::reattach`), and
-/// says so, or why it could not, among the start-up notes.
+/// deployed: this process takes each over (see `engine::take_over_detached`),
+/// and says so, or why it could not, among the start-up notes.
 pub fn take_over_detached(store: &Store, keychain: &Keychain) -> (Vec<Job>, Vec<String>) {
-    let found = match runs::detached(store) {
-        Ok(found) => found,
-        Err(e) => return (Vec::new(), vec![format!("Liftoff could not look for deploys that went on on a CI/CD engine while it was closed: {e}")]),
-    };
-    let (mut jobs, mut notes) = (Vec::new(), Vec::new());
-    for run in found {
-        match engine::reattach(store, keychain, &run.id, chrono::Utc::now()) {
-            Ok(Some(job)) => {
-                notes.push(format!(
-                    "The deploy of {} to {} went on on its CI/CD engine while Liftoff was closed; Liftoff follows it again (Deploys page).",
-                    run.version, run.environment_name
-                ));
-                jobs.push(job);
-            }
-            Ok(None) => {}
-            Err(e) => notes.push(format!(
-                "The deploy of {} to {} goes on on its CI/CD engine, but Liftoff cannot follow it again: {e} {} stays locked until it can; fix this and restart Liftoff.",
-                run.version, run.environment_name, run.environment_name
-            )),
-        }
-    }
-    (jobs, notes)
+    engine::take_over_detached(store, keychain, chrono::Utc::now(), None)
 }
 
 /// Executes the runs [`take_over_detached`] took over.

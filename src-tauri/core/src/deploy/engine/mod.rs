@@ -11,7 +11,7 @@
 
 mod remote;
 
-pub use remote::{answer_approval, check_target, reattach, start_rerun, TargetCheck};
+pub use remote::{answer_approval, check_target, reattach, start_rerun, take_over_detached, TargetCheck};
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

@@ -455,6 +455,36 @@ pub async fn check_target(store: Arc<Store>, keychain: Keychain, environment_id:
 /// deployed (see [`runs::detached`]): this process becomes its owner in one
 /// write (`None` when another took it first), keeps its lock, and the job
 /// returned goes on from the stored handle and log cursor.
+/// Runs whose Liftoff process closed (or was killed) while their CI/CD
+/// engine deployed, taken over by this process (each in one write, see
+/// [`reattach`]), with a sentence for each (taken over, or why not). `only`
+/// limits it to one run. Both the window (at start) and `liftoff follow`
+/// call it.
+pub fn take_over_detached(store: &Store, keychain: &Keychain, now: DateTime<Utc>, only: Option<&str>) -> (Vec<Job>, Vec<String>) {
+    let found = match runs::detached(store) {
+        Ok(found) => found,
+        Err(e) => return (Vec::new(), vec![format!("Liftoff could not look for deploys that went on on a CI/CD engine while no Liftoff followed them: {e}")]),
+    };
+    let (mut jobs, mut notes) = (Vec::new(), Vec::new());
+    for run in found.into_iter().filter(|r| only.is_none_or(|id| r.id == id)) {
+        match reattach(store, keychain, &run.id, now) {
+            Ok(Some(job)) => {
+                notes.push(format!(
+                    "The deploy of {} to {} (run {}) went on on its CI/CD engine while no Liftoff process followed it; Liftoff follows it again.",
+                    run.version, run.environment_name, run.id
+                ));
+                jobs.push(job);
+            }
+            Ok(None) => {}
+            Err(e) => notes.push(format!(
+                "The deploy of {} to {} (run {}) goes on on its CI/CD engine, but Liftoff cannot follow it again: {e} {} stays locked until a Liftoff process can (open the window, or run `liftoff follow`).",
+                run.version, run.environment_name, run.id, run.environment_name
+            )),
+        }
+    }
+    (jobs, notes)
+}
+
 pub fn reattach(store: &Store, keychain: &Keychain, run_id: &str, now: DateTime<Utc>) -> Result<Option<Job>, DeployError> {
     let run = runs::get(store, run_id)?;
     if !run.awaits_engine() {
