@@ -106,6 +106,45 @@ pub(crate) async fn run(store: &Arc<Store>, keychain: &Keychain, data_dir: &Path
 /// 0 when each started one succeeded (or none was due), 1 when a run
 /// failed, 3 when one could not start (it is marked missed, saying why).
 async fn run_due(store: &Arc<Store>, keychain: &Keychain) -> Result<ExitCode, Stop> {
+    // Whatever this run finds missed (expired, refused, or left by a killed
+    // process) gets a desktop notice: no window is open to say so.
+    let missed_before: Vec<String> = schedules::open_missed(store, None, Utc::now()).map_err(said)?.into_iter().map(|s| s.id).collect();
+    let code = start_due(store, keychain).await;
+    match schedules::open_missed(store, None, Utc::now()) {
+        Ok(now_missed) => notify_missed(&now_missed.into_iter().filter(|s| !missed_before.contains(&s.id)).collect::<Vec<_>>()),
+        Err(e) => say!("liftoff: could not read the missed schedules for a desktop notice: {e}"),
+    }
+    code
+}
+
+/// The most desktop notices one `run-due` shows; more are summed up.
+const NOTICES_MAX: usize = 3;
+
+/// One desktop notice per schedule just missed (at most three, then one
+/// that counts the rest). A desktop without a notification service only
+/// loses the notice: the window still lists them at its next start.
+fn notify_missed(missed: &[schedules::Schedule]) {
+    let mut notices: Vec<(String, String)> = missed
+        .iter()
+        .take(NOTICES_MAX)
+        .map(|s| {
+            (
+                format!("Scheduled deploy missed: {} to {}", s.version, s.environment_name),
+                format!("It was due at {} and did not start: {}. Open Liftoff to run it now or reschedule it.", s.not_before, s.state_reason),
+            )
+        })
+        .collect();
+    if missed.len() > NOTICES_MAX {
+        notices.push((format!("{} more scheduled deploys missed", missed.len() - NOTICES_MAX), "Open Liftoff to see them, run them now or reschedule them.".into()));
+    }
+    for (summary, body) in notices {
+        if let Err(e) = notify_rust::Notification::new().appname("Liftoff").summary(&summary).body(&body).show() {
+            say!("liftoff: no desktop notice ({e}): {summary}.");
+        }
+    }
+}
+
+async fn start_due(store: &Arc<Store>, keychain: &Keychain) -> Result<ExitCode, Stop> {
     schedules::recover_claims(store, Utc::now()).map_err(said)?;
     let claimed = schedules::claim_due(store, Utc::now()).map_err(said)?;
     let mut worst = Exit::Ok;

@@ -360,3 +360,65 @@ fn the_launchd_agent_and_the_windows_task_read_back_as_their_systems_read_them()
     assert_eq!(timer::windows_word(r"C:\a b\"), r#""C:\a b\\""#);
     assert_eq!(timer::windows_word(r#"say "hi""#), r#""say \"hi\"""#);
 }
+
+/// A desktop notification service on the session bus (the freedesktop
+/// `org.freedesktop.Notifications` interface): keeps the summary and body
+/// of each notice it is sent.
+fn notification_service() -> Arc<std::sync::Mutex<Vec<(String, String)>>> {
+    use dbus::blocking::Connection;
+    use dbus::channel::{MatchingReceiver, Sender};
+    use dbus::message::MatchRule;
+    let got: Arc<std::sync::Mutex<Vec<(String, String)>>> = Arc::default();
+    let kept = got.clone();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let conn = Connection::new_session().expect("the tests' session bus (run under scripts/with-keyring.sh)");
+        conn.request_name("org.freedesktop.Notifications", false, true, true).unwrap();
+        conn.start_receive(
+            MatchRule::new_method_call(),
+            Box::new(move |msg, c| {
+                let reply = match msg.member().as_deref() {
+                    Some("Notify") => {
+                        let (_app, _replaces, _icon, summary, body): (String, u32, String, String, String) = msg.read5().unwrap();
+                        kept.lock().unwrap().push((summary, body));
+                        msg.method_return().append1(1u32)
+                    }
+                    Some("GetCapabilities") => msg.method_return().append1(vec!["body".to_owned()]),
+                    Some("GetServerInformation") => msg.method_return().append2("test", "liftoff").append2("1", "1.2"),
+                    _ => msg.method_return(),
+                };
+                let _ = c.send(reply);
+                true
+            }),
+        );
+        ready_tx.send(()).unwrap();
+        loop {
+            conn.process(Duration::from_millis(100)).unwrap();
+        }
+    });
+    ready_rx.recv().unwrap();
+    got
+}
+
+#[test]
+#[ignore = "needs a session bus (run by scripts/test.sh under scripts/with-keyring.sh)"]
+fn a_schedule_the_timer_finds_missed_gets_a_desktop_notice_once() {
+    let notices = notification_service();
+    let d = Data::new("true");
+    let added = d.run(&["schedule", "add", "--project", "Shop", "--env", "staging", "--version", "7.7.7", "--at", "in 1s", "--until", "in 2s"]);
+    assert_eq!(added.status.code(), Some(0), "{}", text(&added));
+    std::thread::sleep(Duration::from_millis(2300));
+    let out = d.run(&["schedule", "run-due"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains("no desktop notice"), "{}", text(&out));
+    // Only this test's notices (other tests' run-due may notify the same bus).
+    let mine = |n: &Vec<(String, String)>| n.iter().filter(|(s, _)| s.contains("7.7.7")).cloned().collect::<Vec<_>>();
+    let got = mine(&notices.lock().unwrap());
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "Scheduled deploy missed: 7.7.7 to staging");
+    assert!(got[0].1.contains("did not start") && got[0].1.contains("latest start") && got[0].1.contains("Open Liftoff to run it now or reschedule it."), "{}", got[0].1);
+    // The next run-due finds nothing new: no second notice.
+    let again = d.run(&["schedule", "run-due"]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert_eq!(mine(&notices.lock().unwrap()).len(), 1);
+}
