@@ -190,13 +190,32 @@ pub fn record(store: &Store, samples: &[Sample], now: DateTime<Utc>) -> Result<(
     })
 }
 
+/// [`targets`] on a reader of the store.
+pub fn targets_of(store: &Store, project_ids: &[String]) -> Result<Vec<Target>, StoreError> {
+    Ok(targets(&*store.reader()?, project_ids)?)
+}
+
 /// Checks the health of every environment of `project_ids` now and stores
 /// the samples: the board's "Check now" and its 60-second poll.
 pub async fn check_now(store: &Store, project_ids: &[String], cancel: &CancellationToken) -> Result<Vec<Sample>, StoreError> {
-    let targets = targets(&*store.reader()?, project_ids)?;
+    let targets = targets_of(store, project_ids)?;
     let samples = check_all(targets, cancel).await;
     record(store, &samples, Utc::now())?;
     Ok(samples)
+}
+
+/// The health of every environment of `project_ids` at `now`, project by
+/// project in pipeline order.
+pub fn read(store: &Store, project_ids: &[String], now: DateTime<Utc>) -> Result<Vec<EnvironmentHealth>, StoreError> {
+    let conn = store.reader()?;
+    let mut order = conn.prepare_cached("SELECT id FROM environments WHERE project_id = ?1 ORDER BY position")?;
+    let mut out = Vec::new();
+    for project_id in project_ids {
+        let mut health = project_health(&conn, project_id, now)?;
+        let ids = order.query_map(params![project_id], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        out.extend(ids.iter().filter_map(|id| health.remove(id)));
+    }
+    Ok(out)
 }
 
 /// The health of each environment of the project, by environment id, read
