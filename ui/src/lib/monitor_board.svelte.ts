@@ -52,7 +52,8 @@ export const OUTCOME_LABEL: Record<RunState, string> = {
  * Checks the health of `projectIds()` now and then every
  * {@link HEALTH_EVERY_MS} while the component that calls this is shown
  * (it stops when the page is left), handing each fresh result to `fresh`.
- * One check at a time: a slow round is not overlapped by the next.
+ * One check at a time: a slow round is not overlapped by the next; one
+ * asked for meanwhile runs once it ends.
  */
 export function pollHealth(projectIds: () => string[], fresh: (health: EnvironmentHealth[]) => void): { now: () => Promise<void>; readonly checking: boolean } {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -60,8 +61,18 @@ export function pollHealth(projectIds: () => string[], fresh: (health: Environme
   let running: Promise<void> | null = null;
   const state = $state({ checking: false });
 
+  let queued: Promise<void> | null = null;
+
   function check(): Promise<void> {
-    if (running) return running;
+    // Asked while a check runs (say the page's first one): one more after
+    // it, so a "Check now" always sees the service as it is now.
+    if (running) {
+      queued ??= running.then(() => {
+        queued = null;
+        return check();
+      });
+      return queued;
+    }
     const ids = projectIds();
     state.checking = ids.length > 0;
     running = (ids.length ? board.checkHealth(ids).then((h) => { if (!stopped) fresh(h); }) : Promise.resolve())
