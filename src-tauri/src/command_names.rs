@@ -138,4 +138,8 @@ pub const COMMAND_NAMES: &[&str] = &[
     "read_recipients_file",
     "read_ca_certificate",
     "show_in_folder",
+    "status_board",
+    "project_board",
+    "release_matrix",
+    "check_health",
 ];

@@ -172,6 +172,10 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::announce::read_recipients_file,
             commands::announce::read_ca_certificate,
             commands::files::show_in_folder,
+            commands::monitor_board::status_board,
+            commands::monitor_board::project_board,
+            commands::monitor_board::release_matrix,
+            commands::monitor_board::check_health,
         ])
 }
 

@@ -300,6 +300,7 @@ const OWNERS: &[(&str, &str)] = &[
     ("announce_overrides", "announce::gate"),
     ("announce_sends", "announce::sends"),
     ("announce_deliveries", "announce::sends"),
+    ("health_samples", "monitor::health"),
 ];
 
 /// Modules that may write any table: the schema's migrations, and a restore.

@@ -11,6 +11,7 @@ pub mod deploys;
 pub mod environments;
 pub mod monitor_maturity;
 pub mod files;
+pub mod monitor_board;
 pub mod people;
 pub mod planning;
 pub mod projects;

@@ -305,6 +305,18 @@ export const commands = {
 	 *  choose the program that opens it.
 	 */
 	showInFolder: (path: string) => __TAURI_INVOKE<null>("show_in_folder", { path }),
+	/**  Every project that is not archived, one row each, its environments as chips. */
+	statusBoard: () => __TAURI_INVOKE<ProjectSummary[]>("status_board"),
+	/**  One project's environments in pipeline order, with everything the board shows. */
+	projectBoard: (projectId: string) => __TAURI_INVOKE<ProjectBoard>("project_board", { projectId }),
+	/**  The project's latest releases (10 unless `limit` says) against its environments. */
+	releaseMatrix: (projectId: string, limit: number | null) => __TAURI_INVOKE<Matrix>("release_matrix", { projectId, limit }),
+	/**
+	 *  Checks the health URL of every environment of `project_ids` now (at most
+	 *  four at once, 10 s each, on the async runtime; the store is not held
+	 *  during the requests), stores the samples and returns their health.
+	 */
+	checkHealth: (projectIds: string[]) => __TAURI_INVOKE<EnvironmentHealth[]>("check_health", { projectIds }),
 };
 
 /** Events */
@@ -444,6 +456,18 @@ export type AuditQuery = {
 
 export type AuthScheme = "bearer" | "basic";
 
+/**  A run whose deploy waits for an approval on its CI/CD engine. */
+export type AwaitingApproval = {
+	runId: string,
+	version: string,
+	startedBy: string,
+	startedAt: string,
+	/**  The engine's state in Liftoff's words ("waiting for approval on GitHub (production; reviewers: …)"). */
+	words: string,
+	/**  The job's page on the engine, where it is approved. */
+	url: string | null,
+};
+
 /**  A problem found by background upkeep, for the window to show. */
 export type BackgroundProblem = {
 	message: string,
@@ -467,6 +491,48 @@ export type BlueGreen = {
 	blueUrl: string,
 	greenUrl: string,
 	switch: CommandSpec,
+};
+
+/**  One environment of a project on the all-projects board. */
+export type BoardChip = {
+	environmentId: string,
+	name: string,
+	colour: string,
+	protected: boolean,
+	version: string | null,
+	latestState: RunState | null,
+	latestRunId: string | null,
+	health: HealthState,
+	healthWords: string,
+	locked: boolean,
+	frozen: boolean,
+	awaitingApproval: boolean,
+};
+
+/**  One environment on the board. */
+export type BoardEnvironment = {
+	id: string,
+	name: string,
+	position: number,
+	colour: string,
+	protected: boolean,
+	hasTarget: boolean,
+	/**
+	 *  The version running there: the last run that changed it (succeeded,
+	 *  or failed verification: deployed but not verified).
+	 */
+	running: RunBrief | null,
+	/**  The latest run, whatever its outcome. */
+	latest: RunBrief | null,
+	/**  The latest run's step going on now, when it is running ("Deploy: on GitHub: in progress"). */
+	liveStep: string | null,
+	lock: LockBrief | null,
+	freeze: FreezeNow | null,
+	nextSchedule: ScheduleBrief | null,
+	awaitingApproval: AwaitingApproval | null,
+	health: EnvironmentHealth,
+	/**  The version a rollback would deploy (as the Deploys page's Roll back). */
+	rollbackTo: string | null,
 };
 
 export type BusyImport = {
@@ -853,6 +919,21 @@ export type EnvironmentDraft = {
 	protected: boolean,
 };
 
+/**  An environment's health as the board shows it. */
+export type EnvironmentHealth = {
+	environmentId: string,
+	state: HealthState,
+	/**  What the latest check found, in words (or why there is none). */
+	words: string,
+	checkedAt: string | null,
+	status: number | null,
+	latencyMs: number | null,
+	/**  The most recent failed check in the last 7 days. */
+	lastFailure: Failure | null,
+	/**  [`SPARK_BUCKETS`] hours, oldest first; empty without a health URL. */
+	sparkline: SparkBucket[],
+};
+
 /**  One environment on the Deploys page. */
 export type EnvironmentStatus = {
 	environment: Environment,
@@ -912,6 +993,12 @@ export type ExtraStep = {
 	command: CommandSpec,
 };
 
+/**  A failed check, for "last failure". */
+export type Failure = {
+	at: string,
+	message: string,
+};
+
 export type FileFormat = "json" | "csv" | "markdown";
 
 /**
@@ -923,6 +1010,15 @@ export type FreezeClash = {
 	freeze: string,
 	/**  RFC 3339, UTC: the first time no freeze of the environment covers. */
 	firstGoodTime: string,
+};
+
+/**  The freeze in force on the environment now. */
+export type FreezeNow = {
+	windowId: string,
+	name: string,
+	reason: string,
+	start: string,
+	end: string,
 };
 
 /**
@@ -989,6 +1085,10 @@ export type GateState =
 "closed" | 
 /**  Something is missing, but an override lets the release through. */
 "overridden";
+
+export type HealthState = "up" | "slow" | "down" | 
+/**  It has a health URL that was never checked (or not in the last 7 days). */
+"unchecked" | "noUrl";
 
 export type HttpCheck = {
 	name: string,
@@ -1124,6 +1224,14 @@ export type Lock = {
 	since: string,
 };
 
+export type LockBrief = {
+	/**  The run that holds it, or none for a lock set by hand. */
+	runId: string | null,
+	heldBy: string,
+	reason: string,
+	since: string,
+};
+
 export type LogLine = {
 	/**  The line's number in the run, from 1. */
 	seq: number,
@@ -1161,6 +1269,44 @@ export type ManualBusy = {
 	/**  RFC 3339, UTC. */
 	start: string,
 	end: string,
+};
+
+export type Matrix = {
+	columns: MatrixColumn[],
+	/**  The project's latest releases, newest first. */
+	rows: MatrixRow[],
+};
+
+/**  A release's latest run on one environment. */
+export type MatrixCell = {
+	runId: string,
+	kind: RunKind,
+	state: RunState,
+	/**  When it ended, or started while it runs. */
+	at: string,
+	/**  The release verified there at some time (a succeeded run), whatever its latest run did. */
+	verified: boolean,
+};
+
+/**  An environment as a matrix column. */
+export type MatrixColumn = {
+	environmentId: string,
+	name: string,
+	protected: boolean,
+};
+
+export type MatrixRow = {
+	releaseId: string,
+	version: string,
+	name: string,
+	state: ReleaseState,
+	/**  One per column, in the columns' order. */
+	cells: (MatrixCell | null)[],
+	/**
+	 *  The next environment it may be promoted to: it verified on the
+	 *  environment before it, and not yet on this one (nor runs there now).
+	 */
+	promoteTo: string | null,
 };
 
 export type Maturity = {
@@ -1328,6 +1474,14 @@ export type Project = {
 	updatedAt: string,
 };
 
+/**  A project's board: its environments in pipeline order. */
+export type ProjectBoard = {
+	projectId: string,
+	projectName: string,
+	timeZone: string,
+	environments: BoardEnvironment[],
+};
+
 /**  What the user types to create or edit a project. */
 export type ProjectDraft = {
 	name: string,
@@ -1340,6 +1494,14 @@ export type ProjectQuery = {
 	/**  Matches name, description and repository, ignoring case. */
 	text: string,
 	includeArchived: boolean,
+};
+
+/**  One project on the all-projects board. */
+export type ProjectSummary = {
+	projectId: string,
+	name: string,
+	timeZone: string,
+	chips: BoardChip[],
 };
 
 /**  What a read from git did. */
@@ -1539,6 +1701,20 @@ export type Run = {
 	remoteStatus: string | null,
 };
 
+/**  A run, as much of it as the board shows. */
+export type RunBrief = {
+	id: string,
+	version: string,
+	releaseId: string | null,
+	kind: RunKind,
+	state: RunState,
+	startedBy: string,
+	startedAt: string,
+	endedAt: string | null,
+	/**  Why it ended as it did, in words. */
+	outcome: string,
+};
+
 /**
  *  What a running deploy tells whoever follows it live (the window's
  *  channel, the command line's terminal): one stream per run, so the window
@@ -1597,6 +1773,15 @@ export type Schedule = {
 	runId: string | null,
 	createdBy: string,
 	createdAt: string,
+};
+
+/**  The next deploy scheduled on the environment. */
+export type ScheduleBrief = {
+	id: string,
+	version: string,
+	releaseId: string | null,
+	notBefore: string,
+	createdBy: string,
 };
 
 export type ScheduleState = 
@@ -1722,6 +1907,16 @@ export type SocialLength = {
 	count: number,
 	limit: number,
 	over: boolean,
+};
+
+/**  One hour of the sparkline. */
+export type SparkBucket = {
+	/**  The hour's start, RFC 3339 UTC (`…T09:00:00Z`). */
+	start: string,
+	samples: number,
+	failures: number,
+	/**  The mean latency of the hour's successful checks. */
+	latencyMs: number | null,
 };
 
 export type StartupReport = {

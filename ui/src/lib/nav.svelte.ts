@@ -5,6 +5,7 @@ import { clearErrors } from "./notices.svelte";
 
 export type ProjectTab =
   | "timeline"
+  | "status"
   | "releases"
   | "deploys"
   | "announcements"
@@ -18,6 +19,8 @@ export type Route =
   | { page: "new-project" }
   // Templates are shared by every project, so they sit beside the projects.
   | { page: "templates" }
+  // Every project's environments on one screen.
+  | { page: "board" }
   | { page: "project"; id: string; tab: ProjectTab; releaseId?: string; runId?: string };
 
 export const nav = $state<{ route: Route }>({ route: { page: "projects" } });
@@ -30,6 +33,7 @@ export function go(route: Route): void {
 
 export const PROJECT_TABS: { tab: ProjectTab; label: string }[] = [
   { tab: "timeline", label: "Timeline" },
+  { tab: "status", label: "Status" },
   { tab: "releases", label: "Releases" },
   { tab: "deploys", label: "Deploys" },
   { tab: "announcements", label: "Announcements" },

@@ -116,4 +116,8 @@ export function scheduleInstant(text: string, tz: string): string | null {
  * What the Deploys page opens next: "Run now" or "Reschedule" chosen where
  * that project's page is not shown (the start-up list), carried to it.
  */
-export const deployIntent = $state<{ next: { projectId: string; schedule: Schedule; later: boolean } | null }>({ next: null });
+export const deployIntent = $state<{
+  next: { projectId: string; schedule: Schedule; later: boolean } | null;
+  /** Promote from the status board's matrix: the Deploy dialog for this release and the next environment. */
+  promote: { projectId: string; environmentId: string; releaseId: string; version: string; from: string | null } | null;
+}>({ next: null, promote: null });

@@ -1,3 +1,6 @@
-//! Monitoring: what Liftoff recorded, read back for the lead (issue 24).
+//! Monitoring: what runs where and how it is doing, how the team delivers
+//! and where it stands, read back from what Liftoff records (issue 24).
 
+pub mod board;
+pub mod health;
 pub mod maturity;
