@@ -137,4 +137,11 @@ pub const COMMAND_NAMES: &[&str] = &[
     "read_recipients_file",
     "read_ca_certificate",
     "show_in_folder",
+    "history_page",
+    "history_starters",
+    "release_paths",
+    "suggested_history_csv_path",
+    "save_history_csv",
+    "suggested_evidence_path",
+    "export_evidence",
 ];

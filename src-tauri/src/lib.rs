@@ -171,6 +171,13 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::announce::read_recipients_file,
             commands::announce::read_ca_certificate,
             commands::files::show_in_folder,
+            commands::monitor_evidence::history_page,
+            commands::monitor_evidence::history_starters,
+            commands::monitor_evidence::release_paths,
+            commands::monitor_evidence::suggested_history_csv_path,
+            commands::monitor_evidence::save_history_csv,
+            commands::monitor_evidence::suggested_evidence_path,
+            commands::monitor_evidence::export_evidence,
         ])
 }
 
