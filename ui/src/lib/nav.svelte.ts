@@ -7,6 +7,7 @@ export type ProjectTab =
   | "timeline"
   | "releases"
   | "deploys"
+  | "history"
   | "announcements"
   | "environments"
   | "people"
@@ -31,6 +32,7 @@ export const PROJECT_TABS: { tab: ProjectTab; label: string }[] = [
   { tab: "timeline", label: "Timeline" },
   { tab: "releases", label: "Releases" },
   { tab: "deploys", label: "Deploys" },
+  { tab: "history", label: "History" },
   { tab: "announcements", label: "Announcements" },
   { tab: "environments", label: "Environments" },
   { tab: "people", label: "People" },
