@@ -15,6 +15,7 @@ import {
 } from "./bindings";
 import { call } from "./ipc";
 import { pickSave } from "./files";
+import { parseLocal } from "./timeline";
 
 /** Runs per page. */
 export const PAGE = 50;
@@ -109,9 +110,27 @@ export function verifyCommand(path: string, head: string): string {
   return `liftoff evidence verify ${quoted} --head ${head}`;
 }
 
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+
 /** A period's start and end (RFC 3339) for the filter, from a choice such as "7d". */
 export function periodBounds(period: string, now = Date.now()): { from: string | null; to: string | null } {
   const days = { "24h": 1, "7d": 7, "30d": 30, "90d": 90, "365d": 365 }[period];
   if (!days) return { from: null, to: null };
-  return { from: new Date(now - days * 86_400_000).toISOString().replace(/\.\d{3}Z$/, "Z"), to: null };
+  return { from: iso(now - days * 86_400_000), to: null };
+}
+
+/**
+ * Whole days `fromDay` to `toDay` (YYYY-MM-DD, both included, either may be
+ * empty) in the zone `zone`, as the filter's bounds: from the first day's
+ * midnight there to the midnight after the last.
+ */
+export function dayBounds(fromDay: string, toDay: string, zone: string): { from: string | null; to: string | null } {
+  const start = fromDay ? parseLocal(`${fromDay} 00:00`, zone) : null;
+  let end: number | null = null;
+  if (toDay) {
+    const [y, m, d] = toDay.split("-").map(Number);
+    const next = new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
+    end = parseLocal(`${next} 00:00`, zone);
+  }
+  return { from: start === null ? null : iso(start), to: end === null ? null : iso(end) };
 }
