@@ -52,6 +52,11 @@ test("history: a page, load more, filters, a run opened, the CSV; evidence expor
     assert.ok(first.slice(0, before).every((v) => v === "2.3.1"), `the sample's own runs are the newest: ${first.slice(0, 5)}`);
     await s.waitForText("[data-testid=history-count]", "50 runs shown.");
     await s.waitFor("[data-testid=release-path][data-version='2.3.1']");
+    const stops = await s.execute(
+      "return [...document.querySelectorAll(\"[data-testid=release-path][data-version='2.3.1'] [data-testid=path-stop]\")].map((li) => li.textContent.replace(/\\s+/g, ' ').trim())",
+    );
+    assert.deepEqual(stops.map((t) => t.split(" ")[0]), ["development", "staging", "production"], "the path in pipeline order");
+    assert.ok(stops.every((t) => t.includes("verified")), `2.3.1 verified on each: ${stops}`);
     await app.shot("first-page");
 
     await (await s.find("[data-testid=history-more]")).click();
