@@ -307,3 +307,41 @@ async fn the_same_records_give_the_same_file_and_export_records_its_head() {
     assert!(next.entries.iter().any(|e| e.data["action"] == "release.evidenceExported"));
     assert_eq!(next.entries.len(), a.entries.len() + 1);
 }
+
+/// What the benchmark measures at scale: a release with 200 runs, each with
+/// a log, exported and verified through the plain core functions.
+#[test]
+fn a_release_with_200_runs_exports_and_verifies_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_or_recover(dir.path(), Utc::now()).unwrap().store;
+    let project = projects::create(&store, &ProjectDraft { name: "Big".into(), description: String::new(), repository: String::new(), time_zone: "UTC".into() }, Utc::now()).unwrap();
+    let release = releases::create(&store, &project.id, &ReleaseDraft { version: "9.0.0".into(), name: "Big one".into(), scope: String::new(), target_date: None }, &lead(), Utc::now()).unwrap();
+    let env = environments::list(&store, &project.id).unwrap().remove(0).id;
+    store
+        .write(|tx| {
+            for i in 0..200 {
+                let id = format!("run-{i:03}");
+                let started = liftoff_core::clock::to_text(at("2026-11-01T00:00:00Z") + Duration::minutes(i));
+                tx.execute(
+                    "INSERT INTO deploy_runs (id, project_id, environment_id, release_id, version, kind, started_by, started_at, ended_at, state, outcome, log_lines)
+                     VALUES (?1, ?2, ?3, ?4, '9.0.0', 'deploy', 'CI', ?5, ?5, 'succeeded', 'ok', 100)",
+                    rusqlite::params![id, project.id, env, release.id, started],
+                )?;
+                for seq in 1..=100 {
+                    tx.execute("INSERT INTO deploy_log (run_id, seq, stream, text) VALUES (?1, ?2, 0, ?3)", rusqlite::params![id, seq, format!("line {seq} of {id}")])?;
+                }
+            }
+            Ok::<_, rusqlite::Error>(())
+        })
+        .unwrap();
+    let started = std::time::Instant::now();
+    let file = evidence::build(&store, &release.id, EvidenceOptions { with_logs: true, with_addresses: false }, "Bench", at("2026-12-07T08:00:00Z")).unwrap();
+    let text = file.to_text();
+    let built = started.elapsed();
+    let started = std::time::Instant::now();
+    let v = evidence::verify(&text, Some(&file.head()));
+    let verified = started.elapsed();
+    assert!(v.intact, "{}", v.words());
+    assert_eq!(file.entries.iter().filter(|e| e.kind == "run").count(), 200);
+    eprintln!("200 runs: export {built:?} ({} KiB), verify {verified:?}", text.len() / 1024);
+}
