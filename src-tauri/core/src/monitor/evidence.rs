@@ -15,6 +15,16 @@
 //! hands it to the lead to paste into the change ticket, and `verify` with
 //! that head also catches a file cut after any entry.
 //!
+//! Entries, by kind: `release` (as created, with its state at export),
+//! `releaseState` (each move, from the audit log), `window` and
+//! `freezeOverride`, `checklistItem` (owner, reviewer, state, sign-off,
+//! evidence), `gateOverride`, `run` (preflight with the gate's evaluation
+//! and any override decision, steps, checks, outcome, the log's SHA-256),
+//! `announcement` (with its approved digest), `announcementOverride`,
+//! `send` (SHA-256 of its text and HTML, delivery counts) and `audit` (every
+//! other entry of the release's audit log). The header holds no count of
+//! entries: a cut at the end is what the head hash is for.
+//!
 //! No secret value can be in the file: runs carry their masked log (its
 //! SHA-256, and the text only on request), credentials appear by name only
 //! (in preflight reasons), and announcement sends carry digests of their
@@ -200,7 +210,6 @@ pub fn build(store: &Store, release_id: &str, options: EvidenceOptions, exported
         "exportedBy": exported_by,
         "withLogs": options.with_logs,
         "withAddresses": options.with_addresses,
-        "entries": entries.len(),
         "hashing": "Each entry's hash is the SHA-256 (hex) of the entry without its hash member in RFC 8785 canonical JSON; prev is the hash of the entry before it, the first entry's the header's (hashed the same way). Check with `liftoff evidence verify FILE --head HASH`.",
     });
     let header_hash = hash_without_hash(header.as_object().expect("the header is an object"));
