@@ -479,8 +479,8 @@ fn export_evidence(store: &Store, project: &str, version: &str, out: Option<Path
     let who = actor(store, &project, person)?;
     let path = out.unwrap_or_else(|| PathBuf::from(evidence::file_name(version.trim())));
     let path = std::path::absolute(&path).map_err(|e| Stop::usage(format!("{} is not a path to write to: {e}", path.display())))?;
-    let exported = evidence::export(store, &release_id, options, &who, Utc::now()).map_err(said)?;
-    liftoff_core::files::write_replacing(&path, exported.text.as_bytes()).map_err(|m| Stop(Exit::Failed, m))?;
+    let exported = evidence::export(store, &release_id, options, &who, Utc::now(), |text| liftoff_core::files::write_replacing(&path, text.as_bytes()))
+        .map_err(said)?;
     say!(
         "Wrote {} ({} entries). Its head hash is recorded in the release's audit log; paste it into the change ticket. Anyone can check the file with:\n  liftoff evidence verify {} --head {}",
         path.display(),

@@ -18,7 +18,7 @@ use liftoff_core::deploy::runs;
 use liftoff_core::deploy::target::{self, CommandSpec, CredentialUse, TargetSettings};
 use liftoff_core::deploy::{DeployRequest, RunState};
 use liftoff_core::environments;
-use liftoff_core::monitor::evidence::{self, EvidenceFile, EvidenceOptions};
+use liftoff_core::monitor::evidence::{self, EvidenceError, EvidenceFile, EvidenceOptions};
 use liftoff_core::projects::{self, Project, ProjectDraft};
 use liftoff_core::release::checklists::{self, ItemDraft, ItemState};
 use liftoff_core::release::{self as releases, gate, ReleaseDraft};
@@ -294,9 +294,21 @@ async fn the_same_records_give_the_same_file_and_export_records_its_head() {
     assert_eq!(evidence::canonical(&serde_json::json!({"b": 1, "a": [true, null, "é"]})), r#"{"a":[true,null,"é"],"b":1}"#);
     assert_eq!(evidence::sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 
-    let exported = evidence::export(&f.store, &f.release_id, EvidenceOptions::default(), &lead(), at("2026-12-07T08:00:00Z")).unwrap();
-    assert!(evidence::verify(&exported.text, Some(&exported.head)).intact);
+    // A file that could not be saved is not recorded.
+    let refused = evidence::export(&f.store, &f.release_id, EvidenceOptions::default(), &lead(), at("2026-12-07T08:00:00Z"), |_| Err("The disk is full.".to_owned()));
+    assert!(matches!(refused, Err(EvidenceError::NotSaved(ref m)) if m == "The disk is full."));
     let conn = rusqlite::Connection::open(f.store.db_path()).unwrap();
+    let recorded = |conn: &rusqlite::Connection| -> i64 { conn.query_row("SELECT count(*) FROM audit_log WHERE action = 'release.evidenceExported'", [], |r| r.get(0)).unwrap() };
+    assert_eq!(recorded(&conn), 0);
+    let mut written = String::new();
+    let exported = evidence::export(&f.store, &f.release_id, EvidenceOptions::default(), &lead(), at("2026-12-07T08:00:00Z"), |text| {
+        written = text.to_owned();
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(written, exported.text);
+    assert_eq!(recorded(&conn), 1);
+    assert!(evidence::verify(&exported.text, Some(&exported.head)).intact);
     let (category, summary): (String, String) = conn
         .query_row("SELECT category, summary FROM audit_log WHERE action = 'release.evidenceExported' AND release_id = ?1", [&f.release_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap();

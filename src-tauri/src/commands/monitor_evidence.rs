@@ -95,10 +95,8 @@ pub struct EvidenceSaved {
 pub async fn export_evidence(state: State<'_, AppState>, release_id: String, options: EvidenceOptions, path: String, actor: Option<String>) -> Result<EvidenceSaved> {
     let saved = state
         .acting(actor, Within::Release(release_id.clone()), move |cx| {
-            // Checked before the export records anything.
-            files::check_target(Path::new(&path)).map_err(|m| AppError::new(ErrorCode::Validation, m))?;
-            let exported = evidence::export(cx.store, &release_id, options, &cx.who, cx.now).map_err(|e| from_core(&e))?;
-            files::write_replacing(Path::new(&path), exported.text.as_bytes()).map_err(|m| AppError::new(ErrorCode::Validation, m))?;
+            let exported = evidence::export(cx.store, &release_id, options, &cx.who, cx.now, |text| files::write_replacing(Path::new(&path), text.as_bytes()))
+                .map_err(|e| from_core(&e))?;
             Ok(EvidenceSaved { path, head: exported.head, entries: exported.entries })
         })
         .await?;

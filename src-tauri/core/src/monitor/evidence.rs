@@ -56,6 +56,9 @@ pub const VERSION: u32 = 1;
 pub enum EvidenceError {
     #[error("That release no longer exists. The list has been refreshed.")]
     ReleaseNotFound,
+    /// The file could not be written; the words say why and what to do.
+    #[error("{0}")]
+    NotSaved(String),
     #[error(transparent)]
     Deploy(#[from] DeployError),
     #[error(transparent)]
@@ -75,6 +78,7 @@ impl Kind for EvidenceError {
     fn kind(&self) -> ErrorKind {
         match self {
             EvidenceError::ReleaseNotFound => ErrorKind::NotFound,
+            EvidenceError::NotSaved(_) => ErrorKind::Invalid,
             EvidenceError::Deploy(e) => e.kind(),
             EvidenceError::Release(e) => e.kind(),
             EvidenceError::Store(e) => e.kind(),
@@ -239,12 +243,29 @@ pub fn build(store: &Store, release_id: &str, options: EvidenceOptions, exported
 }
 
 /// Builds the file and records its head hash in the release's audit log
-/// (`release.evidenceExported`), in one step the lead takes.
-pub fn export(store: &Store, release_id: &str, options: EvidenceOptions, actor: &Actor, now: DateTime<Utc>) -> Result<Exported, EvidenceError> {
+/// (`release.evidenceExported`). `save` writes the text where the lead
+/// chose; the head is recorded only once it is saved, so the audit log
+/// never names a file that was not written.
+pub fn export(
+    store: &Store,
+    release_id: &str,
+    options: EvidenceOptions,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    save: impl FnOnce(&str) -> Result<(), String>,
+) -> Result<Exported, EvidenceError> {
     let file = build(store, release_id, options, &actor.name, now)?;
+    let text = file.to_text();
+    save(&text).map_err(EvidenceError::NotSaved)?;
     let head = file.head();
     let entries = file.entries.len() as i32;
-    let release = releases::get(store, release_id)?;
+    record_export(store, &file, options, actor, now)?;
+    Ok(Exported { head, entries, text })
+}
+
+fn record_export(store: &Store, file: &EvidenceFile, options: EvidenceOptions, actor: &Actor, now: DateTime<Utc>) -> Result<(), EvidenceError> {
+    let release = releases::get(store, file.header["release"]["id"].as_str().unwrap_or_default())?;
+    let (head, entries) = (file.head(), file.entries.len());
     store.write(|tx| {
         audit::record(
             tx,
@@ -267,8 +288,7 @@ pub fn export(store: &Store, release_id: &str, options: EvidenceOptions, actor: 
         )?;
         tx.changed(ChangeKind::Audit, Some(&release.project_id), Some(&release.id));
         Ok::<_, EvidenceError>(())
-    })?;
-    Ok(Exported { head, entries, text: file.to_text() })
+    })
 }
 
 /// The file name to suggest: `evidence-2-4-0.json`.
