@@ -142,4 +142,11 @@ pub const COMMAND_NAMES: &[&str] = &[
     "project_board",
     "release_matrix",
     "check_health",
+    "history_page",
+    "history_starters",
+    "release_paths",
+    "suggested_history_csv_path",
+    "save_history_csv",
+    "suggested_evidence_path",
+    "export_evidence",
 ];

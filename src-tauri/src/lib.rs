@@ -176,6 +176,13 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::monitor_board::project_board,
             commands::monitor_board::release_matrix,
             commands::monitor_board::check_health,
+            commands::monitor_evidence::history_page,
+            commands::monitor_evidence::history_starters,
+            commands::monitor_evidence::release_paths,
+            commands::monitor_evidence::suggested_history_csv_path,
+            commands::monitor_evidence::save_history_csv,
+            commands::monitor_evidence::suggested_evidence_path,
+            commands::monitor_evidence::export_evidence,
         ])
 }
 

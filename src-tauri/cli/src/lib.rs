@@ -25,6 +25,7 @@ use liftoff_core::deploy::engine::{self, Job, RunEvent, Timing};
 use liftoff_core::deploy::procs::Proc;
 use liftoff_core::deploy::runs::{self, Interrupted, LogStream, RunQuery};
 use liftoff_core::deploy::{CheckOutcome, Decision, DeployError, DeployRequest, PreflightCheck, RunState};
+use liftoff_core::monitor::evidence::{self, EvidenceOptions};
 use liftoff_core::projects::{self, Project, ProjectQuery};
 use liftoff_core::rules::Kind;
 use liftoff_core::secrets::Keychain;
@@ -35,14 +36,15 @@ use tokio_util::sync::CancellationToken;
 pub const DATA_DIR_ENV: &str = "LIFTOFF_DATA_DIR";
 
 /// The subcommands; `liftoff` with none of them opens the window.
-pub const SUBCOMMANDS: [&str; 10] = ["deploy", "runs", "cancel", "lock", "unlock", "rollback", "projects", "schedule", "freeze-check", "help"];
+pub const SUBCOMMANDS: [&str; 12] = ["deploy", "runs", "cancel", "lock", "unlock", "rollback", "projects", "schedule", "freeze-check", "follow", "evidence", "help"];
 
 /// The exit codes, the same for every command (README, "Command line").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// Done; a run succeeded (verified).
     Ok = 0,
-    /// A run ended without verifying: failed, failed verification, timed out.
+    /// A run ended without verifying: failed, failed verification, timed
+    /// out; `evidence verify`: the file is not intact.
     RunFailed = 1,
     /// Bad arguments: an unknown option, project, environment or person.
     Usage = 2,
@@ -192,6 +194,41 @@ enum Command {
         project: String,
         #[arg(long = "env")]
         environment: String,
+    },
+    /// A release's evidence file for auditors: export it, or verify one.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
+}
+
+#[derive(Subcommand)]
+enum EvidenceCommand {
+    /// Write the release's evidence file and print its head hash (recorded
+    /// in the release's audit log): paste it into the change ticket.
+    Export {
+        #[arg(long)]
+        project: String,
+        /// The release's version.
+        #[arg(long)]
+        release: String,
+        /// Where to write it (default: evidence-VERSION.json here).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Include each run's masked log (its SHA-256 is always there).
+        #[arg(long)]
+        with_logs: bool,
+        /// Include the recipients of each announcement send.
+        #[arg(long)]
+        with_addresses: bool,
+        #[arg(long)]
+        as_person: Option<String>,
+    },
+    /// Check a file's chain of hashes: exits 0 when intact, 1 naming the
+    /// first entry changed. With --head (the hash recorded at export) an
+    /// entry cut from the end is caught too.
+    Verify {
+        file: PathBuf,
+        #[arg(long)]
+        head: Option<String>,
     },
 }
 
@@ -442,6 +479,37 @@ fn report_interrupted(found: &[Interrupted]) {
     }
 }
 
+/// `liftoff evidence export`: writes the file, prints the head hash on
+/// standard output (what a script keeps) and how to check it on standard error.
+fn export_evidence(store: &Store, project: &str, version: &str, out: Option<PathBuf>, options: EvidenceOptions, person: Option<&str>) -> Result<ExitCode, Stop> {
+    let project = project_named(store, project)?;
+    let release_id = release_of_version(store, &project, version)?
+        .ok_or_else(|| Stop::usage(format!("{} has no release {version}.", project.name)))?;
+    let who = actor(store, &project, person)?;
+    let path = out.unwrap_or_else(|| PathBuf::from(evidence::file_name(version.trim())));
+    let path = std::path::absolute(&path).map_err(|e| Stop::usage(format!("{} is not a path to write to: {e}", path.display())))?;
+    let exported = evidence::export(store, &release_id, options, &who, Utc::now(), |text| liftoff_core::files::write_replacing(&path, text.as_bytes()))
+        .map_err(said)?;
+    say!(
+        "Wrote {} ({} entries). Its head hash is recorded in the release's audit log; paste it into the change ticket. Anyone can check the file with:\n  liftoff evidence verify {} --head {}",
+        path.display(),
+        exported.entries,
+        path.display(),
+        exported.head
+    );
+    out!("{}", exported.head);
+    Ok(Exit::Ok.into())
+}
+
+/// `liftoff evidence verify`: exit 0 intact, 1 not intact (the first entry
+/// changed named), 2 when the file cannot be read.
+fn verify_evidence(file: &std::path::Path, head: Option<&str>) -> Result<ExitCode, Stop> {
+    let text = std::fs::read_to_string(file).map_err(|e| Stop::usage(format!("{} cannot be read: {e}", file.display())))?;
+    let v = evidence::verify(&text, head);
+    out!("{}", v.words());
+    Ok(if v.intact { Exit::Ok } else { Exit::RunFailed }.into())
+}
+
 /// `liftoff freeze-check`: the freeze that holds the environment now, if
 /// any (the same calendar preflight reads), else the next one this week.
 fn freeze_check(store: &Store, project: &str, environment: &str) -> Result<ExitCode, Stop> {
@@ -508,6 +576,10 @@ fn report_leftovers(i: &Interrupted) {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, Stop> {
+    // An auditor verifies a file without any Liftoff database.
+    if let Command::Evidence(EvidenceCommand::Verify { file, head }) = &cli.command {
+        return verify_evidence(file, head.as_deref());
+    }
     let dir = data_dir(cli.data_dir)?;
     if !dir.join(liftoff_core::store::DB_FILE).exists() {
         return Err(Stop::usage(format!("there is no Liftoff database in {} yet. Open Liftoff once, or give --data-dir.", dir.display())));
@@ -574,6 +646,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Stop> {
         Command::Schedule(command) => schedule::run(&store, &keychain, &dir, command).await,
         Command::FreezeCheck { project, environment } => freeze_check(&store, &project, &environment),
         Command::Follow { run } => follow(&store, &keychain, run.as_deref()).await,
+        Command::Evidence(EvidenceCommand::Export { project, release, out, with_logs, with_addresses, as_person }) => {
+            export_evidence(&store, &project, &release, out, EvidenceOptions { with_logs, with_addresses }, as_person.as_deref())
+        }
+        Command::Evidence(EvidenceCommand::Verify { .. }) => unreachable!("verified before the database is opened"),
         Command::Deploy { project, environment, version, build_ref, overrides, yes, as_person } => {
             let project = project_named(&store, &project)?;
             let env = environment_id(&store, &project, &environment)?;
@@ -754,6 +830,14 @@ mod tests {
 
     fn args(s: &str) -> Vec<String> {
         std::iter::once("liftoff").chain(s.split_whitespace()).map(String::from).collect()
+    }
+
+    #[test]
+    fn every_subcommand_is_one_the_app_binary_hands_to_the_command_line() {
+        use clap::CommandFactory;
+        for sub in Cli::command().get_subcommands() {
+            assert!(SUBCOMMANDS.contains(&sub.get_name()), "`liftoff {}` would open the window instead: add it to SUBCOMMANDS", sub.get_name());
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod environments;
 pub mod monitor_maturity;
 pub mod files;
 pub mod monitor_board;
+pub mod monitor_evidence;
 pub mod people;
 pub mod planning;
 pub mod projects;

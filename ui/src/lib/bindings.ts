@@ -317,6 +317,25 @@ export const commands = {
 	 *  during the requests), stores the samples and returns their health.
 	 */
 	checkHealth: (projectIds: string[]) => __TAURI_INVOKE<EnvironmentHealth[]>("check_health", { projectIds }),
+	historyPage: (projectId: string, filter: HistoryFilter, after: HistoryCursor | null, limit: number) => __TAURI_INVOKE<HistoryPage>("history_page", { projectId, filter, after, limit }),
+	/**  Everyone who started a run of the project, for the filter. */
+	historyStarters: (projectId: string) => __TAURI_INVOKE<string[]>("history_starters", { projectId }),
+	/**  The paths of the project's recent releases (or of one). */
+	releasePaths: (projectId: string, releaseId: string | null) => __TAURI_INVOKE<ReleasePath[]>("release_paths", { projectId, releaseId }),
+	/**  Where to suggest saving the history CSV: the Downloads folder (else home). */
+	suggestedHistoryCsvPath: (projectId: string) => __TAURI_INVOKE<string>("suggested_history_csv_path", { projectId }),
+	/**
+	 *  Saves the filtered runs as CSV at `path` (from the Save dialog, which
+	 *  has asked before replacing a file); returns the path.
+	 */
+	saveHistoryCsv: (projectId: string, filter: HistoryFilter, path: string) => __TAURI_INVOKE<string>("save_history_csv", { projectId, filter, path }),
+	/**  Where to suggest saving a release's evidence file. */
+	suggestedEvidencePath: (releaseId: string) => __TAURI_INVOKE<string>("suggested_evidence_path", { releaseId }),
+	/**
+	 *  Exports the release's evidence file to `path` (from the Save dialog)
+	 *  and records its head hash in the release's audit log.
+	 */
+	exportEvidence: (releaseId: string, options: EvidenceOptions, path: string, actor: string | null) => __TAURI_INVOKE<EvidenceSaved>("export_evidence", { releaseId, options, path, actor }),
 };
 
 /** Events */
@@ -974,6 +993,24 @@ export type ErrorCode =
 /**  A fault inside Liftoff. */
 "internal";
 
+/**  What goes into the file beyond the records every file has. */
+export type EvidenceOptions = {
+	/**  Each run's masked log as text (its SHA-256 is always there). */
+	withLogs: boolean,
+	/**  Each send's recipients (their count by state is always there). */
+	withAddresses: boolean,
+};
+
+/**
+ *  An evidence file written: where, and the head hash to paste into the
+ *  change ticket.
+ */
+export type EvidenceSaved = {
+	path: string,
+	head: string,
+	entries: number,
+};
+
 /**  The kinds of file a draft exports to. */
 export type ExportFormat = 
 /**  An email draft (.eml) that mail programs open. */
@@ -1089,6 +1126,49 @@ export type GateState =
 export type HealthState = "up" | "slow" | "down" | 
 /**  It has a health URL that was never checked (or not in the last 7 days). */
 "unchecked" | "noUrl";
+
+/**  Where a page ends: the last run shown. The next page starts after it. */
+export type HistoryCursor = {
+	startedAt: string,
+	id: string,
+};
+
+/**  What the History page filters by; every field left empty lets all runs through. */
+export type HistoryFilter = {
+	environmentId: string | null,
+	releaseId: string | null,
+	state: RunState | null,
+	kind: RunKind | null,
+	/**  Who started the run, as recorded (exact, ignoring case). */
+	who: string | null,
+	/**  Runs that started at or after this instant (RFC 3339). */
+	from: string | null,
+	/**  Runs that started before this instant (RFC 3339). */
+	to: string | null,
+};
+
+export type HistoryPage = {
+	runs: HistoryRun[],
+	/**  Where the next page starts; `None` when this page is the last. */
+	next: HistoryCursor | null,
+};
+
+/**  One run in the history: what the table shows, without the JSON columns. */
+export type HistoryRun = {
+	id: string,
+	environmentId: string,
+	environmentName: string,
+	releaseId: string | null,
+	version: string,
+	kind: RunKind,
+	state: RunState,
+	startedBy: string,
+	startedAt: string,
+	endedAt: string | null,
+	/**  Whole seconds from start to end; `None` while it runs. */
+	durationSecs: number | null,
+	outcome: string,
+};
 
 export type HttpCheck = {
 	name: string,
@@ -1385,6 +1465,33 @@ export type PartWords = {
 	pieces: Piece[],
 };
 
+/**  A rollback or switch-back that took the release off an environment. */
+export type PathRollback = {
+	runId: string,
+	kind: RunKind,
+	environmentName: string,
+	/**  The version it went back to. */
+	toVersion: string,
+	state: RunState,
+	startedBy: string,
+	startedAt: string,
+};
+
+/**  A release on one environment of its path. */
+export type PathStop = {
+	environmentId: string,
+	environmentName: string,
+	protected: boolean,
+	/**  When it first verified there (the end of its first succeeded run). */
+	firstVerifiedAt: string | null,
+	firstVerifiedRunId: string | null,
+	/**  Its runs there, and how many of them did not succeed. */
+	runs: number,
+	unsuccessful: number,
+	/**  The outcome of its latest run there. */
+	latestState: RunState | null,
+};
+
 export type Person = {
 	id: string,
 	projectId: string,
@@ -1560,6 +1667,21 @@ export type ReleaseDraft = {
 	name: string,
 	scope: string,
 	targetDate: string | null,
+};
+
+/**  A release's way through the pipeline. */
+export type ReleasePath = {
+	releaseId: string,
+	version: string,
+	name: string,
+	state: ReleaseState,
+	/**  Every environment of the project, in pipeline order. */
+	stops: PathStop[],
+	rollbacks: PathRollback[],
+	/**  When its announcement first went out to an audience, if it did. */
+	announcedAt: string | null,
+	/**  Sends to audiences (not tests or exports). */
+	announcementSends: number,
 };
 
 export type ReleaseState = "draft" | "planned" | "ready" | "deploying" | "verified" | "released" | "rolledBack" | "cancelled";

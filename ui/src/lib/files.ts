@@ -23,7 +23,9 @@ export type FileKind =
   | "loadCsv" // monitoring exports, imported
   | "peopleCalendar" // people's calendars, imported
   | "recipients" // recipient lists, imported
-  | "certificate"; // a mail server's CA certificate, read
+  | "certificate" // a mail server's CA certificate, read
+  | "history" // deploy history CSVs
+  | "evidence"; // release evidence files
 
 /** What the Open dialog offers, per kind of file. */
 const OPEN_FILTERS: Partial<Record<FileKind, DialogFilter[]>> = {

@@ -8,6 +8,7 @@ export type ProjectTab =
   | "status"
   | "releases"
   | "deploys"
+  | "history"
   | "announcements"
   | "maturity"
   | "environments"
@@ -36,6 +37,7 @@ export const PROJECT_TABS: { tab: ProjectTab; label: string }[] = [
   { tab: "status", label: "Status" },
   { tab: "releases", label: "Releases" },
   { tab: "deploys", label: "Deploys" },
+  { tab: "history", label: "History" },
   { tab: "announcements", label: "Announcements" },
   { tab: "maturity", label: "Maturity" },
   { tab: "environments", label: "Environments" },
