@@ -99,6 +99,16 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "deploys on a CI/CD engine: its handle, page, words and how far its log was read",
         files: &[sql_file!("0015_remote_runs.sql")],
     },
+    // 16 to 18 are other branches' migrations (0016 monitoring, 0017 the
+    // status board, 0018): placeholders here, their files once merged.
+    Migration { version: 16, name: "monitoring (on the metrics branch)", files: &[] },
+    Migration { version: 17, name: "status board (on the board branch)", files: &[] },
+    Migration { version: 18, name: "taken by another branch", files: &[] },
+    Migration {
+        version: 19,
+        name: "the deploy freeze periods Liftoff keeps on a CI/CD engine, and each engine project's last sync",
+        files: &[sql_file!("0019_engine_freeze_periods.sql")],
+    },
 ];
 
 /// The schema version this build of Liftoff writes.
