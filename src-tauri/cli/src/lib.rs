@@ -35,7 +35,7 @@ use tokio_util::sync::CancellationToken;
 pub const DATA_DIR_ENV: &str = "LIFTOFF_DATA_DIR";
 
 /// The subcommands; `liftoff` with none of them opens the window.
-pub const SUBCOMMANDS: [&str; 10] = ["deploy", "runs", "cancel", "lock", "unlock", "rollback", "projects", "schedule", "freeze-check", "help"];
+pub const SUBCOMMANDS: [&str; 11] = ["deploy", "runs", "cancel", "lock", "unlock", "rollback", "projects", "schedule", "freeze-check", "freeze-sync", "help"];
 
 /// The exit codes, the same for every command (README, "Command line").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,6 +183,14 @@ enum Command {
         project: String,
         #[arg(long = "env")]
         environment: String,
+    },
+    /// Bring GitLab's deploy freeze periods in step with Liftoff's freezes
+    /// (of one project, or all): says per freeze whether it is one
+    /// repeating cron pair or dated pairs, and why. Exits 6 when a GitLab
+    /// could not be brought in step.
+    FreezeSync {
+        #[arg(long)]
+        project: Option<String>,
     },
 }
 
@@ -533,6 +541,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Stop> {
         Command::Cancel { run, project, environment, as_person } => cancel(&store, run, project, environment, as_person).await,
         Command::Schedule(command) => schedule::run(&store, &keychain, &dir, command).await,
         Command::FreezeCheck { project, environment } => freeze_check(&store, &project, &environment),
+        Command::FreezeSync { project } => freeze_sync::run(&store, &keychain, project).await,
         Command::Deploy { project, environment, version, build_ref, overrides, yes, as_person } => {
             let project = project_named(&store, &project)?;
             let env = environment_id(&store, &project, &environment)?;
@@ -570,6 +579,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Stop> {
     code
 }
 
+mod freeze_sync;
 mod schedule;
 pub mod timer;
 
