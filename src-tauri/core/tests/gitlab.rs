@@ -164,7 +164,7 @@ mod freezes {
     use chrono::{DateTime, TimeZone, Utc};
     use liftoff_core::credentials::{self, CredentialKind};
     use liftoff_core::deploy::freeze_sync::{self, SyncReport};
-    use liftoff_core::deploy::target::{self, RemoteTarget, TargetKind, TargetSettings};
+    use liftoff_core::deploy::target::{self, CommandSpec, RemoteTarget, TargetKind, TargetSettings};
     use liftoff_core::planning::freeze_cron::CronWay;
     use liftoff_core::planning::windows::{self, CalendarWindowDraft, WindowKind};
     use liftoff_core::projects::{self, ProjectDraft};
@@ -296,6 +296,20 @@ mod freezes {
         assert!(!problem.contains(TOKEN));
         assert_eq!((r.added, r.periods), (0, 0));
         assert_eq!(shop.status(), format!("GitLab deploy freezes: {problem}"));
+        replay.finish();
+    }
+
+    #[tokio::test]
+    async fn periods_left_on_a_gitlab_project_no_target_uses_any_more_are_removed_with_the_credential_that_made_them() {
+        let replay = Replay::start("gitlab/freeze-sync-left-behind.json", &[("token", TOKEN)]).await;
+        let shop = Shop::new(replay.api(), &["production"]);
+        shop.freeze("Weekend freeze", "2027-01-08T15:00", 66 * 60, "Europe/Berlin", Some("FREQ=WEEKLY;BYDAY=FR"), &[]);
+        assert_eq!(shop.sync(at(2027, 3, 1)).await[0].added, 1);
+        target::set(&shop.store, &shop.env("production"), &TargetSettings::local_command(CommandSpec { program: "./deploy.sh".into(), ..CommandSpec::default() }), at(2027, 3, 1)).unwrap();
+        let r = shop.sync(at(2027, 3, 2)).await.remove(0);
+        assert_eq!((r.removed, r.periods, r.problem.as_deref()), (1, 0, None), "{r:?}");
+        assert!(r.notes[0].starts_with("No target deploys through acme/shop on 127.0.0.1:"), "{:?}", r.notes);
+        assert!(shop.sync(at(2027, 3, 3)).await.is_empty(), "nothing is left there, and no target uses it");
         replay.finish();
     }
 

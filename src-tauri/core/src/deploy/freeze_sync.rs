@@ -210,7 +210,7 @@ pub async fn sync_plan(store: &Store, gitlab: &Gitlab, project_id: &str, plan: &
         }
         if apply {
             let created = gitlab.create_freeze_period(&p.freeze_start, &p.freeze_end, &p.cron_timezone, cancel).await?;
-            record(store, project_id, env_id.as_deref(), &plan.engine, created.id, f, p, now).map_err(stored)?;
+            record(store, project_id, env_id.as_deref(), &plan.target.credential, &plan.engine, created.id, f, p, now).map_err(stored)?;
         }
         changes.added += 1;
     }
@@ -239,19 +239,34 @@ pub struct SyncReport {
 /// reported in its [`SyncReport`] and the others still sync.
 pub async fn sync(store: Arc<Store>, keychain: Keychain, project_id: &str, now: DateTime<Utc>, cancel: &CancellationToken) -> Result<Vec<SyncReport>, DeployError> {
     let (s, p) = (store.clone(), project_id.to_owned());
-    let plans = tokio::task::spawn_blocking(move || plans(&s, &p, now)).await.map_err(|e| DeployError::Refused(format!("The freeze sync stopped: {e}")))??;
+    let plans = tokio::task::spawn_blocking(move || -> Result<_, DeployError> {
+        let mut all = plans(&s, &p, now)?;
+        all.extend(left_behind(&s, &p, &all)?);
+        Ok(all)
+    })
+    .await
+    .map_err(|e| DeployError::Refused(format!("The freeze sync stopped: {e}")))??;
     let mut reports = Vec::new();
     for plan in plans {
         let done = match login(&store, &keychain, &plan, now).await {
             Ok(gitlab) => sync_plan(&store, &gitlab, project_id, &plan, true, now, cancel).await.map_err(|e| e.message),
             Err(message) => Err(message),
         };
-        let (added, removed, problem) = match &done {
+        let (added, removed, mut problem) = match &done {
             Ok(c) => (c.added as u32, c.removed as u32, None),
             Err(message) => (0, 0, Some(message.clone())),
         };
-        let periods = recorded(&store, project_id, &plan.engine)?.len() as u32;
-        remember(&store, project_id, &plan.engine, periods, problem.as_deref(), now)?;
+        let mut periods = recorded(&store, project_id, &plan.engine)?.len() as u32;
+        if plan.environments.is_empty() {
+            // Left behind with no way to log in: said once with their ids,
+            // then forgotten.
+            let ids: Vec<String> = recorded(&store, project_id, &plan.engine)?.iter().map(|o| o.period_id.to_string()).collect();
+            problem = problem.map(|p| format!("{p} Their ids there: {}.", ids.join(", ")));
+            forget_all(&store, project_id, &plan.engine)?;
+            periods = 0;
+        } else {
+            remember(&store, project_id, &plan.engine, periods, problem.as_deref(), now)?;
+        }
         reports.push(SyncReport {
             gitlab: plan.engine.describe(),
             environments: plan.environments.iter().map(|e| e.name.clone()).collect(),
@@ -286,9 +301,43 @@ pub async fn sync_due(store: Arc<Store>, keychain: Keychain, now: DateTime<Utc>,
     Ok(all)
 }
 
+/// The GitLab projects that hold periods of Liftoff's but that no target
+/// deploys through any more (a target changed or removed): plans with no
+/// freezes, so their periods are removed with the credential that created
+/// them, from the environment that did.
+fn left_behind(store: &Store, project_id: &str, current: &[Plan]) -> Result<Vec<Plan>, DeployError> {
+    let conn = store.reader()?;
+    let mut stmt = conn.prepare(
+        "SELECT base_url, engine_project, environment_id, credential FROM engine_freeze_periods WHERE project_id = ?1
+         GROUP BY base_url, engine_project ORDER BY base_url, engine_project",
+    )?;
+    let rows: Vec<(String, String, Option<String>, String)> = stmt.query_map(params![project_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
+    let mut plans = Vec::new();
+    for (base_url, project, env_id, credential) in rows {
+        let engine = EngineProject { base_url, project };
+        if current.iter().any(|p| p.engine == engine) {
+            continue;
+        }
+        let env = match env_id {
+            Some(id) => crate::environments::get_in(&conn, &id)?,
+            None => None,
+        };
+        let target = RemoteTarget { url: engine.base_url.clone(), project: engine.project.clone(), credential, ..RemoteTarget::default() };
+        let note = format!("No target deploys through {} any more: Liftoff's freeze periods there are removed.", engine.describe());
+        plans.push(Plan { engine, environments: env.into_iter().collect(), target, freezes: Vec::new(), notes: vec![note] });
+    }
+    Ok(plans)
+}
+
 /// Logs in to the plan's GitLab with its first environment's credential.
 async fn login(store: &Arc<Store>, keychain: &Keychain, plan: &Plan, now: DateTime<Utc>) -> Result<Gitlab, String> {
-    let (s, k, env, name) = (store.clone(), keychain.clone(), plan.environments[0].clone(), plan.target.credential.clone());
+    let Some(env) = plan.environments.first().cloned() else {
+        return Err(format!(
+            "Liftoff's freeze periods on {} were created with the credential of an environment since deleted: delete them on GitLab (Settings › CI/CD › Deploy freezes).",
+            plan.engine.describe()
+        ));
+    };
+    let (s, k, name) = (store.clone(), keychain.clone(), plan.target.credential.clone());
     let secret = tokio::task::spawn_blocking(move || super::engine::reveal_engine_credential(&s, &k, &env, &name, now))
         .await
         .map_err(|e| e.to_string())?
@@ -381,14 +430,15 @@ fn recorded_in(conn: &Connection, project_id: &str, engine: &EngineProject) -> R
 }
 
 #[allow(clippy::too_many_arguments)]
-fn record(store: &Store, project_id: &str, env_id: Option<&str>, engine: &EngineProject, period_id: u64, f: &FreezeCron, p: &CronPeriod, now: DateTime<Utc>) -> Result<(), DeployError> {
+fn record(store: &Store, project_id: &str, env_id: Option<&str>, credential: &str, engine: &EngineProject, period_id: u64, f: &FreezeCron, p: &CronPeriod, now: DateTime<Utc>) -> Result<(), DeployError> {
     store.write(|tx| {
         tx.execute(
-            "INSERT INTO engine_freeze_periods (project_id, environment_id, base_url, engine_project, period_id, freeze_start, freeze_end, cron_timezone, window_id, occurrence, ends_at, synced_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+            "INSERT INTO engine_freeze_periods (project_id, environment_id, base_url, engine_project, period_id, freeze_start, freeze_end, cron_timezone, window_id, occurrence, ends_at, synced_at, credential)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT (base_url, engine_project, period_id) DO UPDATE SET freeze_start = excluded.freeze_start, freeze_end = excluded.freeze_end,
-                 cron_timezone = excluded.cron_timezone, window_id = excluded.window_id, occurrence = excluded.occurrence, ends_at = excluded.ends_at, synced_at = excluded.synced_at",
-            params![project_id, env_id, engine.base_url, engine.project, period_id, p.freeze_start, p.freeze_end, p.cron_timezone, f.window_id, p.occurrence, p.ends_at, clock::to_text(now)],
+                 cron_timezone = excluded.cron_timezone, window_id = excluded.window_id, occurrence = excluded.occurrence, ends_at = excluded.ends_at,
+                 synced_at = excluded.synced_at, credential = excluded.credential",
+            params![project_id, env_id, engine.base_url, engine.project, period_id, p.freeze_start, p.freeze_end, p.cron_timezone, f.window_id, p.occurrence, p.ends_at, clock::to_text(now), credential],
         )?;
         Ok(())
     })
@@ -397,6 +447,15 @@ fn record(store: &Store, project_id: &str, env_id: Option<&str>, engine: &Engine
 fn forget(store: &Store, engine: &EngineProject, period_id: u64) -> Result<(), DeployError> {
     store.write(|tx| {
         tx.execute("DELETE FROM engine_freeze_periods WHERE base_url = ?1 AND engine_project = ?2 AND period_id = ?3", params![engine.base_url, engine.project, period_id])?;
+        Ok(())
+    })
+}
+
+fn forget_all(store: &Store, project_id: &str, engine: &EngineProject) -> Result<(), DeployError> {
+    store.write(|tx| {
+        for table in ["engine_freeze_periods", "engine_freeze_syncs"] {
+            tx.execute(&format!("DELETE FROM {table} WHERE project_id = ?1 AND base_url = ?2 AND engine_project = ?3"), params![project_id, engine.base_url, engine.project])?;
+        }
         Ok(())
     })
 }
