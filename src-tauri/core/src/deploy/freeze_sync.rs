@@ -337,12 +337,20 @@ async fn login(store: &Arc<Store>, keychain: &Keychain, plan: &Plan, now: DateTi
             plan.engine.describe()
         ));
     };
-    let (s, k, name) = (store.clone(), keychain.clone(), plan.target.credential.clone());
-    let secret = tokio::task::spawn_blocking(move || super::engine::reveal_engine_credential(&s, &k, &env, &name, now))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("The GitLab token of {} could not be read: {e}", plan.environments[0].name))?;
-    Gitlab::new(&plan.target.url, secret.0.expose(), &plan.target.project, None).map_err(|e| e.message)
+    let (s, k, name, env_id) = (store.clone(), keychain.clone(), plan.target.credential.clone(), env.id.clone());
+    // The credential by name (any case), as the deploy engine reads it.
+    let secret = tokio::task::spawn_blocking(move || -> Result<Option<crate::secrets::SecretValue>, DeployError> {
+        let list = crate::credentials::list(&s, &env_id)?;
+        match list.iter().find(|c| c.name.eq_ignore_ascii_case(&name)) {
+            Some(c) => Ok(Some(crate::credentials::reveal(&s, &k, &c.id, now)?)),
+            None => Ok(None),
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| format!("The GitLab token of {} could not be read: {e}", env.name))?
+    .ok_or_else(|| format!("The GitLab token of {} could not be read: “{}” is not a credential of {}; add it under Environments.", env.name, plan.target.credential, env.name))?;
+    Gitlab::new(&plan.target.url, secret.expose(), &plan.target.project, None).map_err(|e| e.message)
 }
 
 /// Check target's words on the environment's GitLab freezes (with its
@@ -453,9 +461,9 @@ fn forget(store: &Store, engine: &EngineProject, period_id: u64) -> Result<(), D
 
 fn forget_all(store: &Store, project_id: &str, engine: &EngineProject) -> Result<(), DeployError> {
     store.write(|tx| {
-        for table in ["engine_freeze_periods", "engine_freeze_syncs"] {
-            tx.execute(&format!("DELETE FROM {table} WHERE project_id = ?1 AND base_url = ?2 AND engine_project = ?3"), params![project_id, engine.base_url, engine.project])?;
-        }
+        let key = params![project_id, engine.base_url, engine.project];
+        tx.execute("DELETE FROM engine_freeze_periods WHERE project_id = ?1 AND base_url = ?2 AND engine_project = ?3", key)?;
+        tx.execute("DELETE FROM engine_freeze_syncs WHERE project_id = ?1 AND base_url = ?2 AND engine_project = ?3", key)?;
         Ok(())
     })
 }

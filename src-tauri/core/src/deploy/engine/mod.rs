@@ -12,7 +12,6 @@
 mod remote;
 
 pub use remote::{answer_approval, check_target, reattach, start_rerun, TargetCheck};
-pub(crate) use remote::reveal as reveal_engine_credential;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

@@ -68,7 +68,7 @@ impl RemoteJob {
 }
 
 /// The credential's value, and whether it is an API token.
-pub(crate) fn reveal(store: &Store, keychain: &Keychain, env: &Environment, name: &str, now: DateTime<Utc>) -> Result<(SecretValue, bool), DeployError> {
+fn reveal(store: &Store, keychain: &Keychain, env: &Environment, name: &str, now: DateTime<Utc>) -> Result<(SecretValue, bool), DeployError> {
     let list = crate::credentials::list(store, &env.id)?;
     let (value, kind) = super::reveal_named(store, keychain, env, &list, name, now)?;
     Ok((value, kind == crate::credentials::CredentialKind::ApiToken))
