@@ -81,6 +81,8 @@ pub const COMMAND_NAMES: &[&str] = &[
     "get_deploy_target",
     "set_deploy_target",
     "check_deploy_target",
+    "engine_freeze_status",
+    "sync_engine_freezes",
     "answer_deploy_approval",
     "start_rerun",
     "clear_deploy_target",

@@ -115,6 +115,8 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::deploys::get_deploy_target,
             commands::deploys::set_deploy_target,
             commands::deploys::check_deploy_target,
+            commands::deploys::engine_freeze_status,
+            commands::deploys::sync_engine_freezes,
             commands::deploys::answer_deploy_approval,
             commands::deploys::start_rerun,
             commands::deploys::clear_deploy_target,

@@ -36,7 +36,7 @@ use tokio_util::sync::CancellationToken;
 pub const DATA_DIR_ENV: &str = "LIFTOFF_DATA_DIR";
 
 /// The subcommands; `liftoff` with none of them opens the window.
-pub const SUBCOMMANDS: [&str; 12] = ["deploy", "runs", "cancel", "lock", "unlock", "rollback", "projects", "schedule", "freeze-check", "follow", "evidence", "help"];
+pub const SUBCOMMANDS: [&str; 13] = ["deploy", "runs", "cancel", "lock", "unlock", "rollback", "projects", "schedule", "freeze-check", "freeze-sync", "follow", "evidence", "help"];
 
 /// The exit codes, the same for every command (README, "Command line").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,6 +194,14 @@ enum Command {
         project: String,
         #[arg(long = "env")]
         environment: String,
+    },
+    /// Bring GitLab's deploy freeze periods in step with Liftoff's freezes
+    /// (of one project, or all): says per freeze whether it is one
+    /// repeating cron pair or dated pairs, and why. Exits 6 when a GitLab
+    /// could not be brought in step.
+    FreezeSync {
+        #[arg(long)]
+        project: Option<String>,
     },
     /// A release's evidence file for auditors: export it, or verify one.
     #[command(subcommand)]
@@ -650,6 +658,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Stop> {
             export_evidence(&store, &project, &release, out, EvidenceOptions { with_logs, with_addresses }, as_person.as_deref())
         }
         Command::Evidence(EvidenceCommand::Verify { .. }) => unreachable!("verified before the database is opened"),
+        Command::FreezeSync { project } => freeze_sync::run(&store, &keychain, project).await,
         Command::Deploy { project, environment, version, build_ref, overrides, yes, as_person } => {
             let project = project_named(&store, &project)?;
             let env = environment_id(&store, &project, &environment)?;
@@ -687,6 +696,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Stop> {
     code
 }
 
+mod freeze_sync;
 mod schedule;
 pub mod timer;
 

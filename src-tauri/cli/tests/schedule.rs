@@ -421,4 +421,52 @@ fn a_schedule_the_timer_finds_missed_gets_a_desktop_notice_once() {
     let again = d.run(&["schedule", "run-due"]);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
     assert_eq!(mine(&notices.lock().unwrap()).len(), 1);
+#[test]
+fn freeze_sync_says_per_freeze_which_way_it_goes_and_why_names_what_stops_it_and_run_due_tries_once_a_day() {
+    use liftoff_core::deploy::target::{RemoteTarget, TargetKind};
+    let d = Data::new("true");
+    let none = d.run(&["freeze-sync", "--project", "Shop"]);
+    assert_eq!(none.status.code(), Some(0), "{}", text(&none));
+    assert!(text(&none).contains("No environment of Shop deploys through GitLab CI"), "{}", text(&none));
+
+    // Production deploys through GitLab; its token was never stored.
+    let production = liftoff_core::environments::list(&d.store, &d.project_id).unwrap().into_iter().find(|e| e.name == "production").unwrap().id;
+    let mut settings = TargetSettings::local_command(CommandSpec::default());
+    settings.kind = TargetKind::GitlabCi;
+    settings.remote = Some(RemoteTarget { url: "http://127.0.0.1:9".into(), credential: "GITLAB_TOKEN".into(), project: "acme/shop".into(), ..RemoteTarget::default() });
+    target::set(&d.store, &production, &settings, Utc::now()).unwrap();
+    let window = |name: &str, start: &str, minutes: i32, rule: Option<&str>, exdates: Vec<String>| {
+        let draft = CalendarWindowDraft {
+            kind: Some(WindowKind::Freeze),
+            name: name.into(),
+            reason: String::new(),
+            start_local: start.into(),
+            minutes,
+            time_zone: "Europe/Berlin".into(),
+            rule: rule.map(str::to_owned),
+            exdates,
+            environment_ids: Vec::new(),
+        };
+        windows::create(&d.store, &d.project_id, &draft, Utc::now()).unwrap();
+    };
+    window("Weekend freeze", "2026-01-02T15:00", 66 * 60, Some("FREQ=WEEKLY;BYDAY=FR"), Vec::new());
+    window("Month end", "2026-01-30T00:00", 48 * 60, Some("FREQ=MONTHLY;BYMONTHDAY=-2"), Vec::new());
+    let out = d.run(&["freeze-sync"]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(6), "{said}");
+    assert!(said.contains("Shop → acme/shop on 127.0.0.1:9 (production):"), "{said}");
+    assert!(said.contains("  repeating: 0 15 * * 5 to 0 9 * * 1 (Europe/Berlin). “Weekend freeze” repeats every Friday at a fixed local time"), "{said}");
+    assert!(said.contains(" pairs. “Month end”: its rule picks days by their place in the month or year (BYMONTHDAY=-2, such as month-end)"), "{said}");
+    assert!(said.contains("  dated: "), "{said}");
+    assert!(said.contains("  NOT in step: The GitLab token of production could not be read: "), "{said}");
+
+    // run-due tries once a day, not every minute.
+    let first = d.run(&["schedule", "run-due"]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    assert!(!text(&first).contains("GitLab deploy freezes"), "freeze-sync just tried: {}", text(&first));
+    rusqlite::Connection::open(d.store.db_path()).unwrap().execute("UPDATE engine_freeze_syncs SET synced_at = '2026-01-01T00:00:00Z'", []).unwrap();
+    let due = d.run(&["schedule", "run-due"]);
+    assert!(text(&due).contains("liftoff: GitLab deploy freezes of acme/shop on 127.0.0.1:9 are not in step: The GitLab token of production could not be read"), "{}", text(&due));
+    let again = d.run(&["schedule", "run-due"]);
+    assert!(!text(&again).contains("GitLab deploy freezes"), "once a day: {}", text(&again));
 }

@@ -292,6 +292,8 @@ const OWNERS: &[(&str, &str)] = &[
     ("deploy_locks", "deploy::runs"),
     ("deploy_log", "deploy::runs::log"),
     ("deploy_schedules", "deploy::schedules"),
+    ("engine_freeze_periods", "deploy::freeze_sync"),
+    ("engine_freeze_syncs", "deploy::freeze_sync"),
     ("announce_settings", "announce::settings"),
     ("announce_templates", "announce::drafts"),
     ("change_sources", "announce::items"),

@@ -2,6 +2,7 @@
 //! streams to the window over a `Channel`), rollback, locks and history.
 
 use liftoff_core::deploy::engine::{self, Job, RollbackPlan, RunEvent, TargetCheck, Timing};
+use liftoff_core::deploy::freeze_sync::{self, FreezeSyncStatus, SyncReport};
 use liftoff_core::deploy::runs::{self, EnvironmentStatus, Interrupted, Lock, LogPage, Run, RunQuery};
 use liftoff_core::deploy::target::{self, Target, TargetSettings};
 use liftoff_core::deploy::shipping::Shipping;
@@ -16,6 +17,7 @@ use tauri::{AppHandle, Manager, State};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{AppError, ErrorCode, Result};
+use crate::live::BackgroundProblem;
 use crate::state::{AppState, Within};
 use crate::stream::{LineBatch, LineStream};
 
@@ -45,6 +47,42 @@ pub async fn set_deploy_target(state: State<'_, AppState>, environment_id: Strin
 pub async fn check_deploy_target(state: State<'_, AppState>, environment_id: String, settings: TargetSettings) -> Result<TargetCheck> {
     let store = state.opened_store().await?;
     Ok(engine::check_target(store, state.keychain.clone(), &environment_id, &settings).await?)
+}
+
+/// The GitLab target's line: whether GitLab's deploy freezes are in step
+/// with Liftoff's, from the last sync (no network); `None` for other kinds.
+#[tauri::command]
+#[specta::specta]
+pub async fn engine_freeze_status(state: State<'_, AppState>, environment_id: String) -> Result<Option<FreezeSyncStatus>> {
+    state.with_ctx(move |cx| Ok(freeze_sync::status(cx.store, &environment_id)?)).await
+}
+
+/// "Sync freezes now": GitLab's deploy freeze periods of the project's
+/// targets brought in step with Liftoff's freezes.
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_engine_freezes(state: State<'_, AppState>, project_id: String) -> Result<Vec<SyncReport>> {
+    let store = state.opened_store().await?;
+    Ok(freeze_sync::sync(store, state.keychain.clone(), &project_id, chrono::Utc::now(), &CancellationToken::new()).await?)
+}
+
+/// Syncs the project's GitLab freezes in the background (after a freeze
+/// edit); what stops it is shown as a notice.
+pub fn sync_freezes_in_background(app: AppHandle, state: &AppState, project_id: String) {
+    let Some(store) = state.store_if_open() else { return };
+    let keychain = state.keychain.clone();
+    tauri::async_runtime::spawn(async move {
+        let problems: Vec<String> = match freeze_sync::sync(store, keychain, &project_id, chrono::Utc::now(), &CancellationToken::new()).await {
+            Ok(reports) => reports.into_iter().filter_map(|r| r.problem.map(|p| format!("{}: {p}", r.gitlab))).collect(),
+            Err(e) => vec![e.to_string()],
+        };
+        for p in problems {
+            let message = format!("The freeze is saved, but GitLab's deploy freezes are not in step ({p}). Use “Sync freezes now” on the GitLab target once it is fixed.");
+            if let Err(e) = tauri_specta::Event::emit(&BackgroundProblem { message, detail: None }, &app) {
+                log::warn!("could not tell the window about the freeze sync: {e}");
+            }
+        }
+    });
 }
 
 #[tauri::command]

@@ -10,7 +10,7 @@ use liftoff_core::planning::picture::{self, SuggestedWindow};
 use liftoff_core::planning::profile::{self, LoadSummary};
 use liftoff_core::planning::timeline::{self, TimelineData};
 use liftoff_core::planning::window::Conflict;
-use liftoff_core::planning::windows::{self, CalendarWindow, CalendarWindowDraft};
+use liftoff_core::planning::windows::{self, CalendarWindow, CalendarWindowDraft, WindowKind};
 use liftoff_core::planning::{self, ics_export, PlanningError};
 use liftoff_core::projects;
 use liftoff_core::rules::FieldErrors;
@@ -105,20 +105,48 @@ pub async fn list_calendar_windows(state: State<'_, AppState>, project_id: Strin
 
 #[tauri::command]
 #[specta::specta]
-pub async fn create_calendar_window(state: State<'_, AppState>, project_id: String, draft: CalendarWindowDraft) -> Result<CalendarWindow> {
-    state.with_ctx(move |cx| Ok(windows::create(cx.store, &project_id, &draft, cx.now)?)).await
+pub async fn create_calendar_window(app: AppHandle, state: State<'_, AppState>, project_id: String, draft: CalendarWindowDraft) -> Result<CalendarWindow> {
+    let w = state.with_ctx(move |cx| Ok(windows::create(cx.store, &project_id, &draft, cx.now)?)).await?;
+    freezes_edited(app, &state, &w);
+    Ok(w)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn update_calendar_window(state: State<'_, AppState>, id: String, draft: CalendarWindowDraft) -> Result<CalendarWindow> {
-    state.with_ctx(move |cx| Ok(windows::update(cx.store, &id, &draft, cx.now)?)).await
+pub async fn update_calendar_window(app: AppHandle, state: State<'_, AppState>, id: String, draft: CalendarWindowDraft) -> Result<CalendarWindow> {
+    let (w, was_freeze) = state
+        .with_ctx(move |cx| {
+            let was_freeze = windows::get(cx.store, &id)?.kind == WindowKind::Freeze;
+            Ok((windows::update(cx.store, &id, &draft, cx.now)?, was_freeze))
+        })
+        .await?;
+    // A freeze that became a maintenance window leaves GitLab too.
+    if was_freeze || w.kind == WindowKind::Freeze {
+        super::deploys::sync_freezes_in_background(app, &state, w.project_id.clone());
+    }
+    Ok(w)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn delete_calendar_window(state: State<'_, AppState>, id: String) -> Result<()> {
-    state.with_ctx(move |cx| Ok(windows::delete(cx.store, &id)?)).await
+pub async fn delete_calendar_window(app: AppHandle, state: State<'_, AppState>, id: String) -> Result<()> {
+    let w = state
+        .with_ctx(move |cx| {
+            let w = windows::get(cx.store, &id)?;
+            windows::delete(cx.store, &id)?;
+            Ok(w)
+        })
+        .await?;
+    freezes_edited(app, &state, &w);
+    Ok(())
+}
+
+/// After a freeze edit, the engines' own freeze periods follow (in the
+/// background: a failure becomes a notice, the edit stays).
+fn freezes_edited(app: AppHandle, state: &AppState, w: &CalendarWindow) {
+    if w.kind == WindowKind::Freeze {
+        super::deploys::sync_freezes_in_background(app, state, w.project_id.clone());
+    }
 }
 
 /// Replaces the project's load profile with the monitoring export at `path`.

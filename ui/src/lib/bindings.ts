@@ -157,6 +157,16 @@ export const commands = {
 	 */
 	checkDeployTarget: (environmentId: string, settings: TargetSettings) => __TAURI_INVOKE<TargetCheck>("check_deploy_target", { environmentId, settings }),
 	/**
+	 *  The GitLab target's line: whether GitLab's deploy freezes are in step
+	 *  with Liftoff's, from the last sync (no network); `None` for other kinds.
+	 */
+	engineFreezeStatus: (environmentId: string) => __TAURI_INVOKE<FreezeSyncStatus | null>("engine_freeze_status", { environmentId }),
+	/**
+	 *  "Sync freezes now": GitLab's deploy freeze periods of the project's
+	 *  targets brought in step with Liftoff's freezes.
+	 */
+	syncEngineFreezes: (projectId: string) => __TAURI_INVOKE<SyncReport[]>("sync_engine_freezes", { projectId }),
+	/**
 	 *  Approves (or rejects) what a running deploy waits for on its CI/CD
 	 *  engine, as the person the window says the user is; audited.
 	 */
@@ -802,6 +812,30 @@ export type CredentialUse = {
 	variable: string,
 };
 
+/**  One engine freeze period. */
+export type CronPeriod = {
+	freezeStart: string,
+	freezeEnd: string,
+	cronTimezone: string,
+	/**
+	 *  A dated pair's occurrence, its local start (`2026-12-24T18:00`);
+	 *  `None` for a repeating pair.
+	 */
+	occurrence: string | null,
+	/**
+	 *  When a dated pair's occurrence ends (RFC 3339, UTC): after that the
+	 *  pair is stale and is removed.
+	 */
+	endsAt: string | null,
+};
+
+/**  Which way a freeze went. */
+export type CronWay = 
+/**  One repeating cron pair says exactly the same. */
+"repeating" | 
+/**  Its occurrences over the next days, one dated pair each. */
+"dated";
+
 /**  What changed in the database since the last event. */
 export type DataChanged = {
 	changes: Change[],
@@ -1049,6 +1083,16 @@ export type FreezeClash = {
 	firstGoodTime: string,
 };
 
+/**  A freeze as cron pairs, with why it went that way. */
+export type FreezeCron = {
+	windowId: string,
+	name: string,
+	way: CronWay,
+	/**  One sentence: why this way. */
+	why: string,
+	periods: CronPeriod[],
+};
+
 /**  The freeze in force on the environment now. */
 export type FreezeNow = {
 	windowId: string,
@@ -1056,6 +1100,20 @@ export type FreezeNow = {
 	reason: string,
 	start: string,
 	end: string,
+};
+
+/**
+ *  The status line of an environment's GitLab freezes, from the last sync
+ *  (no network).
+ */
+export type FreezeSyncStatus = {
+	gitlab: string,
+	inStep: boolean,
+	periods: number,
+	syncedAt: string | null,
+	problem: string | null,
+	/**  "GitLab deploy freezes: in step, 3 periods, synced …", or the problem. */
+	words: string,
 };
 
 /**
@@ -2098,6 +2156,21 @@ export type Support = {
 	contact: string,
 	/**  A feedback form or survey. */
 	feedback: string,
+};
+
+/**  One GitLab project's sync, for the window and the command line. */
+export type SyncReport = {
+	/**  "acme/shop on gitlab.example.com". */
+	gitlab: string,
+	environments: string[],
+	added: number,
+	removed: number,
+	/**  Liftoff's periods there after the sync. */
+	periods: number,
+	/**  What went wrong, in words; `None`: in step. */
+	problem: string | null,
+	freezes: FreezeCron[],
+	notes: string[],
 };
 
 export type Tally = {

@@ -255,6 +255,8 @@ export const deploys = {
   setTarget: (environmentId: string, settings: TargetSettings) => call(() => commands.setDeployTarget(environmentId, settings)),
   checkTarget: (environmentId: string, settings: TargetSettings) => call(() => commands.checkDeployTarget(environmentId, settings)),
   clearTarget: (environmentId: string) => call(() => commands.clearDeployTarget(environmentId)),
+  freezeStatus: (environmentId: string) => call(() => commands.engineFreezeStatus(environmentId)),
+  syncFreezes: (projectId: string) => call(() => commands.syncEngineFreezes(projectId)),
 };
 
 /** A release's deploy runs (create it while a component is set up): they follow the project's deploy changes. */

@@ -23,6 +23,7 @@
 
 pub mod engine;
 pub mod exec;
+pub mod freeze_sync;
 pub mod lines;
 pub mod mask;
 mod os;

@@ -3,6 +3,7 @@
 //! the timeline uses.
 
 pub mod busy;
+pub mod freeze_cron;
 pub mod ics;
 pub mod ics_export;
 pub mod load;

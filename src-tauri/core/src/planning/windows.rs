@@ -134,6 +134,10 @@ fn with_project_environments(conn: &Connection, project_id: &str, mut windows: V
     Ok(windows)
 }
 
+pub fn get(store: &Store, id: &str) -> Result<CalendarWindow, PlanningError> {
+    get_in(&*store.reader()?, id)
+}
+
 pub fn create(store: &Store, project_id: &str, draft: &CalendarWindowDraft, now: DateTime<Utc>) -> Result<CalendarWindow, PlanningError> {
     store.write(|tx| create_in(tx, project_id, draft, now))
 }

@@ -44,7 +44,7 @@ impl ChangeKind {
             "calendar_windows" | "calendar_window_environments" => ChangeKind::Calendar,
             "load_samples" | "load_patterns" => ChangeKind::Load,
             "busy_times" => ChangeKind::Availability,
-            "deploy_targets" | "deploy_runs" | "deploy_locks" | "deploy_schedules" => ChangeKind::Deploy,
+            "deploy_targets" | "deploy_runs" | "deploy_locks" | "deploy_schedules" | "engine_freeze_periods" | "engine_freeze_syncs" => ChangeKind::Deploy,
             "announce_settings" | "announce_templates" | "change_sources" | "change_items" | "announcements"
             | "announce_overrides" | "announce_sends" => ChangeKind::Announcement,
             _ => return None,

@@ -107,6 +107,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "status board: health samples of each environment, kept 7 days",
         files: &[sql_file!("0017_health_samples.sql")],
     },
+    Migration {
+        version: 18,
+        name: "the deploy freeze periods Liftoff keeps on a CI/CD engine, and each engine project's last sync",
+        files: &[sql_file!("0018_engine_freeze_periods.sql")],
+    },
 ];
 
 /// The schema version this build of Liftoff writes.

@@ -439,12 +439,21 @@ pub async fn check_target(store: Arc<Store>, keychain: Keychain, environment_id:
         Err(e) => return Ok(TargetCheck { problems: vec![e.message], summary: String::new() }),
     };
     let inputs: Vec<&str> = t.inputs.iter().map(|v| v.name.as_str()).collect();
-    let problems = match conn.check(&t, &inputs, &calls).await {
+    let mut problems = match conn.check(&t, &inputs, &calls).await {
         Ok(p) => p,
         Err(e) => vec![e.message],
     };
+    // GitLab's own freeze periods, in step with Liftoff's freezes or not.
+    let mut freezes = String::new();
+    if let (Connection::Gitlab(gl), true) = (&conn, problems.is_empty()) {
+        match crate::deploy::freeze_sync::check(&store, gl, environment_id, &clean, Utc::now(), &calls).await {
+            Ok(words) => freezes = words,
+            Err(problem) => problems.push(problem),
+        }
+    }
     let summary = if problems.is_empty() {
-        crate::rules::sentence(&format!("{engine} accepts the login, and Liftoff may start {} with the parameters it sends.", t.describe(clean.kind)))
+        let said = crate::rules::sentence(&format!("{engine} accepts the login, and Liftoff may start {} with the parameters it sends.", t.describe(clean.kind)));
+        if freezes.is_empty() { said } else { format!("{said} {freezes}") }
     } else {
         String::new()
     };

@@ -37,6 +37,9 @@ use super::{Approval, RemoteError, RemoteLine, RemotePoll, RemoteStatus, RemoteS
 use crate::deploy::lines::Stream;
 use crate::http::{Client, Error, ErrorKind};
 
+#[path = "gitlab_freezes.rs"]
+pub mod freezes;
+
 /// The variable that carries Liftoff's run id.
 pub const RUN_VARIABLE: &str = "LIFTOFF_RUN_ID";
 
