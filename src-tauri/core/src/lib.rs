@@ -14,6 +14,7 @@ pub mod deploy;
 pub mod environments;
 pub mod files;
 pub mod http;
+pub mod monitor;
 pub mod people;
 pub mod planning;
 pub mod projects;

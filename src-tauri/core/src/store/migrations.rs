@@ -99,6 +99,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "deploys on a CI/CD engine: its handle, page, words and how far its log was read",
         files: &[sql_file!("0015_remote_runs.sql")],
     },
+    Migration {
+        version: 16,
+        name: "monitoring: commits read for lead time, the metrics' index, hotfix releases, the fail window",
+        files: &[sql_file!("0016_monitoring.sql")],
+    },
 ];
 
 /// The schema version this build of Liftoff writes.
