@@ -300,6 +300,9 @@ const OWNERS: &[(&str, &str)] = &[
     ("announce_overrides", "announce::gate"),
     ("announce_sends", "announce::sends"),
     ("announce_deliveries", "announce::sends"),
+    ("run_commits", "monitor::commits"),
+    ("run_commit_reads", "monitor::commits"),
+    ("monitor_settings", "monitor::metrics"),
 ];
 
 /// Modules that may write any table: the schema's migrations, and a restore.

@@ -480,3 +480,33 @@ async fn no_repository_is_not_measured_and_the_run_ends_as_usual() {
     assert_eq!(value(metric(&dora, MetricKey::ChangeFailRate)), 0.0);
     assert!(matches!(metric(&dora, MetricKey::RecoveryTime).measured, Measured::NoCases { .. }));
 }
+
+#[test]
+fn the_sample_project_has_a_year_of_production_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_or_recover(dir.path(), Utc::now()).unwrap().store;
+    let sample = liftoff_core::sample::open_sample_project(&store, Utc::now()).unwrap();
+    let year = metrics::dora_for(&store, &sample.id, None, Period::TwelveMonths, Utc::now()).unwrap();
+    assert!(year.deployments > 80, "{}", year.deployments);
+    assert!(year.not_completed >= 5, "{}", year.not_completed);
+    for m in &year.metrics {
+        assert!(m.measured.value().is_some(), "{}: {:?}", m.name, m.measured);
+    }
+    let fail = value(metric(&year, MetricKey::ChangeFailRate));
+    assert!((0.05..0.25).contains(&fail), "{fail}");
+    let lead = value(metric(&year, MetricKey::ChangeLeadTime));
+    assert!((5.0..72.0).contains(&lead), "{lead}");
+    assert!(value(metric(&year, MetricKey::ReworkRate)) > 0.0);
+    // The quiet weeks are zeros in the weekly chart.
+    assert!(metric(&year, MetricKey::DeploymentFrequency).points.iter().filter(|p| p.value == Some(0.0)).count() >= 4);
+    // Three months hold enough deployments for values too.
+    let quarter = metrics::dora_for(&store, &sample.id, None, Period::ThreeMonths, Utc::now()).unwrap();
+    assert!(quarter.deployments >= 10, "{}", quarter.deployments);
+    assert!(quarter.metrics.iter().all(|m| !matches!(m.measured, Measured::TooLittleData { .. })));
+    // 2.3.1 is still what production runs, and rollbacks go back to it.
+    let conn = store.reader().unwrap();
+    let last: String = conn
+        .query_row("SELECT version FROM deploy_runs r JOIN environments e ON e.id = r.environment_id WHERE e.protected ORDER BY started_at DESC LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(last, "2.3.1");
+}

@@ -200,3 +200,18 @@ fn commits_between(folder: &std::path::Path, previous: Option<&str>, to: &str) -
         .filter_map(|(sha, at)| DateTime::parse_from_rfc3339(&at).ok().map(|t| (sha, clock::to_text(t.with_timezone(&Utc)))))
         .collect())
 }
+
+/// Records commits as read for a run that ran before (the sample project's
+/// history): each with its committer date, counted at this run unless an
+/// earlier one brought it to the environment.
+pub(crate) fn insert_past_in(tx: &Connection, run_id: &str, environment_id: &str, deployed_at: &str, commits: &[(String, String)]) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached("INSERT OR IGNORE INTO run_commits (run_id, environment_id, sha, committed_at, deployed_at) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    for (sha, committed_at) in commits {
+        stmt.execute(params![run_id, environment_id, sha, committed_at, deployed_at])?;
+    }
+    tx.execute(
+        "INSERT OR REPLACE INTO run_commit_reads (run_id, environment_id, deployed_at, read_at, commits, problem) VALUES (?1, ?2, ?3, ?3, ?4, NULL)",
+        params![run_id, environment_id, deployed_at, commits.len() as i64],
+    )?;
+    Ok(())
+}

@@ -36,7 +36,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::dora_bands::{self, Band};
-use crate::audit::{self, Actor, AuditCategory, Change};
+use crate::audit::Actor;
 use crate::rules::{ErrorKind, Kind};
 use crate::store::ChangeKind;
 use crate::{clock, Store, StoreError};
@@ -280,32 +280,14 @@ pub fn hotfix(store: &Store, release_id: &str) -> Result<bool, MetricsError> {
 /// Marks a release as a hotfix for an incident in production (or not);
 /// recorded in the audit log. Its production deploys count as rework.
 pub fn set_hotfix(store: &Store, release_id: &str, hotfix: bool, actor: &Actor, now: DateTime<Utc>) -> Result<bool, MetricsError> {
-    store.write(|tx| set_hotfix_in(tx, release_id, hotfix, actor, now))
+    store.write(|tx| {
+        let project_id = crate::release::set_hotfix_in(tx, release_id, hotfix, actor, now)?.ok_or(MetricsError::ReleaseNotFound)?;
+        tx.changed(ChangeKind::Release, Some(&project_id), Some(release_id));
+        Ok(hotfix)
+    })
 }
 
-pub(crate) fn set_hotfix_in(tx: &crate::store::Tx, release_id: &str, hotfix: bool, actor: &Actor, now: DateTime<Utc>) -> Result<bool, MetricsError> {
-    let (project_id, version, was): (String, String, bool) = tx
-        .query_row("SELECT project_id, version, hotfix FROM releases WHERE id = ?1", [release_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?
-        .ok_or(MetricsError::ReleaseNotFound)?;
-    if was == hotfix {
-        return Ok(hotfix);
-    }
-    tx.execute("UPDATE releases SET hotfix = ?2 WHERE id = ?1", params![release_id, hotfix])?;
-    let summary = if hotfix {
-        format!("Release {version} marked as a hotfix for an incident in production")
-    } else {
-        format!("Release {version} no longer marked as a hotfix")
-    };
-    audit::record(
-        tx,
-        actor,
-        &clock::to_text(now),
-        Change { project_id: &project_id, release_id: Some(release_id), item_id: None, category: AuditCategory::Release, action: "release.hotfix", summary, reason: "" },
-    )?;
-    tx.changed(ChangeKind::Release, Some(&project_id), Some(release_id));
-    Ok(hotfix)
-}
+
 
 // ---------------------------------------------------------------------------
 // Production deployments (also for the maturity level)
