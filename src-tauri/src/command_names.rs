@@ -137,4 +137,11 @@ pub const COMMAND_NAMES: &[&str] = &[
     "read_recipients_file",
     "read_ca_certificate",
     "show_in_folder",
+    "dora_metrics",
+    "suggested_metrics_path",
+    "export_metrics",
+    "monitor_settings",
+    "set_fail_window",
+    "release_hotfix",
+    "set_release_hotfix",
 ];

@@ -171,6 +171,13 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::announce::read_recipients_file,
             commands::announce::read_ca_certificate,
             commands::files::show_in_folder,
+            commands::monitor_metrics::dora_metrics,
+            commands::monitor_metrics::suggested_metrics_path,
+            commands::monitor_metrics::export_metrics,
+            commands::monitor_metrics::monitor_settings,
+            commands::monitor_metrics::set_fail_window,
+            commands::monitor_metrics::release_hotfix,
+            commands::monitor_metrics::set_release_hotfix,
         ])
 }
 

@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod deploys;
 pub mod environments;
 pub mod files;
+pub mod monitor_metrics;
 pub mod people;
 pub mod planning;
 pub mod projects;
