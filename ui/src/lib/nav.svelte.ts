@@ -8,6 +8,7 @@ export type ProjectTab =
   | "releases"
   | "deploys"
   | "announcements"
+  | "metrics"
   | "environments"
   | "people"
   | "settings";
@@ -32,6 +33,7 @@ export const PROJECT_TABS: { tab: ProjectTab; label: string }[] = [
   { tab: "releases", label: "Releases" },
   { tab: "deploys", label: "Deploys" },
   { tab: "announcements", label: "Announcements" },
+  { tab: "metrics", label: "Metrics" },
   { tab: "environments", label: "Environments" },
   { tab: "people", label: "People" },
   { tab: "settings", label: "Project settings" },
