@@ -470,7 +470,8 @@ fn production_history(tx: &Connection, project: &Project, production: &str, now:
     let who = ["Lena Fischer", "Omar Haddad", "Priya Nair"];
     // Lead times of a deploy's commits, in hours before the deploy started.
     let ages = [3.0, 20.0, 6.5, 27.0, 49.0, 1.5, 72.0, 18.0, 120.0, 30.0, 9.0, 44.0];
-    let mut minor = 22 * 10 - (slots.len() as i64 + 8) / 8; // ends at 2.2.x
+    // Versions 1.0.0 onwards, eight patches a minor, ending at 2.1 or 2.2.
+    let mut minor = 22 - (slots.len() as i64 + 8) / 8;
     let mut patch = 0;
     let mut version = || {
         let v = format!("{}.{}.{}", minor / 10, minor % 10, patch);
@@ -581,7 +582,7 @@ fn production_history(tx: &Connection, project: &Project, production: &str, now:
             if n == hotfix_slot {
                 // Invoices without a tax line: fixed the same afternoon.
                 let fix = version();
-                let draft = ReleaseDraft { version: fix.clone(), name: "Tax line on invoices".into(), scope: "Hotfix: invoices issued since the morning lacked their tax line.".into(), target_date: None };
+                let draft = ReleaseDraft { version: fix.clone(), name: "Tax line fix".into(), scope: "Hotfix: invoices issued since the morning lacked their tax line.".into(), target_date: None };
                 let lena = Actor { person_id: None, name: "Lena Fischer".into() };
                 let release = releases::create_in(tx, &project.id, &draft, &lena, start).map_err(|e| err(&e))?;
                 releases::set_past_state_in(tx, &release.id, ReleaseState::Released).map_err(|e| err(&e))?;

@@ -509,4 +509,8 @@ fn the_sample_project_has_a_year_of_production_history() {
         .query_row("SELECT version FROM deploy_runs r JOIN environments e ON e.id = r.environment_id WHERE e.protected ORDER BY started_at DESC LIMIT 1", [], |r| r.get(0))
         .unwrap();
     assert_eq!(last, "2.3.1");
+    let odd: i64 = conn
+        .query_row("SELECT count(*) FROM deploy_runs WHERE NOT (version GLOB '[12].[0-9].[0-9]')", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(odd, 0, "the history's versions run from 1.0.0 to 2.2.x, before 2.3.1");
 }
