@@ -492,7 +492,7 @@ fn production_history(tx: &Connection, project: &Project, production: &str, now:
         let id = uuid::Uuid::now_v7().to_string();
         let secs = 64 + (started.timestamp() % 40);
         let ended = started + Duration::seconds(secs);
-        let deployed = state != RunState::Failed;
+        let deployed = matches!(state, RunState::Succeeded | RunState::FailedVerification);
         let checked = matches!(state, RunState::Succeeded);
         let steps = serde_json::json!([
             step("Back up the database", 900, started, true),
@@ -505,7 +505,7 @@ fn production_history(tx: &Connection, project: &Project, production: &str, now:
                 "The smoke check “The live version is the one deployed” failed: the service still answered with the old version.".to_owned(),
                 "Smoke check failed".to_owned(),
             ),
-            (_, RunState::Cancelled) => ("Cancelled by Lena Fischer.".to_owned(), "Cancelled".to_owned()),
+            (_, RunState::TimedOut) => ("The step Deploy timed out after 300 s and was stopped.".to_owned(), "Waiting for 3 of 3 instances to become ready".to_owned()),
             _ => ("The step Deploy failed with exit code 1.".to_owned(), "error: the rollout did not become ready in time".to_owned()),
         };
         let what = match kind {
@@ -556,8 +556,8 @@ fn production_history(tx: &Connection, project: &Project, production: &str, now:
             verify(&id, &mut pending)?;
             verified = Some(v);
         } else if n == 29 {
-            // Cancelled after a wrong version was picked, then deployed.
-            record(RunKind::Deploy, RunState::Cancelled, &v, None, by, start, previous.as_deref())?;
+            // The rollout hung and timed out; deployed again 25 minutes later.
+            record(RunKind::Deploy, RunState::TimedOut, &v, None, by, start, previous.as_deref())?;
             let again = start + Duration::minutes(25);
             let id = record(RunKind::Deploy, RunState::Succeeded, &v, None, by, again, previous.as_deref())?;
             verify(&id, &mut pending)?;
