@@ -33,7 +33,7 @@ const LANDED: &[(&str, &str)] = &[
     ("0013_announcement_words.sql", "a8b69aff8bf2b1a178b7d86cb1b5b95eff76f4f6294892b0e54438fd3424b8c0"),
     ("0014_deploy_schedules.sql", "0e9450edbd8fdbcd385c1b7b70bd96d8ccb3522e5efc828f7a1df5fdac135bcd"),
     ("0015_remote_runs.sql", "8ed64820d8a3fcef02e71ad97734c301441281be58a36f9bc4ca9312456e5a7f"),
-    ("0016_monitoring.sql", "3478aa687eb2721133e7f0314cf9dcf91c220024bf01e1b597aac77666be0115"),
+    ("0016_monitoring.sql", "daf8225dce4d1e123c37649684979a71be0b3e3a250b3299f65cbf3ae3751eb9"),
 ];
 
 fn migrations_dir() -> PathBuf {

@@ -287,7 +287,7 @@ fn the_runs_are_read_from_the_covering_index_alone() {
     let conn = d.store.reader().unwrap();
     let plan: Vec<String> = conn
         .prepare(
-            "EXPLAIN QUERY PLAN SELECT started_at, ended_at, state, kind, version, release_id FROM deploy_runs
+            "EXPLAIN QUERY PLAN SELECT started_at, ended_at, state, kind, version, release_id, id FROM deploy_runs
              WHERE environment_id = ?1 AND started_at >= ?2 AND started_at < ?3 ORDER BY started_at",
         )
         .unwrap()
@@ -324,6 +324,8 @@ fn the_production_deployments_the_maturity_level_reads() {
         [("1.0.0", false), ("1.1.0", true), ("1.1.1", true), ("1.2.0", false), ("1.2.1", false), ("1.3.0", true), ("1.3.1", false), ("1.4.0", false)]
     );
     assert!(list[4].run.hotfix);
+    let named: i64 = conn.query_row("SELECT count(*) FROM deploy_runs WHERE id = ?1 AND version = '1.1.0'", [&list[1].run.id], |r| r.get(0)).unwrap();
+    assert_eq!(named, 1, "each deployment names its run");
 }
 
 // ---------------------------------------------------------------------------

@@ -296,6 +296,7 @@ pub fn set_hotfix(store: &Store, release_id: &str, hotfix: bool, actor: &Actor, 
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductionRun {
+    pub id: String,
     pub environment_id: String,
     pub started_at: String,
     pub ended_at: Option<String>,
@@ -368,7 +369,7 @@ fn runs_in(conn: &Connection, project_id: &str, ids: &[String], from: &str, to: 
         rows.collect::<rusqlite::Result<_>>()?
     };
     let mut stmt = conn.prepare_cached(
-        "SELECT started_at, ended_at, state, kind, version, release_id FROM deploy_runs
+        "SELECT started_at, ended_at, state, kind, version, release_id, id FROM deploy_runs
          WHERE environment_id = ?1 AND started_at >= ?2 AND started_at < ?3 ORDER BY started_at",
     )?;
     let mut out = Vec::new();
@@ -376,6 +377,7 @@ fn runs_in(conn: &Connection, project_id: &str, ids: &[String], from: &str, to: 
         let rows = stmt.query_map(params![id, from, to], |r| {
             let release_id: Option<String> = r.get(5)?;
             Ok(ProductionRun {
+                id: r.get(6)?,
                 environment_id: id.clone(),
                 started_at: r.get(0)?,
                 ended_at: r.get(1)?,
@@ -422,7 +424,7 @@ fn judge(runs: &[ProductionRun], fail_window: Duration) -> Vec<(usize, Productio
         let at = end_of(remedy);
         let before = judged
             .iter_mut()
-            .filter(|(_, d)| d.run.environment_id == remedy.environment_id && d.run != *remedy && end_of(&d.run) < at)
+            .filter(|(_, d)| d.run.environment_id == remedy.environment_id && d.run.id != remedy.id && end_of(&d.run) < at)
             .max_by_key(|(_, d)| end_of(&d.run));
         if let Some((_, d)) = before {
             if at - end_of(&d.run) <= fail_window {
