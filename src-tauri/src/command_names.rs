@@ -151,4 +151,11 @@ pub const COMMAND_NAMES: &[&str] = &[
     "save_history_csv",
     "suggested_evidence_path",
     "export_evidence",
+    "dora_metrics",
+    "suggested_metrics_path",
+    "export_metrics",
+    "monitor_settings",
+    "set_fail_window",
+    "release_hotfix",
+    "set_release_hotfix",
 ];

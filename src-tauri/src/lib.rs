@@ -185,6 +185,13 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::monitor_evidence::save_history_csv,
             commands::monitor_evidence::suggested_evidence_path,
             commands::monitor_evidence::export_evidence,
+            commands::monitor_metrics::dora_metrics,
+            commands::monitor_metrics::suggested_metrics_path,
+            commands::monitor_metrics::export_metrics,
+            commands::monitor_metrics::monitor_settings,
+            commands::monitor_metrics::set_fail_window,
+            commands::monitor_metrics::release_hotfix,
+            commands::monitor_metrics::set_release_hotfix,
         ])
 }
 

@@ -249,6 +249,9 @@ fn deploys(tx: &Connection, project: &Project, demo: &std::path::Path, now: Date
         )
         .map_err(|e| err(&e))?;
     }
+    if let Some((production, _, _)) = envs.iter().find(|(_, _, protected)| *protected) {
+        production_history(tx, project, production, now)?;
+    }
     // What the demo script would have left after 2.3.1.
     let state = demo.join("state");
     if std::fs::create_dir_all(&state).is_ok() {
@@ -440,4 +443,166 @@ fn second_last_day_of_month(day: chrono::NaiveDate) -> chrono::NaiveDate {
     let first = day.with_day(1).unwrap_or(day);
     let next = first.checked_add_months(chrono::Months::new(1)).unwrap_or(first);
     next - Days::new(2)
+}
+
+/// A year of production deploys before 2.3.1, so that the Metrics page has
+/// real charts: two deploys a week (Tuesdays and Thursdays), two quiet
+/// weeks in the middle, failed verifications rolled back within the half
+/// hour, a few deploys rolled back hours later, deploys that did not
+/// complete and were retried, one hotfix release, and each verified
+/// deploy's commits with their committer times. All of it ends four weeks
+/// before today, before 2.3.1 and everything the other pages look at.
+fn production_history(tx: &Connection, project: &Project, production: &str, now: DateTime<Utc>) -> Result<(), String> {
+    use crate::deploy::runs::{insert_past_kind_in, Past};
+    use crate::deploy::{RunKind, RunState};
+    use chrono::Duration;
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    let today = now.date_naive().and_hms_opt(0, 0, 0).ok_or("no midnight")?.and_utc();
+    // The deploy days, oldest first: Tuesdays and Thursdays from a year ago
+    // to four weeks ago, but for two quiet weeks (the team's holiday).
+    let slots: Vec<DateTime<Utc>> = (29..=365)
+        .rev()
+        .map(|d| today - Duration::days(d))
+        .filter(|day| matches!(day.weekday().num_days_from_monday(), 1 | 3))
+        .filter(|day| !(190..204).contains(&(today - *day).num_days()))
+        .enumerate()
+        .map(|(n, day)| day + Duration::hours(8 + 2 * (n as i64 % 3)) + Duration::minutes(7 * (n as i64 % 5)))
+        .collect();
+    let hotfix_slot = slots.len() * 2 / 3;
+    let who = ["Lena Fischer", "Omar Haddad", "Priya Nair"];
+    // Lead times of a deploy's commits, in hours before the deploy started.
+    let ages = [3.0, 20.0, 6.5, 27.0, 49.0, 1.5, 72.0, 18.0, 120.0, 30.0, 9.0, 44.0];
+    // Versions 1.0.0 onwards, eight patches a minor, ending at 2.1 or 2.2.
+    let mut minor = 22 - (slots.len() as i64 + 8) / 8;
+    let mut patch = 0;
+    let mut version = || {
+        let v = format!("{}.{}.{}", minor / 10, minor % 10, patch);
+        patch += 1;
+        if patch == 8 {
+            (minor, patch) = (minor + 1, 0);
+        }
+        v
+    };
+    let mut verified: Option<String> = None;
+    // Commits made since the last verified deploy, read at the next one.
+    let mut pending: Vec<(String, String)> = Vec::new();
+    let step = |name: &str, ms: i64, at: DateTime<Utc>, ok: bool| {
+        serde_json::json!({"name": name, "state": if ok { "succeeded" } else { "failed" }, "startedAt": crate::clock::to_text(at),
+            "endedAt": crate::clock::to_text(at + Duration::milliseconds(ms)), "durationMs": ms, "detail": if ok { "exit code 0" } else { "failed with exit code 1" }})
+    };
+    let record = |kind: RunKind, state: RunState, version: &str, release: Option<&str>, by: &str, started: DateTime<Utc>, previous: Option<&str>| -> Result<String, String> {
+        let id = uuid::Uuid::now_v7().to_string();
+        let secs = 64 + (started.timestamp() % 40);
+        let ended = started + Duration::seconds(secs);
+        let deployed = matches!(state, RunState::Succeeded | RunState::FailedVerification);
+        let checked = matches!(state, RunState::Succeeded);
+        let steps = serde_json::json!([
+            step("Back up the database", 900, started, true),
+            step("Deploy", (secs - 2) * 1000, started + Duration::seconds(1), deployed),
+            step("Smoke: The live version is the one deployed", 40, started + Duration::seconds(secs - 1), checked)
+        ]);
+        let (outcome, last) = match (kind, state) {
+            (_, RunState::Succeeded) => (format!("{version} deployed and verified by its smoke checks."), format!("Deployed {version} to production")),
+            (_, RunState::FailedVerification) => (
+                "The smoke check “The live version is the one deployed” failed: the service still answered with the old version.".to_owned(),
+                "Smoke check failed".to_owned(),
+            ),
+            (_, RunState::TimedOut) => ("The step Deploy timed out after 300 s and was stopped.".to_owned(), "Waiting for 3 of 3 instances to become ready".to_owned()),
+            _ => ("The step Deploy failed with exit code 1.".to_owned(), "error: the rollout did not become ready in time".to_owned()),
+        };
+        let what = match kind {
+            RunKind::Deploy => "Deploying",
+            RunKind::Rollback => "Rolling back to",
+            RunKind::SwitchBack => "Switching back to",
+        };
+        let log = vec![format!("{what} Northwind Billing (sample) {version} to production"), "Rolling out to 3 instances (max unavailable 1)".to_owned(), last];
+        let past = Past {
+            id: &id,
+            project_id: &project.id,
+            environment_id: production,
+            release_id: release,
+            version,
+            build_ref: &format!("v{version}"),
+            started_by: by,
+            started_at: started,
+            ended_at: ended,
+            state,
+            outcome: &outcome,
+            steps: &steps.to_string(),
+            log: &log,
+        };
+        insert_past_kind_in(tx, &past, kind, previous).map_err(|e| err(&e))?;
+        Ok(id)
+    };
+    for (n, start) in slots.iter().copied().enumerate() {
+        let by = who[n % 3];
+        let v = version();
+        // This version's commits, made in the days before it.
+        for (j, age) in ages.iter().cycle().skip(n * 5 % ages.len()).take(1 + (n * 7) % 5).enumerate() {
+            let sha = sha_hex(&format!("northwind-{v}-{j}"));
+            pending.push((sha, crate::clock::to_text(start - Duration::minutes((age * 60.0) as i64))));
+        }
+        let previous = verified.clone();
+        // Read at the end of a verified deploy, as the engine does.
+        let verify = |id: &str, pending: &mut Vec<(String, String)>| -> Result<(), String> {
+            let ended: String = tx.query_row("SELECT ended_at FROM deploy_runs WHERE id = ?1", [id], |r| r.get(0)).map_err(|e| err(&e))?;
+            crate::monitor::commits::insert_past_in(tx, id, production, &ended, pending).map_err(|e| err(&e))?;
+            pending.clear();
+            Ok(())
+        };
+        if n % 11 == 3 {
+            // The deploy step failed; the retry an hour later went through.
+            record(RunKind::Deploy, RunState::Failed, &v, None, by, start, previous.as_deref())?;
+            let retry = start + Duration::hours(1);
+            let id = record(RunKind::Deploy, RunState::Succeeded, &v, None, by, retry, previous.as_deref())?;
+            verify(&id, &mut pending)?;
+            verified = Some(v);
+        } else if n == 29 {
+            // The rollout hung and timed out; deployed again 25 minutes later.
+            record(RunKind::Deploy, RunState::TimedOut, &v, None, by, start, previous.as_deref())?;
+            let again = start + Duration::minutes(25);
+            let id = record(RunKind::Deploy, RunState::Succeeded, &v, None, by, again, previous.as_deref())?;
+            verify(&id, &mut pending)?;
+            verified = Some(v);
+        } else if n % 13 == 5 {
+            // Failed verification; rolled back to the version before.
+            record(RunKind::Deploy, RunState::FailedVerification, &v, None, by, start, previous.as_deref())?;
+            if let Some(back) = previous.as_deref() {
+                record(RunKind::Rollback, RunState::Succeeded, back, None, by, start + Duration::minutes(18 + (n as i64 % 4) * 9), Some(&v))?;
+            }
+        } else if n % 17 == 9 {
+            // Verified, but support saw wrong totals hours later: rolled back.
+            let id = record(RunKind::Deploy, RunState::Succeeded, &v, None, by, start, previous.as_deref())?;
+            verify(&id, &mut pending)?;
+            if let Some(back) = previous.as_deref() {
+                record(RunKind::Rollback, RunState::Succeeded, back, None, "Lena Fischer", start + Duration::hours(3 + (n as i64 % 3)), Some(&v))?;
+            }
+        } else {
+            let id = record(RunKind::Deploy, RunState::Succeeded, &v, None, by, start, previous.as_deref())?;
+            verify(&id, &mut pending)?;
+            verified = Some(v.clone());
+            if n == hotfix_slot {
+                // Invoices without a tax line: fixed the same afternoon.
+                let fix = version();
+                let draft = ReleaseDraft { version: fix.clone(), name: "Tax line fix".into(), scope: "Hotfix: invoices issued since the morning lacked their tax line.".into(), target_date: None };
+                let lena = Actor { person_id: None, name: "Lena Fischer".into() };
+                let release = releases::create_in(tx, &project.id, &draft, &lena, start).map_err(|e| err(&e))?;
+                releases::set_past_state_in(tx, &release.id, ReleaseState::Released).map_err(|e| err(&e))?;
+                releases::set_hotfix_in(tx, &release.id, true, &lena, start).map_err(|e| err(&e))?;
+                let at = start + Duration::hours(4) + Duration::minutes(40);
+                pending.push((sha_hex(&format!("northwind-{fix}-0")), crate::clock::to_text(at - Duration::minutes(95))));
+                let id = record(RunKind::Deploy, RunState::Succeeded, &fix, Some(&release.id), "Omar Haddad", at, Some(&v))?;
+                verify(&id, &mut pending)?;
+                verified = Some(fix);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A commit hash for the sample's history (the sample repository holds only
+/// 2.3.1 and 2.4.0): the SHA-1-sized start of a SHA-256.
+fn sha_hex(seed: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(seed.as_bytes()).iter().take(20).map(|b| format!("{b:02x}")).collect()
 }

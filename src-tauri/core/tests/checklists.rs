@@ -526,7 +526,8 @@ fn the_sample_project_shows_a_release_under_way() {
     let project = liftoff_core::sample::open_sample_project(&store, t0()).unwrap();
     assert_eq!(people::list(&store, &project.id).unwrap().len(), 4);
     let list = releases::list(&store, &project.id, None).unwrap();
-    assert_eq!(list.len(), 2, "2.4.0 under way, and 2.3.1 released before it");
+    assert_eq!(list.len(), 3, "2.4.0 under way, 2.3.1 released before it, and the hotfix of the year's history");
+    assert_eq!(list.iter().filter(|r| r.release.name == "Tax line fix" && r.release.state == ReleaseState::Released).count(), 1);
     let old = list.iter().find(|r| r.release.version == "2.3.1").unwrap();
     assert_eq!(old.release.state, ReleaseState::Released);
     let current = list.iter().find(|r| r.release.version == "2.4.0").unwrap();

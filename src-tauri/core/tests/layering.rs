@@ -303,6 +303,9 @@ const OWNERS: &[(&str, &str)] = &[
     ("announce_sends", "announce::sends"),
     ("announce_deliveries", "announce::sends"),
     ("health_samples", "monitor::health"),
+    ("run_commits", "monitor::commits"),
+    ("run_commit_reads", "monitor::commits"),
+    ("monitor_settings", "monitor::metrics"),
 ];
 
 /// Modules that may write any table: the schema's migrations, and a restore.

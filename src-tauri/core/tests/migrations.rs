@@ -33,6 +33,7 @@ const LANDED: &[(&str, &str)] = &[
     ("0013_announcement_words.sql", "a8b69aff8bf2b1a178b7d86cb1b5b95eff76f4f6294892b0e54438fd3424b8c0"),
     ("0014_deploy_schedules.sql", "0e9450edbd8fdbcd385c1b7b70bd96d8ccb3522e5efc828f7a1df5fdac135bcd"),
     ("0015_remote_runs.sql", "8ed64820d8a3fcef02e71ad97734c301441281be58a36f9bc4ca9312456e5a7f"),
+    ("0016_monitoring.sql", "daf8225dce4d1e123c37649684979a71be0b3e3a250b3299f65cbf3ae3751eb9"),
     ("0017_health_samples.sql", "5eabb4c9ed5d265218a03e47e8086520c1790657a40356aa43947e0c9db16865"),
     ("0018_engine_freeze_periods.sql", "ea22f24565761996acfd5fabd2b4033b8caa6867e080df199959dbadb1131b7c"),
 ];

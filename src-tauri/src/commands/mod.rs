@@ -13,6 +13,7 @@ pub mod monitor_maturity;
 pub mod files;
 pub mod monitor_board;
 pub mod monitor_evidence;
+pub mod monitor_metrics;
 pub mod people;
 pub mod planning;
 pub mod projects;

@@ -346,6 +346,28 @@ export const commands = {
 	 *  and records its head hash in the release's audit log.
 	 */
 	exportEvidence: (releaseId: string, options: EvidenceOptions, path: string, actor: string | null) => __TAURI_INVOKE<EvidenceSaved>("export_evidence", { releaseId, options, path, actor }),
+	/**
+	 *  The project's DORA metrics over `period` (ending now), for one
+	 *  production environment or, with `None`, all of them.
+	 */
+	doraMetrics: (projectId: string, environmentId: string | null, period: Period) => __TAURI_INVOKE<Dora>("dora_metrics", { projectId, environmentId, period }),
+	/**  Where the Save dialog proposes to write the metrics' CSV. */
+	suggestedMetricsPath: (projectId: string, period: Period) => __TAURI_INVOKE<string>("suggested_metrics_path", { projectId, period }),
+	/**
+	 *  Writes the metrics as CSV at `path` (from the Save dialog, which has
+	 *  asked before replacing a file); returns the path.
+	 */
+	exportMetrics: (projectId: string, environmentId: string | null, period: Period, path: string) => __TAURI_INVOKE<string>("export_metrics", { projectId, environmentId, period, path }),
+	monitorSettings: (projectId: string) => __TAURI_INVOKE<MonitorSettings>("monitor_settings", { projectId }),
+	/**
+	 *  Sets the hours within which a rollback, a switch back or a hotfix makes
+	 *  the production deployment before it count as failed.
+	 */
+	setFailWindow: (projectId: string, hours: number, actor: string | null) => __TAURI_INVOKE<MonitorSettings>("set_fail_window", { projectId, hours, actor }),
+	/**  Whether the release is marked "hotfix for an incident". */
+	releaseHotfix: (releaseId: string) => __TAURI_INVOKE<boolean>("release_hotfix", { releaseId }),
+	/**  Marks the release as a hotfix for an incident in production (or not). */
+	setReleaseHotfix: (releaseId: string, hotfix: boolean, actor: string | null) => __TAURI_INVOKE<boolean>("set_release_hotfix", { releaseId, hotfix, actor }),
 };
 
 /** Events */
@@ -502,6 +524,18 @@ export type BackgroundProblem = {
 	message: string,
 	/**  The technical text behind the message, for "Details". */
 	detail: string | null,
+};
+
+export type Band = "elite" | "high" | "medium" | "low";
+
+/**  The DORA cluster a value falls in, with the report and year. */
+export type BandMatch = {
+	band: Band,
+	label: string,
+	year: number,
+	source: string,
+	/**  The report's value for each cluster of this metric. */
+	clusters: string,
 };
 
 /**  What an indication rests on: a run, a release or a setting. */
@@ -875,6 +909,29 @@ export type DeployRequest = {
 	decisions: Decision[],
 	/**  The lead saw the warnings (outside the window) and goes ahead. */
 	acceptWarnings: boolean,
+};
+
+export type Dora = {
+	projectId: string,
+	/**  The production environment asked for; `None` is all of them. */
+	environmentId: string | null,
+	/**  The project's production environments, for the picker. */
+	environments: ProductionEnvironment[],
+	period: Period,
+	from: string,
+	to: string,
+	failWindowHours: number,
+	deployments: number,
+	/**
+	 *  Runs of kind deploy on production that failed, were cancelled,
+	 *  timed out or were interrupted.
+	 */
+	notCompleted: number,
+	metrics: Metric[],
+	bandsYear: number,
+	bandsSource: string,
+	/**  Set when the project has no production environment at all. */
+	noProduction: string | null,
 };
 
 export type Draft = {
@@ -1462,11 +1519,49 @@ export type Maturity = {
 	nextSteps: NextStep[],
 };
 
+/**  A metric's value, or why there is none. */
+export type Measured = 
+/**  `value` in the metric's unit (per week, hours, or a fraction). */
+{ state: "value"; value: number | null; words: string; band: BandMatch | null } | 
+/**  Fewer than [`MIN_DEPLOYMENTS`] production deployments. */
+{ state: "tooLittleData"; words: string } | 
+/**  Cannot be measured from what Liftoff recorded, and why. */
+{ state: "notMeasured"; why: string } | 
+/**
+ *  Enough deployments, but nothing to take a value of (no failure to
+ *  recover from).
+ */
+{ state: "noCases"; words: string };
+
 /**
  *  Where an announcement goes. Named `Medium` in TypeScript, where
  *  `Channel` is Tauri's IPC channel.
  */
 export type Medium = "email" | "inApp" | "social" | "releaseNotes";
+
+export type Metric = {
+	key: MetricKey,
+	name: string,
+	/**  DORA's definition, quoted. */
+	definition: string,
+	/**  How Liftoff counts it, in a sentence. */
+	howCounted: string,
+	/**  Since when DORA names or counts it so, where that changed. */
+	history: string | null,
+	measured: Measured,
+	/**
+	 *  A second figure: the median time between deployments, lead time's
+	 *  90th percentile, recoveries still open.
+	 */
+	secondary: string | null,
+	sample: number,
+	sampleWords: string,
+	/**  The unit of `value` and of the points: "per week", "hours", "ratio". */
+	unit: string,
+	points: Point[],
+};
+
+export type MetricKey = "deploymentFrequency" | "changeLeadTime" | "changeFailRate" | "recoveryTime" | "reworkRate";
 
 /**
  *  Why a release may not pass yet: one required item, or the lack of any
@@ -1479,6 +1574,10 @@ export type MissingItem = {
 	status: ItemStatus | null,
 	/**  In words: "open, owner Omar; overdue since Fri 20 Nov", "awaiting sign-off by Dana". */
 	why: string,
+};
+
+export type MonitorSettings = {
+	failWindowHours: number,
 };
 
 /**
@@ -1550,6 +1649,8 @@ export type PathStop = {
 	latestState: RunState | null,
 };
 
+export type Period = "threeMonths" | "sixMonths" | "twelveMonths";
+
 export type Person = {
 	id: string,
 	projectId: string,
@@ -1597,6 +1698,16 @@ export type PieceKind =
 /**  The change items' block: the list of items. */
 "changes";
 
+/**  One week's point of a metric's chart. */
+export type Point = {
+	/**  The Monday-or-other day the week starts (UTC date). */
+	weekStart: string,
+	/**  `None`: too little data, or nothing to take a value of. */
+	value: number | null,
+	/**  What the value rests on (deployments, commits or recoveries). */
+	sample: number,
+};
+
 export type PreflightCheck = {
 	/**  `target`, `gate`, `freeze`, `window`, `promotion`, `lock`, `credentials`. */
 	key: string,
@@ -1613,6 +1724,11 @@ export type PreflightCheck = {
 export type Proc = {
 	pid: number,
 	/**  The program's name, as the system shows it. */
+	name: string,
+};
+
+export type ProductionEnvironment = {
+	id: string,
 	name: string,
 };
 

@@ -18,6 +18,7 @@ export type FileKind =
   | "project" // project files, exported and imported
   | "checklist" // checklists and templates, exported and imported
   | "calendar" // the project's calendar, exported
+  | "metrics" // DORA metrics, exported
   | "runLog" // deploy logs
   | "announcement" // announcement exports
   | "loadCsv" // monitoring exports, imported

@@ -10,6 +10,7 @@ export type ProjectTab =
   | "deploys"
   | "history"
   | "announcements"
+  | "metrics"
   | "maturity"
   | "environments"
   | "people"
@@ -39,6 +40,7 @@ export const PROJECT_TABS: { tab: ProjectTab; label: string }[] = [
   { tab: "deploys", label: "Deploys" },
   { tab: "history", label: "History" },
   { tab: "announcements", label: "Announcements" },
+  { tab: "metrics", label: "Metrics" },
   { tab: "maturity", label: "Maturity" },
   { tab: "environments", label: "Environments" },
   { tab: "people", label: "People" },

@@ -433,6 +433,33 @@ pub(crate) fn set_past_state_in(tx: &Connection, id: &str, state: ReleaseState) 
     Ok(())
 }
 
+/// Marks the release as a hotfix for an incident in production (or not),
+/// with an audit entry; `None` when there is no such release. The metrics
+/// count its production deploys as rework (`monitor::metrics`).
+pub(crate) fn set_hotfix_in(tx: &Connection, id: &str, hotfix: bool, actor: &Actor, now: DateTime<Utc>) -> rusqlite::Result<Option<String>> {
+    let Some((project_id, version, was)) = tx
+        .query_row("SELECT project_id, version, hotfix FROM releases WHERE id = ?1", [id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?)))
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    if was != hotfix {
+        tx.execute("UPDATE releases SET hotfix = ?2 WHERE id = ?1", params![id, hotfix])?;
+        let summary = if hotfix {
+            format!("Release {version} marked as a hotfix for an incident in production")
+        } else {
+            format!("Release {version} no longer marked as a hotfix")
+        };
+        audit::record(
+            tx,
+            actor,
+            &clock::to_text(now),
+            Change { project_id: &project_id, release_id: Some(id), item_id: None, category: AuditCategory::Release, action: "release.hotfix", summary, reason: "" },
+        )?;
+    }
+    Ok(Some(project_id))
+}
+
 /// Moves a release as a deploy found it: deploying when a run to a
 /// protected environment starts, verified when its smoke checks pass,
 /// rolled back when a rollback replaces it. The deploy's preflight already

@@ -99,9 +99,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "deploys on a CI/CD engine: its handle, page, words and how far its log was read",
         files: &[sql_file!("0015_remote_runs.sql")],
     },
-    // Migration 16 (0016_monitoring.sql) comes with the metrics branch; this
-    // empty stand-in keeps the versions dense until it is merged over it.
-    Migration { version: 16, name: "monitoring (on the metrics branch)", files: &[] },
+    Migration {
+        version: 16,
+        name: "monitoring: commits read for lead time, the metrics' index, hotfix releases, the fail window",
+        files: &[sql_file!("0016_monitoring.sql")],
+    },
     Migration {
         version: 17,
         name: "status board: health samples of each environment, kept 7 days",

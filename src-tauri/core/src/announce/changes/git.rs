@@ -116,6 +116,39 @@ pub fn read(repo: &Path, from: Option<&str>, to: &str) -> Result<Vec<SuggestedIt
         .collect())
 }
 
+/// The commits in `from..to` (all of `to`'s history when `from` is
+/// `None`) as (full hash, committer date as git writes it, `%cI`), newest
+/// first, merges included: what lead time counts. At most `limit` are
+/// read; more is [`ChangesError::TooManyCommits`].
+pub fn commit_times(repo: &Path, from: Option<&str>, to: &str, limit: usize) -> Result<Vec<(String, String)>, ChangesError> {
+    check_repository(repo)?;
+    let (to_name, to_sha) = resolve_name(repo, to)?;
+    let (range, range_text) = match from {
+        Some(from) => {
+            let (from_name, from_sha) = resolve_name(repo, from)?;
+            (format!("{from_sha}..{to_sha}"), format!("{from_name}..{to_name}"))
+        }
+        None => (to_sha, format!("The history of {to_name}")),
+    };
+    let max = format!("--max-count={}", limit + 1);
+    let out = git(repo, &["-c", "log.showSignature=false", "log", "--no-color", &max, "--format=%H %cI", &range, "--"])?;
+    if !out.ok {
+        return Err(failed("read the history", &out.stderr));
+    }
+    let hex = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let commits: Vec<(String, String)> = out
+        .stdout
+        .lines()
+        .filter_map(|l| l.trim().split_once(' '))
+        .filter(|(sha, _)| hex(sha))
+        .map(|(sha, at)| (sha.to_owned(), at.trim().to_owned()))
+        .collect();
+    if commits.len() > limit {
+        return Err(ChangesError::TooManyCommits { range: range_text, limit });
+    }
+    Ok(commits)
+}
+
 /// One record of `git log` with its parents.
 struct RawCommit {
     commit: Commit,

@@ -19,7 +19,7 @@ use super::{Audience, Category};
 use crate::rules::Cause;
 
 pub use conventional::{clean_text, suggest, MAX_NAME_CHARS, MAX_TEXT_CHARS};
-pub use git::{previous_tag, read, resolve_range};
+pub use git::{commit_times, previous_tag, read, resolve_range};
 
 /// At most this many commits are read for one release. A longer range is an
 /// error ([`ChangesError::TooManyCommits`]) rather than a silently cut list,

@@ -717,6 +717,13 @@ pub async fn execute(store: Arc<Store>, job: Job, cancel: CancellationToken, tim
         blocking(move || finish(&store, &ending, state, &outcome, &steps, &checks, &mut lock(&log))).await
     };
     (runner.sink)(RunEvent::Ended { run: run.clone() });
+    // Lead time: the commits a verified production deploy brought, read
+    // from git only now that the end is recorded and shown, so that a slow
+    // or missing repository never delays or fails the run itself.
+    if job.protected && run.kind == RunKind::Deploy && run.state == RunState::Succeeded {
+        let (store, id) = (store.clone(), run.id.clone());
+        blocking(move || crate::monitor::commits::record_for_run(&store, &id, Utc::now())).await;
+    }
     run
 }
 

@@ -749,6 +749,14 @@ pub(crate) fn insert_past_in(tx: &Connection, r: &Past) -> rusqlite::Result<()> 
     log::insert_lines_in(tx, r.id, r.log)
 }
 
+/// Records a run of any kind that ran before (the sample project's year of
+/// production history), with the version it replaced and its log.
+pub(crate) fn insert_past_kind_in(tx: &Connection, r: &Past, kind: RunKind, previous_version: Option<&str>) -> rusqlite::Result<()> {
+    insert_past_in(tx, r)?;
+    tx.execute("UPDATE deploy_runs SET kind = ?2, previous_version = ?3 WHERE id = ?1", params![r.id, kind.as_str(), previous_version])?;
+    Ok(())
+}
+
 /// How many lines a run's log has had, and up to which line its middle
 /// was cut (see [`log::LogWriter`]).
 pub(crate) fn count_log_in(tx: &Connection, id: &str, lines: i64, cut: i64) -> rusqlite::Result<()> {
