@@ -421,6 +421,8 @@ fn a_schedule_the_timer_finds_missed_gets_a_desktop_notice_once() {
     let again = d.run(&["schedule", "run-due"]);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
     assert_eq!(mine(&notices.lock().unwrap()).len(), 1);
+}
+
 #[test]
 fn freeze_sync_says_per_freeze_which_way_it_goes_and_why_names_what_stops_it_and_run_due_tries_once_a_day() {
     use liftoff_core::deploy::target::{RemoteTarget, TargetKind};

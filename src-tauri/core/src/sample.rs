@@ -546,7 +546,7 @@ fn production_history(tx: &Connection, project: &Project, production: &str, now:
         // Read at the end of a verified deploy, as the engine does.
         let verify = |id: &str, pending: &mut Vec<(String, String)>| -> Result<(), String> {
             let ended: String = tx.query_row("SELECT ended_at FROM deploy_runs WHERE id = ?1", [id], |r| r.get(0)).map_err(|e| err(&e))?;
-            crate::monitor::commits::insert_past_in(tx, id, production, &ended, pending).map_err(|e| err(&e))?;
+            crate::deploy::commits::insert_past_in(tx, id, production, &ended, pending).map_err(|e| err(&e))?;
             pending.clear();
             Ok(())
         };

@@ -146,6 +146,8 @@ impl Fixture {
             leave_background: false,
             blue_green: None,
             remote: None,
+            calls_deploy_system: false,
+            acceptance_tests: Vec::new(),
         };
         for env in ["staging", "production"] {
             target::set(&self.store, &self.env(env), &settings, Utc::now()).unwrap();

@@ -303,8 +303,8 @@ const OWNERS: &[(&str, &str)] = &[
     ("announce_sends", "announce::sends"),
     ("announce_deliveries", "announce::sends"),
     ("health_samples", "monitor::health"),
-    ("run_commits", "monitor::commits"),
-    ("run_commit_reads", "monitor::commits"),
+    ("run_commits", "deploy::commits"),
+    ("run_commit_reads", "deploy::commits"),
     ("monitor_settings", "monitor::metrics"),
 ];
 

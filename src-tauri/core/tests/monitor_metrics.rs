@@ -16,7 +16,7 @@ use liftoff_core::deploy::engine::{self, Timing};
 use liftoff_core::deploy::target::{self, CommandSpec, TargetKind, TargetSettings};
 use liftoff_core::deploy::{Decision, DeployRequest, RunState};
 use liftoff_core::environments;
-use liftoff_core::monitor::commits::{self, ReadOutcome};
+use liftoff_core::deploy::commits::{self, ReadOutcome};
 use liftoff_core::monitor::dora_bands::Band;
 use liftoff_core::monitor::metrics::{self, Measured, Metric, MetricKey, MetricsError, Period};
 use liftoff_core::projects::{self, Project, ProjectDraft};
@@ -364,6 +364,8 @@ fn settings() -> TargetSettings {
         leave_background: false,
         blue_green: None,
         remote: None,
+        calls_deploy_system: false,
+        acceptance_tests: Vec::new(),
     }
 }
 

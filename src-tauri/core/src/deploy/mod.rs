@@ -21,6 +21,7 @@
 //! reach beyond it: a run that takes a release off its environment rolls it
 //! back and drafts its corrections ([`release_replaced_in`]).
 
+pub mod commits;
 pub mod engine;
 pub mod exec;
 pub mod freeze_sync;

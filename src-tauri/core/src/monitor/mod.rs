@@ -4,7 +4,6 @@
 //! anything a run needs.
 
 pub mod board;
-pub mod commits;
 pub mod dora_bands;
 pub mod evidence;
 pub mod health;

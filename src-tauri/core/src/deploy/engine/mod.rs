@@ -722,7 +722,7 @@ pub async fn execute(store: Arc<Store>, job: Job, cancel: CancellationToken, tim
     // or missing repository never delays or fails the run itself.
     if job.protected && run.kind == RunKind::Deploy && run.state == RunState::Succeeded {
         let (store, id) = (store.clone(), run.id.clone());
-        blocking(move || crate::monitor::commits::record_for_run(&store, &id, Utc::now())).await;
+        blocking(move || super::commits::record_for_run(&store, &id, Utc::now())).await;
     }
     run
 }
