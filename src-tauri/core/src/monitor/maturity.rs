@@ -148,8 +148,10 @@ fn run_basis(r: &Run, why: &str) -> Basis {
     }
 }
 
+/// The newest first (runs are read oldest first), at most ten.
 fn capped(mut basis: Vec<Basis>) -> (Vec<Basis>, i32) {
     let total = basis.len() as i32;
+    basis.reverse();
     basis.truncate(EVIDENCE_MAX);
     (basis, total)
 }
