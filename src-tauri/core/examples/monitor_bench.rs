@@ -58,7 +58,6 @@ fn main() {
     let (env_ids, special) = fill(&store, &project.id, now);
     println!("== Monitoring on 3 years of history: {ENVIRONMENTS} environments ({PRODUCTION} production), {RELEASES} releases, {RUNS} runs");
     println!("filled in {:.1} s", filled.elapsed().as_secs_f64());
-    store.write(|tx| tx.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")).unwrap();
     let size: u64 = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().starts_with("liftoff.db")).map(|e| e.metadata().unwrap().len()).sum();
     let count = |table: &str| -> i64 { store.reader().unwrap().query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap() };
     println!(
@@ -76,7 +75,7 @@ fn main() {
     println!("maturity review, 90 days:                  {}", stats(timed(|| maturity::assess(&store, &project.id, now).unwrap())));
     println!("history, first page of 50:                 {}", stats(timed(|| history::page(&store, &project.id, &HistoryFilter::default(), None, 50).unwrap())));
     let d = metrics::dora_for(&store, &project.id, None, Period::TwelveMonths, now).unwrap();
-    println!("  (12 months: {} metrics computed, {} weekly points each)", d.metrics.len(), d.metrics.first().map(|m| m.points.len()).unwrap_or(0));
+    println!("  (12 months: {} production deployments, {} metrics, {} weekly points each)", d.deployments, d.metrics.len(), d.metrics.first().map(|m| m.points.len()).unwrap_or(0));
 
     let actor = Actor { person_id: None, name: "bench".into() };
     let mut text = String::new();
