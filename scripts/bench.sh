@@ -17,6 +17,7 @@
 #   scripts/bench.sh startup    only the start-up, memory and size comparison
 #   scripts/bench.sh deploy     only the deploy figures
 #   scripts/bench.sh cli        only the command-line binary's figures
+#   scripts/bench.sh monitor    only the monitoring reads (examples/monitor_bench.rs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -24,6 +25,12 @@ what="${1:-all}"
 bash scripts/setup.sh test
 if [[ "$what" == all ]]; then
   cargo run --release --locked -p liftoff-core --example suggest_bench
+fi
+# Monitoring on three years of history: board, metrics, maturity, history,
+# and the evidence file of a 200-run release.
+if [[ "$what" == all || "$what" == monitor ]]; then
+  cargo run --release --locked -p liftoff-core --example monitor_bench
+  [[ "$what" == monitor ]] && exit 0
 fi
 if [[ "$what" == all || "$what" == deploy ]]; then
   cargo run --release --locked -p liftoff-core --example deploy_bench

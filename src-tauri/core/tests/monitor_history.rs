@@ -199,6 +199,30 @@ fn a_release_path_shows_where_it_first_verified_its_rollbacks_and_its_announceme
         .unwrap();
     let p = history::paths(&f.store, &f.project.id, Some(&r240), 10).unwrap().remove(0);
     assert_eq!((p.announced_at.as_deref(), p.announcement_sends), (Some("2026-11-04T11:00:00Z"), 1));
+
+    // Lead time: 2.4.1 never verified on production; 2.4.0 did, with no
+    // commit read, then with two commits (10 h and 30 h before it ended).
+    assert_eq!(q.lead_time.words, "Lead time: not measured yet: it has not verified on production.");
+    assert_eq!(p.lead_time.commits, 0);
+    assert_eq!(p.lead_time.words, "Lead time: not measured: no commit of it was read when it verified on production.");
+    let on_production = p.stops[2].first_verified_run_id.clone().unwrap();
+    let production = p.stops[2].environment_id.clone();
+    f.store
+        .write(|tx| {
+            for (sha, at) in [("aaa1", "2026-11-03T23:01:10Z"), ("bbb2", "2026-11-03T03:01:10Z")] {
+                tx.execute(
+                    "INSERT INTO run_commits (run_id, environment_id, sha, committed_at, deployed_at) SELECT id, ?2, ?3, ?4, ended_at FROM deploy_runs WHERE id = ?1",
+                    rusqlite::params![on_production, production, sha, at],
+                )?;
+            }
+            Ok::<_, rusqlite::Error>(())
+        })
+        .unwrap();
+    let p = history::paths(&f.store, &f.project.id, Some(&r240), 10).unwrap().remove(0);
+    let ended = history::page(&f.store, &f.project.id, &Default::default(), None, 100).unwrap().runs.into_iter().find(|r| r.id == on_production).unwrap().ended_at.unwrap();
+    assert_eq!(ended, "2026-11-04T09:01:10Z", "the lead times below count to this end");
+    assert_eq!((p.lead_time.commits, p.lead_time.median_hours, p.lead_time.longest_hours), (2, Some(20.0), Some(30.0)));
+    assert_eq!(p.lead_time.words, "Lead time: median 20 h (2 commits), the longest 30 h.");
 }
 
 #[test]

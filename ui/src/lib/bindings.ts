@@ -1843,6 +1843,22 @@ export type ReleaseDraft = {
 	targetDate: string | null,
 };
 
+/**
+ *  A release's lead time: for each of its commits, from the commit's time to
+ *  the end of the first verified production deploy that brought it (what
+ *  the metrics count), read from `run_commits`.
+ */
+export type ReleaseLeadTime = {
+	commits: number,
+	medianHours: number | null,
+	longestHours: number | null,
+	/**
+	 *  In words: "median 27 h (5 commits), the longest 3 d 2 h", or why it
+	 *  is not measured.
+	 */
+	words: string,
+};
+
 /**  A release's way through the pipeline. */
 export type ReleasePath = {
 	releaseId: string,
@@ -1856,6 +1872,8 @@ export type ReleasePath = {
 	announcedAt: string | null,
 	/**  Sends to audiences (not tests or exports). */
 	announcementSends: number,
+	/**  How long its commits took to reach production. */
+	leadTime: ReleaseLeadTime,
 };
 
 export type ReleaseState = "draft" | "planned" | "ready" | "deploying" | "verified" | "released" | "rolledBack" | "cancelled";

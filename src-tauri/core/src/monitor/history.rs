@@ -8,7 +8,7 @@
 //! apart by their id, in the same order the Deploys page uses.
 
 use chrono::DateTime;
-use rusqlite::{params, Connection, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
 use crate::deploy::runs::{RunKind, RunState};
@@ -281,7 +281,7 @@ pub struct PathRollback {
 }
 
 /// A release's way through the pipeline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct ReleasePath {
     pub release_id: String,
@@ -295,6 +295,66 @@ pub struct ReleasePath {
     pub announced_at: Option<String>,
     /// Sends to audiences (not tests or exports).
     pub announcement_sends: i32,
+    /// How long its commits took to reach production.
+    pub lead_time: ReleaseLeadTime,
+}
+
+/// A release's lead time: for each of its commits, from the commit's time to
+/// the end of the first verified production deploy that brought it (what
+/// the metrics count), read from `run_commits`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseLeadTime {
+    pub commits: i32,
+    pub median_hours: Option<f64>,
+    pub longest_hours: Option<f64>,
+    /// In words: "median 27 h (5 commits), the longest 3 d 2 h", or why it
+    /// is not measured.
+    pub words: String,
+}
+
+fn lead_time_in(conn: &Connection, release_id: &str) -> rusqlite::Result<ReleaseLeadTime> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.committed_at, c.deployed_at FROM run_commits c JOIN deploy_runs r ON r.id = c.run_id WHERE r.release_id = ?1",
+    )?;
+    let hours: Vec<f64> = stmt
+        .query_map(params![release_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .filter_map(|row| {
+            let (committed, deployed) = row.ok()?;
+            let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+            Some((at(&deployed)? - at(&committed)?).num_seconds().max(0) as f64 / 3600.0)
+        })
+        .collect();
+    if hours.is_empty() {
+        let problem: Option<String> = conn
+            .query_row(
+                "SELECT k.problem FROM run_commit_reads k JOIN deploy_runs r ON r.id = k.run_id WHERE r.release_id = ?1 AND k.problem IS NOT NULL ORDER BY k.read_at DESC LIMIT 1",
+                params![release_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let verified: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM deploy_runs r JOIN environments e ON e.id = r.environment_id WHERE r.release_id = ?1 AND e.protected = 1 AND r.kind = 'deploy' AND r.state = 'succeeded')",
+            params![release_id],
+            |r| r.get(0),
+        )?;
+        let words = match problem {
+            Some(p) => format!("Lead time {}", p.trim_end_matches('.')),
+            None if !verified => "Lead time: not measured yet: it has not verified on production.".into(),
+            None => "Lead time: not measured: no commit of it was read when it verified on production.".into(),
+        };
+        return Ok(ReleaseLeadTime { commits: 0, median_hours: None, longest_hours: None, words: crate::rules::sentence(&words) });
+    }
+    let median = super::metrics::median(&hours);
+    let longest = hours.iter().copied().fold(0.0, f64::max);
+    let words = format!(
+        "Lead time: median {} ({} commit{}), the longest {}.",
+        median.map(super::metrics::duration_words).unwrap_or_default(),
+        hours.len(),
+        if hours.len() == 1 { "" } else { "s" },
+        super::metrics::duration_words(longest)
+    );
+    Ok(ReleaseLeadTime { commits: hours.len() as i32, median_hours: median, longest_hours: Some(longest), words })
 }
 
 /// The paths of the project's releases that have runs, newest release
@@ -369,7 +429,9 @@ pub fn paths(store: &Store, project_id: &str, release_id: Option<&str>, limit: i
             params![id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
+        let lead_time = lead_time_in(&conn, &id)?;
         out.push(ReleasePath {
+            lead_time,
             state: column::text("releases", &id, "state", &state)?,
             release_id: id,
             version,
