@@ -173,7 +173,7 @@ test("Liftoff killed during a Buildbot deploy: the master goes on, and the next 
   assert.equal(left.state, "running");
 
   await withApp(home, { testName: "buildbot-kill" }, async (s, app) => {
-    await s.waitForContent("body", "went on on its CI/CD engine while Liftoff was closed");
+    await s.waitForContent("body", "went on on its CI/CD engine while no Liftoff process followed it; Liftoff follows it again");
     await app.shot("buildbot-followed-again-notice");
     await (await s.waitForText("[data-testid=project-row]", "Northwind Billing")).click();
     await (await s.waitFor("[data-testid=tab-deploys]")).click();
