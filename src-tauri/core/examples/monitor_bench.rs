@@ -8,7 +8,8 @@
 //! - the DORA metrics over 12 months, all production and one region
 //!   (`monitor::metrics::dora_for`),
 //! - the maturity review (`monitor::maturity::assess`),
-//! - the history's first page (`monitor::history::page`),
+//! - the history's first page (`monitor::history::page`);
+//!
 //! and the export and verify times of the evidence file of a release with
 //! 200 runs (each with a 100-line masked log).
 //!

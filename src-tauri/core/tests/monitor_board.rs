@@ -280,7 +280,7 @@ fn health_checks_of_real_servers_are_stored_classified_and_kept_seven_days() {
     health::record(&f.store, &[old(8), old(6)], Utc::now()).unwrap();
 
     let started = Instant::now();
-    let samples = block_on(health::check_now(&f.store, &[f.project.id.clone()], &CancellationToken::new())).unwrap();
+    let samples = block_on(health::check_now(&f.store, std::slice::from_ref(&f.project.id), &CancellationToken::new())).unwrap();
     assert!(started.elapsed() < health::CHECK_TIMEOUT, "three checks ran at once, within the timeout");
     assert_eq!(samples.len(), 3);
     assert!(samples[0].ok && samples[1].ok && !samples[2].ok, "{samples:?}");

@@ -63,6 +63,7 @@ fn release(store: &Store, project: &Project, version: &str) -> String {
 
 /// Writes a past run straight into the database, as another process would
 /// have recorded it. Ends ten minutes after it starts unless `ended` says.
+#[allow(clippy::too_many_arguments)]
 fn run(conn: &Connection, project: &str, env: &str, release: Option<&str>, version: &str, kind: &str, state: &str, started: &str, ended: Option<&str>) -> String {
     let id = uuid::Uuid::now_v7().to_string();
     let started_at = at(started);

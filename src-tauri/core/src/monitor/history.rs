@@ -357,6 +357,10 @@ fn lead_time_in(conn: &Connection, release_id: &str) -> rusqlite::Result<Release
     Ok(ReleaseLeadTime { commits: hours.len() as i32, median_hours: median, longest_hours: Some(longest), words })
 }
 
+/// One environment's runs of a release: how many, how many did not
+/// succeed, when and by which run it first verified, and the latest state.
+type EnvRuns = (i32, i32, Option<String>, Option<String>, String);
+
 /// The paths of the project's releases that have runs, newest release
 /// first, at most `limit`; with `release_id`, that release's alone.
 pub fn paths(store: &Store, project_id: &str, release_id: Option<&str>, limit: i32) -> Result<Vec<ReleasePath>, HistoryError> {
@@ -382,7 +386,7 @@ pub fn paths(store: &Store, project_id: &str, release_id: Option<&str>, limit: i
                     max(started_at), state
              FROM deploy_runs r WHERE r.release_id = ?1 AND r.kind = 'deploy' GROUP BY environment_id",
         )?;
-        let mut per_env: std::collections::HashMap<String, (i32, i32, Option<String>, Option<String>, String)> = std::collections::HashMap::new();
+        let mut per_env: std::collections::HashMap<String, EnvRuns> = std::collections::HashMap::new();
         let mut rows = stmt.query(params![id])?;
         while let Some(r) = rows.next()? {
             let latest: String = r.get(6)?;

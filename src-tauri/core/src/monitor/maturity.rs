@@ -483,7 +483,7 @@ fn judge(d: &Data, maintenance: &[(String, DateTime<Utc>, DateTime<Utc>)], load:
     ));
     let without_bg: Vec<Basis> = protected
         .iter()
-        .filter(|e| !d.targets.get(&e.id).is_some_and(|t| t.blue_green.is_some()))
+        .filter(|e| d.targets.get(&e.id).is_none_or(|t| t.blue_green.is_none()))
         .map(|e| Basis { label: format!("{} has no blue-green slots", e.name), run_id: None, release_id: None, environment_id: Some(e.id.clone()) })
         .collect();
     let reached_users: Vec<Basis> = prod.iter().filter(|r| r.state == RunState::FailedVerification && r.slot.is_none()).map(|r| run_basis(r, "failed verification while users were on it")).collect();

@@ -672,6 +672,7 @@ pub fn dora(conn: &Connection, project_id: &str, environment_id: Option<&str>, p
         let trailing = summarize(&runs, &judged, &leads, &clock::to_text(end - Duration::weeks(POINT_WEEKS)), &clock::to_text(end));
         week_rows.push((start.date_naive(), week, trailing));
     }
+    #[allow(clippy::type_complexity)]
     let points = |f: &dyn Fn(&Summary, &Summary) -> (Option<f64>, usize)| -> Vec<Point> {
         week_rows
             .iter()

@@ -390,7 +390,7 @@ impl Runner<'_, '_> {
 
 fn target_duration(d: Duration) -> String {
     let s = d.as_secs();
-    if s % 60 == 0 {
+    if s.is_multiple_of(60) {
         format!("{} min", s / 60)
     } else {
         format!("{s} s")
