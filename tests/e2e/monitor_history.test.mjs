@@ -55,9 +55,12 @@ test("history: a page, load more, filters, a run opened, the CSV; evidence expor
     assert.deepEqual(first, newest, "the first page is the 50 newest runs");
     await s.waitForText("[data-testid=history-count]", "50 runs shown.");
     await s.waitFor("[data-testid=release-path][data-version='2.3.1']");
-    const stops = await s.execute(
-      "return [...document.querySelectorAll(\"[data-testid=release-path][data-version='2.3.1'] [data-testid=path-stop]\")].map((li) => li.textContent.replace(/\\s+/g, ' ').trim())",
-    );
+    const readStops = () =>
+      s.execute(
+        "return [...document.querySelectorAll(\"[data-testid=release-path][data-version='2.3.1'] [data-testid=path-stop]\")].map((li) => li.textContent.replace(/\\s+/g, ' ').trim())",
+      );
+    await s.waitUntil(async () => (await readStops()).length === 3, "2.3.1's path through the three environments");
+    const stops = await readStops();
     assert.deepEqual(stops.map((t) => t.split(" ")[0]), ["development", "staging", "production"], "the path in pipeline order");
     assert.ok(stops.every((t) => t.includes("verified")), `2.3.1 verified on each: ${stops}`);
     await app.shot("first-page");
