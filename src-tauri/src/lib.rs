@@ -239,7 +239,9 @@ pub fn run() {
                 });
                 let mut detached = Vec::new();
                 if let Some(store) = &opening.store {
-                    let (jobs, notes) = commands::deploys::take_over_detached(store, &state.keychain);
+                    // Runs whose engine went on while no Liftoff followed them: this
+                    // process takes each over and says so among the start-up notes.
+                    let (jobs, notes) = liftoff_core::deploy::engine::take_over_detached(store, &state.keychain, chrono::Utc::now(), None);
                     detached = jobs;
                     opening.report.warnings.extend(notes);
                     live::forward_changes(handle.clone(), store);

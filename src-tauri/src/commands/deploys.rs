@@ -10,8 +10,6 @@ use liftoff_core::deploy::{Decision, DeployRequest, PreflightCheck};
 use std::path::{Path, PathBuf};
 
 use liftoff_core::files;
-use liftoff_core::secrets::Keychain;
-use liftoff_core::Store;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 use tokio_util::sync::CancellationToken;
@@ -199,14 +197,7 @@ pub(crate) fn spawn(state: &AppState, job: Job, events: Option<Channel<LineBatch
     run
 }
 
-/// Runs whose Liftoff closed (or was killed) while their CI/CD engine
-/// deployed: this process takes each over (see `engine::take_over_detached`),
-/// and says so, or why it could not, among the start-up notes.
-pub fn take_over_detached(store: &Store, keychain: &Keychain) -> (Vec<Job>, Vec<String>) {
-    engine::take_over_detached(store, keychain, chrono::Utc::now(), None)
-}
-
-/// Executes the runs [`take_over_detached`] took over.
+/// Executes the runs `engine::take_over_detached` took over at start.
 pub fn follow_detached(state: &AppState, jobs: Vec<Job>) {
     for job in jobs {
         spawn(state, job, None);
