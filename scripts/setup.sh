@@ -2,7 +2,7 @@
 # Installs what Liftoff needs on Debian/Ubuntu, skipping what is already there.
 #   scripts/setup.sh run    build and run the app
 #   scripts/setup.sh test   also what the tests and benchmarks need (Xvfb,
-#                           x11-utils, WebKitWebDriver, tauri-driver,
+#                           x11-utils, xdotool (window sizes), WebKitWebDriver, tauri-driver,
 #                           gnome-keyring, D-Bus, sqlite3, Python's venv
 #                           and openssl for the SMTP tests)
 set -euo pipefail
@@ -12,7 +12,7 @@ mode="${1:-run}"
 packages=(build-essential pkg-config curl file libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
           librsvg2-dev libssl-dev libxdo-dev libdbus-1-dev)
 if [[ "$mode" == test ]]; then
-  packages+=(xvfb xauth x11-utils webkit2gtk-driver gnome-keyring dbus-x11 libsecret-tools sqlite3 imagemagick
+  packages+=(xvfb xauth x11-utils xdotool webkit2gtk-driver gnome-keyring dbus-x11 libsecret-tools sqlite3 imagemagick
             python3 python3-venv openssl)
 fi
 

@@ -373,12 +373,12 @@ async function shotsAtBothSizes(s, app, label, css) {
     [1280, 820],
     [960, 620],
   ]) {
-    await s.cmd("POST", "/window/rect", { width, height });
+    await app.resize({ width, height });
     await s.waitUntil(async () => (await s.execute("return window.innerWidth")) <= width, `the window at ${width}`);
     if (css) await scrollTo(s, css);
     await app.shot(`${label}-${width}`);
   }
-  await s.cmd("POST", "/window/rect", { width: 1280, height: 820 });
+  await app.resize({ width: 1280, height: 820 });
 }
 
 test("a lead's words, not template code; copy that follows the release's state; an .eml that needs only a sender", async () => {
@@ -390,7 +390,7 @@ test("a lead's words, not template code; copy that follows the release's state; 
   let release;
   try {
     const s = app.session;
-    await s.cmd("POST", "/window/rect", { width: 1280, height: 820 });
+    await app.resize({ width: 1280, height: 820 });
     await (await s.waitFor("[data-testid=open-sample]")).click();
     await s.waitForText("[data-testid=project-title]", "Northwind Billing");
     const projectId = sql(home, "SELECT id FROM projects")[0].id;

@@ -135,9 +135,37 @@ export async function launch(home, { testName, env: extraEnv = {}, application =
       execFileSync("import", ["-window", "root", "-crop", `${width}x${height}+${Math.max(0, x)}+${Math.max(0, y)}`, "+repage", file]);
       return file;
     },
+    /**
+     * Sets the window's size (and position, if given) from the X server, as
+     * a window manager would, and waits until WebDriver reports it.
+     * WebDriver's own Set Window Rect is not used: WebKitWebDriver at times
+     * never answers it (seen in CI and here after a few resizes), and the
+     * whole session hangs with it.
+     */
+    async resize(rect) {
+      const pid = appPids(application, home)[0];
+      if (!pid) throw new Error("the app is not running");
+      const now = await session.cmd("GET", "/window/rect");
+      if (Object.entries(rect).every(([k, v]) => now[k] === v)) return;
+      const wid = execFileSync("xdotool", ["search", "--onlyvisible", "--pid", String(pid)], { encoding: "utf8" }).trim().split("\n")[0];
+      if (!wid) throw new Error(`no visible window of the app (pid ${pid})`);
+      if (rect.x !== undefined) execFileSync("xdotool", ["windowmove", wid, String(rect.x), String(rect.y)]);
+      if (rect.width !== undefined) execFileSync("xdotool", ["windowsize", wid, String(rect.width), String(rect.height)]);
+      await session.waitUntil(
+        async () => {
+          const r = await session.cmd("GET", "/window/rect");
+          return Object.entries(rect).every(([k, v]) => r[k] === v);
+        },
+        `the window at ${JSON.stringify(rect)}`,
+      );
+    },
     async quit() {
       try {
         await session.delete();
+      } catch (e) {
+        // The driver is stopped below either way; a test's own error, if
+        // any, is the one to report, not this one.
+        console.log(`ending the WebDriver session: ${e.message}`);
       } finally {
         driver.kill("SIGTERM");
         await new Promise((r) => (driver.exitCode !== null ? r() : driver.once("exit", r)));

@@ -196,7 +196,7 @@ test("the window comes back at the size and place it was left", async () => {
   try {
     const s = app.session;
     await s.waitFor("[data-testid=empty-state]");
-    await s.cmd("POST", "/window/rect", { x: 60, y: 40, width: 1100, height: 700 });
+    await app.resize({ x: 60, y: 40, width: 1100, height: 700 });
     await s.waitUntil(() => existsSync(stateFile), "the saved window state");
     await app.shot("moved-and-resized");
   } finally {

@@ -154,11 +154,11 @@ test("a release is checked, signed off, stopped at the gate, overridden and audi
     const actionRows = () => s.execute("return new Set([...document.querySelectorAll('.head .actions button')].map((b) => b.getBoundingClientRect().top)).size");
     assert.equal(await actionRows(), 1);
     const rect = await s.cmd("GET", "/window/rect");
-    await s.cmd("POST", "/window/rect", { width: 960, height: 620 });
+    await app.resize({ width: 960, height: 620 });
     await s.waitUntil(async () => (await s.execute("return window.innerWidth")) <= 960, "the window to shrink");
     assert.equal(await actionRows(), 1);
     await app.shot("release-header-narrow");
-    await s.cmd("POST", "/window/rect", { width: rect.width, height: rect.height });
+    await app.resize({ width: rect.width, height: rect.height });
 
     // The audit log shows the override with its reason, filterable.
     await (await s.find("[data-testid=part-audit]")).click();

@@ -122,8 +122,9 @@ async function nextReleaseSelected(s) {
 }
 
 /** Sets the window's size and waits until the page has it. */
-async function resize(s, width, height) {
-  await s.cmd("POST", "/window/rect", { width, height });
+async function resize(app, width, height) {
+  const s = app.session;
+  await app.resize({ width, height });
   await s.waitUntil(async () => (await s.execute("return window.innerWidth")) <= width, `the window at ${width}x${height}`);
   // The canvas redraws and its fallback content settles.
   await new Promise((r) => setTimeout(r, 400));
@@ -185,11 +186,11 @@ test("the timeline shows imports, flags a window dragged into a freeze, applies 
       assert.ok(legend.includes(word), `the legend says “${word}”: ${legend}`);
     }
     await app.shot("first-view");
-    await resize(s, 960, 620);
+    await resize(app, 960, 620);
     await nextReleaseSelected(s);
     assert.equal(await s.execute(`return document.querySelector('[data-release-id="${release0.id}"]').dataset.labelled`), "true", "the bar keeps its label at the minimum size");
     await app.shot("first-view-minimum-size");
-    await resize(s, 1280, 820);
+    await resize(app, 1280, 820);
 
     // At Weeks zoom the 90-minute window is still a block with its label,
     // and a click on it selects the release.
@@ -376,10 +377,10 @@ test("in the dark: five deploy runs seconds apart are one marker with their coun
     await (await s.waitFor("[data-testid=tab-timeline]")).click();
     await nextReleaseSelected(s);
     await app.shot("dark-first-view");
-    await resize(s, 960, 620);
+    await resize(app, 960, 620);
     await nextReleaseSelected(s);
     await app.shot("dark-first-view-minimum-size");
-    await resize(s, 1280, 820);
+    await resize(app, 1280, 820);
 
     // Through the pipeline and back, from the command line, while the window
     // is open: five runs within a minute.
@@ -424,7 +425,7 @@ test("in the dark: five deploy runs seconds apart are one marker with their coun
     // At the minimum size the list fits in the window too.
     await s.pressKeys(["\uE00C"]);
     await s.waitUntil(async () => (await s.findAll("[data-testid=run-group-list]")).length === 0, "Escape closes the list");
-    await resize(s, 960, 620);
+    await resize(app, 960, 620);
     const small = await settledMarker(s);
     await s.drag(small.x, small.y, small.x, small.y, 1);
     await s.waitFor("[data-testid=run-group-list]");
@@ -436,7 +437,7 @@ test("in the dark: five deploy runs seconds apart are one marker with their coun
     const rollback = items.find((i) => i.text.startsWith("2.3.1 → production rollback"));
     await (await s.find(`[data-testid=run-group-item][data-run-id="${rollback.id}"]`)).click();
     await s.waitFor(`[data-testid=run-view][data-run-id="${rollback.id}"]`);
-    await resize(s, 1280, 820);
+    await resize(app, 1280, 820);
 
     // Back on the timeline, the rolled-back release is no longer the next
     // one (so the view is not framed on it: the weeks ahead show it), and
@@ -455,8 +456,8 @@ test("in the dark: five deploy runs seconds apart are one marker with their coun
     assert.match(bar.label, /^↩ 2\.4\.0 Tax engine switch · rolled back: /);
     assert.equal((await s.findAll("[data-testid=selected-release]")).length, 0, "a rolled-back release is not selected as the next one");
     await app.shot("dark-rolled-back");
-    await resize(s, 960, 620);
+    await resize(app, 960, 620);
     await app.shot("dark-rolled-back-minimum-size");
-    await resize(s, 1280, 820);
+    await resize(app, 1280, 820);
   });
 });

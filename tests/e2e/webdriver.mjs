@@ -159,14 +159,20 @@ export class Element {
 }
 
 async function request(base, method, path, body) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: body === undefined ? undefined : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    // No single WebDriver command may hang a test run.
-    signal: AbortSignal.timeout(60000),
-  });
-  const text = await response.text();
+  let response, text;
+  try {
+    response = await fetch(`${base}${path}`, {
+      method,
+      headers: body === undefined ? undefined : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      // No single WebDriver command may hang a test run.
+      signal: AbortSignal.timeout(60000),
+    });
+    text = await response.text();
+  } catch (e) {
+    // Name the command that hung or failed, not only "aborted".
+    throw new WebDriverError(`${method} ${path.replace(/^\/session\/[^/]+/, "")}${body === undefined ? "" : ` ${JSON.stringify(body).slice(0, 200)}`}: ${e.message}`);
+  }
   let json;
   try {
     json = text ? JSON.parse(text) : {};
