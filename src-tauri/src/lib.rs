@@ -5,6 +5,8 @@ mod commands;
 pub mod error;
 pub mod live;
 mod preview;
+#[cfg(target_os = "linux")]
+mod single;
 mod state;
 pub mod stream;
 mod window;
@@ -27,15 +29,11 @@ use crate::state::{local_user, AppState, Opening, StartupReport};
 /// Overrides where Liftoff keeps its data (tests, portable use).
 pub use liftoff_cli::DATA_DIR_ENV;
 
-/// The typed IPC surface: every command the UI may call. The TypeScript
-/// bindings in `ui/src/lib/bindings.ts` are generated from this.
-pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
-    tauri_specta::Builder::<tauri::Wry>::new()
-        .error_handling(ErrorHandlingMode::Throw)
-        // One TypeScript type per Rust type, not a serialize and a deserialize variant.
-        .disable_serde_phases()
-        .events(collect_events![live::DataChanged, live::BackgroundProblem])
-        .commands(collect_commands![
+/// Every command the UI may call, given to `$how!` (Tauri's handler, or
+/// tauri-specta's collector for the TypeScript bindings): one list for both.
+macro_rules! all_commands {
+    ($($how:tt)+) => {
+        $($how)+![
             commands::app::startup_report,
             commands::app::list_time_zones,
             commands::app::suggested_time_zone,
@@ -192,7 +190,26 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             commands::monitor_metrics::set_fail_window,
             commands::monitor_metrics::release_hotfix,
             commands::monitor_metrics::set_release_hotfix,
-        ])
+        ]
+    };
+}
+
+/// The events the backend sends to the window.
+fn events() -> tauri_specta::Builder<tauri::Wry> {
+    tauri_specta::Builder::<tauri::Wry>::new().events(collect_events![live::DataChanged, live::BackgroundProblem])
+}
+
+/// The typed IPC surface: every command the UI may call. The TypeScript
+/// bindings in `ui/src/lib/bindings.ts` are generated from this. The app
+/// itself does not build it: collecting every command's types at start-up
+/// cost time, memory and, through the types' descriptions, a good part of
+/// the binary; the app registers the same list with Tauri's own handler.
+pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
+    events()
+        .error_handling(ErrorHandlingMode::Throw)
+        // One TypeScript type per Rust type, not a serialize and a deserialize variant.
+        .disable_serde_phases()
+        .commands(all_commands!(collect_commands))
 }
 
 /// Writes the TypeScript bindings for [`ipc`] to `path`.
@@ -204,19 +221,35 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
 
 pub fn run() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let ipc = ipc();
-    let built = tauri::Builder::default()
-        // First, so that a second start on the same data folder only
-        // focuses the running window.
-        .plugin(single_instance())
+    // First, so that a second start on the same data folder only focuses
+    // the running window, before it opens a window of its own.
+    #[cfg(target_os = "linux")]
+    let instance = match single::claim(&single::name(given_data_dir().as_deref())) {
+        single::Claim::Handed => std::process::exit(0),
+        single::Claim::First(conn) => Some(conn),
+        single::Claim::Unavailable(why) => {
+            log::warn!("one window per data folder is not checked: {why}");
+            None
+        }
+    };
+    let events = events();
+    let builder = tauri::Builder::default();
+    #[cfg(not(target_os = "linux"))]
+    let builder = builder.plugin(single_instance());
+    let built = builder
         .plugin(tauri_plugin_window_state::Builder::default().build())
         // Native Open and Save dialogs (the window may ask for those two only).
         .plugin(tauri_plugin_dialog::init())
-        .invoke_handler(ipc.invoke_handler())
+        .invoke_handler(all_commands!(tauri::generate_handler))
         .register_asynchronous_uri_scheme_protocol("preview", preview::handle)
         .on_window_event(|window, event| window::on_event(window.app_handle(), event))
         .setup(move |app| {
-            ipc.mount_events(app);
+            events.mount_events(app);
+            #[cfg(target_os = "linux")]
+            if let Some(conn) = instance {
+                let handle = app.handle().clone();
+                single::serve(conn, move || show_main_window(&handle));
+            }
             let state = AppState::opening(Keychain::os());
             app.manage(state.clone());
             // The window paints while the database opens (and, after an
@@ -293,27 +326,29 @@ fn open_window(app: &tauri::App, data_dir: Option<&PathBuf>) -> tauri::Result<()
     Ok(())
 }
 
-/// One window per data folder: a second start on the same folder focuses
-/// the first one's window and exits.
-fn single_instance() -> tauri::plugin::TauriPlugin<tauri::Wry> {
-    let mut builder = tauri_plugin_single_instance::Builder::new().callback(|app, _args, _cwd| {
-        if let Some(window) = app.get_webview_window("main") {
-            let _ = window.unminimize();
-            let _ = window.show();
-            let _ = window.set_focus();
-        }
-    });
-    // On Linux the plugin keys on a D-Bus name, which can carry the folder;
-    // on macOS and Windows it keys on the app, so there one Liftoff runs at
-    // a time whatever the folder.
-    if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
-        // The same folder however it is written (relative, trailing slash).
-        let dir = std::fs::canonicalize(&dir).or_else(|_| std::path::absolute(&dir)).unwrap_or_else(|_| PathBuf::from(&dir));
-        // FNV-1a: stable across builds, so two Liftoffs agree on the name.
-        let hash = dir.as_os_str().as_encoded_bytes().iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3));
-        builder = builder.dbus_id(format!("dev.liftoff.app.data_{hash:016x}"));
+/// The data folder given by `LIFTOFF_DATA_DIR`, the same however it is
+/// written (relative, trailing slash).
+fn given_data_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty())?;
+    Some(std::fs::canonicalize(&dir).or_else(|_| std::path::absolute(&dir)).unwrap_or_else(|_| PathBuf::from(&dir)))
+}
+
+/// Brings the main window to the front (a second start on its folder).
+fn show_main_window<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
     }
-    builder.build()
+}
+
+/// One window per data folder: a second start on the same folder focuses
+/// the first one's window and exits. On Linux the name carries the folder
+/// (`single.rs`); on macOS and Windows the plugin keys on the app, so there
+/// one Liftoff runs at a time whatever the folder.
+#[cfg(not(target_os = "linux"))]
+fn single_instance() -> tauri::plugin::TauriPlugin<tauri::Wry> {
+    tauri_plugin_single_instance::Builder::new().callback(|app, _args, _cwd| show_main_window(app)).build()
 }
 
 fn data_dir(app: &tauri::App) -> Result<PathBuf, String> {

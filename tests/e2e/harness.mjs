@@ -77,6 +77,20 @@ async function waitForDriver(base, child, output) {
   throw new Error(`tauri-driver did not start: ${output.join("")}`);
 }
 
+/** The environment of an app started with `home` as its world. */
+export function appEnv(home, extra = {}) {
+  return {
+    ...process.env,
+    LIFTOFF_DATA_DIR: home.data,
+    XDG_CONFIG_HOME: home.config,
+    XDG_CACHE_HOME: home.cache,
+    XDG_DATA_HOME: home.xdgData,
+    WEBKIT_DISABLE_DMABUF_RENDERER: "1",
+    RUST_LOG: process.env.RUST_LOG ?? "info",
+    ...extra,
+  };
+}
+
 /**
  * Starts Liftoff with `home` as its world and returns a handle with the
  * WebDriver session. `quit()` ends the app. `application` starts another
@@ -85,16 +99,7 @@ async function waitForDriver(base, child, output) {
 export async function launch(home, { testName, env: extraEnv = {}, application = appBinary(), args = [] } = {}) {
   const port = await freePort();
   const nativePort = await freePort();
-  const env = {
-    ...process.env,
-    LIFTOFF_DATA_DIR: home.data,
-    XDG_CONFIG_HOME: home.config,
-    XDG_CACHE_HOME: home.cache,
-    XDG_DATA_HOME: home.xdgData,
-    WEBKIT_DISABLE_DMABUF_RENDERER: "1",
-    RUST_LOG: process.env.RUST_LOG ?? "info",
-    ...extraEnv,
-  };
+  const env = appEnv(home, extraEnv);
   const output = [];
   const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
     env,
@@ -198,7 +203,7 @@ export async function launch(home, { testName, env: extraEnv = {}, application =
 }
 
 /** The live (not zombie) processes of `application` that run with `home`'s data folder. */
-function appPids(application, home) {
+export function appPids(application, home) {
   let exe;
   try {
     exe = realpathSync(application);

@@ -4,8 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { execFileSync } from "node:child_process";
-import { freshHome, launch, sql } from "./harness.mjs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { appBinary, appEnv, appPids, freshHome, launch, sql } from "./harness.mjs";
 
 async function fillProjectForm(s, { name, description, repository, timeZone }) {
   const nameInput = await s.waitFor("#project-name");
@@ -83,6 +83,36 @@ test("--data-dir opens the window on that folder", async () => {
       assert.deepEqual(left, [], `nothing written to ${outside}`);
     }
   } finally {
+    await app.quit();
+  }
+});
+
+test("a second start on the same data folder shows the open window and exits; another folder gets a window of its own", async () => {
+  const home = freshHome("single-instance");
+  const app = await launch(home, { testName: "single-instance" });
+  let other;
+  try {
+    const s = app.session;
+    await s.waitFor("[data-testid=empty-state]");
+    const first = appPids(appBinary(), home);
+    assert.equal(first.length, 1);
+    // The same folder, written another way (a trailing slash): the start
+    // hands over to the open window and exits at once, without a window.
+    const started = Date.now();
+    const second = spawnSync(appBinary(), [], { env: appEnv(home, { LIFTOFF_DATA_DIR: `${home.data}/` }), encoding: "utf8", timeout: 30000 });
+    assert.equal(second.status, 0, `${second.error ?? ""} ${second.stderr}`);
+    assert.ok(Date.now() - started < 10000, `it handed over in ${Date.now() - started} ms`);
+    assert.deepEqual(appPids(appBinary(), home), first, "still the one Liftoff on this folder");
+    await s.waitFor("[data-testid=empty-state]");
+    // Another folder: a Liftoff of its own, which stays.
+    const elsewhere = freshHome("single-instance-other");
+    other = spawn(appBinary(), [], { env: appEnv(elsewhere), stdio: "ignore" });
+    await s.waitUntil(async () => appPids(appBinary(), elsewhere).length === 1, "a Liftoff on the other folder");
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(other.exitCode, null, "the Liftoff on the other folder keeps running");
+    await app.shot("after-second-start");
+  } finally {
+    if (other && other.exitCode === null) other.kill("SIGKILL");
     await app.quit();
   }
 });
