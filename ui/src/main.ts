@@ -1,3 +1,6 @@
+// Marks of the start-up, read by scripts/bench-startup.mjs's breakdown (a
+// WebDriver look at the page, apart from the timed starts).
+performance.mark("liftoff:main");
 import { mount } from "svelte";
 import App from "./App.svelte";
 import "./styles.css";

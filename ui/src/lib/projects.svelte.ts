@@ -17,11 +17,18 @@ class ProjectCache {
   loaded = $state(false);
 
   async refresh(): Promise<void> {
-    const query = { text: this.text, includeArchived: this.includeArchived };
-    this.list = await call(() => commands.listProjects(query));
-    this.anyExist =
-      this.list.length > 0 ||
-      (await call(() => commands.listProjects({ text: "", includeArchived: true }))).length > 0;
+    if (!this.text) {
+      // No search (as at start-up): one question answers both.
+      const all = await call(() => commands.listProjects({ text: "", includeArchived: true }));
+      this.list = this.includeArchived ? all : all.filter((p) => !p.archivedAt);
+      this.anyExist = all.length > 0;
+    } else {
+      const query = { text: this.text, includeArchived: this.includeArchived };
+      this.list = await call(() => commands.listProjects(query));
+      this.anyExist =
+        this.list.length > 0 ||
+        (await call(() => commands.listProjects({ text: "", includeArchived: true }))).length > 0;
+    }
     this.loaded = true;
   }
 
