@@ -199,7 +199,8 @@ test("the sample project opens, and a project can be archived, restored and dele
     await app.shot("sample-project");
     await (await s.find("[data-testid=tab-settings]")).click();
 
-    await (await s.find("[data-testid=archive-toggle]")).click();
+    // The tab's code loads as it first opens.
+    await (await s.waitFor("[data-testid=archive-toggle]")).click();
     await s.waitForText("[data-testid=archive-toggle]", "Restore project");
     assert.equal(sql(home, "SELECT archived_at IS NOT NULL AS archived FROM projects")[0].archived, 1);
 
