@@ -12,7 +12,9 @@
 #   in the window, with frame times and the app's peak memory
 #   (scripts/bench-deploy.mjs);
 # - start-up, idle memory and package size side by side with an empty Tauri 2
-#   app of the same stack, bench/empty-app (scripts/bench-startup.mjs).
+#   app of the same stack, bench/empty-app (scripts/bench-startup.mjs, 24
+#   interleaved starts of each, timed from the X server by the same method),
+#   and the ten crates that make most of Liftoff's binary (cargo bloat).
 #   scripts/bench.sh            everything
 #   scripts/bench.sh startup    only the start-up, memory and size comparison
 #   scripts/bench.sh deploy     only the deploy figures
@@ -44,10 +46,23 @@ fi
 # The release binaries and their .deb packages. Liftoff's front end is built
 # in the benchmark's mode (`npm run build:bench`): the same page plus the few
 # lines through which bench-timeline.mjs drives the timeline, which the
-# normal build leaves out. The empty app's page is static.
-npx tauri build --bundles deb --config '{"build":{"beforeBuildCommand":"npm run build:bench"}}' -- --locked
+# normal build leaves out. The app is built once with its symbols, so that
+# cargo bloat can say which crates its size is made of, then stripped (what
+# the release profile's `strip = true` does) and packaged by `tauri bundle`
+# as `tauri build` would. The empty app's page is static.
+npm run build:bench
+if ! command -v cargo-bloat >/dev/null; then
+  cargo install --locked cargo-bloat@0.12.1
+fi
+CARGO_PROFILE_RELEASE_STRIP=false cargo bloat --release --locked --features custom-protocol --bin liftoff --crates -n 10 \
+  > "$CARGO_TARGET_DIR/bench-bloat.txt"
+strip --strip-all "$CARGO_TARGET_DIR/release/liftoff"
+npx tauri bundle --bundles deb
+# Recompressed with xz, as scripts/package.sh makes it.
+bash scripts/repack-deb.sh "$(ls "$CARGO_TARGET_DIR"/release/bundle/deb/Liftoff_*.deb)"
 if [[ "$what" != deploy ]]; then
   (cd bench/empty-app && ../../node_modules/.bin/tauri build --bundles deb -- --locked)
+  bash scripts/repack-deb.sh "$(ls "$CARGO_TARGET_DIR"/release/bundle/deb/liftoff-empty-app_0.1.0_*.deb)"
 fi
 export LIFTOFF_APP="$CARGO_TARGET_DIR/release/liftoff"
 export LIFTOFF_EMPTY_APP="$CARGO_TARGET_DIR/release/liftoff-empty-app"
@@ -62,7 +77,9 @@ if [[ "$what" == all || "$what" == deploy ]]; then
   "${xvfb[@]}" node scripts/bench-deploy.mjs
 fi
 if [[ "$what" != deploy ]]; then
-  "${xvfb[@]}" node scripts/bench-startup.mjs
+  echo "Liftoff's binary by crate (cargo bloat, before stripping; .text only):"
+  sed -n '/File  .text/,$p' "$CARGO_TARGET_DIR/bench-bloat.txt"
+  LIFTOFF_TEST_PYTHON="$(scripts/pyenv.sh)" "${xvfb[@]}" node scripts/bench-startup.mjs
 fi
 # Leave the normal front end for the next debug build.
 npm run build >/dev/null
