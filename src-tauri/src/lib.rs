@@ -328,6 +328,7 @@ fn open_window(app: &tauri::App, data_dir: Option<&PathBuf>) -> tauri::Result<()
 
 /// The data folder given by `LIFTOFF_DATA_DIR`, the same however it is
 /// written (relative, trailing slash).
+#[cfg(target_os = "linux")]
 fn given_data_dir() -> Option<PathBuf> {
     let dir = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty())?;
     Some(std::fs::canonicalize(&dir).or_else(|_| std::path::absolute(&dir)).unwrap_or_else(|_| PathBuf::from(&dir)))
