@@ -104,18 +104,10 @@ xev.stdout.on("data", (d) => {
   xevText = xevText.slice(last).slice(-4096);
 });
 
-// The pixel watcher: one request at a time, answered in order.
+// The pixel watcher: one request at a time, each answered before the next.
 const pixels = spawn(python, [join(here, "bench-pixels.py")], { stdio: ["pipe", "pipe", "inherit"] });
-const pixelAnswers = [];
 let pixelWaiter = null;
-createInterface({ input: pixels.stdout }).on("line", (l) => {
-  const a = JSON.parse(l);
-  if (pixelWaiter) {
-    const w = pixelWaiter;
-    pixelWaiter = null;
-    w(a);
-  } else pixelAnswers.push(a);
-});
+createInterface({ input: pixels.stdout }).on("line", (l) => pixelWaiter?.(JSON.parse(l)));
 function ask(req) {
   return new Promise((resolve, reject) => {
     pixelWaiter = (a) => (a.error ? reject(new Error(`${req.cmd}: ${a.error}`)) : resolve(a));
@@ -256,22 +248,20 @@ async function calibrate(c, template) {
     await s.waitFor(c.content, { timeoutMs: 60000 });
     await sleep(1500);
     found.content = await s.execute(rect(c.content));
+    // Liftoff's own start-up marks (ui/src/main.ts, App.svelte): where the
+    // page's time goes, in ms from its navigation start.
+    found.marks = await s.execute(
+      `const r = (x) => Math.round(x);
+       const parts = performance.getEntriesByType("mark").filter((m) => m.name.startsWith("liftoff:")).map((m) => m.name.slice(8) + " " + r(m.startTime));
+       const fcp = performance.getEntriesByType("paint").find((p) => p.name === "first-contentful-paint");
+       return parts.length ? [...parts, "first paint " + (fcp ? r(fcp.startTime) : "n/a")].join(", ") : null;`,
+    );
     if (c.tab) {
       await (await s.find(c.content)).click();
       await s.waitFor(c.tab);
       found.tab = await s.execute(rect(c.tab));
       await (await s.find(c.tab)).click();
       await s.waitFor(c.canvas, { timeoutMs: 60000 });
-      // The canvas shows the releases (bars in their colours).
-      await s.waitUntil(
-        () =>
-          s.execute(
-            `const c = document.querySelector(${JSON.stringify(c.canvas)}); if (!c || !c.width) return false; const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data; const colors = new Set(arguments[0]); let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i + 3] === 255 && colors.has((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]) && ++n >= 50) return true; return false;`,
-            [BAR_COLORS],
-          ),
-        "the timeline's bars",
-        60000,
-      );
       found.canvas = await s.execute(rect(c.canvas));
     }
   } finally {
@@ -481,5 +471,8 @@ const liftoffRuns = cases.slice(1).flatMap((c) => results[c.key]);
 console.log(
   `Liftoff's data folders: ${liftoffRuns.filter((r) => r.cleanStart).length} of ${liftoffRuns.length} timed starts began clean (no open marker), ${liftoffRuns.filter((r) => r.cleanClose).length} closed cleanly by the close button`,
 );
+for (const c of cases) {
+  if (where[c.key].marks) console.log(`page marks, ${c.label} (one start over WebDriver, ms from navigation start): ${where[c.key].marks}`);
+}
 const missing = all.filter((r) => r.mapped === null).length;
 if (missing) console.log(`warning: ${missing} starts saw no MapNotify of the app's window`);

@@ -1,5 +1,5 @@
-// Marks of the start-up, read by scripts/bench-startup.mjs's breakdown (a
-// WebDriver look at the page, apart from the timed starts).
+// Marks of the start-up; scripts/bench-startup.mjs prints them from one
+// untimed start (over WebDriver, apart from the timed starts).
 performance.mark("liftoff:main");
 import { mount } from "svelte";
 import App from "./App.svelte";
