@@ -3,8 +3,10 @@
 performance.mark("liftoff:main");
 import { mount } from "svelte";
 import App from "./App.svelte";
+import { applyFonts } from "./lib/fonts";
 import "./styles.css";
 
 const target = document.getElementById("app");
 if (!target) throw new Error("index.html has no #app element");
+applyFonts();
 mount(App, { target });

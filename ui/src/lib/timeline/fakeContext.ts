@@ -2,7 +2,7 @@
 // records every call that paints (with the colours and font in force) and
 // measures text as 6 px a character.
 
-import { Frame, lanes, type Palette } from "./geometry";
+import { FONT, Frame, lanes, type Palette } from "./geometry";
 
 export type Painted = { op: string; args: number[]; text?: string; fill: unknown; stroke: unknown; font: string; alpha: number };
 
@@ -13,7 +13,7 @@ export class FakeContext {
   fillStyle: unknown = "#000";
   strokeStyle: unknown = "#000";
   lineWidth = 1;
-  font = "12px system-ui, sans-serif";
+  font = FONT;
   globalAlpha = 1;
   textBaseline = "middle";
 

@@ -3,6 +3,7 @@
 // into the room there is. The painters (one per lane, and the axis) are
 // the other files here; TimelineCanvas.svelte calls them in order.
 
+import { SANS } from "../fonts";
 import type { View } from "../timeline";
 
 /** The lane names' column on the left. */
@@ -25,8 +26,8 @@ export const PAD = 5;
 /** Blocks closer than this (px) in one row are drawn as one group. */
 export const GROUP_GAP = 3;
 
-export const FONT = "12px system-ui, sans-serif";
-export const BOLD = "600 12px system-ui, sans-serif";
+export const FONT = `12px ${SANS}`;
+export const BOLD = `600 12px ${SANS}`;
 
 /** The top of each lane, top to bottom, and the drawing's height. */
 export type Lanes = { releases: number; freezes: number; load: number; people: number; deploys: number; announcements: number; height: number };

@@ -6,7 +6,7 @@ import { availability, paintAvailability } from "./availability";
 import { paintAxis, paintNow } from "./axis";
 import { fakeFrame } from "./fakeContext";
 import { freezeBands, paintFreezes } from "./freezes";
-import { AXIS, GUTTER, lanes, ROW } from "./geometry";
+import { AXIS, FONT, GUTTER, lanes, ROW } from "./geometry";
 import { paintGutter } from "./gutter";
 import { paintLoad } from "./load";
 import { paintReleases, releaseBars, type ReleasesPaint } from "./releases";
@@ -255,7 +255,7 @@ describe("the axis", () => {
     expect(texts).toContain("Mon 1 Mar");
     // The day's name in bold, the font back to normal after.
     expect(ctx.of("fillText").find((t) => t.text === "Mon 1 Mar")?.font).toMatch(/^600/);
-    expect(ctx.font).toBe("12px system-ui, sans-serif");
+    expect(ctx.font).toBe(FONT);
   });
 
   it("draws now as a red line when it is in view, and nothing when not", () => {
