@@ -192,7 +192,20 @@ test("the sample project opens, and a project can be archived, restored and dele
   const app = await launch(home, { testName: "lifecycle" });
   try {
     const s = app.session;
-    await (await s.waitFor("[data-testid=open-sample]")).click();
+    await s.waitFor("[data-testid=open-sample]");
+    // Under WebKitGTK the page asks for the generic families (ui/src/lib/fonts.ts).
+    assert.deepEqual(
+      await s.execute(`const st = getComputedStyle(document.documentElement); return [st.fontFamily, st.getPropertyValue("--mono").trim()];`),
+      ["sans-serif", "monospace"],
+    );
+    // Once the first screen is drawn, the project page's, its settings' and
+    // the timeline's code load in the background (lib/warm.ts): their
+    // stylesheets are in the page before any of them opens.
+    const warmed = () => s.execute(`return ["ProjectPage", "ProjectSettings", "TimelinePage"].filter((n) => document.querySelector('link[rel=stylesheet][href*="/' + n + '-"]'));`);
+    const deadline = Date.now() + 10000;
+    while ((await warmed()).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(await warmed(), ["ProjectPage", "ProjectSettings", "TimelinePage"]);
+    await (await s.find("[data-testid=open-sample]")).click();
     await s.waitForText("[data-testid=project-title]", "Northwind Billing (sample)");
     // The sample opens on its timeline, with its planned release.
     await s.waitFor("[data-testid=timeline-canvas], canvas");
