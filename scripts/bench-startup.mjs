@@ -308,9 +308,10 @@ async function measure(c, home, where, withMemory, tag) {
       });
     const first = await wait(where.content, where.contentRef);
     let content = first.at;
+    let tabAt = null;
     if (c.tab) {
       execFileSync("xdotool", ["mousemove", "--window", String(window), String(where.content[0] + 20), String(where.content[1] + where.content[3] / 2), "click", "1"]);
-      await wait(where.tab, where.tabRef);
+      tabAt = (await wait(where.tab, where.tabRef)).at;
       execFileSync("xdotool", ["mousemove", "--window", String(window), String(where.tab[0] + where.tab[2] / 2), String(where.tab[1] + where.tab[3] / 2), "click", "1"]);
       // The timeline's look moves with the clock (its range starts from now):
       // drawn means its release bars show, in their colours.
@@ -327,6 +328,8 @@ async function measure(c, home, where, withMemory, tag) {
     return {
       mapped: mapped === null ? null : mapped - spawnAt,
       list: first.at - spawnAt,
+      // With the timeline: when the project page's Timeline tab showed, after the first click.
+      tab: tabAt === null ? null : tabAt - spawnAt,
       content: content - spawnAt,
       memKiB: mem?.kib ?? null,
       counted: mem?.counted ?? [],
@@ -474,5 +477,14 @@ console.log(
 for (const c of cases) {
   if (where[c.key].marks) console.log(`page marks, ${c.label} (one start over WebDriver, ms from navigation start): ${where[c.key].marks}`);
 }
+// Where the timeline case's time goes after the list shows, in its quick
+// starts: the click on the project row until the Timeline tab shows (the
+// click itself, xdotool and the pixel watcher included), then the click on
+// the tab until the bars are drawn.
+const quickItems = results.items.filter((r) => r.content <= Math.max(...modes(field("items", "content")).quick));
+const part = (f) => median(quickItems.filter((r) => r.tab !== null).map(f));
+console.log(
+  `timeline case, quick starts, medians: list shown to Timeline tab shown (first click) ${fmtMs(part((r) => r.tab - r.list))}, tab shown to timeline drawn (second click) ${fmtMs(part((r) => r.content - r.tab))}`,
+);
 const missing = all.filter((r) => r.mapped === null).length;
 if (missing) console.log(`warning: ${missing} starts saw no MapNotify of the app's window`);
