@@ -2,8 +2,8 @@
 // (system-ui and ui-monospace in Safari's WebKit on macOS and in WebView2 on
 // Windows). WebKitGTK on Linux knows neither name: each family name it
 // cannot find costs a whole fontconfig search at the first layout (about
-// 10 ms each on a cold start, measured: scripts/bench.sh startup), and it
-// then falls to the next name anyway. There the generic families are the
+// 10 ms each on a cold start, measured with the page's start-up marks), and
+// it then falls to the next name anyway. There the generic families are the
 // system's own: fontconfig resolves them to the desktop's configured fonts.
 
 const platform = typeof navigator === "undefined" ? "" : navigator.platform || navigator.userAgent;
