@@ -237,6 +237,13 @@ async function close(pid, window) {
   return clean;
 }
 
+/** Clicks at (x, y) of `window` from the X server, as a person would. */
+const clickAt = (window, x, y) => execFileSync("xdotool", ["mousemove", "--window", String(window), String(x), String(y), "click", "1"]);
+/** The project row ([x, y, width, height]): near its left edge, where its name is. */
+const clickRow = (window, r) => clickAt(window, r[0] + 20, r[1] + r[3] / 2);
+/** The Timeline tab: its middle. */
+const clickTab = (window, r) => clickAt(window, r[0] + r[2] / 2, r[1] + r[3] / 2);
+
 /** Where things are on each case's page, and what its content looks like: from an untimed start over WebDriver, then a direct one. */
 async function calibrate(c, template) {
   const home = copyHome(template, `bench-startup-${c.key}-calibrate`);
@@ -277,11 +284,11 @@ async function calibrate(c, template) {
   found.contentRef = join(work, `${c.key}-content.raw`);
   await ask({ cmd: "grab", window, region: clip(found.content), out: found.contentRef });
   if (c.tab) {
-    execFileSync("xdotool", ["mousemove", "--window", String(window), String(found.content[0] + 20), String(found.content[1] + found.content[3] / 2), "click", "1"]);
+    clickRow(window, found.content);
     await sleep(2000);
     found.tabRef = join(work, `${c.key}-tab.raw`);
     await ask({ cmd: "grab", window, region: clip(found.tab), out: found.tabRef });
-    execFileSync("xdotool", ["mousemove", "--window", String(window), String(found.tab[0] + found.tab[2] / 2), String(found.tab[1] + found.tab[3] / 2), "click", "1"]);
+    clickTab(window, found.tab);
     // Drawn means the release bars show (BAR_COLORS): checked here once.
     await ask({ cmd: "wait", window, region: clip(found.canvas), colors: BAR_COLORS, count: 50, timeout: 60000 });
   }
@@ -310,9 +317,9 @@ async function measure(c, home, where, withMemory, tag) {
     let content = first.at;
     let tabAt = null;
     if (c.tab) {
-      execFileSync("xdotool", ["mousemove", "--window", String(window), String(where.content[0] + 20), String(where.content[1] + where.content[3] / 2), "click", "1"]);
+      clickRow(window, where.content);
       tabAt = (await wait(where.tab, where.tabRef)).at;
-      execFileSync("xdotool", ["mousemove", "--window", String(window), String(where.tab[0] + where.tab[2] / 2), String(where.tab[1] + where.tab[3] / 2), "click", "1"]);
+      clickTab(window, where.tab);
       // The timeline's look moves with the clock (its range starts from now):
       // drawn means its release bars show, in their colours.
       content = (await ask({ cmd: "wait", window, region: where.clip(where.canvas), colors: BAR_COLORS, count: 50, timeout: TIMEOUT_MS })).at;
