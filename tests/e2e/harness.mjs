@@ -50,22 +50,42 @@ export function freshHome(name) {
 // Screenshot numbers continue across restarts within one test.
 const steps = new Map();
 
-export function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
+export async function freePort() {
+  return (await freePorts(1))[0];
 }
+
+/**
+ * `n` distinct free loopback ports. All are held open until the last is
+ * found, so two calls in a row cannot hand out the same port.
+ */
+export async function freePorts(n) {
+  const servers = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const server = createServer();
+      server.unref();
+      servers.push(server);
+      await new Promise((resolveListen, reject) => {
+        server.on("error", reject);
+        server.listen(0, "127.0.0.1", resolveListen);
+      });
+    }
+    return servers.map((server) => server.address().port);
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((done) => server.close(() => done()))));
+  }
+}
+
+/** The driver did not come up: worth another try on new ports. */
+class DriverNotReady extends Error {}
 
 async function waitForDriver(base, child, output) {
   const deadline = Date.now() + 20000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`tauri-driver exited (${child.exitCode}): ${output.join("")}`);
+    if (child.exitCode !== null) throw new DriverNotReady(`tauri-driver exited (${child.exitCode}): ${output.join("")}`);
+    // WebKitWebDriver could not take its port (another process took it
+    // between our look and its start): tauri-driver lives on without it.
+    if (/Unable to listen/.test(output.join(""))) throw new DriverNotReady(`the native driver could not listen: ${output.join("")}`);
     try {
       const r = await fetch(`${base}/status`);
       if (r.ok) return;
@@ -74,7 +94,39 @@ async function waitForDriver(base, child, output) {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`tauri-driver did not start: ${output.join("")}`);
+  throw new DriverNotReady(`tauri-driver did not start: ${output.join("")}`);
+}
+
+/** Starts tauri-driver on two fresh ports and waits until it answers. */
+async function startDriver(env) {
+  for (let attempt = 1; ; attempt++) {
+    const [port, nativePort] = await freePorts(2);
+    const output = [];
+    const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    driver.stdout.on("data", (d) => output.push(d.toString()));
+    driver.stderr.on("data", (d) => output.push(d.toString()));
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      await waitForDriver(base, driver, output);
+      return { driver, base, output };
+    } catch (e) {
+      stopDriver(driver);
+      // A port taken by another process is worth a second pair of ports;
+      // three failures in a row are not chance.
+      if (!(e instanceof DriverNotReady) || attempt === 3) throw e;
+      console.log(`tauri-driver not ready on ports ${port}/${nativePort} (attempt ${attempt}), trying new ports`);
+    }
+  }
+}
+
+function stopDriver(driver) {
+  // A driver left running would keep the test process alive.
+  driver.kill("SIGTERM");
+  driver.stdout.destroy();
+  driver.stderr.destroy();
 }
 
 /** The environment of an app started with `home` as its world. */
@@ -97,26 +149,13 @@ export function appEnv(home, extra = {}) {
  * binary instead (the benchmark's empty app, or a wrapper around Liftoff).
  */
 export async function launch(home, { testName, env: extraEnv = {}, application = appBinary(), args = [] } = {}) {
-  const port = await freePort();
-  const nativePort = await freePort();
   const env = appEnv(home, extraEnv);
-  const output = [];
-  const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  driver.stdout.on("data", (d) => output.push(d.toString()));
-  driver.stderr.on("data", (d) => output.push(d.toString()));
-  const base = `http://127.0.0.1:${port}`;
+  const { driver, base, output } = await startDriver(env);
   let session;
   try {
-    await waitForDriver(base, driver, output);
     session = await Session.create(base, { browserName: "wry", "tauri:options": { application, args } });
   } catch (e) {
-    // A driver left running would keep the test process alive.
-    driver.kill("SIGTERM");
-    driver.stdout.destroy();
-    driver.stderr.destroy();
+    stopDriver(driver);
     throw e;
   }
   const app = {
