@@ -26,10 +26,10 @@
 //   the content is shown (99% of sampled pixels equal to a reference taken
 //   in an untimed start). The region is where the content is: the empty
 //   app's answer; Liftoff's empty state, or its first project row. With
-//   50,000 items, also the timeline drawn: the project row and then the
-//   Timeline tab clicked by xdotool as soon as each looks ready (clicks
-//   included), until the canvas shows release bars in their colours (its
-//   look moves with the clock, so no reference image fits it);
+//   50,000 items, also the timeline drawn: the project row (which opens the
+//   project on its Timeline) clicked by xdotool as soon as it looks ready
+//   (the click included), until the canvas shows release bars in their
+//   colours (its look moves with the clock, so no reference image fits it);
 // - the WebKit pause: in some starts of both apps WebKit takes about half a
 //   second longer before the page shows. Starts are split into two modes at
 //   the largest gap of each case's sorted times (when that gap is over
@@ -185,7 +185,6 @@ const cases = [
     label: `${ITEMS.toLocaleString("en")} items`,
     app: liftoffApp,
     content: "[data-testid=project-row]",
-    tab: "[data-testid=tab-timeline]",
     canvas: "[data-testid=timeline-canvas]",
   },
 ];
@@ -241,8 +240,6 @@ async function close(pid, window) {
 const clickAt = (window, x, y) => execFileSync("xdotool", ["mousemove", "--window", String(window), String(x), String(y), "click", "1"]);
 /** The project row ([x, y, width, height]): near its left edge, where its name is. */
 const clickRow = (window, r) => clickAt(window, r[0] + 20, r[1] + r[3] / 2);
-/** The Timeline tab: its middle. */
-const clickTab = (window, r) => clickAt(window, r[0] + r[2] / 2, r[1] + r[3] / 2);
 
 /** Where things are on each case's page, and what its content looks like: from an untimed start over WebDriver, then a direct one. */
 async function calibrate(c, template) {
@@ -263,11 +260,8 @@ async function calibrate(c, template) {
        const fcp = performance.getEntriesByType("paint").find((p) => p.name === "first-contentful-paint");
        return parts.length ? [...parts, "first paint " + (fcp ? r(fcp.startTime) : "n/a")].join(", ") : null;`,
     );
-    if (c.tab) {
+    if (c.canvas) {
       await (await s.find(c.content)).click();
-      await s.waitFor(c.tab);
-      found.tab = await s.execute(rect(c.tab));
-      await (await s.find(c.tab)).click();
       await s.waitFor(c.canvas, { timeoutMs: 60000 });
       found.canvas = await s.execute(rect(c.canvas));
     }
@@ -283,12 +277,8 @@ async function calibrate(c, template) {
   const clip = (r) => [Math.max(0, r[0]), Math.max(0, r[1]), Math.max(1, r[2]), Math.max(1, r[3])];
   found.contentRef = join(work, `${c.key}-content.raw`);
   await ask({ cmd: "grab", window, region: clip(found.content), out: found.contentRef });
-  if (c.tab) {
+  if (c.canvas) {
     clickRow(window, found.content);
-    await sleep(2000);
-    found.tabRef = join(work, `${c.key}-tab.raw`);
-    await ask({ cmd: "grab", window, region: clip(found.tab), out: found.tabRef });
-    clickTab(window, found.tab);
     // Drawn means the release bars show (BAR_COLORS): checked here once.
     await ask({ cmd: "wait", window, region: clip(found.canvas), colors: BAR_COLORS, count: 50, timeout: 60000 });
   }
@@ -315,11 +305,8 @@ async function measure(c, home, where, withMemory, tag) {
       });
     const first = await wait(where.content, where.contentRef);
     let content = first.at;
-    let tabAt = null;
-    if (c.tab) {
+    if (c.canvas) {
       clickRow(window, where.content);
-      tabAt = (await wait(where.tab, where.tabRef)).at;
-      clickTab(window, where.tab);
       // The timeline's look moves with the clock (its range starts from now):
       // drawn means its release bars show, in their colours.
       content = (await ask({ cmd: "wait", window, region: where.clip(where.canvas), colors: BAR_COLORS, count: 50, timeout: TIMEOUT_MS })).at;
@@ -335,8 +322,6 @@ async function measure(c, home, where, withMemory, tag) {
     return {
       mapped: mapped === null ? null : mapped - spawnAt,
       list: first.at - spawnAt,
-      // With the timeline: when the project page's Timeline tab showed, after the first click.
-      tab: tabAt === null ? null : tabAt - spawnAt,
       content: content - spawnAt,
       memKiB: mem?.kib ?? null,
       counted: mem?.counted ?? [],
@@ -444,7 +429,7 @@ const contentCases = [
   ["first content, empty data folder", "db0", "content", "1.15x"],
   ["first content, sample project", "sample", "content", "1.15x"],
   [`first content, ${cases[3].label} (project list)`, "items", "list", "1.15x"],
-  [`first content, ${cases[3].label}, timeline drawn (clicks included)`, "items", "content", "1.5x"],
+  [`first content, ${cases[3].label}, timeline drawn (click included)`, "items", "content", "1.5x"],
 ];
 for (const [label, key, f, aim] of contentCases) {
   const m = modes(field(key, f));
@@ -484,14 +469,12 @@ console.log(
 for (const c of cases) {
   if (where[c.key].marks) console.log(`page marks, ${c.label} (one start over WebDriver, ms from navigation start): ${where[c.key].marks}`);
 }
-// Where the timeline case's time goes after the list shows, in its quick
-// starts: the click on the project row until the Timeline tab shows (the
-// click itself, xdotool and the pixel watcher included), then the click on
-// the tab until the bars are drawn.
+// Where the timeline case's time goes in its quick starts: until the list
+// shows, then from the click on the project row (xdotool and the pixel
+// watcher included) until the bars are drawn.
 const quickItems = results.items.filter((r) => r.content <= Math.max(...modes(field("items", "content")).quick));
-const part = (f) => median(quickItems.filter((r) => r.tab !== null).map(f));
 console.log(
-  `timeline case, quick starts, medians: list shown to Timeline tab shown (first click) ${fmtMs(part((r) => r.tab - r.list))}, tab shown to timeline drawn (second click) ${fmtMs(part((r) => r.content - r.tab))}`,
+  `timeline case, quick starts, medians: start to list shown ${fmtMs(median(quickItems.map((r) => r.list)))}, list shown to timeline drawn (the click) ${fmtMs(median(quickItems.map((r) => r.content - r.list)))}`,
 );
 const missing = all.filter((r) => r.mapped === null).length;
 if (missing) console.log(`warning: ${missing} starts saw no MapNotify of the app's window`);

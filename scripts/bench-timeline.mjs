@@ -32,8 +32,8 @@ for (const n of sizes) {
   app = await launch(home, { testName: `bench-${n}` });
   try {
     const s = app.session;
+    // The row opens the project on its Timeline.
     await (await s.waitForContent("[data-testid=project-row]", "Northwind")).click();
-    await (await s.waitFor("[data-testid=tab-timeline]")).click();
     await s.waitUntil(async () => (await s.execute("return window.__liftoffTimeline?.firstRender() ?? null")) !== null, "the first render", 120000);
     const first = await s.execute("return window.__liftoffTimeline.firstRender()");
     const r = await s.execute("return window.__liftoffTimeline.bench(240)");

@@ -27,10 +27,29 @@ export type Route =
 
 export const nav = $state<{ route: Route }>({ route: { page: "projects" } });
 
+// The tab each project was last seen on in this window, so that coming back
+// to a project from the list or the sidebar finds it as it was left.
+const lastTab = new Map<string, ProjectTab>();
+
 /** Goes to `route`. Error notices are about the page left, and go with it. */
 export function go(route: Route): void {
   clearErrors();
+  if (route.page === "project") lastTab.set(route.id, route.tab);
   nav.route = route;
+}
+
+/**
+ * Opens a project from the list or the sidebar: on the tab it was last seen
+ * on in this window, else on its Timeline, where a lead plans (a new project
+ * opens on its settings instead, by its own route).
+ */
+export function openProject(id: string): void {
+  go({ page: "project", id, tab: lastTab.get(id) ?? "timeline" });
+}
+
+/** Forgets the tabs seen (for tests). */
+export function forgetTabs(): void {
+  lastTab.clear();
 }
 
 export const PROJECT_TABS: { tab: ProjectTab; label: string }[] = [

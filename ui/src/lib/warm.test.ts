@@ -9,10 +9,10 @@ describe("warm", () => {
       log.push(`start ${name}`);
       return fail ? Promise.reject(new Error("no chunk")) : Promise.resolve(name);
     };
-    warm([loader("page"), loader("settings", true), loader("timeline")], (run) => turns.push(run));
+    warm([loader("page"), loader("timeline", true), loader("releases")], (run) => turns.push(run));
     // Nothing starts before its turn.
     expect(log).toEqual([]);
-    for (const expected of ["page", "settings", "timeline"]) {
+    for (const expected of ["page", "timeline", "releases"]) {
       expect(turns.length).toBe(1);
       turns.shift()!();
       expect(log.at(-1)).toBe(`start ${expected}`);
@@ -20,7 +20,7 @@ describe("warm", () => {
       expect(turns.length).toBe(0);
       await new Promise((r) => setTimeout(r, 0));
     }
-    expect(log).toEqual(["start page", "start settings", "start timeline"]);
+    expect(log).toEqual(["start page", "start timeline", "start releases"]);
     // After the last, nothing more is scheduled but the end.
     turns.shift()?.();
     expect(turns.length).toBe(0);

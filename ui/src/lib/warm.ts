@@ -28,14 +28,9 @@ function afterFrame(run: () => void): void {
 }
 
 /**
- * The project page, its Settings tab (which a project row opens) and its
- * Timeline, where a lead plans: the way through the app most starts take.
- * The other tabs load when they first open.
+ * The project page and its Timeline, which a project opens on: the way
+ * through the app most starts take. The other tabs load when they first open.
  */
 export function warmFirstSteps(): void {
-  warm([
-    () => import("../components/ProjectPage.svelte"),
-    () => import("../components/ProjectSettings.svelte"),
-    () => import("../components/timeline/TimelinePage.svelte"),
-  ]);
+  warm([() => import("../components/ProjectPage.svelte"), () => import("../components/timeline/TimelinePage.svelte")]);
 }
