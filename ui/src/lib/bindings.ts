@@ -7,10 +7,10 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 /** Commands */
 export const commands = {
 	/**
-	 *  What happened at startup: data folder, recovery, fatal problems. Answers
-	 *  once the database has opened.
+	 *  What happened at startup (data folder, recovery, fatal problems) and
+	 *  the project list. Answers once the database has opened.
 	 */
-	startupReport: () => __TAURI_INVOKE<StartupReport>("startup_report"),
+	startupReport: () => __TAURI_INVOKE<FirstScreen>("startup_report"),
 	/**  Every IANA time zone name, sorted. */
 	listTimeZones: () => __TAURI_INVOKE<string[]>("list_time_zones"),
 	/**  The zone to suggest for a new project: this computer's. */
@@ -1128,6 +1128,22 @@ export type Failure = {
 };
 
 export type FileFormat = "json" | "csv" | "markdown";
+
+/**
+ *  What the first screen needs, in one answer: at start-up each question
+ *  to the backend costs a round trip through the webview of 10 ms or more,
+ *  and the page waited for two in turn.
+ */
+export type FirstScreen = {
+	report: StartupReport,
+	/**
+	 *  Every project, archived ones included (empty when the store did not
+	 *  open, or the list could not be read: see `projects_error`).
+	 */
+	projects: Project[],
+	/**  Why the list could not be read, when the store opened but it failed. */
+	projectsError: AppError | null,
+};
 
 /**
  *  A freeze at the time asked for, and the first time after it: what the

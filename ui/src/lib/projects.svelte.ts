@@ -16,19 +16,25 @@ class ProjectCache {
   anyExist = $state(false);
   loaded = $state(false);
 
+  /** Takes every project (archived ones included), as the start-up answer
+   * brings them, as the list when no search is typed. */
+  seed(all: Project[]): void {
+    this.list = this.includeArchived ? all : all.filter((p) => !p.archivedAt);
+    this.anyExist = all.length > 0;
+    this.loaded = true;
+  }
+
   async refresh(): Promise<void> {
     if (!this.text) {
-      // No search (as at start-up): one question answers both.
-      const all = await call(() => commands.listProjects({ text: "", includeArchived: true }));
-      this.list = this.includeArchived ? all : all.filter((p) => !p.archivedAt);
-      this.anyExist = all.length > 0;
-    } else {
-      const query = { text: this.text, includeArchived: this.includeArchived };
-      this.list = await call(() => commands.listProjects(query));
-      this.anyExist =
-        this.list.length > 0 ||
-        (await call(() => commands.listProjects({ text: "", includeArchived: true }))).length > 0;
+      // No search: one question answers both.
+      this.seed(await call(() => commands.listProjects({ text: "", includeArchived: true })));
+      return;
     }
+    const query = { text: this.text, includeArchived: this.includeArchived };
+    this.list = await call(() => commands.listProjects(query));
+    this.anyExist =
+      this.list.length > 0 ||
+      (await call(() => commands.listProjects({ text: "", includeArchived: true }))).length > 0;
     this.loaded = true;
   }
 
