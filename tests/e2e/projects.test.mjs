@@ -63,6 +63,7 @@ test("a new project is stored and is still there after a restart", async () => {
     // A project opens on its Timeline, and later on the tab it was left on.
     await row.click();
     await s.waitFor("[data-testid=timeline]");
+    await app.shot("opened-on-its-timeline");
     const current = () => s.execute(`return document.querySelector("[aria-current=page]")?.dataset.testid ?? null`);
     assert.equal(await current(), "tab-timeline");
     await (await s.find("[data-testid=tab-people]")).click();
