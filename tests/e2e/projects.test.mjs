@@ -63,10 +63,13 @@ test("a new project is stored and is still there after a restart", async () => {
     // A project opens on its Timeline, and later on the tab it was left on.
     await row.click();
     await s.waitFor("[data-testid=timeline]");
+    // A new project's timeline says what to do first.
+    assert.match(await (await s.waitFor("[data-testid=timeline-empty]")).text(), /No release in view\.\s*Add a release and the people who ship it, then plan its window here\./);
     await app.shot("opened-on-its-timeline");
     const current = () => s.execute(`return document.querySelector("[aria-current=page]")?.dataset.testid ?? null`);
     assert.equal(await current(), "tab-timeline");
-    await (await s.find("[data-testid=tab-people]")).click();
+    // Its People button leads there.
+    await (await s.find("[data-testid=timeline-empty-people]")).click();
     await s.waitForText(".tab-title", "People");
     await (await s.find("[data-testid=nav-projects]")).click();
     await (await s.waitForText("[data-testid=project-row]", "Atlas Mobile")).click();
@@ -221,6 +224,9 @@ test("the sample project opens, and a project can be archived, restored and dele
     await s.waitForText("[data-testid=project-title]", "Northwind Billing (sample)");
     // The sample opens on its timeline, with its planned release.
     await s.waitFor("[data-testid=timeline-canvas], canvas");
+    // Its data is in once the planned release is selected.
+    await s.waitForText("[data-testid=selected-release] h3", "2.4.0");
+    assert.equal(await s.execute(`return document.querySelector("[data-testid=timeline-empty]") === null`), true, "the sample's timeline has releases");
     await app.shot("sample-project");
     await (await s.find("[data-testid=tab-settings]")).click();
 
