@@ -379,6 +379,12 @@ async function shotsAtBothSizes(s, app, label, css) {
     await app.shot(`${label}-${width}`);
   }
   await app.resize({ width: 1280, height: 820 });
+  // Back as the test found it: the page laid out at the wide size again and
+  // scrolled to its top, so that the next click finds the section buttons
+  // where a person would (CI once clicked one while the page was still
+  // scrolled to the last shot's section at the narrow size).
+  await s.waitUntil(async () => (await s.execute("return window.innerWidth")) > 960, "the window back at 1280");
+  await s.execute(`document.querySelector("[data-testid=main-content]")?.scrollTo(0, 0)`);
 }
 
 test("a lead's words, not template code; copy that follows the release's state; an .eml that needs only a sender", async () => {
