@@ -236,10 +236,8 @@ async function close(pid, window) {
   return clean;
 }
 
-/** Clicks at (x, y) of `window` from the X server, as a person would. */
-const clickAt = (window, x, y) => execFileSync("xdotool", ["mousemove", "--window", String(window), String(x), String(y), "click", "1"]);
-/** The project row ([x, y, width, height]): near its left edge, where its name is. */
-const clickRow = (window, r) => clickAt(window, r[0] + 20, r[1] + r[3] / 2);
+/** Clicks the project row ([x, y, width, height]) of `window` from the X server, as a person would: near its left edge, where its name is. */
+const clickRow = (window, r) => execFileSync("xdotool", ["mousemove", "--window", String(window), String(r[0] + 20), String(r[1] + r[3] / 2), "click", "1"]);
 
 /** Where things are on each case's page, and what its content looks like: from an untimed start over WebDriver, then a direct one. */
 async function calibrate(c, template) {
