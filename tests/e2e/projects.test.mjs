@@ -228,7 +228,32 @@ test("the sample project opens, and a project can be archived, restored and dele
     await s.waitForText("[data-testid=selected-release] h3", "2.4.0");
     assert.equal(await s.execute(`return document.querySelector("[data-testid=timeline-empty]") === null`), true, "the sample's timeline has releases");
     await app.shot("sample-project");
-    await (await s.find("[data-testid=tab-settings]")).click();
+
+    // The list's search: a text field with the searchbox role (WebKitGTK's
+    // <input type=search> costs the page's process an SVG document), which
+    // Escape and its clear button empty.
+    await (await s.find("[data-testid=nav-projects]")).click();
+    const box = await s.waitFor("[data-testid=project-search]");
+    assert.equal(
+      await s.execute(`const b = document.querySelector("[data-testid=project-search]"); return [b.type, b.getAttribute("role"), document.querySelectorAll("input[type=search]").length].join(" ");`),
+      "text searchbox 0",
+    );
+    await box.type("zzz");
+    await s.waitForText("[data-testid=no-match]", "No projects match “zzz”");
+    await box.type("\uE00C");
+    await s.waitFor("[data-testid=project-row]");
+    assert.equal(await s.execute(`return document.querySelector("[data-testid=project-search]").value;`), "");
+    await box.type("northwind q");
+    await s.waitFor("[data-testid=no-match]");
+    await app.shot("search-no-match");
+    await (await s.find("[data-testid=search-clear]")).click();
+    await s.waitFor("[data-testid=project-row]");
+    assert.equal(
+      await s.execute(`const b = document.querySelector("[data-testid=project-search]"); return [b.value, document.activeElement === b, document.querySelector("[data-testid=search-clear]") === null].join(" ");`),
+      " true true",
+    );
+    await (await s.find("[data-testid=project-row]")).click();
+    await (await s.waitFor("[data-testid=tab-settings]")).click();
 
     // The tab's code loads as it first opens.
     await (await s.waitFor("[data-testid=archive-toggle]")).click();
