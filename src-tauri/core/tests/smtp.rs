@@ -217,6 +217,39 @@ fn implicit_tls_works() {
     assert_eq!(got[0].0, ["ana@example.org"]);
 }
 
+/// A server with a self-signed certificate, as `openssl req -x509` makes it
+/// with the system's defaults (marked as a CA, as internal relays' often
+/// are): trusted as the settings' extra certificate, mail goes out. This is
+/// why Liftoff keeps OpenSSL rather than rustls, whose checks refuse a CA
+/// certificate presented by a server (README, Crates chosen).
+#[test]
+fn a_self_signed_server_certificate_added_as_trusted_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    let selfsigned = [&["req"][..], &ec[..], &["-x509", "-keyout", "self.key", "-out", "self.pem", "-days", "2", "-subj", "/CN=mail.northwind.internal"]].concat();
+    let selfsigned = [&selfsigned[..], &["-addext", "subjectAltName=IP:127.0.0.1"]].concat();
+    openssl(dir.path(), &selfsigned);
+    let pem = std::fs::read(dir.path().join("self.pem")).unwrap();
+    let text = Command::new("openssl").args(["x509", "-noout", "-text", "-in", "self.pem"]).current_dir(dir.path()).output().unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout).contains("CA:TRUE"), "the certificate is self-signed as openssl makes it by default: marked as a CA");
+    let out = dir.path().join("out");
+    let auth = format!("{USER}:{PASSWORD}");
+    let cert = dir.path().join("self.pem");
+    let key = dir.path().join("self.key");
+    let server = Server::start(dir.path(), &["--tls", cert.to_str().unwrap(), key.to_str().unwrap(), "--auth", &auth, "--out", out.to_str().unwrap()]);
+    let mailer = Mailer::new(settings(server.port, Security::Tls), Some(Zeroizing::new(PASSWORD.to_owned())))
+        .unwrap()
+        .with_extra_root_certificate(&pem)
+        .unwrap()
+        .with_timeout(Duration::from_secs(10));
+    mailer.test_connection().unwrap();
+    mailer.send(&build(&email(), &recipient("ana@example.org"), Utc::now()).unwrap()).unwrap();
+    assert_eq!(received(&out).len(), 1);
+    // Without it, the same server is refused.
+    let untrusted = Mailer::new(settings(server.port, Security::Tls), Some(Zeroizing::new(PASSWORD.to_owned()))).unwrap().with_timeout(Duration::from_secs(10));
+    assert!(untrusted.test_connection().is_err());
+}
+
 #[test]
 fn an_untrusted_certificate_is_a_tls_error_that_says_what_to_check() {
     let dir = tempfile::tempdir().unwrap();
