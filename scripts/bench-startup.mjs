@@ -218,22 +218,27 @@ async function start(c, home, tag) {
   return { child, pid: Number(pidText), spawnAt: Number(spawned) * 1000 };
 }
 
-/** Closes the window as its close button does, and waits for the app and its WebKit processes to end. */
+/**
+ * Closes the window as its close button does, and waits for the app and its
+ * WebKit processes to end. Returns null when it closed cleanly, or what went
+ * wrong.
+ */
 async function close(pid, window) {
   const tree = processTree(pid).map((p) => p.pid);
-  let clean = true;
+  let problem = null;
   try {
     await ask({ cmd: "close", window });
-  } catch {
-    clean = false;
+  } catch (e) {
+    problem = `the close request failed (${e.message})`;
   }
-  const until = Date.now() + 15000;
+  const asked = Date.now();
+  const until = asked + 15000;
   while (alive(pid) && Date.now() < until) await sleep(20);
-  if (alive(pid)) clean = false;
+  if (alive(pid)) problem ??= "the app was still running 15 s after the close and was killed";
   const rest = Date.now() + 5000;
   while (tree.some(alive) && Date.now() < rest) await sleep(20);
   for (const p of tree.filter(alive)) process.kill(p, "SIGKILL");
-  return clean;
+  return problem;
 }
 
 /** Clicks the project row ([x, y, width, height]) of `window` from the X server, as a person would: near its left edge, where its name is. */
@@ -280,7 +285,8 @@ async function calibrate(c, template) {
     // Drawn means the release bars show (BAR_COLORS): checked here once.
     await ask({ cmd: "wait", window, region: clip(found.canvas), colors: BAR_COLORS, count: 50, timeout: 60000 });
   }
-  if (!(await close(pid, window))) throw new Error(`${c.label}: the reference start did not close`);
+  const refClose = await close(pid, window);
+  if (refClose) throw new Error(`${c.label}: the reference start did not close: ${refClose}`);
   rmSync(run.root, { recursive: true, force: true });
   found.clip = clip;
   return found;
@@ -315,7 +321,7 @@ async function measure(c, home, where, withMemory, tag) {
       await sleep(Math.max(0, content + IDLE_MS - now()));
       mem = memory(pid);
     }
-    const clean = await close(pid, window);
+    const problem = await close(pid, window);
     const after = c.app === liftoffApp ? openMarkers(home) : [];
     return {
       mapped: mapped === null ? null : mapped - spawnAt,
@@ -324,7 +330,8 @@ async function measure(c, home, where, withMemory, tag) {
       memKiB: mem?.kib ?? null,
       counted: mem?.counted ?? [],
       cleanStart: before.length === 0,
-      cleanClose: clean && after.length === 0,
+      cleanClose: problem === null && after.length === 0,
+      closeProblem: problem ?? (after.length ? `its open marker stayed (${after.join(", ")})` : null),
     };
   } catch (e) {
     if (window) await close(pid, window).catch(() => {});
@@ -369,7 +376,8 @@ for (const c of cases.slice(1)) {
   const { pid } = await start(c, templates[c.key], `${c.key}-clean`);
   const { window } = await ask({ cmd: "window", pid, timeout: 60000 });
   await sleep(3000);
-  if (!(await close(pid, window)) || openMarkers(templates[c.key]).length) throw new Error(`${c.label}: the data folder was not closed cleanly`);
+  const problem = await close(pid, window);
+  if (problem || openMarkers(templates[c.key]).length) throw new Error(`${c.label}: the data folder was not closed cleanly: ${problem ?? "its open marker stayed"}`);
 }
 const where = {};
 for (const c of cases) where[c.key] = await calibrate(c, templates[c.key]);
@@ -460,10 +468,11 @@ console.log(`spread of first content: empty app ${spread(E, "content")}, empty d
 const all = Object.values(results).flat();
 const counted = new Set(all.flatMap((r) => r.counted));
 console.log(`memory counts: ${[...counted].join(", ")}`);
-const liftoffRuns = cases.slice(1).flatMap((c) => results[c.key]);
+const liftoffRuns = cases.slice(1).flatMap((c) => results[c.key].map((r) => ({ ...r, label: c.label })));
 console.log(
   `Liftoff's data folders: ${liftoffRuns.filter((r) => r.cleanStart).length} of ${liftoffRuns.length} timed starts began clean (no open marker), ${liftoffRuns.filter((r) => r.cleanClose).length} closed cleanly by the close button`,
 );
+for (const r of liftoffRuns.filter((r) => !r.cleanClose)) console.log(`  not closed cleanly (${r.label}): ${r.closeProblem}`);
 for (const c of cases) {
   if (where[c.key].marks) console.log(`page marks, ${c.label} (one start over WebDriver, ms from navigation start): ${where[c.key].marks}`);
 }
