@@ -23,6 +23,17 @@ test("people are added with their role and hours, checked inline, and kept", asy
     await tz.type("America/New_York");
     await (await s.find("[data-testid=person-submit]")).click();
     await s.waitForText("[data-testid=person-email-error]", "Enter an email address");
+    // The "You are" choice shows its whole text at this width (it was cut
+    // after "this computer's accou").
+    assert.deepEqual(
+      await s.execute(`const sel = document.querySelector("[data-testid=acting-as]");
+        const st = getComputedStyle(sel);
+        const ctx = document.createElement("canvas").getContext("2d");
+        ctx.font = st.fontWeight + " " + st.fontSize + " " + st.fontFamily;
+        const text = sel.options[sel.selectedIndex].text;
+        return [innerWidth, text.endsWith("this computer's account)"), ctx.measureText(text).width <= sel.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight)];`),
+      [1280, true, true],
+    );
     await app.shot("invalid-email");
     assert.deepEqual(sql(home, "SELECT count(*) AS n FROM people WHERE name = 'Dana Okafor'"), [{ n: 0 }]);
 
