@@ -231,8 +231,7 @@ async function close(pid, window) {
   } catch (e) {
     problem = `the close request failed (${e.message})`;
   }
-  const asked = Date.now();
-  const until = asked + 15000;
+  const until = Date.now() + 15000;
   while (alive(pid) && Date.now() < until) await sleep(20);
   if (alive(pid)) problem ??= "the app was still running 15 s after the close and was killed";
   const rest = Date.now() + 5000;
