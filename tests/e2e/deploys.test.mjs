@@ -180,6 +180,19 @@ test("deploy staging live, promote to production past the gate and a freeze, fai
     const downloaded = readFileSync(logPath, "utf8");
     assert.ok(downloaded.includes("token is ***") && !downloaded.includes(CANARY) && !downloaded.includes(b64));
 
+    // The log's search reaches all that is kept, masked as stored; Escape in
+    // the box empties it and brings the whole log back.
+    const logSearch = await s.find("[data-testid=run-log-search]");
+    await logSearch.type("token is\uE007");
+    await s.waitForContent("[data-testid=run-log-found]", "token is ***");
+    assert.ok(!(await (await s.find("[data-testid=run-log-found]")).text()).includes(CANARY), "search results are masked");
+    await logSearch.type("\uE00C");
+    await s.waitUntil(
+      async () => s.execute(`return document.querySelector("[data-testid=run-log-found]") === null && document.querySelector("[data-testid=run-log]") !== null && document.querySelector("[data-testid=run-log-search]").value === "";`),
+      "Escape to bring the whole log back",
+      5000,
+    );
+
     // Production checks its service's health, which 2.4.0 breaks.
     const prodSettings = JSON.parse(sql(home, `SELECT settings FROM deploy_targets WHERE environment_id = '${envs.production}'`)[0].settings);
     prodSettings.smoke = [
