@@ -329,7 +329,7 @@ async function measure(c, home, where, withMemory, tag) {
       memKiB: mem?.kib ?? null,
       counted: mem?.counted ?? [],
       cleanStart: before.length === 0,
-      cleanClose: problem === null && after.length === 0,
+      // null when the close was clean.
       closeProblem: problem ?? (after.length ? `its open marker stayed (${after.join(", ")})` : null),
     };
   } catch (e) {
@@ -469,9 +469,9 @@ const counted = new Set(all.flatMap((r) => r.counted));
 console.log(`memory counts: ${[...counted].join(", ")}`);
 const liftoffRuns = cases.slice(1).flatMap((c) => results[c.key].map((r) => ({ ...r, label: c.label })));
 console.log(
-  `Liftoff's data folders: ${liftoffRuns.filter((r) => r.cleanStart).length} of ${liftoffRuns.length} timed starts began clean (no open marker), ${liftoffRuns.filter((r) => r.cleanClose).length} closed cleanly by the close button`,
+  `Liftoff's data folders: ${liftoffRuns.filter((r) => r.cleanStart).length} of ${liftoffRuns.length} timed starts began clean (no open marker), ${liftoffRuns.filter((r) => r.closeProblem === null).length} closed cleanly by the close button`,
 );
-for (const r of liftoffRuns.filter((r) => !r.cleanClose)) console.log(`  not closed cleanly (${r.label}): ${r.closeProblem}`);
+for (const r of liftoffRuns.filter((r) => r.closeProblem !== null)) console.log(`  not closed cleanly (${r.label}): ${r.closeProblem}`);
 for (const c of cases) {
   if (where[c.key].marks) console.log(`page marks, ${c.label} (one start over WebDriver, ms from navigation start): ${where[c.key].marks}`);
 }
