@@ -30,6 +30,8 @@ pub struct DataChanged {
 const BATCH: Duration = Duration::from_millis(50);
 /// How often to look for other processes' commits.
 const POLL: Duration = Duration::from_millis(250);
+/// How long the store must go unused before its caches are given back.
+const RELEASE_AFTER: Duration = Duration::from_secs(5);
 
 /// Forwards the store's change reports to the window, in batches, and looks
 /// for other processes' commits a few times a second.
@@ -77,6 +79,11 @@ pub fn forward_changes<R: Runtime>(app: AppHandle<R>, store: &Arc<Store>) {
         let Some(store) = store.upgrade() else { return };
         if let Err(e) = store.poll_external_changes() {
             log::warn!("could not look for other processes' changes: {e}");
+        }
+        // A few seconds after the last read or write, the pages SQLite
+        // cached for it and the heap's free pages go back to the system.
+        if store.release_memory_when_idle(RELEASE_AFTER) {
+            log::debug!("idle: SQLite's page caches and the heap's free pages given back");
         }
     });
     if let Err(e) = poller {

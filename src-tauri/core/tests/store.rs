@@ -322,3 +322,72 @@ fn an_unknown_enum_text_is_reported_with_its_table_and_row_not_read_as_a_default
     assert!(e.to_string().starts_with(&format!("Liftoff cannot read the role stored for person {}: the value is damaged", dana.id)), "{e}");
     assert!(e.detail().is_some_and(|d| d.contains("“captain”")), "{:?}", e.detail());
 }
+
+/// About 3 MB of pages in a table of their own, more than a connection's
+/// cache holds (2 MB).
+fn fill_3mb(store: &Store) {
+    store
+        .write(|tx| tx.execute_batch("CREATE TABLE filler(x BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 750) INSERT INTO filler SELECT randomblob(4000) FROM n;"))
+        .unwrap();
+}
+
+fn read_filler(store: &Store) -> i64 {
+    store.read(|c| c.query_row("SELECT sum(length(x)) FROM filler", [], |r| r.get(0)).map_err(StoreError::from)).unwrap()
+}
+
+#[test]
+fn the_upkeep_reads_do_not_leave_the_whole_file_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
+    fill_3mb(&store);
+    store.release_memory();
+    let low = 256 * 1024;
+    assert!(store.cache_bytes() < low, "after a release: {} bytes", store.cache_bytes());
+    // A read of every page fills its reader's cache, which stays with the
+    // reader in the pool: the measure sees it.
+    assert_eq!(read_filler(&store), 3_000_000);
+    assert!(store.cache_bytes() > 1_500_000, "after a full read: {} bytes", store.cache_bytes());
+    store.release_memory();
+    assert!(store.cache_bytes() < low, "after a release: {} bytes", store.cache_bytes());
+
+    // The integrity check and the daily backup read every page too, and
+    // leave nothing cached behind them.
+    assert_eq!(store.integrity_problem().unwrap(), None);
+    assert!(store.cache_bytes() < low, "after the integrity check: {} bytes", store.cache_bytes());
+    store.daily_maintenance(t0()).unwrap().expect("a daily backup");
+    assert!(store.cache_bytes() < low, "after the daily backup: {} bytes", store.cache_bytes());
+}
+
+#[test]
+fn the_check_after_a_crash_does_not_leave_the_whole_file_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
+        fill_3mb(&store);
+        // Ends as after kill -9: its open marker stays.
+        store.abandon_for_tests();
+    }
+    let opened = Store::open_or_recover(dir.path(), t0()).unwrap();
+    assert!(opened.checked_after_crash, "the start after the crash checks the whole file");
+    assert!(opened.store.cache_bytes() < 256 * 1024, "after the full check: {} bytes", opened.store.cache_bytes());
+}
+
+#[test]
+fn the_caches_go_back_once_the_store_has_been_idle_and_only_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_or_recover(dir.path(), t0()).unwrap().store;
+    fill_3mb(&store);
+    read_filler(&store);
+    assert!(!store.release_memory_when_idle(std::time::Duration::from_secs(3600)), "used a moment ago");
+    assert!(store.cache_bytes() > 1_500_000, "kept while in use: {} bytes", store.cache_bytes());
+    std::thread::sleep(std::time::Duration::from_millis(60));
+    assert!(store.release_memory_when_idle(std::time::Duration::from_millis(50)));
+    assert!(store.cache_bytes() < 256 * 1024, "given back: {} bytes", store.cache_bytes());
+    assert!(!store.release_memory_when_idle(std::time::Duration::ZERO), "nothing was used since");
+    // A read, then a write: each counts as use.
+    read_filler(&store);
+    assert!(store.release_memory_when_idle(std::time::Duration::ZERO));
+    projects::create(&store, &draft("After the release"), t0()).unwrap();
+    assert!(store.release_memory_when_idle(std::time::Duration::ZERO));
+    assert_eq!(names(&store), ["After the release"], "the data is all there");
+}
