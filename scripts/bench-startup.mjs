@@ -12,8 +12,11 @@
 // page, before the timed starts), xev (x11-utils), xdotool, sqlite3 and the
 // tests' Python environment with python-xlib (LIFTOFF_TEST_PYTHON).
 // BENCH_RUNS (default 24) sets the timed starts of each case, BENCH_IDLE_MS
-// (default 10000) how long an app idles before its memory is read, and
-// BENCH_MEMORY_RUNS (default 3) in how many of the starts it is read.
+// (default 10000) how long an app idles before its memory is read,
+// BENCH_MEMORY_RUNS (default 3) in how many of the starts it is read, and
+// BENCH_LATE_MS (default 75000; 0 for none) when it is read once more, in
+// one more start of the empty app and of the sample: after Liftoff's first
+// upkeep (the daily backup and integrity check, a minute after start).
 //
 // How it measures, from outside, the same way for both apps, with nothing
 // in either app's page and no WebDriver in the timed starts:
@@ -54,6 +57,7 @@ import { fill } from "./bench-fill.mjs";
 const RUNS = Number(process.env.BENCH_RUNS ?? 24);
 const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 10000);
 const MEMORY_RUNS = Number(process.env.BENCH_MEMORY_RUNS ?? 3);
+const LATE_MS = Number(process.env.BENCH_LATE_MS ?? 75000);
 const ITEMS = 50000;
 const TIMEOUT_MS = 120000;
 // The share of sampled pixels of a region that must equal the settled look:
@@ -291,8 +295,8 @@ async function calibrate(c, template) {
   return found;
 }
 
-/** One timed start: spawn, first content, memory (if asked), close. */
-async function measure(c, home, where, withMemory, tag) {
+/** One timed start: spawn, first content, memory (if asked; again at lateMs if given), close. */
+async function measure(c, home, where, withMemory, tag, lateMs = 0) {
   const before = openMarkers(home);
   const mapsBefore = maps.length;
   const { pid, spawnAt } = await start(c, home, tag);
@@ -316,9 +320,14 @@ async function measure(c, home, where, withMemory, tag) {
     }
     const mapped = maps.slice(mapsBefore).find((m) => m.window === window)?.at ?? null;
     let mem = null;
+    let late = null;
     if (withMemory) {
       await sleep(Math.max(0, content + IDLE_MS - now()));
       mem = memory(pid);
+    }
+    if (lateMs) {
+      await sleep(Math.max(0, content + lateMs - now()));
+      late = memory(pid);
     }
     const problem = await close(pid, window);
     const after = c.app === liftoffApp ? openMarkers(home) : [];
@@ -327,6 +336,7 @@ async function measure(c, home, where, withMemory, tag) {
       list: first.at - spawnAt,
       content: content - spawnAt,
       memKiB: mem?.kib ?? null,
+      lateMemKiB: late?.kib ?? null,
       counted: mem?.counted ?? [],
       cleanStart: before.length === 0,
       // null when the close was clean.
@@ -392,6 +402,20 @@ for (let round = 0; round <= RUNS; round++) {
       const r = await measure(c, home, where[c.key], round > 0 && round <= MEMORY_RUNS, `${c.key}-${round}`);
       if (round > 0) results[c.key].push(r);
       if (process.env.BENCH_VERBOSE) console.log(round, c.label, JSON.stringify(r));
+    } finally {
+      rmSync(home.root, { recursive: true, force: true });
+    }
+  }
+}
+// Memory after the first minute: one more start of the empty app and of the
+// sample, read at IDLE_MS and again at LATE_MS.
+const late = {};
+if (LATE_MS) {
+  for (const c of [cases[0], cases[2]]) {
+    const home = copyHome(templates[c.key], `bench-startup-${c.key}-late`);
+    try {
+      late[c.key] = await measure(c, home, where[c.key], true, `${c.key}-late`, LATE_MS);
+      if (process.env.BENCH_VERBOSE) console.log("late", c.label, JSON.stringify(late[c.key]));
     } finally {
       rmSync(home.root, { recursive: true, force: true });
     }
@@ -464,10 +488,17 @@ const spread = (key, f) => {
   return xs.length ? `${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)} ms` : "n/a";
 };
 console.log(`spread of first content: empty app ${spread(E, "content")}, empty data folder ${spread("db0", "content")}, sample ${spread("sample", "content")}, ${cases[3].label} list ${spread("items", "list")}, timeline ${spread("items", "content")}`);
+if (LATE_MS) {
+  // One start each: PSS moves by a few MB between starts with what else maps
+  // the same libraries, so this says how each app's memory moves, not a ratio.
+  const moved = (r) => (r ? `${fmtMB(r.memKiB)} at ${IDLE_MS / 1000} s, ${fmtMB(r.lateMemKiB)} at ${LATE_MS / 1000} s` : "n/a");
+  console.log(`memory after the first minute (one start each; Liftoff's first upkeep, the daily backup and integrity check, runs at 60 s): empty app ${moved(late.empty)}; Liftoff with the sample ${moved(late.sample)}`);
+}
 const all = Object.values(results).flat();
 const counted = new Set(all.flatMap((r) => r.counted));
 console.log(`memory counts: ${[...counted].join(", ")}`);
 const liftoffRuns = cases.slice(1).flatMap((c) => results[c.key].map((r) => ({ ...r, label: c.label })));
+if (late.sample) liftoffRuns.push({ ...late.sample, label: "sample project, late memory start" });
 console.log(
   `Liftoff's data folders: ${liftoffRuns.filter((r) => r.cleanStart).length} of ${liftoffRuns.length} timed starts began clean (no open marker), ${liftoffRuns.filter((r) => r.closeProblem === null).length} closed cleanly by the close button`,
 );
