@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use liftoff_core::audit::Actor;
+use liftoff_core::clock;
 use liftoff_core::deploy::engine::{self, RunEvent, Timing};
 use liftoff_core::deploy::runs::{self, RunQuery};
 use liftoff_core::deploy::smoke::{CommandCheck, HttpCheck, SmokeCheck};
@@ -852,4 +853,23 @@ async fn a_run_raises_data_changes_at_its_start_and_end_only() {
     let lines: usize = events.iter().map(|e| if let RunEvent::Lines { lines, .. } = e { lines.len() } else { 0 }).sum();
     assert_eq!(lines as i32, run.log_lines, "every stored line came over the stream");
     assert!(matches!(events.first(), Some(RunEvent::Started { .. })) && matches!(events.last(), Some(RunEvent::Ended { .. })));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_asked_for_before_the_last_one_ended_starts_when_that_one_ended() {
+    let f = Fixture::new();
+    f.set_target("staging", settings(shell("true")));
+    // The time a deploy reads before its preflight: a minute before the run
+    // that holds the lock ends (another process's, or the same window's).
+    let asked = Utc::now() - chrono::Duration::seconds(60);
+    let first = f.deploy(&f.request("staging", "1.0")).await.unwrap();
+    let ended = first[0].ended_at.clone().expect("the first run ended");
+    assert!(clock::to_text(asked) < ended);
+    let job = engine::start(&f.store, &keychain(), &f.request("staging", "1.1"), &lead(), asked, asked.date_naive()).unwrap();
+    assert_eq!(job.run.started_at, ended, "it starts as it takes the lock, not before the run before it ended");
+    engine::execute_with_rollback(f.store.clone(), &keychain(), job, CancellationToken::new(), fast(), &mut |_| {}, &mut |_| {}).await;
+    // Asked after the last run ended: its own time.
+    let later = Utc::now() + chrono::Duration::seconds(60);
+    let next = engine::start(&f.store, &keychain(), &f.request("staging", "1.2"), &lead(), later, later.date_naive()).unwrap();
+    assert_eq!(next.run.started_at, clock::to_text(later));
 }

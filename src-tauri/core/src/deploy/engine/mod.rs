@@ -233,7 +233,9 @@ fn start_kind(
     );
 
     let run = store.write(|tx| {
-        let at = clock::to_text(now);
+        // `now` was read before the preflight; a run on this environment
+        // may have ended since. This one starts as it takes the lock.
+        let at = runs::start_time_in(tx, &plan.environment.id, now)?;
         let why = match kind {
             RunKind::Deploy => format!("deploying {}", plan.version),
             RunKind::Rollback => format!("rolling back to {}", plan.version),

@@ -678,6 +678,21 @@ pub(crate) struct Started<'a> {
     pub owner: &'a str,
 }
 
+/// When a run that takes `environment_id`'s lock now starts: `now`, or
+/// the end of the run before it if that came later. `now` is read before
+/// the preflight, and a run that held the lock may end meanwhile: without
+/// this the two would overlap in the history (seen as a flaky race test).
+pub(crate) fn start_time_in(tx: &Connection, environment_id: &str, now: DateTime<Utc>) -> rusqlite::Result<String> {
+    let last_end: Option<String> = tx.query_row(
+        "SELECT max(ended_at) FROM deploy_runs
+         WHERE environment_id = ?1 AND started_at >= (SELECT max(started_at) FROM deploy_runs WHERE environment_id = ?1)",
+        params![environment_id],
+        |r| r.get(0),
+    )?;
+    let last_end = last_end.and_then(|t| DateTime::parse_from_rfc3339(&t).ok()).map(|t| t.with_timezone(&Utc));
+    Ok(clock::to_text(last_end.map_or(now, |end| end.max(now))))
+}
+
 /// Records a run that starts now, owned by this process.
 pub(crate) fn insert_started_in(tx: &Connection, r: &Started) -> rusqlite::Result<()> {
     tx.execute(
